@@ -1,0 +1,33 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Sonda",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "sonda-agent", targets: ["sonda-agent"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev", "libssl-dev"])]
+        ),
+        .target(name: "SondaCore"),
+        .target(name: "SondaProbe", dependencies: ["CCurl", "SondaCore"]),
+        .target(name: "SondaAgent", dependencies: ["SondaCore", "SondaProbe"]),
+        .executableTarget(
+            name: "sonda-agent",
+            dependencies: [
+                "SondaAgent", "SondaProbe", "SondaCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "SondaCoreTests", dependencies: ["SondaCore"]),
+        .testTarget(name: "SondaProbeTests", dependencies: ["SondaProbe", "SondaCore"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["SondaCore"]),
+    ]
+)

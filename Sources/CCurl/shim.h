@@ -1,0 +1,169 @@
+// Non-variadic wrappers for libcurl's setopt/getinfo, which Swift cannot call directly,
+// and the few OpenSSL calls Sonda needs to read a live TLS connection.
+#ifndef SONDA_CCURL_SHIM_H
+#define SONDA_CCURL_SHIM_H
+
+#include <curl/curl.h>
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+
+// MARK: curl_easy_setopt
+
+static inline CURLcode sonda_setopt_long(CURL *h, CURLoption o, long v) { return curl_easy_setopt(h, o, v); }
+static inline CURLcode sonda_setopt_off_t(CURL *h, CURLoption o, curl_off_t v) { return curl_easy_setopt(h, o, v); }
+static inline CURLcode sonda_setopt_string(CURL *h, CURLoption o, const char *v) { return curl_easy_setopt(h, o, v); }
+static inline CURLcode sonda_setopt_pointer(CURL *h, CURLoption o, void *v) { return curl_easy_setopt(h, o, v); }
+static inline CURLcode sonda_setopt_slist(CURL *h, CURLoption o, struct curl_slist *v) {
+    return curl_easy_setopt(h, o, v);
+}
+
+typedef size_t (*sonda_data_callback)(char *ptr, size_t size, size_t nmemb, void *userdata);
+typedef int (*sonda_prereq_callback)(void *clientp, char *primary_ip, char *local_ip, int primary_port,
+                                     int local_port);
+typedef CURLcode (*sonda_ssl_ctx_callback)(CURL *curl, void *ssl_ctx, void *userptr);
+
+static inline CURLcode sonda_setopt_write_function(CURL *h, sonda_data_callback f) {
+    return curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, f);
+}
+static inline CURLcode sonda_setopt_header_function(CURL *h, sonda_data_callback f) {
+    return curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, f);
+}
+static inline CURLcode sonda_setopt_prereq_function(CURL *h, sonda_prereq_callback f) {
+    return curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, f);
+}
+static inline CURLcode sonda_setopt_ssl_ctx_function(CURL *h, sonda_ssl_ctx_callback f) {
+    return curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, f);
+}
+
+// MARK: curl_easy_getinfo
+
+static inline CURLcode sonda_getinfo_long(CURL *h, CURLINFO i, long *v) { return curl_easy_getinfo(h, i, v); }
+static inline CURLcode sonda_getinfo_off_t(CURL *h, CURLINFO i, curl_off_t *v) { return curl_easy_getinfo(h, i, v); }
+static inline CURLcode sonda_getinfo_string(CURL *h, CURLINFO i, const char **v) {
+    return curl_easy_getinfo(h, i, v);
+}
+
+/// The OpenSSL `SSL *` of the transfer's live connection, or NULL. Valid only while the
+/// connection is open: inside a callback, or after perform with CURLOPT_CONNECT_ONLY.
+static inline SSL *sonda_getinfo_ssl(CURL *h) {
+    struct curl_tlssessioninfo *info = NULL;
+    if (curl_easy_getinfo(h, CURLINFO_TLS_SSL_PTR, &info) != CURLE_OK || info == NULL) return NULL;
+    if (info->backend != CURLSSLBACKEND_OPENSSL) return NULL;
+    return (SSL *)info->internals;
+}
+
+// MARK: OpenSSL
+
+static inline int sonda_ssl_ctx_new_index(void) {
+    return CRYPTO_get_ex_new_index(CRYPTO_EX_INDEX_SSL_CTX, 0, NULL, NULL, NULL, NULL);
+}
+
+/// The SSL connection a certificate-verification callback is running for.
+static inline SSL *sonda_store_ctx_ssl(X509_STORE_CTX *ctx) {
+    return (SSL *)X509_STORE_CTX_get_ex_data(ctx, SSL_get_ex_data_X509_STORE_CTX_idx());
+}
+
+static inline const char *sonda_ssl_cipher_name(const SSL *ssl) {
+    const SSL_CIPHER *c = SSL_get_current_cipher(ssl);
+    return c ? SSL_CIPHER_standard_name(c) : NULL;
+}
+
+static inline int sonda_x509_stack_count(const STACK_OF(X509) *s) { return s ? sk_X509_num(s) : 0; }
+static inline X509 *sonda_x509_stack_at(const STACK_OF(X509) *s, int i) { return sk_X509_value(s, i); }
+static inline void sonda_x509_stack_free(STACK_OF(X509) *s) { sk_X509_pop_free(s, X509_free); }
+
+/// Writes the subject (issuer != 0: the issuer) as an RFC 2253 string into buf; returns its length.
+static inline int sonda_x509_name(X509 *x, int issuer, char *buf, int len) {
+    X509_NAME *name = issuer ? X509_get_issuer_name(x) : X509_get_subject_name(x);
+    BIO *bio = BIO_new(BIO_s_mem());
+    if (!bio) return 0;
+    X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
+    int n = BIO_read(bio, buf, len - 1);
+    BIO_free(bio);
+    if (n < 0) n = 0;
+    buf[n] = 0;
+    return n;
+}
+
+/// Writes the DNS and IP subject alternative names, one per line, into buf; returns its length.
+static inline int sonda_x509_sans(X509 *x, char *buf, int len) {
+    int used = 0;
+    buf[0] = 0;
+    GENERAL_NAMES *names = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+    if (!names) return 0;
+    for (int i = 0; i < sk_GENERAL_NAME_num(names); i++) {
+        const GENERAL_NAME *g = sk_GENERAL_NAME_value(names, i);
+        char tmp[256];
+        tmp[0] = 0;
+        if (g->type == GEN_DNS) {
+            const unsigned char *s = ASN1_STRING_get0_data(g->d.dNSName);
+            int l = ASN1_STRING_length(g->d.dNSName);
+            if (l > 255) l = 255;
+            memcpy(tmp, s, l);
+            tmp[l] = 0;
+        } else if (g->type == GEN_IPADD) {
+            const unsigned char *ip = ASN1_STRING_get0_data(g->d.iPAddress);
+            int l = ASN1_STRING_length(g->d.iPAddress);
+            if (l == 4) {
+                snprintf(tmp, sizeof tmp, "%d.%d.%d.%d", ip[0], ip[1], ip[2], ip[3]);
+            } else if (l == 16) {
+                int o = 0;
+                for (int k = 0; k < 16; k += 2)
+                    o += snprintf(tmp + o, sizeof tmp - o, k ? ":%x" : "%x", (ip[k] << 8) | ip[k + 1]);
+            }
+        }
+        int l = (int)strlen(tmp);
+        if (l == 0 || used + l + 2 > len) continue;
+        if (used) buf[used++] = '\n';
+        memcpy(buf + used, tmp, l);
+        used += l;
+        buf[used] = 0;
+    }
+    GENERAL_NAMES_free(names);
+    return used;
+}
+
+/// notAfter (after != 0) or notBefore as Unix seconds.
+static inline int64_t sonda_x509_validity(X509 *x, int after) {
+    const ASN1_TIME *t = after ? X509_get0_notAfter(x) : X509_get0_notBefore(x);
+    struct tm tm;
+    if (!t || ASN1_TIME_to_tm(t, &tm) != 1) return 0;
+    return (int64_t)timegm(&tm);
+}
+
+/// SHA-256 of the certificate's DER (its fingerprint) into out[32].
+static inline int sonda_x509_sha256(X509 *x, unsigned char *out) {
+    unsigned int n = 0;
+    return X509_digest(x, EVP_sha256(), out, &n);
+}
+
+/// SHA-256 of the DER SubjectPublicKeyInfo (what HPKP and curl's pinnedpubkey pin) into out[32].
+static inline int sonda_x509_spki_sha256(X509 *x, unsigned char *out) {
+    unsigned char *der = NULL;
+    int len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der);
+    if (len <= 0) return 0;
+    unsigned int n = 0;
+    int ok = EVP_Digest(der, (size_t)len, out, &n, EVP_sha256(), NULL);
+    OPENSSL_free(der);
+    return ok;
+}
+
+/// Incremental SHA-256 for response bodies.
+static inline EVP_MD_CTX *sonda_sha256_new(void) {
+    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    if (c) EVP_DigestInit_ex(c, EVP_sha256(), NULL);
+    return c;
+}
+static inline void sonda_sha256_update(EVP_MD_CTX *c, const void *p, size_t n) { EVP_DigestUpdate(c, p, n); }
+static inline void sonda_sha256_final(EVP_MD_CTX *c, unsigned char *out) {
+    unsigned int n = 0;
+    EVP_DigestFinal_ex(c, out, &n);
+    EVP_MD_CTX_free(c);
+}
+
+#endif

@@ -1,0 +1,111 @@
+/// The six disjoint phases of one probe, in milliseconds; their sum is `total`.
+///
+/// A phase the probe never reached is nil. On a failure, the phase that failed carries the
+/// time spent in it until the failure, so the present phases still add up to `total`.
+public struct PhaseTimings: Codable, Hashable, Sendable {
+    public enum Phase: String, CaseIterable, Codable, Sendable {
+        case dns, connect, tls, send, wait, receive, total
+    }
+
+    public var dns: Double?
+    public var connect: Double?
+    public var tls: Double?
+    public var send: Double?
+    public var wait: Double?
+    public var receive: Double?
+    public var total: Double
+
+    public init(
+        dns: Double? = nil, connect: Double? = nil, tls: Double? = nil, send: Double? = nil,
+        wait: Double? = nil, receive: Double? = nil, total: Double
+    ) {
+        self.dns = dns
+        self.connect = connect
+        self.tls = tls
+        self.send = send
+        self.wait = wait
+        self.receive = receive
+        self.total = total
+    }
+
+    public subscript(phase: Phase) -> Double? {
+        switch phase {
+        case .dns: dns
+        case .connect: connect
+        case .tls: tls
+        case .send: send
+        case .wait: wait
+        case .receive: receive
+        case .total: total
+        }
+    }
+
+    /// libcurl's cumulative `*_TIME_T` counters, in microseconds from the start of the transfer.
+    /// A counter is 0 when libcurl did not reach that point.
+    public struct Counters: Sendable, Hashable {
+        public var nameLookup: Int64
+        public var connect: Int64
+        public var appConnect: Int64
+        public var preTransfer: Int64
+        public var startTransfer: Int64
+        public var total: Int64
+        public init(
+            nameLookup: Int64, connect: Int64, appConnect: Int64, preTransfer: Int64, startTransfer: Int64,
+            total: Int64
+        ) {
+            self.nameLookup = nameLookup
+            self.connect = connect
+            self.appConnect = appConnect
+            self.preTransfer = preTransfer
+            self.startTransfer = startTransfer
+            self.total = total
+        }
+    }
+
+    /// Splits libcurl's counters into disjoint phases (blackbox_exporter's names and cut points).
+    ///
+    /// - Parameters:
+    ///   - usesTLS: whether the connection was meant to run a TLS handshake.
+    ///   - tcpConnectedMicroseconds: when the TCP connection was seen established by other means
+    ///     (libcurl reports CONNECT as 0 when the TLS handshake that follows fails).
+    ///   - stopsAfterTLS: a handshake-only check; send/wait/receive do not apply.
+    public init(
+        counters c: Counters, usesTLS: Bool, tcpConnectedMicroseconds: Int64? = nil, stopsAfterTLS: Bool = false
+    ) {
+        let connected = c.connect > 0 ? c.connect : (tcpConnectedMicroseconds ?? 0)
+        // Each stage's end point, in order; 0 means libcurl did not record it.
+        var stages: [(phase: Phase, end: Int64)] = [(.dns, c.nameLookup), (.connect, connected)]
+        if usesTLS { stages.append((.tls, c.appConnect)) }
+        if !stopsAfterTLS {
+            // TOTAL is set even on failure, so it marks the end of receive only once a response began.
+            stages += [(.send, c.preTransfer), (.wait, c.startTransfer), (.receive, c.startTransfer > 0 ? c.total : 0)]
+        }
+        let total = max(c.total, stages.map(\.end).max() ?? 0)
+        // A stage was passed if it or any later stage has an end point.
+        let lastReached = stages.lastIndex { $0.end > 0 } ?? -1
+        var values: [Phase: Int64] = [:]
+        var previous: Int64 = 0
+        for (index, stage) in stages.enumerated() {
+            if index <= lastReached {
+                values[stage.phase] = max(stage.end - previous, 0)
+                previous = max(previous, stage.end)
+            } else {
+                // The first stage not reached is where it failed: it holds the time until the failure.
+                values[stage.phase] = total - previous
+                previous = total
+                break
+            }
+        }
+        if previous < total, let last = stages.last { values[last.phase, default: 0] += total - previous }
+        if !usesTLS && lastReached >= 1 { values[.tls] = 0 }
+        func ms(_ phase: Phase) -> Double? { values[phase].map(Self.milliseconds) }
+        self.init(
+            dns: ms(.dns), connect: ms(.connect), tls: ms(.tls), send: ms(.send), wait: ms(.wait),
+            receive: ms(.receive), total: Self.milliseconds(total))
+    }
+
+    /// Microseconds to milliseconds, kept at microsecond precision.
+    public static func milliseconds(_ microseconds: Int64) -> Double {
+        Double(microseconds) / 1000
+    }
+}

@@ -1,0 +1,143 @@
+import Foundation
+
+/// The outcome of one probe (or one step of a flow): DESIGN.md's result object.
+public struct ProbeResult: Codable, Hashable, Sendable {
+    public var id: String
+    public var check: String?
+    public var step: String?
+    public var agent: String?
+    public var region: String?
+    public var profile: String?
+    public var endpointClass: String?
+    public var startedAt: Date
+    public var ok: Bool
+    public var error: ProbeError?
+    public var phases: PhaseTimings
+    public var http: HTTPInfo?
+    public var tls: TLSReport?
+    public var assertions: [AssertionOutcome]
+    public var budget: BudgetOutcome?
+    /// The URL probed. Not part of the wire object; kept for renderers and HAR.
+    public var url: String = ""
+
+    public init(
+        id: String = UUIDv7.generate(), check: String? = nil, step: String? = nil, agent: String? = nil,
+        region: String? = nil, profile: String? = nil, endpointClass: String? = nil, startedAt: Date,
+        error: ProbeError?, phases: PhaseTimings, http: HTTPInfo? = nil, tls: TLSReport? = nil,
+        assertions: [AssertionOutcome] = [], budget: BudgetOutcome? = nil, url: String = ""
+    ) {
+        self.id = id
+        self.check = check
+        self.step = step
+        self.agent = agent
+        self.region = region
+        self.profile = profile
+        self.endpointClass = endpointClass
+        self.startedAt = startedAt
+        self.ok = error == nil
+        self.error = error
+        self.phases = phases
+        self.http = http
+        self.tls = tls
+        self.assertions = assertions
+        self.budget = budget
+        self.url = url
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, check, step, agent, region, profile, ok, error, http, tls, assertions, budget
+        case endpointClass = "class"
+        case startedAt = "started_at"
+        case phases = "phases_ms"
+    }
+
+    /// Keys with no value are written as null so every object has the same shape.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(check, forKey: .check)
+        try c.encode(step, forKey: .step)
+        try c.encode(agent, forKey: .agent)
+        try c.encode(region, forKey: .region)
+        try c.encode(profile, forKey: .profile)
+        try c.encode(endpointClass, forKey: .endpointClass)
+        try c.encode(startedAt, forKey: .startedAt)
+        try c.encode(ok, forKey: .ok)
+        try c.encode(error, forKey: .error)
+        try c.encode(phases, forKey: .phases)
+        try c.encode(http, forKey: .http)
+        try c.encode(tls, forKey: .tls)
+        try c.encode(assertions, forKey: .assertions)
+        try c.encode(budget, forKey: .budget)
+    }
+
+    /// Marks the result failed with `error` unless it already failed for an earlier reason.
+    public mutating func fail(_ error: ProbeError) {
+        guard self.error == nil else { return }
+        self.error = error
+        ok = false
+    }
+}
+
+/// What the HTTP exchange returned. Bodies are never kept: only their size and, on request, a hash.
+public struct HTTPInfo: Codable, Hashable, Sendable {
+    public var status: Int
+    public var version: String
+    public var redirects: Int
+    public var redirectMilliseconds: Double
+    public var bodyBytes: Int
+    public var bodySHA256: String?
+    public var remoteIP: String?
+
+    public init(
+        status: Int, version: String, redirects: Int, redirectMilliseconds: Double, bodyBytes: Int,
+        bodySHA256: String? = nil, remoteIP: String?
+    ) {
+        self.status = status
+        self.version = version
+        self.redirects = redirects
+        self.redirectMilliseconds = redirectMilliseconds
+        self.bodyBytes = bodyBytes
+        self.bodySHA256 = bodySHA256
+        self.remoteIP = remoteIP
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case status, version, redirects
+        case redirectMilliseconds = "redirect_ms"
+        case bodyBytes = "body_bytes"
+        case bodySHA256 = "body_sha256"
+        case remoteIP = "remote_ip"
+    }
+}
+
+public struct AssertionOutcome: Codable, Hashable, Sendable {
+    public var name: String
+    public var ok: Bool
+    /// What was seen when the assertion failed (secrets redacted).
+    public var actual: String?
+
+    public init(name: String, ok: Bool, actual: String? = nil) {
+        self.name = name
+        self.ok = ok
+        self.actual = actual
+    }
+}
+
+/// A result measured against its latency budget.
+public struct BudgetOutcome: Codable, Hashable, Sendable {
+    public var limitMilliseconds: Double
+    public var phase: PhaseTimings.Phase
+    public var ok: Bool
+
+    public init(limitMilliseconds: Double, phase: PhaseTimings.Phase, ok: Bool) {
+        self.limitMilliseconds = limitMilliseconds
+        self.phase = phase
+        self.ok = ok
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case phase, ok
+        case limitMilliseconds = "limit_ms"
+    }
+}

@@ -1,0 +1,51 @@
+import CCurl
+
+/// One libcurl easy handle. Not thread-safe: a handle belongs to one probe worker thread.
+/// Keeping it across probes keeps libcurl's parsed CA store, which is most of a probe's CPU.
+final class CurlEasy {
+    let handle: UnsafeMutableRawPointer
+
+    private static let globalInit: Void = {
+        curl_global_init(Int(CURL_GLOBAL_DEFAULT))
+    }()
+
+    init() {
+        _ = Self.globalInit
+        guard let handle = curl_easy_init() else { fatalError("curl_easy_init failed: out of memory") }
+        self.handle = handle
+    }
+
+    deinit { curl_easy_cleanup(handle) }
+
+    func reset() { curl_easy_reset(handle) }
+
+    func set(_ option: CURLoption, _ value: Int) { sonda_setopt_long(handle, option, value) }
+    func set(_ option: CURLoption, _ value: Bool) { sonda_setopt_long(handle, option, value ? 1 : 0) }
+    func set(_ option: CURLoption, _ value: String?) {
+        // libcurl copies strings passed to setopt, so the temporary C string may go away afterwards.
+        if let value { sonda_setopt_string(handle, option, value) } else { sonda_setopt_string(handle, option, nil) }
+    }
+    func set(_ option: CURLoption, pointer: UnsafeMutableRawPointer?) { sonda_setopt_pointer(handle, option, pointer) }
+
+    func perform() -> CURLcode { curl_easy_perform(handle) }
+
+    func long(_ info: CURLINFO) -> Int {
+        var value = 0
+        sonda_getinfo_long(handle, info, &value)
+        return value
+    }
+
+    func microseconds(_ info: CURLINFO) -> Int64 {
+        var value: curl_off_t = 0
+        sonda_getinfo_off_t(handle, info, &value)
+        return Int64(value)
+    }
+
+    func string(_ info: CURLINFO) -> String? {
+        var value: UnsafePointer<CChar>?
+        guard sonda_getinfo_string(handle, info, &value) == CURLE_OK, let value else { return nil }
+        return String(cString: value)
+    }
+
+    static func describe(_ code: CURLcode) -> String { String(cString: curl_easy_strerror(code)) }
+}

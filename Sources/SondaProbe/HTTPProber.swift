@@ -1,0 +1,137 @@
+import CCurl
+import Foundation
+import SondaCore
+
+/// Runs one probe on a worker's easy handle: a fresh connection, a full TLS handshake, one request
+/// (or the handshake alone), and turns what libcurl measured into a `ProbeResult`.
+///
+/// Must be called on the thread that owns `easy`; it blocks for up to the request's timeout.
+enum HTTPProber {
+    static let userAgent = "sonda-agent/\(SondaVersion.current)"
+
+    static func run(_ request: ProbeRequest, on easy: CurlEasy) -> ProbeResult {
+        let transfer = Transfer(easy: easy, request: request)
+        configure(easy, for: transfer)
+        var headerList: UnsafeMutablePointer<curl_slist>?
+        for header in request.headers {
+            headerList = curl_slist_append(headerList, "\(header.name): \(header.value)")
+        }
+        if let headerList { sonda_setopt_slist(easy.handle, CURLOPT_HTTPHEADER, headerList) }
+        defer { curl_slist_free_all(headerList) }
+
+        let startedAt = Date()
+        let startedMonotonic = DispatchTime.now().uptimeNanoseconds
+        let code = withExtendedLifetime(transfer) { easy.perform() }
+        return result(of: transfer, code: code, startedAt: startedAt, startedMonotonic: startedMonotonic)
+    }
+
+    private static func configure(_ easy: CurlEasy, for transfer: Transfer) {
+        let request = transfer.request
+        easy.reset()
+        easy.set(CURLOPT_URL, request.url)
+        easy.set(CURLOPT_NOSIGNAL, true)
+        // A fresh connection and a full handshake every time: no keep-alive, no session resumption.
+        easy.set(CURLOPT_FRESH_CONNECT, true)
+        easy.set(CURLOPT_FORBID_REUSE, true)
+        easy.set(CURLOPT_SSL_SESSIONID_CACHE, false)
+        easy.set(CURLOPT_TIMEOUT_MS, max(Int(request.timeout.milliseconds.rounded()), 1))
+        let connectTimeout = request.connectTimeout ?? request.timeout
+        easy.set(CURLOPT_CONNECTTIMEOUT_MS, max(Int(connectTimeout.milliseconds.rounded()), 1))
+        easy.set(CURLOPT_FOLLOWLOCATION, request.maxRedirects > 0)
+        easy.set(CURLOPT_MAXREDIRS, request.maxRedirects)
+        easy.set(CURLOPT_USERAGENT, userAgent)
+        // CAINFO alone, CAPATH cleared: libcurl then caches the parsed store on the handle
+        // (CURLOPT_CA_CACHE_TIMEOUT) instead of parsing the bundle again for every connection.
+        easy.set(CURLOPT_CAINFO, request.caFile ?? ProbeRequest.systemCAFile)
+        easy.set(CURLOPT_CAPATH, nil)
+        easy.set(CURLOPT_SSL_VERIFYPEER, true)
+        easy.set(CURLOPT_SSL_VERIFYHOST, 2)
+        let method = request.method.uppercased()
+        if method == "HEAD" {
+            easy.set(CURLOPT_NOBODY, true)
+        } else if method != "GET" || request.body != nil {
+            easy.set(CURLOPT_CUSTOMREQUEST, method)
+        }
+        if let body = request.body { easy.set(CURLOPT_COPYPOSTFIELDS, body) }
+
+        let transferPointer = Unmanaged.passUnretained(transfer).toOpaque()
+        let capturePointer = Unmanaged.passUnretained(transfer.tls).toOpaque()
+        transfer.errorBuffer.withUnsafeMutableBufferPointer {
+            easy.set(CURLOPT_ERRORBUFFER, pointer: UnsafeMutableRawPointer($0.baseAddress))
+        }
+        sonda_setopt_write_function(easy.handle, writeCallback)
+        easy.set(CURLOPT_WRITEDATA, pointer: transferPointer)
+        sonda_setopt_prereq_function(easy.handle, prereqCallback)
+        easy.set(CURLOPT_PREREQDATA, pointer: transferPointer)
+        sonda_setopt_ssl_ctx_function(easy.handle, sslContextCallback)
+        easy.set(CURLOPT_SSL_CTX_DATA, pointer: capturePointer)
+    }
+
+    private static func result(
+        of transfer: Transfer, code: CURLcode, startedAt: Date, startedMonotonic: UInt64
+    ) -> ProbeResult {
+        let easy = transfer.easy
+        let request = transfer.request
+        let counters = PhaseTimings.Counters(
+            nameLookup: easy.microseconds(CURLINFO_NAMELOOKUP_TIME_T),
+            connect: easy.microseconds(CURLINFO_CONNECT_TIME_T),
+            appConnect: easy.microseconds(CURLINFO_APPCONNECT_TIME_T),
+            preTransfer: easy.microseconds(CURLINFO_PRETRANSFER_TIME_T),
+            startTransfer: easy.microseconds(CURLINFO_STARTTRANSFER_TIME_T),
+            total: easy.microseconds(CURLINFO_TOTAL_TIME_T))
+        let tcpConnected = transfer.tls.handshakeStartedAt.map { Int64($0 &- startedMonotonic) / 1000 }
+        let handshakeOnly = request.kind == .tlsHandshake
+        let phases = PhaseTimings(
+            counters: counters, usesTLS: request.usesTLS, tcpConnectedMicroseconds: tcpConnected,
+            stopsAfterTLS: handshakeOnly)
+
+        var failure = ProbeErrorClassifier.classify(code, transfer: transfer, counters: counters)
+        let verified = failure.map { !$0.code.isCertificateFailure } ?? true
+        let tls = request.usesTLS ? transfer.tls.report(verified: verified, now: startedAt) : nil
+
+        var http: HTTPInfo?
+        var assertions: [AssertionOutcome] = []
+        let status = easy.long(CURLINFO_RESPONSE_CODE)
+        if !handshakeOnly && status > 0 {
+            http = HTTPInfo(
+                status: status, version: httpVersion(easy.long(CURLINFO_HTTP_VERSION)),
+                redirects: easy.long(CURLINFO_REDIRECT_COUNT),
+                redirectMilliseconds: PhaseTimings.milliseconds(easy.microseconds(CURLINFO_REDIRECT_TIME_T)),
+                bodyBytes: transfer.bodyBytes, bodySHA256: transfer.finishBodyHash(),
+                remoteIP: easy.string(CURLINFO_PRIMARY_IP))
+            let statusOK = request.expectedStatus.contains { $0.contains(status) }
+            assertions.append(AssertionOutcome(name: "status", ok: statusOK, actual: statusOK ? nil : String(status)))
+            if failure == nil && !statusOK {
+                failure = ProbeError(
+                    .httpStatus, "HTTP \(status), expected \(request.expectedStatus.map(\.spelled).joined(separator: ","))"
+                )
+            }
+        }
+        if failure == nil, let tls, let expiring = request.tlsPolicy.expiryViolation(tls) {
+            failure = expiring
+        }
+        return ProbeResult(
+            startedAt: startedAt, error: failure, phases: phases, http: http, tls: tls, assertions: assertions,
+            url: request.url)
+    }
+
+    private static func httpVersion(_ curlVersion: Int) -> String {
+        switch curlVersion {
+        case Int(CURL_HTTP_VERSION_1_0): "1.0"
+        case Int(CURL_HTTP_VERSION_1_1): "1.1"
+        case Int(CURL_HTTP_VERSION_2_0): "2"
+        case Int(CURL_HTTP_VERSION_3): "3"
+        default: "unknown"
+        }
+    }
+}
+
+extension ClosedRange where Bound == Int {
+    var spelled: String { lowerBound == upperBound ? String(lowerBound) : "\(lowerBound)-\(upperBound)" }
+}
+
+extension ProbeError.Code {
+    var isCertificateFailure: Bool {
+        [.tlsUntrusted, .tlsHostname, .tlsExpired, .tlsHandshake].contains(self)
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+import SondaCore
+
+/// What one probe does: an HTTP request, or a TLS handshake alone, with its limits and policy.
+public struct ProbeRequest: Sendable, Hashable {
+    public enum Kind: Sendable, Hashable {
+        /// A full HTTP request on a fresh connection.
+        case http
+        /// TCP and TLS handshake only, for hosts that are not web APIs; no request is sent.
+        case tlsHandshake
+    }
+
+    public var url: String
+    public var kind: Kind
+    public var method: String
+    public var headers: [HTTPHeader]
+    public var body: String?
+    public var timeout: Duration
+    public var connectTimeout: Duration?
+    /// PEM trust store; nil means the system bundle.
+    public var caFile: String?
+    public var tlsPolicy: TLSPolicy
+    /// Acceptable final status codes.
+    public var expectedStatus: [ClosedRange<Int>]
+    public var maxRedirects: Int
+    public var maxBodyBytes: Int
+    public var hashBody: Bool
+
+    public static let systemCAFile = "/etc/ssl/certs/ca-certificates.crt"
+
+    public init(
+        url: String, kind: Kind = .http, method: String = "GET", headers: [HTTPHeader] = [],
+        body: String? = nil, timeout: Duration = .seconds(10), connectTimeout: Duration? = nil,
+        caFile: String? = nil, tlsPolicy: TLSPolicy = TLSPolicy(), expectedStatus: [ClosedRange<Int>] = [200...399],
+        maxRedirects: Int = 10, maxBodyBytes: Int = 10 << 20, hashBody: Bool = false
+    ) {
+        self.url = url
+        self.kind = kind
+        self.method = method
+        self.headers = headers
+        self.body = body
+        self.timeout = timeout
+        self.connectTimeout = connectTimeout
+        self.caFile = caFile
+        self.tlsPolicy = tlsPolicy
+        self.expectedStatus = expectedStatus
+        self.maxRedirects = maxRedirects
+        self.maxBodyBytes = maxBodyBytes
+        self.hashBody = hashBody
+    }
+
+    public var usesTLS: Bool { url.lowercased().hasPrefix("https://") }
+}
+
+public struct HTTPHeader: Sendable, Hashable {
+    public var name: String
+    public var value: String
+
+    public init(name: String, value: String) {
+        self.name = name
+        self.value = value
+    }
+
+    /// Parses "Name: value" as curl's -H takes it; nil when there is no colon or no name.
+    public init?(parsing line: String) {
+        guard let colon = line.firstIndex(of: ":") else { return nil }
+        let name = line[..<colon].trimmingCharacters(in: .whitespaces)
+        guard !name.isEmpty, !name.contains(" ") else { return nil }
+        self.init(name: name, value: line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+import SondaCore
+
+/// A small set of dedicated threads that run probes. libcurl blocks, so probes never run on the
+/// Swift concurrency pool; each worker keeps one easy handle (and its parsed CA store) for its life.
+/// The workers keep the pool alive until `shutdown()`.
+public final class ProbeWorkerPool: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var jobs: [(CurlEasy) -> Void] = []
+    private var stopping = false
+    private var threads: [Thread] = []
+
+    public init(workers: Int = 2) {
+        precondition(workers > 0)
+        for index in 0..<workers {
+            let thread = Thread { self.work() }
+            thread.name = "sonda-probe-\(index)"
+            thread.stackSize = 1 << 20
+            threads.append(thread)
+            thread.start()
+        }
+    }
+
+    /// Stops the workers once the queued probes have run.
+    public func shutdown() {
+        condition.lock()
+        stopping = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    public func probe(_ request: ProbeRequest) async -> ProbeResult {
+        await withCheckedContinuation { continuation in
+            submit { easy in continuation.resume(returning: HTTPProber.run(request, on: easy)) }
+        }
+    }
+
+    private func submit(_ job: @escaping (CurlEasy) -> Void) {
+        condition.lock()
+        jobs.append(job)
+        condition.signal()
+        condition.unlock()
+    }
+
+    private func work() {
+        let easy = CurlEasy()
+        while true {
+            condition.lock()
+            while jobs.isEmpty && !stopping { condition.wait() }
+            if jobs.isEmpty {
+                condition.unlock()
+                return
+            }
+            let job = jobs.removeFirst()
+            condition.unlock()
+            job(easy)
+        }
+    }
+}

@@ -1,0 +1,96 @@
+import CCurl
+import Foundation
+import SondaCore
+
+/// The mutable state of one transfer that libcurl's callbacks write into. Lives on the probe's
+/// worker thread for the duration of one `curl_easy_perform`.
+final class Transfer {
+    let easy: CurlEasy
+    let request: ProbeRequest
+    let tls = TLSCapture()
+    var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+    var bodyBytes = 0
+    var bodyTooLarge = false
+    var bodyHash: OpaquePointer?
+    /// A policy failure found between the handshake and the request; the transfer was aborted for it.
+    var policyError: ProbeError?
+    /// The handshake-only check stopped the transfer on purpose after the handshake.
+    var stoppedAfterHandshake = false
+
+    init(easy: CurlEasy, request: ProbeRequest) {
+        self.easy = easy
+        self.request = request
+        if request.hashBody { bodyHash = sonda_sha256_new() }
+    }
+
+    deinit {
+        if let bodyHash {
+            var digest = [UInt8](repeating: 0, count: 32)
+            sonda_sha256_final(bodyHash, &digest)
+        }
+    }
+
+    func finishBodyHash() -> String? {
+        guard let bodyHash else { return nil }
+        var digest = [UInt8](repeating: 0, count: 32)
+        sonda_sha256_final(bodyHash, &digest)
+        self.bodyHash = nil
+        return digest.hexString
+    }
+
+    var curlMessage: String {
+        errorBuffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+    }
+
+    /// Runs between the connection (and its TLS handshake) and the request: the last moment to
+    /// refuse a connection that breaks the TLS policy before any request byte is sent.
+    func connectionReady() -> Bool {
+        guard let ssl = sonda_getinfo_ssl(easy.handle) else {
+            if request.kind == .tlsHandshake {
+                stoppedAfterHandshake = true
+                return false
+            }
+            return true
+        }
+        tls.recordSession(ssl)
+        let policy = request.tlsPolicy
+        if let version = tls.version, let violation = policy.versionViolation(negotiated: version) {
+            policyError = violation
+            return false
+        }
+        if let violation = policy.pinViolation(leaf: tls.certificates.first) {
+            policyError = violation
+            return false
+        }
+        if request.kind == .tlsHandshake {
+            stoppedAfterHandshake = true
+            return false
+        }
+        return true
+    }
+
+    func receive(_ pointer: UnsafeMutablePointer<CChar>, count: Int) -> Int {
+        bodyBytes += count
+        if bodyBytes > request.maxBodyBytes {
+            bodyTooLarge = true
+            return 0
+        }
+        if let bodyHash { sonda_sha256_update(bodyHash, pointer, count) }
+        return count
+    }
+}
+
+let writeCallback: @convention(c) (UnsafeMutablePointer<CChar>?, Int, Int, UnsafeMutableRawPointer?) -> Int = {
+    pointer, size, count, userData in
+    guard let pointer, let userData else { return 0 }
+    return Unmanaged<Transfer>.fromOpaque(userData).takeUnretainedValue().receive(pointer, count: size * count)
+}
+
+let prereqCallback:
+    @convention(c) (
+        UnsafeMutableRawPointer?, UnsafeMutablePointer<CChar>?, UnsafeMutablePointer<CChar>?, Int32, Int32
+    ) -> Int32 = { userData, _, _, _, _ in
+        guard let userData else { return Int32(CURL_PREREQFUNC_OK) }
+        let transfer = Unmanaged<Transfer>.fromOpaque(userData).takeUnretainedValue()
+        return transfer.connectionReady() ? Int32(CURL_PREREQFUNC_OK) : Int32(CURL_PREREQFUNC_ABORT)
+    }

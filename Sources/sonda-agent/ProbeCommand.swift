@@ -1,0 +1,106 @@
+import ArgumentParser
+import Foundation
+import SondaAgent
+import SondaCore
+import SondaProbe
+
+struct ProbeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "probe",
+        abstract: "Probe a URL now and print the phase waterfall (exit 0 ok, 1 failed, 2 over budget).",
+        discussion: """
+            URL is http://, https:// or tls://host:port (TLS handshake only, no HTTP request).
+            Every probe opens a fresh connection with a full TLS handshake.
+            """
+    )
+
+    @Argument(help: "http://, https:// or tls://host:port")
+    var url: String
+
+    @Option(help: "How many probes to run in sequence.")
+    var count: Int = 1
+
+    @Flag(help: "Print one JSON result per line instead of the waterfall.")
+    var json = false
+
+    @Option(name: .customLong("tls-min"), help: "Lowest acceptable TLS version: 1.2 or 1.3.")
+    var tlsMin: String = "1.3"
+
+    @Option(name: .customLong("ca-file"), help: "PEM trust store to verify servers against (default: the system bundle).")
+    var caFile: String?
+
+    @Option(help: "Give up on a probe after this long (e.g. 500ms, 10s).")
+    var timeout: Duration = .seconds(10)
+
+    @Option(help: "Latency budget for the total phase; over it (p95 with --count) exits 2.")
+    var budget: Duration?
+
+    @Option(name: .customLong("method"), help: "HTTP method.")
+    var method: String = "GET"
+
+    @Option(name: .customLong("header"), help: "Request header 'Name: value' (repeatable).")
+    var headers: [String] = []
+
+    @Option(name: .customLong("expect-status"), help: "Acceptable status codes, e.g. 200,204 or 200-299.")
+    var expectStatus: String = "200-399"
+
+    @Option(name: .customLong("spki-pin"), help: "Base64 SHA-256 of the server's public key (repeatable).")
+    var pins: [String] = []
+
+    func validate() throws {
+        guard count >= 1 else { throw ValidationError("--count must be at least 1, got \(count)") }
+        guard TLSPolicy.versionName(tlsMin) != nil else {
+            throw ValidationError("--tls-min must be 1.2 or 1.3, got '\(tlsMin)'")
+        }
+    }
+
+    func run() async throws {
+        let request = try makeRequest()
+        let probe = AdHocProbe(request: request, count: count, budget: budget.map { LatencyBudget(limit: $0) })
+        let pool = ProbeWorkerPool(workers: 1)
+        defer { pool.shutdown() }
+        let output = ResultOutput(json: json)
+        let results = await probe.run(on: pool) { output.emit($0) }
+        output.finish(results, budget: probe.budget)
+        throw ExitCode(probe.outcome(of: results).rawValue)
+    }
+
+    private func makeRequest() throws -> ProbeRequest {
+        let target = try ProbeTarget(url)
+        if let caFile, !FileManager.default.isReadableFile(atPath: caFile) {
+            throw UsageError(message: "cannot read CA file '\(caFile)'", code: 78)
+        }
+        let parsedHeaders = try headers.map { line in
+            guard let header = HTTPHeader(parsing: line) else {
+                throw UsageError(message: "--header must look like 'Name: value', got '\(line)'")
+            }
+            return header
+        }
+        return ProbeRequest(
+            url: target.url, kind: target.kind, method: method, headers: parsedHeaders, timeout: timeout,
+            caFile: caFile,
+            tlsPolicy: TLSPolicy(minVersion: TLSPolicy.versionName(tlsMin) ?? "TLSv1.3", spkiSHA256Pins: pins),
+            expectedStatus: try StatusRanges.parse(expectStatus))
+    }
+}
+
+/// Writes results as they arrive (JSON lines) or a report at the end (terminal).
+final class ResultOutput: @unchecked Sendable {
+    let json: Bool
+    let encoder = ResultJSON.encoder()
+    let report = ProbeReport(style: .forStandardOutput)
+
+    init(json: Bool) { self.json = json }
+
+    func emit(_ result: ProbeResult) {
+        guard json, var line = try? encoder.encode(result) else { return }
+        line.append(0x0A)
+        FileHandle.standardOutput.write(line)
+    }
+
+    func finish(_ results: [ProbeResult], budget: LatencyBudget?) {
+        guard !json else { return }
+        let text = results.count == 1 ? report.waterfall(results[0]) : report.summary(results, budget: budget)
+        print(text)
+    }
+}
