@@ -1,0 +1,29 @@
+# Sonda. `make demo` runs it, `make test` tests it; both install what is missing first.
+APT_PACKAGES := libcurl4-openssl-dev libssl-dev openssl nginx-light libnginx-mod-http-echo python3
+SWIFT ?= swift
+
+.PHONY: deps build test demo bench clean
+
+deps:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing: $$missing"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+build: deps
+	$(SWIFT) build
+
+test: build
+	$(SWIFT) test --disable-xctest
+
+demo: build
+	scripts/demo
+
+bench: deps
+	$(SWIFT) build -c release --product sonda-agent
+	SONDA_AGENT=$$($(SWIFT) build -c release --show-bin-path)/sonda-agent bench/run
+
+clean:
+	rm -rf .build .build-*

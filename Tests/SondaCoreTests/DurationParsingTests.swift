@@ -1,0 +1,26 @@
+import Testing
+
+@testable import SondaCore
+
+@Suite struct DurationParsingTests {
+    @Test(arguments: [
+        ("150ms", 150.0), ("2s", 2000), ("1.5s", 1500), ("5m", 300_000), ("1h", 3_600_000), ("21d", 1_814_400_000),
+        ("250us", 0.25), (" 30s ", 30_000), ("0s", 0),
+    ])
+    func parses(text: String, milliseconds: Double) throws {
+        #expect(abs(try DurationParsing.parse(text).milliseconds - milliseconds) < 1e-6)
+    }
+
+    @Test(arguments: ["", "5", "ms", "-1s", "1.2.3s", "10 parsecs", "+5s", "5S"])
+    func rejectsWithAMessageThatShowsTheForm(text: String) {
+        #expect(throws: DurationParsing.Failure.self) { try DurationParsing.parse(text) }
+        #expect(DurationParsing.Failure(text: text).description.contains("e.g. 150ms"))
+    }
+
+    @Test func formatsTheShortestFaithfulSpelling() {
+        #expect(DurationParsing.format(.milliseconds(150)) == "150ms")
+        #expect(DurationParsing.format(.milliseconds(1500)) == "1.5s")
+        #expect(DurationParsing.format(.seconds(300)) == "5m")
+        #expect(DurationParsing.format(.seconds(7 * 86_400)) == "7d")
+    }
+}

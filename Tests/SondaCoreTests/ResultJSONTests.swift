@@ -1,0 +1,63 @@
+import Foundation
+import Testing
+
+@testable import SondaCore
+
+@Suite struct ResultJSONTests {
+    static let sample = ProbeResult(
+        id: "018f0000-0000-7000-8000-000000000000", check: "booking-slots", agent: "sp-clinic-01",
+        region: "sao_paulo", profile: "mobile_3g_brazil", endpointClass: "appointment_booking",
+        startedAt: Date(timeIntervalSince1970: 1_795_428_000.123),
+        error: ProbeError(.tlsVersion, "server negotiated TLSv1.2; policy requires TLSv1.3"),
+        phases: PhaseTimings(dns: 1.2, connect: 0.3, tls: 5.1, total: 6.6),
+        http: HTTPInfo(status: 200, version: "1.1", redirects: 0, redirectMilliseconds: 0, bodyBytes: 123, remoteIP: "127.0.0.1"),
+        assertions: [AssertionOutcome(name: "status", ok: true)],
+        budget: BudgetOutcome(limitMilliseconds: 200, phase: .total, ok: true))
+
+    @Test func encodesDesignShapeWithNullsForAbsentFields() throws {
+        let data = try ResultJSON.encoder().encode(Self.sample)
+        let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect(Set(object.keys) == [
+            "id", "check", "step", "agent", "region", "profile", "class", "started_at", "ok", "error", "phases_ms",
+            "http", "tls", "assertions", "budget",
+        ])
+        #expect(object["step"] is NSNull)
+        #expect(object["tls"] is NSNull)
+        #expect(object["ok"] as? Bool == false)
+        #expect(object["started_at"] as? String == "2026-11-23T10:00:00.123Z")
+        let error = try #require(object["error"] as? [String: Any])
+        #expect(error["code"] as? String == "tls_version")
+        let http = try #require(object["http"] as? [String: Any])
+        #expect(Set(http.keys) == ["status", "version", "redirects", "redirect_ms", "body_bytes", "remote_ip"])
+        let budget = try #require(object["budget"] as? [String: Any])
+        #expect(budget["limit_ms"] as? Double == 200)
+        let text = String(decoding: data, as: UTF8.self)
+        #expect(text.contains(#""phases_ms":{"connect":0.3,"dns":1.2,"tls":5.1,"total":6.6}"#))
+    }
+
+    @Test func roundTrips() throws {
+        let data = try ResultJSON.encoder().encode(Self.sample)
+        var decoded = try ResultJSON.decoder().decode(ProbeResult.self, from: data)
+        decoded.url = Self.sample.url
+        #expect(decoded == Self.sample)
+    }
+
+    @Test func errorCodesAreTheClosedSetOfTheDesign() {
+        #expect(Set(ProbeError.Code.allCases.map(\.rawValue)) == [
+            "dns", "connect_refused", "connect_timeout", "tls_handshake", "tls_version", "tls_untrusted",
+            "tls_hostname", "tls_expired", "tls_expiring", "tls_pin", "http_status", "assertion", "timeout",
+            "redirects", "body_too_large", "internal",
+        ])
+    }
+
+    @Test func uuidV7IsTimeOrderedAndVersioned() {
+        var generator = SystemRandomNumberGenerator()
+        let a = UUIDv7.generate(milliseconds: 1_795_428_000_000, using: &generator)
+        let b = UUIDv7.generate(milliseconds: 1_795_428_000_001, using: &generator)
+        #expect(a < b)
+        #expect(a.count == 36)
+        let version = a[a.index(a.startIndex, offsetBy: 14)]
+        #expect(version == "7")
+        #expect("89ab".contains(a[a.index(a.startIndex, offsetBy: 19)]))
+    }
+}
