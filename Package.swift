@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "Sonda",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "sonda-agent", targets: ["sonda-agent"])
     ],
@@ -26,8 +26,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .target(name: "TestSupport", path: "Tests/Support"),
         .testTarget(name: "SondaCoreTests", dependencies: ["SondaCore"]),
-        .testTarget(name: "SondaProbeTests", dependencies: ["SondaProbe", "SondaCore"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["SondaCore"]),
+        .testTarget(name: "SondaProbeTests", dependencies: ["SondaProbe", "SondaCore", "TestSupport"]),
+        .testTarget(name: "SondaAgentTests", dependencies: ["SondaAgent", "SondaCore"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["SondaCore", "TestSupport"]),
     ]
 )

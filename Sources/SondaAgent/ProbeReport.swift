@@ -28,9 +28,9 @@ public struct ProbeReport {
         var offset = 0.0
         for phase in Self.phases {
             guard let value = result.phases[phase] else { continue }
-            let start = Int((offset / total * Double(barWidth)).rounded(.down))
-            let length = max(Int((value / total * Double(barWidth)).rounded()), value > 0 ? 1 : 0)
-            let bar = String(repeating: " ", count: start) + String(repeating: "█", count: min(length, barWidth - start + 1))
+            let start = min(Int((offset / total * Double(barWidth)).rounded()), barWidth - 1)
+            let end = Int(((offset + value) / total * Double(barWidth)).rounded())
+            let bar = String(repeating: " ", count: start) + String(repeating: "█", count: max(end - start, 1))
             lines.append("  \(phase.rawValue.padding(8))\(ms(value).leftPadded(11))  \(style.dim("│"))\(bar)")
             offset += value
         }
