@@ -83,7 +83,7 @@ enum HTTPProber {
         let handshakeOnly = request.kind == .tlsHandshake
         let phases = PhaseTimings(
             counters: counters, usesTLS: request.usesTLS, tcpConnectedMicroseconds: tcpConnected,
-            stopsAfterTLS: handshakeOnly)
+            stopsAfterTLS: handshakeOnly || transfer.policyError != nil)
 
         var failure = ProbeErrorClassifier.classify(code, transfer: transfer, counters: counters)
         let verified = failure.map { !$0.code.isCertificateFailure } ?? true

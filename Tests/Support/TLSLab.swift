@@ -52,23 +52,12 @@ public struct TLSLab: Sendable, Decodable {
     }
 
     static func run(_ executable: String, _ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let output = out.fileHandleForReading.readDataToEndOfFile()
-        let errors = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
+        let output = try ChildProcess.run(executable, arguments)
+        guard output.status == 0 else {
             throw CommandFailed(
-                description: "\(executable) \(arguments.joined(separator: " ")) failed: "
-                    + String(decoding: errors, as: UTF8.self))
+                description: "\(executable) \(arguments.joined(separator: " ")) failed: \(output.stderr)")
         }
-        return String(decoding: output, as: UTF8.self)
+        return output.stdout
     }
 }
 

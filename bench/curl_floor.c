@@ -1,0 +1,58 @@
+/* curl_floor URL COUNT CAFILE
+ *
+ * The CPU floor for a probe: COUNT sequential GETs with one libcurl easy handle,
+ * each on a fresh connection with a full TLS handshake (no reuse, no session
+ * resumption), verifying against CAFILE. Silent on success; exit 1 on the first
+ * failed transfer. Build: cc -O2 -o curl_floor curl_floor.c -lcurl
+ */
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static size_t count_bytes(char *data, size_t size, size_t nmemb, void *userp) {
+    (void)data;
+    *(size_t *)userp += size * nmemb;
+    return size * nmemb;
+}
+
+int main(int argc, char **argv) {
+    if (argc != 4) {
+        fprintf(stderr, "usage: %s URL COUNT CAFILE\n", argv[0]);
+        return 2;
+    }
+    long count = strtol(argv[2], NULL, 10);
+    size_t bytes = 0;
+    char errbuf[CURL_ERROR_SIZE];
+
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) return 1;
+    CURL *h = curl_easy_init();
+    if (!h) return 1;
+    curl_easy_setopt(h, CURLOPT_URL, argv[1]);
+    curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
+    curl_easy_setopt(h, CURLOPT_FORBID_REUSE, 1L);
+    curl_easy_setopt(h, CURLOPT_SSL_SESSIONID_CACHE, 0L);
+    curl_easy_setopt(h, CURLOPT_CAINFO, argv[3]);
+    curl_easy_setopt(h, CURLOPT_CAPATH, NULL);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, count_bytes);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &bytes);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+
+    for (long i = 0; i < count; i++) {
+        errbuf[0] = '\0';
+        CURLcode rc = curl_easy_perform(h);
+        long status = 0;
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+        if (rc != CURLE_OK) {
+            fprintf(stderr, "curl_floor: transfer %ld failed: (%d) %s\n", i + 1, (int)rc,
+                    errbuf[0] ? errbuf : curl_easy_strerror(rc));
+            return 1;
+        }
+        if (status >= 400) {
+            fprintf(stderr, "curl_floor: transfer %ld failed: HTTP %ld\n", i + 1, status);
+            return 1;
+        }
+    }
+    curl_easy_cleanup(h);
+    curl_global_cleanup();
+    return bytes > 0 || count == 0 ? 0 : 1;
+}
