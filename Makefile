@@ -21,8 +21,9 @@ test: build
 demo: build
 	scripts/demo
 
+# Benchmarks use the binary as shipped: release, with the Swift runtime linked statically.
 bench: deps
-	$(SWIFT) build -c release --product sonda-agent
+	$(SWIFT) build -c release --product sonda-agent --static-swift-stdlib
 	SONDA_AGENT=$$($(SWIFT) build -c release --show-bin-path)/sonda-agent bench/run
 
 clean:

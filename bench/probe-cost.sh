@@ -2,7 +2,7 @@
 # CPU cost per probe: `sonda-agent probe --count N` vs a raw C libcurl loop (curl_floor),
 # both doing N sequential fresh-connection GETs against a local tls-lab.
 # Prints: name  agent_ms_per_probe  floor_ms_per_probe  ratio  target
-# Env: SONDA_AGENT (default .build/release/sonda-agent), N_HTTPS (1000), N_HTTP (3000), REPS (3).
+# Env: SONDA_AGENT (default .build/release/sonda-agent), N_HTTPS (1000), N_HTTP (3000), REPS (5).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -25,7 +25,7 @@ for url in "https://localhost:$(port tls13)/small.txt" "http://localhost:$(port 
     { echo "probe-cost: agent probes of $url did not all succeed" >&2; exit 1; }
 done
 
-python3 - "$FLOOR" "$AGENT" "$LAB/bundle.pem" "${REPS:-3}" \
+python3 - "$FLOOR" "$AGENT" "$LAB/bundle.pem" "${REPS:-5}" \
   "probe_cpu_https https://localhost:$(port tls13)/small.txt ${N_HTTPS:-1000} 1.10" \
   "probe_cpu_http http://localhost:$(port http)/small.txt ${N_HTTP:-3000} 1.5" <<'EOF'
 import resource, statistics, subprocess, sys

@@ -20,17 +20,22 @@ public struct AdHocProbe: Sendable {
         self.budget = budget
     }
 
-    /// Runs the probes; `onResult` sees each result as soon as it is complete.
-    public func run(on pool: ProbeWorkerPool, onResult: (ProbeResult) -> Void = { _ in }) async -> [ProbeResult] {
-        var results: [ProbeResult] = []
-        results.reserveCapacity(count)
-        for _ in 0..<count {
-            var result = await pool.probe(request)
-            if let budget { result.budget = budget.outcome(of: result) }
-            onResult(result)
-            results.append(result)
+    /// Runs the probes on one worker; `onResult` sees each result, on that worker's thread, as soon
+    /// as it is complete.
+    public func run(on pool: ProbeWorkerPool, onResult: @escaping @Sendable (ProbeResult) -> Void = { _ in }) async
+        -> [ProbeResult]
+    {
+        await pool.withWorker { [self] runner in
+            var results: [ProbeResult] = []
+            results.reserveCapacity(count)
+            for _ in 0..<count {
+                var result = runner.probe(request)
+                if let budget { result.budget = budget.outcome(of: result) }
+                onResult(result)
+                results.append(result)
+            }
+            return results
         }
-        return results
     }
 
     public func outcome(of results: [ProbeResult]) -> Outcome {

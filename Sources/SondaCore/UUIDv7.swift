@@ -8,21 +8,22 @@ public enum UUIDv7 {
     }
 
     public static func generate(milliseconds: UInt64, using generator: inout some RandomNumberGenerator) -> String {
-        var bytes = [UInt8](repeating: 0, count: 16)
-        for i in 0..<6 { bytes[i] = UInt8(truncatingIfNeeded: milliseconds >> (8 * (5 - UInt64(i)))) }
         let random = generator.next() as UInt64
         let random2 = generator.next() as UInt64
-        for i in 6..<16 {
-            let source = i < 14 ? random : random2
-            bytes[i] = UInt8(truncatingIfNeeded: source >> (8 * UInt64(i % 8)))
+        // 48-bit big-endian milliseconds, version 7, 12 random bits, variant 10, 62 random bits.
+        let high = (milliseconds << 16) | 0x7000 | (random & 0x0FFF)
+        let low = (random2 & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8](repeating: UInt8(ascii: "-"), count: 36)
+        var position = 0
+        for (word, nibbles) in [(high, 16), (low, 16)] {
+            for i in 0..<nibbles {
+                if position == 8 || position == 13 || position == 18 || position == 23 { position += 1 }
+                out[position] = digits[Int((word >> UInt64(4 * (15 - i))) & 0xF)]
+                position += 1
+            }
         }
-        bytes[6] = 0x70 | (bytes[6] & 0x0F)
-        bytes[8] = 0x80 | (bytes[8] & 0x3F)
-        let hex = bytes.map { String($0, radix: 16).leftPadded(to: 2) }.joined()
-        let parts = [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { range in
-            String(hex[hex.index(hex.startIndex, offsetBy: range.lowerBound)..<hex.index(hex.startIndex, offsetBy: range.upperBound)])
-        }
-        return parts.joined(separator: "-")
+        return String(decoding: out, as: UTF8.self)
     }
 }
 

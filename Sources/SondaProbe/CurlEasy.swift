@@ -4,6 +4,7 @@ import CCurl
 /// Keeping it across probes keeps libcurl's parsed CA store, which is most of a probe's CPU.
 final class CurlEasy {
     let handle: UnsafeMutableRawPointer
+    let certificates = CertificateCache()
 
     private static let globalInit: Void = {
         curl_global_init(Int(CURL_GLOBAL_DEFAULT))

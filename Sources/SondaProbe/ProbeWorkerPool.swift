@@ -35,6 +35,14 @@ public final class ProbeWorkerPool: @unchecked Sendable {
         }
     }
 
+    /// Runs `body` on one worker, which may probe several times in a row without a thread hand-off
+    /// per probe (the cheapest way to run a sequence, as `sonda-agent probe --count` does).
+    public func withWorker<T: Sendable>(_ body: @escaping @Sendable (ProbeRunner) -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            submit { easy in continuation.resume(returning: body(ProbeRunner(easy: easy))) }
+        }
+    }
+
     private func submit(_ job: @escaping (CurlEasy) -> Void) {
         condition.lock()
         jobs.append(job)
@@ -56,4 +64,11 @@ public final class ProbeWorkerPool: @unchecked Sendable {
             job(easy)
         }
     }
+}
+
+/// A worker's easy handle, lent to a `withWorker` body; use it only inside that body.
+public struct ProbeRunner {
+    let easy: CurlEasy
+
+    public func probe(_ request: ProbeRequest) -> ProbeResult { HTTPProber.run(request, on: easy) }
 }

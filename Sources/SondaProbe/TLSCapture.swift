@@ -13,6 +13,9 @@ final class TLSCapture {
     var cipher: String?
     /// Monotonic time at which libcurl began the TLS handshake, i.e. when TCP was connected.
     var handshakeStartedAt: UInt64?
+    private let cache: CertificateCache
+
+    init(cache: CertificateCache) { self.cache = cache }
 
     deinit { reset() }
 
@@ -50,7 +53,7 @@ final class TLSCapture {
     var certificates: [CertificateInfo] {
         guard let sentChain else { return [] }
         return (0..<sonda_x509_stack_count(sentChain)).compactMap { i in
-            sonda_x509_stack_at(sentChain, i).map(CertificateInfo.init(x509:))
+            sonda_x509_stack_at(sentChain, i).map(cache.info(for:))
         }
     }
 
@@ -89,8 +92,25 @@ private let verifyCallback: @convention(c) (Int32, OpaquePointer?) -> Int32 = { 
     return preverifyOK
 }
 
+/// Parsed certificates by fingerprint. A probed server presents the same chain every time, so a
+/// worker parses each certificate once; hashing the DER is all a repeat costs.
+final class CertificateCache {
+    private var entries: [[UInt8]: CertificateInfo] = [:]
+    private let capacity = 256
+
+    func info(for x509: OpaquePointer) -> CertificateInfo {
+        var digest = [UInt8](repeating: 0, count: 32)
+        sonda_x509_sha256(x509, &digest)
+        if let known = entries[digest] { return known }
+        if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
+        let info = CertificateInfo(x509: x509, fingerprint: digest.hexString)
+        entries[digest] = info
+        return info
+    }
+}
+
 extension CertificateInfo {
-    init(x509: OpaquePointer) {
+    init(x509: OpaquePointer, fingerprint: String) {
         var buffer = [CChar](repeating: 0, count: 1024)
         func text(_ length: Int32) -> String {
             String(decoding: buffer[..<Int(max(length, 0))].map { UInt8(bitPattern: $0) }, as: UTF8.self)
@@ -98,15 +118,13 @@ extension CertificateInfo {
         let subject = text(sonda_x509_name(x509, 0, &buffer, Int32(buffer.count)))
         let issuer = text(sonda_x509_name(x509, 1, &buffer, Int32(buffer.count)))
         let sans = text(sonda_x509_sans(x509, &buffer, Int32(buffer.count))).split(separator: "\n").map(String.init)
-        var digest = [UInt8](repeating: 0, count: 32)
-        sonda_x509_sha256(x509, &digest)
-        let fingerprint = digest.hexString
-        sonda_x509_spki_sha256(x509, &digest)
+        var spki = [UInt8](repeating: 0, count: 32)
+        sonda_x509_spki_sha256(x509, &spki)
         self.init(
             subject: subject, issuer: issuer, sans: sans,
             notBefore: Date(timeIntervalSince1970: TimeInterval(sonda_x509_validity(x509, 0))),
             notAfter: Date(timeIntervalSince1970: TimeInterval(sonda_x509_validity(x509, 1))),
-            sha256: fingerprint, spkiSHA256: Data(digest).base64EncodedString())
+            sha256: fingerprint, spkiSHA256: Data(spki).base64EncodedString())
     }
 }
 

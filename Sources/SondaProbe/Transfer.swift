@@ -7,7 +7,7 @@ import SondaCore
 final class Transfer {
     let easy: CurlEasy
     let request: ProbeRequest
-    let tls = TLSCapture()
+    let tls: TLSCapture
     var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
     var bodyBytes = 0
     var bodyTooLarge = false
@@ -20,6 +20,7 @@ final class Transfer {
     init(easy: CurlEasy, request: ProbeRequest) {
         self.easy = easy
         self.request = request
+        self.tls = TLSCapture(cache: easy.certificates)
         if request.hashBody { bodyHash = sonda_sha256_new() }
     }
 
@@ -58,7 +59,7 @@ final class Transfer {
             policyError = violation
             return false
         }
-        if let violation = policy.pinViolation(leaf: tls.certificates.first) {
+        if !policy.spkiSHA256Pins.isEmpty, let violation = policy.pinViolation(leaf: tls.certificates.first) {
             policyError = violation
             return false
         }

@@ -85,22 +85,36 @@ struct ProbeCommand: AsyncParsableCommand {
 }
 
 /// Writes results as they arrive (JSON lines) or a report at the end (terminal).
+/// Used from the one probe worker thread, then from the command once the probes are done.
 final class ResultOutput: @unchecked Sendable {
     let json: Bool
-    let encoder = ResultJSON.encoder()
+    var writer = ResultJSONWriter()
     let report = ProbeReport(style: .forStandardOutput)
+    /// JSON lines go out at once on a terminal and in 64 KiB blocks into a pipe or file.
+    let lineBuffered = isatty(STDOUT_FILENO) == 1
+    var pending: [UInt8] = []
 
     init(json: Bool) { self.json = json }
 
     func emit(_ result: ProbeResult) {
-        guard json, var line = try? encoder.encode(result) else { return }
-        line.append(0x0A)
-        FileHandle.standardOutput.write(line)
+        guard json else { return }
+        pending += writer.line(result)
+        if lineBuffered || pending.count >= 1 << 16 { flush() }
     }
 
     func finish(_ results: [ProbeResult], budget: LatencyBudget?) {
+        flush()
         guard !json else { return }
-        let text = results.count == 1 ? report.waterfall(results[0]) : report.summary(results, budget: budget)
-        print(text)
+        print(results.count == 1 ? report.waterfall(results[0]) : report.summary(results, budget: budget))
+    }
+
+    private func flush() {
+        var offset = 0
+        while offset < pending.count {
+            let written = pending[offset...].withUnsafeBytes { write(STDOUT_FILENO, $0.baseAddress, $0.count) }
+            if written <= 0 { break }
+            offset += written
+        }
+        pending.removeAll(keepingCapacity: true)
     }
 }

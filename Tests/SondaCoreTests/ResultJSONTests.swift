@@ -61,3 +61,30 @@ import Testing
         #expect("89ab".contains(a[a.index(a.startIndex, offsetBy: 19)]))
     }
 }
+
+@Suite struct ResultJSONWriterTests {
+    static let now = Date(timeIntervalSince1970: 1_795_428_000.5)
+    static let cert = CertificateInfo(
+        subject: "CN=api.clínica \"quoted\"\\path", issuer: "CN=Example CA", sans: ["a.example", "127.0.0.1"],
+        notBefore: now, notAfter: now.addingTimeInterval(86_400 * 39.5), sha256: "ab12", spkiSHA256: "q+/w=")
+
+    static let samples: [ProbeResult] = [
+        ResultJSONTests.sample,
+        ProbeResult(
+            startedAt: now, error: nil,
+            phases: PhaseTimings(dns: 0.031, connect: 0.1, tls: 4.171, send: 0.58, wait: 100.5, receive: 0.049, total: 105.429),
+            http: HTTPInfo(status: 200, version: "2", redirects: 3, redirectMilliseconds: 1.25, bodyBytes: 500_000,
+                           bodySHA256: "ff", remoteIP: "::1"),
+            tls: TLSReport(version: "TLSv1.3", cipher: "TLS_AES_128_GCM_SHA256", verified: true, leaf: cert, chain: [cert], now: now),
+            assertions: [AssertionOutcome(name: "status", ok: false, actual: "503\n\t\u{01}")]),
+        ProbeResult(startedAt: now, error: ProbeError(.dns, "Could not resolve host: x.invalid"), phases: PhaseTimings(dns: 1.204, total: 1.204)),
+    ]
+
+    @Test(arguments: samples)
+    func writesExactlyWhatJSONEncoderWrites(_ result: ProbeResult) throws {
+        let expected = try ResultJSON.encoder().encode(result) + [0x0A]
+        var writer = ResultJSONWriter()
+        let written = writer.line(result)
+        #expect(String(decoding: written, as: UTF8.self) == String(decoding: expected, as: UTF8.self))
+    }
+}

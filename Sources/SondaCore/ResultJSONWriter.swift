@@ -1,0 +1,248 @@
+import Foundation
+
+/// Writes a `ProbeResult` as the same JSON that `ResultJSON.encoder()` produces (sorted keys,
+/// unescaped slashes), several times faster: the agent writes one per probe, and a probe must cost
+/// about what raw libcurl costs. A test holds the two byte-for-byte equal.
+public struct ResultJSONWriter {
+    private var out: [UInt8] = []
+
+    public init() { out.reserveCapacity(1024) }
+
+    /// The result as one line of JSON, newline included.
+    public mutating func line(_ r: ProbeResult) -> [UInt8] {
+        out.removeAll(keepingCapacity: true)
+        beginObject()
+            key("agent"); string(r.agent)
+            key("assertions")
+            beginArray()
+            for (index, a) in r.assertions.enumerated() {
+                element(index)
+                beginObject()
+                    if let actual = a.actual { key("actual"); string(actual) }
+                    key("name"); string(a.name)
+                    key("ok"); bool(a.ok)
+                endObject()
+            }
+            endArray()
+            key("budget")
+            if let b = r.budget {
+                beginObject()
+                    key("limit_ms"); number(b.limitMilliseconds)
+                    key("ok"); bool(b.ok)
+                    key("phase"); string(b.phase.rawValue)
+                endObject()
+            } else { null() }
+            key("check"); string(r.check)
+            key("class"); string(r.endpointClass)
+            key("error")
+            if let e = r.error {
+                beginObject()
+                    key("code"); string(e.code.rawValue)
+                    key("message"); string(e.message)
+                endObject()
+            } else { null() }
+            key("http")
+            if let h = r.http {
+                beginObject()
+                    key("body_bytes"); number(Double(h.bodyBytes))
+                    if let sha = h.bodySHA256 { key("body_sha256"); string(sha) }
+                    key("redirect_ms"); number(h.redirectMilliseconds)
+                    key("redirects"); number(Double(h.redirects))
+                    if let ip = h.remoteIP { key("remote_ip"); string(ip) }
+                    key("status"); number(Double(h.status))
+                    key("version"); string(h.version)
+                endObject()
+            } else { null() }
+            key("id"); string(r.id)
+            key("ok"); bool(r.ok)
+            key("phases_ms")
+            beginObject()
+                let p = r.phases
+                if let v = p.connect { key("connect"); number(v) }
+                if let v = p.dns { key("dns"); number(v) }
+                if let v = p.receive { key("receive"); number(v) }
+                if let v = p.send { key("send"); number(v) }
+                if let v = p.tls { key("tls"); number(v) }
+                key("total"); number(p.total)
+                if let v = p.wait { key("wait"); number(v) }
+            endObject()
+            key("profile"); string(r.profile)
+            key("region"); string(r.region)
+            key("started_at"); timestamp(r.startedAt)
+            key("step"); string(r.step)
+            key("tls")
+            if let t = r.tls { tls(t) } else { null() }
+        endObject()
+        out.append(0x0A)
+        return out
+    }
+
+    private mutating func tls(_ t: TLSReport) {
+        beginObject()
+            key("chain")
+            beginArray()
+            for (index, certificate) in t.chain.enumerated() {
+                element(index)
+                self.certificate(certificate)
+            }
+            endArray()
+            if let c = t.cipher { key("cipher"); string(c) }
+            if let d = t.daysToExpiry { key("days_to_expiry"); number(d) }
+            if let e = t.earliestExpiry { key("earliest_expiry"); timestamp(e) }
+            if let l = t.leaf { key("leaf"); certificate(l) }
+            key("verified"); bool(t.verified)
+            key("version"); string(t.version)
+        endObject()
+    }
+
+    private mutating func certificate(_ c: CertificateInfo) {
+        beginObject()
+            key("issuer"); string(c.issuer)
+            key("not_after"); timestamp(c.notAfter)
+            key("not_before"); timestamp(c.notBefore)
+            key("sans")
+            beginArray()
+            for (index, san) in c.sans.enumerated() {
+                element(index)
+                string(san)
+            }
+            endArray()
+            key("sha256"); string(c.sha256)
+            key("spki_sha256"); string(c.spkiSHA256)
+            key("subject"); string(c.subject)
+        endObject()
+    }
+
+    // MARK: JSON primitives
+
+    private var needsComma = false
+
+    private mutating func beginObject() {
+        out.append(UInt8(ascii: "{"))
+        needsComma = false
+    }
+
+    private mutating func endObject() {
+        out.append(UInt8(ascii: "}"))
+        needsComma = true
+    }
+
+    private mutating func beginArray() {
+        out.append(UInt8(ascii: "["))
+    }
+
+    /// Before each array element: the separator, and no comma before the element's own first key.
+    private mutating func element(_ index: Int) {
+        if index > 0 { out.append(UInt8(ascii: ",")) }
+        needsComma = false
+    }
+
+    private mutating func endArray() {
+        out.append(UInt8(ascii: "]"))
+        needsComma = true
+    }
+
+    private mutating func key(_ name: StaticString) {
+        if needsComma { out.append(UInt8(ascii: ",")) }
+        out.append(UInt8(ascii: "\""))
+        name.withUTF8Buffer { out.append(contentsOf: $0) }
+        out.append(UInt8(ascii: "\""))
+        out.append(UInt8(ascii: ":"))
+        needsComma = false
+    }
+
+    private mutating func null() {
+        literal("null")
+    }
+
+    private mutating func bool(_ value: Bool) {
+        literal(value ? "true" : "false")
+    }
+
+    private mutating func literal(_ text: StaticString) {
+        text.withUTF8Buffer { out.append(contentsOf: $0) }
+        needsComma = true
+    }
+
+    private mutating func number(_ value: Double) {
+        if value == value.rounded(), abs(value) < 1e15 {
+            integer(Int64(value))
+        } else {
+            out.append(contentsOf: value.description.utf8)
+        }
+        needsComma = true
+    }
+
+    private mutating func integer(_ value: Int64) {
+        out.append(contentsOf: String(value).utf8)
+    }
+
+    /// RFC 3339 UTC with milliseconds, as `Timestamp.format` writes it, without building a String.
+    private mutating func timestamp(_ date: Date) {
+        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        var seconds = time_t(milliseconds / 1000)
+        var millis = milliseconds % 1000
+        if millis < 0 {
+            millis += 1000
+            seconds -= 1
+        }
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        func two(_ v: Int32) {
+            out.append(UInt8(ascii: "0") + UInt8(v / 10))
+            out.append(UInt8(ascii: "0") + UInt8(v % 10))
+        }
+        out.append(UInt8(ascii: "\""))
+        let year = parts.tm_year + 1900
+        two(year / 100)
+        two(year % 100)
+        out.append(UInt8(ascii: "-"))
+        two(parts.tm_mon + 1)
+        out.append(UInt8(ascii: "-"))
+        two(parts.tm_mday)
+        out.append(UInt8(ascii: "T"))
+        two(parts.tm_hour)
+        out.append(UInt8(ascii: ":"))
+        two(parts.tm_min)
+        out.append(UInt8(ascii: ":"))
+        two(parts.tm_sec)
+        out.append(UInt8(ascii: "."))
+        out.append(UInt8(ascii: "0") + UInt8(millis / 100))
+        two(Int32(millis % 100))
+        out.append(UInt8(ascii: "Z"))
+        out.append(UInt8(ascii: "\""))
+        needsComma = true
+    }
+
+    private mutating func string(_ value: String?) {
+        guard let value else { return null() }
+        out.append(UInt8(ascii: "\""))
+        for byte in value.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): escape(0x22)
+            case UInt8(ascii: "\\"): escape(0x5C)
+            case 0x0A: escape(UInt8(ascii: "n"))
+            case 0x0D: escape(UInt8(ascii: "r"))
+            case 0x09: escape(UInt8(ascii: "t"))
+            case 0x08: escape(UInt8(ascii: "b"))
+            case 0x0C: escape(UInt8(ascii: "f"))
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                out.append(0x5C)
+                out.append(UInt8(ascii: "u"))
+                out.append(0x30)
+                out.append(0x30)
+                out.append(hex[Int(byte >> 4)])
+                out.append(hex[Int(byte & 0xF)])
+            default: out.append(byte)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+        needsComma = true
+    }
+
+    private mutating func escape(_ byte: UInt8) {
+        out.append(0x5C)
+        out.append(byte)
+    }
+}
