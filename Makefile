@@ -1,11 +1,12 @@
 # Sonda. `make demo` runs it, `make test` tests it; both install what is missing first.
 APT_PACKAGES := libcurl4-openssl-dev libssl-dev openssl nginx-light libnginx-mod-http-echo python3
+BENCH_PACKAGES := valgrind
 SWIFT ?= swift
 
 .PHONY: deps build test demo bench clean
 
 deps:
-	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	@missing=$$(for p in $(APT_PACKAGES) $(EXTRA_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 		echo "installing: $$missing"; \
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
@@ -22,6 +23,7 @@ demo: build
 	scripts/demo
 
 # Benchmarks use the binary as shipped: release, with the Swift runtime linked statically.
+bench: EXTRA_PACKAGES = $(BENCH_PACKAGES)
 bench: deps
 	$(SWIFT) build -c release --product sonda-agent --static-swift-stdlib
 	SONDA_AGENT=$$($(SWIFT) build -c release --show-bin-path)/sonda-agent bench/run

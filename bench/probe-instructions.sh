@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Instructions per HTTPS probe (callgrind), agent vs the raw C libcurl loop: a repeatable
+# version of probe-cost.sh's CPU ratio, which this 2-core machine makes noisy.
+# Each side runs twice (N1 and N2 probes); the difference divided by N2-N1 cancels start-up,
+# including the one-time parse of the CA bundle.
+# Prints: name  agent_Minstr_per_probe  floor_Minstr_per_probe  ratio  target
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+AGENT=$(realpath -m "${SONDA_AGENT:-$ROOT/.build/release/sonda-agent}")
+FLOOR=$ROOT/.build-bench/curl_floor
+command -v valgrind >/dev/null || { echo "probe-instructions: valgrind not installed (apt-get install valgrind)" >&2; exit 1; }
+mkdir -p "$ROOT/.build-bench"
+cc -O2 -o "$FLOOR" "$ROOT/bench/curl_floor.c" -lcurl
+
+LAB=$(mktemp -d)
+trap '"$ROOT/scripts/tls-lab" stop "$LAB"; rm -rf "$LAB"' EXIT
+"$ROOT/scripts/tls-lab" start "$LAB" >/dev/null
+port=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["ports"]["tls13"])' "$LAB/lab.json")
+url="https://localhost:$port/small.txt"
+N1=${N1:-40}
+N2=${N2:-120}
+
+instructions() { # command… → total instructions executed
+  valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 >/dev/null | awk '/refs:/ { gsub(",", "", $NF); print $NF }'
+}
+floor_run() { instructions "$FLOOR" "$url" "$1" "$LAB/bundle.pem"; }
+agent_run() { instructions "$AGENT" probe "$url" --count "$1" --ca-file "$LAB/bundle.pem" --json; }
+
+python3 - "$(floor_run "$N1")" "$(floor_run "$N2")" "$(agent_run "$N1")" "$(agent_run "$N2")" "$N1" "$N2" <<'PY'
+import sys
+f1, f2, a1, a2, n1, n2 = map(int, sys.argv[1:])
+floor = (f2 - f1) / (n2 - n1) / 1e6
+agent = (a2 - a1) / (n2 - n1) / 1e6
+print(f"probe_instr_https {agent:.3f} {floor:.3f} {agent / floor:.3f} <=1.10")
+PY
