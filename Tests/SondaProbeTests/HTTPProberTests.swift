@@ -139,6 +139,16 @@ import Testing
         #expect(result.phases.connect != nil && result.phases.tls != nil && result.phases.wait == nil)
     }
 
+    @Test func unansweredConnectIsAConnectTimeout() async throws {
+        let silent = try SilentListener(backlog: 0)
+        try silent.fillBacklog()
+        let result = await probe(
+            ProbeRequest(url: "http://127.0.0.1:\(silent.port)/", timeout: .milliseconds(300)))
+        #expect(result.error?.code == .connectTimeout, "\(result.error?.description ?? "ok")")
+        #expect(result.phases.connect != nil && result.phases.send == nil)
+        #expect(abs(result.phases.total - 300) < 50)
+    }
+
     @Test func refusedConnectionAndUnknownName() async throws {
         let silent = try SilentListener()
         let port = silent.port

@@ -69,7 +69,9 @@ public final class SilentListener: @unchecked Sendable {
     public let port: Int
     private let fd: Int32
 
-    public init() throws {
+    /// - Parameter backlog: the accept queue; a full queue makes the kernel drop new SYNs, so
+    ///   connecting hangs as it does to a host that does not answer.
+    public init(backlog: Int32 = 16) throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         self.fd = fd
         var address = sockaddr_in()
@@ -79,7 +81,7 @@ public final class SilentListener: @unchecked Sendable {
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let bound = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Bool in
-                bind(fd, pointer, length) == 0 && listen(fd, 16) == 0 && getsockname(fd, pointer, &length) == 0
+                bind(fd, pointer, length) == 0 && listen(fd, backlog) == 0 && getsockname(fd, pointer, &length) == 0
             }
         }
         guard bound else {
@@ -89,5 +91,29 @@ public final class SilentListener: @unchecked Sendable {
         port = Int(UInt16(bigEndian: address.sin_port))
     }
 
-    deinit { close(fd) }
+    /// Fills the accept queue so that further connections hang in the TCP handshake.
+    public func fillBacklog() throws {
+        for _ in 0..<8 {
+            let client = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            address.sin_port = in_port_t(UInt16(port).bigEndian)
+            fcntl(client, F_SETFL, O_NONBLOCK)
+            _ = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(client, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+            clients.append(client)
+        }
+        usleep(50_000)
+    }
+
+    private var clients: [Int32] = []
+
+    deinit {
+        clients.forEach { close($0) }
+        close(fd)
+    }
 }
