@@ -18,7 +18,23 @@ final class CurlEasy {
 
     deinit { curl_easy_cleanup(handle) }
 
+    /// Set once a flow has turned libcurl's cookie engine on. curl_easy_reset keeps the engine and
+    /// its cookies, so from then on every probe that is not a flow step empties the jar first.
+    private(set) var hasCookieEngine = false
+
     func reset() { curl_easy_reset(handle) }
+
+    /// Turns the cookie engine on for the next transfer (after `reset`): Set-Cookie is stored, and
+    /// matching cookies are sent.
+    func useCookieJar() {
+        set(CURLOPT_COOKIEFILE, "")
+        hasCookieEngine = true
+    }
+
+    /// Forgets every cookie the handle holds.
+    func clearCookies() {
+        if hasCookieEngine { set(CURLOPT_COOKIELIST, "ALL") }
+    }
 
     func set(_ option: CURLoption, _ value: Int) { sonda_setopt_long(handle, option, value) }
     func set(_ option: CURLoption, _ value: Bool) { sonda_setopt_long(handle, option, value ? 1 : 0) }

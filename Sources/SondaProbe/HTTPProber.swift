@@ -9,9 +9,20 @@ import SondaCore
 enum HTTPProber {
     static let userAgent = "sonda-agent/\(SondaVersion.current)"
 
-    static func run(_ request: ProbeRequest, on easy: CurlEasy) -> ProbeResult {
-        let transfer = Transfer(easy: easy, request: request)
+    /// - Parameters:
+    ///   - capture: what a flow step keeps of the response (headers, body); nil keeps nothing.
+    ///   - sharesCookies: a flow step: use the handle's cookie jar. Any other probe starts with an
+    ///     empty jar.
+    static func run(
+        _ request: ProbeRequest, on easy: CurlEasy, capture: ResponseCapture? = nil, sharesCookies: Bool = false
+    ) -> ProbeResult {
+        let transfer = Transfer(easy: easy, request: request, capture: capture)
         configure(easy, for: transfer)
+        if sharesCookies {
+            easy.useCookieJar()
+        } else {
+            easy.clearCookies()
+        }
         var headerList: UnsafeMutablePointer<curl_slist>?
         for header in request.headers {
             headerList = curl_slist_append(headerList, "\(header.name): \(header.value)")
@@ -65,6 +76,10 @@ enum HTTPProber {
         easy.set(CURLOPT_PREREQDATA, pointer: transferPointer)
         sonda_setopt_ssl_ctx_function(easy.handle, sslContextCallback)
         easy.set(CURLOPT_SSL_CTX_DATA, pointer: capturePointer)
+        if transfer.capture != nil {
+            sonda_setopt_header_function(easy.handle, headerCallback)
+            easy.set(CURLOPT_HEADERDATA, pointer: transferPointer)
+        }
     }
 
     private static func result(

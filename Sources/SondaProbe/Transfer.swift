@@ -8,6 +8,8 @@ final class Transfer {
     let easy: CurlEasy
     let request: ProbeRequest
     let tls: TLSCapture
+    /// What a flow step keeps of the response; nil for plain probes, which keep nothing.
+    let capture: ResponseCapture?
     var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
     var bodyBytes = 0
     var bodyTooLarge = false
@@ -17,9 +19,10 @@ final class Transfer {
     /// The handshake-only check stopped the transfer on purpose after the handshake.
     var stoppedAfterHandshake = false
 
-    init(easy: CurlEasy, request: ProbeRequest) {
+    init(easy: CurlEasy, request: ProbeRequest, capture: ResponseCapture? = nil) {
         self.easy = easy
         self.request = request
+        self.capture = capture
         self.tls = TLSCapture(cache: easy.certificates)
         if request.hashBody { bodyHash = sonda_sha256_new() }
     }
@@ -77,6 +80,7 @@ final class Transfer {
             return 0
         }
         if let bodyHash { sonda_sha256_update(bodyHash, pointer, count) }
+        if let capture { capture.receiveBody(UnsafeRawBufferPointer(start: pointer, count: count)) }
         return count
     }
 }
