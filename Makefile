@@ -26,6 +26,7 @@ demo: build
 bench: EXTRA_PACKAGES = $(BENCH_PACKAGES)
 bench: deps
 	$(SWIFT) build -c release --product sonda-agent --static-swift-stdlib
+	$(SWIFT) build -c release --product config-bench
 	SONDA_AGENT=$$($(SWIFT) build -c release --show-bin-path)/sonda-agent bench/run
 
 clean:

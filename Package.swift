@@ -8,7 +8,8 @@ let package = Package(
         .executable(name: "sonda-agent", targets: ["sonda-agent"])
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         .systemLibrary(
@@ -18,17 +19,22 @@ let package = Package(
         ),
         .target(name: "SondaCore"),
         .target(name: "SondaProbe", dependencies: ["CCurl", "SondaCore"]),
-        .target(name: "SondaAgent", dependencies: ["SondaCore", "SondaProbe"]),
+        .target(name: "SondaConfig", dependencies: ["SondaCore", .product(name: "Yams", package: "Yams")]),
+        .target(name: "SondaAgent", dependencies: ["SondaCore", "SondaProbe", "SondaConfig"]),
         .executableTarget(
             name: "sonda-agent",
             dependencies: [
-                "SondaAgent", "SondaProbe", "SondaCore",
+                "SondaAgent", "SondaProbe", "SondaCore", "SondaConfig",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .executableTarget(
+            name: "config-bench", dependencies: ["SondaConfig", .product(name: "Yams", package: "Yams")],
+            path: "Benchmarks/ConfigLoad"),
         .target(name: "TestSupport", path: "Tests/Support"),
         .testTarget(name: "SondaCoreTests", dependencies: ["SondaCore"]),
         .testTarget(name: "SondaProbeTests", dependencies: ["SondaProbe", "SondaCore", "TestSupport"]),
+        .testTarget(name: "SondaConfigTests", dependencies: ["SondaConfig", "SondaCore"]),
         .testTarget(name: "SondaAgentTests", dependencies: ["SondaAgent", "SondaCore"]),
         .testTarget(name: "EndToEndTests", dependencies: ["SondaCore", "TestSupport"]),
     ]

@@ -10,12 +10,22 @@ public struct AdHocProbe: Sendable {
         case overBudget = 2
     }
 
-    public var request: ProbeRequest
+    /// A URL given on the command line, or a configured check (a request, a handshake or a flow).
+    public enum Target: Sendable {
+        case request(ProbeRequest)
+        case check(CheckSpec, SecretRedactor)
+    }
+
+    public var target: Target
     public var count: Int
     public var budget: LatencyBudget?
 
     public init(request: ProbeRequest, count: Int = 1, budget: LatencyBudget? = nil) {
-        self.request = request
+        self.init(target: .request(request), count: count, budget: budget)
+    }
+
+    public init(target: Target, count: Int = 1, budget: LatencyBudget? = nil) {
+        self.target = target
         self.count = count
         self.budget = budget
     }
@@ -29,18 +39,26 @@ public struct AdHocProbe: Sendable {
             var results: [ProbeResult] = []
             results.reserveCapacity(count)
             for _ in 0..<count {
-                var result = runner.probe(request)
-                if let budget { result.budget = budget.outcome(of: result) }
-                onResult(result)
-                results.append(result)
+                let run: [ProbeResult]
+                switch target {
+                case .request(let request): run = [runner.probe(request)]
+                case .check(let check, let redactor): run = runner.run(check, redactor: redactor)
+                }
+                for var result in run {
+                    if let budget, result.step == nil { result.budget = budget.outcome(of: result) }
+                    onResult(result)
+                    results.append(result)
+                }
             }
             return results
         }
     }
 
+    /// Flow steps are reported but judged through their flow's own result.
     public func outcome(of results: [ProbeResult]) -> Outcome {
-        if results.contains(where: { !$0.ok }) { return .probeFailed }
-        if let budget, budget.isExceeded(by: PhaseSummary(results)) { return .overBudget }
+        let whole = results.filter { $0.step == nil }
+        if whole.contains(where: { !$0.ok }) { return .probeFailed }
+        if let budget, budget.isExceeded(by: PhaseSummary(whole)) { return .overBudget }
         return .ok
     }
 }

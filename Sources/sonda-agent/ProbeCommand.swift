@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SondaAgent
+import SondaConfig
 import SondaCore
 import SondaProbe
 
@@ -15,7 +16,13 @@ struct ProbeCommand: AsyncParsableCommand {
     )
 
     @Argument(help: "http://, https:// or tls://host:port")
-    var url: String
+    var url: String?
+
+    @Option(help: "Run this configured check (or flow) instead of a URL; needs --config.")
+    var check: String?
+
+    @Option(help: "Agent or checks file that defines --check.")
+    var config: String?
 
     @Option(help: "How many probes to run in sequence.")
     var count: Int = 1
@@ -48,6 +55,12 @@ struct ProbeCommand: AsyncParsableCommand {
     var pins: [String] = []
 
     func validate() throws {
+        switch (url, check) {
+        case (nil, nil): throw ValidationError("give a URL, or --check NAME --config FILE")
+        case (.some, .some): throw ValidationError("give a URL or --check, not both")
+        case (nil, .some) where config == nil: throw ValidationError("--check needs --config FILE")
+        default: break
+        }
         guard count >= 1 else { throw ValidationError("--count must be at least 1, got \(count)") }
         guard TLSPolicy.versionName(tlsMin) != nil else {
             throw ValidationError("--tls-min must be 1.2 or 1.3, got '\(tlsMin)'")
@@ -55,8 +68,7 @@ struct ProbeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let request = try makeRequest()
-        let probe = AdHocProbe(request: request, count: count, budget: budget.map { LatencyBudget(limit: $0) })
+        let probe = try makeProbe()
         let pool = ProbeWorkerPool(workers: 1)
         defer { pool.shutdown() }
         let output = ResultOutput(json: json)
@@ -65,11 +77,28 @@ struct ProbeCommand: AsyncParsableCommand {
         throw ExitCode(probe.outcome(of: results).rawValue)
     }
 
-    private func makeRequest() throws -> ProbeRequest {
-        let target = try ProbeTarget(url)
-        if let caFile, !FileManager.default.isReadableFile(atPath: caFile) {
+    private func makeProbe() throws -> AdHocProbe {
+        let flagBudget = budget.map { LatencyBudget(limit: $0) }
+        guard let url else {
+            var (spec, redactor, configured) = try ConfiguredCheck.load(check ?? "", from: config ?? "")
+            if let caFile {
+                try requireReadable(caFile)
+                spec.caFile = caFile
+            }
+            return AdHocProbe(target: .check(spec, redactor), count: count, budget: flagBudget ?? configured)
+        }
+        return AdHocProbe(request: try makeRequest(url), count: count, budget: flagBudget)
+    }
+
+    private func requireReadable(_ caFile: String) throws {
+        guard FileManager.default.isReadableFile(atPath: caFile) else {
             throw UsageError(message: "cannot read CA file '\(caFile)'", code: 78)
         }
+    }
+
+    private func makeRequest(_ url: String) throws -> ProbeRequest {
+        let target = try ProbeTarget(url)
+        if let caFile { try requireReadable(caFile) }
         let parsedHeaders = try headers.map { line in
             guard let header = HTTPHeader(parsing: line) else {
                 throw UsageError(message: "--header must look like 'Name: value', got '\(line)'")
@@ -105,7 +134,13 @@ final class ResultOutput: @unchecked Sendable {
     func finish(_ results: [ProbeResult], budget: LatencyBudget?) {
         flush()
         guard !json else { return }
-        print(results.count == 1 ? report.waterfall(results[0]) : report.summary(results, budget: budget))
+        let whole = results.filter { $0.step == nil }
+        if whole.count == 1 {
+            // A single run: a waterfall per flow step, then the whole.
+            print(results.map(report.waterfall).joined(separator: "\n\n"))
+        } else {
+            print(report.summary(whole, budget: budget))
+        }
     }
 
     private func flush() {

@@ -8,7 +8,7 @@ struct SondaAgentCommand: AsyncParsableCommand {
         commandName: "sonda-agent",
         abstract: "Synthetic HTTP and TLS probes with libcurl phase timing.",
         version: SondaVersion.current,
-        subcommands: [ProbeCommand.self]
+        subcommands: [ProbeCommand.self, ValidateCommand.self]
     )
 
     /// ArgumentParser prints usage blocks for bad input; Sonda prints one line and the exit code.

@@ -121,7 +121,7 @@ import Testing
         let wait = try #require(result.phases.wait)
         // nginx arms its timer from a cached clock that lags by its own event-loop work, so under
         // the parallel test load it may fire a few milliseconds early; bench/ measures accuracy.
-        #expect(wait >= 95 && wait < 150, "wait \(wait) ms for a 100 ms server delay")
+        #expect(wait >= 90 && wait < 150, "wait \(wait) ms for a 100 ms server delay")
     }
 
     @Test func hungServerTimesOutWithinFiftyMillisecondsOfTheSetting() async throws {

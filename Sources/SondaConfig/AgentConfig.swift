@@ -1,0 +1,31 @@
+import SondaCore
+
+/// One agent's configuration: who it is, where it reports, and what it checks under which profiles.
+public struct AgentConfig: Sendable {
+    public var file: String
+    public var id: String
+    public var region: String
+    public var site: String?
+    public var aggregatorURL: String?
+    public var keyFile: String?
+    public var spool: String?
+    public var profiles: [NetworkProfile]
+    public var checks: [CheckSpec]
+    public var budgets: [BudgetRule]
+    /// Every secret the config resolved; outputs pass through it.
+    public var redactor: SecretRedactor
+
+    /// Probes started per minute: every check under every profile at its interval.
+    public var probesPerMinute: Double {
+        checks.reduce(0) { sum, check in
+            let steps: Int
+            switch check.target {
+            case .flow(let list): steps = list.count
+            default: steps = 1
+            }
+            return sum + Double(steps * max(profiles.count, 1)) * 60_000 / max(check.interval.milliseconds, 1)
+        }
+    }
+
+    public func check(named name: String) -> CheckSpec? { checks.first { $0.name == name } }
+}

@@ -1,0 +1,201 @@
+import Foundation
+import SondaCore
+import Yams
+
+/// Loads and validates Sonda's YAML files: agent files (with their included check files),
+/// check files and budget files. All problems are collected, each with file:line:col.
+public struct ConfigLoader {
+    public let sink = DiagnosticSink()
+    private var interpolation: Interpolation
+    private var checks: CheckLoader
+
+    static let agentKeys = ["agent", "aggregator", "spool", "profiles", "include", "checks", "budgets"]
+
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+        interpolation = Interpolation(environment: environment)
+        checks = CheckLoader(interpolation: interpolation)
+    }
+
+    public var diagnostics: [Diagnostic] { sink.sorted }
+
+    /// What a file holds, judged by its top-level keys.
+    public enum Kind: String, Sendable { case agent, checks, budgets }
+
+    public static func kind(ofText text: String) -> Kind? {
+        guard let root = try? Yams.compose(yaml: text), case .mapping(let mapping) = root else { return nil }
+        let keys = Set(mapping.keys.compactMap { $0.scalar?.string })
+        if keys.contains("agent") { return .agent }
+        if keys.contains("budgets") && !keys.contains("checks") { return .budgets }
+        if keys.contains("checks") { return .checks }
+        return nil
+    }
+
+    /// Loads an agent file; nil when it has errors (see `diagnostics`).
+    public mutating func loadAgent(path: String) -> AgentConfig? {
+        checks.definedAt = [:]
+        guard let file = open(path) else { return nil }
+        guard let root = file.root,
+            let r = MappingReader(root, in: file, context: "an agent file", allowed: Self.agentKeys)
+        else { return nil }
+        var id = "", region = ""
+        var site: String?
+        if let agent = r.mapping("agent", allowed: ["id", "region", "site"], required: true) {
+            id = agent.string("id", required: true) ?? ""
+            region = agent.string("region", required: true) ?? ""
+            site = agent.string("site")
+        }
+        var aggregatorURL: String?
+        var keyFile: String?
+        if let aggregator = r.mapping("aggregator", allowed: ["url", "key"]) {
+            if let (raw, node) = aggregator.scalar("url", required: true) {
+                let url = interpolation.resolve(raw, at: node, in: file)
+                aggregatorURL = url
+                if !(url.hasPrefix("https://") || url.hasPrefix("http://")) {
+                    file.error("aggregator url must start with https:// (or http:// on loopback), got '\(raw)'", at: node)
+                }
+            }
+            keyFile = aggregator.string("key").map { relative($0, to: path) }
+        }
+        let spool = r.string("spool").map { relative($0, to: path) }
+        var profiles: [NetworkProfile] = []
+        for (name, node) in r.strings("profiles") ?? [("none", root)] {
+            if let profile = NetworkProfile.named(name) {
+                profiles.append(profile)
+            } else {
+                let names = NetworkProfile.builtIn.map(\.name)
+                file.error("unknown profile '\(name)'\(Suggestion.didYouMean(name, in: names))", at: node)
+            }
+        }
+        var visiting: [String] = [canonical(path)]
+        var loaded = checks.load(inline: r, in: file)
+        for (pattern, node) in r.strings("include") ?? [] {
+            loaded += include(pattern, from: path, at: node, in: file, visiting: &visiting)
+        }
+        var budgets: [BudgetRule] = []
+        if let (budgetPath, node) = r.scalar("budgets") {
+            let full = relative(budgetPath, to: path)
+            if FileManager.default.isReadableFile(atPath: full) {
+                budgets = loadBudgets(path: full) ?? []
+            } else {
+                file.error("cannot read budgets file '\(budgetPath)'", at: node)
+            }
+        }
+        guard !sink.hasErrors else { return nil }
+        return AgentConfig(
+            file: path, id: id, region: region, site: site, aggregatorURL: aggregatorURL, keyFile: keyFile,
+            spool: spool, profiles: profiles, checks: loaded, budgets: budgets, redactor: redactor)
+    }
+
+    /// Loads a file of checks on its own; `text` stands in for the file's contents when given.
+    public mutating func loadChecks(path: String, text: String? = nil) -> [CheckSpec]? {
+        checks.definedAt = [:]
+        var visiting = [canonical(path)]
+        guard let file = text.map({ ConfigFile(path: path, text: $0, sink: sink) }) ?? open(path) else { return nil }
+        let loaded = checks.load(file) + includes(of: file, visiting: &visiting)
+        return sink.hasErrors ? nil : loaded
+    }
+
+    public mutating func loadBudgets(path: String) -> [BudgetRule]? {
+        guard let file = open(path), let root = file.root else { return nil }
+        guard let r = MappingReader(root, in: file, context: "a budgets file", allowed: ["budgets"]),
+            let items = r.sequence("budgets", required: true)
+        else { return nil }
+        let rules = items.compactMap { BudgetRuleReader.rule($0, in: file) }
+        return sink.hasErrors ? nil : rules
+    }
+
+    /// Secrets resolved so far, for redacting output.
+    public var redactor: SecretRedactor { checks.interpolation.redactor.merged(with: interpolation.redactor) }
+
+    // MARK: files and includes
+
+    private func open(_ path: String) -> ConfigFile? {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            sink.report(Diagnostic(file: path, line: 1, column: 1, message: "cannot read file"))
+            return nil
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            sink.report(Diagnostic(file: path, line: 1, column: 1, message: "file is not UTF-8 text"))
+            return nil
+        }
+        return ConfigFile(path: path, text: text, sink: sink)
+    }
+
+    private mutating func include(
+        _ pattern: String, from path: String, at node: Node, in file: ConfigFile, visiting: inout [String]
+    ) -> [CheckSpec] {
+        let matches = Glob.expand(relative(pattern, to: path))
+        if matches.isEmpty {
+            file.error("include '\(pattern)' matches no file", at: node)
+            return []
+        }
+        var loaded: [CheckSpec] = []
+        for match in matches {
+            let key = canonical(match)
+            if visiting.contains(key) {
+                let base = (visiting[0] as NSString).deletingLastPathComponent + "/"
+                let chain = (visiting + [key]).map { $0.hasPrefix(base) ? String($0.dropFirst(base.count)) : $0 }
+                file.error("include cycle: \(chain.joined(separator: " -> "))", at: node)
+                continue
+            }
+            guard let included = open(match) else { continue }
+            visiting.append(key)
+            loaded += checks.load(included) + includes(of: included, visiting: &visiting)
+            visiting.removeLast()
+        }
+        return loaded
+    }
+
+    /// A check file may include further check files.
+    private mutating func includes(of file: ConfigFile, visiting: inout [String]) -> [CheckSpec] {
+        guard case .mapping(let mapping)? = file.root else { return [] }
+        guard let value = mapping.first(where: { $0.key.scalar?.string == "include" })?.value else { return [] }
+        let patterns: [Node] = value.sequence.map(Array.init) ?? [value]
+        return patterns.flatMap { node -> [CheckSpec] in
+            guard let pattern = node.scalar?.string else { return [] }
+            return include(pattern, from: file.path, at: node, in: file, visiting: &visiting)
+        }
+    }
+
+    /// `path` as written in `file`, made relative to the working directory like `file` is, with
+    /// `..` folded so diagnostics name files the way a user would.
+    private func relative(_ path: String, to file: String) -> String {
+        if path.hasPrefix("/") { return path }
+        let directory = (file as NSString).deletingLastPathComponent
+        let joined = directory.isEmpty ? path : "\(directory)/\(path)"
+        var parts: [Substring] = []
+        for part in joined.split(separator: "/", omittingEmptySubsequences: false) {
+            if part == ".." && !parts.isEmpty && parts.last != ".." && parts.last != "" {
+                parts.removeLast()
+            } else if part != "." {
+                parts.append(part)
+            }
+        }
+        return parts.joined(separator: "/")
+    }
+
+    private func canonical(_ path: String) -> String {
+        URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+    }
+}
+
+extension SecretRedactor {
+    func merged(with other: SecretRedactor) -> SecretRedactor {
+        var merged = self
+        other.secrets.forEach { merged.add($0) }
+        return merged
+    }
+}
+
+/// Shell-style wildcards in include paths, sorted for a stable order.
+enum Glob {
+    static func expand(_ pattern: String) -> [String] {
+        guard pattern.contains(where: { "*?[".contains($0) }) else {
+            return FileManager.default.fileExists(atPath: pattern) ? [pattern] : []
+        }
+        var result = glob_t()
+        defer { globfree(&result) }
+        guard glob(pattern, 0, nil, &result) == 0 else { return [] }
+        return (0..<Int(result.gl_pathc)).compactMap { result.gl_pathv[$0].map { String(cString: $0) } }.sorted()
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+import SondaConfig
+import Testing
+
+/// Any YAML document either loads or yields diagnostics: never a crash.
+@Suite struct LoaderRobustnessTests {
+    /// A seeded generator of YAML-ish documents built from the config's own vocabulary, so most
+    /// cases get past the YAML parser and into the loader's checks.
+    struct Generator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return state >> 33
+        }
+        mutating func pick<T>(_ items: [T]) -> T { items[Int(next() % UInt64(items.count))] }
+
+        static let keys = [
+            "checks", "name", "class", "interval", "timeout", "retries", "http", "url", "method", "headers", "body",
+            "expect", "status", "json", "max", "tls", "min_version", "steps", "extract", "include", "budgets",
+            "tls_handshake", "labels", "agent", "profiles", "wait", "$.x", "exists", "length", "regex", "header",
+        ]
+        static let scalars = [
+            "5s", "-1", "0", "1.3", "30 seconds", "https://a.example/x", "http://a.example", "${tok}", "${env:X}",
+            "${file:/nope}", "authentication", "[", "]", "{", "}", "'", "\"", "GET", "2xx", "200-199", "true",
+            "null", "~", "&a", "*a", "!!binary", "ü", "", "$.a[0", "(?<", "999999999999999999999",
+        ]
+
+        mutating func value(depth: Int) -> String {
+            switch depth > 3 ? 0 : next() % 4 {
+            case 0: return pick(Self.scalars)
+            case 1: return "{" + (0..<Int(next() % 3)).map { _ in "\(pick(Self.keys)): \(value(depth: depth + 1))" }.joined(separator: ", ") + "}"
+            case 2: return "[" + (0..<Int(next() % 3)).map { _ in value(depth: depth + 1) }.joined(separator: ", ") + "]"
+            default: return "\"\(pick(Self.scalars))\""
+            }
+        }
+
+        mutating func document() -> String {
+            var lines = ["checks:"]
+            for index in 0..<Int(next() % 3) {
+                if next() % 2 == 0 {
+                    // A valid check, sometimes with one stray line, so loading succeeds often too.
+                    lines += ["  - name: c\(index)", "    class: authentication", "    http: {url: \"https://a.example/x\"}"]
+                    if next() % 4 == 0 { lines.append("    \(pick(Self.keys)): \(value(depth: 0))") }
+                    continue
+                }
+                lines.append("  - name: \(pick(Self.scalars))")
+                for _ in 0..<Int(next() % 5) { lines.append("    \(pick(Self.keys)): \(value(depth: 0))") }
+            }
+            if next() % 5 == 0 { lines.insert("\(pick(Self.keys)): \(value(depth: 0))", at: 0) }
+            return lines.joined(separator: "\n")
+        }
+    }
+
+    @Test func tenThousandGeneratedDocumentsNeverCrash() {
+        var generator = Generator(state: 20261123)
+        var loaded = 0, rejected = 0
+        for index in 0..<10_000 {
+            var loader = ConfigLoader(environment: [:])
+            if loader.loadChecks(path: "case-\(index).yaml", text: generator.document()) != nil {
+                loaded += 1
+            } else {
+                rejected += 1
+                #expect(!loader.diagnostics.isEmpty, "rejected without saying why")
+            }
+        }
+        #expect(loaded + rejected == 10_000)
+        #expect(rejected > 0 && loaded > 0, "the generator should reach both outcomes: \(loaded) loaded")
+    }
+}
