@@ -147,7 +147,8 @@ struct CheckLoader {
         if node.mapping == nil { checkVariables(in: node, defined: [], in: file) }
         guard let r = MappingReader(node, in: file, context: "'http'", allowed: Self.httpKeys) else { return nil }
         guard let (rawURL, urlNode) = r.scalar("url", required: true) else { return nil }
-        let url = interpolation.resolve(rawURL, at: urlNode, in: file)
+        // Only a query string can carry a credential in a URL (?api_key=…).
+        let url = interpolation.resolve(rawURL, at: urlNode, in: file, secret: rawURL.contains("?"))
         let lowered = url.lowercased()
         if !lowered.hasPrefix("http://") && !lowered.hasPrefix("https://") && !lowered.hasPrefix("${") {
             file.error("url must start with http:// or https://, got '\(rawURL)'", at: urlNode)

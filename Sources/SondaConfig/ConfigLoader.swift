@@ -48,7 +48,7 @@ public struct ConfigLoader {
         var keyFile: String?
         if let aggregator = r.mapping("aggregator", allowed: ["url", "key"]) {
             if let (raw, node) = aggregator.scalar("url", required: true) {
-                let url = interpolation.resolve(raw, at: node, in: file)
+                let url = interpolation.resolve(raw, at: node, in: file, secret: false)
                 aggregatorURL = url
                 if !(url.hasPrefix("https://") || url.hasPrefix("http://")) {
                     file.error("aggregator url must start with https:// (or http:// on loopback), got '\(raw)'", at: node)

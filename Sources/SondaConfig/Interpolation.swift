@@ -26,7 +26,9 @@ struct Interpolation {
     }
 
     /// Replaces `${env:…}` and `${file:…}`; reports what cannot be resolved against `node`.
-    mutating func resolve(_ text: String, at node: Node?, in file: ConfigFile) -> String {
+    /// Resolved values are secrets unless `secret` is false (a base URL from the environment is
+    /// configuration, not a credential).
+    mutating func resolve(_ text: String, at node: Node?, in file: ConfigFile, secret: Bool = true) -> String {
         guard text.contains("${") else { return text }
         var result = text
         for reference in Self.references(in: text) {
@@ -37,7 +39,7 @@ struct Interpolation {
                 let name = String(parts[0])
                 if let found = environment[name], !found.isEmpty {
                     value = found
-                    redactor.add(found)
+                    if secret { redactor.add(found) }
                 } else if parts.count == 2 {
                     value = String(parts[1])
                 } else {

@@ -50,6 +50,7 @@ import Testing
         #expect(step.body == #"{"password":"hunter2-secret"}"#)
         let redacted = loader.redactor.redact("sent Bearer tok-123456 and hunter2-secret")
         #expect(redacted == "sent Bearer [redacted] and [redacted]")
+        #expect(loader.redactor.redact(step.url) == step.url, "a base URL from the environment is not a secret")
     }
 
     @Test func validSmallConfigHasNoDiagnostics() throws {
