@@ -166,4 +166,116 @@ static inline void sonda_sha256_final(EVP_MD_CTX *c, unsigned char *out) {
     EVP_MD_CTX_free(c);
 }
 
+// MARK: link emulation (resolver start, opensocket, sockopt)
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+typedef int (*sonda_resolver_start_callback)(void *resolver_state, void *reserved, void *userdata);
+typedef curl_socket_t (*sonda_opensocket_callback)(void *clientp, curlsocktype purpose, struct curl_sockaddr *address);
+typedef int (*sonda_sockopt_callback)(void *clientp, curl_socket_t fd, curlsocktype purpose);
+
+static inline CURLcode sonda_setopt_resolver_start_function(CURL *h, sonda_resolver_start_callback f) {
+    return curl_easy_setopt(h, CURLOPT_RESOLVER_START_FUNCTION, f);
+}
+static inline CURLcode sonda_setopt_opensocket_function(CURL *h, sonda_opensocket_callback f) {
+    return curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, f);
+}
+static inline CURLcode sonda_setopt_sockopt_function(CURL *h, sonda_sockopt_callback f) {
+    return curl_easy_setopt(h, CURLOPT_SOCKOPTFUNCTION, f);
+}
+
+/// Opens a TCP connection to the address libcurl was about to connect to, waiting at most
+/// timeout_ms. Returns the connected, blocking socket with TCP_NODELAY, or -1 with errno set.
+static inline int sonda_connect_upstream(const struct curl_sockaddr *a, int timeout_ms) {
+    int fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+    if (fd < 0) return -1;
+    int flags = fcntl(fd, F_GETFL, 0);
+    fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+    int rc = connect(fd, &a->addr, a->addrlen);
+    if (rc != 0 && errno == EINPROGRESS) {
+        struct pollfd p = {fd, POLLOUT, 0};
+        rc = poll(&p, 1, timeout_ms);
+        if (rc == 1) {
+            int error = 0;
+            socklen_t len = sizeof error;
+            getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len);
+            rc = error ? -1 : 0;
+            if (error) errno = error;
+        } else {
+            if (rc == 0) errno = ETIMEDOUT;
+            rc = -1;
+        }
+    }
+    if (rc != 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    fcntl(fd, F_SETFL, flags);
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    return fd;
+}
+
+/// A listening socket on 127.0.0.1 with a free port (written to *port); -1 on failure.
+static inline int sonda_loopback_listener(int *port) {
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 1) != 0 ||
+        getsockname(fd, (struct sockaddr *)&a, &len) != 0) {
+        close(fd);
+        return -1;
+    }
+    *port = ntohs(a.sin_port);
+    return fd;
+}
+
+/// Points the address libcurl is about to connect to at 127.0.0.1:port (libcurl's storage behind
+/// `addr` is a sockaddr_storage, so an IPv6 address may be rewritten too).
+static inline void sonda_point_at_loopback(struct curl_sockaddr *a, int port) {
+    struct sockaddr_in in;
+    memset(&in, 0, sizeof in);
+    in.sin_family = AF_INET;
+    in.sin_port = htons((uint16_t)port);
+    in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a->family = AF_INET;
+    a->addrlen = sizeof in;
+    memcpy(&a->addr, &in, sizeof in);
+}
+
+/// The numeric IP of the address into buf ("" when unknown).
+static inline void sonda_sockaddr_ip(const struct curl_sockaddr *a, char *buf, socklen_t len) {
+    buf[0] = 0;
+    if (a->family == AF_INET) inet_ntop(AF_INET, &((const struct sockaddr_in *)&a->addr)->sin_addr, buf, len);
+    if (a->family == AF_INET6) inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)&a->addr)->sin6_addr, buf, len);
+}
+
+/// A fresh unconnected socket for the address, for libcurl to connect itself (and fail as it would).
+static inline int sonda_plain_socket(const struct curl_sockaddr *a) {
+    return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+}
+
+#include <signal.h>
+extern int ppoll(struct pollfd *fds, nfds_t nfds, const struct timespec *timeout, const sigset_t *sigmask);
+
+/// Waits for fds with a nanosecond timeout (negative: forever); ppoll is not visible to Swift.
+static inline int sonda_poll_ns(struct pollfd *fds, int count, int64_t timeout_ns) {
+    if (timeout_ns < 0) return ppoll(fds, (nfds_t)count, NULL, NULL);
+    struct timespec t = {timeout_ns / 1000000000, timeout_ns % 1000000000};
+    return ppoll(fds, (nfds_t)count, &t, NULL);
+}
+
 #endif

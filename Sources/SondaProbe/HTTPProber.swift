@@ -76,6 +76,7 @@ enum HTTPProber {
         easy.set(CURLOPT_PREREQDATA, pointer: transferPointer)
         sonda_setopt_ssl_ctx_function(easy.handle, sslContextCallback)
         easy.set(CURLOPT_SSL_CTX_DATA, pointer: capturePointer)
+        transfer.shaper?.install(on: easy)
         if transfer.capture != nil {
             sonda_setopt_header_function(easy.handle, headerCallback)
             easy.set(CURLOPT_HEADERDATA, pointer: transferPointer)
@@ -113,7 +114,7 @@ enum HTTPProber {
                 redirects: easy.long(CURLINFO_REDIRECT_COUNT),
                 redirectMilliseconds: PhaseTimings.milliseconds(easy.microseconds(CURLINFO_REDIRECT_TIME_T)),
                 bodyBytes: transfer.bodyBytes, bodySHA256: transfer.finishBodyHash(),
-                remoteIP: easy.string(CURLINFO_PRIMARY_IP))
+                remoteIP: transfer.shaper?.upstreamIP ?? easy.string(CURLINFO_PRIMARY_IP))
             let statusOK = request.expectedStatus.contains { $0.contains(status) }
             assertions.append(AssertionOutcome(name: "status", ok: statusOK, actual: statusOK ? nil : String(status)))
             if failure == nil && !statusOK {

@@ -25,6 +25,8 @@ public struct ProbeRequest: Sendable, Hashable {
     public var maxRedirects: Int
     public var maxBodyBytes: Int
     public var hashBody: Bool
+    /// The emulated link the probe runs behind; nil or `none` is the agent's own link.
+    public var profile: NetworkProfile?
 
     public static let systemCAFile = "/etc/ssl/certs/ca-certificates.crt"
 
@@ -32,7 +34,8 @@ public struct ProbeRequest: Sendable, Hashable {
         url: String, kind: Kind = .http, method: String = "GET", headers: [HTTPHeader] = [],
         body: String? = nil, timeout: Duration = .seconds(10), connectTimeout: Duration? = nil,
         caFile: String? = nil, tlsPolicy: TLSPolicy = TLSPolicy(), expectedStatus: [ClosedRange<Int>] = [200...399],
-        maxRedirects: Int = 10, maxBodyBytes: Int = 10 << 20, hashBody: Bool = false
+        maxRedirects: Int = 10, maxBodyBytes: Int = 10 << 20, hashBody: Bool = false,
+        profile: NetworkProfile? = nil
     ) {
         self.url = url
         self.kind = kind
@@ -47,6 +50,7 @@ public struct ProbeRequest: Sendable, Hashable {
         self.maxRedirects = maxRedirects
         self.maxBodyBytes = maxBodyBytes
         self.hashBody = hashBody
+        self.profile = profile
     }
 
     public var usesTLS: Bool { url.lowercased().hasPrefix("https://") }

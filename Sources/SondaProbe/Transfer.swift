@@ -10,6 +10,8 @@ final class Transfer {
     let tls: TLSCapture
     /// What a flow step keeps of the response; nil for plain probes, which keep nothing.
     let capture: ResponseCapture?
+    /// The emulated link, when the request's profile shapes anything.
+    let shaper: LinkShaper?
     var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
     var bodyBytes = 0
     var bodyTooLarge = false
@@ -23,6 +25,11 @@ final class Transfer {
         self.easy = easy
         self.request = request
         self.capture = capture
+        if let profile = request.profile, LinkShaper.shapes(profile) {
+            shaper = LinkShaper(profile: profile, connectTimeout: request.connectTimeout ?? request.timeout)
+        } else {
+            shaper = nil
+        }
         self.tls = TLSCapture(cache: easy.certificates)
         if request.hashBody { bodyHash = sonda_sha256_new() }
     }

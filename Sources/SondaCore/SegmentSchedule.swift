@@ -1,0 +1,76 @@
+/// When the bytes one side of an emulated link sends leave and arrive: the stream is cut into
+/// 1460-byte segments as it arrives, paced at the link's rate with 66 bytes of overhead per
+/// segment, held by TCP slow start (an initial window of 10 segments that grows by every
+/// acknowledged byte; an acknowledgement returns one reverse one-way delay after delivery), and
+/// delivered one one-way delay after leaving.
+///
+/// A plain value with no clock: times are seconds on any monotonic scale the caller chooses.
+public struct SegmentSchedule: Sendable {
+    public static let segmentBytes = 1460
+    public static let overheadBytes = 66
+    public static let initialWindowSegments = 10
+
+    public struct Segment: Sendable, Equatable {
+        public var bytes: Int
+        public var departure: Double
+        public var delivery: Double
+    }
+
+    public let oneWayDelaySeconds: Double
+    public let reverseDelaySeconds: Double
+    /// 0 means no rate limit.
+    public let bitsPerSecond: Double
+    public private(set) var congestionWindowBytes = initialWindowSegments * segmentBytes
+    public private(set) var bytesInFlight = 0
+
+    private var nextDeparture = -Double.infinity
+    /// Segments sent and not yet acknowledged, oldest first, from `oldest` on.
+    private var unacknowledged: [(acknowledgedAt: Double, bytes: Int)] = []
+    private var oldest = 0
+
+    public init(oneWayDelaySeconds: Double, reverseDelaySeconds: Double, bitsPerSecond: Double) {
+        self.oneWayDelaySeconds = oneWayDelaySeconds
+        self.reverseDelaySeconds = reverseDelaySeconds
+        self.bitsPerSecond = bitsPerSecond
+    }
+
+    /// Schedules `byteCount` bytes handed to the link at `now`; returns their segments in order.
+    public mutating func send(_ byteCount: Int, at now: Double) -> [Segment] {
+        var segments: [Segment] = []
+        segments.reserveCapacity(byteCount / Self.segmentBytes + 1)
+        var left = byteCount
+        while left > 0 {
+            let size = min(left, Self.segmentBytes)
+            left -= size
+            var departure = max(now, nextDeparture)
+            acknowledge(upTo: departure)
+            while bytesInFlight + size > congestionWindowBytes && oldest < unacknowledged.count {
+                departure = max(departure, unacknowledged[oldest].acknowledgedAt)
+                acknowledge(upTo: departure)
+            }
+            let delivery = departure + oneWayDelaySeconds
+            unacknowledged.append((delivery + reverseDelaySeconds, size))
+            bytesInFlight += size
+            if bitsPerSecond > 0 {
+                nextDeparture = departure + Double(size + Self.overheadBytes) * 8 / bitsPerSecond
+            } else {
+                nextDeparture = departure
+            }
+            segments.append(Segment(bytes: size, departure: departure, delivery: delivery))
+        }
+        return segments
+    }
+
+    private mutating func acknowledge(upTo time: Double) {
+        while oldest < unacknowledged.count && unacknowledged[oldest].acknowledgedAt <= time {
+            let bytes = unacknowledged[oldest].bytes
+            bytesInFlight -= bytes
+            congestionWindowBytes += bytes
+            oldest += 1
+        }
+        if oldest > 1024 && oldest * 2 > unacknowledged.count {
+            unacknowledged.removeFirst(oldest)
+            oldest = 0
+        }
+    }
+}

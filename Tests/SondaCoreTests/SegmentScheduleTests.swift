@@ -1,0 +1,49 @@
+import SondaCore
+import Testing
+
+/// The link model without clocks or sockets: segment sizes, pacing, slow start, delivery.
+@Suite struct SegmentScheduleTests {
+    @Test func cutsTheStreamIntoSegmentsAndDeliversOneOneWayDelayLater() {
+        var link = SegmentSchedule(oneWayDelaySeconds: 0.05, reverseDelaySeconds: 0.05, bitsPerSecond: 0)
+        let segments = link.send(3000, at: 1)
+        #expect(segments.map(\.bytes) == [1460, 1460, 80])
+        #expect(segments.allSatisfy { $0.departure == 1 && $0.delivery == 1.05 })
+    }
+
+    @Test func pacesSegmentsAtTheRateWithPerSegmentOverhead() {
+        var link = SegmentSchedule(oneWayDelaySeconds: 0, reverseDelaySeconds: 0, bitsPerSecond: 1_000_000)
+        let segments = link.send(3 * 1460, at: 0)
+        let gap = Double(1460 + 66) * 8 / 1_000_000
+        #expect(segments.map(\.departure) == [0, gap, 2 * gap])
+        // A later write waits for the link to be free, not for its own arrival only.
+        let next = link.send(100, at: gap)
+        #expect(next.first?.departure == 3 * gap)
+    }
+
+    @Test func slowStartHoldsTheEleventhSegmentUntilTheFirstAcknowledgement() {
+        var link = SegmentSchedule(oneWayDelaySeconds: 0.05, reverseDelaySeconds: 0.05, bitsPerSecond: 0)
+        let segments = link.send(15 * 1460, at: 0)
+        #expect(segments.prefix(10).allSatisfy { $0.departure == 0 })
+        // The first ten are acknowledged at 0.1 s; the window is then 20 segments.
+        #expect(segments.suffix(5).allSatisfy { abs($0.departure - 0.1) < 1e-9 })
+        #expect(link.congestionWindowBytes == 20 * 1460)
+        #expect(link.bytesInFlight == 5 * 1460)
+    }
+
+    @Test func theWindowDoublesEveryRoundTrip() {
+        var link = SegmentSchedule(oneWayDelaySeconds: 0.05, reverseDelaySeconds: 0.05, bitsPerSecond: 0)
+        let departures = link.send(70 * 1460, at: 0).map(\.departure)
+        // 10 segments in the first round trip, 20 in the second, 40 in the third.
+        #expect(departures.filter { $0 < 0.05 }.count == 10)
+        #expect(departures.filter { $0 >= 0.05 && $0 < 0.15 }.count == 20)
+        #expect(departures.filter { $0 >= 0.15 && $0 < 0.25 }.count == 40)
+    }
+
+    @Test func anIdleLinkSendsAtOnce() {
+        var link = SegmentSchedule(oneWayDelaySeconds: 0.1, reverseDelaySeconds: 0.1, bitsPerSecond: 8_000_000)
+        _ = link.send(1000, at: 0)
+        let later = link.send(1000, at: 5)
+        #expect(later.first?.departure == 5)
+        #expect(later.first?.delivery == 5.1)
+    }
+}

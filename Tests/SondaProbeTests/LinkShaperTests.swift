@@ -1,0 +1,55 @@
+import Foundation
+import SondaCore
+import SondaProbe
+import TestSupport
+import Testing
+
+/// Probes through the emulated link against the real nginx lab, with small round trips so the
+/// suite stays fast: each phase pays what the link charges it, and `none` costs nothing.
+@Suite(.serialized) struct LinkShaperTests {
+    static let pool = ProbeWorkerPool(workers: 1)
+
+    static func profile(rtt: Double, down: Double = 0, up: Double = 0) -> NetworkProfile {
+        NetworkProfile(
+            name: "test", rttMilliseconds: rtt, downlinkKilobitsPerSecond: down, uplinkKilobitsPerSecond: up, source: "")
+    }
+
+    func probe(_ path: String, profile: NetworkProfile?) async throws -> ProbeResult {
+        let lab = try TLSLab.shared()
+        return await Self.pool.probe(ProbeRequest(url: lab.url("tls13", path), caFile: lab.ca, profile: profile))
+    }
+
+    @Test func eachPhasePaysTheRoundTripsARealLinkWould() async throws {
+        let rtt = 40.0
+        let result = try await probe("/small.txt", profile: Self.profile(rtt: rtt))
+        #expect(result.ok, "\(result.error?.message ?? "")")
+        let phases = result.phases
+        // TCP handshake: one round trip; TLS 1.3: one; request and first byte: one.
+        #expect((rtt..<rtt + 15).contains(phases.connect ?? 0), "connect \(phases.connect ?? -1)")
+        #expect((rtt..<rtt + 25).contains(phases.tls ?? 0), "tls \(phases.tls ?? -1)")
+        #expect((rtt..<rtt + 15).contains((phases.send ?? 0) + (phases.wait ?? 0)), "wait \(phases.wait ?? -1)")
+        #expect(result.http?.bodyBytes == 2048)
+    }
+
+    @Test func bandwidthAndSlowStartStretchALargeBody() async throws {
+        // 500000 B at 20 Mbit/s with a 20 ms round trip: slow start needs ~5 round trips before the
+        // rate limits, then ~0.2 s of pacing; unshaped it takes about a millisecond.
+        let result = try await probe("/big.bin", profile: Self.profile(rtt: 20, down: 20000, up: 20000))
+        #expect(result.ok, "\(result.error?.message ?? "")")
+        #expect(result.http?.bodyBytes == 500_000)
+        let receive = result.phases.receive ?? 0
+        #expect((190..<330).contains(receive), "receive \(receive)")
+    }
+
+    @Test func profileNoneAddsLessThanAMillisecond() async throws {
+        let none = try #require(NetworkProfile.named("none"))
+        var plain: [Double] = []
+        var underNone: [Double] = []
+        for _ in 0..<9 {
+            plain.append(try await probe("/small.txt", profile: nil).phases.total)
+            underNone.append(try await probe("/small.txt", profile: none).phases.total)
+        }
+        let median = { (values: [Double]) in values.sorted()[values.count / 2] }
+        #expect(median(underNone) - median(plain) < 1, "none \(median(underNone)) ms, plain \(median(plain)) ms")
+    }
+}
