@@ -1,0 +1,205 @@
+import SondaCore
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// One sealed segment of the spool, to be sent as one batch and then acknowledged.
+public struct SpoolBatch: Hashable, Sendable {
+    /// The segment's name: the same every time the batch is returned, across restarts too. The wire's
+    /// `batch_id`.
+    public var id: String
+    public var results: [ProbeResult]
+}
+
+/// The agent's durable queue of results the aggregator has not acknowledged, so that neither an
+/// aggregator outage nor an agent crash loses a result.
+///
+/// A directory of segment files, one result per JSON line. Results are appended to the open segment,
+/// which is sealed when full or old; the reporter takes the oldest sealed segment with `nextBatch()`
+/// and deletes it with `acknowledge(_:)` once the aggregator has committed it. Opening an existing
+/// directory resumes it. Past `maxBytes` the oldest segments are dropped and counted.
+///
+/// One instance may be used from several threads: the scheduler appends while the reporter drains.
+public final class ResultSpool: Sendable {
+    public let configuration: SpoolConfiguration
+    private let directory: SegmentDirectory
+    private let now: @Sendable () -> Duration
+    private let state: Mutex<State>
+
+    private struct State {
+        var ledger: SpoolLedger
+        var counters: SpoolCounters
+        var openFile: Int32?
+        var unreadableLines = 0
+    }
+
+    /// Opens the spool in `directory`, creating it if missing. Segments a previous process left are
+    /// sealed as they are, minus a last line it did not finish writing (counted in `unreadableLines`).
+    /// `clock` decides segment ages.
+    public init(
+        directory: String, configuration: SpoolConfiguration = SpoolConfiguration(),
+        clock: some Clock<Duration> = ContinuousClock()
+    ) throws {
+        let start = clock.now
+        self.now = { start.duration(to: clock.now) }
+        self.configuration = configuration
+        let directory = try SegmentDirectory(path: directory)
+        self.directory = directory
+        var state = State(
+            ledger: SpoolLedger(configuration: configuration), counters: try SpoolCounters.load(from: directory))
+        state.unreadableLines = try SpoolRecovery.restore(directory, into: &state.ledger)
+        self.state = Mutex(state)
+        try self.state.withLock { try dropOverCap(&$0) }
+    }
+
+    deinit {
+        state.withLock { state in
+            if let fd = state.openFile { close(fd) }
+        }
+    }
+
+    /// Writes `results` to disk; they are in the spool once this returns. When it throws, results
+    /// written before the failure stay spooled: appending them again is harmless, as the aggregator
+    /// keeps one copy per result id.
+    public func append(_ results: [ProbeResult]) throws {
+        guard !results.isEmpty else { return }
+        let (bytes, ends) = SegmentLines.encode(results)
+        let sizes = ends.indices.map { ends[$0] - ($0 == 0 ? 0 : ends[$0 - 1]) }
+        try state.withLock { state in
+            let now = self.now()
+            if state.ledger.shouldSeal(at: now) { try seal(&state) }
+            var index = 0
+            while index < ends.count {
+                if state.ledger.open == nil { try startSegment(&state, at: now) }
+                let count = state.ledger.linesFitting(sizes[index...])
+                guard count > 0 else {
+                    try seal(&state)
+                    continue
+                }
+                let start = index == 0 ? 0 : ends[index - 1]
+                let end = ends[index + count - 1]
+                try write(bytes[start..<end], &state)
+                state.ledger.recordWrite(results: count, bytes: end - start)
+                if state.ledger.openIsFull { try seal(&state) }
+                index += count
+            }
+            try dropOverCap(&state)
+        }
+    }
+
+    /// The oldest sealed segment, or nil when there is none. The open segment is sealed first when it
+    /// is old enough, or, with `force` (flushing at shutdown), whenever it holds results. Until it is
+    /// acknowledged, the same batch is returned again.
+    public func nextBatch(force: Bool = false) throws -> SpoolBatch? {
+        while true {
+            let oldest: SegmentName? = try state.withLock { state in
+                if state.ledger.shouldSeal(at: now(), force: force && state.ledger.sealed.isEmpty) {
+                    try seal(&state)
+                }
+                return state.ledger.sealed.first?.name
+            }
+            guard let name = oldest else { return nil }
+            // Sealed segments never change, so they are read and decoded without holding the lock.
+            let bytes = try directory.contents(of: name.sealedFile)
+            let (results, unreadable) = SegmentLines.decode(bytes ?? [])
+            try state.withLock { state in
+                if state.ledger.recordRead(name, results: results.count) { state.unreadableLines += unreadable }
+                if bytes == nil || results.isEmpty { try remove(name, &state) }
+            }
+            if !results.isEmpty { return SpoolBatch(id: name.stem, results: results) }
+        }
+    }
+
+    /// Deletes the batch's segment: call once the aggregator has committed it. A batch no longer in
+    /// the spool (acknowledged before, or dropped by the size cap while it was being sent) is ignored.
+    public func acknowledge(_ batch: SpoolBatch) throws {
+        guard let name = SegmentName(stem: batch.id) else { return }
+        try state.withLock { try remove(name, &$0) }
+    }
+
+    /// Results in the spool, sealed or not.
+    public var depth: Int { state.withLock { $0.ledger.depth } }
+
+    /// Bytes of the segment files.
+    public var bytes: Int { state.withLock { $0.ledger.bytes } }
+
+    /// Results dropped by the size cap since the spool directory was created.
+    public var droppedTotal: Int { state.withLock { $0.counters.droppedTotal } }
+
+    /// Lines skipped since this instance opened: torn by a crash mid-write, or otherwise not a result.
+    public var unreadableLines: Int { state.withLock { $0.unreadableLines } }
+
+    /// Results dropped since the previous call, for the next heartbeat. Remembered across restarts;
+    /// if the state file cannot be written, a restart reports them again rather than never.
+    public func takeDroppedSinceLastReport() -> Int {
+        state.withLock { state in
+            let dropped = state.counters.droppedTotal - state.counters.droppedReported
+            guard dropped > 0 else { return 0 }
+            state.counters.droppedReported = state.counters.droppedTotal
+            try? state.counters.save(to: directory)
+            return dropped
+        }
+    }
+
+    // MARK: Changes, with the lock held
+
+    private func startSegment(_ state: inout State, at now: Duration) throws {
+        let name = SegmentName(sequence: state.ledger.nextSequence, token: UInt64.random(in: .min ... .max))
+        let fd = try directory.create(name.openFile)
+        do {
+            try directory.sync()
+        } catch {
+            close(fd)
+            try? directory.remove(name.openFile)
+            throw error
+        }
+        state.openFile = fd
+        state.ledger.startSegment(name, at: now)
+    }
+
+    private func write(_ bytes: ArraySlice<UInt8>, _ state: inout State) throws {
+        guard let open = state.ledger.open?.segment, let fd = state.openFile else { return }
+        do {
+            try directory.append(bytes, to: fd, file: open.name.openFile)
+        } catch {
+            // No line may follow a partial one: cut back to the last durable line or, failing that,
+            // seal the segment so the next append starts a new file.
+            do { try directory.truncate(open.name.openFile, to: open.bytes) } catch { try? seal(&state) }
+            throw error
+        }
+    }
+
+    private func seal(_ state: inout State) throws {
+        guard let name = state.ledger.open?.segment.name else { return }
+        try directory.move(name.openFile, to: name.sealedFile)
+        try directory.sync()
+        if let fd = state.openFile { close(fd) }
+        state.openFile = nil
+        state.ledger.seal()
+    }
+
+    private func remove(_ name: SegmentName, _ state: inout State) throws {
+        guard state.ledger.sealed.contains(where: { $0.name == name }) else { return }
+        try directory.remove(name.sealedFile)
+        try directory.sync()
+        state.ledger.remove(name)
+    }
+
+    private func dropOverCap(_ state: inout State) throws {
+        let victims = state.ledger.overCap()
+        guard !victims.isEmpty else { return }
+        for segment in victims {
+            try directory.remove(segment.name.sealedFile)
+            state.ledger.remove(segment.name)
+            state.counters.droppedTotal += segment.results
+        }
+        try directory.sync()
+        try state.counters.save(to: directory)
+    }
+}

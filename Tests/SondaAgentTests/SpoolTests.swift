@@ -1,0 +1,146 @@
+import Foundation
+import SondaAgent
+import SondaCore
+import Testing
+
+@Suite struct SpoolTests {
+    @Test func appendedResultsComeBackAsOneBatchUntilAcknowledged() throws {
+        let directory = SpoolTestDirectory()
+        let clock = SpoolTestClock()
+        let spool = try ResultSpool(directory: directory.path, clock: clock)
+        let results = SpoolSamples.results(1...3)
+        try spool.append(results)
+        #expect(spool.depth == 3)
+        #expect(spool.bytes == 3 * SpoolSamples.lineLength)
+        #expect(try spool.nextBatch() == nil, "a young segment with room left is not a batch yet")
+
+        clock.advance(by: .seconds(10))
+        let batch = try #require(try spool.nextBatch())
+        #expect(batch.results == results)
+        #expect(try spool.nextBatch() == batch, "unacknowledged, the same batch comes back")
+
+        try spool.acknowledge(batch)
+        #expect(try spool.nextBatch(force: true) == nil)
+        #expect(spool.depth == 0)
+        #expect(spool.bytes == 0)
+        #expect(directory.sealedSegments().isEmpty && directory.openSegment() == nil)
+    }
+
+    @Test func fullSegmentIsABatchAtOnceAndForceFlushesTheRest() throws {
+        let directory = SpoolTestDirectory()
+        let spool = try ResultSpool(
+            directory: directory.path, configuration: SpoolConfiguration(maxResultsPerSegment: 2),
+            clock: SpoolTestClock())
+        try spool.append(SpoolSamples.results(1...5))
+        #expect(
+            try spool.drain(force: false).map { $0.results.map(\.id) } == [
+                SpoolSamples.ids(1...2), SpoolSamples.ids(3...4),
+            ])
+        #expect(spool.depth == 1)
+        #expect(try spool.drain(force: true).flatMap { $0.results.map(\.id) } == SpoolSamples.ids(5...5))
+    }
+
+    @Test func unacknowledgedBatchesSurviveReopening() throws {
+        let directory = SpoolTestDirectory()
+        let configuration = SpoolConfiguration(maxResultsPerSegment: 2)
+        let firstBatch: SpoolBatch
+        do {
+            let spool = try ResultSpool(
+                directory: directory.path, configuration: configuration, clock: SpoolTestClock())
+            try spool.append(SpoolSamples.results(1...5))
+            firstBatch = try #require(try spool.nextBatch())
+        }
+        let reopened = try ResultSpool(directory: directory.path, configuration: configuration, clock: SpoolTestClock())
+        #expect(reopened.depth == 5)
+        #expect(reopened.unreadableLines == 0)
+        let batches = try reopened.drain(force: false)
+        #expect(batches.first == firstBatch, "same id and results after the restart")
+        #expect(batches.flatMap { $0.results.map(\.id) } == SpoolSamples.ids(1...5))
+    }
+
+    /// What a crash mid-write can leave after the last complete line.
+    static let tornTails: [[UInt8]] = [
+        Array(#"{"agent":"fra-1","assertions":[],"budget":null,"check":"api-he"#.utf8),
+        [0x00, 0x00, 0x00, 0x00],
+        Array("{".utf8),
+    ]
+
+    @Test(arguments: tornTails) func tornFinalLineIsSkippedAndCounted(tail: [UInt8]) throws {
+        let directory = SpoolTestDirectory()
+        do {
+            let spool = try ResultSpool(directory: directory.path, clock: SpoolTestClock())
+            try spool.append(SpoolSamples.results(1...2))
+            try spool.append(SpoolSamples.results(3...3))
+            try directory.appendRaw(tail, to: try #require(directory.openSegment()))
+        }
+        let reopened = try ResultSpool(directory: directory.path, clock: SpoolTestClock())
+        #expect(reopened.unreadableLines == 1)
+        #expect(reopened.depth == 3)
+        try reopened.append(SpoolSamples.results(4...4))
+        let delivered = try reopened.drain().flatMap { $0.results.map(\.id) }
+        #expect(delivered == SpoolSamples.ids(1...4))
+        #expect(reopened.unreadableLines == 1)
+    }
+
+    @Test func corruptLineInsideASegmentIsSkippedAndCountedOnce() throws {
+        let directory = SpoolTestDirectory()
+        let spool = try ResultSpool(
+            directory: directory.path, configuration: SpoolConfiguration(maxResultsPerSegment: 3),
+            clock: SpoolTestClock())
+        try spool.append(SpoolSamples.results(1...1))
+        try directory.appendRaw(Array("not a result\n".utf8), to: try #require(directory.openSegment()))
+        try spool.append(SpoolSamples.results(2...3))
+
+        let batch = try #require(try spool.nextBatch())
+        #expect(batch.results.map(\.id) == SpoolSamples.ids(1...3))
+        #expect(try spool.nextBatch() == batch)
+        #expect(spool.unreadableLines == 1)
+        #expect(spool.depth == 3, "once read, depth counts only the readable results")
+    }
+
+    @Test func capDropsTheOldestSegmentsAndCountsExactly() throws {
+        let directory = SpoolTestDirectory()
+        let line = SpoolSamples.lineLength
+        // Two results a segment; the cap holds four segments and a half.
+        let configuration = SpoolConfiguration(maxResultsPerSegment: 2, maxBytes: 9 * line)
+        do {
+            let spool = try ResultSpool(
+                directory: directory.path, configuration: configuration, clock: SpoolTestClock())
+            try spool.append(SpoolSamples.results(1...10))
+            #expect(spool.droppedTotal == 2)
+            #expect(spool.depth == 8)
+            #expect(spool.bytes <= 9 * line)
+            #expect(spool.takeDroppedSinceLastReport() == 2)
+            #expect(spool.takeDroppedSinceLastReport() == 0)
+
+            try spool.append(SpoolSamples.results(11...14))
+            #expect(spool.droppedTotal == 6)
+            #expect(spool.depth == 8)
+        }
+        let reopened = try ResultSpool(directory: directory.path, configuration: configuration, clock: SpoolTestClock())
+        #expect(reopened.droppedTotal == 6, "the total is kept across restarts")
+        #expect(reopened.takeDroppedSinceLastReport() == 4, "and so is what was already reported")
+        #expect(try reopened.drain().flatMap { $0.results.map(\.id) } == SpoolSamples.ids(7...14))
+    }
+
+    @Test func batchesComeOutInAppendOrderAcrossManySegments() throws {
+        let directory = SpoolTestDirectory()
+        let clock = SpoolTestClock()
+        let configuration = SpoolConfiguration(maxResultsPerSegment: 3, maxSegmentAge: .seconds(5))
+        var spool = try ResultSpool(directory: directory.path, configuration: configuration, clock: clock)
+        var next = 1
+        for (round, size) in [1, 4, 2, 7, 3, 1, 5, 6, 2, 9].enumerated() {
+            try spool.append(SpoolSamples.results(next...(next + size - 1)))
+            next += size
+            clock.advance(by: .seconds(round % 3 == 0 ? 6 : 1))
+            if round == 5 {
+                spool = try ResultSpool(directory: directory.path, configuration: configuration, clock: clock)
+            }
+        }
+        let batches = try spool.drain()
+        #expect(batches.flatMap { $0.results.map(\.id) } == SpoolSamples.ids(1...(next - 1)))
+        #expect(batches.count >= 14)
+        #expect(batches.map(\.id) == batches.map(\.id).sorted())
+        #expect(Set(batches.map(\.id)).count == batches.count)
+    }
+}
