@@ -19,15 +19,19 @@ public struct AdHocProbe: Sendable {
     public var target: Target
     public var count: Int
     public var budget: LatencyBudget?
+    /// Every run goes through each profile in turn (interleaved, so a slow minute of the real
+    /// link hits all profiles alike); nil is the agent's own link.
+    public var profiles: [NetworkProfile?]
 
-    public init(request: ProbeRequest, count: Int = 1, budget: LatencyBudget? = nil) {
-        self.init(target: .request(request), count: count, budget: budget)
+    public init(request: ProbeRequest, count: Int = 1, budget: LatencyBudget? = nil, profiles: [NetworkProfile?] = [nil]) {
+        self.init(target: .request(request), count: count, budget: budget, profiles: profiles)
     }
 
-    public init(target: Target, count: Int = 1, budget: LatencyBudget? = nil) {
+    public init(target: Target, count: Int = 1, budget: LatencyBudget? = nil, profiles: [NetworkProfile?] = [nil]) {
         self.target = target
         self.count = count
         self.budget = budget
+        self.profiles = profiles.isEmpty ? [nil] : profiles
     }
 
     /// Runs the probes on one worker; `onResult` sees each result, on that worker's thread, as soon
@@ -37,17 +41,22 @@ public struct AdHocProbe: Sendable {
     {
         await pool.withWorker { [self] runner in
             var results: [ProbeResult] = []
-            results.reserveCapacity(count)
+            results.reserveCapacity(count * profiles.count)
             for _ in 0..<count {
-                let run: [ProbeResult]
-                switch target {
-                case .request(let request): run = [runner.probe(request)]
-                case .check(let check, let redactor): run = runner.run(check, redactor: redactor)
-                }
-                for var result in run {
-                    if let budget, result.step == nil { result.budget = budget.outcome(of: result) }
-                    onResult(result)
-                    results.append(result)
+                for profile in profiles {
+                    let run: [ProbeResult]
+                    switch target {
+                    case .request(var request):
+                        request.profile = profile
+                        run = [runner.probe(request)]
+                    case .check(let check, let redactor): run = runner.run(check, redactor: redactor, profile: profile)
+                    }
+                    for var result in run {
+                        result.profile = profile?.name
+                        if let budget, result.step == nil { result.budget = budget.outcome(of: result) }
+                        onResult(result)
+                        results.append(result)
+                    }
                 }
             }
             return results
@@ -58,7 +67,22 @@ public struct AdHocProbe: Sendable {
     public func outcome(of results: [ProbeResult]) -> Outcome {
         let whole = results.filter { $0.step == nil }
         if whole.contains(where: { !$0.ok }) { return .probeFailed }
-        if let budget, budget.isExceeded(by: PhaseSummary(whole)) { return .overBudget }
+        if let budget {
+            for (_, group) in Self.byProfile(whole) where budget.isExceeded(by: PhaseSummary(group)) {
+                return .overBudget
+            }
+        }
         return .ok
+    }
+
+    /// Results grouped by profile, in the order the profiles first appear.
+    public static func byProfile(_ results: [ProbeResult]) -> [(profile: String?, results: [ProbeResult])] {
+        var order: [String?] = []
+        var groups: [String?: [ProbeResult]] = [:]
+        for result in results {
+            if groups[result.profile] == nil { order.append(result.profile) }
+            groups[result.profile, default: []].append(result)
+        }
+        return order.map { ($0, groups[$0] ?? []) }
     }
 }

@@ -92,7 +92,7 @@ public struct ProbeReport {
         return style.green("OK")
     }
 
-    private func ms(_ value: Double) -> String {
+    func ms(_ value: Double) -> String {
         value >= 1000 ? String(format: "%.2f s", value / 1000) : String(format: "%.2f ms", value)
     }
 }

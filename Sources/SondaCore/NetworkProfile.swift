@@ -34,4 +34,7 @@ public struct NetworkProfile: Sendable, Hashable {
     ]
 
     public static func named(_ name: String) -> NetworkProfile? { builtIn.first { $0.name == name } }
+
+    /// Longer round trips are not a network a patient uses, and would make probes time out.
+    public static let maxRTTMilliseconds = 10_000.0
 }

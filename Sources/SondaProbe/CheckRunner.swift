@@ -3,14 +3,14 @@ import SondaCore
 extension ProbeRunner {
     /// Runs a configured check on this worker: one request, a handshake, or a flow. A request or a
     /// handshake gives one result; a flow gives one per step that ran, then one for the whole flow.
-    /// Every text in the results has passed through `redactor`.
-    public func run(_ check: CheckSpec, redactor: SecretRedactor) -> [ProbeResult] {
+    /// Every text in the results has passed through `redactor`; `profile` is the emulated link.
+    public func run(_ check: CheckSpec, redactor: SecretRedactor, profile: NetworkProfile? = nil) -> [ProbeResult] {
         switch check.target {
         case .http(let step):
             var variables: [String: String] = [:]
             var redactor = redactor
             return [
-                StepRunner(easy: easy, check: check).run(
+                StepRunner(easy: easy, check: check, profile: profile).run(
                     step, name: nil, variables: &variables, redactor: &redactor, timeout: check.timeout,
                     sharesCookies: false)
             ]
@@ -18,13 +18,13 @@ extension ProbeRunner {
             let authority = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
             let request = ProbeRequest(
                 url: "https://\(authority)/", kind: .tlsHandshake, timeout: check.timeout, caFile: check.caFile,
-                tlsPolicy: check.tls)
+                tlsPolicy: check.tls, profile: profile)
             var result = HTTPProber.run(request, on: easy)
             result.check = check.name
             result.endpointClass = check.endpointClass
             return [result.redacted(by: redactor)]
         case .flow(let steps):
-            return FlowRunner(easy: easy, check: check).run(steps, redactor: redactor)
+            return FlowRunner(easy: easy, check: check, profile: profile).run(steps, redactor: redactor)
         }
     }
 }

@@ -5,6 +5,7 @@ import SondaCore
 struct FlowRunner {
     let easy: CurlEasy
     let check: CheckSpec
+    var profile: NetworkProfile? = nil
 
     /// One result per step that ran, then the flow's (`step` nil).
     func run(_ steps: [HTTPStep], redactor: SecretRedactor) -> [ProbeResult] {
@@ -18,7 +19,7 @@ struct FlowRunner {
         var redactor = redactor
         var variables: [String: String] = [:]
         var results: [ProbeResult] = []
-        let stepRunner = StepRunner(easy: easy, check: check)
+        let stepRunner = StepRunner(easy: easy, check: check, profile: profile)
         // The check's timeout bounds the whole flow; each step gets what is left of it.
         let deadline = ContinuousClock.now + check.timeout
         easy.clearCookies()

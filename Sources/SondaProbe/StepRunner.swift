@@ -6,6 +6,8 @@ import SondaCore
 struct StepRunner {
     let easy: CurlEasy
     let check: CheckSpec
+    /// The emulated link every request of the step runs behind.
+    var profile: NetworkProfile? = nil
 
     /// - Parameters:
     ///   - name: the step's name in its result; nil for a check that is a single request.
@@ -17,7 +19,9 @@ struct StepRunner {
     ) -> ProbeResult {
         let request: ProbeRequest
         do {
-            request = try self.request(for: step, variables: variables, timeout: timeout)
+            var built = try self.request(for: step, variables: variables, timeout: timeout)
+            built.profile = profile
+            request = built
         } catch {
             let result = ProbeResult(
                 check: check.name, step: name, endpointClass: check.endpointClass, startedAt: .now,

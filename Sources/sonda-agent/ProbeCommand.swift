@@ -27,6 +27,15 @@ struct ProbeCommand: AsyncParsableCommand {
     @Option(help: "How many probes to run in sequence.")
     var count: Int = 1
 
+    @Option(help: "Network profiles to emulate, comma-separated (see `sonda-agent profiles`); runs are interleaved.")
+    var profile: String?
+
+    @Option(help: "Profiles file with user-defined profiles (YAML `profiles:` list) for --profile.")
+    var profiles: String?
+
+    @Option(help: "Write every run as an HAR 1.2 file (opens in Chrome DevTools).")
+    var har: String?
+
     @Flag(help: "Print one JSON result per line instead of the waterfall.")
     var json = false
 
@@ -73,21 +82,24 @@ struct ProbeCommand: AsyncParsableCommand {
         defer { pool.shutdown() }
         let output = ResultOutput(json: json)
         let results = await probe.run(on: pool) { output.emit($0) }
-        output.finish(results, budget: probe.budget)
+        output.finish(results, budget: probe.budget, comparesProfiles: probe.profiles.count > 1)
+        if let har { try HARFile(results, method: method).write(to: har) }
         throw ExitCode(probe.outcome(of: results).rawValue)
     }
 
     private func makeProbe() throws -> AdHocProbe {
         let flagBudget = budget.map { LatencyBudget(limit: $0) }
+        let chosen = try ProfileChoice.parse(profile, file: profiles)
         guard let url else {
             var (spec, redactor, configured) = try ConfiguredCheck.load(check ?? "", from: config ?? "")
             if let caFile {
                 try requireReadable(caFile)
                 spec.caFile = caFile
             }
-            return AdHocProbe(target: .check(spec, redactor), count: count, budget: flagBudget ?? configured)
+            return AdHocProbe(
+                target: .check(spec, redactor), count: count, budget: flagBudget ?? configured, profiles: chosen)
         }
-        return AdHocProbe(request: try makeRequest(url), count: count, budget: flagBudget)
+        return AdHocProbe(request: try makeRequest(url), count: count, budget: flagBudget, profiles: chosen)
     }
 
     private func requireReadable(_ caFile: String) throws {
@@ -131,11 +143,13 @@ final class ResultOutput: @unchecked Sendable {
         if lineBuffered || pending.count >= 1 << 16 { flush() }
     }
 
-    func finish(_ results: [ProbeResult], budget: LatencyBudget?) {
+    func finish(_ results: [ProbeResult], budget: LatencyBudget?, comparesProfiles: Bool = false) {
         flush()
         guard !json else { return }
         let whole = results.filter { $0.step == nil }
-        if whole.count == 1 {
+        if comparesProfiles {
+            print(report.comparison(whole, budget: budget))
+        } else if whole.count == 1 {
             // A single run: a waterfall per flow step, then the whole.
             print(results.map(report.waterfall).joined(separator: "\n\n"))
         } else {
