@@ -10,6 +10,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         .systemLibrary(
@@ -20,12 +22,21 @@ let package = Package(
         .target(name: "SondaCore"),
         .target(name: "SondaProbe", dependencies: ["CCurl", "SondaCore"]),
         .target(name: "SondaConfig", dependencies: ["SondaCore", .product(name: "Yams", package: "Yams")]),
-        .target(name: "SondaAgent", dependencies: ["SondaCore", "SondaProbe", "SondaConfig"]),
+        .target(
+            name: "SondaAgent",
+            dependencies: [
+                "SondaCore", "SondaProbe", "SondaConfig",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
         .executableTarget(
             name: "sonda-agent",
             dependencies: [
                 "SondaAgent", "SondaProbe", "SondaCore", "SondaConfig",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(

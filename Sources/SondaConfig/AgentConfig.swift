@@ -9,6 +9,7 @@ public struct AgentConfig: Sendable {
     public var aggregatorURL: String?
     public var keyFile: String?
     public var spool: String?
+    public var batch: BatchLimits
     public var profiles: [NetworkProfile]
     public var checks: [CheckSpec]
     public var budgets: [BudgetRule]
@@ -28,4 +29,12 @@ public struct AgentConfig: Sendable {
     }
 
     public func check(named name: String) -> CheckSpec? { checks.first { $0.name == name } }
+}
+
+/// When the agent sends what it has spooled: after this many results or this long, whichever first.
+public struct BatchLimits: Sendable, Hashable {
+    public var maxResults = 500
+    public var maxAge: Duration = .seconds(10)
+
+    public init() {}
 }

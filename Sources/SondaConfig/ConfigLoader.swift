@@ -9,7 +9,7 @@ public struct ConfigLoader {
     private var interpolation: Interpolation
     private var checks: CheckLoader
 
-    static let agentKeys = ["agent", "aggregator", "spool", "profiles", "include", "checks", "budgets"]
+    static let agentKeys = ["agent", "aggregator", "spool", "batch", "profiles", "include", "checks", "budgets"]
 
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
         interpolation = Interpolation(environment: environment)
@@ -57,6 +57,11 @@ public struct ConfigLoader {
             keyFile = aggregator.string("key").map { relative($0, to: path) }
         }
         let spool = r.string("spool").map { relative($0, to: path) }
+        var batchLimits = BatchLimits()
+        if let batch = r.mapping("batch", allowed: ["max_results", "max_age"]) {
+            batchLimits.maxResults = batch.int("max_results", in: 1...10_000) ?? batchLimits.maxResults
+            batchLimits.maxAge = batch.duration("max_age") ?? batchLimits.maxAge
+        }
         var profiles: [NetworkProfile] = []
         for (name, node) in r.strings("profiles") ?? [("none", root)] {
             if let profile = NetworkProfile.named(name) {
@@ -83,7 +88,7 @@ public struct ConfigLoader {
         guard !sink.hasErrors else { return nil }
         return AgentConfig(
             file: path, id: id, region: region, site: site, aggregatorURL: aggregatorURL, keyFile: keyFile,
-            spool: spool, profiles: profiles, checks: loaded, budgets: budgets, redactor: redactor)
+            spool: spool, batch: batchLimits, profiles: profiles, checks: loaded, budgets: budgets, redactor: redactor)
     }
 
     /// Loads a file of checks on its own; `text` stands in for the file's contents when given.

@@ -8,7 +8,7 @@ struct SondaAgentCommand: AsyncParsableCommand {
         commandName: "sonda-agent",
         abstract: "Synthetic HTTP and TLS probes with libcurl phase timing.",
         version: SondaVersion.current,
-        subcommands: [ProbeCommand.self, ValidateCommand.self, ProfilesCommand.self]
+        subcommands: [ProbeCommand.self, RunCommand.self, ValidateCommand.self, ProfilesCommand.self, KeygenCommand.self]
     )
 
     /// ArgumentParser prints usage blocks for bad input; Sonda prints one line and the exit code.

@@ -1,0 +1,69 @@
+import SondaCore
+
+/// When each check × profile runs next. A plain state machine over time offsets from the
+/// agent's start, so it is tested without clocks.
+///
+/// Start times are spread with a deterministic per-agent jitter (a hash of agent, check and
+/// profile within the interval), so a fleet does not fire in lock-step and one agent keeps its
+/// phase across restarts. A job still in flight when it comes due again is skipped and counted,
+/// never queued.
+public struct ProbeSchedule: Sendable {
+    public struct Job: Hashable, Sendable {
+        public var check: String
+        public var profile: String
+    }
+
+    struct Entry: Sendable {
+        var job: Job
+        var interval: Duration
+        var next: Duration
+        var inFlight = false
+    }
+
+    private var entries: [Entry]
+    public private(set) var skipped = 0
+
+    public init(checks: [CheckSpec], profiles: [String], agentID: String) {
+        entries = checks.flatMap { check in
+            profiles.map { profile in
+                let job = Job(check: check.name, profile: profile)
+                return Entry(job: job, interval: check.interval, next: Self.jitter(agentID, job, within: check.interval))
+            }
+        }
+    }
+
+    /// The jobs due at `now`, marked in flight; their next run moves to the next future slot.
+    public mutating func due(at now: Duration) -> [Job] {
+        var jobs: [Job] = []
+        for index in entries.indices where entries[index].next <= now {
+            let periods = Int64((now - entries[index].next).milliseconds / entries[index].interval.milliseconds) + 1
+            entries[index].next += entries[index].interval * periods
+            if entries[index].inFlight {
+                skipped += 1
+            } else {
+                entries[index].inFlight = true
+                jobs.append(entries[index].job)
+            }
+        }
+        return jobs
+    }
+
+    public mutating func finished(_ job: Job) {
+        if let index = entries.firstIndex(where: { $0.job == job }) { entries[index].inFlight = false }
+    }
+
+    /// When the earliest job comes due; nil with nothing scheduled.
+    public var nextDue: Duration? { entries.map(\.next).min() }
+
+    public var jobCount: Int { entries.count }
+
+    /// A stable offset in [0, interval) from FNV-1a over the agent, check and profile names.
+    static func jitter(_ agentID: String, _ job: Job, within interval: Duration) -> Duration {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in "\(agentID)/\(job.check)/\(job.profile)".utf8 {
+            hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
+        }
+        let milliseconds = max(Int64(interval.milliseconds), 1)
+        return .milliseconds(Int64(hash % UInt64(milliseconds)))
+    }
+}

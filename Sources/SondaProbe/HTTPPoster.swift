@@ -1,0 +1,71 @@
+import CCurl
+import Foundation
+
+/// One POST for the agent's own traffic (result batches to the aggregator), on a worker's easy
+/// handle. Not a probe: no phase timing, connections may be reused.
+public struct HTTPPostResponse: Sendable {
+    public var status: Int
+    public var body: String
+    /// libcurl's message when no HTTP response came back.
+    public var transportError: String?
+
+    public init(status: Int, body: String, transportError: String?) {
+        self.status = status
+        self.body = body
+        self.transportError = transportError
+    }
+}
+
+extension ProbeRunner {
+    public func post(
+        url: String, body: [UInt8], headers: [HTTPHeader], timeout: Duration, caFile: String?
+    ) -> HTTPPostResponse {
+        let sink = ResponseSink()
+        let handle = easy.handle
+        easy.reset()
+        easy.set(CURLOPT_URL, url)
+        easy.set(CURLOPT_NOSIGNAL, true)
+        easy.set(CURLOPT_POST, true)
+        easy.set(CURLOPT_TIMEOUT_MS, max(Int(timeout.milliseconds), 1))
+        easy.set(CURLOPT_CAINFO, caFile ?? ProbeRequest.systemCAFile)
+        easy.set(CURLOPT_CAPATH, nil)
+        easy.set(CURLOPT_USERAGENT, HTTPProber.userAgent)
+        var list: UnsafeMutablePointer<curl_slist>?
+        for header in headers + [HTTPHeader(name: "Content-Type", value: "application/json")] {
+            list = curl_slist_append(list, "\(header.name): \(header.value)")
+        }
+        defer { curl_slist_free_all(list) }
+        sonda_setopt_slist(handle, CURLOPT_HTTPHEADER, list)
+        sonda_setopt_off_t(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
+        sonda_setopt_write_function(handle, sinkCallback)
+        let code: CURLcode = body.withUnsafeBufferPointer { buffer in
+            sonda_setopt_pointer(handle, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: buffer.baseAddress))
+            return withExtendedLifetime(sink) {
+                easy.set(CURLOPT_WRITEDATA, pointer: Unmanaged.passUnretained(sink).toOpaque())
+                return easy.perform()
+            }
+        }
+        let text = String(decoding: sink.bytes, as: UTF8.self)
+        guard code == CURLE_OK else {
+            return HTTPPostResponse(status: 0, body: text, transportError: CurlEasy.describe(code))
+        }
+        return HTTPPostResponse(status: easy.long(CURLINFO_RESPONSE_CODE), body: text, transportError: nil)
+    }
+}
+
+private final class ResponseSink {
+    var bytes: [UInt8] = []
+}
+
+private let sinkCallback: @convention(c) (UnsafeMutablePointer<CChar>?, Int, Int, UnsafeMutableRawPointer?) -> Int = {
+    pointer, size, count, userData in
+    guard let pointer, let userData else { return 0 }
+    let sink = Unmanaged<ResponseSink>.fromOpaque(userData).takeUnretainedValue()
+    let total = size * count
+    if sink.bytes.count < 64 << 10 {
+        pointer.withMemoryRebound(to: UInt8.self, capacity: total) {
+            sink.bytes.append(contentsOf: UnsafeBufferPointer(start: $0, count: total))
+        }
+    }
+    return total
+}

@@ -1,0 +1,112 @@
+import ArgumentParser
+import Crypto
+import Foundation
+import Logging
+import ServiceLifecycle
+import SondaAgent
+import SondaConfig
+import SondaCore
+import SondaProbe
+import UnixSignals
+
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run the agent: schedule checks, spool and report signed results, serve /metrics and /health.",
+        discussion: "SIGTERM drains (in-flight probes finish, the spool is flushed) and exits 0; SIGHUP reloads the config."
+    )
+
+    @Option(help: "The agent file.")
+    var config: String
+
+    @Option(help: "Address for /metrics and /health.")
+    var listen: String = "127.0.0.1:9471"
+
+    @Option(name: .customLong("aggregator-ca-file"), help: "PEM trust store for the aggregator's certificate.")
+    var aggregatorCAFile: String?
+
+    @Option(help: "Probe worker threads.")
+    var workers: Int = 4
+
+    func run() async throws {
+        var logger = Logger(label: "sonda-agent")
+        logger.logLevel = .info
+        let agent = try Self.load(config)
+        guard let aggregatorURL = agent.aggregatorURL else {
+            throw UsageError(message: "\(config): 'aggregator: {url, key}' is required to run", code: 78)
+        }
+        guard let keyFile = agent.keyFile else {
+            throw UsageError(message: "\(config): aggregator 'key' is required (sonda-agent keygen --out FILE)", code: 78)
+        }
+        let key: Curve25519.Signing.PrivateKey
+        do { key = try AgentKey.load(from: keyFile) } catch { throw UsageError(message: "\(error)", code: 78) }
+        let spoolDirectory = agent.spool ?? "./spool"
+        let spool: ResultSpool
+        do {
+            spool = try ResultSpool(
+                directory: spoolDirectory,
+                configuration: SpoolConfiguration(maxResultsPerSegment: agent.batch.maxResults, maxSegmentAge: agent.batch.maxAge))
+        } catch {
+            throw UsageError(message: "cannot open spool '\(spoolDirectory)': \(error)", code: 73)
+        }
+        let metrics = AgentMetrics()
+        let server: AgentHTTPServer
+        do { server = try AgentHTTPServer(address: listen, metrics: metrics) } catch {
+            throw UsageError(message: "\(error)", code: 78)
+        }
+        defer { server.close() }
+        logger.info("agent \(agent.id) (\(agent.region)): /metrics and /health on port \(server.port), reporting to \(aggregatorURL)")
+
+        let pool = ProbeWorkerPool(workers: max(workers, 1))
+        defer { pool.shutdown() }
+        let scheduler = ProbeScheduler(config: agent, pool: pool, spool: spool, metrics: metrics, logger: logger)
+        let hash = SHA256.hash(data: Data(((try? String(contentsOfFile: config, encoding: .utf8)) ?? "").utf8))
+        let reporter = Reporter(
+            aggregatorURL: aggregatorURL, caFile: aggregatorCAFile, signer: BatchSigner(agentID: agent.id, key: key),
+            spool: spool, metrics: metrics, configHash: hash.map { String(format: "%02x", $0) }.joined(),
+            logger: logger)
+        let reload = ReloadOnHangup(path: config, scheduler: scheduler, logger: logger)
+        let group = ServiceGroup(
+            configuration: .init(
+                // Graceful shutdown runs in reverse order: stop reloading, drain the probes in
+                // flight, and only then flush the spool to the aggregator.
+                services: [
+                    .init(service: reporter), .init(service: scheduler),
+                    .init(service: reload, successTerminationBehavior: .ignore),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        try await group.run()
+        logger.info("stopped")
+    }
+
+    static func load(_ path: String) throws -> AgentConfig {
+        var loader = ConfigLoader()
+        let agent = loader.loadAgent(path: path)
+        guard let agent, loader.diagnostics.isEmpty else {
+            let text = loader.diagnostics.map(\.description).joined(separator: "\n")
+            FileHandle.standardError.write(Data((text + "\n").utf8))
+            throw UsageError(message: "\(path) has errors; see above", code: 78)
+        }
+        return agent
+    }
+}
+
+/// SIGHUP: load the config again; a broken one is reported and the running one kept.
+struct ReloadOnHangup: Service {
+    let path: String
+    let scheduler: ProbeScheduler
+    let logger: Logger
+
+    func run() async throws {
+        for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
+            var loader = ConfigLoader()
+            if let agent = loader.loadAgent(path: path), loader.diagnostics.isEmpty {
+                await scheduler.reload(agent)
+            } else {
+                let text = loader.diagnostics.map(\.description).joined(separator: "\n")
+                logger.error("reload of \(path) failed; keeping the running config:\n\(text)")
+            }
+        }
+    }
+}

@@ -1,0 +1,146 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// `sonda-agent run` as a service: real probes against the lab, signed batches to a receiver that
+/// verifies them like the aggregator, signals, outages and crashes.
+@Suite(.serialized) struct AgentDaemonTests {
+    /// A temporary agent set-up: key, receiver, config.
+    final class Setup {
+        let directory: String
+        let receiver: BackgroundProcess
+        let receiverPort: Int
+        let metricsPort: Int
+
+        init(downFor seconds: Double = 0) throws {
+            let lab = try TLSLab.shared()
+            directory = FileManager.default.temporaryDirectory.appendingPathComponent("sonda-daemon-\(UUID().uuidString)").path
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            let keygen = try AgentCLI.run("keygen", "--out", "\(directory)/agent.key", "--id", "t1")
+            let publicKey = try #require(keygen.stdout.split(separator: "\"").first { $0.hasPrefix("ed25519:") })
+            receiver = try BackgroundProcess(
+                "/usr/bin/env",
+                [
+                    "python3", TLSLab.packageRoot.appendingPathComponent("Tests/Support/test-receiver.py").path,
+                    "--port-file", "\(directory)/receiver.port", "--out", "\(directory)/received.jsonl", "--agent", "t1",
+                    "--public-key", String(publicKey), "--down-for", String(seconds),
+                ])
+            var port: Int?
+            for _ in 0..<100 where port == nil {
+                port = (try? String(contentsOfFile: "\(directory)/receiver.port", encoding: .utf8)).flatMap { Int($0) }
+                usleep(50_000)
+            }
+            receiverPort = try #require(port, "receiver did not start: \(receiver.log)")
+            let probe = try SilentListener()
+            metricsPort = probe.port
+            try write(config: """
+                agent: {id: t1, region: sao_paulo}
+                aggregator: {url: "http://127.0.0.1:\(receiverPort)", key: agent.key}
+                spool: spool
+                batch: {max_results: 50, max_age: 500ms}
+                profiles: [none]
+                checks:
+                  - {name: health, class: authentication, interval: 500ms, timeout: 400ms, http: {url: "\(lab.url("tls13", "/api/health"))"}, tls: {ca_file: \(lab.ca)}}
+                  - {name: slow, class: reporting, interval: 1s, timeout: 900ms, http: {url: "\(lab.url("tls13", "/delay/300"))"}, tls: {ca_file: \(lab.ca)}}
+                """)
+        }
+
+        func write(config: String) throws {
+            try config.write(toFile: "\(directory)/agent.yaml", atomically: true, encoding: .utf8)
+        }
+
+        func startAgent() throws -> BackgroundProcess {
+            try BackgroundProcess(
+                AgentCLI.binary, ["run", "--config", "\(directory)/agent.yaml", "--listen", "127.0.0.1:\(metricsPort)"])
+        }
+
+        /// Result ids the receiver accepted (signature verified), in order.
+        var receivedIDs: [String] {
+            let text = (try? String(contentsOfFile: "\(directory)/received.jsonl", encoding: .utf8)) ?? ""
+            return text.split(separator: "\n").flatMap { line -> [String] in
+                guard let batch = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                    let results = batch["results"] as? [[String: Any]]
+                else { return [] }
+                return results.compactMap { $0["id"] as? String }
+            }
+        }
+
+        /// Ids of results still in the spool's segment files.
+        var spooledIDs: [String] {
+            let spool = "\(directory)/spool"
+            let files = (try? FileManager.default.contentsOfDirectory(atPath: spool)) ?? []
+            return files.flatMap { name -> [String] in
+                let text = (try? String(contentsOfFile: "\(spool)/\(name)", encoding: .utf8)) ?? ""
+                return text.split(separator: "\n").compactMap { line in
+                    (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["id"] as? String
+                }
+            }
+        }
+
+        func get(_ path: String) -> (Int, String) {
+            let run = try? ChildProcess.run("/usr/bin/curl", ["-s", "-w", "\n%{http_code}", "http://127.0.0.1:\(metricsPort)\(path)"])
+            let lines = (run?.stdout ?? "").split(separator: "\n", omittingEmptySubsequences: false)
+            return (Int(lines.last ?? "") ?? 0, lines.dropLast().joined(separator: "\n"))
+        }
+
+        deinit { try? FileManager.default.removeItem(atPath: directory) }
+    }
+
+    @Test func reportsSignedResultsServesMetricsReloadsAndDrainsOnSIGTERM() throws {
+        let setup = try Setup()
+        let agent = try setup.startAgent()
+        usleep(2_500_000)
+        let (healthStatus, _) = setup.get("/health")
+        #expect(healthStatus == 200, "\(agent.log)")
+        let (metricsStatus, metrics) = setup.get("/metrics")
+        #expect(metricsStatus == 200)
+        #expect(metrics.contains(#"probe_success{check="health",profile="none"} 1"#), "\(metrics)")
+        #expect(metrics.contains(#"probe_http_duration_seconds{check="slow",profile="none",phase="wait"} 0.3"#))
+        #expect(metrics.contains("sonda_probes_total "))
+
+        try setup.write(config: "agent: {id: t1, region: sao_paulo}\nchecks: [{name: x, clas: oops}]\n")
+        agent.signal(SIGHUP)
+        usleep(700_000)
+        #expect(agent.wait(timeout: .milliseconds(10)) == nil, "a broken config on SIGHUP keeps the agent running")
+        #expect(agent.log.contains("keeping the running config"))
+        #expect(agent.log.contains("unknown key 'clas'"))
+
+        agent.signal(SIGTERM)
+        let status = agent.wait(timeout: .seconds(5))
+        #expect(status == 0, "\(agent.log)")
+        let ids = setup.receivedIDs
+        #expect(ids.count >= 5, "\(agent.log)")
+        #expect(Set(ids).count == ids.count, "each result once")
+        #expect(setup.spooledIDs.isEmpty, "SIGTERM flushes the spool")
+    }
+
+    @Test func anAggregatorOutageLosesNothing() throws {
+        let setup = try Setup(downFor: 2.5)
+        let agent = try setup.startAgent()
+        usleep(4_000_000)
+        agent.signal(SIGTERM)
+        #expect(agent.wait(timeout: .seconds(8)) == 0, "\(agent.log)")
+        #expect(agent.log.contains("HTTP 503"), "the outage was seen and retried: \(agent.log)")
+        let ids = setup.receivedIDs
+        #expect(ids.count >= 6)
+        #expect(Set(ids).count == ids.count)
+        #expect(setup.spooledIDs.isEmpty, "everything delivered after the outage")
+    }
+
+    @Test func killedMidRunThenRestartedDeliversEverySpooledResult() throws {
+        let setup = try Setup(downFor: 3)
+        let first = try setup.startAgent()
+        usleep(2_000_000)
+        first.signal(SIGKILL)
+        _ = first.wait(timeout: .seconds(2))
+        let spooled = setup.spooledIDs
+        #expect(!spooled.isEmpty, "results were spooled while the receiver was down")
+        usleep(1_200_000)
+        let second = try setup.startAgent()
+        usleep(1_500_000)
+        second.signal(SIGTERM)
+        #expect(second.wait(timeout: .seconds(8)) == 0, "\(second.log)")
+        let received = Set(setup.receivedIDs)
+        #expect(Set(spooled).isSubset(of: received), "every result spooled before the kill is delivered")
+    }
+}

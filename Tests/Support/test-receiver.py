@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+"""A stand-in for the aggregator's ingest, for agent tests until the aggregator exists.
+
+Verifies `Sonda-Signature` exactly as DESIGN.md specifies (Ed25519 over "<t>." + body, the
+agent's public key, a 300 s window), appends every accepted batch as one JSON line to --out,
+and answers like the aggregator: 200 after the write, 401 bad signature, 409 stale, 400 bad JSON.
+--down-for S answers 503 for the first S seconds (an outage). Listens on 127.0.0.1 only.
+"""
+import argparse, base64, json, os, sys, time
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.exceptions import InvalidSignature
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--port-file", required=True)
+parser.add_argument("--out", required=True)
+parser.add_argument("--agent", required=True)
+parser.add_argument("--public-key", required=True, help="ed25519:BASE64")
+parser.add_argument("--down-for", type=float, default=0)
+args = parser.parse_args()
+key = Ed25519PublicKey.from_public_bytes(base64.b64decode(args.public_key.removeprefix("ed25519:")))
+started = time.monotonic()
+
+
+class Ingest(BaseHTTPRequestHandler):
+    def log_message(self, *a):
+        pass
+
+    def answer(self, status, code="ok", message="ok"):
+        body = json.dumps({"error": {"code": code, "message": message}} if status != 200 else {"ok": True}).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        if time.monotonic() - started < args.down_for:
+            return self.answer(503, "unavailable", "down for maintenance")
+        if self.path != "/v1/results":
+            return self.answer(404, "not_found", self.path)
+        fields = dict(p.split("=", 1) for p in self.headers.get("Sonda-Signature", "").split(",") if "=" in p)
+        try:
+            if fields.get("keyid") != args.agent:
+                raise InvalidSignature()
+            key.verify(base64.b64decode(fields["sig"]), fields["t"].encode() + b"." + body)
+        except (InvalidSignature, KeyError, ValueError):
+            return self.answer(401, "bad_signature", "signature does not verify")
+        if abs(time.time() - int(fields["t"])) > 300:
+            return self.answer(409, "replay", "timestamp outside the window")
+        try:
+            batch = json.loads(body)
+        except ValueError:
+            return self.answer(400, "malformed", "body is not JSON")
+        with open(args.out, "a") as f:
+            f.write(json.dumps(batch) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        self.answer(200)
+
+
+server = HTTPServer(("127.0.0.1", 0), Ingest)
+with open(args.port_file + ".tmp", "w") as f:
+    f.write(str(server.server_address[1]))
+os.rename(args.port_file + ".tmp", args.port_file)
+server.serve_forever()
