@@ -58,11 +58,13 @@ public actor ProbeScheduler: Service {
         defer { schedule.finished(job) }
         guard let check = config.check(named: job.check) else { return }
         let redactor = config.redactor
+        // The same emulated link as `sonda-agent probe --profile`, so fleet and ad hoc runs compare.
+        let profile = config.profiles.first { $0.name == job.profile }
         var attempt = 0
         var results: [ProbeResult]
         repeat {
             attempt += 1
-            results = await pool.run(check, redactor: redactor)
+            results = await pool.withWorker { runner in runner.run(check, redactor: redactor, profile: profile) }
             if let failed = results.last(where: { $0.step == nil && !$0.ok }), attempt <= check.retries {
                 logger.notice("\(check.name) [\(job.profile)] attempt \(attempt) failed (\(failed.error?.code.rawValue ?? "?")); retrying")
                 continue
