@@ -12,9 +12,9 @@ enum AgentCLI {
         fatalError("sonda-agent is not built: run `swift build` (make test does)")
     }()
 
-    static func run(_ arguments: String...) throws -> ChildProcess.Output { try run(arguments) }
+    static func run(_ arguments: String...) async throws -> ChildProcess.Output { try await run(arguments) }
 
-    static func run(_ arguments: [String]) throws -> ChildProcess.Output {
-        try ChildProcess.run(binary, arguments)
+    static func run(_ arguments: [String]) async throws -> ChildProcess.Output {
+        try await ChildProcess.run(binary, arguments)
     }
 }

@@ -12,11 +12,11 @@ import Testing
         let receiverPort: Int
         let metricsPort: Int
 
-        init(downFor seconds: Double = 0) throws {
+        init(downFor seconds: Double = 0) async throws {
             let lab = try TLSLab.shared()
             directory = FileManager.default.temporaryDirectory.appendingPathComponent("sonda-daemon-\(UUID().uuidString)").path
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            let keygen = try AgentCLI.run("keygen", "--out", "\(directory)/agent.key", "--id", "t1")
+            let keygen = try await AgentCLI.run("keygen", "--out", "\(directory)/agent.key", "--id", "t1")
             let publicKey = try #require(keygen.stdout.split(separator: "\"").first { $0.hasPrefix("ed25519:") })
             receiver = try BackgroundProcess(
                 "/usr/bin/env",
@@ -77,8 +77,8 @@ import Testing
             }
         }
 
-        func get(_ path: String) -> (Int, String) {
-            let run = try? ChildProcess.run("/usr/bin/curl", ["-s", "-w", "\n%{http_code}", "http://127.0.0.1:\(metricsPort)\(path)"])
+        func get(_ path: String) async -> (Int, String) {
+            let run = try? await ChildProcess.run("/usr/bin/curl", ["-s", "-w", "\n%{http_code}", "http://127.0.0.1:\(metricsPort)\(path)"])
             let lines = (run?.stdout ?? "").split(separator: "\n", omittingEmptySubsequences: false)
             return (Int(lines.last ?? "") ?? 0, lines.dropLast().joined(separator: "\n"))
         }
@@ -86,27 +86,29 @@ import Testing
         deinit { try? FileManager.default.removeItem(atPath: directory) }
     }
 
-    @Test func reportsSignedResultsServesMetricsReloadsAndDrainsOnSIGTERM() throws {
-        let setup = try Setup()
+    @Test func reportsSignedResultsServesMetricsReloadsAndDrainsOnSIGTERM() async throws {
+        let setup = try await Setup()
         let agent = try setup.startAgent()
-        usleep(2_500_000)
-        let (healthStatus, _) = setup.get("/health")
+        try await Task.sleep(for: .milliseconds(2500))
+        let (healthStatus, _) = await setup.get("/health")
         #expect(healthStatus == 200, "\(agent.log)")
-        let (metricsStatus, metrics) = setup.get("/metrics")
+        let (metricsStatus, metrics) = await setup.get("/metrics")
         #expect(metricsStatus == 200)
         #expect(metrics.contains(#"probe_success{check="health",profile="none"} 1"#), "\(metrics)")
-        #expect(metrics.contains(#"probe_http_duration_seconds{check="slow",profile="none",phase="wait"} 0.3"#))
+        let waitLine = metrics.split(separator: "\n").first { $0.hasPrefix(#"probe_http_duration_seconds{check="slow",profile="none",phase="wait"} "#) }
+        let wait = try #require(waitLine.flatMap { Double($0.split(separator: " ").last ?? "") })
+        #expect(wait > 0.28 && wait < 0.45, "the 300 ms server delay shows in the wait phase: \(wait)")
         #expect(metrics.contains("sonda_probes_total "))
 
         try setup.write(config: "agent: {id: t1, region: sao_paulo}\nchecks: [{name: x, clas: oops}]\n")
         agent.signal(SIGHUP)
-        usleep(700_000)
-        #expect(agent.wait(timeout: .milliseconds(10)) == nil, "a broken config on SIGHUP keeps the agent running")
+        try await Task.sleep(for: .milliseconds(700))
+        #expect(await agent.wait(timeout: .milliseconds(10)) == nil, "a broken config on SIGHUP keeps the agent running")
         #expect(agent.log.contains("keeping the running config"))
         #expect(agent.log.contains("unknown key 'clas'"))
 
         agent.signal(SIGTERM)
-        let status = agent.wait(timeout: .seconds(5))
+        let status = await agent.wait(timeout: .seconds(5))
         #expect(status == 0, "\(agent.log)")
         let ids = setup.receivedIDs
         #expect(ids.count >= 5, "\(agent.log)")
@@ -114,12 +116,12 @@ import Testing
         #expect(setup.spooledIDs.isEmpty, "SIGTERM flushes the spool")
     }
 
-    @Test func anAggregatorOutageLosesNothing() throws {
-        let setup = try Setup(downFor: 2.5)
+    @Test func anAggregatorOutageLosesNothing() async throws {
+        let setup = try await Setup(downFor: 2.5)
         let agent = try setup.startAgent()
-        usleep(4_000_000)
+        try await Task.sleep(for: .milliseconds(4000))
         agent.signal(SIGTERM)
-        #expect(agent.wait(timeout: .seconds(8)) == 0, "\(agent.log)")
+        #expect(await agent.wait(timeout: .seconds(8)) == 0, "\(agent.log)")
         #expect(agent.log.contains("HTTP 503"), "the outage was seen and retried: \(agent.log)")
         let ids = setup.receivedIDs
         #expect(ids.count >= 6)
@@ -127,19 +129,19 @@ import Testing
         #expect(setup.spooledIDs.isEmpty, "everything delivered after the outage")
     }
 
-    @Test func killedMidRunThenRestartedDeliversEverySpooledResult() throws {
-        let setup = try Setup(downFor: 3)
+    @Test func killedMidRunThenRestartedDeliversEverySpooledResult() async throws {
+        let setup = try await Setup(downFor: 3)
         let first = try setup.startAgent()
-        usleep(2_000_000)
+        try await Task.sleep(for: .milliseconds(2000))
         first.signal(SIGKILL)
-        _ = first.wait(timeout: .seconds(2))
+        _ = await first.wait(timeout: .seconds(2))
         let spooled = setup.spooledIDs
         #expect(!spooled.isEmpty, "results were spooled while the receiver was down")
-        usleep(1_200_000)
+        try await Task.sleep(for: .milliseconds(1200))
         let second = try setup.startAgent()
-        usleep(1_500_000)
+        try await Task.sleep(for: .milliseconds(1500))
         second.signal(SIGTERM)
-        #expect(second.wait(timeout: .seconds(8)) == 0, "\(second.log)")
+        #expect(await second.wait(timeout: .seconds(8)) == 0, "\(second.log)")
         let received = Set(setup.receivedIDs)
         #expect(Set(spooled).isSubset(of: received), "every result spooled before the kill is delivered")
     }

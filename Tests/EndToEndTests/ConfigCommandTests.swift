@@ -5,8 +5,8 @@ import Testing
 @Suite struct ConfigCommandTests {
     static let root = TLSLab.packageRoot.path
 
-    @Test func shippedProbesValidate() throws {
-        let run = try AgentCLI.run([
+    @Test func shippedProbesValidate() async throws {
+        let run = try await AgentCLI.run([
             "validate", "\(Self.root)/probes/regions/sao-paulo.yaml", "\(Self.root)/probes/regions/rio-de-janeiro.yaml",
             "\(Self.root)/probes/regions/international.yaml", "\(Self.root)/probes/budgets.yaml",
             "\(Self.root)/probes/checks/clinic-api.yaml",
@@ -17,8 +17,8 @@ import Testing
         #expect(run.stdout.contains("budgets.yaml: 11 budget rules"))
     }
 
-    @Test func brokenConfigPrintsEveryProblemWithACaretAndExits78() throws {
-        let run = try AgentCLI.run([
+    @Test func brokenConfigPrintsEveryProblemWithACaretAndExits78() async throws {
+        let run = try await AgentCLI.run([
             "validate", "\(Self.root)/Tests/Fixtures/configs/unknown-keys.yaml",
             "\(Self.root)/Tests/Fixtures/configs/wrong-types.yaml",
         ])
@@ -30,7 +30,7 @@ import Testing
         #expect(run.stderr.contains(" errors\n"))
     }
 
-    @Test func runsAConfiguredFlowWithoutLeakingSecrets() throws {
+    @Test func runsAConfiguredFlowWithoutLeakingSecrets() async throws {
         let lab = try TLSLab.shared()
         let password = "s3cret-pass-\(UUID().uuidString.prefix(8))"
         let environment = ["CLINIC_API": "https://localhost:\(lab.port("tls13"))", "CLINIC_PASSWORD": password]
@@ -38,10 +38,10 @@ import Testing
             "probe", "--check", "booking-flow", "--config", "\(Self.root)/probes/regions/sao-paulo.yaml",
             "--ca-file", lab.ca,
         ]
-        let human = try ChildProcess.run(AgentCLI.binary, arguments, environment: environment)
+        let human = try await ChildProcess.run(AgentCLI.binary, arguments, environment: environment)
         #expect(human.status == 0, "\(human.stdout)\(human.stderr)")
         for step in ["/login", "/api/slots", "/api/book"] { #expect(human.stdout.contains(step)) }
-        let json = try ChildProcess.run(AgentCLI.binary, arguments + ["--json", "--count", "2"], environment: environment)
+        let json = try await ChildProcess.run(AgentCLI.binary, arguments + ["--json", "--count", "2"], environment: environment)
         #expect(json.status == 0, "\(json.stderr)")
         #expect(json.lines.count == 8, "3 steps + the flow, twice")
         for output in [human.stdout, human.stderr, json.stdout, json.stderr] {
@@ -52,8 +52,8 @@ import Testing
         #expect(json.stdout.contains(#""step":"list-slots""#))
     }
 
-    @Test func unknownCheckNamesTheOnesThatExist() throws {
-        let run = try AgentCLI.run([
+    @Test func unknownCheckNamesTheOnesThatExist() async throws {
+        let run = try await AgentCLI.run([
             "probe", "--check", "bookng-flow", "--config", "\(Self.root)/probes/regions/sao-paulo.yaml",
         ])
         #expect(run.status == 78)

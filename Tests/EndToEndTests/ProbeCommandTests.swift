@@ -3,9 +3,9 @@ import TestSupport
 import Testing
 
 @Suite struct ProbeCommandTests {
-    @Test func waterfallForAGoodHost() throws {
+    @Test func waterfallForAGoodHost() async throws {
         let lab = try TLSLab.shared()
-        let run = try AgentCLI.run("probe", lab.url("tls13", "/small.txt"), "--ca-file", lab.ca)
+        let run = try await AgentCLI.run("probe", lab.url("tls13", "/small.txt"), "--ca-file", lab.ca)
         #expect(run.status == 0, "\(run.stderr)")
         for word in ["HTTP/1.1 200", "2048 B", "TLSv1.3", "verified", "dns", "connect", "tls", "wait", "total", "OK"] {
             #expect(run.stdout.contains(word), "missing '\(word)' in:\n\(run.stdout)")
@@ -14,9 +14,9 @@ import Testing
         #expect(run.stderr.isEmpty)
     }
 
-    @Test func jsonLinesHaveTheDesignShape() throws {
+    @Test func jsonLinesHaveTheDesignShape() async throws {
         let lab = try TLSLab.shared()
-        let run = try AgentCLI.run("probe", lab.url("tls13"), "--ca-file", lab.ca, "--count", "3", "--json")
+        let run = try await AgentCLI.run("probe", lab.url("tls13"), "--ca-file", lab.ca, "--count", "3", "--json")
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.lines.count == 3)
         var ids = Set<String>()
@@ -38,34 +38,34 @@ import Testing
         #expect(ids.count == 3)
     }
 
-    @Test func failedProbeExitsOneWithTheErrorCode() throws {
+    @Test func failedProbeExitsOneWithTheErrorCode() async throws {
         let lab = try TLSLab.shared()
-        let run = try AgentCLI.run("probe", lab.url("tls12"), "--ca-file", lab.ca, "--json")
+        let run = try await AgentCLI.run("probe", lab.url("tls12"), "--ca-file", lab.ca, "--json")
         #expect(run.status == 1)
         #expect(run.stdout.contains(#""code":"tls_version""#))
-        let human = try AgentCLI.run("probe", lab.url("tls12"), "--ca-file", lab.ca)
+        let human = try await AgentCLI.run("probe", lab.url("tls12"), "--ca-file", lab.ca)
         #expect(human.stdout.contains("FAILED tls_version: server negotiated TLSv1.2; policy requires TLSv1.3"))
-        let allowed = try AgentCLI.run("probe", lab.url("tls12"), "--ca-file", lab.ca, "--tls-min", "1.2")
+        let allowed = try await AgentCLI.run("probe", lab.url("tls12"), "--ca-file", lab.ca, "--tls-min", "1.2")
         #expect(allowed.status == 0)
     }
 
-    @Test func overBudgetExitsTwo() throws {
+    @Test func overBudgetExitsTwo() async throws {
         let lab = try TLSLab.shared()
-        let run = try AgentCLI.run("probe", lab.url("tls13", "/delay/50"), "--ca-file", lab.ca, "--budget", "10ms")
+        let run = try await AgentCLI.run("probe", lab.url("tls13", "/delay/50"), "--ca-file", lab.ca, "--budget", "10ms")
         #expect(run.status == 2, "\(run.stdout)")
         #expect(run.stdout.contains("OVER BUDGET"))
-        let many = try AgentCLI.run(
+        let many = try await AgentCLI.run(
             "probe", lab.url("tls13", "/delay/50"), "--ca-file", lab.ca, "--budget", "10ms", "--count", "3")
         #expect(many.status == 2)
         #expect(many.stdout.contains("over budget"))
-        let within = try AgentCLI.run("probe", lab.url("tls13"), "--ca-file", lab.ca, "--budget", "5s", "--json")
+        let within = try await AgentCLI.run("probe", lab.url("tls13"), "--ca-file", lab.ca, "--budget", "5s", "--json")
         #expect(within.status == 0)
         #expect(within.stdout.contains(#""budget":{"limit_ms":5000,"ok":true,"phase":"total"}"#))
     }
 
-    @Test func countPrintsPercentilesPerPhase() throws {
+    @Test func countPrintsPercentilesPerPhase() async throws {
         let lab = try TLSLab.shared()
-        let run = try AgentCLI.run("probe", lab.url("http", "/delay/10"), "--count", "5")
+        let run = try await AgentCLI.run("probe", lab.url("http", "/delay/10"), "--count", "5")
         #expect(run.status == 0)
         #expect(run.stdout.contains("5 probes · 5 ok"))
         #expect(run.stdout.contains("p50") && run.stdout.contains("p95") && run.stdout.contains("max"))
@@ -74,9 +74,9 @@ import Testing
         #expect(p50 > 8 && p50 < 30, "\(waitLine)")
     }
 
-    @Test func tlsSchemeRunsAHandshakeOnly() throws {
+    @Test func tlsSchemeRunsAHandshakeOnly() async throws {
         let lab = try TLSLab.shared()
-        let run = try AgentCLI.run("probe", "tls://localhost:\(lab.port("tls13"))", "--ca-file", lab.ca, "--json")
+        let run = try await AgentCLI.run("probe", "tls://localhost:\(lab.port("tls13"))", "--ca-file", lab.ca, "--json")
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         #expect(run.stdout.contains(#""http":null"#))
         #expect(run.stdout.contains(#""version":"TLSv1.3""#))
@@ -100,8 +100,8 @@ import Testing
         BadInput(arguments: ["probe", "tls://x.invalid"], status: 64, message: "needs a port"),
         BadInput(arguments: ["probe", "https://x.invalid/", "--header", "nocolon"], status: 64, message: "'Name: value'"),
     ])
-    func badInputGetsOneClearLineAndTheRightExitCode(_ bad: BadInput) throws {
-        let run = try AgentCLI.run(bad.arguments)
+    func badInputGetsOneClearLineAndTheRightExitCode(_ bad: BadInput) async throws {
+        let run = try await AgentCLI.run(bad.arguments)
         #expect(run.status == bad.status)
         #expect(run.stderr.contains(bad.message), "\(run.stderr)")
         #expect(run.stderr.split(separator: "\n").count == 1, "one line, no usage dump or stack trace:\n\(run.stderr)")

@@ -11,22 +11,43 @@ public enum ChildProcess {
         public var lines: [String] { stdout.split(separator: "\n").map(String.init) }
     }
 
-    public static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws
-        -> Output
+    public struct SpawnFailed: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Runs to completion, polling with `Task.sleep`, so a long child does not hold one of the few
+    /// Swift concurrency threads that the parallel tests share.
+    public static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:])
+        async throws -> Output
     {
-        let directory = FileManager.default.temporaryDirectory.path
-        let stem = "\(directory)/sonda-child-\(getpid())-\(UUID().uuidString)"
-        defer {
-            unlink(stem + ".out")
-            unlink(stem + ".err")
-        }
+        let (pid, stem) = try spawn(executable, arguments, environment: environment)
+        var status: Int32 = 0
+        while waitpid(pid, &status, WNOHANG) == 0 { try? await Task.sleep(for: .milliseconds(5)) }
+        return collect(stem, status: status)
+    }
+
+    /// Runs to completion, blocking the calling thread (for one-time set-up such as the lab).
+    public static func runBlocking(_ executable: String, _ arguments: [String]) throws -> Output {
+        let (pid, stem) = try spawn(executable, arguments, environment: [:])
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        return collect(stem, status: status)
+    }
+
+    static func exitStatus(_ status: Int32) -> Int32 {
+        (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+    }
+
+    private static func spawn(_ executable: String, _ arguments: [String], environment: [String: String]) throws
+        -> (pid_t, String)
+    {
+        let stem = "\(FileManager.default.temporaryDirectory.path)/sonda-child-\(getpid())-\(UUID().uuidString)"
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, stem + ".out", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_addopen(&actions, 2, stem + ".err", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-
         let env = ProcessInfo.processInfo.environment.merging(environment) { $1 }.map { "\($0)=\($1)" }
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         let envp = env.map { strdup($0) } + [nil]
@@ -39,17 +60,18 @@ public enum ChildProcess {
         guard spawned == 0 else {
             throw SpawnFailed(description: "cannot run \(executable): \(String(cString: strerror(spawned)))")
         }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-        let exitStatus = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
-        return Output(
-            status: exitStatus,
-            stdout: (try? String(contentsOfFile: stem + ".out", encoding: .utf8)) ?? "",
-            stderr: (try? String(contentsOfFile: stem + ".err", encoding: .utf8)) ?? "")
+        return (pid, stem)
     }
 
-    public struct SpawnFailed: Error, CustomStringConvertible {
-        public var description: String
+    private static func collect(_ stem: String, status: Int32) -> Output {
+        defer {
+            unlink(stem + ".out")
+            unlink(stem + ".err")
+        }
+        return Output(
+            status: exitStatus(status),
+            stdout: (try? String(contentsOfFile: stem + ".out", encoding: .utf8)) ?? "",
+            stderr: (try? String(contentsOfFile: stem + ".err", encoding: .utf8)) ?? "")
     }
 }
 
@@ -86,14 +108,15 @@ public final class BackgroundProcess: @unchecked Sendable {
     public func signal(_ signal: Int32) { kill(pid, signal) }
 
     /// Waits up to `timeout` for the process to exit; its exit status, or nil if it is still running.
-    public func wait(timeout: Duration) -> Int32? {
+    /// Polls without blocking a Swift concurrency thread, so other tests keep running meanwhile.
+    public func wait(timeout: Duration) async -> Int32? {
         let deadline = ContinuousClock.now + timeout
         var status: Int32 = 0
-        while ContinuousClock.now < deadline {
+        repeat {
             let result = waitpid(pid, &status, WNOHANG)
-            if result == pid { return (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F) }
-            usleep(20_000)
-        }
+            if result == pid { return ChildProcess.exitStatus(status) }
+            try? await Task.sleep(for: .milliseconds(20))
+        } while ContinuousClock.now < deadline
         return nil
     }
 

@@ -52,7 +52,7 @@ public struct TLSLab: Sendable, Decodable {
     }
 
     static func run(_ executable: String, _ arguments: [String]) throws -> String {
-        let output = try ChildProcess.run(executable, arguments)
+        let output = try ChildProcess.runBlocking(executable, arguments)
         guard output.status == 0 else {
             throw CommandFailed(
                 description: "\(executable) \(arguments.joined(separator: " ")) failed: \(output.stderr)")
