@@ -54,7 +54,9 @@ public struct ConfigLoader {
                     file.error("aggregator url must start with https:// (or http:// on loopback), got '\(raw)'", at: node)
                 }
             }
-            keyFile = aggregator.string("key").map { relative($0, to: path) }
+            if let (raw, node) = aggregator.scalar("key") {
+                keyFile = relative(interpolation.resolve(raw, at: node, in: file, secret: false), to: path)
+            }
         }
         let spool = r.string("spool").map { relative($0, to: path) }
         var batchLimits = BatchLimits()
