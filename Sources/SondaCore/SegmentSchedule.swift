@@ -2,13 +2,16 @@
 /// 1460-byte segments as it arrives, paced at the link's rate with 66 bytes of overhead per
 /// segment, held by TCP slow start (an initial window of 10 segments that grows by every
 /// acknowledged byte; an acknowledgement returns one reverse one-way delay after delivery), and
-/// delivered one one-way delay after leaving.
+/// delivered one one-way delay after leaving. The rate is a token bucket: an idle bottleneck lets
+/// `burstBytes` through at once (4000 B, as a `tc tbf` shaper does), then one segment per
+/// (segment + overhead) × 8 / rate.
 ///
 /// A plain value with no clock: times are seconds on any monotonic scale the caller chooses.
 public struct SegmentSchedule: Sendable {
     public static let segmentBytes = 1460
     public static let overheadBytes = 66
     public static let initialWindowSegments = 10
+    public static let defaultBurstBytes = 4000
 
     public struct Segment: Sendable, Equatable {
         public var bytes: Int
@@ -20,18 +23,26 @@ public struct SegmentSchedule: Sendable {
     public let reverseDelaySeconds: Double
     /// 0 means no rate limit.
     public let bitsPerSecond: Double
+    public let burstBytes: Int
     public private(set) var congestionWindowBytes = initialWindowSegments * segmentBytes
     public private(set) var bytesInFlight = 0
 
     private var nextDeparture = -Double.infinity
+    /// Bytes the bucket holds at `tokensAt`.
+    private var tokens = Double.infinity
+    private var tokensAt = 0.0
     /// Segments sent and not yet acknowledged, oldest first, from `oldest` on.
     private var unacknowledged: [(acknowledgedAt: Double, bytes: Int)] = []
     private var oldest = 0
 
-    public init(oneWayDelaySeconds: Double, reverseDelaySeconds: Double, bitsPerSecond: Double) {
+    public init(
+        oneWayDelaySeconds: Double, reverseDelaySeconds: Double, bitsPerSecond: Double,
+        burstBytes: Int = defaultBurstBytes
+    ) {
         self.oneWayDelaySeconds = oneWayDelaySeconds
         self.reverseDelaySeconds = reverseDelaySeconds
         self.bitsPerSecond = bitsPerSecond
+        self.burstBytes = burstBytes
     }
 
     /// Schedules `byteCount` bytes handed to the link at `now`; returns their segments in order.
@@ -48,17 +59,29 @@ public struct SegmentSchedule: Sendable {
                 departure = max(departure, unacknowledged[oldest].acknowledgedAt)
                 acknowledge(upTo: departure)
             }
+            if bitsPerSecond > 0 { departure = paced(Double(size + Self.overheadBytes), from: departure) }
             let delivery = departure + oneWayDelaySeconds
             unacknowledged.append((delivery + reverseDelaySeconds, size))
             bytesInFlight += size
-            if bitsPerSecond > 0 {
-                nextDeparture = departure + Double(size + Self.overheadBytes) * 8 / bitsPerSecond
-            } else {
-                nextDeparture = departure
-            }
+            nextDeparture = departure
             segments.append(Segment(bytes: size, departure: departure, delivery: delivery))
         }
         return segments
+    }
+
+    /// When a packet of `cost` bytes may leave, no earlier than `time`, and takes its tokens.
+    private mutating func paced(_ cost: Double, from time: Double) -> Double {
+        let bytesPerSecond = bitsPerSecond / 8
+        let capacity = max(Double(burstBytes), cost)
+        var available = min(capacity, tokens + (time - tokensAt) * bytesPerSecond)
+        var departure = time
+        if available < cost {
+            departure += (cost - available) / bytesPerSecond
+            available = cost
+        }
+        tokens = available - cost
+        tokensAt = departure
+        return departure
     }
 
     private mutating func acknowledge(upTo time: Double) {

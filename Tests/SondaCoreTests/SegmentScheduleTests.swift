@@ -11,13 +11,24 @@ import Testing
     }
 
     @Test func pacesSegmentsAtTheRateWithPerSegmentOverhead() {
-        var link = SegmentSchedule(oneWayDelaySeconds: 0, reverseDelaySeconds: 0, bitsPerSecond: 1_000_000)
+        var link = SegmentSchedule(
+            oneWayDelaySeconds: 0, reverseDelaySeconds: 0, bitsPerSecond: 1_000_000, burstBytes: 0)
         let segments = link.send(3 * 1460, at: 0)
         let gap = Double(1460 + 66) * 8 / 1_000_000
         #expect(segments.map(\.departure) == [0, gap, 2 * gap])
-        // A later write waits for the link to be free, not for its own arrival only.
+        // A later write waits for the bottleneck (its tokens, as tbf counts them), not only for its arrival.
         let next = link.send(100, at: gap)
-        #expect(next.first?.departure == 3 * gap)
+        #expect(abs((next.first?.departure ?? 0) - (2 * gap + Double(100 + 66) * 8 / 1_000_000)) < 1e-12)
+    }
+
+    @Test func anIdleBottleneckLetsItsBurstThroughAtOnce() {
+        var link = SegmentSchedule(oneWayDelaySeconds: 0, reverseDelaySeconds: 0, bitsPerSecond: 1_000_000)
+        let departures = link.send(4 * 1460, at: 0).map(\.departure)
+        // 4000 B of tokens: two segments of 1526 B leave at once; the third waits for 578 B more.
+        let cost = Double(1460 + 66) * 8 / 1_000_000
+        #expect(departures[0] == 0 && departures[1] == 0)
+        #expect(abs(departures[2] - Double(2 * 1526 - 4000 + 1526) * 8 / 1_000_000) < 1e-12)
+        #expect(abs(departures[3] - departures[2] - cost) < 1e-12)
     }
 
     @Test func slowStartHoldsTheEleventhSegmentUntilTheFirstAcknowledgement() {
