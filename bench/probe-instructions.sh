@@ -11,6 +11,10 @@ AGENT=$(realpath -m "${SONDA_AGENT:-$ROOT/.build/release/sonda-agent}")
 FLOOR=$ROOT/.build-bench/curl_floor
 command -v valgrind >/dev/null || { echo "probe-instructions: valgrind not installed (apt-get install valgrind)" >&2; exit 1; }
 mkdir -p "$ROOT/.build-bench"
+# valgrind gives up on the DWARF of some Swift release builds ("possibly corrupted debuginfo");
+# instruction counts do not need it.
+strip --strip-debug -o "$ROOT/.build-bench/sonda-agent" "$AGENT"
+AGENT=$ROOT/.build-bench/sonda-agent
 cc -O2 -o "$FLOOR" "$ROOT/bench/curl_floor.c" -lcurl
 
 LAB=$(mktemp -d)
