@@ -26,6 +26,10 @@ public struct SegmentSchedule: Sendable {
     public let burstBytes: Int
     public private(set) var congestionWindowBytes = initialWindowSegments * segmentBytes
     public private(set) var bytesInFlight = 0
+    /// The most bytes in flight since the link last drained. As Linux does (tcp_is_cwnd_limited),
+    /// the window only grows while the sender uses at least half of it, so a TLS handshake's few
+    /// segments do not open it for the response.
+    private var peakInFlight = 0
 
     private var nextDeparture = -Double.infinity
     /// Bytes the bucket holds at `tokensAt`.
@@ -63,6 +67,7 @@ public struct SegmentSchedule: Sendable {
             let delivery = departure + oneWayDelaySeconds
             unacknowledged.append((delivery + reverseDelaySeconds, size))
             bytesInFlight += size
+            peakInFlight = max(peakInFlight, bytesInFlight)
             nextDeparture = departure
             segments.append(Segment(bytes: size, departure: departure, delivery: delivery))
         }
@@ -88,9 +93,10 @@ public struct SegmentSchedule: Sendable {
         while oldest < unacknowledged.count && unacknowledged[oldest].acknowledgedAt <= time {
             let bytes = unacknowledged[oldest].bytes
             bytesInFlight -= bytes
-            congestionWindowBytes += bytes
+            if congestionWindowBytes < 2 * peakInFlight { congestionWindowBytes += bytes }
             oldest += 1
         }
+        if bytesInFlight == 0 { peakInFlight = 0 }
         if oldest > 1024 && oldest * 2 > unacknowledged.count {
             unacknowledged.removeFirst(oldest)
             oldest = 0

@@ -50,6 +50,14 @@ import Testing
         #expect(departures.filter { $0 >= 0.15 && $0 < 0.25 }.count == 40)
     }
 
+    @Test func aFewSegmentsDoNotOpenTheWindow() {
+        var link = SegmentSchedule(oneWayDelaySeconds: 0.05, reverseDelaySeconds: 0.05, bitsPerSecond: 0)
+        // A handshake flight of 3 segments uses less than half the window: acknowledging it adds nothing.
+        _ = link.send(3 * 1460, at: 0)
+        _ = link.send(1, at: 0.2)
+        #expect(link.congestionWindowBytes == 10 * 1460)
+    }
+
     @Test func anIdleLinkSendsAtOnce() {
         var link = SegmentSchedule(oneWayDelaySeconds: 0.1, reverseDelaySeconds: 0.1, bitsPerSecond: 8_000_000)
         _ = link.send(1000, at: 0)
