@@ -41,6 +41,14 @@ import Testing
         #expect((190..<330).contains(receive), "receive \(receive)")
     }
 
+    @Test func aRefusedPortFailsAsItWouldUnshaped() async throws {
+        let lab = try TLSLab.shared()
+        // Nothing listens on port 1.
+        let result = await Self.pool.probe(
+            ProbeRequest(url: "https://localhost:1/", caFile: lab.ca, profile: Self.profile(rtt: 20)))
+        #expect(result.error?.code == .connectRefused, "\(result.error?.message ?? "no error")")
+    }
+
     @Test func profileNoneAddsLessThanAMillisecond() async throws {
         let none = try #require(NetworkProfile.named("none"))
         var plain: [Double] = []
@@ -49,7 +57,8 @@ import Testing
             plain.append(try await probe("/small.txt", profile: nil).phases.total)
             underNone.append(try await probe("/small.txt", profile: none).phases.total)
         }
-        let median = { (values: [Double]) in values.sorted()[values.count / 2] }
-        #expect(median(underNone) - median(plain) < 1, "none \(median(underNone)) ms, plain \(median(plain)) ms")
+        // The fastest of each: a constant cost would show, the parallel test load's noise mostly not.
+        let fastest = (none: underNone.min() ?? 0, plain: plain.min() ?? 0)
+        #expect(fastest.none - fastest.plain < 1, "none \(fastest.none) ms, plain \(fastest.plain) ms")
     }
 }
