@@ -41,11 +41,53 @@ public enum Timestamp {
     }
 
     public static func parse(_ text: String) -> Date? {
+        if let date = parseUTC(Array(text.utf8)) { return date }
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         if let date = formatter.date(from: text) { return date }
         formatter.formatOptions = [.withInternetDateTime]
         return formatter.date(from: text)
+    }
+}
+
+extension Timestamp {
+    /// The fast path for what `format` writes: `YYYY-MM-DDTHH:MM:SS[.fff…]Z`.
+    static func parseUTC(_ b: [UInt8]) -> Date? {
+        guard b.count >= 20, b[4] == 0x2D, b[7] == 0x2D, b[10] == UInt8(ascii: "T"), b[13] == 0x3A, b[16] == 0x3A,
+            b.last == UInt8(ascii: "Z")
+        else { return nil }
+        func number(_ range: Range<Int>) -> Int32? {
+            var value: Int32 = 0
+            for i in range {
+                guard (0x30...0x39).contains(b[i]) else { return nil }
+                value = value * 10 + Int32(b[i] - 0x30)
+            }
+            return value
+        }
+        guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
+            let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19)
+        else { return nil }
+        var fraction = 0.0
+        if b.count > 20 {
+            guard b[19] == UInt8(ascii: "."), b.count > 21 else { return nil }
+            var scale = 0.1
+            for i in 20..<(b.count - 1) {
+                guard (0x30...0x39).contains(b[i]) else { return nil }
+                fraction += Double(b[i] - 0x30) * scale
+                scale /= 10
+            }
+        } else if b[19] != UInt8(ascii: "Z") {
+            return nil
+        }
+        var parts = tm()
+        parts.tm_year = year - 1900
+        parts.tm_mon = month - 1
+        parts.tm_mday = day
+        parts.tm_hour = hour
+        parts.tm_min = minute
+        parts.tm_sec = second
+        guard (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61 else { return nil }
+        return Date(timeIntervalSince1970: Double(timegm(&parts)) + fraction)
     }
 }
 

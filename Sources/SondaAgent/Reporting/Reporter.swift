@@ -56,14 +56,14 @@ public actor Reporter: Service {
         }
         let idle = ContinuousClock.now - lastSent
         guard batch != nil || idle >= .seconds(60) else { return .milliseconds(500) }
-        let results = batch?.results ?? []
+        let lines = batch?.lines ?? []
         let payload = ResultBatch(
             agent: signer.agentID, batchID: batch?.id ?? "heartbeat-\(UUIDv7.generate())", sentAt: Date(),
-            results: results,
+            results: [],
             heartbeat: Heartbeat(
                 version: SondaVersion.current, configHash: configHash, spoolDepth: spool.depth,
                 dropped: spool.takeDroppedSinceLastReport()))
-        let response = await send(payload, timeout: timeout)
+        let response = await send(payload, lines: lines, timeout: timeout)
         if response.status == 200 {
             if let batch { try? spool.acknowledge(batch) }
             backoff.succeeded()
@@ -74,15 +74,33 @@ public actor Reporter: Service {
         metrics.reported(ok: false, spoolDepth: spool.depth, dropped: spool.droppedTotal)
         let wait = backoff.failed(using: &generator)
         let reason = response.transportError ?? "HTTP \(response.status) \(response.body.prefix(200))"
-        logger.warning("sending \(results.count) results failed (\(reason)); retrying in \(DurationParsing.format(wait))")
+        logger.warning("sending \(lines.count) results failed (\(reason)); retrying in \(DurationParsing.format(wait))")
         return wait
     }
 
-    private func send(_ batch: ResultBatch, timeout: Duration) async -> HTTPPostResponse {
+    /// The batch as JSON with the spooled result lines spliced in as they are, so results are never
+    /// decoded and encoded again on their way out. With sorted keys and no results, `"results":[]`
+    /// appears once, as the key (a string value containing it would have its quotes escaped).
+    static func body(_ batch: ResultBatch, lines: [[UInt8]]) throws -> [UInt8] {
+        let frame = Array(try ResultJSON.encoder().encode(batch))
+        let marker = Array(#""results":[]"#.utf8)
+        guard let at = frame.firstRange(of: marker) else { return frame }
+        var body = Array(frame[..<at.lowerBound]) + Array(#""results":["#.utf8)
+        body.reserveCapacity(frame.count + lines.reduce(0) { $0 + $1.count + 1 })
+        for (index, line) in lines.enumerated() {
+            if index > 0 { body.append(UInt8(ascii: ",")) }
+            body.append(contentsOf: line)
+        }
+        body.append(UInt8(ascii: "]"))
+        body.append(contentsOf: frame[at.upperBound...])
+        return body
+    }
+
+    private func send(_ batch: ResultBatch, lines: [[UInt8]], timeout: Duration) async -> HTTPPostResponse {
         let body: [UInt8]
         let header: String
         do {
-            body = Array(try ResultJSON.encoder().encode(batch))
+            body = try Self.body(batch, lines: lines)
             header = try signer.header(for: body)
         } catch {
             return HTTPPostResponse(status: 0, body: "", transportError: "cannot encode or sign the batch: \(error)")

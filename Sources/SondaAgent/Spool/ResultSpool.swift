@@ -1,3 +1,4 @@
+import Foundation
 import SondaCore
 import Synchronization
 
@@ -14,7 +15,17 @@ public struct SpoolBatch: Hashable, Sendable {
     /// The segment's name: the same every time the batch is returned, across restarts too. The wire's
     /// `batch_id`.
     public var id: String
-    public var results: [ProbeResult]
+    /// Each result as the JSON object the spool holds, sent as is: the agent never decodes its own
+    /// results again.
+    public var lines: [[UInt8]]
+
+    public var count: Int { lines.count }
+
+    /// The results decoded (for tests and tools; the reporter sends `lines`).
+    public var results: [ProbeResult] {
+        let decoder = ResultJSON.decoder()
+        return lines.compactMap { try? decoder.decode(ProbeResult.self, from: Data($0)) }
+    }
 }
 
 /// The agent's durable queue of results the aggregator has not acknowledged, so that neither an
@@ -107,12 +118,12 @@ public final class ResultSpool: Sendable {
             guard let name = oldest else { return nil }
             // Sealed segments never change, so they are read and decoded without holding the lock.
             let bytes = try directory.contents(of: name.sealedFile)
-            let (results, unreadable) = SegmentLines.decode(bytes ?? [])
+            let (lines, unreadable) = SegmentLines.split(bytes ?? [])
             try state.withLock { state in
-                if state.ledger.recordRead(name, results: results.count) { state.unreadableLines += unreadable }
-                if bytes == nil || results.isEmpty { try remove(name, &state) }
+                if state.ledger.recordRead(name, results: lines.count) { state.unreadableLines += unreadable }
+                if bytes == nil || lines.isEmpty { try remove(name, &state) }
             }
-            if !results.isEmpty { return SpoolBatch(id: name.stem, results: results) }
+            if !lines.isEmpty { return SpoolBatch(id: name.stem, lines: lines) }
         }
     }
 

@@ -27,11 +27,11 @@ enum SegmentLines {
         bytes.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
     }
 
-    /// The results of every line that decodes, and how many non-empty lines did not (corrupt, or torn
-    /// at the end).
-    static func decode(_ bytes: [UInt8]) -> (results: [ProbeResult], unreadable: Int) {
-        let decoder = ResultJSON.decoder()
-        var results: [ProbeResult] = []
+    /// Every complete JSON object line, and how many non-empty lines were not one (corrupt, or torn
+    /// at the end). Lines are checked for shape (balanced braces outside strings), not decoded: the
+    /// agent only writes them with `ResultJSONWriter`, and the aggregator decodes what it receives.
+    static func split(_ bytes: [UInt8]) -> (lines: [[UInt8]], unreadable: Int) {
+        var lines: [[UInt8]] = []
         var unreadable = 0
         let complete = completeLength(bytes)
         if complete < bytes.count { unreadable += 1 }
@@ -39,14 +39,38 @@ enum SegmentLines {
         while start < complete {
             let end = bytes[start..<complete].firstIndex(of: 0x0A)!
             if end > start {
-                if let result = try? decoder.decode(ProbeResult.self, from: Data(bytes[start..<end])) {
-                    results.append(result)
+                if isCompleteObject(bytes[start..<end]) {
+                    lines.append(Array(bytes[start..<end]))
                 } else {
                     unreadable += 1
                 }
             }
             start = end + 1
         }
-        return (results, unreadable)
+        return (lines, unreadable)
+    }
+
+    /// A `{…}` whose braces and brackets balance outside strings and that ends where it closes.
+    static func isCompleteObject(_ line: ArraySlice<UInt8>) -> Bool {
+        guard line.first == UInt8(ascii: "{") else { return false }
+        var depth = 0
+        var inString = false
+        var escaped = false
+        for (offset, byte) in line.enumerated() {
+            if inString {
+                if escaped { escaped = false } else if byte == 0x5C { escaped = true } else if byte == 0x22 { inString = false }
+                continue
+            }
+            switch byte {
+            case 0x22: inString = true
+            case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                depth -= 1
+                if depth == 0 { return offset == line.count - 1 }
+            case 0x00: return false
+            default: break
+            }
+        }
+        return false
     }
 }

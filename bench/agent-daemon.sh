@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# The agent daemon's cost: CPU per probe while `sonda-agent run` runs 50 checks at 10 s intervals
+# (scheduling, spooling, signing and reporting included) ÷ the raw C libcurl loop's CPU per
+# probe, for HTTPS and plain HTTP; and idle RSS with 50 checks loaded.
+# Prints: agent_cpu_https / agent_cpu_http  agent_ms  floor_ms  ratio  target;  agent_idle_rss_mb  value  <=12
+# Env: SONDA_AGENT, SECONDS_PER_RUN (30).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+AGENT=$(realpath -m "${SONDA_AGENT:-$ROOT/.build/release/sonda-agent}")
+RUN_SECONDS=${SECONDS_PER_RUN:-30}
+mkdir -p "$ROOT/.build-bench"
+FLOOR=$ROOT/.build-bench/curl_floor
+cc -O2 -o "$FLOOR" "$ROOT/bench/curl_floor.c" -lcurl
+WORK=$(mktemp -d)
+chmod 755 "$WORK"
+cleanup() {
+  pkill -f "$WORK/agent.yaml" 2>/dev/null || true
+  [ -f "$WORK/receiver.pid" ] && kill "$(cat "$WORK/receiver.pid")" 2>/dev/null || true
+  "$ROOT/scripts/tls-lab" stop "$WORK/lab" >/dev/null 2>&1 || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+"$ROOT/scripts/tls-lab" start "$WORK/lab" >/dev/null
+port() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["ports"][sys.argv[2]])' "$WORK/lab/lab.json" "$1"; }
+public=$("$AGENT" keygen --out "$WORK/agent.key" --id bench | grep -o 'ed25519:[^"]*')
+python3 "$ROOT/Tests/Support/test-receiver.py" --port-file "$WORK/receiver.port" --out "$WORK/received.jsonl" \
+  --agent bench --public-key "$public" & echo $! >"$WORK/receiver.pid"
+for _ in $(seq 100); do [ -f "$WORK/receiver.port" ] && break; sleep 0.1; done
+
+config() { # url interval [plain] → agent.yaml with 50 checks
+  { echo "agent: {id: bench, region: sao_paulo}"
+    echo "aggregator: {url: \"http://127.0.0.1:$(cat "$WORK/receiver.port")\", key: agent.key}"
+    echo "spool: spool"
+    echo "profiles: [none]"
+    echo "checks:"
+    for i in $(seq 50); do
+      tls=", tls: {ca_file: $WORK/lab/bundle.pem}"
+      [ "${3:-}" = plain ] && tls=""
+      echo "  - {name: c$i, class: authentication, interval: $2, timeout: 5s, http: {url: \"$1\"}$tls}"
+    done; } >"$WORK/agent.yaml"
+}
+cpu_ms() { awk '{ print ($14 + $15) * 1000 / '"$(getconf CLK_TCK)"' }' "/proc/$1/stat"; }
+sys_ms() { awk '{ print $15 * 1000 / '"$(getconf CLK_TCK)"' }' "/proc/$1/stat"; }
+
+metric() { curl -s "http://127.0.0.1:$METRICS_PORT/metrics" | awk -v name="$1" '$1 == name { print $2 }'; }
+METRICS_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+
+measure() { # name url floor_count target [plain] — steady state, after the workers have loaded the CA store
+  rm -rf "$WORK/spool" "$WORK/received.jsonl"
+  config "$2" 10s "${5:-}"
+  "$AGENT" run --config "$WORK/agent.yaml" --listen "127.0.0.1:$METRICS_PORT" >"$WORK/agent.log" 2>&1 &
+  local pid=$!
+  sleep 11
+  kill -0 "$pid" 2>/dev/null || { cat "$WORK/agent.log" >&2; exit 1; }
+  local cpu0 probes0 cpu1 probes1
+  cpu0=$(cpu_ms "$pid"); probes0=$(metric sonda_probes_total)
+  sleep "$RUN_SECONDS"
+  cpu1=$(cpu_ms "$pid"); probes1=$(metric sonda_probes_total)
+  echo "  $1: sys ms $(sys_ms "$pid") of $(cpu_ms "$pid") total" >&2
+  kill -TERM "$pid"; wait "$pid" || true
+  local failed; failed=$(grep -c '"ok": false' "$WORK/received.jsonl" || true)
+  [ "$failed" = 0 ] || { echo "agent-daemon: $failed probes failed" >&2; exit 1; }
+  local floor_cpu; floor_cpu=$(python3 - "$FLOOR" "$2" "$3" "$WORK/lab/bundle.pem" <<'PY'
+import resource, subprocess, sys
+b = resource.getrusage(resource.RUSAGE_CHILDREN)
+subprocess.run(sys.argv[1:], check=True)
+a = resource.getrusage(resource.RUSAGE_CHILDREN)
+print((a.ru_utime - b.ru_utime + a.ru_stime - b.ru_stime) * 1000 / int(sys.argv[3]))
+PY
+)
+  python3 -c "a=($cpu1-$cpu0)/($probes1-$probes0); f=$floor_cpu; print(f'$1 {a:.3f} {f:.3f} {a/f:.2f} <=$4')"
+}
+
+measure agent_cpu_https "https://localhost:$(port tls13)/small.txt" 500 1.15
+measure agent_cpu_http "http://localhost:$(port http)/small.txt" 1500 2 plain
+
+rm -rf "$WORK/spool"
+config "https://localhost:$(port tls13)/small.txt" 1h
+"$AGENT" run --config "$WORK/agent.yaml" --listen "127.0.0.1:$METRICS_PORT" >"$WORK/agent.log" 2>&1 &
+pid=$!
+sleep 3
+rss=$(awk '/VmRSS/ { print $2 / 1024 }' "/proc/$pid/status")
+kill -TERM "$pid"; wait "$pid" || true
+printf 'agent_idle_rss_mb %.1f <=12\n' "$rss"
