@@ -22,6 +22,8 @@ public struct AdHocProbe: Sendable {
     /// Every run goes through each profile in turn (interleaved, so a slow minute of the real
     /// link hits all profiles alike); nil is the agent's own link.
     public var profiles: [NetworkProfile?]
+    /// Budgets for particular profiles (budgets.yaml rules with `profile:`), over `budget`.
+    public var profileBudgets: [String: LatencyBudget] = [:]
 
     public init(request: ProbeRequest, count: Int = 1, budget: LatencyBudget? = nil, profiles: [NetworkProfile?] = [nil]) {
         self.init(target: .request(request), count: count, budget: budget, profiles: profiles)
@@ -53,7 +55,9 @@ public struct AdHocProbe: Sendable {
                     }
                     for var result in run {
                         result.profile = profile?.name
-                        if let budget, result.step == nil { result.budget = budget.outcome(of: result) }
+                        if let budget = budget(for: profile?.name), result.step == nil {
+                            result.budget = budget.outcome(of: result)
+                        }
                         onResult(result)
                         results.append(result)
                     }
@@ -67,12 +71,15 @@ public struct AdHocProbe: Sendable {
     public func outcome(of results: [ProbeResult]) -> Outcome {
         let whole = results.filter { $0.step == nil }
         if whole.contains(where: { !$0.ok }) { return .probeFailed }
-        if let budget {
-            for (_, group) in Self.byProfile(whole) where budget.isExceeded(by: PhaseSummary(group)) {
-                return .overBudget
-            }
+        for (profile, group) in Self.byProfile(whole) {
+            if let budget = budget(for: profile), budget.isExceeded(by: PhaseSummary(group)) { return .overBudget }
         }
         return .ok
+    }
+
+    /// The budget a profile's runs are held to.
+    public func budget(for profile: String?) -> LatencyBudget? {
+        profile.flatMap { profileBudgets[$0] } ?? budget
     }
 
     /// Results grouped by profile, in the order the profiles first appear.

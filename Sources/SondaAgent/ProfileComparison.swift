@@ -4,7 +4,9 @@ import SondaCore
 extension ProbeReport {
     /// Several profiles of one target side by side: p50/p95 per phase per profile, the waterfall
     /// of each profile's median run (by total), and a budget verdict per profile.
-    public func comparison(_ results: [ProbeResult], budget: LatencyBudget?) -> String {
+    public func comparison(
+        _ results: [ProbeResult], budget: LatencyBudget?, profileBudgets: [String: LatencyBudget] = [:]
+    ) -> String {
         let groups = AdHocProbe.byProfile(results)
         let names = groups.map { $0.profile ?? "none" }
         let summaries = groups.map { PhaseSummary($0.results) }
@@ -47,9 +49,10 @@ extension ProbeReport {
                 lines.append("  " + style.red("\(errors.count)× \(code.rawValue)") + ": \(errors[0].message)")
             }
         }
-        if let budget {
-            lines.append("")
-            for (name, summary) in zip(names, summaries) {
+        let budgets = names.map { profileBudgets[$0] ?? budget }
+        if budgets.contains(where: { $0 != nil }) { lines.append("") }
+        for (name, (summary, budget)) in zip(names, zip(summaries, budgets)) {
+            if let budget {
                 let p95 = summary.stats[budget.phase]?.p95
                 let text = "budget \(name): p95 \(budget.phase.rawValue) \(p95.map(ms) ?? "n/a") against \(ms(budget.limitMilliseconds))"
                 lines.append(

@@ -4,7 +4,11 @@ import SondaCore
 
 /// `probe --check NAME --config FILE`: finds the check and the budget that applies to it.
 enum ConfiguredCheck {
-    static func load(_ name: String, from path: String) throws -> (CheckSpec, SecretRedactor, LatencyBudget?) {
+    /// The check, the redactor, its budget, and the budget under a named profile (a budgets.yaml
+    /// rule with `profile:`; nil where none is more specific than the check's own).
+    static func load(_ name: String, from path: String) throws
+        -> (CheckSpec, SecretRedactor, LatencyBudget?, @Sendable (String) -> LatencyBudget?)
+    {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw UsageError(message: "cannot read config file '\(path)'", code: 78)
         }
@@ -31,9 +35,18 @@ enum ConfiguredCheck {
             let hint = names.isEmpty ? "" : "; checks are \(names.joined(separator: ", "))"
             throw UsageError(message: "no check named '\(name)' in \(path)\(hint)", code: 78)
         }
-        let budget = check.budgets.first { $0.phase == .total } ?? check.budgets.first
-            ?? BudgetRule.applicable(rules, check: check.name, endpointClass: check.endpointClass, region: region, profile: nil)
-            .first { $0.phase == .total }.map { LatencyBudget(limit: $0.limit, phase: $0.phase) }
-        return (check, loader.redactor, budget)
+        let own = check.budgets.first { $0.phase == .total } ?? check.budgets.first
+        let (allRules, agentRegion) = (rules, region)
+        let configured = { @Sendable (profile: String?) -> LatencyBudget? in
+            BudgetRule.applicable(
+                allRules, check: check.name, endpointClass: check.endpointClass, region: agentRegion, profile: profile
+            ).first { $0.phase == .total }.map { LatencyBudget(limit: $0.limit, phase: $0.phase) }
+        }
+        let budget = own ?? configured(nil)
+        let forProfile = { @Sendable (profile: String) -> LatencyBudget? in
+            guard own == nil, let rule = configured(profile), rule != budget else { return nil }
+            return rule
+        }
+        return (check, loader.redactor, budget, forProfile)
     }
 }

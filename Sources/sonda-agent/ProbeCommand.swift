@@ -82,7 +82,9 @@ struct ProbeCommand: AsyncParsableCommand {
         defer { pool.shutdown() }
         let output = ResultOutput(json: json)
         let results = await probe.run(on: pool) { output.emit($0) }
-        output.finish(results, budget: probe.budget, comparesProfiles: probe.profiles.count > 1)
+        output.finish(
+            results, budget: probe.budget, profileBudgets: probe.profileBudgets,
+            comparesProfiles: probe.profiles.count > 1)
         if let har { try HARFile(results, method: method).write(to: har) }
         throw ExitCode(probe.outcome(of: results).rawValue)
     }
@@ -91,13 +93,19 @@ struct ProbeCommand: AsyncParsableCommand {
         let flagBudget = budget.map { LatencyBudget(limit: $0) }
         let chosen = try ProfileChoice.parse(profile, file: profiles)
         guard let url else {
-            var (spec, redactor, configured) = try ConfiguredCheck.load(check ?? "", from: config ?? "")
+            var (spec, redactor, configured, forProfile) = try ConfiguredCheck.load(check ?? "", from: config ?? "")
             if let caFile {
                 try requireReadable(caFile)
                 spec.caFile = caFile
             }
-            return AdHocProbe(
+            var probe = AdHocProbe(
                 target: .check(spec, redactor), count: count, budget: flagBudget ?? configured, profiles: chosen)
+            if flagBudget == nil {
+                for case let profile? in chosen {
+                    if let budget = forProfile(profile.name) { probe.profileBudgets[profile.name] = budget }
+                }
+            }
+            return probe
         }
         return AdHocProbe(request: try makeRequest(url), count: count, budget: flagBudget, profiles: chosen)
     }
@@ -143,12 +151,15 @@ final class ResultOutput: @unchecked Sendable {
         if lineBuffered || pending.count >= 1 << 16 { flush() }
     }
 
-    func finish(_ results: [ProbeResult], budget: LatencyBudget?, comparesProfiles: Bool = false) {
+    func finish(
+        _ results: [ProbeResult], budget: LatencyBudget?, profileBudgets: [String: LatencyBudget] = [:],
+        comparesProfiles: Bool = false
+    ) {
         flush()
         guard !json else { return }
         let whole = results.filter { $0.step == nil }
         if comparesProfiles {
-            print(report.comparison(whole, budget: budget))
+            print(report.comparison(whole, budget: budget, profileBudgets: profileBudgets))
         } else if whole.count == 1 {
             // A single run: a waterfall per flow step, then the whole.
             print(results.map(report.waterfall).joined(separator: "\n\n"))
