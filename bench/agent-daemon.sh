@@ -48,7 +48,7 @@ METRICS_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1"
 measure() { # name url floor_count target [plain] — steady state, after the workers have loaded the CA store
   rm -rf "$WORK/spool" "$WORK/received.jsonl"
   config "$2" 10s "${5:-}"
-  "$AGENT" run --config "$WORK/agent.yaml" --listen "127.0.0.1:$METRICS_PORT" >"$WORK/agent.log" 2>&1 &
+  "$AGENT" run --config "$WORK/agent.yaml" --listen "127.0.0.1:$METRICS_PORT" --workers "${WORKERS:-4}" >"$WORK/agent.log" 2>&1 &
   local pid=$!
   sleep 11
   kill -0 "$pid" 2>/dev/null || { cat "$WORK/agent.log" >&2; exit 1; }
