@@ -5,13 +5,16 @@ let package = Package(
     name: "Sonda",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "sonda-agent", targets: ["sonda-agent"])
+        .executable(name: "sonda-agent", targets: ["sonda-agent"]),
+        .executable(name: "sonda-aggregator", targets: ["sonda-aggregator"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
     ],
     targets: [
         .systemLibrary(
@@ -39,6 +42,24 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
+        .target(
+            name: "SondaAggregator",
+            dependencies: [
+                "SondaCore", "SondaConfig",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
+        .executableTarget(
+            name: "sonda-aggregator",
+            dependencies: [
+                "SondaAggregator", "SondaCore", "SondaConfig",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .executableTarget(
             name: "config-bench", dependencies: ["SondaConfig", .product(name: "Yams", package: "Yams")],
             path: "Benchmarks/ConfigLoad"),
@@ -47,6 +68,13 @@ let package = Package(
         .testTarget(name: "SondaProbeTests", dependencies: ["SondaProbe", "SondaCore", "TestSupport"]),
         .testTarget(name: "SondaConfigTests", dependencies: ["SondaConfig", "SondaCore"]),
         .testTarget(name: "SondaAgentTests", dependencies: ["SondaAgent", "SondaCore"]),
+        .testTarget(
+            name: "SondaAggregatorTests",
+            dependencies: [
+                "SondaAggregator", "SondaCore", "SondaConfig",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]),
         .testTarget(name: "EndToEndTests", dependencies: ["SondaCore", "TestSupport"]),
     ]
 )

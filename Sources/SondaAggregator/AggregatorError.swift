@@ -1,0 +1,38 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// A request the aggregator refuses: an HTTP status, a stable machine code and a readable message,
+/// answered as `{"error":{"code","message"}}`.
+public struct AggregatorError: HTTPResponseError, CustomStringConvertible {
+    public var status: HTTPResponse.Status
+    public var code: String
+    public var message: String
+
+    public init(_ status: HTTPResponse.Status, _ code: String, _ message: String) {
+        self.status = status
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "\(status.code) \(code): \(message)" }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        let object = ["error": ["code": code, "message": message]]
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+        return Response(
+            status: status, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    static func badSignature(_ message: String) -> Self { .init(.unauthorized, "bad_signature", message) }
+    static func unknownAgent(_ agent: String) -> Self {
+        .init(.unauthorized, "unknown_agent", "agent '\(agent)' is not in the aggregator's agents list")
+    }
+    static func replay(_ message: String) -> Self { .init(.conflict, "replay", message) }
+    static func tooLarge(_ message: String) -> Self { .init(.contentTooLarge, "too_large", message) }
+    static func malformed(_ message: String) -> Self { .init(.badRequest, "malformed", message) }
+    static func badParameter(_ name: String, _ message: String) -> Self {
+        .init(.badRequest, "bad_parameter", "'\(name)': \(message)")
+    }
+}

@@ -1,0 +1,89 @@
+import Foundation
+import Hummingbird
+import SondaConfig
+import SondaCore
+
+/// The aggregator's HTTP surface: ingest (signed, for agents) and the read API (bearer token
+/// unless public). Built as a router so tests drive it with `app.test(.router)`.
+public struct AggregatorRouter: Sendable {
+    public let config: AggregatorConfig
+    public let store: ResultStore
+    public let counters: IngestCounters
+    let now: @Sendable () -> Date
+
+    public init(
+        config: AggregatorConfig, store: ResultStore, counters: IngestCounters = IngestCounters(),
+        now: @escaping @Sendable () -> Date = Date.init
+    ) {
+        self.config = config
+        self.store = store
+        self.counters = counters
+        self.now = now
+    }
+
+    public func build() -> Router<BasicRequestContext> {
+        let router = Router()
+        let ingest = IngestEndpoint(store: store, config: config, counters: counters, now: now)
+        router.get("/health") { _, _ in
+            try await store.pool.read { db in _ = try Int.fetchOne(db, sql: "SELECT 1") }
+            return json(#"{"status":"ok"}"#)
+        }
+        router.post("/v1/results") { request, _ in try await ingest.handle(request) }
+        let read = router.group().add(middleware: ReadAuthorization(tokens: Set(config.readTokens)))
+        read.get("/v1/budgets") { request, _ in
+            let q = QueryParameters(request: request)
+            let (window, text) = try q.window(maximum: config.rollupRetention)
+            let filter = CellFilter(region: q.string("region"), profile: q.string("profile"), endpointClass: q.string("class"))
+            let report = try await budgets(window: window, text: text, filter: filter)
+            return try json(report)
+        }
+        read.get("/v1/uptime") { request, _ in
+            let q = QueryParameters(request: request)
+            let (window, text) = try q.window(maximum: config.rollupRetention)
+            let (check, region) = (q.string("check"), q.string("region"))
+            let (slo, at) = (config.slo, now())
+            let report = try await store.pool.read { db in
+                try UptimeReport.compute(
+                    window: window, windowText: text, slo: slo, check: check, region: region, now: at, in: db)
+            }
+            return try json(report)
+        }
+        read.get("/v1/agents") { _, _ in
+            let (agents, at) = (config.agents, now())
+            return try json(try await store.pool.read { db in try AgentStatus.list(configured: agents, now: at, in: db) })
+        }
+        read.get("/v1/checks/:name/results") { request, context in
+            let name = try context.parameters.require("name")
+            let q = QueryParameters(request: request)
+            let limit = try q.int("limit", default: 100, in: 1...1000)
+            let before = q.string("before")
+            return json(try await store.pool.read { db in try ResultPage.page(check: name, limit: limit, before: before, in: db) })
+        }
+        read.get("/metrics") { _, _ in
+            let report = try await budgets(window: .seconds(3600), text: "1h", filter: CellFilter())
+            let text = MetricsText.render(ingest: counters.snapshot, budgets: report)
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                body: .init(byteBuffer: ByteBuffer(string: text)))
+        }
+        return router
+    }
+
+    func budgets(window: Duration, text: String, filter: CellFilter) async throws -> BudgetReport {
+        let evaluator = BudgetEvaluator(rules: config.budgets)
+        let at = now()
+        return try await store.pool.read { db in
+            try evaluator.report(window: window, windowText: text, filter: filter, now: at, in: db)
+        }
+    }
+}
+
+func json(_ text: String) -> Response {
+    Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
+}
+
+func json(_ value: some Encodable) throws -> Response {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    return json(String(decoding: try encoder.encode(value), as: UTF8.self))
+}

@@ -1,0 +1,36 @@
+import Foundation
+import GRDB
+
+/// The aggregator's SQLite file: a GRDB pool in WAL mode, migrated on open.
+///
+/// Durability: `synchronous = FULL`. In WAL mode NORMAL is also corruption-free, but a power loss
+/// may drop the last commits, and those are batches the agent already deleted from its spool
+/// after our 200. FULL fsyncs the WAL at every commit; with one transaction per batch that is one
+/// fsync per batch, which batching makes cheap (see bench/ingest.sh).
+public final class ResultStore: Sendable {
+    public let pool: DatabasePool
+
+    public init(path: String) throws {
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        configuration.busyMode = .timeout(5)
+        pool = try DatabasePool(path: path, configuration: configuration)
+        try SchemaMigrations.migrator.migrate(pool)
+    }
+
+    /// Deletes raw results older than `rawBefore` and minute rollups older than `rollupsBefore`.
+    @discardableResult
+    public func prune(rawBefore: Date, rollupsBefore: Date) async throws -> Int {
+        let raw = Int64(rawBefore.timeIntervalSince1970 * 1000)
+        let minute = Int64(rollupsBefore.timeIntervalSince1970 / 60)
+        return try await pool.write { db in
+            try db.execute(sql: "DELETE FROM results WHERE started_at_ms < ?", arguments: [raw])
+            let removed = db.changesCount
+            try db.execute(sql: "DELETE FROM latency_minute WHERE minute < ?", arguments: [minute])
+            try db.execute(sql: "DELETE FROM outcome_minute WHERE minute < ?", arguments: [minute])
+            return removed
+        }
+    }
+}

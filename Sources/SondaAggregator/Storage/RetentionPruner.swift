@@ -1,0 +1,27 @@
+import Foundation
+import ServiceLifecycle
+
+/// Prunes raw results past their retention, and minute rollups past theirs, every `interval`.
+public struct RetentionPruner: Service {
+    let store: ResultStore
+    let raw: Duration
+    let rollups: Duration
+    let interval: Duration
+
+    public init(store: ResultStore, raw: Duration, rollups: Duration, interval: Duration = .seconds(600)) {
+        self.store = store
+        self.raw = raw
+        self.rollups = rollups
+        self.interval = interval
+    }
+
+    public func run() async throws {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            let now = Date()
+            _ = try? await store.prune(
+                rawBefore: now.addingTimeInterval(-Double(raw.components.seconds)),
+                rollupsBefore: now.addingTimeInterval(-Double(rollups.components.seconds)))
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+        }
+    }
+}

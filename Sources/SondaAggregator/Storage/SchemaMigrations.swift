@@ -1,0 +1,74 @@
+import GRDB
+
+/// The schema as ordered, named migrations. Never edit a shipped migration: add the next one.
+enum SchemaMigrations {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: results, rollups, agents") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE results (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        agent TEXT NOT NULL,
+                        check_name TEXT NOT NULL,
+                        step TEXT,
+                        region TEXT NOT NULL,
+                        profile TEXT NOT NULL,
+                        class TEXT NOT NULL,
+                        started_at_ms INTEGER NOT NULL,
+                        ok INTEGER NOT NULL,
+                        error_code TEXT,
+                        total_ms REAL NOT NULL,
+                        json TEXT NOT NULL
+                    );
+                    CREATE INDEX results_by_check ON results(check_name, started_at_ms);
+                    CREATE INDEX results_by_time ON results(started_at_ms);
+
+                    -- one row per minute × (region, profile, check, class, phase): successful results only
+                    CREATE TABLE latency_minute (
+                        minute INTEGER NOT NULL,
+                        region TEXT NOT NULL, profile TEXT NOT NULL, check_name TEXT NOT NULL,
+                        class TEXT NOT NULL, phase TEXT NOT NULL,
+                        count INTEGER NOT NULL,
+                        histogram BLOB NOT NULL,
+                        PRIMARY KEY (minute, region, profile, check_name, class, phase)
+                    ) WITHOUT ROWID;
+
+                    -- outcomes per minute; error_code '' counts successes
+                    CREATE TABLE outcome_minute (
+                        minute INTEGER NOT NULL,
+                        region TEXT NOT NULL, profile TEXT NOT NULL, check_name TEXT NOT NULL,
+                        class TEXT NOT NULL, error_code TEXT NOT NULL,
+                        count INTEGER NOT NULL,
+                        PRIMARY KEY (minute, region, profile, check_name, class, error_code)
+                    ) WITHOUT ROWID;
+
+                    CREATE TABLE agents (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        region TEXT NOT NULL,
+                        last_seen_ms INTEGER NOT NULL,
+                        version TEXT NOT NULL,
+                        config_hash TEXT NOT NULL,
+                        spool_depth INTEGER NOT NULL,
+                        dropped_total INTEGER NOT NULL,
+                        batches INTEGER NOT NULL,
+                        results INTEGER NOT NULL
+                    );
+                    """)
+        }
+        migrator.registerMigration("v2: audit chain") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE audit (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                        at_ms INTEGER NOT NULL,
+                        kind TEXT NOT NULL,
+                        detail TEXT NOT NULL,
+                        prev_hash TEXT NOT NULL,
+                        hash TEXT NOT NULL
+                    )
+                    """)
+        }
+        return migrator
+    }
+}

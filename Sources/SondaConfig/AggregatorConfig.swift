@@ -1,0 +1,73 @@
+import Foundation
+import SondaCore
+
+/// aggregator.yaml, validated: where to listen and store, which agents may report (by public key),
+/// the budgets, the SLO, retention and who may read.
+public struct AggregatorConfig: Sendable {
+    /// One agent allowed to report: its id, where it is, and its Ed25519 public key (32 raw bytes).
+    public struct Agent: Sendable, Hashable {
+        public var id: String
+        public var region: String
+        public var site: String?
+        public var publicKey: Data
+
+        public init(id: String, region: String, site: String? = nil, publicKey: Data) {
+            self.id = id
+            self.region = region
+            self.site = site
+            self.publicKey = publicKey
+        }
+    }
+
+    /// The availability objective: a fraction (0.999) over a window (30 days).
+    public struct Objective: Sendable, Hashable {
+        public var availability: Double
+        public var window: Duration
+
+        public init(availability: Double = 0.999, window: Duration = .seconds(30 * 86_400)) {
+            self.availability = availability
+            self.window = window
+        }
+    }
+
+    public var file: String
+    public var host: String
+    public var port: Int
+    public var database: String
+    public var agents: [Agent]
+    public var budgets: [BudgetRule]
+    public var slo: Objective
+    /// Bearer tokens for read endpoints; empty means the read endpoints are public.
+    public var readTokens: [String]
+    /// How long raw results are kept before pruning (rollups are kept longer).
+    public var rawRetention: Duration
+    public var rollupRetention: Duration
+    /// Largest accepted POST body, in bytes.
+    public var maxBodyBytes: Int
+    public var maxResultsPerBatch: Int
+    /// How far a signature's timestamp may be from the aggregator's clock.
+    public var signatureWindow: Duration
+
+    public init(
+        file: String = "", host: String = "127.0.0.1", port: Int = 9470, database: String = "sonda.sqlite",
+        agents: [Agent] = [], budgets: [BudgetRule] = [], slo: Objective = Objective(), readTokens: [String] = [],
+        rawRetention: Duration = .seconds(14 * 86_400), rollupRetention: Duration = .seconds(400 * 86_400),
+        maxBodyBytes: Int = 4 << 20, maxResultsPerBatch: Int = 5_000, signatureWindow: Duration = .seconds(300)
+    ) {
+        self.file = file
+        self.host = host
+        self.port = port
+        self.database = database
+        self.agents = agents
+        self.budgets = budgets
+        self.slo = slo
+        self.readTokens = readTokens
+        self.rawRetention = rawRetention
+        self.rollupRetention = rollupRetention
+        self.maxBodyBytes = maxBodyBytes
+        self.maxResultsPerBatch = maxResultsPerBatch
+        self.signatureWindow = signatureWindow
+    }
+
+    public func agent(_ id: String) -> Agent? { agents.first { $0.id == id } }
+}

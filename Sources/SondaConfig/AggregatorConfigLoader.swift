@@ -1,0 +1,124 @@
+import Foundation
+import SondaCore
+import Yams
+
+/// Loads aggregator.yaml with the same compiler-style diagnostics as the agent's files.
+public struct AggregatorConfigLoader {
+    public let sink = DiagnosticSink()
+    private var interpolation: Interpolation
+
+    static let keys = [
+        "listen", "database", "agents", "budgets", "slo", "read_tokens", "retention", "limits", "alerting", "tls",
+    ]
+
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+        interpolation = Interpolation(environment: environment)
+    }
+
+    public var diagnostics: [Diagnostic] { sink.sorted }
+
+    /// The configuration, or nil when the file has errors (see `diagnostics`).
+    public mutating func load(path: String) -> AggregatorConfig? {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8)
+        else {
+            sink.report(Diagnostic(file: path, line: 1, column: 1, message: "cannot read file"))
+            return nil
+        }
+        let file = ConfigFile(path: path, text: text, sink: sink)
+        guard let root = file.root,
+            let r = MappingReader(root, in: file, context: "an aggregator file", allowed: Self.keys)
+        else { return nil }
+        var config = AggregatorConfig(file: path)
+        if let (listen, node) = r.scalar("listen") {
+            let parts = listen.split(separator: ":", omittingEmptySubsequences: false)
+            if parts.count == 2, let port = Int(parts[1]), (0...65_535).contains(port), !parts[0].isEmpty {
+                config.host = String(parts[0])
+                config.port = port
+            } else {
+                file.error("'listen' must be HOST:PORT (e.g. 127.0.0.1:9470), got '\(listen)'", at: node)
+            }
+        }
+        if let (database, node) = r.scalar("database") {
+            config.database = Self.relative(interpolation.resolve(database, at: node, in: file, secret: false), to: path)
+        }
+        config.agents = agents(r, in: file)
+        config.budgets = budgets(r, in: file, path: path)
+        if let slo = r.mapping("slo", allowed: ["availability", "window"]) {
+            if let (text, node) = slo.scalar("availability") {
+                let number = Double(text.hasSuffix("%") ? String(text.dropLast()) : text)
+                if let number, number > 0, number < 100 {
+                    config.slo.availability = number / 100
+                } else {
+                    file.error("'availability' must be a percentage below 100, like 99.9%, got '\(text)'", at: node)
+                }
+            }
+            config.slo.window = slo.duration("window") ?? config.slo.window
+        }
+        for (token, node) in r.strings("read_tokens") ?? [] {
+            let value = interpolation.resolve(token, at: node, in: file)
+            if !value.isEmpty { config.readTokens.append(value) }
+        }
+        if let retention = r.mapping("retention", allowed: ["raw", "rollups"]) {
+            config.rawRetention = retention.duration("raw") ?? config.rawRetention
+            config.rollupRetention = retention.duration("rollups") ?? config.rollupRetention
+        }
+        if let limits = r.mapping("limits", allowed: ["max_body_bytes", "max_results", "signature_window"]) {
+            config.maxBodyBytes = limits.int("max_body_bytes", in: 1024...(256 << 20)) ?? config.maxBodyBytes
+            config.maxResultsPerBatch = limits.int("max_results", in: 1...100_000) ?? config.maxResultsPerBatch
+            config.signatureWindow = limits.duration("signature_window") ?? config.signatureWindow
+        }
+        return sink.hasErrors ? nil : config
+    }
+
+    private mutating func agents(_ r: MappingReader, in file: ConfigFile) -> [AggregatorConfig.Agent] {
+        var agents: [AggregatorConfig.Agent] = []
+        var ids: Set<String> = []
+        for node in r.sequence("agents") ?? [] {
+            guard let a = MappingReader(node, in: file, context: "an agent", allowed: ["id", "region", "site", "public_key"])
+            else { continue }
+            let id = a.string("id", required: true)
+            let region = a.string("region", required: true)
+            var key: Data?
+            if let (text, keyNode) = a.scalar("public_key", required: true) {
+                let resolved = interpolation.resolve(text, at: keyNode, in: file, secret: false)
+                key = resolved.hasPrefix("ed25519:") ? Data(base64Encoded: String(resolved.dropFirst(8))) : nil
+                if key?.count != 32 {
+                    key = nil
+                    file.error(
+                        "'public_key' must be ed25519:BASE64 of 32 bytes (sonda-agent keygen prints it), got '\(text)'",
+                        at: keyNode)
+                }
+            }
+            if let id, !ids.insert(id).inserted {
+                file.error("agent '\(id)' is listed twice", at: node)
+            }
+            if let id, let region, let key {
+                agents.append(.init(id: id, region: region, site: a.string("site"), publicKey: key))
+            }
+        }
+        return agents
+    }
+
+    private func budgets(_ r: MappingReader, in file: ConfigFile, path: String) -> [BudgetRule] {
+        guard let node = r.value("budgets") else { return [] }
+        if case .sequence(let items) = node {
+            return items.compactMap { BudgetRuleReader.rule($0, in: file) }
+        }
+        guard let (budgetPath, pathNode) = r.scalar("budgets", what: "a file path or a list of rules") else { return [] }
+        let full = Self.relative(budgetPath, to: path)
+        guard FileManager.default.isReadableFile(atPath: full) else {
+            file.error("cannot read budgets file '\(budgetPath)'", at: pathNode)
+            return []
+        }
+        var loader = ConfigLoader(environment: interpolation.environment)
+        let rules = loader.loadBudgets(path: full)
+        loader.diagnostics.forEach(sink.report)
+        return rules ?? []
+    }
+
+    static func relative(_ path: String, to file: String) -> String {
+        if path.hasPrefix("/") { return path }
+        let directory = (file as NSString).deletingLastPathComponent
+        return directory.isEmpty ? path : "\(directory)/\(path)"
+    }
+}

@@ -1,0 +1,99 @@
+import ArgumentParser
+import Foundation
+import SondaAggregator
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// Options every read command shares: which server, which token, JSON or a table.
+struct ServerOptions: ParsableArguments {
+    @Option(help: "The aggregator's base URL.")
+    var server: String = "http://127.0.0.1:9470"
+
+    @Option(help: "A read token (default: $SONDA_READ_TOKEN).")
+    var token: String?
+
+    @Flag(help: "Print the API's JSON instead of a table.")
+    var json = false
+
+    /// GETs `path` with `query`; non-2xx answers become the server's error message.
+    func get(_ path: String, query: [(String, String?)] = []) async throws -> Data {
+        guard var components = URLComponents(string: server.hasSuffix("/") ? String(server.dropLast()) + path : server + path)
+        else { throw CommandFailure(message: "--server '\(server)' is not a URL", code: 64) }
+        let items = query.compactMap { name, value in value.map { URLQueryItem(name: name, value: $0) } }
+        if !items.isEmpty { components.queryItems = items }
+        var request = URLRequest(url: components.url!)
+        if let token = token ?? ProcessInfo.processInfo.environment["SONDA_READ_TOKEN"], !token.isEmpty {
+            request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        }
+        let data: Data
+        let response: URLResponse
+        do {
+            (data, response) = try await URLSession.shared.data(for: request)
+        } catch {
+            throw CommandFailure(message: "cannot reach \(server): \(error.localizedDescription)", code: 69)
+        }
+        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        guard (200..<300).contains(status) else {
+            let object = try? JSONSerialization.jsonObject(with: data) as? [String: [String: String]]
+            throw CommandFailure(message: "\(status): \(object?["error"]?["message"] ?? String(decoding: data, as: UTF8.self))")
+        }
+        return data
+    }
+
+    func output(_ data: Data, table: (Data) throws -> String) throws {
+        if json {
+            FileHandle.standardOutput.write(data + Data("\n".utf8))
+        } else {
+            print(try table(data), terminator: "")
+        }
+    }
+
+    static var colour: Bool { isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil }
+}
+
+struct BudgetsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "budgets", abstract: "Latency budget cells: p50/p95/p99 per region × profile × class × phase.")
+    @OptionGroup var options: ServerOptions
+    @Option var region: String?
+    @Option var profile: String?
+    @Option(name: .customLong("class")) var endpointClass: String?
+    @Option var window = "1h"
+
+    func run() async throws {
+        let data = try await options.get(
+            "/v1/budgets", query: [("region", region), ("profile", profile), ("class", endpointClass), ("window", window)])
+        try options.output(data) {
+            ReportTables.budgets(try JSONDecoder().decode(BudgetReport.self, from: $0), colour: ServerOptions.colour)
+        }
+    }
+}
+
+struct UptimeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "uptime", abstract: "Availability, error budget left and burn rates per check per region.")
+    @OptionGroup var options: ServerOptions
+    @Option var check: String?
+    @Option var region: String?
+    @Option var window = "1h"
+
+    func run() async throws {
+        let data = try await options.get("/v1/uptime", query: [("check", check), ("region", region), ("window", window)])
+        try options.output(data) {
+            ReportTables.uptime(try JSONDecoder().decode(UptimeReport.self, from: $0), colour: ServerOptions.colour)
+        }
+    }
+}
+
+struct AgentsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "agents", abstract: "Every configured agent: last seen, version, spool depth, dropped.")
+    @OptionGroup var options: ServerOptions
+
+    func run() async throws {
+        let data = try await options.get("/v1/agents")
+        try options.output(data) { ReportTables.agents(try JSONDecoder().decode(AgentStatus.List.self, from: $0)) }
+    }
+}

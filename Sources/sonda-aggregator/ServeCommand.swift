@@ -1,0 +1,42 @@
+import ArgumentParser
+import Foundation
+import SondaAggregator
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve", abstract: "Run the aggregator: ingest, storage, budgets and the query API.")
+
+    @Option(help: "The aggregator configuration (aggregator.yaml).")
+    var config: String
+
+    @Option(help: "Write the port actually bound to this file once listening (for listen: HOST:0).")
+    var portFile: String?
+
+    func run() async throws {
+        let (configuration, text) = try ConfigFileLoading.load(config)
+        let portFile = portFile
+        try await AggregatorServer.run(config: configuration, configText: text) { port in
+            FileHandle.standardError.write(Data("sonda-aggregator: listening on \(configuration.host):\(port)\n".utf8))
+            if let portFile {
+                try? "\(port)".write(toFile: portFile + ".tmp", atomically: false, encoding: .utf8)
+                rename(portFile + ".tmp", portFile)
+            }
+        }
+    }
+}
+
+struct ValidateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "validate", abstract: "Check an aggregator file; print every problem with file:line:col (exit 78).")
+
+    @Argument(help: "aggregator.yaml")
+    var file: String
+
+    func run() throws {
+        let (config, _) = try ConfigFileLoading.load(file)
+        print(
+            "\(file): \(config.agents.count) agents, \(config.budgets.count) budget rules, listen "
+                + "\(config.host):\(config.port), database \(config.database), read endpoints "
+                + (config.readTokens.isEmpty ? "public" : "need a token"))
+    }
+}

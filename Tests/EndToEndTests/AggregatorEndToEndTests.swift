@@ -1,0 +1,88 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// The real `sonda-agent run` reporting signed batches to the real `sonda-aggregator serve`, then
+/// the aggregator's CLI showing the budget table.
+@Suite(.serialized) struct AggregatorEndToEndTests {
+    static let aggregatorBinary: String = {
+        let root = TLSLab.packageRoot
+        for configuration in ["debug", "release"] {
+            let path = root.appendingPathComponent(".build/\(configuration)/sonda-aggregator").path
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        fatalError("sonda-aggregator is not built: run `swift build` (make test does)")
+    }()
+
+    static func cli(_ arguments: String...) async throws -> ChildProcess.Output {
+        try await ChildProcess.run(aggregatorBinary, arguments)
+    }
+
+    @Test func agentReportsAndTheBudgetTableShowsTheCells() async throws {
+        let lab = try TLSLab.shared()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sonda-e2e-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let keygen = try await AgentCLI.run("keygen", "--out", "\(directory)/agent.key", "--id", "e2e-sp")
+        let publicKey = try #require(keygen.stdout.split(separator: "\"").first { $0.hasPrefix("ed25519:") })
+        try """
+            listen: 127.0.0.1:0
+            database: sonda.sqlite
+            agents:
+              - {id: e2e-sp, region: sao_paulo, site: lab, public_key: "\(publicKey)"}
+            budgets:
+              - {class: authentication, phase: total, quantile: p95, limit: 150ms}
+              - {class: reporting, phase: total, quantile: p95, limit: 200ms}
+            """.write(toFile: "\(directory)/aggregator.yaml", atomically: true, encoding: .utf8)
+        let validate = try await Self.cli("validate", "\(directory)/aggregator.yaml")
+        #expect(validate.status == 0, "\(validate.stderr)")
+
+        let aggregator = try BackgroundProcess(
+            Self.aggregatorBinary,
+            ["serve", "--config", "\(directory)/aggregator.yaml", "--port-file", "\(directory)/aggregator.port"])
+        var port: Int?
+        for _ in 0..<200 where port == nil {
+            port = (try? String(contentsOfFile: "\(directory)/aggregator.port", encoding: .utf8)).flatMap { Int($0) }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        let aggregatorPort = try #require(port, "aggregator did not start: \(aggregator.log)")
+        let server = "http://127.0.0.1:\(aggregatorPort)"
+
+        try """
+            agent: {id: e2e-sp, region: sao_paulo}
+            aggregator: {url: "\(server)", key: agent.key}
+            spool: spool
+            batch: {max_results: 50, max_age: 300ms}
+            profiles: [none]
+            checks:
+              - {name: health, class: authentication, interval: 300ms, timeout: 300ms, http: {url: "\(lab.url("tls13", "/api/health"))"}, tls: {ca_file: \(lab.ca)}}
+              - {name: slow, class: reporting, interval: 500ms, timeout: 500ms, http: {url: "\(lab.url("tls13", "/delay/300"))"}, tls: {ca_file: \(lab.ca)}}
+            """.write(toFile: "\(directory)/agent.yaml", atomically: true, encoding: .utf8)
+        let agent = try BackgroundProcess(AgentCLI.binary, ["run", "--config", "\(directory)/agent.yaml", "--listen", "127.0.0.1:0"])
+        try await Task.sleep(for: .milliseconds(2000))
+        agent.signal(SIGTERM)
+        #expect(await agent.wait(timeout: .seconds(5)) == 0, "\(agent.log)")
+
+        let json = try await Self.cli("budgets", "--server", server, "--window", "1h", "--json")
+        #expect(json.status == 0, "\(json.stderr)")
+        let report = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        let cells = try #require(report?["cells"] as? [[String: Any]], "\(json.stdout)")
+        let states: [String: String] = Dictionary(
+            uniqueKeysWithValues: cells.map { ($0["class"] as? String ?? "", $0["state"] as? String ?? "") })
+        #expect(states == ["authentication": "ok", "reporting": "violated"], "\(json.stdout)\n\(aggregator.log)")
+        #expect(cells.allSatisfy { ($0["count"] as? Int ?? 0) >= 2 && $0["region"] as? String == "sao_paulo" })
+
+        let table = try await Self.cli("budgets", "--server", server)
+        #expect(table.lines.first == "window 1h")
+        #expect(table.lines.dropFirst().first?.hasPrefix("region     profile  class           phase  count") == true, "\(table.stdout)")
+        #expect(table.stdout.contains("p95 ≤ 200.0 ms  violated"), "\(table.stdout)")
+
+        let agents = try await Self.cli("agents", "--server", server, "--json")
+        #expect(agents.stdout.contains(#""id":"e2e-sp","last_seen":"20"#), "the heartbeat arrived: \(agents.stdout)")
+
+        aggregator.signal(SIGTERM)
+        #expect(await aggregator.wait(timeout: .seconds(5)) == 0, "\(aggregator.log)")
+        let audit = try await Self.cli("audit", "verify", "--database", "\(directory)/sonda.sqlite")
+        #expect(audit.status == 0 && audit.stdout.hasPrefix("audit chain intact"), "\(audit.stdout)\(audit.stderr)")
+    }
+}
