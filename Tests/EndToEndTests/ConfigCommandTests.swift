@@ -36,7 +36,7 @@ import Testing
         let environment = ["CLINIC_API": "https://localhost:\(lab.port("tls13"))", "CLINIC_PASSWORD": password]
         let arguments = [
             "probe", "--check", "booking-flow", "--config", "\(Self.root)/probes/regions/sao-paulo.yaml",
-            "--ca-file", lab.ca,
+            "--ca-file", lab.ca, "--budget", "30s",
         ]
         let human = try await ChildProcess.run(AgentCLI.binary, arguments, environment: environment)
         #expect(human.status == 0, "\(human.stdout)\(human.stderr)")

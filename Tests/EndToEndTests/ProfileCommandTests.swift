@@ -3,7 +3,7 @@ import TestSupport
 import Testing
 
 /// `probe --profile`, `--har`, `sonda-agent profiles` and bad profile input, through the binary.
-@Suite struct ProfileCommandTests {
+@Suite(.serialized) struct ProfileCommandTests {
     @Test func profilesSideBySideWithAMedianWaterfallAndAHARFile() async throws {
         let lab = try TLSLab.shared()
         let har = FileManager.default.temporaryDirectory.appendingPathComponent("sonda-\(UUID()).har").path
