@@ -61,6 +61,11 @@ let package = Package(
             ]
         ),
         .executableTarget(
+            name: "ingest-baseline", dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
+            path: "Benchmarks/IngestBaseline"),
+        .executableTarget(
+            name: "budget-query-bench", dependencies: ["SondaAggregator", "SondaCore"], path: "Benchmarks/BudgetQuery"),
+        .executableTarget(
             name: "config-bench", dependencies: ["SondaConfig", .product(name: "Yams", package: "Yams")],
             path: "Benchmarks/ConfigLoad"),
         .target(name: "TestSupport", path: "Tests/Support"),

@@ -33,6 +33,31 @@ import Testing
         }
     }
 
+    @Test func longWindowsReadHourRollupsAndTheSLOWindowCountsOldFailures() async throws {
+        let f = try IngestFixture()
+        let old = (0..<10).map { i in
+            IngestFixture.result(
+                check: "auth-health", totalMilliseconds: 300, error: i < 5 ? ProbeError(.timeout, "timed out") : nil,
+                at: f.now.addingTimeInterval(-3 * 86_400 - Double(i)))
+        }
+        let recent = (0..<90).map { IngestFixture.result(check: "auth-health", totalMilliseconds: 100, at: f.now.addingTimeInterval(-Double($0))) }
+        let body = try f.body(f.batch(results: old + recent))
+        try await f.application().test(.router) { client in
+            #expect(try await client.post(body, signature: try f.signature(for: body, agent: "sp-clinic-01")).status == .ok)
+            let uptime = try await client.execute(uri: "/v1/uptime?window=7d", method: .get)
+            let week = try #require(try JSONDecoder().decode(UptimeReport.self, from: Data(buffer: uptime.body)).checks.first)
+            #expect(week.total == 100 && week.failed == 5)
+            #expect(abs(week.errorBudgetLeft - (1 - 0.05 / 0.001)) < 1e-9)
+            #expect(week.burnRates["1h"] == 0)
+            let hour = try await client.execute(uri: "/v1/uptime?window=1h", method: .get)
+            #expect(try JSONDecoder().decode(UptimeReport.self, from: Data(buffer: hour.body)).checks.first?.total == 90)
+            let budgets = try await client.execute(uri: "/v1/budgets?window=7d", method: .get)
+            let cell = try #require(try JSONDecoder().decode(BudgetReport.self, from: Data(buffer: budgets.body)).cells.first)
+            #expect(cell.count == 95, "successful results only, from the hour rollups")
+            #expect(abs(try #require(cell.p99) - 300) / 300 < 0.01)
+        }
+    }
+
     @Test func auditVerifyNamesTheFirstTamperedEntry() async throws {
         let f = try IngestFixture()
         try await f.application().test(.router) { client in

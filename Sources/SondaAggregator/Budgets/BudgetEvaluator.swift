@@ -25,16 +25,19 @@ public struct BudgetEvaluator: Sendable {
     public func report(
         window: Duration, windowText: String, filter: CellFilter, now: Date, in db: Database
     ) throws -> BudgetReport {
-        let since = Int64((now.timeIntervalSince1970 - Double(window.components.seconds)) / 60)
+        let span = RollupSpan(window: window, now: now)
         let (condition, arguments) = filter.sql
+        // Only phases some rule limits (and total, for unbudgeted cells) are read.
+        let phases = Set(rules.map(\.phase.rawValue) + ["total"]).sorted()
+        let phaseList = phases.map { "'\($0)'" }.joined(separator: ", ")
         var histograms: [CellKey: [String: LatencyHistogram]] = [:]
         let rows = try Row.fetchCursor(
             db,
             sql: """
-                SELECT region, profile, class, phase, histogram FROM latency_minute
-                WHERE minute >= ?\(condition)
+                SELECT region, profile, class, phase, histogram FROM \(span.latencyTable)
+                WHERE \(span.column) >= ?\(condition) AND phase IN (\(phaseList))
                 """,
-            arguments: [since] + arguments)
+            arguments: [span.since] + arguments)
         while let row = try rows.next() {
             let key = CellKey(region: row[0], profile: row[1], endpointClass: row[2])
             let data: Data = row[4]
@@ -44,8 +47,8 @@ public struct BudgetEvaluator: Sendable {
         // Cells that only failed in the window still appear, as no-data.
         let seen = try Row.fetchAll(
             db,
-            sql: "SELECT DISTINCT region, profile, class FROM outcome_minute WHERE minute >= ?\(condition)",
-            arguments: [since] + arguments)
+            sql: "SELECT DISTINCT region, profile, class FROM \(span.outcomeTable) WHERE \(span.column) >= ?\(condition)",
+            arguments: [span.since] + arguments)
         for row in seen {
             let key = CellKey(region: row[0], profile: row[1], endpointClass: row[2])
             if histograms[key] == nil { histograms[key] = [:] }

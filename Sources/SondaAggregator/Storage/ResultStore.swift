@@ -20,16 +20,20 @@ public final class ResultStore: Sendable {
         try SchemaMigrations.migrator.migrate(pool)
     }
 
-    /// Deletes raw results older than `rawBefore` and minute rollups older than `rollupsBefore`.
+    /// Deletes raw results and minute rollups older than `rawBefore`, hour rollups older than
+    /// `rollupsBefore`.
     @discardableResult
     public func prune(rawBefore: Date, rollupsBefore: Date) async throws -> Int {
         let raw = Int64(rawBefore.timeIntervalSince1970 * 1000)
-        let minute = Int64(rollupsBefore.timeIntervalSince1970 / 60)
+        let minute = Int64(rawBefore.timeIntervalSince1970 / 60)
+        let hour = Int64(rollupsBefore.timeIntervalSince1970 / 3600)
         return try await pool.write { db in
             try db.execute(sql: "DELETE FROM results WHERE started_at_ms < ?", arguments: [raw])
             let removed = db.changesCount
             try db.execute(sql: "DELETE FROM latency_minute WHERE minute < ?", arguments: [minute])
             try db.execute(sql: "DELETE FROM outcome_minute WHERE minute < ?", arguments: [minute])
+            try db.execute(sql: "DELETE FROM latency_hour WHERE hour < ?", arguments: [hour])
+            try db.execute(sql: "DELETE FROM outcome_hour WHERE hour < ?", arguments: [hour])
             return removed
         }
     }

@@ -69,6 +69,26 @@ enum SchemaMigrations {
                     )
                     """)
         }
+        migrator.registerMigration("v3: hourly rollups") { db in
+            try db.execute(
+                sql: """
+                    -- budget cells over long windows: no check dimension, one row per hour
+                    CREATE TABLE latency_hour (
+                        hour INTEGER NOT NULL,
+                        region TEXT NOT NULL, profile TEXT NOT NULL, class TEXT NOT NULL, phase TEXT NOT NULL,
+                        count INTEGER NOT NULL,
+                        histogram BLOB NOT NULL,
+                        PRIMARY KEY (hour, region, profile, class, phase)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE outcome_hour (
+                        hour INTEGER NOT NULL,
+                        region TEXT NOT NULL, profile TEXT NOT NULL, check_name TEXT NOT NULL,
+                        class TEXT NOT NULL, error_code TEXT NOT NULL,
+                        count INTEGER NOT NULL,
+                        PRIMARY KEY (hour, region, profile, check_name, class, error_code)
+                    ) WITHOUT ROWID;
+                    """)
+        }
         return migrator
     }
 }

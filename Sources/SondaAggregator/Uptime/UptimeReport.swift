@@ -42,63 +42,60 @@ public struct UptimeReport: Codable, Sendable {
 
     static let burnWindows: [(name: String, minutes: Int64)] = [("5m", 5), ("30m", 30), ("1h", 60), ("6h", 360)]
 
-    /// Counts outcomes from the minute rollups; `check` and `region` narrow the answer.
+    struct Key: Hashable, Comparable {
+        var check: String, region: String
+        static func < (a: Key, b: Key) -> Bool { (a.check, a.region) < (b.check, b.region) }
+    }
+    struct Counts { var total = 0, failed = 0 }
+
+    /// Counts outcomes from the rollups (minute rows for windows up to 6 h, hour rows beyond);
+    /// `check` and `region` narrow the answer.
     public static func compute(
         window: Duration, windowText: String, slo: AggregatorConfig.Objective, check: String?, region: String?,
         now: Date, in db: Database
     ) throws -> UptimeReport {
-        let nowMinute = Int64((now.timeIntervalSince1970 / 60).rounded(.down))
-        let windowMinutes = max(1, window.components.seconds / 60)
-        let sloMinutes = max(1, slo.window.components.seconds / 60)
-        let horizon = max(windowMinutes, sloMinutes, 360)
-        var sql = """
-            SELECT check_name, region, minute, error_code != '' AS failed, SUM(count) FROM outcome_minute
-            WHERE minute > ?
-            """
-        var arguments: StatementArguments = [nowMinute - horizon]
-        if let check {
-            sql += " AND check_name = ?"
-            arguments += [check]
-        }
-        if let region {
-            sql += " AND region = ?"
-            arguments += [region]
-        }
-        sql += " GROUP BY check_name, region, minute, failed"
-        struct Counts { var total = 0, failed = 0 }
-        struct Key: Hashable, Comparable {
-            var check: String, region: String
-            static func < (a: Key, b: Key) -> Bool { (a.check, a.region) < (b.check, b.region) }
-        }
-        var counts: [Key: [String: Counts]] = [:]
-        let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
-        while let row = try rows.next() {
-            let key = Key(check: row[0], region: row[1])
-            let age = nowMinute - (row[2] as Int64)
-            let failed: Bool = row[3]
-            let n: Int = row[4]
-            var spans: [String] = []
-            if age < windowMinutes { spans.append("window") }
-            if age < sloMinutes { spans.append("slo") }
-            for (name, minutes) in burnWindows where age < minutes { spans.append(name) }
-            for span in spans {
-                counts[key, default: [:]][span, default: Counts()].total += n
-                if failed { counts[key, default: [:]][span, default: Counts()].failed += n }
+        func counts(_ span: RollupSpan) throws -> [Key: Counts] {
+            var sql = """
+                SELECT check_name, region, error_code != '' AS failed, SUM(count) FROM \(span.outcomeTable)
+                WHERE \(span.column) >= ?
+                """
+            var arguments: StatementArguments = [span.since]
+            if let check {
+                sql += " AND check_name = ?"
+                arguments += [check]
             }
+            if let region {
+                sql += " AND region = ?"
+                arguments += [region]
+            }
+            var counts: [Key: Counts] = [:]
+            for row in try Row.fetchAll(db, sql: sql + " GROUP BY check_name, region, failed", arguments: arguments) {
+                let key = Key(check: row[0], region: row[1])
+                let n: Int = row[3]
+                counts[key, default: Counts()].total += n
+                if row[2] as Bool { counts[key, default: Counts()].failed += n }
+            }
+            return counts
+        }
+        let inWindow = try counts(RollupSpan(window: window, now: now))
+        let inSLO = try counts(RollupSpan(window: slo.window, now: now))
+        var burns: [String: [Key: Counts]] = [:]
+        for (name, minutes) in burnWindows {
+            burns[name] = try counts(RollupSpan(window: .seconds(minutes * 60), now: now))
         }
         let allowed = 1 - slo.availability
         func errorRate(_ c: Counts?) -> Double {
             guard let c, c.total > 0 else { return 0 }
             return Double(c.failed) / Double(c.total)
         }
-        let entries = counts.keys.sorted().map { key -> Entry in
-            let spans = counts[key]!
-            let inWindow = spans["window"] ?? Counts()
+        let keys = Set(inWindow.keys).union(inSLO.keys).sorted()
+        let entries = keys.map { key -> Entry in
+            let counted = inWindow[key] ?? Counts()
             return Entry(
-                check: key.check, region: key.region, total: inWindow.total, failed: inWindow.failed,
-                availability: inWindow.total > 0 ? 1 - errorRate(inWindow) : nil,
-                errorBudgetLeft: 1 - errorRate(spans["slo"]) / allowed,
-                burnRates: Dictionary(uniqueKeysWithValues: burnWindows.map { ($0.name, errorRate(spans[$0.name]) / allowed) }))
+                check: key.check, region: key.region, total: counted.total, failed: counted.failed,
+                availability: counted.total > 0 ? 1 - errorRate(counted) : nil,
+                errorBudgetLeft: 1 - errorRate(inSLO[key]) / allowed,
+                burnRates: Dictionary(uniqueKeysWithValues: burnWindows.map { ($0.name, errorRate(burns[$0.name]?[key]) / allowed) }))
         }
         return UptimeReport(window: windowText, slo: slo.availability, checks: entries)
     }

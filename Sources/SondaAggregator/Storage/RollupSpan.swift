@@ -1,0 +1,25 @@
+import Foundation
+
+/// Which rollup table answers a window: minute rows up to 6 hours, hour rows beyond, so a 30-day
+/// query reads hundreds of rows per cell rather than tens of thousands. Hour windows are counted
+/// in whole hours (the oldest hour is included whole).
+struct RollupSpan {
+    static let minuteLimit: Int64 = 6 * 3600
+
+    var latencyTable: String
+    var outcomeTable: String
+    var column: String
+    /// The first minute or hour inside the window.
+    var since: Int64
+
+    init(window: Duration, now: Date) {
+        let start = now.timeIntervalSince1970 - Double(window.components.seconds)
+        if window.components.seconds <= Self.minuteLimit {
+            (latencyTable, outcomeTable, column) = ("latency_minute", "outcome_minute", "minute")
+            since = Int64((start / 60).rounded(.down))
+        } else {
+            (latencyTable, outcomeTable, column) = ("latency_hour", "outcome_hour", "hour")
+            since = Int64((start / 3600).rounded(.down))
+        }
+    }
+}

@@ -1,0 +1,70 @@
+#!/usr/bin/env python3
+"""Load for bench/ingest.sh: N senders POST signed batches of B distinct results to /v1/results
+over keep-alive loopback connections and count results acknowledged with 200.
+
+Batches are built and signed before the clock starts, so the figure is the aggregator's rate.
+Also writes the same result objects, one per line, for the bare-GRDB baseline.
+"""
+import argparse, base64, http.client, json, threading, time, uuid
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+p = argparse.ArgumentParser()
+p.add_argument("--port", type=int, required=True)
+p.add_argument("--key", required=True, help="agent key file (base64 of 32 bytes)")
+p.add_argument("--agent", default="bench")
+p.add_argument("--senders", type=int, default=8)
+p.add_argument("--batch", type=int, default=500)
+p.add_argument("--batches", type=int, default=160)
+p.add_argument("--rows-out", required=True)
+a = p.parse_args()
+key = Ed25519PrivateKey.from_private_bytes(base64.b64decode(open(a.key).read().strip()))
+classes = ["authentication", "patient_data", "appointment_booking", "reporting"]
+profiles = ["desktop_brazil", "mobile_4g_brazil", "mobile_3g_brazil"]
+now = time.time()
+bodies, rows = [], []
+for b in range(a.batches):
+    results = []
+    for i in range(a.batch):
+        n = b * a.batch + i
+        total = 20 + (n * 7919 % 300)
+        started = now - (n % 3600)
+        results.append({
+            "id": str(uuid.uuid4()), "check": f"check-{n % 20}", "step": None, "agent": a.agent,
+            "region": "sao_paulo", "profile": profiles[n % 3], "class": classes[n % 4],
+            "started_at": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(started)) + ".%03dZ" % (n % 1000),
+            "ok": n % 50 != 0, "error": None if n % 50 else {"code": "timeout", "message": "timed out"},
+            "phases_ms": {"dns": 0.5, "connect": 1.1, "tls": 4.2, "send": 0.1, "wait": total - 6.4, "receive": 0.5, "total": total},
+            "http": {"status": 200, "version": "1.1", "redirects": 0, "redirect_ms": 0, "body_bytes": 512, "remote_ip": "10.0.0.1"},
+            "tls": None, "assertions": [{"name": "status", "ok": True}], "budget": None})
+    rows += [json.dumps(r, separators=(",", ":")) for r in results]
+    batch = {"agent": a.agent, "batch_id": str(uuid.uuid4()), "sent_at": results[0]["started_at"], "results": results,
+             "heartbeat": {"version": "bench", "config_hash": "x", "spool_depth": 0, "dropped": 0}}
+    body = json.dumps(batch, separators=(",", ":")).encode()
+    t = str(int(time.time()))
+    sig = base64.b64encode(key.sign(t.encode() + b"." + body)).decode()
+    bodies.append((body, f"keyid={a.agent},t={t},sig={sig}"))
+with open(a.rows_out, "w") as f:
+    f.write("\n".join(rows) + "\n")
+
+acknowledged = [0] * a.senders
+failures = []
+
+def sender(k):
+    conn = http.client.HTTPConnection("127.0.0.1", a.port)
+    for body, header in bodies[k::a.senders]:
+        conn.request("POST", "/v1/results", body, {"Content-Type": "application/json", "Sonda-Signature": header})
+        r = conn.getresponse()
+        answer = r.read()
+        if r.status == 200:
+            acknowledged[k] += json.loads(answer)["accepted"]
+        else:
+            failures.append((r.status, answer[:200]))
+
+start = time.monotonic()
+threads = [threading.Thread(target=sender, args=(k,)) for k in range(a.senders)]
+for t in threads: t.start()
+for t in threads: t.join()
+elapsed = time.monotonic() - start
+if failures:
+    raise SystemExit(f"{len(failures)} batches refused, first: {failures[0]}")
+print(f"{sum(acknowledged)} {elapsed:.3f} {sum(acknowledged) / elapsed:.0f}")
