@@ -20,7 +20,8 @@ public enum ChildProcess {
     public static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:])
         async throws -> Output
     {
-        let (pid, stem) = try spawn(executable, arguments, environment: environment)
+        let stem = temporaryStem()
+        let pid = try spawn(executable, arguments, environment: environment, stdout: stem + ".out", stderr: stem + ".err")
         var status: Int32 = 0
         while waitpid(pid, &status, WNOHANG) == 0 { try? await Task.sleep(for: .milliseconds(5)) }
         return collect(stem, status: status)
@@ -28,7 +29,8 @@ public enum ChildProcess {
 
     /// Runs to completion, blocking the calling thread (for one-time set-up such as the lab).
     public static func runBlocking(_ executable: String, _ arguments: [String]) throws -> Output {
-        let (pid, stem) = try spawn(executable, arguments, environment: [:])
+        let stem = temporaryStem()
+        let pid = try spawn(executable, arguments, environment: [:], stdout: stem + ".out", stderr: stem + ".err")
         var status: Int32 = 0
         while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
         return collect(stem, status: status)
@@ -38,16 +40,25 @@ public enum ChildProcess {
         (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
     }
 
-    private static func spawn(_ executable: String, _ arguments: [String], environment: [String: String]) throws
-        -> (pid_t, String)
-    {
-        let stem = "\(FileManager.default.temporaryDirectory.path)/sonda-child-\(getpid())-\(UUID().uuidString)"
+    static func temporaryStem() -> String {
+        "\(FileManager.default.temporaryDirectory.path)/sonda-child-\(getpid())-\(UUID().uuidString)"
+    }
+
+    /// Starts `executable` with no stdin and its output in files (stderr into stdout's when the
+    /// paths are equal).
+    static func spawn(
+        _ executable: String, _ arguments: [String], environment: [String: String], stdout: String, stderr: String
+    ) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, stem + ".out", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_addopen(&actions, 2, stem + ".err", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        if stderr == stdout {
+            posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        }
         let env = ProcessInfo.processInfo.environment.merging(environment) { $1 }.map { "\($0)=\($1)" }
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         let envp = env.map { strdup($0) } + [nil]
@@ -60,7 +71,7 @@ public enum ChildProcess {
         guard spawned == 0 else {
             throw SpawnFailed(description: "cannot run \(executable): \(String(cString: strerror(spawned)))")
         }
-        return (pid, stem)
+        return pid
     }
 
     private static func collect(_ stem: String, status: Int32) -> Output {
@@ -81,26 +92,8 @@ public final class BackgroundProcess: @unchecked Sendable {
     public let logPath: String
 
     public init(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws {
-        logPath = FileManager.default.temporaryDirectory.appendingPathComponent("sonda-bg-\(UUID().uuidString).log").path
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        let env = ProcessInfo.processInfo.environment.merging(environment) { $1 }.map { "\($0)=\($1)" }
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        let envp = env.map { strdup($0) } + [nil]
-        defer {
-            argv.forEach { free($0) }
-            envp.forEach { free($0) }
-        }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, executable, &actions, nil, argv, envp)
-        guard spawned == 0 else {
-            throw ChildProcess.SpawnFailed(description: "cannot run \(executable): \(String(cString: strerror(spawned)))")
-        }
-        self.pid = pid
+        logPath = ChildProcess.temporaryStem() + ".log"
+        pid = try ChildProcess.spawn(executable, arguments, environment: environment, stdout: logPath, stderr: logPath)
     }
 
     public var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
