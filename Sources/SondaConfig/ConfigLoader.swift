@@ -9,7 +9,9 @@ public struct ConfigLoader {
     private var interpolation: Interpolation
     private var checks: CheckLoader
 
-    static let agentKeys = ["agent", "aggregator", "spool", "batch", "profiles", "include", "checks", "budgets"]
+    static let agentKeys = [
+        "agent", "aggregator", "spool", "batch", "profiles", "profile_definitions", "include", "checks", "budgets",
+    ]
 
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
         interpolation = Interpolation(environment: environment)
@@ -64,12 +66,23 @@ public struct ConfigLoader {
             batchLimits.maxResults = batch.int("max_results", in: 1...10_000) ?? batchLimits.maxResults
             batchLimits.maxAge = batch.duration("max_age") ?? batchLimits.maxAge
         }
+        // Profiles a profiles file defines (probes/profiles.yaml's format) join the built-in ones.
+        var known = NetworkProfile.builtIn
+        if let (definitions, node) = r.scalar("profile_definitions") {
+            let full = relative(definitions, to: path)
+            if FileManager.default.isReadableFile(atPath: full) {
+                let defined = loadProfiles(path: full) ?? []
+                known = defined + known.filter { builtIn in !defined.contains { $0.name == builtIn.name } }
+            } else {
+                file.error("cannot read profile_definitions file '\(definitions)'", at: node)
+            }
+        }
         var profiles: [NetworkProfile] = []
         for (name, node) in r.strings("profiles") ?? [("none", root)] {
-            if let profile = NetworkProfile.named(name) {
+            if let profile = known.first(where: { $0.name == name }) {
                 profiles.append(profile)
             } else {
-                let names = NetworkProfile.builtIn.map(\.name)
+                let names = known.map(\.name)
                 file.error("unknown profile '\(name)'\(Suggestion.didYouMean(name, in: names))", at: node)
             }
         }

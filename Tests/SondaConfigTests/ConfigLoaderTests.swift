@@ -84,4 +84,26 @@ import Testing
         #expect(step.expect.contains(.maxDuration(phase: .wait, limit: .milliseconds(150))))
         #expect(step.expect.contains(.jsonPath(path: "$.items", .length(2))))
     }
+
+    @Test func agentFilesMayDefineTheirOwnProfiles() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sonda-profiles-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try """
+            profiles:
+              - {name: clinic_wifi, rtt: 60ms, down_kbps: 8000, up_kbps: 2000, source: "measured at clinica-paulista"}
+            """.write(to: directory.appendingPathComponent("profiles.yaml"), atomically: true, encoding: .utf8)
+        let agentFile = directory.appendingPathComponent("agent.yaml")
+        try """
+            agent: {id: a, region: sao_paulo}
+            profile_definitions: profiles.yaml
+            profiles: [clinic_wifi, mobile_3g_brazil]
+            checks: [{name: h, class: authentication, http: {url: "https://x.example/"}}]
+            """.write(to: agentFile, atomically: true, encoding: .utf8)
+        var loader = ConfigLoader(environment: [:])
+        let loaded = loader.loadAgent(path: agentFile.path)
+        let agent = try #require(loaded, "\(loader.diagnostics)")
+        #expect(agent.profiles.map(\.name) == ["clinic_wifi", "mobile_3g_brazil"])
+        #expect(agent.profiles[0].rttMilliseconds == 60)
+    }
 }

@@ -13,6 +13,7 @@ public enum ChildProcess {
 
     public struct SpawnFailed: Error, CustomStringConvertible {
         public var description: String
+        public init(description: String) { self.description = description }
     }
 
     /// Runs to completion, polling with `Task.sleep`, so a long child does not hold one of the few
