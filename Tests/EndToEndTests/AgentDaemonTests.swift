@@ -99,6 +99,11 @@ import Testing
         let wait = try #require(waitLine.flatMap { Double($0.split(separator: " ").last ?? "") })
         #expect(wait > 0.28 && wait < 0.45, "the 300 ms server delay shows in the wait phase: \(wait)")
         #expect(metrics.contains("sonda_probes_total "))
+        #expect(metrics.contains(#"sonda_probe_phase_seconds_bucket{profile="none",phase="wait",le="+Inf"}"#))
+        let exposition = "\(setup.directory)/metrics.txt"
+        try metrics.write(toFile: exposition, atomically: true, encoding: .utf8)
+        let lint = try await ChildProcess.run("/bin/sh", ["-c", "promtool check metrics < \(exposition)"])
+        #expect(lint.status == 0, "promtool check metrics: \(lint.stdout)\(lint.stderr)")
 
         try setup.write(config: "agent: {id: t1, region: sao_paulo}\nchecks: [{name: x, clas: oops}]\n")
         agent.signal(SIGHUP)

@@ -15,7 +15,15 @@ public final class AgentMetrics: Sendable {
         var spoolDepth = 0
         var dropped = 0
         var lastTick = Date.distantPast
+        /// Cumulative bucket counts of phase durations, by profile and phase.
+        var phaseBuckets: [String: [Int]] = [:]
+        var phaseSums: [String: Double] = [:]
+        var phaseCounts: [String: Int] = [:]
     }
+
+    /// Upper bounds in seconds for `sonda_probe_phase_seconds`: 1 ms (a loopback handshake) to
+    /// 10 s (a 3G page).
+    static let buckets: [Double] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 
     private let state = Mutex(State())
 
@@ -26,6 +34,17 @@ public final class AgentMetrics: Sendable {
             state.probes += 1
             if !result.ok { state.failures += 1 }
             state.last["\(result.check ?? "")\u{0}\(result.profile ?? "none")\u{0}\(result.step ?? "")"] = result
+            guard result.ok, result.step == nil else { return }
+            for phase in PhaseTimings.Phase.allCases {
+                guard let milliseconds = result.phases[phase] else { continue }
+                let seconds = milliseconds / 1000
+                let key = "\(result.profile ?? "none")\u{0}\(phase.rawValue)"
+                var counts = state.phaseBuckets[key] ?? [Int](repeating: 0, count: Self.buckets.count)
+                for (index, bound) in Self.buckets.enumerated() where seconds <= bound { counts[index] += 1 }
+                state.phaseBuckets[key] = counts
+                state.phaseSums[key, default: 0] += seconds
+                state.phaseCounts[key, default: 0] += 1
+            }
         }
     }
 
@@ -76,6 +95,18 @@ public final class AgentMetrics: Sendable {
             results.compactMap { r in r.tls?.earliestExpiry.map { (labels(r), $0.timeIntervalSince1970) } })
         family("probe_tls_version_info", "gauge", "The TLS version the last probe negotiated.",
             results.compactMap { r in r.tls.map { (labels(r, ",version=\"\($0.version)\""), 1) } })
+        out += "# HELP sonda_probe_phase_seconds Phase durations of successful probes.\n"
+        out += "# TYPE sonda_probe_phase_seconds histogram\n"
+        for key in s.phaseBuckets.keys.sorted() {
+            let parts = key.split(separator: "\u{0}", omittingEmptySubsequences: false)
+            let labels = "profile=\"\(escape(String(parts[0])))\",phase=\"\(parts[1])\""
+            for (index, bound) in Self.buckets.enumerated() {
+                out += "sonda_probe_phase_seconds_bucket{\(labels),le=\"\(bound)\"} \(s.phaseBuckets[key]![index])\n"
+            }
+            out += "sonda_probe_phase_seconds_bucket{\(labels),le=\"+Inf\"} \(s.phaseCounts[key] ?? 0)\n"
+            out += "sonda_probe_phase_seconds_sum{\(labels)} \(format(s.phaseSums[key] ?? 0))\n"
+            out += "sonda_probe_phase_seconds_count{\(labels)} \(s.phaseCounts[key] ?? 0)\n"
+        }
         family("sonda_probes_total", "counter", "Probes run by this agent.", [("", Double(s.probes))])
         family("sonda_probe_failures_total", "counter", "Probes that failed.", [("", Double(s.failures))])
         family("sonda_probes_skipped_total", "counter", "Runs skipped because the previous run was still in flight.", [("", Double(s.skipped))])
