@@ -16,6 +16,8 @@ p.add_argument("--senders", type=int, default=8)
 p.add_argument("--batch", type=int, default=500)
 p.add_argument("--batches", type=int, default=160)
 p.add_argument("--rows-out", required=True)
+p.add_argument("--acked-out", help="append the ids of every acknowledged batch, as acknowledged")
+p.add_argument("--until-down", action="store_true", help="stop quietly when the aggregator goes away")
 a = p.parse_args()
 key = Ed25519PrivateKey.from_private_bytes(base64.b64decode(open(a.key).read().strip()))
 classes = ["authentication", "patient_data", "appointment_booking", "reporting"]
@@ -48,15 +50,27 @@ with open(a.rows_out, "w") as f:
 
 acknowledged = [0] * a.senders
 failures = []
+acked_file = open(a.acked_out, "a") if a.acked_out else None
+lock = threading.Lock()
 
 def sender(k):
     conn = http.client.HTTPConnection("127.0.0.1", a.port)
     for body, header in bodies[k::a.senders]:
-        conn.request("POST", "/v1/results", body, {"Content-Type": "application/json", "Sonda-Signature": header})
-        r = conn.getresponse()
-        answer = r.read()
+        try:
+            conn.request("POST", "/v1/results", body, {"Content-Type": "application/json", "Sonda-Signature": header})
+            r = conn.getresponse()
+            answer = r.read()
+        except (ConnectionError, http.client.HTTPException, OSError):
+            if a.until_down:
+                return
+            raise
         if r.status == 200:
             acknowledged[k] += json.loads(answer)["accepted"]
+            if acked_file:
+                with lock:
+                    ids = [m["id"] for m in json.loads(body)["results"]]
+                    acked_file.write("\n".join(ids) + "\n")
+                    acked_file.flush()
         else:
             failures.append((r.status, answer[:200]))
 

@@ -1,0 +1,73 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// kill -9 under load: every result the aggregator acknowledged is in the database after restart.
+@Suite(.serialized) struct AggregatorCrashTests {
+    @Test func killNineUnderLoadLosesNoAcknowledgedResult() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sonda-crash-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let keygen = try await AgentCLI.run("keygen", "--out", "\(directory)/agent.key", "--id", "bench")
+        let publicKey = try #require(keygen.stdout.split(separator: "\"").first { $0.hasPrefix("ed25519:") })
+        try """
+            listen: 127.0.0.1:0
+            database: sonda.sqlite
+            agents: [{id: bench, region: sao_paulo, public_key: "\(publicKey)"}]
+            """.write(toFile: "\(directory)/aggregator.yaml", atomically: true, encoding: .utf8)
+
+        func start() async throws -> (BackgroundProcess, Int) {
+            try? FileManager.default.removeItem(atPath: "\(directory)/port")
+            let process = try BackgroundProcess(
+                AggregatorEndToEndTests.aggregatorBinary,
+                ["serve", "--config", "\(directory)/aggregator.yaml", "--port-file", "\(directory)/port"])
+            for _ in 0..<200 {
+                if let port = (try? String(contentsOfFile: "\(directory)/port", encoding: .utf8)).flatMap({ Int($0) }) {
+                    return (process, port)
+                }
+                try await Task.sleep(for: .milliseconds(25))
+            }
+            throw ChildProcess.SpawnFailed(description: "aggregator did not start: \(process.log)")
+        }
+
+        let (aggregator, port) = try await start()
+        let load = try BackgroundProcess(
+            "/usr/bin/env",
+            [
+                "python3", TLSLab.packageRoot.appendingPathComponent("bench/ingest-load.py").path, "--port", "\(port)",
+                "--key", "\(directory)/agent.key", "--senders", "4", "--batch", "100", "--batches", "400",
+                "--rows-out", "\(directory)/rows.jsonl", "--acked-out", "\(directory)/acked", "--until-down",
+            ])
+        func acked() -> [Substring] {
+            ((try? String(contentsOfFile: "\(directory)/acked", encoding: .utf8)) ?? "").split(separator: "\n")
+        }
+        for _ in 0..<400 where acked().count < 2_000 { try await Task.sleep(for: .milliseconds(25)) }
+        aggregator.signal(SIGKILL)
+        _ = await aggregator.wait(timeout: .seconds(5))
+        #expect(await load.wait(timeout: .seconds(10)) == 0, "\(load.log)")
+        let acknowledged = acked()
+        #expect(acknowledged.count >= 2_000, "load ran before the kill: \(load.log)")
+        #expect(acknowledged.count < 40_000, "the kill came mid-load")
+
+        let (restarted, newPort) = try await start()
+        defer { restarted.signal(SIGTERM) }
+        let check = try await ChildProcess.run(
+            "/usr/bin/env",
+            [
+                "python3", "-c",
+                """
+                import sqlite3, sys
+                db = sqlite3.connect(sys.argv[1])
+                stored = {r[0] for r in db.execute("SELECT id FROM results")}
+                acked = open(sys.argv[2]).read().split()
+                print(len([i for i in acked if i not in stored]), len(stored))
+                """,
+                "\(directory)/sonda.sqlite", "\(directory)/acked",
+            ])
+        let numbers = check.stdout.split(separator: " ").compactMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        #expect(numbers.first == 0, "acknowledged results missing after kill -9: \(check.stdout)\(check.stderr)")
+        #expect((numbers.last ?? 0) >= acknowledged.count)
+        let health = try await ChildProcess.run("/usr/bin/curl", ["-s", "http://127.0.0.1:\(newPort)/health"])
+        #expect(health.stdout == #"{"status":"ok"}"#)
+    }
+}
