@@ -11,6 +11,7 @@ public struct ConfigLoader {
 
     static let agentKeys = [
         "agent", "aggregator", "spool", "batch", "profiles", "profile_definitions", "include", "checks", "budgets",
+        "ca_file",
     ]
 
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
@@ -90,6 +91,15 @@ public struct ConfigLoader {
         var loaded = checks.load(inline: r, in: file)
         for (pattern, node) in r.strings("include") ?? [] {
             loaded += include(pattern, from: path, at: node, in: file, visiting: &visiting)
+        }
+        // A private CA for every check that names no trust store of its own.
+        if let (caPath, node) = r.scalar("ca_file") {
+            let full = relative(caPath, to: path)
+            if FileManager.default.isReadableFile(atPath: full) {
+                for index in loaded.indices where loaded[index].caFile == nil { loaded[index].caFile = full }
+            } else {
+                file.error("cannot read ca_file '\(caPath)'", at: node)
+            }
         }
         var budgets: [BudgetRule] = []
         if let (budgetPath, node) = r.scalar("budgets") {

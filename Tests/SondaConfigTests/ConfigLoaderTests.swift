@@ -106,4 +106,25 @@ import Testing
         #expect(agent.profiles.map(\.name) == ["clinic_wifi", "mobile_3g_brazil"])
         #expect(agent.profiles[0].rttMilliseconds == 60)
     }
+
+    @Test func anAgentCAFileTrustsForEveryCheckWithoutItsOwn() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sonda-ca-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try "pem".write(to: directory.appendingPathComponent("clinic-ca.pem"), atomically: true, encoding: .utf8)
+        try "pem".write(to: directory.appendingPathComponent("own.pem"), atomically: true, encoding: .utf8)
+        let agentFile = directory.appendingPathComponent("agent.yaml")
+        try """
+            agent: {id: a, region: sao_paulo}
+            ca_file: clinic-ca.pem
+            checks:
+              - {name: a, class: authentication, http: {url: "https://x.example/"}}
+              - {name: b, class: authentication, http: {url: "https://y.example/"}, tls: {ca_file: own.pem}}
+            """.write(to: agentFile, atomically: true, encoding: .utf8)
+        var loader = ConfigLoader(environment: [:])
+        let loaded = loader.loadAgent(path: agentFile.path)
+        let agent = try #require(loaded, "\(loader.diagnostics)")
+        #expect(agent.checks[0].caFile?.hasSuffix("/clinic-ca.pem") == true)
+        #expect(agent.checks[1].caFile?.hasSuffix("/own.pem") == true)
+    }
 }
