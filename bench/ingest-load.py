@@ -29,11 +29,12 @@ for b in range(a.batches):
     for i in range(a.batch):
         n = b * a.batch + i
         total = 20 + (n * 7919 % 300)
-        started = now - (n % 3600)
+        # An agent's batch holds its last minute or so of results; batches go back up to an hour.
+        started = now - (b * 7 % 3600) - i * 0.1
         results.append({
             "id": str(uuid.uuid4()), "check": f"check-{n % 20}", "step": None, "agent": a.agent,
             "region": "sao_paulo", "profile": profiles[n % 3], "class": classes[n % 4],
-            "started_at": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(started)) + ".%03dZ" % (n % 1000),
+            "started_at": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(started)) + ".%03dZ" % (int(started * 1000) % 1000),
             "ok": n % 50 != 0, "error": None if n % 50 else {"code": "timeout", "message": "timed out"},
             "phases_ms": {"dns": 0.5, "connect": 1.1, "tls": 4.2, "send": 0.1, "wait": total - 6.4, "receive": 0.5, "total": total},
             "http": {"status": 200, "version": "1.1", "redirects": 0, "redirect_ms": 0, "body_bytes": 512, "remote_ip": "10.0.0.1"},

@@ -15,8 +15,8 @@ extension ResultStore {
     public func write(
         _ batch: ResultBatch, region agentRegion: String, now: Date = Date(), auditDetail: String? = nil
     ) async throws -> BatchReceipt {
-        let encoder = ResultJSON.encoder()
         return try await pool.write { db in
+            var writer = ResultJSONWriter()
             let insert = try db.cachedStatement(
                 sql: """
                     INSERT OR IGNORE INTO results
@@ -27,7 +27,7 @@ extension ResultStore {
             var accepted = 0
             for result in batch.results {
                 let key = RollupKey(result, agentRegion: agentRegion)
-                let json = String(decoding: try encoder.encode(result), as: UTF8.self)
+                let json = String(decoding: writer.line(result).dropLast(), as: UTF8.self)
                 try insert.execute(arguments: [
                     result.id, batch.agent, key.check, result.step, key.region, key.profile, key.endpointClass,
                     Int64(result.startedAt.timeIntervalSince1970 * 1000), result.ok, result.error?.code.rawValue,
