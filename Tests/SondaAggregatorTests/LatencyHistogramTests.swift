@@ -14,6 +14,20 @@ import Testing
         #expect(a.serialized.count < 30, "a handful of buckets stays tens of bytes")
     }
 
+    @Test func theDenseAccumulatorAgreesWithMerging() {
+        var merged = LatencyHistogram()
+        var accumulator = HistogramAccumulator()
+        var rng = SplitMix(seed: 3)
+        for _ in 0..<50 {
+            var h = LatencyHistogram()
+            for _ in 0..<40 { h.record(milliseconds: Double(rng.next() % 5_000_000) / 1000) }
+            merged.merge(h)
+            accumulator.add(serialized: h.serialized)
+        }
+        #expect(accumulator.count == merged.count)
+        for q in [0.0, 0.5, 0.95, 0.99, 1.0] { #expect(accumulator.quantile(q) == merged.quantile(q)) }
+    }
+
     @Test func garbageIsRejectedNotTrusted() {
         #expect(LatencyHistogram(serialized: [0xFF, 0xFF, 0xFF, 0x7F, 0x01]) == nil)
     }

@@ -30,7 +30,7 @@ public struct BudgetEvaluator: Sendable {
         // Only phases some rule limits (and total, for unbudgeted cells) are read.
         let phases = Set(rules.map(\.phase.rawValue) + ["total"]).sorted()
         let phaseList = phases.map { "'\($0)'" }.joined(separator: ", ")
-        var histograms: [CellKey: [String: LatencyHistogram]] = [:]
+        var histograms: [CellKey: [String: HistogramAccumulator]] = [:]
         let rows = try Row.fetchCursor(
             db,
             sql: """
@@ -41,8 +41,7 @@ public struct BudgetEvaluator: Sendable {
         while let row = try rows.next() {
             let key = CellKey(region: row[0], profile: row[1], endpointClass: row[2])
             let data: Data = row[4]
-            guard let histogram = LatencyHistogram(serialized: data) else { continue }
-            histograms[key, default: [:]][row[3], default: LatencyHistogram()].merge(histogram)
+            histograms[key, default: [:]][row[3], default: HistogramAccumulator()].add(serialized: data)
         }
         // Cells that only failed in the window still appear, as no-data.
         let seen = try Row.fetchAll(
@@ -72,9 +71,9 @@ public struct BudgetEvaluator: Sendable {
     }
 
     func cell(
-        _ key: CellKey, phase: String, histogram: LatencyHistogram?, quantile: BudgetRule.Quantile, limit: Double?
+        _ key: CellKey, phase: String, histogram: HistogramAccumulator?, quantile: BudgetRule.Quantile, limit: Double?
     ) -> BudgetReport.Cell {
-        let h = histogram ?? LatencyHistogram()
+        let h = histogram ?? HistogramAccumulator()
         let judged: Double? =
             switch quantile {
             case .p50: h.quantile(0.50)
