@@ -55,6 +55,11 @@ import Testing
             let cell = try #require(try JSONDecoder().decode(BudgetReport.self, from: Data(buffer: budgets.body)).cells.first)
             #expect(cell.count == 95, "successful results only, from the hour rollups")
             #expect(abs(try #require(cell.p99) - 300) / 300 < 0.01)
+            for path in ["/v1/budgets?window=30d", "/v1/uptime?window=30d"] {
+                let month = try await client.execute(uri: path, method: .get)
+                let text = String(buffer: month.body)
+                #expect(text.contains(path.contains("budgets") ? #""count":95"# : #""total":100"#), "from the day rollups: \(text)")
+            }
         }
     }
 

@@ -5,8 +5,8 @@ import SondaCore
 /// A batch's contribution to the rollups, built in memory and merged into the stored rows in the
 /// same transaction as the raw results: latency histograms of successful results per phase, and
 /// outcome counts per error code ("" for ok). Per minute with every dimension (short windows,
-/// per-check detail); per hour without the check for budget cells, and per check and region for
-/// uptime, so long windows read few rows.
+/// per-check detail); per hour and per day without the check for budget cells (and with it for
+/// uptime), so long windows read few rows.
 struct MinuteRollup {
     struct LatencyKey: Hashable {
         var minute: Int64
@@ -33,13 +33,18 @@ struct MinuteRollup {
     var outcomes: [OutcomeKey: Int] = [:]
     var hourLatency: [HourLatencyKey: LatencyHistogram] = [:]
     var hourOutcomes: [HourOutcomeKey: Int] = [:]
+    /// Keyed like the hour rollups, with the day number in `hour`.
+    var dayLatency: [HourLatencyKey: LatencyHistogram] = [:]
+    var dayOutcomes: [HourOutcomeKey: Int] = [:]
 
     mutating func add(_ result: ProbeResult, key: RollupKey) {
         let minute = Int64((result.startedAt.timeIntervalSince1970 / 60).rounded(.down))
         let hour = minute.floorDivided(by: 60)
+        let day = minute.floorDivided(by: 1440)
         let code = result.error?.code.rawValue ?? ""
         outcomes[OutcomeKey(minute: minute, key: key, errorCode: code), default: 0] += 1
         hourOutcomes[HourOutcomeKey(hour: hour, key: key, errorCode: code), default: 0] += 1
+        dayOutcomes[HourOutcomeKey(hour: day, key: key, errorCode: code), default: 0] += 1
         guard result.ok else { return }
         for phase in PhaseTimings.Phase.allCases {
             guard let ms = result.phases[phase] else { continue }
@@ -48,6 +53,9 @@ struct MinuteRollup {
             let hourKey = HourLatencyKey(
                 hour: hour, region: key.region, profile: key.profile, endpointClass: key.endpointClass, phase: phase)
             hourLatency[hourKey, default: LatencyHistogram()].record(milliseconds: ms)
+            var dayKey = hourKey
+            dayKey.hour = day
+            dayLatency[dayKey, default: LatencyHistogram()].record(milliseconds: ms)
         }
     }
 
@@ -59,6 +67,13 @@ struct MinuteRollup {
         try Self.merge(
             hourLatency.map { k, h in ([k.hour, k.region, k.profile, k.endpointClass, k.phase.rawValue], h) },
             table: "latency_hour", columns: ["hour", "region", "profile", "class", "phase"], in: db)
+        try Self.merge(
+            dayLatency.map { k, h in ([k.hour, k.region, k.profile, k.endpointClass, k.phase.rawValue], h) },
+            table: "latency_day", columns: ["day", "region", "profile", "class", "phase"], in: db)
+        try Self.add(
+            dayOutcomes.map { k, n in
+                ([k.hour, k.key.region, k.key.profile, k.key.check, k.key.endpointClass, k.errorCode], n)
+            }, table: "outcome_day", columns: ["day", "region", "profile", "check_name", "class", "error_code"], in: db)
         try Self.add(
             outcomes.map { k, n in
                 ([k.minute, k.key.region, k.key.profile, k.key.check, k.key.endpointClass, k.errorCode], n)

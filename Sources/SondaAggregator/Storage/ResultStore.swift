@@ -20,8 +20,8 @@ public final class ResultStore: Sendable {
         try SchemaMigrations.migrator.migrate(pool)
     }
 
-    /// Deletes raw results and minute rollups older than `rawBefore`, hour rollups older than
-    /// `rollupsBefore`.
+    /// Deletes raw results and minute rollups older than `rawBefore`, hour and day rollups older
+    /// than `rollupsBefore`.
     @discardableResult
     public func prune(rawBefore: Date, rollupsBefore: Date) async throws -> Int {
         let raw = Int64(rawBefore.timeIntervalSince1970 * 1000)
@@ -34,6 +34,8 @@ public final class ResultStore: Sendable {
             try db.execute(sql: "DELETE FROM outcome_minute WHERE minute < ?", arguments: [minute])
             try db.execute(sql: "DELETE FROM latency_hour WHERE hour < ?", arguments: [hour])
             try db.execute(sql: "DELETE FROM outcome_hour WHERE hour < ?", arguments: [hour])
+            try db.execute(sql: "DELETE FROM latency_day WHERE day < ?", arguments: [hour / 24])
+            try db.execute(sql: "DELETE FROM outcome_day WHERE day < ?", arguments: [hour / 24])
             return removed
         }
     }

@@ -89,6 +89,25 @@ enum SchemaMigrations {
                     ) WITHOUT ROWID;
                     """)
         }
+        migrator.registerMigration("v4: daily rollups") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE latency_day (
+                        day INTEGER NOT NULL,
+                        region TEXT NOT NULL, profile TEXT NOT NULL, class TEXT NOT NULL, phase TEXT NOT NULL,
+                        count INTEGER NOT NULL,
+                        histogram BLOB NOT NULL,
+                        PRIMARY KEY (day, region, profile, class, phase)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE outcome_day (
+                        day INTEGER NOT NULL,
+                        region TEXT NOT NULL, profile TEXT NOT NULL, check_name TEXT NOT NULL,
+                        class TEXT NOT NULL, error_code TEXT NOT NULL,
+                        count INTEGER NOT NULL,
+                        PRIMARY KEY (day, region, profile, check_name, class, error_code)
+                    ) WITHOUT ROWID;
+                    """)
+        }
         return migrator
     }
 }
