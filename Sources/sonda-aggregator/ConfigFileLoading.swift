@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import SondaConfig
 
@@ -14,6 +15,6 @@ enum ConfigFileLoading {
         let text = diagnostics.map(\.description).joined(separator: "\n")
         FileHandle.standardError.write(Data("\(text)\n\(errors) error\(errors == 1 ? "" : "s")\n".utf8))
         if let config, errors == 0 { return (config, (try? String(contentsOfFile: path, encoding: .utf8)) ?? "") }
-        throw CommandFailure(message: "\(path): configuration has errors", code: 78)
+        throw ExitCode(78)
     }
 }

@@ -18,6 +18,16 @@ import Testing
         try await ChildProcess.run(aggregatorBinary, arguments)
     }
 
+    @Test func validatePrintsEveryProblemLikeACompilerAndExits78() async throws {
+        let bad = TLSLab.packageRoot.appendingPathComponent("Tests/Fixtures/aggregator/bad.yaml").path
+        let run = try await Self.cli("validate", bad)
+        #expect(run.status == 78)
+        #expect(run.stderr.contains("bad.yaml:2:1: error: unknown key 'databse' in an aggregator file (did you mean 'database'?)"), "\(run.stderr)")
+        #expect(run.stderr.hasSuffix("\n7 errors\n"), "\(run.stderr)")
+        let bad2 = try await Self.cli("budgets", "--server", "http://127.0.0.1:1")
+        #expect(bad2.status == 69, "an unreachable server is EX_UNAVAILABLE: \(bad2.stderr)")
+    }
+
     @Test func agentReportsAndTheBudgetTableShowsTheCells() async throws {
         let lab = try TLSLab.shared()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sonda-e2e-\(UUID().uuidString)").path
@@ -76,6 +86,10 @@ import Testing
         #expect(table.lines.first == "window 1h")
         #expect(table.lines.dropFirst().first?.hasPrefix("region     profile  class           phase  count") == true, "\(table.stdout)")
         #expect(table.stdout.contains("p95 ≤ 200.0 ms  violated"), "\(table.stdout)")
+
+        let uptime = try await Self.cli("uptime", "--server", server)
+        #expect(uptime.lines.dropFirst().first?.hasPrefix("check   region     total  failed  availability") == true, "\(uptime.stdout)")
+        #expect(uptime.lines.contains { $0.hasPrefix("health  sao_paulo") }, "\(uptime.stdout)")
 
         let agents = try await Self.cli("agents", "--server", server, "--json")
         #expect(agents.stdout.contains(#""id":"e2e-sp","last_seen":"20"#), "the heartbeat arrived: \(agents.stdout)")
