@@ -23,6 +23,7 @@ let package = Package(
             providers: [.apt(["libcurl4-openssl-dev", "libssl-dev"])]
         ),
         .target(name: "SondaCore"),
+        .target(name: "SondaCLI", dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .target(name: "SondaProbe", dependencies: ["CCurl", "SondaCore"]),
         .target(name: "SondaConfig", dependencies: ["SondaCore", .product(name: "Yams", package: "Yams")]),
         .target(
@@ -35,7 +36,7 @@ let package = Package(
         .executableTarget(
             name: "sonda-agent",
             dependencies: [
-                "SondaAgent", "SondaProbe", "SondaCore", "SondaConfig",
+                "SondaAgent", "SondaProbe", "SondaCore", "SondaConfig", "SondaCLI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -54,7 +55,7 @@ let package = Package(
         .executableTarget(
             name: "sonda-aggregator",
             dependencies: [
-                "SondaAggregator", "SondaCore", "SondaConfig",
+                "SondaAggregator", "SondaCore", "SondaConfig", "SondaCLI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

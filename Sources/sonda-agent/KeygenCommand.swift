@@ -1,4 +1,5 @@
 import ArgumentParser
+import SondaCLI
 import Foundation
 import SondaAgent
 
@@ -21,7 +22,7 @@ struct KeygenCommand: ParsableCommand {
             print("add to the aggregator's agents:")
             print("  - {id: \(id), public_key: \"\(AgentKey.publicKeyText(key))\"}")
         } catch let problem as AgentKey.Problem {
-            throw UsageError(message: problem.description, code: 73)
+            throw CommandFailure(message: problem.description, code: 73)
         }
     }
 }

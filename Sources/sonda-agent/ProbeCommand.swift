@@ -1,4 +1,5 @@
 import ArgumentParser
+import SondaCLI
 import Foundation
 import SondaAgent
 import SondaConfig
@@ -112,7 +113,7 @@ struct ProbeCommand: AsyncParsableCommand {
 
     private func requireReadable(_ caFile: String) throws {
         guard FileManager.default.isReadableFile(atPath: caFile) else {
-            throw UsageError(message: "cannot read CA file '\(caFile)'", code: 78)
+            throw CommandFailure(message: "cannot read CA file '\(caFile)'", code: 78)
         }
     }
 
@@ -121,7 +122,7 @@ struct ProbeCommand: AsyncParsableCommand {
         if let caFile { try requireReadable(caFile) }
         let parsedHeaders = try headers.map { line in
             guard let header = HTTPHeader(parsing: line) else {
-                throw UsageError(message: "--header must look like 'Name: value', got '\(line)'")
+                throw CommandFailure(message: "--header must look like 'Name: value', got '\(line)'")
             }
             return header
         }

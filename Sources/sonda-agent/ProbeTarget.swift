@@ -1,3 +1,4 @@
+import SondaCLI
 import Foundation
 import SondaProbe
 
@@ -8,10 +9,10 @@ struct ProbeTarget {
 
     init(_ text: String) throws {
         guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased() else {
-            throw UsageError(message: "'\(text)' is not a URL; expected http://, https:// or tls://host:port")
+            throw CommandFailure(message: "'\(text)' is not a URL; expected http://, https:// or tls://host:port")
         }
         guard let host = components.host, !host.isEmpty else {
-            throw UsageError(message: "'\(text)' has no host")
+            throw CommandFailure(message: "'\(text)' has no host")
         }
         switch scheme {
         case "http", "https":
@@ -19,13 +20,13 @@ struct ProbeTarget {
             kind = .http
         case "tls":
             guard let port = components.port else {
-                throw UsageError(message: "'\(text)' needs a port: tls://host:port")
+                throw CommandFailure(message: "'\(text)' needs a port: tls://host:port")
             }
             let bracketed = host.contains(":") ? "[\(host)]" : host
             url = "https://\(bracketed):\(port)/"
             kind = .tlsHandshake
         default:
-            throw UsageError(message: "unsupported scheme '\(scheme)' in '\(text)'; expected http, https or tls")
+            throw CommandFailure(message: "unsupported scheme '\(scheme)' in '\(text)'; expected http, https or tls")
         }
     }
 }
@@ -39,7 +40,7 @@ enum StatusRanges {
             }
             guard (1...2).contains(bounds.count), let low = bounds[0], let high = bounds.last!, low <= high,
                 (100...599).contains(low), (100...599).contains(high)
-            else { throw UsageError(message: "--expect-status: '\(part)' is not a status code or range like 200-299") }
+            else { throw CommandFailure(message: "--expect-status: '\(part)' is not a status code or range like 200-299") }
             return low...high
         }
     }

@@ -1,3 +1,4 @@
+import SondaCLI
 import Foundation
 import SondaConfig
 import SondaCore
@@ -9,12 +10,12 @@ enum ProfileChoice {
         guard let list else { return [nil] }
         let names = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         guard !names.isEmpty, !names.contains(where: \.isEmpty) else {
-            throw UsageError(message: "--profile needs profile names separated by commas, got '\(list)'")
+            throw CommandFailure(message: "--profile needs profile names separated by commas, got '\(list)'")
         }
         return try names.map { name in
             guard let profile = known.first(where: { $0.name == name }) else {
                 let hint = Suggestion.didYouMean(name, in: known.map(\.name))
-                throw UsageError(message: "unknown profile '\(name)'\(hint); `sonda-agent profiles` lists them")
+                throw CommandFailure(message: "unknown profile '\(name)'\(hint); `sonda-agent profiles` lists them")
             }
             return profile
         }
@@ -27,7 +28,7 @@ enum ProfileChoice {
         guard let own = loader.loadProfiles(path: file) else {
             let text = loader.diagnostics.map(\.description).joined(separator: "\n")
             FileHandle.standardError.write(Data((text + "\n").utf8))
-            throw UsageError(message: "\(file) has errors; see above", code: 78)
+            throw CommandFailure(message: "\(file) has errors; see above", code: 78)
         }
         let names = Set(own.map(\.name))
         return NetworkProfile.builtIn.filter { !names.contains($0.name) } + own

@@ -1,4 +1,5 @@
 import ArgumentParser
+import SondaCLI
 import Crypto
 import Foundation
 import Logging
@@ -33,13 +34,13 @@ struct RunCommand: AsyncParsableCommand {
         logger.logLevel = .info
         let agent = try Self.load(config)
         guard let aggregatorURL = agent.aggregatorURL else {
-            throw UsageError(message: "\(config): 'aggregator: {url, key}' is required to run", code: 78)
+            throw CommandFailure(message: "\(config): 'aggregator: {url, key}' is required to run", code: 78)
         }
         guard let keyFile = agent.keyFile else {
-            throw UsageError(message: "\(config): aggregator 'key' is required (sonda-agent keygen --out FILE)", code: 78)
+            throw CommandFailure(message: "\(config): aggregator 'key' is required (sonda-agent keygen --out FILE)", code: 78)
         }
         let key: Curve25519.Signing.PrivateKey
-        do { key = try AgentKey.load(from: keyFile) } catch { throw UsageError(message: "\(error)", code: 78) }
+        do { key = try AgentKey.load(from: keyFile) } catch { throw CommandFailure(message: "\(error)", code: 78) }
         let spoolDirectory = agent.spool ?? "./spool"
         let spool: ResultSpool
         do {
@@ -47,12 +48,12 @@ struct RunCommand: AsyncParsableCommand {
                 directory: spoolDirectory,
                 configuration: SpoolConfiguration(maxResultsPerSegment: agent.batch.maxResults, maxSegmentAge: agent.batch.maxAge))
         } catch {
-            throw UsageError(message: "cannot open spool '\(spoolDirectory)': \(error)", code: 73)
+            throw CommandFailure(message: "cannot open spool '\(spoolDirectory)': \(error)", code: 73)
         }
         let metrics = AgentMetrics()
         let server: AgentHTTPServer
         do { server = try AgentHTTPServer(address: listen, metrics: metrics) } catch {
-            throw UsageError(message: "\(error)", code: 78)
+            throw CommandFailure(message: "\(error)", code: 78)
         }
         defer { server.close() }
         logger.info("agent \(agent.id) (\(agent.region)): /metrics and /health on port \(server.port), reporting to \(aggregatorURL)")
@@ -86,7 +87,7 @@ struct RunCommand: AsyncParsableCommand {
         guard let agent, loader.diagnostics.isEmpty else {
             let text = loader.diagnostics.map(\.description).joined(separator: "\n")
             FileHandle.standardError.write(Data((text + "\n").utf8))
-            throw UsageError(message: "\(path) has errors; see above", code: 78)
+            throw CommandFailure(message: "\(path) has errors; see above", code: 78)
         }
         return agent
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SondaCLI
 import SondaCore
 
 @main
@@ -11,32 +12,7 @@ struct SondaAgentCommand: AsyncParsableCommand {
         subcommands: [ProbeCommand.self, RunCommand.self, ValidateCommand.self, ProfilesCommand.self, KeygenCommand.self]
     )
 
-    /// ArgumentParser prints usage blocks for bad input; Sonda prints one line and the exit code.
-    static func main() async {
-        do {
-            var command = try parseAsRoot()
-            if var command = command as? AsyncParsableCommand {
-                try await command.run()
-            } else {
-                try command.run()
-            }
-        } catch {
-            if let usage = error as? UsageError {
-                FileHandle.standardError.write(Data("sonda-agent: error: \(usage.message)\n".utf8))
-                Foundation.exit(usage.code)
-            }
-            let code = exitCode(for: error)
-            if error is ExitCode || error is CleanExit || code == .success { exit(withError: error) }
-            FileHandle.standardError.write(Data("sonda-agent: error: \(message(for: error))\n".utf8))
-            Foundation.exit(code == .validationFailure ? 64 : code.rawValue)
-        }
-    }
-}
-
-/// Bad input the user can fix; exits 64 (EX_USAGE) or 78 (EX_CONFIG) with one line on stderr.
-struct UsageError: Error {
-    var message: String
-    var code: Int32 = 64
+    static func main() async { await mainReportingErrors(tool: "sonda-agent") }
 }
 
 extension Duration: @retroactive ExpressibleByArgument {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import SondaCLI
 import Foundation
 import SondaAggregator
 
@@ -26,7 +27,7 @@ struct AuditCommand: AsyncParsableCommand {
             let store = try ResultStore(path: path)
             let verification = try await store.pool.read { db in try AuditLog.verify(in: db) }
             if let broken = verification.firstBroken {
-                throw CommandFailure(message: "audit chain broken at entry \(broken.seq): \(broken.reason)")
+                throw CommandFailure(message: "audit chain broken at entry \(broken.seq): \(broken.reason)", code: 1)
             }
             print("audit chain intact: \(verification.entries) entries")
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import SondaCLI
 import Foundation
 import SondaAggregator
 
@@ -37,7 +38,8 @@ struct ServerOptions: ParsableArguments {
         let status = (response as? HTTPURLResponse)?.statusCode ?? 0
         guard (200..<300).contains(status) else {
             let object = try? JSONSerialization.jsonObject(with: data) as? [String: [String: String]]
-            throw CommandFailure(message: "\(status): \(object?["error"]?["message"] ?? String(decoding: data, as: UTF8.self))")
+            throw CommandFailure(
+                message: "\(status): \(object?["error"]?["message"] ?? String(decoding: data, as: UTF8.self))", code: 1)
         }
         return data
     }
