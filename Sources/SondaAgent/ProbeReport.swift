@@ -31,10 +31,10 @@ public struct ProbeReport {
             let start = min(Int((offset / total * Double(barWidth)).rounded()), barWidth - 1)
             let end = Int(((offset + value) / total * Double(barWidth)).rounded())
             let bar = String(repeating: " ", count: start) + String(repeating: "█", count: max(end - start, 1))
-            lines.append("  \(phase.rawValue.padding(8))\(ms(value).leftPadded(11))  \(style.dim("│"))\(bar)")
+            lines.append("  \(phase.rawValue.padding(8))\(ms(value).leftPadded(to: 11, with: " "))  \(style.dim("│"))\(bar)")
             offset += value
         }
-        lines.append("  \("total".padding(8))\(ms(result.phases.total).leftPadded(11))")
+        lines.append("  \("total".padding(8))\(ms(result.phases.total).leftPadded(to: 11, with: " "))")
         lines.append("")
         lines.append("  " + verdict(result))
         return lines.joined(separator: "\n")
@@ -49,12 +49,12 @@ public struct ProbeReport {
         lines.append(counts)
         if let tls = results.last(where: { $0.tls != nil })?.tls { lines.append("  " + tlsSummary(tls)) }
         lines.append("")
-        lines.append("  " + "phase".padding(8) + "p50".leftPadded(11) + "p95".leftPadded(11) + "max".leftPadded(11))
+        lines.append("  " + "phase".padding(8) + "p50".leftPadded(to: 11, with: " ") + "p95".leftPadded(to: 11, with: " ") + "max".leftPadded(to: 11, with: " "))
         for phase in Self.phases + [.total] {
             guard let stats = summary.stats[phase] else { continue }
             lines.append(
-                "  " + phase.rawValue.padding(8) + ms(stats.p50).leftPadded(11) + ms(stats.p95).leftPadded(11)
-                    + ms(stats.max).leftPadded(11))
+                "  " + phase.rawValue.padding(8) + ms(stats.p50).leftPadded(to: 11, with: " ") + ms(stats.p95).leftPadded(to: 11, with: " ")
+                    + ms(stats.max).leftPadded(to: 11, with: " "))
         }
         let failures = Dictionary(grouping: results.compactMap(\.error), by: \.code)
         if !failures.isEmpty {
@@ -102,7 +102,4 @@ extension String {
         count >= width ? self + " " : self + String(repeating: " ", count: width - count)
     }
 
-    func leftPadded(_ width: Int) -> String {
-        count >= width ? self : String(repeating: " ", count: width - count) + self
-    }
 }

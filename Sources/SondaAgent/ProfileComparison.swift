@@ -20,8 +20,8 @@ extension ProbeReport {
         var header = "  " + "phase".padding(8)
         var subheader = "  " + "".padding(8)
         for name in names {
-            header += name.leftPadded(width * 2)
-            subheader += "p50".leftPadded(width) + "p95".leftPadded(width)
+            header += name.leftPadded(to: width * 2, with: " ")
+            subheader += "p50".leftPadded(to: width, with: " ") + "p95".leftPadded(to: width, with: " ")
         }
         lines.append(header)
         lines.append(subheader)
@@ -30,8 +30,8 @@ extension ProbeReport {
             var line = "  " + phase.rawValue.padding(8)
             for summary in summaries {
                 let stats = summary.stats[phase]
-                line += (stats.map { ms($0.p50) } ?? "–").leftPadded(width)
-                line += (stats.map { ms($0.p95) } ?? "–").leftPadded(width)
+                line += (stats.map { ms($0.p50) } ?? "–").leftPadded(to: width, with: " ")
+                line += (stats.map { ms($0.p95) } ?? "–").leftPadded(to: width, with: " ")
             }
             lines.append(line)
         }

@@ -28,7 +28,8 @@ public enum UUIDv7 {
 }
 
 extension String {
-    func leftPadded(to width: Int, with pad: Character = "0") -> String {
+    /// Pads on the left to `width` characters (numbers in timestamps, right-aligned table columns).
+    public func leftPadded(to width: Int, with pad: Character = "0") -> String {
         count >= width ? self : String(repeating: pad, count: width - count) + self
     }
 }

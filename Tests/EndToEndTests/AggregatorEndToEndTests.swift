@@ -5,14 +5,7 @@ import Testing
 /// The real `sonda-agent run` reporting signed batches to the real `sonda-aggregator serve`, then
 /// the aggregator's CLI showing the budget table.
 @Suite(.serialized) struct AggregatorEndToEndTests {
-    static let aggregatorBinary: String = {
-        let root = TLSLab.packageRoot
-        for configuration in ["debug", "release"] {
-            let path = root.appendingPathComponent(".build/\(configuration)/sonda-aggregator").path
-            if FileManager.default.isExecutableFile(atPath: path) { return path }
-        }
-        fatalError("sonda-aggregator is not built: run `swift build` (make test does)")
-    }()
+    static let aggregatorBinary = TLSLab.builtBinary("sonda-aggregator")
 
     static func cli(_ arguments: String...) async throws -> ChildProcess.Output {
         try await ChildProcess.run(aggregatorBinary, arguments)

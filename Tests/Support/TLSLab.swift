@@ -37,6 +37,15 @@ public struct TLSLab: Sendable, Decodable {
         return lab
     }
 
+    /// The path of one of the package's executables as `swift build` left it (debug first).
+    public static func builtBinary(_ name: String) -> String {
+        for configuration in ["debug", "release"] {
+            let path = packageRoot.appendingPathComponent(".build/\(configuration)/\(name)").path
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        fatalError("\(name) is not built: run `swift build` (make test does)")
+    }
+
     public func url(_ host: String, _ path: String = "/") -> String {
         let scheme = host == "http" ? "http" : "https"
         return "\(scheme)://localhost:\(port(host))\(path)"
