@@ -21,6 +21,9 @@ public struct ConfigLoader {
 
     public var diagnostics: [Diagnostic] { sink.sorted }
 
+    /// Every diagnostic as the compiler-style text users see, one after another.
+    public var diagnosticsText: String { diagnostics.map(\.description).joined(separator: "\n") }
+
     /// What a file holds, judged by its top-level keys.
     public enum Kind: String, Sendable { case agent, checks, budgets }
 

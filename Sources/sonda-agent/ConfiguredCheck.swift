@@ -27,7 +27,7 @@ enum ConfiguredCheck {
             checks = loader.loadChecks(path: path) ?? []
         }
         if !loader.diagnostics.isEmpty {
-            let text = loader.diagnostics.map(\.description).joined(separator: "\n")
+            let text = loader.diagnosticsText
             FileHandle.standardError.write(Data((text + "\n").utf8))
             throw CommandFailure(message: "\(path) has errors; see above (sonda-agent validate \(path))", code: 78)
         }

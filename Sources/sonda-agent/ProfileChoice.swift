@@ -26,7 +26,7 @@ enum ProfileChoice {
         guard let file else { return NetworkProfile.builtIn }
         var loader = ConfigLoader()
         guard let own = loader.loadProfiles(path: file) else {
-            let text = loader.diagnostics.map(\.description).joined(separator: "\n")
+            let text = loader.diagnosticsText
             FileHandle.standardError.write(Data((text + "\n").utf8))
             throw CommandFailure(message: "\(file) has errors; see above", code: 78)
         }

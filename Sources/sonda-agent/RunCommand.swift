@@ -85,7 +85,7 @@ struct RunCommand: AsyncParsableCommand {
         var loader = ConfigLoader()
         let agent = loader.loadAgent(path: path)
         guard let agent, loader.diagnostics.isEmpty else {
-            let text = loader.diagnostics.map(\.description).joined(separator: "\n")
+            let text = loader.diagnosticsText
             FileHandle.standardError.write(Data((text + "\n").utf8))
             throw CommandFailure(message: "\(path) has errors; see above", code: 78)
         }
@@ -105,7 +105,7 @@ struct ReloadOnHangup: Service {
             if let agent = loader.loadAgent(path: path), loader.diagnostics.isEmpty {
                 await scheduler.reload(agent)
             } else {
-                let text = loader.diagnostics.map(\.description).joined(separator: "\n")
+                let text = loader.diagnosticsText
                 logger.error("reload of \(path) failed; keeping the running config:\n\(text)")
             }
         }
