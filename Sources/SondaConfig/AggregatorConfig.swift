@@ -47,6 +47,7 @@ public struct AggregatorConfig: Sendable {
     public var maxResultsPerBatch: Int
     /// How far a signature's timestamp may be from the aggregator's clock.
     public var signatureWindow: Duration
+    public var alerting = AlertingConfig()
 
     public init(
         file: String = "", host: String = "127.0.0.1", port: Int = 9470, database: String = "sonda.sqlite",
