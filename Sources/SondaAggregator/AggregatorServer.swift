@@ -1,5 +1,8 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import NIOSSL
 import Logging
 import ServiceLifecycle
 import SondaConfig
@@ -22,8 +25,11 @@ public enum AggregatorServer {
                 at: Date(), in: db)
         }
         let router = AggregatorRouter(config: config, store: store).build()
+        let server: HTTPServerBuilder =
+            if let tls = config.tls { try .tls(.http1(), tlsConfiguration: tlsConfiguration(tls)) } else { .http1() }
         let app = Application(
             router: router,
+            server: server,
             configuration: .init(address: .hostname(config.host, port: config.port), serverName: "sonda-aggregator"),
             onServerRunning: { channel in onListening(channel.localAddress?.port ?? config.port) },
             logger: logger)
@@ -33,5 +39,25 @@ public enum AggregatorServer {
                 services: [.init(service: app), .init(service: pruner)],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+        try await store.flushRollups()
     }
+
+    /// TLS 1.2 and 1.3 (agents' libcurl negotiates 1.3); the chain file holds the leaf first.
+    static func tlsConfiguration(_ files: AggregatorConfig.TLSFiles) throws -> TLSConfiguration {
+        do {
+            let chain = try NIOSSLCertificate.fromPEMFile(files.certificateChain).map { NIOSSLCertificateSource.certificate($0) }
+            let key = try NIOSSLPrivateKey(file: files.privateKey, format: .pem)
+            var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
+            configuration.minimumTLSVersion = .tlsv12
+            return configuration
+        } catch {
+            throw AggregatorStartError(message: "cannot load TLS certificate '\(files.certificateChain)' or key '\(files.privateKey)': \(error)")
+        }
+    }
+}
+
+/// A reason `serve` cannot start, printed as one line.
+public struct AggregatorStartError: Error, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
 }

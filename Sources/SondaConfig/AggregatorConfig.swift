@@ -48,6 +48,18 @@ public struct AggregatorConfig: Sendable {
     /// How far a signature's timestamp may be from the aggregator's clock.
     public var signatureWindow: Duration
     public var alerting = AlertingConfig()
+    /// PEM certificate chain and private key to serve HTTPS; nil serves plain HTTP.
+    public var tls: TLSFiles?
+
+    public struct TLSFiles: Sendable, Hashable {
+        public var certificateChain: String
+        public var privateKey: String
+
+        public init(certificateChain: String, privateKey: String) {
+            self.certificateChain = certificateChain
+            self.privateKey = privateKey
+        }
+    }
 
     public init(
         file: String = "", host: String = "127.0.0.1", port: Int = 9470, database: String = "sonda.sqlite",

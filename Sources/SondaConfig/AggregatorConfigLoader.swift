@@ -67,7 +67,23 @@ public struct AggregatorConfigLoader {
             config.maxResultsPerBatch = limits.int("max_results", in: 1...100_000) ?? config.maxResultsPerBatch
             config.signatureWindow = limits.duration("signature_window") ?? config.signatureWindow
         }
+        if let tls = r.mapping("tls", allowed: ["cert", "key"]) {
+            let cert = readablePath(tls, "cert", in: file, configPath: path)
+            let key = readablePath(tls, "key", in: file, configPath: path)
+            if let cert, let key { config.tls = .init(certificateChain: cert, privateKey: key) }
+        }
         return sink.hasErrors ? nil : config
+    }
+
+    /// A required file path, relative to the config file, that must be readable now.
+    private func readablePath(_ r: MappingReader, _ key: String, in file: ConfigFile, configPath: String) -> String? {
+        guard let (value, node) = r.scalar(key, required: true) else { return nil }
+        let full = Self.relative(value, to: configPath)
+        guard FileManager.default.isReadableFile(atPath: full) else {
+            file.error("cannot read \(key) file '\(value)'", at: node)
+            return nil
+        }
+        return full
     }
 
     private mutating func agents(_ r: MappingReader, in file: ConfigFile) -> [AggregatorConfig.Agent] {

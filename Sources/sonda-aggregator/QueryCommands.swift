@@ -15,6 +15,9 @@ struct ServerOptions: ParsableArguments {
     @Option(help: "A read token (default: $SONDA_READ_TOKEN).")
     var token: String?
 
+    @Option(help: "PEM trust store for an https:// server whose CA is not in the system store.")
+    var cacert: String?
+
     @Flag(help: "Print the API's JSON instead of a table.")
     var json = false
 
@@ -24,6 +27,13 @@ struct ServerOptions: ParsableArguments {
         else { throw CommandFailure(message: "--server '\(server)' is not a URL", code: 64) }
         let items = query.compactMap { name, value in value.map { URLQueryItem(name: name, value: $0) } }
         if !items.isEmpty { components.queryItems = items }
+        if let cacert {
+            guard FileManager.default.isReadableFile(atPath: cacert) else {
+                throw CommandFailure(message: "cannot read --cacert '\(cacert)'", code: 66)
+            }
+            // FoundationNetworking's libcurl reads its CA file from this variable.
+            setenv("URLSessionCertificateAuthorityInfoFile", cacert, 1)
+        }
         var request = URLRequest(url: components.url!)
         if let token = token ?? ProcessInfo.processInfo.environment["SONDA_READ_TOKEN"], !token.isEmpty {
             request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")

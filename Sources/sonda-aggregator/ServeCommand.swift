@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SondaAggregator
+import SondaCLI
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -15,12 +16,18 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let (configuration, text) = try ConfigFileLoading.load(config)
         let portFile = portFile
-        try await AggregatorServer.run(config: configuration, configText: text) { port in
-            FileHandle.standardError.write(Data("sonda-aggregator: listening on \(configuration.host):\(port)\n".utf8))
-            if let portFile {
-                try? "\(port)".write(toFile: portFile + ".tmp", atomically: false, encoding: .utf8)
-                rename(portFile + ".tmp", portFile)
+        let scheme = configuration.tls == nil ? "http" : "https"
+        do {
+            try await AggregatorServer.run(config: configuration, configText: text) { port in
+                FileHandle.standardError.write(
+                    Data("sonda-aggregator: listening on \(scheme)://\(configuration.host):\(port)\n".utf8))
+                if let portFile {
+                    try? "\(port)".write(toFile: portFile + ".tmp", atomically: false, encoding: .utf8)
+                    rename(portFile + ".tmp", portFile)
+                }
             }
+        } catch let error as AggregatorStartError {
+            throw CommandFailure(message: error.message, code: 78)
         }
     }
 }
@@ -37,6 +44,6 @@ struct ValidateCommand: ParsableCommand {
         print(
             "\(file): \(config.agents.count) agents, \(config.budgets.count) budget rules, listen "
                 + "\(config.host):\(config.port), database \(config.database), read endpoints "
-                + (config.readTokens.isEmpty ? "public" : "need a token"))
+                + (config.readTokens.isEmpty ? "public" : "need a token") + (config.tls == nil ? ", plain HTTP" : ", HTTPS"))
     }
 }

@@ -64,7 +64,7 @@ import Testing
         let agent = try BackgroundProcess(AgentCLI.binary, ["run", "--config", "\(directory)/agent.yaml", "--listen", "127.0.0.1:0"])
         try await Task.sleep(for: .milliseconds(2000))
         agent.signal(SIGTERM)
-        #expect(await agent.wait(timeout: .seconds(5)) == 0, "\(agent.log)")
+        #expect(await agent.wait(timeout: .seconds(10)) == 0, "\(agent.log)")
 
         let json = try await Self.cli("budgets", "--server", server, "--window", "1h", "--json")
         #expect(json.status == 0, "\(json.stderr)")

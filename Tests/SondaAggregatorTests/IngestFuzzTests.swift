@@ -38,18 +38,57 @@ import Testing
         return bytes
     }
 
-    @Test func mutatedBatchesAreDecodedOrRefusedWith4xx() {
+    /// The hand-written reader against JSONDecoder on the same mutated bodies: both accept with
+    /// equal values (and the kept JSON text decodes to the same result), or both refuse.
+    @Test func mutatedBatchesAreReadExactlyAsJSONDecoderDecodesThem() throws {
         var rng = SplitMix(seed: 42)
+        let decoder = ResultJSON.decoder()
         var refused = 0
+        var stricter = 0
+        var disagreements: [String] = []
         for _ in 0..<Self.iterations {
+            let body = Data(Self.mutate(Self.seed, &rng))
+            let expected = (try? decoder.decode(ResultBatch.self, from: body)).flatMap { $0.results.count <= 100 ? $0 : nil }
+            let read: BatchReader.Batch
             do {
-                _ = try BatchDecoding.decode(Data(Self.mutate(Self.seed, &rng)), maxResults: 100)
+                read = try BatchReader.read(body, maxResults: 100)
             } catch {
-                #expect((400..<500).contains(error.status.code))
                 refused += 1
+                // Stricter than JSONDecoder on purpose (RFC 8259): a key given twice, invalid UTF-8
+                // or a bad escape anywhere (JSONDecoder skips unknown keys unchecked), a trailing comma.
+                if ["appears twice", "invalid UTF-8", "invalid escape", "trailing comma"].contains(where: error.message.contains) {
+                    stricter += 1
+                    continue
+                }
+                if expected != nil { disagreements.append("refused (\(error.message)): \(String(decoding: body, as: UTF8.self))") }
+                continue
+            }
+            if read.batch != expected { disagreements.append("accepted: \(String(decoding: body, as: UTF8.self))") }
+            for (raw, result) in zip(read.rawResults, read.batch.results)
+            where (try? decoder.decode(ProbeResult.self, from: Data(raw.utf8))) != result {
+                disagreements.append("kept text \(raw) decodes otherwise than \(result)")
             }
         }
+        #expect(disagreements.isEmpty, "\(disagreements.count) disagreements, first: \(disagreements.prefix(3))")
         #expect(refused > Self.iterations / 2)
+        #expect(stricter < Self.iterations / 4)
+    }
+
+    @Test func keysGivenTwiceAreRefusedWhereverTheyAre() throws {
+        for body in [
+            #"{"agent":"a","agent":"b","batch_id":"b","sent_at":"2026-11-23T10:00:00Z","results":[],"heartbeat":{"version":"1","config_hash":"x","spool_depth":0,"dropped":0}}"#,
+            #"{"batch_id":"b","agent":"a","sent_at":"2026-11-23T10:00:00Z","results":[],"heartbeat":{"version":"1","config_hash":"x","spool_depth":0,"dropped":0},"agent":"b"}"#,
+            #"{"agent":"a","batch_id":"b","sent_at":"2026-11-23T10:00:00Z","results":[],"heartbeat":{"version":"1","config_hash":"x","spool_depth":0,"dropped":0,"dropp\u0065d":5}}"#,
+        ] {
+            #expect(performing: { try BatchReader.read(Data(body.utf8), maxResults: 10) }, throws: { error in
+                (error as? BatchReader.Failure)?.message.contains("appears twice") == true
+            })
+        }
+        let sorted = #"{"agent":"a","batch_id":"b","heartbeat":{"config_hash":"x","dropped":0,"spool_depth":0,"version":"1"},"results":[],"sent_at":"2026-11-23T10:00:00Z"}"#
+        let unsorted = #"{"sent_at":"2026-11-23T10:00:00Z","results":[],"heartbeat":{"version":"1","spool_depth":0,"dropped":0,"config_hash":"x"},"batch_id":"b","agent":"a"}"#
+        let a = try BatchReader.read(Data(sorted.utf8), maxResults: 10).batch
+        let b = try BatchReader.read(Data(unsorted.utf8), maxResults: 10).batch
+        #expect(a == b)
     }
 
     @Test func mutatedSignatureHeadersAreParsedOrRefusedWith401() {

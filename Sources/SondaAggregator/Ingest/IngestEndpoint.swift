@@ -58,7 +58,13 @@ public struct IngestEndpoint: Sendable {
         }
         let signature = try SignatureHeader(parsing: header)
         try signature.verify(body: body, agents: agents, now: now(), window: window)
-        let batch = try BatchDecoding.decode(body, maxResults: maxResults)
+        let read: BatchReader.Batch
+        do {
+            read = try BatchReader.read(body, maxResults: maxResults)
+        } catch {
+            throw error.tooLarge ? AggregatorError.tooLarge(error.message) : AggregatorError.malformed(error.message)
+        }
+        let batch = read.batch
         guard batch.agent == signature.agent else {
             throw AggregatorError.badSignature(
                 "batch names agent '\(batch.agent)' but is signed by '\(signature.agent)'")
@@ -67,6 +73,7 @@ public struct IngestEndpoint: Sendable {
             "agent=\(batch.agent) batch=\(batch.batchID) results=\(batch.results.count) t=\(signature.timestamp) "
             + "sig=\(signature.signature.base64EncodedString()) sha256=\(AuditLog.digest(body))"
         return try await store.write(
-            batch, region: agents[signature.agent]!.region, now: now(), auditDetail: auditDetail)
+            batch, rawResults: read.rawResults, region: agents[signature.agent]!.region, now: now(),
+            auditDetail: auditDetail)
     }
 }

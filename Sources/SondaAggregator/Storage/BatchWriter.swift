@@ -9,13 +9,18 @@ public struct BatchReceipt: Sendable, Hashable, Codable {
 }
 
 extension ResultStore {
-    /// Writes a batch in one transaction: new results (a known id is ignored), their minute
-    /// rollups, and the agent's heartbeat. Returns only after the commit.
+    /// Writes a batch in one transaction: new results (a known id is ignored) and the agent's
+    /// heartbeat; the results' rollups are merged now or soon after (`PendingRollups`).
+    /// Returns only after the commit.
     /// `auditDetail`, when given, is appended to the audit chain in the same transaction.
+    /// `rawResults`, when given, is each result's JSON as received, stored as is.
     public func write(
-        _ batch: ResultBatch, region agentRegion: String, now: Date = Date(), auditDetail: String? = nil
+        _ batch: ResultBatch, rawResults: [String]? = nil, region agentRegion: String, now: Date = Date(),
+        auditDetail: String? = nil
     ) async throws -> BatchReceipt {
-        return try await pool.write { db in
+        pending.waitingWriters.add(1, ordering: .releasing)
+        return try await pool.write { [pending] db in
+            pending.waitingWriters.subtract(1, ordering: .releasing)
             var writer = ResultJSONWriter()
             let insert = try db.cachedStatement(
                 sql: """
@@ -25,9 +30,10 @@ extension ResultStore {
                     """)
             var rollup = MinuteRollup()
             var accepted = 0
-            for result in batch.results {
+            var lastRowID: Int64 = 0
+            for (index, result) in batch.results.enumerated() {
                 let key = RollupKey(result, agentRegion: agentRegion)
-                let json = String(decoding: writer.line(result).dropLast(), as: UTF8.self)
+                let json = rawResults?[index] ?? String(decoding: writer.line(result).dropLast(), as: UTF8.self)
                 try insert.execute(arguments: [
                     result.id, batch.agent, key.check, result.step, key.region, key.profile, key.endpointClass,
                     Int64(result.startedAt.timeIntervalSince1970 * 1000), result.ok, result.error?.code.rawValue,
@@ -35,9 +41,14 @@ extension ResultStore {
                 ])
                 guard db.changesCount == 1 else { continue }
                 accepted += 1
+                lastRowID = db.lastInsertedRowID
                 rollup.add(result, key: key)
             }
-            try rollup.save(in: db)
+            if pending.isDue {
+                try pending.flush(adding: rollup, throughRowID: lastRowID, in: db)
+            } else if accepted > 0 {
+                db.afterNextTransaction(onCommit: { [rollup, lastRowID] _ in pending.add(rollup, throughRowID: lastRowID) })
+            }
             try db.execute(
                 sql: """
                     INSERT INTO agents (id, region, last_seen_ms, version, config_hash, spool_depth, dropped_total,

@@ -2,21 +2,29 @@ import Foundation
 import GRDB
 import SondaCore
 
-/// A batch's contribution to the rollups, built in memory and merged into the stored rows in the
-/// same transaction as the raw results: latency histograms of successful results per phase, and
+/// Results' contribution to the rollups, built in memory and merged into the stored rows (see
+/// `PendingRollups` for when): latency histograms of successful results per phase, and
 /// outcome counts per error code ("" for ok). Per minute with every dimension (short windows,
 /// per-check detail); per hour and per day without the check for budget cells (and with it for
 /// uptime), so long windows read few rows.
 struct MinuteRollup {
-    struct LatencyKey: Hashable {
-        var minute: Int64
-        var key: RollupKey
-        var phase: PhaseTimings.Phase
-    }
-    struct OutcomeKey: Hashable {
-        var minute: Int64
-        var key: RollupKey
-        var errorCode: String
+    /// One (region, profile, check, class) series: per minute, a histogram per phase (successful
+    /// results only) and counts per error code. Keeping the string dimensions out of the inner
+    /// keys makes `add` one string-keyed lookup per result; hours and days are summed at `save`.
+    struct Series {
+        var latency: [Int64: [LatencyHistogram]] = [:]
+        var outcomes: [Int64: [String: Int]] = [:]
+
+        mutating func merge(_ other: Series) {
+            for (minute, histograms) in other.latency {
+                latency[minute, default: Self.emptyPhases].merge(histograms)
+            }
+            for (minute, counts) in other.outcomes {
+                outcomes[minute, default: [:]].merge(counts, uniquingKeysWith: +)
+            }
+        }
+
+        static let emptyPhases = [LatencyHistogram](repeating: LatencyHistogram(), count: PhaseTimings.Phase.allCases.count)
     }
     struct HourLatencyKey: Hashable {
         var hour: Int64
@@ -29,41 +37,56 @@ struct MinuteRollup {
         var errorCode: String
     }
 
-    var latency: [LatencyKey: LatencyHistogram] = [:]
-    var outcomes: [OutcomeKey: Int] = [:]
-    var hourLatency: [HourLatencyKey: LatencyHistogram] = [:]
-    var hourOutcomes: [HourOutcomeKey: Int] = [:]
-    /// Keyed like the hour rollups, with the day number in `hour`.
-    var dayLatency: [HourLatencyKey: LatencyHistogram] = [:]
-    var dayOutcomes: [HourOutcomeKey: Int] = [:]
+    var series: [RollupKey: Series] = [:]
+
+    var isEmpty: Bool { series.isEmpty }
 
     mutating func add(_ result: ProbeResult, key: RollupKey) {
         let minute = Int64((result.startedAt.timeIntervalSince1970 / 60).rounded(.down))
-        let hour = minute.floorDivided(by: 60)
-        let day = minute.floorDivided(by: 1440)
-        let code = result.error?.code.rawValue ?? ""
-        outcomes[OutcomeKey(minute: minute, key: key, errorCode: code), default: 0] += 1
-        hourOutcomes[HourOutcomeKey(hour: hour, key: key, errorCode: code), default: 0] += 1
-        dayOutcomes[HourOutcomeKey(hour: day, key: key, errorCode: code), default: 0] += 1
-        guard result.ok else { return }
-        for phase in PhaseTimings.Phase.allCases {
-            guard let ms = result.phases[phase] else { continue }
-            latency[LatencyKey(minute: minute, key: key, phase: phase), default: LatencyHistogram()]
-                .record(milliseconds: ms)
-            let hourKey = HourLatencyKey(
-                hour: hour, region: key.region, profile: key.profile, endpointClass: key.endpointClass, phase: phase)
-            hourLatency[hourKey, default: LatencyHistogram()].record(milliseconds: ms)
-            var dayKey = hourKey
-            dayKey.hour = day
-            dayLatency[dayKey, default: LatencyHistogram()].record(milliseconds: ms)
+        series[key, default: Series()].add(result, minute: minute)
+    }
+
+    /// Adds another rollup's counts and histograms to this one.
+    mutating func merge(_ other: MinuteRollup) {
+        if isEmpty {
+            self = other
+            return
         }
+        for (key, s) in other.series { series[key, default: Series()].merge(s) }
     }
 
     func save(in db: Database) throws {
+        var latency: [(StatementArguments, LatencyHistogram)] = []
+        var outcomes: [(StatementArguments, Int)] = []
+        var hourLatency: [HourLatencyKey: LatencyHistogram] = [:]
+        var dayLatency: [HourLatencyKey: LatencyHistogram] = [:]
+        var hourOutcomes: [HourOutcomeKey: Int] = [:]
+        var dayOutcomes: [HourOutcomeKey: Int] = [:]
+        for (k, s) in series {
+            for (minute, histograms) in s.latency {
+                let (hour, day) = (minute.floorDivided(by: 60), minute.floorDivided(by: 1440))
+                for (phase, histogram) in zip(PhaseTimings.Phase.allCases, histograms) where histogram.count > 0 {
+                    latency.append(([minute, k.region, k.profile, k.check, k.endpointClass, phase.rawValue], histogram))
+                    let hourKey = HourLatencyKey(
+                        hour: hour, region: k.region, profile: k.profile, endpointClass: k.endpointClass, phase: phase)
+                    hourLatency[hourKey, default: LatencyHistogram()].merge(histogram)
+                    var dayKey = hourKey
+                    dayKey.hour = day
+                    dayLatency[dayKey, default: LatencyHistogram()].merge(histogram)
+                }
+            }
+            for (minute, counts) in s.outcomes {
+                let (hour, day) = (minute.floorDivided(by: 60), minute.floorDivided(by: 1440))
+                for (code, n) in counts {
+                    outcomes.append(([minute, k.region, k.profile, k.check, k.endpointClass, code], n))
+                    hourOutcomes[HourOutcomeKey(hour: hour, key: k, errorCode: code), default: 0] += n
+                    dayOutcomes[HourOutcomeKey(hour: day, key: k, errorCode: code), default: 0] += n
+                }
+            }
+        }
         try Self.merge(
-            latency.map { k, h in
-                ([k.minute, k.key.region, k.key.profile, k.key.check, k.key.endpointClass, k.phase.rawValue], h)
-            }, table: "latency_minute", columns: ["minute", "region", "profile", "check_name", "class", "phase"], in: db)
+            latency, table: "latency_minute", columns: ["minute", "region", "profile", "check_name", "class", "phase"],
+            in: db)
         try Self.merge(
             hourLatency.map { k, h in ([k.hour, k.region, k.profile, k.endpointClass, k.phase.rawValue], h) },
             table: "latency_hour", columns: ["hour", "region", "profile", "class", "phase"], in: db)
@@ -71,18 +94,16 @@ struct MinuteRollup {
             dayLatency.map { k, h in ([k.hour, k.region, k.profile, k.endpointClass, k.phase.rawValue], h) },
             table: "latency_day", columns: ["day", "region", "profile", "class", "phase"], in: db)
         try Self.add(
-            dayOutcomes.map { k, n in
-                ([k.hour, k.key.region, k.key.profile, k.key.check, k.key.endpointClass, k.errorCode], n)
-            }, table: "outcome_day", columns: ["day", "region", "profile", "check_name", "class", "error_code"], in: db)
-        try Self.add(
-            outcomes.map { k, n in
-                ([k.minute, k.key.region, k.key.profile, k.key.check, k.key.endpointClass, k.errorCode], n)
-            }, table: "outcome_minute", columns: ["minute", "region", "profile", "check_name", "class", "error_code"],
+            outcomes, table: "outcome_minute", columns: ["minute", "region", "profile", "check_name", "class", "error_code"],
             in: db)
         try Self.add(
             hourOutcomes.map { k, n in
                 ([k.hour, k.key.region, k.key.profile, k.key.check, k.key.endpointClass, k.errorCode], n)
             }, table: "outcome_hour", columns: ["hour", "region", "profile", "check_name", "class", "error_code"], in: db)
+        try Self.add(
+            dayOutcomes.map { k, n in
+                ([k.hour, k.key.region, k.key.profile, k.key.check, k.key.endpointClass, k.errorCode], n)
+            }, table: "outcome_day", columns: ["day", "region", "profile", "check_name", "class", "error_code"], in: db)
     }
 
     /// Merges histograms into the rows with these key values.
@@ -112,6 +133,26 @@ struct MinuteRollup {
                 + Array(repeating: "?", count: columns.count + 1).joined(separator: ", ")
                 + ") ON CONFLICT DO UPDATE SET count = count + excluded.count")
         for (arguments, n) in rows { try statement.execute(arguments: arguments + [n]) }
+    }
+}
+
+extension MinuteRollup.Series {
+    mutating func add(_ result: ProbeResult, minute: Int64) {
+        outcomes[minute, default: [:]][result.error?.code.rawValue ?? "", default: 0] += 1
+        guard result.ok else { return }
+        let phases = result.phases
+        latency[minute, default: Self.emptyPhases].withUnsafeMutableBufferPointer { histograms in
+            for (i, phase) in PhaseTimings.Phase.allCases.enumerated() {
+                if let ms = phases[phase] { histograms[i].record(milliseconds: ms) }
+            }
+        }
+    }
+}
+
+extension [LatencyHistogram] {
+    /// Merges phase by phase (both arrays hold one histogram per phase).
+    mutating func merge(_ other: [LatencyHistogram]) {
+        for i in indices { self[i].merge(other[i]) }
     }
 }
 

@@ -9,6 +9,7 @@ import GRDB
 /// fsync per batch, which batching makes cheap (see bench/ingest.sh).
 public final class ResultStore: Sendable {
     public let pool: DatabasePool
+    let pending = PendingRollups()
 
     public init(path: String) throws {
         var configuration = Configuration()
@@ -18,6 +19,12 @@ public final class ResultStore: Sendable {
         configuration.busyMode = .timeout(5)
         pool = try DatabasePool(path: path, configuration: configuration)
         try SchemaMigrations.migrator.migrate(pool)
+        try pool.write { db in _ = try PendingRollups.recover(in: db) }
+    }
+
+    /// Merges rollups still held in memory into the tables (at shutdown; queries need not).
+    public func flushRollups() async throws {
+        try await pool.write { [pending] db in try pending.flush(in: db) }
     }
 
     /// Deletes raw results and minute rollups older than `rawBefore`, hour and day rollups older
@@ -27,8 +34,12 @@ public final class ResultStore: Sendable {
         let raw = Int64(rawBefore.timeIntervalSince1970 * 1000)
         let minute = Int64(rawBefore.timeIntervalSince1970 / 60)
         let hour = Int64(rollupsBefore.timeIntervalSince1970 / 3600)
-        return try await pool.write { db in
-            try db.execute(sql: "DELETE FROM results WHERE started_at_ms < ?", arguments: [raw])
+        return try await pool.write { [pending] db in
+            try pending.flush(in: db)
+            // The newest row stays, so rowids never go back below the rollup cursor.
+            try db.execute(
+                sql: "DELETE FROM results WHERE started_at_ms < ? AND rowid < (SELECT MAX(rowid) FROM results)",
+                arguments: [raw])
             let removed = db.changesCount
             try db.execute(sql: "DELETE FROM latency_minute WHERE minute < ?", arguments: [minute])
             try db.execute(sql: "DELETE FROM outcome_minute WHERE minute < ?", arguments: [minute])

@@ -108,6 +108,14 @@ enum SchemaMigrations {
                     ) WITHOUT ROWID;
                     """)
         }
+        migrator.registerMigration("v5: rollup cursor") { db in
+            // Rollups used to be merged in each batch's transaction: every existing row is covered.
+            try db.execute(
+                sql: """
+                    CREATE TABLE rollup_cursor (id INTEGER PRIMARY KEY CHECK (id = 1), row_id INTEGER NOT NULL);
+                    INSERT INTO rollup_cursor VALUES (1, (SELECT IFNULL(MAX(rowid), 0) FROM results));
+                    """)
+        }
         return migrator
     }
 }

@@ -1,0 +1,373 @@
+import Foundation
+import SondaCore
+
+/// Reads a `POST /v1/results` body straight from its bytes into a `ResultBatch`, keeping each
+/// result's exact JSON text for storage.
+///
+/// JSONDecoder was a third of ingest's CPU (a tree of its own, then Codable's containers per
+/// field); this reader makes one pass and is checked against it by a differential fuzz test: the
+/// same bodies are accepted with the same values, and refusals name the field the same way
+/// (`$.results[3].phases_ms.total must be a number`). Unknown keys are skipped but stay in the
+/// stored text, so a newer agent's extra fields are kept.
+public struct BatchReader {
+    /// A refusal: `tooLarge` for too many results, `malformed` otherwise.
+    public struct Failure: Error, Sendable {
+        public var message: String
+        public var tooLarge = false
+    }
+
+    public struct Batch: Sendable {
+        public var batch: ResultBatch
+        /// Each result's JSON, byte for byte as the agent sent it.
+        public var rawResults: [String]
+    }
+
+    /// The body as a batch, or the reason it is not one.
+    public static func read(_ body: UnsafeRawBufferPointer, maxResults: Int) throws(Failure) -> Batch {
+        var reader = BatchReader(bytes: body.bindMemory(to: UInt8.self), maxResults: maxResults)
+        do {
+            let batch = try reader.batch()
+            reader.skipSpace()
+            guard reader.position == reader.bytes.count else { throw reader.syntax("unexpected text after the batch") }
+            return batch
+        } catch let failure as Failure {
+            throw failure
+        } catch {
+            throw Failure(message: "body is not a result batch: \(error)")
+        }
+    }
+
+    public static func read(_ body: Data, maxResults: Int) throws(Failure) -> Batch {
+        var result: Result<Batch, Failure>!
+        body.withUnsafeBytes { raw in result = Result { () throws(Failure) in try read(raw, maxResults: maxResults) } }
+        return try result.get()
+    }
+
+    enum PathItem {
+        case key(StaticString)
+        case index(Int)
+    }
+
+    let bytes: UnsafeBufferPointer<UInt8>
+    let maxResults: Int
+    var position = 0
+    var path: [PathItem] = []
+    static let maxDepth = 64
+
+    init(bytes: UnsafeBufferPointer<UInt8>, maxResults: Int) {
+        self.bytes = bytes
+        self.maxResults = maxResults
+        path.reserveCapacity(8)
+    }
+
+    // MARK: the batch's shape (mirrors the Codable types field for field)
+
+    mutating func batch() throws -> Batch {
+        var agent: String?, batchID: String?, sentAt: Date?, heartbeat: Heartbeat?
+        var results: [ProbeResult]?
+        var raw: [String] = []
+        try beginObject()
+        var object = ObjectState(start: position)
+        while let key = try nextKey(&object) {
+            if key == "agent" {
+                agent = try field("agent") { r in try r.string() }
+            } else if key == "batch_id" {
+                batchID = try field("batch_id") { r in try r.string() }
+            } else if key == "sent_at" {
+                sentAt = try field("sent_at") { r in try r.date() }
+            } else if key == "heartbeat" {
+                heartbeat = try field("heartbeat") { r in try r.heartbeat() }
+            } else if key == "results" {
+                path.append(.key("results"))
+                var list: [ProbeResult] = []
+                raw = []
+                try array { r, index in
+                    guard index < r.maxResults else {
+                        throw Failure(message: "batch has more than \(r.maxResults) results; the limit is \(r.maxResults)", tooLarge: true)
+                    }
+                    r.skipSpace()
+                    let start = r.position
+                    list.append(try r.result())
+                    raw.append(String(decoding: UnsafeBufferPointer(rebasing: r.bytes[start..<r.position]), as: UTF8.self))
+                }
+                path.removeLast()
+                results = list
+            } else {
+                try skipValue(depth: 1)
+            }
+        }
+        let batch = ResultBatch(
+            agent: try required(agent, "agent"), batchID: try required(batchID, "batch_id"),
+            sentAt: try required(sentAt, "sent_at"), results: try required(results, "results"),
+            heartbeat: try required(heartbeat, "heartbeat"))
+        return Batch(batch: batch, rawResults: raw)
+    }
+
+    mutating func heartbeat() throws -> Heartbeat {
+        var version: String?, configHash: String?, spoolDepth: Int?, dropped: Int?
+        try beginObject()
+        var object = ObjectState(start: position)
+        while let key = try nextKey(&object) {
+            if key == "version" {
+                version = try field("version") { r in try r.string() }
+            } else if key == "config_hash" {
+                configHash = try field("config_hash") { r in try r.string() }
+            } else if key == "spool_depth" {
+                spoolDepth = try field("spool_depth") { r in try r.int() }
+            } else if key == "dropped" {
+                dropped = try field("dropped") { r in try r.int() }
+            } else {
+                try skipValue(depth: 1)
+            }
+        }
+        return Heartbeat(
+            version: try required(version, "version"), configHash: try required(configHash, "config_hash"),
+            spoolDepth: try required(spoolDepth, "spool_depth"), dropped: try required(dropped, "dropped"))
+    }
+
+    mutating func result() throws -> ProbeResult {
+        var id: String?, startedAt: Date?, ok: Bool?, phases: PhaseTimings?, assertions: [AssertionOutcome]?
+        var check: String?, step: String?, agent: String?, region: String?, profile: String?, endpointClass: String?
+        var error: ProbeError?, http: HTTPInfo?, tls: TLSReport?, budget: BudgetOutcome?
+        try beginObject()
+        var object = ObjectState(start: position)
+        while let key = try nextKey(&object) {
+            if key == "id" {
+                id = try field("id") { r in try r.string() }
+            } else if key == "check" {
+                check = try field("check") { r in try r.optional { r in try r.string() } }
+            } else if key == "step" {
+                step = try field("step") { r in try r.optional { r in try r.string() } }
+            } else if key == "agent" {
+                agent = try field("agent") { r in try r.optional { r in try r.string() } }
+            } else if key == "region" {
+                region = try field("region") { r in try r.optional { r in try r.string() } }
+            } else if key == "profile" {
+                profile = try field("profile") { r in try r.optional { r in try r.string() } }
+            } else if key == "class" {
+                endpointClass = try field("class") { r in
+                    try r.optional { r in try r.string() }
+                }
+            } else if key == "started_at" {
+                startedAt = try field("started_at") { r in try r.date() }
+            } else if key == "ok" {
+                ok = try field("ok") { r in try r.bool() }
+            } else if key == "error" {
+                error = try field("error") { r in try r.optional { r in try r.probeError() } }
+            } else if key == "phases_ms" {
+                phases = try field("phases_ms") { r in try r.phases() }
+            } else if key == "http" {
+                http = try field("http") { r in try r.optional { r in try r.httpInfo() } }
+            } else if key == "tls" {
+                tls = try field("tls") { r in try r.optional { r in try r.tlsReport() } }
+            } else if key == "assertions" {
+                assertions = try field("assertions") { r in
+                    var list: [AssertionOutcome] = []
+                    try r.array { r, _ in list.append(try r.assertion()) }
+                    return list
+                }
+            } else if key == "budget" {
+                budget = try field("budget") { r in try r.optional { r in try r.budgetOutcome() } }
+            } else {
+                try skipValue(depth: 1)
+            }
+        }
+        var result = ProbeResult(
+            id: try required(id, "id"), check: check, step: step, agent: agent, region: region, profile: profile,
+            endpointClass: endpointClass, startedAt: try required(startedAt, "started_at"), error: error,
+            phases: try required(phases, "phases_ms"), http: http, tls: tls,
+            assertions: try required(assertions, "assertions"), budget: budget)
+        result.ok = try required(ok, "ok")
+        return result
+    }
+
+    mutating func probeError() throws -> ProbeError {
+        var code: ProbeError.Code?, message: String?
+        try beginObject()
+        var object = ObjectState(start: position)
+        while let key = try nextKey(&object) {
+            if key == "code" {
+                code = try field("code") { r in
+                    let start = r.position
+                    let text = try r.string()
+                    guard let code = ProbeError.Code(rawValue: text) else {
+                        r.position = start
+                        throw r.failure("cannot be '\(text)'")
+                    }
+                    return code
+                }
+            } else if key == "message" {
+                message = try field("message") { r in try r.string() }
+            } else {
+                try skipValue(depth: 1)
+            }
+        }
+        return ProbeError(try required(code, "code"), try required(message, "message"))
+    }
+
+    mutating func phases() throws -> PhaseTimings {
+        var values = [Double?](repeating: nil, count: 7)
+        try beginObject()
+        var object = ObjectState(start: position)
+        while let key = try nextKey(&object) {
+            let names: [StaticString] = ["dns", "connect", "tls", "send", "wait", "receive", "total"]
+            guard let index = names.firstIndex(where: { key == $0 }) else {
+                try skipValue(depth: 1)
+                continue
+            }
+            values[index] = try field(names[index]) { r in
+                index == 6 ? try r.double() : try r.optional { r in try r.double() }
+            }
+        }
+        return PhaseTimings(
+            dns: values[0], connect: values[1], tls: values[2], send: values[3], wait: values[4], receive: values[5],
+            total: try required(values[6], "total"))
+    }
+
+    mutating func httpInfo() throws -> HTTPInfo {
+        var status: Int?, version: String?, redirects: Int?, redirectMs: Double?, bodyBytes: Int?
+        var sha: String?, remoteIP: String?
+        try beginObject()
+        var object = ObjectState(start: position)
+        while let key = try nextKey(&object) {
+            if key == "status" {
+                status = try field("status") { r in try r.int() }
+            } else if key == "version" {
+                version = try field("version") { r in try r.string() }
+            } else if key == "redirects" {
+                redirects = try field("redirects") { r in try r.int() }
+            } else if key == "redirect_ms" {
+                redirectMs = try field("redirect_ms") { r in try r.double() }
+            } else if key == "body_bytes" {
+                bodyBytes = try field("body_bytes") { r in try r.int() }
+            } else if key == "body_sha256" {
+                sha = try field("body_sha256") { r in try r.optional { r in try r.string() } }
+            } else if key == "remote_ip" {
+                remoteIP = try field("remote_ip") { r in try r.optional { r in try r.string() } }
+            } else {
+                try skipValue(depth: 1)
+            }
+        }
+        return HTTPInfo(
+            status: try required(status, "status"), version: try required(version, "version"),
+            redirects: try required(redirects, "redirects"), redirectMilliseconds: try required(redirectMs, "redirect_ms"),
+            bodyBytes: try required(bodyBytes, "body_bytes"), bodySHA256: sha, remoteIP: remoteIP)
+    }
+
+    mutating func tlsReport() throws -> TLSReport {
+        var version: String?, cipher: String?, verified: Bool?, leaf: CertificateInfo?, chain: [CertificateInfo]?
+        var earliest: Date?, days: Double?
+        try beginObject()
+        var object = ObjectState(start: position)
+        while let key = try nextKey(&object) {
+            if key == "version" {
+                version = try field("version") { r in try r.string() }
+            } else if key == "cipher" {
+                cipher = try field("cipher") { r in try r.optional { r in try r.string() } }
+            } else if key == "verified" {
+                verified = try field("verified") { r in try r.bool() }
+            } else if key == "leaf" {
+                leaf = try field("leaf") { r in try r.optional { r in try r.certificate() } }
+            } else if key == "chain" {
+                chain = try field("chain") { r in
+                    var list: [CertificateInfo] = []
+                    try r.array { r, _ in list.append(try r.certificate()) }
+                    return list
+                }
+            } else if key == "earliest_expiry" {
+                earliest = try field("earliest_expiry") { r in try r.optional { r in try r.date() } }
+            } else if key == "days_to_expiry" {
+                days = try field("days_to_expiry") { r in try r.optional { r in try r.double() } }
+            } else {
+                try skipValue(depth: 1)
+            }
+        }
+        var report = TLSReport(
+            version: try required(version, "version"), cipher: cipher, verified: try required(verified, "verified"),
+            leaf: leaf, chain: try required(chain, "chain"), now: Date(timeIntervalSince1970: 0))
+        report.earliestExpiry = earliest
+        report.daysToExpiry = days
+        return report
+    }
+
+    mutating func certificate() throws -> CertificateInfo {
+        var subject: String?, issuer: String?, sans: [String]?, notBefore: Date?, notAfter: Date?
+        var sha: String?, spki: String?
+        try beginObject()
+        var object = ObjectState(start: position)
+        while let key = try nextKey(&object) {
+            if key == "subject" {
+                subject = try field("subject") { r in try r.string() }
+            } else if key == "issuer" {
+                issuer = try field("issuer") { r in try r.string() }
+            } else if key == "sans" {
+                sans = try field("sans") { r in
+                    var list: [String] = []
+                    try r.array { r, _ in list.append(try r.string()) }
+                    return list
+                }
+            } else if key == "not_before" {
+                notBefore = try field("not_before") { r in try r.date() }
+            } else if key == "not_after" {
+                notAfter = try field("not_after") { r in try r.date() }
+            } else if key == "sha256" {
+                sha = try field("sha256") { r in try r.string() }
+            } else if key == "spki_sha256" {
+                spki = try field("spki_sha256") { r in try r.string() }
+            } else {
+                try skipValue(depth: 1)
+            }
+        }
+        return CertificateInfo(
+            subject: try required(subject, "subject"), issuer: try required(issuer, "issuer"),
+            sans: try required(sans, "sans"), notBefore: try required(notBefore, "not_before"),
+            notAfter: try required(notAfter, "not_after"), sha256: try required(sha, "sha256"),
+            spkiSHA256: try required(spki, "spki_sha256"))
+    }
+
+    mutating func assertion() throws -> AssertionOutcome {
+        var name: String?, ok: Bool?, actual: String?
+        try beginObject()
+        var object = ObjectState(start: position)
+        while let key = try nextKey(&object) {
+            if key == "name" {
+                name = try field("name") { r in try r.string() }
+            } else if key == "ok" {
+                ok = try field("ok") { r in try r.bool() }
+            } else if key == "actual" {
+                actual = try field("actual") { r in try r.optional { r in try r.string() } }
+            } else {
+                try skipValue(depth: 1)
+            }
+        }
+        return AssertionOutcome(name: try required(name, "name"), ok: try required(ok, "ok"), actual: actual)
+    }
+
+    mutating func budgetOutcome() throws -> BudgetOutcome {
+        var limit: Double?, phase: PhaseTimings.Phase?, ok: Bool?
+        try beginObject()
+        var object = ObjectState(start: position)
+        while let key = try nextKey(&object) {
+            if key == "limit_ms" {
+                limit = try field("limit_ms") { r in try r.double() }
+            } else if key == "phase" {
+                phase = try field("phase") { r in
+                    let start = r.position
+                    let text = try r.string()
+                    guard let phase = PhaseTimings.Phase(rawValue: text) else {
+                        r.position = start
+                        throw r.failure("cannot be '\(text)'")
+                    }
+                    return phase
+                }
+            } else if key == "ok" {
+                ok = try field("ok") { r in try r.bool() }
+            } else {
+                try skipValue(depth: 1)
+            }
+        }
+        return BudgetOutcome(
+            limitMilliseconds: try required(limit, "limit_ms"), phase: try required(phase, "phase"),
+            ok: try required(ok, "ok"))
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+import GRDB
+import SondaCore
+import Synchronization
+
+/// Rollups of committed results that are not merged into the rollup tables yet.
+///
+/// Merging a histogram is a read and a write of its row, and a batch of 500 results touches about
+/// a thousand rows (minute, hour and day, per phase), so merging per batch made rollups the larger
+/// part of ingest. Instead a batch's rollup joins this buffer when its transaction commits, and is
+/// merged in a later batch's transaction: at once when no other batch is waiting for the writer
+/// (so a reader sees what an agent was just told is stored), otherwise once the buffer is a
+/// second old. The merge records the last results rowid it covers in `rollup_cursor`; raw rows
+/// are committed before the 200, so after a crash `recover` folds the rows past the cursor again.
+/// Nothing is counted twice or lost.
+final class PendingRollups: Sendable {
+    struct Pending {
+        var rollup = MinuteRollup()
+        var throughRowID: Int64 = 0
+        var since: ContinuousClock.Instant?
+    }
+
+    static let maximumAge: Duration = .seconds(1)
+
+    private let state = Mutex(Pending())
+    /// Batches that asked for the writer and have not got it yet.
+    let waitingWriters = Atomic<Int>(0)
+
+    /// Adds a committed batch's rollup (called from the writer, in commit order).
+    func add(_ rollup: MinuteRollup, throughRowID: Int64) {
+        state.withLock { pending in
+            pending.rollup.merge(rollup)
+            pending.throughRowID = max(pending.throughRowID, throughRowID)
+            if pending.since == nil { pending.since = .now }
+        }
+    }
+
+    /// True when the writer should merge now: nobody is queued behind it, or the buffer is old.
+    var isDue: Bool {
+        if waitingWriters.load(ordering: .acquiring) == 0 { return true }
+        return state.withLock { $0.since.map { ContinuousClock.now - $0 > Self.maximumAge } ?? false }
+    }
+
+    /// Merges the buffer, plus `rollup` (this transaction's own, covering rows through `rowID`),
+    /// into the tables within the current transaction. If the transaction rolls back, the buffer
+    /// is put back as it was.
+    func flush(adding rollup: MinuteRollup = MinuteRollup(), throughRowID rowID: Int64 = 0, in db: Database) throws {
+        var pending = state.withLock { pending in
+            defer { pending = Pending() }
+            return pending
+        }
+        db.afterNextTransaction(
+            onCommit: { _ in },
+            onRollback: { [pending] _ in
+                if pending.since != nil { self.add(pending.rollup, throughRowID: pending.throughRowID) }
+            })
+        pending.rollup.merge(rollup)
+        let through = max(pending.throughRowID, rowID)
+        guard !pending.rollup.isEmpty || through > 0 else { return }
+        try pending.rollup.save(in: db)
+        if through > 0 {
+            try db.execute(sql: "UPDATE rollup_cursor SET row_id = max(row_id, ?)", arguments: [through])
+        }
+    }
+
+    /// Folds results past the cursor into the rollups: the batches whose rollups were still in
+    /// memory when the process stopped without flushing.
+    static func recover(in db: Database) throws -> Int {
+        let cursor = try Int64.fetchOne(db, sql: "SELECT row_id FROM rollup_cursor") ?? 0
+        let decoder = ResultJSON.decoder()
+        var rollup = MinuteRollup()
+        var last: Int64 = cursor
+        var folded = 0
+        let rows = try Row.fetchCursor(
+            db, sql: "SELECT rowid, region, json FROM results WHERE rowid > ? ORDER BY rowid", arguments: [cursor])
+        while let row = try rows.next() {
+            last = row[0]
+            let json: String = row[2]
+            guard let result = try? decoder.decode(ProbeResult.self, from: Data(json.utf8)) else { continue }
+            rollup.add(result, key: RollupKey(result, agentRegion: row[1]))
+            folded += 1
+        }
+        try rollup.save(in: db)
+        try db.execute(sql: "UPDATE rollup_cursor SET row_id = ?", arguments: [last])
+        return folded
+    }
+}
