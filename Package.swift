@@ -58,7 +58,7 @@ let package = Package(
         .executableTarget(
             name: "sonda-aggregator",
             dependencies: [
-                "SondaAggregator", "SondaCore", "SondaConfig", "SondaCLI",
+                "SondaAggregator", "SondaCore", "SondaConfig", "SondaCLI", "SondaProbe",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -1,8 +1,8 @@
 import CCurl
 import Foundation
 
-/// One POST for the agent's own traffic (result batches to the aggregator), on a worker's easy
-/// handle. Not a probe: no phase timing, connections may be reused.
+/// One request for Sonda's own traffic (the agent's result batches, the aggregator CLI's reads),
+/// on a worker's easy handle. Not a probe: no phase timing, connections may be reused.
 public struct HTTPPostResponse: Sendable {
     public var status: Int
     public var body: String
@@ -20,26 +20,38 @@ extension ProbeRunner {
     public func post(
         url: String, body: [UInt8], headers: [HTTPHeader], timeout: Duration, caFile: String?
     ) -> HTTPPostResponse {
+        send(url: url, body: body, headers: headers + [HTTPHeader(name: "Content-Type", value: "application/json")], timeout: timeout, caFile: caFile)
+    }
+
+    public func get(url: String, headers: [HTTPHeader], timeout: Duration, caFile: String?) -> HTTPPostResponse {
+        send(url: url, body: nil, headers: headers, timeout: timeout, caFile: caFile)
+    }
+
+    /// A GET when `body` is nil, a POST of it otherwise.
+    func send(url: String, body: [UInt8]?, headers: [HTTPHeader], timeout: Duration, caFile: String?) -> HTTPPostResponse {
         let sink = ResponseSink()
         let handle = easy.handle
         easy.reset()
         easy.set(CURLOPT_URL, url)
         easy.set(CURLOPT_NOSIGNAL, true)
-        easy.set(CURLOPT_POST, true)
+        easy.set(CURLOPT_POST, body != nil)
         easy.set(CURLOPT_TIMEOUT_MS, max(Int(timeout.milliseconds), 1))
         easy.set(CURLOPT_CAINFO, caFile ?? ProbeRequest.systemCAFile)
         easy.set(CURLOPT_CAPATH, nil)
         easy.set(CURLOPT_USERAGENT, HTTPProber.userAgent)
         var list: UnsafeMutablePointer<curl_slist>?
-        for header in headers + [HTTPHeader(name: "Content-Type", value: "application/json")] {
+        for header in headers {
             list = curl_slist_append(list, "\(header.name): \(header.value)")
         }
         defer { curl_slist_free_all(list) }
         sonda_setopt_slist(handle, CURLOPT_HTTPHEADER, list)
-        sonda_setopt_off_t(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
         sonda_setopt_write_function(handle, sinkCallback)
-        let code: CURLcode = body.withUnsafeBufferPointer { buffer in
-            sonda_setopt_pointer(handle, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: buffer.baseAddress))
+        let payload = body ?? []
+        if body != nil { sonda_setopt_off_t(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(payload.count)) }
+        let code: CURLcode = payload.withUnsafeBufferPointer { buffer in
+            if body != nil {
+                sonda_setopt_pointer(handle, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: buffer.baseAddress))
+            }
             return withExtendedLifetime(sink) {
                 easy.set(CURLOPT_WRITEDATA, pointer: Unmanaged.passUnretained(sink).toOpaque())
                 return easy.perform()

@@ -2,6 +2,7 @@ import ArgumentParser
 import SondaCLI
 import Foundation
 import SondaAggregator
+import SondaProbe
 
 #if canImport(FoundationNetworking)
     import FoundationNetworking
@@ -27,25 +28,22 @@ struct ServerOptions: ParsableArguments {
         else { throw CommandFailure(message: "--server '\(server)' is not a URL", code: 64) }
         let items = query.compactMap { name, value in value.map { URLQueryItem(name: name, value: $0) } }
         if !items.isEmpty { components.queryItems = items }
-        if let cacert {
-            guard FileManager.default.isReadableFile(atPath: cacert) else {
-                throw CommandFailure(message: "cannot read --cacert '\(cacert)'", code: 66)
-            }
-            // FoundationNetworking's libcurl reads its CA file from this variable.
-            setenv("URLSessionCertificateAuthorityInfoFile", cacert, 1)
+        if let cacert, !FileManager.default.isReadableFile(atPath: cacert) {
+            throw CommandFailure(message: "cannot read --cacert '\(cacert)'", code: 66)
         }
-        var request = URLRequest(url: components.url!)
+        var headers: [HTTPHeader] = []
         if let token = token ?? ProcessInfo.processInfo.environment["SONDA_READ_TOKEN"], !token.isEmpty {
-            request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+            headers.append(HTTPHeader(name: "Authorization", value: "Bearer \(token)"))
         }
-        let data: Data
-        let response: URLResponse
-        do {
-            (data, response) = try await URLSession.shared.data(for: request)
-        } catch {
-            throw CommandFailure(message: "cannot reach \(server): \(error.localizedDescription)", code: 69)
+        // libcurl, as the agent uses, so an https:// server behind a private CA works with --cacert.
+        let (url, caFile) = (components.url!.absoluteString, cacert)
+        let response = await ProbeWorkerPool(workers: 1).withWorker { [headers] runner in
+            runner.get(url: url, headers: headers, timeout: .seconds(30), caFile: caFile)
         }
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        if let failure = response.transportError {
+            throw CommandFailure(message: "cannot reach \(server): \(failure)", code: 69)
+        }
+        let (status, data) = (response.status, Data(response.body.utf8))
         guard (200..<300).contains(status) else {
             let object = try? JSONSerialization.jsonObject(with: data) as? [String: [String: String]]
             throw CommandFailure(
