@@ -107,14 +107,18 @@ public final class AlertDispatcher: AlertSink, Service {
                     state.lastResend[name] = round.at
                     return true
                 }
-                let alerts = unique((firing[name] ?? []) + changes.filter { $0.status == .resolved })
+                let alerts = unique(changes + (firing[name] ?? []))
                 guard due, !alerts.isEmpty else { continue }
                 enqueue(name, url: Self.trimmed(url) + "/api/v2/alerts", secret: nil, alerts: alerts.count) {
                     try AlertmanagerPayload.body(
                         alerts, at: round.at, resend: options.alertmanagerResend, externalURL: config.externalURL)
                 }
             case .webhook(let url, let secret):
-                let alerts = unique((changed[name] ?? []) + (reminders[name] ?? []))
+                let alerts = unique((changed[name] ?? []) + (reminders[name] ?? [])).map { alert in
+                    var linked = alert
+                    linked.generatorURL = StatusPageLink.url(for: alert, externalURL: config.externalURL) ?? ""
+                    return linked
+                }
                 guard !alerts.isEmpty else { continue }
                 enqueue(name, url: url, secret: secret, alerts: alerts.count) { try WebhookPayload.body(alerts) }
             case .slack(let url):
