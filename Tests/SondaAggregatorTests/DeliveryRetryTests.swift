@@ -120,12 +120,13 @@ import Testing
         }
     }
 
-    @Test func stopAbandonsAFailingReceiverWithinItsBound() async throws {
+    @Test func stopGivesQueuedNotificationsOneLastTryWithoutBackoff() async throws {
         let requests = ReceivedRequests(script: ["/hook": Array(repeating: 503, count: 100)])
         try await ReceiverFixture.withReceiver(requests) { base in
             var options = ReceiverFixture.fastOptions
             options.attempts = 50
             options.backoff = Backoff(base: .seconds(30), cap: .seconds(30))
+            options.drainTimeout = .seconds(20)
             let dispatcher = AlertDispatcher(
                 config: ReceiverFixture.config(
                     [.init(name: "ops", kind: .webhook(url: base + "/hook", secret: nil))], routes: [.init(receiver: "ops")]),
@@ -138,14 +139,43 @@ import Testing
             _ = await requests.wait(for: 1, on: "/hook")
             let started = ContinuousClock.now
             await dispatcher.stop()
-            #expect(ContinuousClock.now - started < .seconds(5), "no 30 s backoff after shutdown")
+            #expect(ContinuousClock.now - started < .seconds(3), "stop ends the 30 s backoff instead of waiting it out")
             let status = try #require(dispatcher.counters.snapshot.first)
             #expect(status.sent == 0)
-            #expect(status.failed + status.dropped == 3)
+            #expect(status.failed == 3, "each queued request gets one last try")
+            #expect(status.dropped == 0)
             #expect(status.queued == 0)
+            #expect(await requests.on("/hook").count == 4, "the first twice, the others once")
             // Rounds after stop are counted, not lost silently.
             await dispatcher.send(ReceiverFixture.round(changed: [ReceiverFixture.alert(check: "late")]))
-            #expect(dispatcher.counters.snapshot.first?.dropped == status.dropped + 1)
+            #expect(dispatcher.counters.snapshot.first?.dropped == 1)
+        }
+    }
+
+    @Test func stopAbandonsAHangingReceiverWithinItsBound() async throws {
+        let requests = ReceivedRequests(script: ["/hook": [0, 0, 0]])
+        try await ReceiverFixture.withReceiver(requests) { base in
+            var options = ReceiverFixture.fastOptions
+            options.requestTimeout = .seconds(2)
+            options.drainTimeout = .milliseconds(500)
+            let dispatcher = AlertDispatcher(
+                config: ReceiverFixture.config(
+                    [.init(name: "ops", kind: .webhook(url: base + "/hook", secret: nil))], routes: [.init(receiver: "ops")]),
+                options: options)
+            dispatcher.start()
+            for index in 0..<3 {
+                let alert = ReceiverFixture.alert(check: "check-\(index)")
+                await dispatcher.send(ReceiverFixture.round(firing: [alert], changed: [alert]))
+            }
+            _ = await requests.wait(for: 1, on: "/hook")
+            let started = ContinuousClock.now
+            await dispatcher.stop()
+            let took = ContinuousClock.now - started
+            #expect(took < .seconds(4), "bounded by drainTimeout + requestTimeout, took \(took)")
+            let status = try #require(dispatcher.counters.snapshot.first)
+            #expect(status.sent == 0)
+            #expect(status.failed + status.dropped == 3, "\(status)")
+            #expect(status.queued == 0)
         }
     }
 

@@ -19,7 +19,8 @@ actor ReceivedRequests {
     private(set) var requests: [Request] = []
     private var script: [String: [Int]]
 
-    /// `script[path]`: the statuses to answer on that path, in order, before answering 200.
+    /// `script[path]`: the statuses to answer on that path, in order, before answering 200;
+    /// 0 answers 200 after 5 s (a receiver that hangs).
     init(script: [String: [Int]] = [:]) { self.script = script }
 
     func record(_ request: Request) -> Int {
@@ -50,7 +51,11 @@ enum ReceiverFixture {
             let bytes = try await request.body.collect(upTo: 1 << 20)
             var headers: [String: String] = [:]
             for field in request.headers { headers[field.name.canonicalName.lowercased()] = field.value }
-            let status = await requests.record(.init(path: request.uri.path, headers: headers, body: Data(buffer: bytes)))
+            var status = await requests.record(.init(path: request.uri.path, headers: headers, body: Data(buffer: bytes)))
+            if status == 0 {
+                try? await Task.sleep(for: .seconds(5))
+                status = 200
+            }
             return Response(status: .init(code: status), body: .init(byteBuffer: ByteBuffer(string: "status \(status)")))
         }
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))

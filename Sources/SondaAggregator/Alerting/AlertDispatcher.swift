@@ -18,7 +18,7 @@ import Synchronization
 /// Alertmanager gets every firing alert at least once per `alertmanagerResend` and changes at once
 /// (its own `repeat_interval` does reminders); webhooks and Slack get changes and reminders.
 ///
-/// A `Service`: `run` sends until graceful shutdown, then sends what is queued once more each,
+/// A `Service`: `run` sends until graceful shutdown, then tries what is queued once more each,
 /// without backoff, for at most `drainTimeout`, and counts the rest as dropped.
 public final class AlertDispatcher: AlertSink, Service {
     public struct Options: Sendable {
@@ -236,8 +236,16 @@ public final class AlertDispatcher: AlertSink, Service {
                 counters.update(receiver) { $0.retries += 1 }
                 let wait = backoff.failed(using: &random)
                 logger.debug("alert delivery to '\(receiver)' failed (\(reason)); retrying in \(wait)")
-                try? await Task.sleep(for: wait)
+                await pause(wait)
             }
+        }
+    }
+
+    /// Waits `duration` between retries, in short steps so that `stop` ends the wait at once.
+    private func pause(_ duration: Duration) async {
+        let end = ContinuousClock.now + duration
+        while ContinuousClock.now < end, !Task.isCancelled, !state.withLock({ $0.draining }) {
+            try? await Task.sleep(for: min(.milliseconds(100), end - ContinuousClock.now))
         }
     }
 
