@@ -10,7 +10,9 @@ import Yams
     static let deploy = root + "/deploy"
 
     static func tool(_ name: String) -> String? {
-        ["/usr/bin/", "/usr/local/bin/", "/bin/"].map { $0 + name }.first { FileManager.default.isExecutableFile(atPath: $0) }
+        ["/usr/bin/", "/usr/local/bin/", "/bin/"].map { $0 + name }.first {
+            FileManager.default.isExecutableFile(atPath: $0)
+        }
     }
 
     static func temporaryDirectory() throws -> String {
@@ -29,8 +31,11 @@ import Yams
         let expected = ["critical": "pager", "high": "pager,sms", "medium": "slack", "low": "email"]
         for (severity, receivers) in expected {
             let route = try await ChildProcess.run(
-                amtool, ["config", "routes", "test", "--config.file=\(file)", "severity=\(severity)", "alertname=SondaDown"])
-            #expect(route.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == receivers, "\(severity): \(route.stderr)")
+                amtool,
+                ["config", "routes", "test", "--config.file=\(file)", "severity=\(severity)", "alertname=SondaDown"])
+            #expect(
+                route.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == receivers,
+                "\(severity): \(route.stderr)")
         }
         let config = try #require(try Yams.load(yaml: String(contentsOfFile: file, encoding: .utf8)) as? [String: Any])
         let inhibit = try #require((config["inhibit_rules"] as? [[String: Any]])?.first)
@@ -45,7 +50,8 @@ import Yams
         let promtool = try #require(Self.tool("promtool"))
         let directory = Self.deploy + "/prometheus"
         // --syntax-only: the token file named in the config exists only on the Prometheus host.
-        let config = try await ChildProcess.run(promtool, ["check", "config", "--syntax-only", directory + "/prometheus.yml"])
+        let config = try await ChildProcess.run(
+            promtool, ["check", "config", "--syntax-only", directory + "/prometheus.yml"])
         #expect(config.status == 0, "\(config.stdout)\(config.stderr)")
         let rules = try await ChildProcess.run(promtool, ["check", "rules", directory + "/sonda-rules.yml"])
         #expect(rules.status == 0, "\(rules.stdout)\(rules.stderr)")
@@ -57,7 +63,8 @@ import Yams
     /// Every series the rules and the dashboard query is one the agent or the aggregator exports.
     @Test func rulesAndDashboardQueryOnlySeriesSondaExports() throws {
         let exporters = [
-            "Sources/SondaAggregator/QueryAPI/MetricsText.swift", "Sources/SondaAggregator/QueryAPI/DeliveryMetricsText.swift",
+            "Sources/SondaAggregator/QueryAPI/MetricsText.swift",
+            "Sources/SondaAggregator/QueryAPI/DeliveryMetricsText.swift",
             "Sources/SondaAgent/Daemon/AgentMetrics.swift",
         ]
         let exported = try exporters.map { try String(contentsOfFile: Self.root + "/" + $0, encoding: .utf8) }.joined()
@@ -65,7 +72,9 @@ import Yams
         let data = try Data(contentsOf: URL(fileURLWithPath: Self.deploy + "/grafana/sonda-dashboard.json"))
         let dashboard = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         let panels = try #require(dashboard["panels"] as? [[String: Any]])
-        let expressions = panels.flatMap { ($0["targets"] as? [[String: Any]] ?? []).compactMap { $0["expr"] as? String } }
+        let expressions = panels.flatMap {
+            ($0["targets"] as? [[String: Any]] ?? []).compactMap { $0["expr"] as? String }
+        }
         #expect(expressions.count >= 8)
         let pattern = try NSRegularExpression(pattern: #"(?<![:\w])(?:sonda|probe)_[a-z0-9_]+"#)
         var names = Set<String>()
@@ -99,18 +108,26 @@ import Yams
         ]
         let binary = TLSLab.builtBinary("sonda-aggregator")
         // deploy/aggregator.yaml, installed as the README says: next to a copy of probes/budgets.yaml.
-        try FileManager.default.copyItem(atPath: Self.deploy + "/aggregator.yaml", toPath: directory + "/aggregator.yaml")
-        try FileManager.default.copyItem(atPath: Self.root + "/probes/budgets.yaml", toPath: directory + "/budgets.yaml")
-        let run = try await ChildProcess.run(binary, ["validate", directory + "/aggregator.yaml"], environment: environment)
+        try FileManager.default.copyItem(
+            atPath: Self.deploy + "/aggregator.yaml", toPath: directory + "/aggregator.yaml")
+        try FileManager.default.copyItem(
+            atPath: Self.root + "/probes/budgets.yaml", toPath: directory + "/budgets.yaml")
+        let run = try await ChildProcess.run(
+            binary, ["validate", directory + "/aggregator.yaml"], environment: environment)
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout.contains("2 agents, 11 budget rules"), "\(run.stdout)")
         #expect(run.stdout.contains("read endpoints need a token"))
 
         // The same file as the Kubernetes ConfigMap carries it.
         try FileManager.default.createDirectory(atPath: directory + "/k8s", withIntermediateDirectories: true)
-        let data = try #require(try Self.manifests("aggregator.yaml").first { $0["kind"] as? String == "ConfigMap" }?["data"] as? [String: String])
-        for (name, text) in data { try text.write(toFile: directory + "/k8s/" + name, atomically: true, encoding: .utf8) }
-        let fromMap = try await ChildProcess.run(binary, ["validate", directory + "/k8s/aggregator.yaml"], environment: environment)
+        let data = try #require(
+            try Self.manifests("aggregator.yaml").first { $0["kind"] as? String == "ConfigMap" }?["data"]
+                as? [String: String])
+        for (name, text) in data {
+            try text.write(toFile: directory + "/k8s/" + name, atomically: true, encoding: .utf8)
+        }
+        let fromMap = try await ChildProcess.run(
+            binary, ["validate", directory + "/k8s/aggregator.yaml"], environment: environment)
         #expect(fromMap.status == 0, "\(fromMap.stderr)")
         #expect(fromMap.stdout.contains("listen 0.0.0.0:9470"), "\(fromMap.stdout)")
     }
@@ -130,7 +147,9 @@ import Yams
     }
 
     @Test func kubernetesManifestsHaveTheObjectsTheyReferTo() throws {
-        let files = try FileManager.default.contentsOfDirectory(atPath: Self.deploy + "/k8s").filter { $0.hasSuffix(".yaml") }
+        let files = try FileManager.default.contentsOfDirectory(atPath: Self.deploy + "/k8s").filter {
+            $0.hasSuffix(".yaml")
+        }
         var objects: [String: [String: Any]] = [:]
         for file in files {
             for object in try Self.manifests(file) {
@@ -146,19 +165,26 @@ import Yams
         let spec = try #require(statefulSet["spec"] as? [String: Any])
         #expect(objects["Service/\(spec["serviceName"] as? String ?? "")"] != nil, "the StatefulSet's Service exists")
         #expect((spec["volumeClaimTemplates"] as? [Any])?.count == 1)
-        let workloads = ["StatefulSet/sonda-aggregator", "Deployment/sonda-agent-sao-paulo", "Deployment/sonda-agent-rio-de-janeiro"]
+        let workloads = [
+            "StatefulSet/sonda-aggregator", "Deployment/sonda-agent-sao-paulo", "Deployment/sonda-agent-rio-de-janeiro",
+        ]
         for workload in workloads {
             let object = try #require(objects[workload], "\(workload) is missing")
-            let pod = try #require(((object["spec"] as? [String: Any])?["template"] as? [String: Any])?["spec"] as? [String: Any])
+            let pod = try #require(
+                ((object["spec"] as? [String: Any])?["template"] as? [String: Any])?["spec"] as? [String: Any])
             #expect((pod["securityContext"] as? [String: Any])?["runAsNonRoot"] as? Bool == true, "\(workload)")
             let containers = try #require(pod["containers"] as? [[String: Any]])
             for container in containers {
                 #expect((container["image"] as? String)?.isEmpty == false)
                 #expect((container["securityContext"] as? [String: Any])?["allowPrivilegeEscalation"] as? Bool == false)
                 for variable in container["env"] as? [[String: Any]] ?? [] {
-                    guard let ref = ((variable["valueFrom"] as? [String: Any])?["secretKeyRef"]) as? [String: Any] else { continue }
-                    let secret = try #require(objects["Secret/\(ref["name"] as? String ?? "")"], "\(workload): missing Secret")
-                    #expect((secret["stringData"] as? [String: Any])?[ref["key"] as? String ?? ""] != nil, "\(workload): \(ref)")
+                    guard let ref = ((variable["valueFrom"] as? [String: Any])?["secretKeyRef"]) as? [String: Any]
+                    else { continue }
+                    let secret = try #require(
+                        objects["Secret/\(ref["name"] as? String ?? "")"], "\(workload): missing Secret")
+                    #expect(
+                        (secret["stringData"] as? [String: Any])?[ref["key"] as? String ?? ""] != nil,
+                        "\(workload): \(ref)")
                 }
             }
             for volume in pod["volumes"] as? [[String: Any]] ?? [] {
@@ -181,10 +207,13 @@ import Yams
             let unit = try String(contentsOfFile: "\(Self.deploy)/systemd/\(binary).service", encoding: .utf8)
             try unit.replacingOccurrences(of: "/usr/local/bin/\(binary)", with: TLSLab.builtBinary(binary))
                 .write(toFile: "\(directory)/\(binary).service", atomically: true, encoding: .utf8)
-            let run = try await ChildProcess.run(try #require(Self.tool("systemd-analyze")), ["verify", "\(directory)/\(binary).service"])
+            let run = try await ChildProcess.run(
+                try #require(Self.tool("systemd-analyze")), ["verify", "\(directory)/\(binary).service"])
             #expect(run.status == 0, "\(binary): \(run.stdout)\(run.stderr)")
             #expect(!run.stderr.contains(binary + ".service"), "\(binary): \(run.stderr)")
-            for setting in ["DynamicUser=yes", "ProtectSystem=strict", "CapabilityBoundingSet=\n", "NoNewPrivileges=yes"] {
+            for setting in [
+                "DynamicUser=yes", "ProtectSystem=strict", "CapabilityBoundingSet=\n", "NoNewPrivileges=yes",
+            ] {
                 #expect(unit.contains(setting), "\(binary).service lacks \(setting)")
             }
         }

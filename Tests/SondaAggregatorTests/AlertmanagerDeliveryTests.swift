@@ -30,7 +30,9 @@ import Testing
         try #require(received.count == 3, "the rounds at +15 s and +30 s send nothing")
         let posted = try received.map { try #require($0.json as? [[String: Any]]) }
         #expect(posted.map(\.count) == [1, 1, 1])
-        func date(_ request: Int, _ key: String) -> Date? { (posted[request][0][key] as? String).flatMap(Timestamp.parse) }
+        func date(_ request: Int, _ key: String) -> Date? {
+            (posted[request][0][key] as? String).flatMap(Timestamp.parse)
+        }
         #expect(date(0, "startsAt") == t0)
         #expect(date(0, "endsAt") == t0 + 240)
         #expect(date(1, "endsAt") == t0 + 61 + 240)

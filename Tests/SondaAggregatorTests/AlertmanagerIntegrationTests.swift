@@ -23,9 +23,9 @@ import Testing
         try FileManager.default.createDirectory(atPath: directory + "/data", withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try """
-            route: {receiver: blackhole, group_by: [alertname, check], group_wait: 1s}
-            receivers: [{name: blackhole}]
-            """.write(toFile: directory + "/alertmanager.yml", atomically: true, encoding: .utf8)
+        route: {receiver: blackhole, group_by: [alertname, check], group_wait: 1s}
+        receivers: [{name: blackhole}]
+        """.write(toFile: directory + "/alertmanager.yml", atomically: true, encoding: .utf8)
         let port = ReceiverFixture.closedPort()
         let base = "http://127.0.0.1:\(port)"
         let alertmanager = try BackgroundProcess(
@@ -40,7 +40,8 @@ import Testing
 
         let dispatcher = AlertDispatcher(
             config: ReceiverFixture.config(
-                [.init(name: "am", kind: .alertmanager(url: base))], routes: [.init(severities: [.critical], receiver: "am")]),
+                [.init(name: "am", kind: .alertmanager(url: base))],
+                routes: [.init(severities: [.critical], receiver: "am")]),
             options: ReceiverFixture.fastOptions)
         dispatcher.start()
         let check = "booking-\(UUID().uuidString.prefix(8).lowercased())"

@@ -12,7 +12,8 @@ import Testing
         let status = try await ReceiverFixture.withReceiver(requests) { base in
             let dispatcher = AlertDispatcher(
                 config: ReceiverFixture.config(
-                    [.init(name: "ops", kind: .webhook(url: base + "/hook", secret: "s"))], routes: [.init(receiver: "ops")]),
+                    [.init(name: "ops", kind: .webhook(url: base + "/hook", secret: "s"))],
+                    routes: [.init(receiver: "ops")]),
                 options: ReceiverFixture.fastOptions)
             dispatcher.start()
             let alert = ReceiverFixture.alert()
@@ -47,7 +48,10 @@ import Testing
             let low = ReceiverFixture.alert("SondaDegraded", severity: "low")
             await dispatcher.send(ReceiverFixture.round(firing: [critical, low], changed: [critical, low]))
             await dispatcher.send(ReceiverFixture.round(firing: [critical, low], reminders: [critical, low]))
-            #expect(await ReceiverFixture.eventually { dispatcher.counters.snapshot.first { $0.receiver == "pager" }?.failed == 2 })
+            #expect(
+                await ReceiverFixture.eventually {
+                    dispatcher.counters.snapshot.first { $0.receiver == "pager" }?.failed == 2
+                })
             #expect(await requests.wait(for: 2, on: "/slack").count == 2, "chat is served while pager fails")
             await dispatcher.stop()
             return Dictionary(uniqueKeysWithValues: dispatcher.counters.snapshot.map { ($0.receiver, $0) })
@@ -69,7 +73,8 @@ import Testing
         let status = try await ReceiverFixture.withReceiver(requests) { base in
             let dispatcher = AlertDispatcher(
                 config: ReceiverFixture.config(
-                    [.init(name: "ops", kind: .webhook(url: base + "/hook", secret: nil))], routes: [.init(receiver: "ops")]),
+                    [.init(name: "ops", kind: .webhook(url: base + "/hook", secret: nil))],
+                    routes: [.init(receiver: "ops")]),
                 options: ReceiverFixture.fastOptions)
             dispatcher.start()
             let alert = ReceiverFixture.alert()
@@ -110,12 +115,16 @@ import Testing
             let hook = await requests.wait(for: 1, on: "/tls")
             let chat = await requests.wait(for: 1, on: "/chat")
             await dispatcher.stop()
-            let names = (am.first?.json as? [[String: Any]])?.compactMap { ($0["labels"] as? [String: String])?["alertname"] }
+            let names = (am.first?.json as? [[String: Any]])?.compactMap {
+                ($0["labels"] as? [String: String])?["alertname"]
+            }
             #expect(names == ["SondaDown"])
             let hookAlerts = (hook.first?.json as? [String: Any])?["alerts"] as? [[String: Any]]
             #expect(hookAlerts?.compactMap { ($0["labels"] as? [String: String])?["alertname"] } == ["SondaTLSPolicy"])
             #expect((chat.first?.json as? [String: String])?["text"]?.contains("SondaDegraded") == true)
-            #expect((chat.first?.json as? [String: String])?["text"]?.contains("SondaAgentSilent") == false, "medium matches no route")
+            #expect(
+                (chat.first?.json as? [String: String])?["text"]?.contains("SondaAgentSilent") == false,
+                "medium matches no route")
             #expect(await requests.requests.count == 3)
         }
     }
@@ -129,14 +138,16 @@ import Testing
             options.drainTimeout = .seconds(20)
             let dispatcher = AlertDispatcher(
                 config: ReceiverFixture.config(
-                    [.init(name: "ops", kind: .webhook(url: base + "/hook", secret: nil))], routes: [.init(receiver: "ops")]),
+                    [.init(name: "ops", kind: .webhook(url: base + "/hook", secret: nil))],
+                    routes: [.init(receiver: "ops")]),
                 options: options)
             dispatcher.start()
             for index in 0..<3 {
                 let alert = ReceiverFixture.alert(check: "check-\(index)")
                 await dispatcher.send(ReceiverFixture.round(firing: [alert], changed: [alert]))
             }
-            _ = await requests.wait(for: 1, on: "/hook")
+            // The first request failed once and waits out its 30 s backoff.
+            #expect(await ReceiverFixture.eventually { dispatcher.counters.snapshot.first?.retries == 1 })
             let started = ContinuousClock.now
             await dispatcher.stop()
             #expect(ContinuousClock.now - started < .seconds(3), "stop ends the 30 s backoff instead of waiting it out")
@@ -160,7 +171,8 @@ import Testing
             options.drainTimeout = .milliseconds(500)
             let dispatcher = AlertDispatcher(
                 config: ReceiverFixture.config(
-                    [.init(name: "ops", kind: .webhook(url: base + "/hook", secret: nil))], routes: [.init(receiver: "ops")]),
+                    [.init(name: "ops", kind: .webhook(url: base + "/hook", secret: nil))],
+                    routes: [.init(receiver: "ops")]),
                 options: options)
             dispatcher.start()
             for index in 0..<3 {
@@ -195,7 +207,9 @@ import Testing
             dispatcher.start()
             let alerts = [ReceiverFixture.alert(), ReceiverFixture.alert("SondaDegraded", severity: "low")]
             await dispatcher.send(ReceiverFixture.round(firing: alerts, changed: alerts))
-            _ = await ReceiverFixture.eventually { counters.snapshot.allSatisfy { $0.queued == 0 && $0.sent + $0.failed == 1 } }
+            _ = await ReceiverFixture.eventually {
+                counters.snapshot.allSatisfy { $0.queued == 0 && $0.sent + $0.failed == 1 }
+            }
             await dispatcher.stop()
         }
         let config = f.config
@@ -205,7 +219,9 @@ import Testing
             let response = try await client.execute(uri: "/metrics", method: .get)
             let text = String(buffer: response.body)
             #expect(text.contains("# TYPE sonda_alert_notifications_total counter"))
-            #expect(text.contains(#"sonda_alert_notifications_total{receiver="ops",kind="webhook",result="sent"} 1"#), "\(text)")
+            #expect(
+                text.contains(#"sonda_alert_notifications_total{receiver="ops",kind="webhook",result="sent"} 1"#),
+                "\(text)")
             #expect(text.contains(#"sonda_alert_notifications_total{receiver="chat",kind="slack",result="sent"} 1"#))
             #expect(text.contains(#"sonda_alert_delivery_retries_total{receiver="ops",kind="webhook"} 1"#))
             #expect(text.contains(#"sonda_alert_queue_depth{receiver="chat",kind="slack"} 0"#))

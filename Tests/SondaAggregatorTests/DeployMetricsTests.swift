@@ -8,7 +8,8 @@ import Testing
 /// The series deploy/grafana and deploy/prometheus query, as the aggregator renders them.
 @Suite struct DeployMetricsTests {
     @Test func budgetCellsExportTheirLimitBesideTheirQuantiles() async throws {
-        let f = try IngestFixture(budgets: [BudgetRule(endpointClass: "appointment_booking", limit: .milliseconds(200))])
+        let f = try IngestFixture(budgets: [BudgetRule(endpointClass: "appointment_booking", limit: .milliseconds(200))]
+        )
         let results = (0..<10).map { IngestFixture.result(totalMilliseconds: 150 + Double($0), at: f.now) }
         let body = try f.body(f.batch(results: results))
         try await f.application().test(.router) { client in

@@ -51,12 +51,14 @@ enum ReceiverFixture {
             let bytes = try await request.body.collect(upTo: 1 << 20)
             var headers: [String: String] = [:]
             for field in request.headers { headers[field.name.canonicalName.lowercased()] = field.value }
-            var status = await requests.record(.init(path: request.uri.path, headers: headers, body: Data(buffer: bytes)))
+            var status = await requests.record(
+                .init(path: request.uri.path, headers: headers, body: Data(buffer: bytes)))
             if status == 0 {
                 try? await Task.sleep(for: .seconds(5))
                 status = 200
             }
-            return Response(status: .init(code: status), body: .init(byteBuffer: ByteBuffer(string: "status \(status)")))
+            return Response(
+                status: .init(code: status), body: .init(byteBuffer: ByteBuffer(string: "status \(status)")))
         }
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
         return try await app.test(.live) { client in try await body("http://127.0.0.1:\(client.port!)") }
@@ -98,7 +100,9 @@ enum ReceiverFixture {
         return AlertNotification(
             fingerprint: labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","),
             status: status, labels: labels,
-            annotations: ["summary": "\(check) failing in \(region)", "description": "connect_refused from 2 of 3 agents"],
+            annotations: [
+                "summary": "\(check) failing in \(region)", "description": "connect_refused from 2 of 3 agents",
+            ],
             startsAt: startsAt, endsAt: endsAt, generatorURL: "")
     }
 

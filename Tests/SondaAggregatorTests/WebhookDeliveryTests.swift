@@ -14,7 +14,8 @@ import Testing
                 return pair.count == 2 ? (pair[0], pair[1]) : nil
             }, uniquingKeysWith: { $1 })
         guard let t = fields["t"], let sig = fields["sig"], sig.count == 64 else { return false }
-        let expected = HMAC<SHA256>.authenticationCode(for: Data("\(t).".utf8) + body, using: SymmetricKey(data: Data(secret.utf8)))
+        let expected = HMAC<SHA256>.authenticationCode(
+            for: Data("\(t).".utf8) + body, using: SymmetricKey(data: Data(secret.utf8)))
         return expected.map { String(format: "%02x", $0) }.joined() == sig
     }
 
@@ -25,7 +26,8 @@ import Testing
         let request = try await ReceiverFixture.withReceiver(requests) { base in
             let dispatcher = AlertDispatcher(
                 config: ReceiverFixture.config(
-                    [.init(name: "ops", kind: .webhook(url: base + "/hook", secret: secret))], routes: [.init(receiver: "ops")]),
+                    [.init(name: "ops", kind: .webhook(url: base + "/hook", secret: secret))],
+                    routes: [.init(receiver: "ops")]),
                 options: ReceiverFixture.fastOptions)
             dispatcher.start()
             let alert = ReceiverFixture.alert()
@@ -39,7 +41,8 @@ import Testing
         let t = try #require(Int(header.dropFirst(2).prefix { $0 != "," }))
         #expect(abs(t - before) <= 5)
         #expect(Self.verifies(header: header, body: request.body, secret: secret))
-        #expect(!Self.verifies(header: header, body: request.body, secret: secret + "x"), "another secret must not verify")
+        #expect(
+            !Self.verifies(header: header, body: request.body, secret: secret + "x"), "another secret must not verify")
         var tampered = request.body
         tampered[tampered.count / 2] ^= 0x01
         #expect(!Self.verifies(header: header, body: tampered, secret: secret), "a changed body must not verify")
@@ -62,7 +65,8 @@ import Testing
         let received = try await ReceiverFixture.withReceiver(requests) { base in
             let dispatcher = AlertDispatcher(
                 config: ReceiverFixture.config(
-                    [.init(name: "ops", kind: .webhook(url: base + "/hook", secret: nil))], routes: [.init(receiver: "ops")]),
+                    [.init(name: "ops", kind: .webhook(url: base + "/hook", secret: nil))],
+                    routes: [.init(receiver: "ops")]),
                 options: ReceiverFixture.fastOptions)
             dispatcher.start()
             let down = ReceiverFixture.alert()

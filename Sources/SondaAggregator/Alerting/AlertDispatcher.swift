@@ -87,7 +87,8 @@ public final class AlertDispatcher: AlertSink, Service {
         }
         self.queues = queues
         for route in config.routes where queues[route.receiver] == nil {
-            logger.error("alert route names receiver '\(route.receiver)', which is not configured; its alerts go nowhere")
+            logger.error(
+                "alert route names receiver '\(route.receiver)', which is not configured; its alerts go nowhere")
         }
     }
 
@@ -102,7 +103,9 @@ public final class AlertDispatcher: AlertSink, Service {
                 let changes = changed[name] ?? []
                 let due = state.withLock { state in
                     let last = state.lastResend[name] ?? .distantPast
-                    guard !changes.isEmpty || round.at.timeIntervalSince(last) >= options.alertmanagerResend.milliseconds / 1000
+                    guard
+                        !changes.isEmpty
+                            || round.at.timeIntervalSince(last) >= options.alertmanagerResend.milliseconds / 1000
                     else { return false }
                     state.lastResend[name] = round.at
                     return true
@@ -250,8 +253,9 @@ public final class AlertDispatcher: AlertSink, Service {
     }
 
     private func failed(_ delivery: Delivery, _ receiver: String, reason: String, attempts: Int) {
+        let tries = attempts == 1 ? "1 attempt" : "\(attempts) attempts"
         logger.error(
-            "alert delivery to '\(receiver)' failed after \(attempts) attempt\(attempts == 1 ? "" : "s"); dropped \(delivery.alerts) notifications: \(reason)"
+            "alert delivery to '\(receiver)' failed after \(tries); dropped \(delivery.alerts) notifications: \(reason)"
         )
         let at = now()
         counters.update(receiver) {

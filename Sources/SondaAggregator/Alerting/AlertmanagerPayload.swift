@@ -16,12 +16,15 @@ enum AlertmanagerPayload {
         var generatorURL: String?
     }
 
-    static func alerts(_ alerts: [AlertNotification], at: Date, resend: Duration, externalURL: String?) -> [PostableAlert] {
+    static func alerts(_ alerts: [AlertNotification], at: Date, resend: Duration, externalURL: String?)
+        -> [PostableAlert]
+    {
         let lease = resend * 4
         return alerts.map { alert in
             PostableAlert(
                 labels: alert.labels, annotations: alert.annotations, startsAt: alert.startsAt,
-                endsAt: alert.status == .resolved ? (alert.endsAt ?? at) : at.addingTimeInterval(lease.milliseconds / 1000),
+                endsAt: alert.status == .resolved
+                    ? (alert.endsAt ?? at) : at.addingTimeInterval(lease.milliseconds / 1000),
                 generatorURL: StatusPageLink.url(for: alert, externalURL: externalURL))
         }
     }
