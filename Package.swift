@@ -80,10 +80,11 @@ let package = Package(
         .testTarget(
             name: "SondaAggregatorTests",
             dependencies: [
-                "SondaAggregator", "SondaCore", "SondaConfig",
+                "SondaAggregator", "SondaCore", "SondaConfig", "TestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]),
-        .testTarget(name: "EndToEndTests", dependencies: ["SondaCore", "TestSupport"]),
+        .testTarget(
+            name: "EndToEndTests", dependencies: ["SondaCore", "TestSupport", .product(name: "Yams", package: "Yams")]),
     ]
 )

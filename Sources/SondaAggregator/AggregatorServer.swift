@@ -7,8 +7,8 @@ import Logging
 import ServiceLifecycle
 import SondaConfig
 
-/// `sonda-aggregator serve`: the HTTP application and the pruner in one ServiceGroup, which
-/// drains in-flight requests on SIGTERM or SIGINT.
+/// `sonda-aggregator serve`: the HTTP application, the pruner and alert delivery in one
+/// ServiceGroup, which drains in-flight requests on SIGTERM or SIGINT (alert delivery last).
 public enum AggregatorServer {
     /// Opens the database, records the configuration load in the audit chain, and runs until a
     /// signal. `onListening` gets the bound port (for tests that listen on port 0).
@@ -24,7 +24,8 @@ public enum AggregatorServer {
                 detail: "file=\(config.file) sha256=\(AuditLog.digest(Data(configText.utf8))) agents=\(config.agents.count)",
                 at: Date(), in: db)
         }
-        let router = AggregatorRouter(config: config, store: store).build()
+        let dispatcher = AlertDispatcher(config: config.alerting, logger: logger)
+        let router = AggregatorRouter(config: config, store: store, deliveries: dispatcher.counters).build()
         let server: HTTPServerBuilder =
             if let tls = config.tls { try .tls(.http1(), tlsConfiguration: tlsConfiguration(tls)) } else { .http1() }
         let app = Application(
@@ -36,7 +37,7 @@ public enum AggregatorServer {
         let pruner = RetentionPruner(store: store, raw: config.rawRetention, rollups: config.rollupRetention)
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: app), .init(service: pruner)],
+                services: [.init(service: dispatcher), .init(service: app), .init(service: pruner)],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         try await store.flushRollups()

@@ -9,15 +9,17 @@ public struct AggregatorRouter: Sendable {
     public let config: AggregatorConfig
     public let store: ResultStore
     public let counters: IngestCounters
+    public let deliveries: DeliveryCounters
     let now: @Sendable () -> Date
 
     public init(
         config: AggregatorConfig, store: ResultStore, counters: IngestCounters = IngestCounters(),
-        now: @escaping @Sendable () -> Date = Date.init
+        deliveries: DeliveryCounters = DeliveryCounters(), now: @escaping @Sendable () -> Date = Date.init
     ) {
         self.config = config
         self.store = store
         self.counters = counters
+        self.deliveries = deliveries
         self.now = now
     }
 
@@ -61,7 +63,9 @@ public struct AggregatorRouter: Sendable {
         }
         read.get("/metrics") { _, _ in
             let report = try await budgets(window: .seconds(3600), text: "1h", filter: CellFilter())
-            let text = MetricsText.render(ingest: counters.snapshot, budgets: report)
+            let text =
+                MetricsText.render(ingest: counters.snapshot, budgets: report)
+                + DeliveryMetricsText.render(deliveries.snapshot)
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                 body: .init(byteBuffer: ByteBuffer(string: text)))

@@ -1,7 +1,7 @@
 import Foundation
 
-/// `/metrics` in Prometheus' text format: ingest counters, and each budget cell's state and
-/// quantiles over the last hour as gauges.
+/// `/metrics` in Prometheus' text format: ingest counters, and each budget cell's state,
+/// quantiles over the last hour and limit as gauges.
 enum MetricsText {
     static func render(ingest: IngestCounters.Snapshot, budgets: BudgetReport) -> String {
         var out = """
@@ -31,6 +31,11 @@ enum MetricsText {
             # TYPE sonda_budget_latency_ms gauge
 
             """
+        var limits = """
+            # HELP sonda_budget_limit_ms The budget's limit for the cell's quantile, milliseconds.
+            # TYPE sonda_budget_limit_ms gauge
+
+            """
         for cell in budgets.cells {
             let labels =
                 "region=\"\(escape(cell.region))\",profile=\"\(escape(cell.profile))\","
@@ -40,8 +45,11 @@ enum MetricsText {
                 guard let value else { continue }
                 quantiles += "sonda_budget_latency_ms{\(labels),quantile=\"\(name)\"} \(value)\n"
             }
+            if let limit = cell.limit {
+                limits += "sonda_budget_limit_ms{\(labels),quantile=\"\(cell.quantile)\"} \(limit)\n"
+            }
         }
-        return out + quantiles
+        return out + quantiles + limits
     }
 
     static func escape(_ s: String) -> String {

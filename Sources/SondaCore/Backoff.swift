@@ -1,6 +1,6 @@
-/// Exponential backoff with jitter for re-sending batches: bounds of 1 s, 2 s, 4 s … up to a cap,
-/// each wait drawn between half the bound and the bound, so a recovering aggregator is not hit
-/// by every agent at once.
+/// Exponential backoff with jitter for re-sending batches and alert notifications: bounds of 1 s,
+/// 2 s, 4 s … up to a cap, each wait drawn between half the bound and the bound, so a recovering
+/// server is not hit by every sender at once.
 public struct Backoff: Sendable {
     public var base: Duration
     public var cap: Duration

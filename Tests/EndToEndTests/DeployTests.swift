@@ -1,0 +1,238 @@
+import Foundation
+import TestSupport
+import Testing
+import Yams
+
+/// The files under deploy/ are checked by the tools that will read them: amtool, promtool,
+/// systemd-analyze, the two binaries' `validate`, and a YAML parser for the Kubernetes manifests.
+@Suite struct DeployTests {
+    static let root = TLSLab.packageRoot.path
+    static let deploy = root + "/deploy"
+
+    static func tool(_ name: String) -> String? {
+        ["/usr/bin/", "/usr/local/bin/", "/bin/"].map { $0 + name }.first {
+            FileManager.default.isExecutableFile(atPath: $0)
+        }
+    }
+
+    static func temporaryDirectory() throws -> String {
+        let path = NSTemporaryDirectory() + "sonda-deploy-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    @Test(.enabled(if: tool("amtool") != nil, "needs amtool: apt-get install prometheus-alertmanager (make test does)"))
+    func alertmanagerConfigIsValidAndRoutesEachSeverity() async throws {
+        let amtool = try #require(Self.tool("amtool"))
+        let file = Self.deploy + "/alertmanager.yml"
+        let check = try await ChildProcess.run(amtool, ["check-config", file])
+        #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
+        #expect(check.stdout.contains("SUCCESS"))
+        let expected = ["critical": "pager", "high": "pager,sms", "medium": "slack", "low": "email"]
+        for (severity, receivers) in expected {
+            let route = try await ChildProcess.run(
+                amtool,
+                ["config", "routes", "test", "--config.file=\(file)", "severity=\(severity)", "alertname=SondaDown"])
+            #expect(
+                route.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == receivers,
+                "\(severity): \(route.stderr)")
+        }
+        let config = try #require(try Yams.load(yaml: String(contentsOfFile: file, encoding: .utf8)) as? [String: Any])
+        let inhibit = try #require((config["inhibit_rules"] as? [[String: Any]])?.first)
+        #expect(inhibit["source_matchers"] as? [String] == [#"alertname="SondaDown""#])
+        #expect(inhibit["target_matchers"] as? [String] == [#"alertname=~"SondaDegraded|SondaBudgetViolated""#])
+        #expect(inhibit["equal"] as? [String] == ["check"])
+        #expect((config["route"] as? [String: Any])?["group_by"] as? [String] == ["alertname", "check"])
+    }
+
+    @Test(.enabled(if: tool("promtool") != nil, "needs promtool: apt-get install prometheus (make test does)"))
+    func prometheusConfigAndRulesAreValidAndTheRulesFireAsIntended() async throws {
+        let promtool = try #require(Self.tool("promtool"))
+        let directory = Self.deploy + "/prometheus"
+        // --syntax-only: the token file named in the config exists only on the Prometheus host.
+        let config = try await ChildProcess.run(
+            promtool, ["check", "config", "--syntax-only", directory + "/prometheus.yml"])
+        #expect(config.status == 0, "\(config.stdout)\(config.stderr)")
+        let rules = try await ChildProcess.run(promtool, ["check", "rules", directory + "/sonda-rules.yml"])
+        #expect(rules.status == 0, "\(rules.stdout)\(rules.stderr)")
+        #expect(rules.stdout.contains("SUCCESS"))
+        let unit = try await ChildProcess.run(promtool, ["test", "rules", directory + "/sonda-rules.test.yml"])
+        #expect(unit.status == 0, "\(unit.stdout)\(unit.stderr)")
+    }
+
+    /// Every series the rules and the dashboard query is one the agent or the aggregator exports.
+    @Test func rulesAndDashboardQueryOnlySeriesSondaExports() throws {
+        let exporters = [
+            "Sources/SondaAggregator/QueryAPI/MetricsText.swift",
+            "Sources/SondaAggregator/QueryAPI/DeliveryMetricsText.swift",
+            "Sources/SondaAgent/Daemon/AgentMetrics.swift",
+        ]
+        let exported = try exporters.map { try String(contentsOfFile: Self.root + "/" + $0, encoding: .utf8) }.joined()
+        let rules = try String(contentsOfFile: Self.deploy + "/prometheus/sonda-rules.yml", encoding: .utf8)
+        let data = try Data(contentsOf: URL(fileURLWithPath: Self.deploy + "/grafana/sonda-dashboard.json"))
+        let dashboard = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let panels = try #require(dashboard["panels"] as? [[String: Any]])
+        let expressions = panels.flatMap {
+            ($0["targets"] as? [[String: Any]] ?? []).compactMap { $0["expr"] as? String }
+        }
+        #expect(expressions.count >= 8)
+        let pattern = try NSRegularExpression(pattern: #"(?<![:\w])(?:sonda|probe)_[a-z0-9_]+"#)
+        var names = Set<String>()
+        for text in [rules] + expressions {
+            for match in pattern.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
+                names.insert(String(text[Range(match.range, in: text)!]))
+            }
+        }
+        #expect(names.contains("sonda_budget_limit_ms") && names.contains("probe_success"))
+        for name in names.sorted() {
+            let family = name.replacingOccurrences(of: #"_(bucket|sum|count)$"#, with: "", options: .regularExpression)
+            let written = [name, family].contains {
+                exported.range(of: #"(?<![\w:])"# + $0 + #"(?!\w)"#, options: .regularExpression) != nil
+            }
+            #expect(written, "\(name) is exported by nobody")
+        }
+        // A datasource variable, used by every panel, so the dashboard imports into any Grafana.
+        let variables = try #require((dashboard["templating"] as? [String: Any])?["list"] as? [[String: Any]])
+        #expect(variables.contains { $0["type"] as? String == "datasource" && $0["query"] as? String == "prometheus" })
+        for panel in panels {
+            #expect((panel["datasource"] as? [String: String])?["uid"] == "${datasource}", "\(panel["title"] ?? "")")
+        }
+    }
+
+    @Test func aggregatorExamplesValidate() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let environment = [
+            "SONDA_READ_TOKEN": "read-token", "SONDA_WEBHOOK_SECRET": "webhook-secret",
+            "SLACK_WEBHOOK_URL": "https://hooks.slack.com/services/T0/B0/X",
+        ]
+        let binary = TLSLab.builtBinary("sonda-aggregator")
+        // deploy/aggregator.yaml, installed as the README says: next to a copy of probes/budgets.yaml.
+        try FileManager.default.copyItem(
+            atPath: Self.deploy + "/aggregator.yaml", toPath: directory + "/aggregator.yaml")
+        try FileManager.default.copyItem(
+            atPath: Self.root + "/probes/budgets.yaml", toPath: directory + "/budgets.yaml")
+        let run = try await ChildProcess.run(
+            binary, ["validate", directory + "/aggregator.yaml"], environment: environment)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("2 agents, 11 budget rules"), "\(run.stdout)")
+        #expect(run.stdout.contains("read endpoints need a token"))
+
+        // The same file as the Kubernetes ConfigMap carries it.
+        try FileManager.default.createDirectory(atPath: directory + "/k8s", withIntermediateDirectories: true)
+        let data = try #require(
+            try Self.manifests("aggregator.yaml").first { $0["kind"] as? String == "ConfigMap" }?["data"]
+                as? [String: String])
+        for (name, text) in data {
+            try text.write(toFile: directory + "/k8s/" + name, atomically: true, encoding: .utf8)
+        }
+        let fromMap = try await ChildProcess.run(
+            binary, ["validate", directory + "/k8s/aggregator.yaml"], environment: environment)
+        #expect(fromMap.status == 0, "\(fromMap.stderr)")
+        #expect(fromMap.stdout.contains("listen 0.0.0.0:9470"), "\(fromMap.stdout)")
+    }
+
+    @Test(arguments: ["agent-sao-paulo.yaml", "agent-rio-de-janeiro.yaml"])
+    func agentConfigMapsValidate(_ file: String) async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let map = try #require(try Self.manifests(file).first { $0["kind"] as? String == "ConfigMap" })
+        let data = try #require(map["data"] as? [String: String])
+        for (name, text) in data { try text.write(toFile: directory + "/" + name, atomically: true, encoding: .utf8) }
+        let run = try await ChildProcess.run(
+            TLSLab.builtBinary("sonda-agent"), ["validate", directory + "/agent.yaml"],
+            environment: ["SONDA_AGENT_KEY": directory + "/agent.key"])
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        #expect(run.stdout.contains("2 checks × 3 profiles"), "\(run.stdout)")
+    }
+
+    @Test func kubernetesManifestsHaveTheObjectsTheyReferTo() throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: Self.deploy + "/k8s").filter {
+            $0.hasSuffix(".yaml")
+        }
+        var objects: [String: [String: Any]] = [:]
+        for file in files {
+            for object in try Self.manifests(file) {
+                let kind = try #require(object["kind"] as? String, "\(file): a document without kind")
+                let metadata = try #require(object["metadata"] as? [String: Any], "\(file): \(kind) without metadata")
+                let name = try #require(metadata["name"] as? String, "\(file): \(kind) without a name")
+                #expect(object["apiVersion"] is String, "\(file): \(kind)/\(name) without apiVersion")
+                if kind != "Namespace" { #expect(metadata["namespace"] as? String == "sonda", "\(kind)/\(name)") }
+                objects["\(kind)/\(name)"] = object
+            }
+        }
+        let statefulSet = try #require(objects["StatefulSet/sonda-aggregator"])
+        let spec = try #require(statefulSet["spec"] as? [String: Any])
+        #expect(objects["Service/\(spec["serviceName"] as? String ?? "")"] != nil, "the StatefulSet's Service exists")
+        #expect((spec["volumeClaimTemplates"] as? [Any])?.count == 1)
+        let workloads = [
+            "StatefulSet/sonda-aggregator", "Deployment/sonda-agent-sao-paulo", "Deployment/sonda-agent-rio-de-janeiro",
+        ]
+        for workload in workloads {
+            let object = try #require(objects[workload], "\(workload) is missing")
+            let pod = try #require(
+                ((object["spec"] as? [String: Any])?["template"] as? [String: Any])?["spec"] as? [String: Any])
+            #expect((pod["securityContext"] as? [String: Any])?["runAsNonRoot"] as? Bool == true, "\(workload)")
+            let containers = try #require(pod["containers"] as? [[String: Any]])
+            for container in containers {
+                #expect((container["image"] as? String)?.isEmpty == false)
+                #expect((container["securityContext"] as? [String: Any])?["allowPrivilegeEscalation"] as? Bool == false)
+                for variable in container["env"] as? [[String: Any]] ?? [] {
+                    guard let ref = ((variable["valueFrom"] as? [String: Any])?["secretKeyRef"]) as? [String: Any]
+                    else { continue }
+                    let secret = try #require(
+                        objects["Secret/\(ref["name"] as? String ?? "")"], "\(workload): missing Secret")
+                    #expect(
+                        (secret["stringData"] as? [String: Any])?[ref["key"] as? String ?? ""] != nil,
+                        "\(workload): \(ref)")
+                }
+            }
+            for volume in pod["volumes"] as? [[String: Any]] ?? [] {
+                if let name = (volume["configMap"] as? [String: Any])?["name"] as? String {
+                    #expect(objects["ConfigMap/\(name)"] != nil, "\(workload): missing ConfigMap \(name)")
+                }
+                if let name = (volume["secret"] as? [String: Any])?["secretName"] as? String {
+                    #expect(objects["Secret/\(name)"] != nil, "\(workload): missing Secret \(name)")
+                }
+            }
+        }
+    }
+
+    @Test(.enabled(if: tool("systemd-analyze") != nil, "needs systemd-analyze"))
+    func systemdUnitsVerify() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        for binary in ["sonda-agent", "sonda-aggregator"] {
+            // The units name /usr/local/bin; verify them against the binaries just built.
+            let unit = try String(contentsOfFile: "\(Self.deploy)/systemd/\(binary).service", encoding: .utf8)
+            try unit.replacingOccurrences(of: "/usr/local/bin/\(binary)", with: TLSLab.builtBinary(binary))
+                .write(toFile: "\(directory)/\(binary).service", atomically: true, encoding: .utf8)
+            let run = try await ChildProcess.run(
+                try #require(Self.tool("systemd-analyze")), ["verify", "\(directory)/\(binary).service"])
+            #expect(run.status == 0, "\(binary): \(run.stdout)\(run.stderr)")
+            #expect(!run.stderr.contains(binary + ".service"), "\(binary): \(run.stderr)")
+            for setting in [
+                "DynamicUser=yes", "ProtectSystem=strict", "CapabilityBoundingSet=\n", "NoNewPrivileges=yes",
+            ] {
+                #expect(unit.contains(setting), "\(binary).service lacks \(setting)")
+            }
+        }
+    }
+
+    @Test(arguments: ["agent", "aggregator"])
+    func dockerfilesBuildStaticallyAndRunAsAnUnprivilegedUser(_ binary: String) throws {
+        let text = try String(contentsOfFile: "\(Self.deploy)/docker/Dockerfile.\(binary)", encoding: .utf8)
+        let stages = text.split(separator: "\n").filter { $0.hasPrefix("FROM ") }
+        #expect(stages.count == 2, "a build stage and a runtime stage")
+        #expect(stages.last == "FROM debian:bookworm-slim")
+        #expect(text.contains("swift build -c release --product sonda-\(binary) --static-swift-stdlib"))
+        #expect(text.contains("libcurl4"))
+        #expect(text.contains("\nUSER sonda\n"))
+        #expect(text.contains("\nHEALTHCHECK "))
+    }
+
+    static func manifests(_ file: String) throws -> [[String: Any]] {
+        let text = try String(contentsOfFile: Self.deploy + "/k8s/" + file, encoding: .utf8)
+        return try Yams.load_all(yaml: text).compactMap { $0 as? [String: Any] }
+    }
+}
