@@ -3,7 +3,7 @@ APT_PACKAGES := libcurl4-openssl-dev libssl-dev openssl nginx-light libnginx-mod
 BENCH_PACKAGES := valgrind
 SWIFT ?= swift
 
-.PHONY: deps build test demo bench clean
+.PHONY: deps build test demo bench fuzz clean
 
 deps:
 	@missing=$$(for p in $(APT_PACKAGES) $(EXTRA_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
@@ -34,6 +34,10 @@ bench: deps
 	for product in config-bench sonda-aggregator ingest-baseline budget-query-bench; do \
 		$(SWIFT) build -c release --product $$product || exit 1; done
 	SONDA_AGENT=$$($(SWIFT) build -c release --show-bin-path)/sonda-agent bench/run
+
+# The long fuzz run of the batch reader and signature parser (the tests run 20 000 inputs).
+fuzz: build
+	SONDA_FUZZ_ITERATIONS=$${SONDA_FUZZ_ITERATIONS:-1000000} $(SWIFT) test --disable-xctest --filter IngestFuzzTests
 
 clean:
 	rm -rf .build .build-*

@@ -39,10 +39,10 @@ for b in range(a.batches):
             "phases_ms": {"dns": 0.5, "connect": 1.1, "tls": 4.2, "send": 0.1, "wait": total - 6.4, "receive": 0.5, "total": total},
             "http": {"status": 200, "version": "1.1", "redirects": 0, "redirect_ms": 0, "body_bytes": 512, "remote_ip": "10.0.0.1"},
             "tls": None, "assertions": [{"name": "status", "ok": True}], "budget": None})
-    rows += [json.dumps(r, separators=(",", ":")) for r in results]
+    rows += [json.dumps(r, separators=(",", ":"), sort_keys=True) for r in results]
     batch = {"agent": a.agent, "batch_id": str(uuid.uuid4()), "sent_at": results[0]["started_at"], "results": results,
              "heartbeat": {"version": "bench", "config_hash": "x", "spool_depth": 0, "dropped": 0}}
-    body = json.dumps(batch, separators=(",", ":")).encode()
+    body = json.dumps(batch, separators=(",", ":"), sort_keys=True).encode()  # keys sorted, as agents write them
     t = str(int(time.time()))
     sig = base64.b64encode(key.sign(t.encode() + b"." + body)).decode()
     bodies.append((body, f"keyid={a.agent},t={t},sig={sig}"))
