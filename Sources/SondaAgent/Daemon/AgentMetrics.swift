@@ -94,7 +94,7 @@ public final class AgentMetrics: Sendable {
         family("probe_ssl_earliest_cert_expiry", "gauge", "Earliest certificate expiry in the chain, Unix seconds.",
             results.compactMap { r in r.tls?.earliestExpiry.map { (labels(r), $0.timeIntervalSince1970) } })
         family("probe_tls_version_info", "gauge", "The TLS version the last probe negotiated.",
-            results.compactMap { r in r.tls.map { (labels(r, ",version=\"\($0.version)\""), 1) } })
+            results.compactMap { r in r.tls.map { (labels(r, ",version=\"\(Self.blackboxVersion($0.version))\""), 1) } })
         out += "# HELP sonda_probe_phase_seconds Phase durations of successful probes.\n"
         out += "# TYPE sonda_probe_phase_seconds histogram\n"
         for key in s.phaseBuckets.keys.sorted() {
@@ -124,5 +124,10 @@ public final class AgentMetrics: Sendable {
 
     private func format(_ value: Double) -> String {
         value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
+    }
+
+    /// blackbox_exporter's spelling of the version label ("TLS 1.3"), from OpenSSL's ("TLSv1.3").
+    static func blackboxVersion(_ openSSL: String) -> String {
+        openSSL.hasPrefix("TLSv") ? "TLS " + openSSL.dropFirst(4) : openSSL
     }
 }
