@@ -75,7 +75,8 @@ public final class ResultSpool: Sendable {
         }
     }
 
-    /// Writes `results` to disk; they are in the spool once this returns. When it throws, results
+    /// Writes `results` to the open segment; they are in the spool once this returns (and on disk,
+    /// against a power cut, once the segment is sealed for sending). When it throws, results
     /// written before the failure stay spooled: appending them again is harmless, as the aggregator
     /// keeps one copy per result id.
     public func append(_ results: [ProbeResult]) throws {
@@ -186,8 +187,13 @@ public final class ResultSpool: Sendable {
         }
     }
 
+    /// Makes the open segment a sendable batch. Appends are not fsync'd one by one (each held a
+    /// scheduler thread for a disk flush per probe); the segment is fsync'd here, before it can be
+    /// sent, so a power cut can only lose results not yet sent and younger than the batch age, and a
+    /// crashed process loses nothing (its writes are in the page cache).
     private func seal(_ state: inout State) throws {
         guard let name = state.ledger.open?.segment.name else { return }
+        if let fd = state.openFile { try directory.flush(fd, file: name.openFile) }
         try directory.move(name.openFile, to: name.sealedFile)
         try directory.sync()
         if let fd = state.openFile { close(fd) }

@@ -41,7 +41,8 @@ struct SegmentDirectory: Sendable {
         return fd
     }
 
-    /// Writes all of `bytes` at the end of `fd` and returns only once they are on disk.
+    /// Writes all of `bytes` at the end of `fd`: safe from a crash of the process once this returns,
+    /// from a crash of the machine once the file is `flush`ed.
     func append(_ bytes: ArraySlice<UInt8>, to fd: Int32, file: String) throws(SpoolError) {
         var failure: Int32 = 0
         bytes.withUnsafeBytes { buffer in
@@ -57,6 +58,10 @@ struct SegmentDirectory: Sendable {
             }
         }
         guard failure == 0 else { throw .io("write", path(of: file), errno: failure) }
+    }
+
+    /// Forces what was appended to `fd` to disk.
+    func flush(_ fd: Int32, file: String) throws(SpoolError) {
         guard fsync(fd) == 0 else { throw .io("fsync", path(of: file)) }
     }
 
