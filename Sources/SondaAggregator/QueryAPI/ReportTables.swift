@@ -32,12 +32,22 @@ public enum ReportTables {
         let rows = list.agents.map { a -> [String] in
             [
                 a.id, a.region, a.site ?? "-", a.lastSeen ?? "never",
-                a.secondsSinceSeen.map { String(format: "%.0fs", $0) } ?? "-", a.version ?? "-",
+                a.secondsSinceSeen.map(ago) ?? "-", a.version ?? "-",
                 a.spoolDepth.map(String.init) ?? "-", a.dropped.map(String.init) ?? "-", String(a.results),
             ]
         }
         let header = ["agent", "region", "site", "last seen", "ago", "version", "spool", "dropped", "results"]
         return table(header, rows, rightAligned: [4, 6, 7, 8], colour: false)
+    }
+
+    /// "42s", "12m", "5h", "3d": as precise as a person reading the table needs.
+    static func ago(_ seconds: Double) -> String {
+        switch seconds {
+        case ..<90: String(format: "%.0fs", seconds)
+        case ..<(90 * 60): String(format: "%.0fm", seconds / 60)
+        case ..<(36 * 3600): String(format: "%.0fh", seconds / 3600)
+        default: String(format: "%.0fd", seconds / 86_400)
+        }
     }
 
     static func ms(_ value: Double?) -> String {
