@@ -67,6 +67,11 @@ public struct AggregatorConfigLoader {
             config.maxResultsPerBatch = limits.int("max_results", in: 1...100_000) ?? config.maxResultsPerBatch
             config.signatureWindow = limits.duration("signature_window") ?? config.signatureWindow
         }
+        if let alerting = r.value("alerting") {
+            var reader = AlertingConfigReader(file: file, interpolation: interpolation)
+            config.alerting = reader.read(alerting)
+            interpolation = reader.interpolation
+        }
         return sink.hasErrors ? nil : config
     }
 
