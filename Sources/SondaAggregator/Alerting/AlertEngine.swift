@@ -75,7 +75,7 @@ public struct AlertEngine: Sendable {
         if let burns = rollups.burns { self.burns = burns }
         let context = RuleContext(
             now: now, config: options.alerting, observations: observations,
-            firing: Set(active.values.filter { $0.state == .firing }.map(\.fingerprint)))
+            firing: active.values.filter { $0.state == .firing })
         let conditions =
             DownRule.conditions(context) + AgentSilentRule.conditions(context) + TLSPolicyRule.conditions(context)
             + CertificateExpiryRule.conditions(context) + BudgetAlertRule.conditions(budgetCells, context)

@@ -22,6 +22,7 @@ enum DownRule {
     static func conditions(_ c: RuleContext) -> [AlertCondition] {
         var conditions: [AlertCondition] = []
         let need = c.config.downFor
+        let (firingDown, firingDegraded) = (c.firingDown, c.firingDegraded)
         for (check, keys) in c.observations.seriesByCheck {
             var agents: [String: AgentView] = [:]
             for key in keys {
@@ -39,7 +40,7 @@ enum DownRule {
             let quorum = min(c.config.downQuorum, agents.count)
             let endpointClass = c.endpointClass(of: check)
             let down = RuleContext.labels("SondaDown", .critical, ["check": check, "class": endpointClass])
-            let downFiring = c.firing.contains(AlertFingerprint.of(down))
+            let downFiring = firingDown.contains(check)
             let failing = agents.filter { downFiring ? $0.value.passes < need : $0.value.failures >= need }
             let suspect = agents.filter { $0.value.failures >= 1 }
             if failing.count >= quorum || suspect.count >= quorum {
@@ -60,7 +61,7 @@ enum DownRule {
             for (agent, view) in agents {
                 let labels = RuleContext.labels(
                     "SondaDegraded", .low, ["check": check, "class": endpointClass, "agent": agent, "region": view.region])
-                let firing = c.firing.contains(AlertFingerprint.of(labels))
+                let firing = firingDegraded.contains(.init(check: check, agent: agent))
                 guard firing ? view.passes < need : view.failures >= need else { continue }
                 conditions.append(
                     AlertCondition(

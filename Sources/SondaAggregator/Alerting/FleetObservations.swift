@@ -53,7 +53,7 @@ struct FleetObservations: Sendable {
     /// Takes one result; a result older than its series' latest (a late batch) does not move the
     /// series back in time.
     mutating func add(_ e: ResultEvent) {
-        classes[e.check] = e.endpointClass
+        if classes[e.check] != e.endpointClass { classes[e.check] = e.endpointClass }
         let key = SeriesKey(check: e.check, agent: e.agent, profile: e.profile)
         var s = series[key] ?? Series(region: e.region, lastAt: .distantPast)
         guard e.startedAt > s.lastAt else { return }

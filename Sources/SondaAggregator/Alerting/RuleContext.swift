@@ -6,8 +6,17 @@ struct RuleContext {
     let now: Date
     let config: AlertingConfig
     let observations: FleetObservations
-    /// Fingerprints of the alerts firing before this evaluation (for the down rule's hysteresis).
-    let firing: Set<String>
+    /// The alerts firing before this evaluation (for the down rule's hysteresis).
+    let firing: [TrackedAlert]
+
+    /// Checks with SondaDown firing, and check × agent pairs with SondaDegraded firing.
+    var firingDown: Set<String> { Set(firing.filter { $0.labels["alertname"] == "SondaDown" }.compactMap { $0.labels["check"] }) }
+    var firingDegraded: Set<FleetObservations.PairKey> {
+        Set(
+            firing.filter { $0.labels["alertname"] == "SondaDegraded" }.compactMap { a in
+                a.labels["check"].flatMap { check in a.labels["agent"].map { .init(check: check, agent: $0) } }
+            })
+    }
 
     /// How long an agent may be unheard before it counts as silent.
     var silentWindow: TimeInterval { Double(config.silentAfter) * config.heartbeatInterval.intervalSeconds }
