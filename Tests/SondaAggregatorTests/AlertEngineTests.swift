@@ -159,4 +159,44 @@ import Testing
         s.minute()
         #expect(s.announced("SondaBudgetViolated", .resolved).count == 2)
     }
+
+    @Test func aFlowCountsOncePerRunNotOncePerStep() throws {
+        var s = AlertScenario()
+        let start = s.now
+        for minute in 0..<3 {
+            let at = start.addingTimeInterval(Double(minute) * 60)
+            for (agent, region) in AlertScenario.agents.prefix(2) {
+                for (step, ok) in [("login", true), ("book", false)] as [(String?, Bool)] + [(nil, false)] {
+                    s.engine.add(
+                        ResultEvent(
+                            check: "booking-flow", endpointClass: "appointment_booking", agent: agent, region: region,
+                            profile: "desktop_brazil", startedAt: at.addingTimeInterval(step == "book" ? 1 : 0), ok: ok,
+                            errorCode: ok ? nil : "http_status", step: step))
+                }
+                s.engine.add(HeartbeatEvent(agent: agent, region: region, at: at))
+            }
+            for q in 1...4 { s.evaluate(at: at.addingTimeInterval(Double(q) * 15)) }
+        }
+        let fired = try #require(s.firstFiring("SondaDown"))
+        #expect(fired.timeIntervalSince(start) > 60, "two runs, not the two failed results of one run")
+    }
+
+    @Test func theAlertsTableListsTheMostUrgentFirst() throws {
+        var s = AlertScenario()
+        s.minute(certificateExpiry: s.now.addingTimeInterval(15 * 86_400))
+        for _ in 0..<3 { s.minute { agent, _ in agent == "intl-01" ? nil : "timeout" } }
+        let entries = s.rounds.last!.firing.map { n in
+            "{\"fingerprint\":\"\(n.fingerprint)\",\"labels\":{\(n.labels.sorted { $0.key < $1.key }.map { "\"\($0.key)\":\"\($0.value)\"" }.joined(separator: ","))},"
+                + "\"state\":\"firing\",\"severity\":\"\(n.labels["severity"]!)\",\"starts_at\":\"2027-01-15T08:00:00.000Z\","
+                + "\"ends_at\":null,\"summary\":\"\(n.annotations["summary"]!)\",\"description\":\"\"}"
+        }
+        let list = try JSONDecoder().decode(AlertList.self, from: Data("{\"alerts\":[\(entries.joined(separator: ","))]}".utf8))
+        let lines = ReportTables.alerts(list, colour: false).split(separator: "\n")
+        #expect(lines.count == 3)
+        #expect(lines[0].hasPrefix("severity  state   alert"))
+        #expect(lines[1].hasPrefix("critical  firing  SondaDown        booking rio,sao_paulo  2027-01-15T08:00:00  -      booking is down"))
+        #expect(lines[2].hasPrefix("high      firing  SondaCertExpiry  booking"))
+        let painted = ReportTables.alerts(list, colour: true)
+        #expect(painted.contains("\u{1B}[1;31mcritical\u{1B}[0m"))
+    }
 }

@@ -15,10 +15,14 @@ public struct ResultEvent: Sendable, Hashable {
     public var tlsVersion: String?
     /// The earliest `notAfter` in the presented chain.
     public var certificateExpiry: Date?
+    /// A flow's step; nil for a single-request check and for a flow's overall result, which is
+    /// what the up/down rules count (its steps still feed the TLS and certificate rules).
+    public var step: String?
 
     public init(
         check: String, endpointClass: String, agent: String, region: String, profile: String, startedAt: Date,
-        ok: Bool, errorCode: String? = nil, tlsVersion: String? = nil, certificateExpiry: Date? = nil
+        ok: Bool, errorCode: String? = nil, tlsVersion: String? = nil, certificateExpiry: Date? = nil,
+        step: String? = nil
     ) {
         self.check = check
         self.endpointClass = endpointClass
@@ -30,6 +34,7 @@ public struct ResultEvent: Sendable, Hashable {
         self.errorCode = errorCode
         self.tlsVersion = tlsVersion
         self.certificateExpiry = certificateExpiry
+        self.step = step
     }
 }
 

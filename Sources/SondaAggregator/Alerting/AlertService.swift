@@ -128,7 +128,7 @@ public actor AlertService: Service {
             db,
             sql: """
                 SELECT rowid, check_name, class, agent, region, profile, started_at_ms, ok, error_code,
-                       json_extract(json, '$.tls.version'), json_extract(json, '$.tls.earliest_expiry')
+                       json_extract(json, '$.tls.version'), json_extract(json, '$.tls.earliest_expiry'), step
                 FROM results WHERE \(condition)
                 """,
             arguments: arguments)
@@ -141,7 +141,7 @@ public actor AlertService: Service {
                     ResultEvent(
                         check: row[1], endpointClass: row[2], agent: row[3], region: row[4], profile: row[5],
                         startedAt: AlertStore.date(row[6])!, ok: row[7], errorCode: row[8], tlsVersion: row[9],
-                        certificateExpiry: expiry.flatMap(Timestamp.parse))
+                        certificateExpiry: expiry.flatMap(Timestamp.parse), step: row[11])
                 ))
         }
         return events

@@ -51,9 +51,28 @@ struct FleetObservations: Sendable {
     static let afterTLSErrors: Set<String> = ["http_status", "assertion", "redirects", "body_too_large", "tls_expiring"]
 
     /// Takes one result; a result older than its series' latest (a late batch) does not move the
-    /// series back in time.
+    /// series back in time. Results without a check name (ad hoc probes) are ignored.
     mutating func add(_ e: ResultEvent) {
+        guard !e.check.isEmpty else { return }
         if classes[e.check] != e.endpointClass { classes[e.check] = e.endpointClass }
+        if e.step == nil { count(e) }
+        let pair = PairKey(check: e.check, agent: e.agent)
+        if let code = e.errorCode, Self.tlsPolicyErrors.contains(code) {
+            if e.startedAt >= tls[pair]?.at ?? .distantPast {
+                tls[pair] = TLSState(at: e.startedAt, policyError: code, version: e.tlsVersion, profile: e.profile)
+            }
+        } else if e.ok || Self.afterTLSErrors.contains(e.errorCode ?? "") {
+            if let state = tls[pair], e.startedAt >= state.at {
+                tls[pair] = TLSState(at: e.startedAt, policyError: nil, version: e.tlsVersion, profile: e.profile)
+            }
+        }
+        if let expiry = e.certificateExpiry, e.startedAt >= expiries[pair]?.at ?? .distantPast {
+            expiries[pair] = Expiry(at: e.startedAt, expiry: expiry)
+        }
+        if agents[e.agent] == nil { agents[e.agent] = Agent(region: e.region, lastSeen: e.startedAt) }
+    }
+
+    private mutating func count(_ e: ResultEvent) {
         let key = SeriesKey(check: e.check, agent: e.agent, profile: e.profile)
         var s = series[key] ?? Series(region: e.region, lastAt: .distantPast)
         guard e.startedAt > s.lastAt else { return }
@@ -69,20 +88,6 @@ struct FleetObservations: Sendable {
             s.passes = 0
         }
         if series.updateValue(s, forKey: key) == nil { seriesByCheck[e.check, default: []].insert(key) }
-        let pair = PairKey(check: e.check, agent: e.agent)
-        if let code = e.errorCode, Self.tlsPolicyErrors.contains(code) {
-            if e.startedAt >= tls[pair]?.at ?? .distantPast {
-                tls[pair] = TLSState(at: e.startedAt, policyError: code, version: e.tlsVersion, profile: e.profile)
-            }
-        } else if e.ok || Self.afterTLSErrors.contains(e.errorCode ?? "") {
-            if let state = tls[pair], e.startedAt >= state.at {
-                tls[pair] = TLSState(at: e.startedAt, policyError: nil, version: e.tlsVersion, profile: e.profile)
-            }
-        }
-        if let expiry = e.certificateExpiry, e.startedAt >= expiries[pair]?.at ?? .distantPast {
-            expiries[pair] = Expiry(at: e.startedAt, expiry: expiry)
-        }
-        if agents[e.agent] == nil { agents[e.agent] = Agent(region: e.region, lastSeen: e.startedAt) }
     }
 
     mutating func add(_ h: HeartbeatEvent) {
