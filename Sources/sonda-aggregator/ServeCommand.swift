@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SondaAggregator
+import SondaCore
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -37,6 +38,7 @@ struct ValidateCommand: ParsableCommand {
         print(
             "\(file): \(config.agents.count) agents, \(config.budgets.count) budget rules, listen "
                 + "\(config.host):\(config.port), database \(config.database), read endpoints "
-                + (config.readTokens.isEmpty ? "public" : "need a token"))
+                + (config.readTokens.isEmpty ? "public" : "need a token") + ", alerts every "
+                + "\(DurationParsing.format(config.alerting.evaluateEvery)) to \(config.alerting.receivers.count) receivers")
     }
 }
