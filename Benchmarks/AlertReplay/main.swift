@@ -4,7 +4,8 @@
 //
 // Incidents: full outages (3 regions) and quorum outages (2 of 3) must page; flapping outages
 // (fail, fail, pass, … in 2+ regions) must page once; single-region outages, flapping blips (never
-// two failures in a row) and agent loss must not page (agent loss must raise SondaAgentSilent).
+// two failures in a row), lossy clinic Wi-Fi (one region failing 10 % of its results for hours)
+// and agent loss must not page (agent loss must raise SondaAgentSilent).
 // Background noise: each result fails with probability 0.0005.
 import Foundation
 import SondaAggregator
@@ -21,7 +22,7 @@ struct SplitMix64: RandomNumberGenerator {
     }
 }
 
-enum Kind: String, CaseIterable { case full, quorum, flapping, single, blips }
+enum Kind: String, CaseIterable { case full, quorum, flapping, single, blips, lossy }
 
 struct Incident {
     var check: Int
@@ -55,7 +56,7 @@ for _ in 0..<(days * 2 / 3) {
 @MainActor func nearLoss(_ start: Int, _ end: Int) -> Bool { losses.contains { start < $0.end + 900 && end > $0.start - 900 } }
 
 var incidents: [[Incident]] = Array(repeating: [], count: checks)
-let perCheck: [(Kind, Int)] = [(.full, 1), (.quorum, 2), (.flapping, 1), (.single, 3), (.blips, 2)]
+let perCheck: [(Kind, Int)] = [(.full, 1), (.quorum, 2), (.flapping, 1), (.single, 3), (.blips, 2), (.lossy, 2)]
 for check in 0..<checks {
     for (kind, count) in perCheck {
         var placed = 0
@@ -66,6 +67,7 @@ for check in 0..<checks {
                 case .flapping: Int.random(in: 1200...2400, using: &rng)
                 case .single: Int.random(in: 300...7200, using: &rng)
                 case .blips: Int.random(in: 1800...5400, using: &rng)
+                case .lossy: Int.random(in: 3600...21_600, using: &rng)
                 }
             let start = Int.random(in: 1800..<(span - length - 1800), using: &rng)
             // Incidents of one check do not touch (30 min apart), so each page has one cause.
@@ -78,7 +80,7 @@ for check in 0..<checks {
             case .quorum, .flapping:
                 chosen = [0, 1, 2]
                 chosen.remove(Int.random(in: 0..<3, using: &rng))
-            case .single: chosen = [Int.random(in: 0..<3, using: &rng)]
+            case .single, .lossy: chosen = [Int.random(in: 0..<3, using: &rng)]
             case .blips: chosen = [0, 1, 2]
             }
             incidents[check].append(Incident(check: check, kind: kind, regions: chosen, start: start, end: start + length))
@@ -112,6 +114,7 @@ let began = clock.now
     case .full, .quorum, .single: return true
     case .flapping: return minute % 3 != 2
     case .blips: return minute % 2 == 0 && (minute / 2 + region) % 3 == 0
+    case .lossy: return Double.random(in: 0..<1, using: &rng) < 0.1
     }
 }
 
@@ -187,7 +190,7 @@ print("  incidents: \(Kind.allCases.map { k in "\(k.rawValue) \(all.filter { $0.
 print(String(format: "  detection latency p50 %.0f s, p95 %.0f s, max %.0f s (bound: interval × for + period = %.0f s)", percentile(0.5), percentile(0.95), latencies.last ?? .nan, bound))
 print(String(format: "  true-positive rate %.2f %% (%d of %d paging incidents)", tpr * 100, matched.count, paging.count))
 print(String(format: "  false-positive rate %.2f %% (%d of %d SondaDown pages match no paging incident)", fpr * 100, falsePages.count, fired.count))
-print("  single-region outages and blips that paged: \(quietPaged.count) of \(quiet.count); repeat pages within one incident: \(duplicatePages)")
+print("  single-region outages, blips and lossy Wi-Fi that paged: \(quietPaged.count) of \(quiet.count); repeat pages within one incident: \(duplicatePages)")
 print("  agent loss raised SondaAgentSilent: \(lossesDetected.count) of \(detectableLosses.count) longer than the silence window")
 print(String(format: "  %.0f results/s (%.1f s for the replay)", Double(results) / seconds, seconds))
 // Rows for bench/run: name value <=target
