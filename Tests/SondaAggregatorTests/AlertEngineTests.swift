@@ -95,6 +95,15 @@ import Testing
         #expect(s.announced("SondaTLSPolicy", .resolved).count == 1, "a 500 after a good handshake passed TLS")
     }
 
+    @Test func aTLSAlertOfACheckThatStoppedReportingResolvesAfterADay() {
+        var s = AlertScenario()
+        s.minute(tlsVersion: "TLSv1.2") { _, _ in "tls_version" }
+        #expect(s.announced("SondaTLSPolicy", .firing).count == 3)
+        s.now = s.now.addingTimeInterval(86_400)
+        s.minute(check: "another")
+        #expect(s.announced("SondaTLSPolicy", .resolved).count == 3)
+    }
+
     @Test(arguments: [(6.0, "critical"), (15.0, "high"), (25.0, nil)])
     func certificateExpiry(_ days: Double, _ severity: String?) {
         var s = AlertScenario()

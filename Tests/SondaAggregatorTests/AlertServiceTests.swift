@@ -189,6 +189,29 @@ final class RecordingSink: AlertSink {
         #expect(sink.rounds.allSatisfy { $0.firing.isEmpty && $0.reminders.isEmpty })
     }
 
+    @Test func anAgentRemovedFromTheConfigurationIsNotReportedSilent() async throws {
+        let fleet = try Fleet()
+        let store = try fleet.store()
+        let retired = ResultBatch(
+            agent: "retired-01", batchID: UUID().uuidString, sentAt: fleet.clock.now, results: [],
+            heartbeat: Heartbeat(version: "0.1.0", configHash: "abc", spoolDepth: 0, dropped: 0))
+        _ = try await store.write(retired, region: "recife", now: fleet.clock.now)
+        let sink = RecordingSink()
+        let service = fleet.service(store, sink: sink)
+        for _ in 0..<6 {
+            try await fleet.write(store, failing: [])
+            fleet.clock.advance(60)
+            try await service.evaluateOnce()
+        }
+        #expect(sink.changed.isEmpty, "\(sink.changed.map(\.labels))")
+        // A configured agent that stops is.
+        for _ in 0..<5 {
+            fleet.clock.advance(60)
+            try await service.evaluateOnce()
+        }
+        #expect(Set(sink.changed.compactMap { $0.labels["agent"] }) == Set(Self.agents.map(\.0)))
+    }
+
     @Test(arguments: [
         ("not json", "malformed"),
         (#"{"matchers":{},"duration":"2h"}"#, "bad_silence"),

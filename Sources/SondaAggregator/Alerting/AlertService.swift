@@ -67,11 +67,13 @@ public actor AlertService: Service {
             engine = try await start(at: at)
         }
         let (events, last) = try await store.pool.read { [cursor] db in try Self.results(after: cursor, in: db) }
-        for event in events.sorted(by: { $0.startedAt < $1.startedAt }) { engine.add(event) }
+        for event in events.sorted(by: { $0.startedAt < $1.startedAt }) where isConfigured(event.agent) {
+            engine.add(event)
+        }
         let (heartbeats, silences) = try await store.pool.read { db in
             (try Self.heartbeats(in: db), try AlertStore.silences(notEndedAt: at, in: db))
         }
-        heartbeats.forEach { engine.add($0) }
+        for heartbeat in heartbeats where isConfigured(heartbeat.agent) { engine.add(heartbeat) }
         var rollups = RollupInputs()
         if rollupsAt.map({ at.timeIntervalSince($0) >= Self.rollupRefresh || at < $0 }) ?? true {
             rollups = try await self.rollups(at: at)
@@ -96,11 +98,16 @@ public actor AlertService: Service {
             return (try AlertStore.active(in: db), saved, recent)
         }
         var engine = AlertEngine(options: options, restoring: restored)
-        for (_, event) in recent { engine.add(event) }
+        for (_, event) in recent where isConfigured(event.agent) { engine.add(event) }
         for agent in config.agents { engine.expect(agent: agent.id, region: agent.region, since: now) }
         cursor = saved
         logger.notice("alerts: \(restored.count) active alerts restored, \(recent.count) recent results replayed")
         return engine
+    }
+
+    /// An agent removed from the configuration is forgotten, rather than reported silent forever.
+    private func isConfigured(_ agent: String) -> Bool {
+        config.agents.isEmpty || config.agents.contains { $0.id == agent }
     }
 
     private func rollups(at now: Date) async throws -> RollupInputs {

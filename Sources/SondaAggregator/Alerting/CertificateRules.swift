@@ -8,7 +8,7 @@ import SondaCore
 enum TLSPolicyRule {
     static func conditions(_ c: RuleContext) -> [AlertCondition] {
         c.observations.tls.compactMap { pair, state -> AlertCondition? in
-            guard let error = state.policyError else { return nil }
+            guard let error = state.policyError, c.observations.isCurrent(state.at, now: c.now) else { return nil }
             let region = c.observations.agents[pair.agent]?.region ?? ""
             let seen = state.version.map { " (negotiated \($0))" } ?? ""
             return AlertCondition(
@@ -28,7 +28,8 @@ enum TLSPolicyRule {
 enum CertificateExpiryRule {
     static func conditions(_ c: RuleContext) -> [AlertCondition] {
         var earliest: [String: Date] = [:]
-        for (pair, expiry) in c.observations.expiries where !c.isSilent(pair.agent) {
+        for (pair, expiry) in c.observations.expiries
+        where !c.isSilent(pair.agent) && c.observations.isCurrent(expiry.at, now: c.now) {
             earliest[pair.check] = min(earliest[pair.check] ?? .distantFuture, expiry.expiry)
         }
         return earliest.compactMap { check, expiry -> AlertCondition? in

@@ -95,6 +95,12 @@ struct FleetObservations: Sendable {
         agents[h.agent] = Agent(region: h.region, lastSeen: h.at)
     }
 
+    /// TLS and certificate observations older than this are forgotten (the check was removed or
+    /// renamed), so their alerts resolve instead of firing forever.
+    static let forgetAfter: TimeInterval = 86_400
+
+    func isCurrent(_ at: Date, now: Date) -> Bool { now.timeIntervalSince(at) <= Self.forgetAfter }
+
     /// A series whose latest result is older than three of its intervals (and than the silence
     /// window) no longer tells anything about now: the profile or check was removed, or the agent
     /// is catching up on an old spool.
