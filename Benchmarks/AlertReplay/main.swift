@@ -51,9 +51,14 @@ let epoch = Date(timeIntervalSince1970: 1_800_000_000)
 var losses: [AgentLoss] = []
 for _ in 0..<(days * 2 / 3) {
     let start = Int.random(in: 3600..<(span - 3 * 3600), using: &rng)
-    losses.append(AgentLoss(region: Int.random(in: 0..<3, using: &rng), start: start, end: start + Int.random(in: 600...7200, using: &rng)))
+    losses.append(
+        AgentLoss(
+            region: Int.random(in: 0..<3, using: &rng), start: start,
+            end: start + Int.random(in: 600...7200, using: &rng)))
 }
-@MainActor func nearLoss(_ start: Int, _ end: Int) -> Bool { losses.contains { start < $0.end + 900 && end > $0.start - 900 } }
+@MainActor func nearLoss(_ start: Int, _ end: Int) -> Bool {
+    losses.contains { start < $0.end + 900 && end > $0.start - 900 }
+}
 
 var incidents: [[Incident]] = Array(repeating: [], count: checks)
 let perCheck: [(Kind, Int)] = [(.full, 1), (.quorum, 2), (.flapping, 1), (.single, 3), (.blips, 2), (.lossy, 2)]
@@ -83,7 +88,8 @@ for check in 0..<checks {
             case .single, .lossy: chosen = [Int.random(in: 0..<3, using: &rng)]
             case .blips: chosen = [0, 1, 2]
             }
-            incidents[check].append(Incident(check: check, kind: kind, regions: chosen, start: start, end: start + length))
+            incidents[check].append(
+                Incident(check: check, kind: kind, regions: chosen, start: start, end: start + length))
             placed += 1
         }
     }
@@ -121,16 +127,23 @@ let began = clock.now
 for minuteStart in stride(from: 0, to: span, by: 60) {
     let lost = Set(losses.filter { minuteStart >= $0.start && minuteStart < $0.end }.map(\.region))
     for r in 0..<3 where !lost.contains(r) {
-        engine.add(HeartbeatEvent(agent: regions[r].0, region: regions[r].1, at: epoch.addingTimeInterval(Double(minuteStart))))
+        engine.add(
+            HeartbeatEvent(agent: regions[r].0, region: regions[r].1, at: epoch.addingTimeInterval(Double(minuteStart)))
+        )
     }
     for quarter in 0..<4 {
         for check in 0..<checks where offsets[check] / 15 == quarter {
             let t = minuteStart + offsets[check]
-            while cursor[check] < incidents[check].count, incidents[check][cursor[check]].end <= t { cursor[check] += 1 }
-            let incident = cursor[check] < incidents[check].count && incidents[check][cursor[check]].start <= t
+            while cursor[check] < incidents[check].count, incidents[check][cursor[check]].end <= t {
+                cursor[check] += 1
+            }
+            let incident =
+                cursor[check] < incidents[check].count && incidents[check][cursor[check]].start <= t
                 ? incidents[check][cursor[check]] : nil
             for r in 0..<3 where !lost.contains(r) {
-                let fails = incident.map { failing($0, region: r, at: t) } ?? false || Double.random(in: 0..<1, using: &rng) < 0.0005
+                let fails =
+                    incident.map { failing($0, region: r, at: t) } ?? false
+                    || Double.random(in: 0..<1, using: &rng) < 0.0005
                 engine.add(
                     ResultEvent(
                         check: checkNames[check], endpointClass: "appointment_booking", agent: regions[r].0,
@@ -162,7 +175,9 @@ var latencies: [Double] = []
 var duplicatePages = 0
 var matched = Set<Int>()
 for (index, incident) in paging.enumerated() {
-    let pages = fired.filter { $0.check == checkNames[incident.check] && $0.at >= incident.start && $0.at <= incident.end + 600 }
+    let pages = fired.filter {
+        $0.check == checkNames[incident.check] && $0.at >= incident.start && $0.at <= incident.end + 600
+    }
     if let first = pages.first {
         latencies.append(Double(first.at - incident.start))
         matched.insert(index)
@@ -173,25 +188,42 @@ let falsePages = fired.filter { page in
     !paging.contains { checkNames[$0.check] == page.check && page.at >= $0.start && page.at <= $0.end + 600 }
 }
 let quiet = all.filter { !$0.pages }
-let quietPaged = quiet.filter { q in fired.contains { $0.check == checkNames[q.check] && $0.at >= q.start && $0.at <= q.end + 600 } }
+let quietPaged = quiet.filter { q in
+    fired.contains { $0.check == checkNames[q.check] && $0.at >= q.start && $0.at <= q.end + 600 }
+}
 let lossesDetected = losses.filter { loss in
     loss.end - loss.start > 3 * 60 + 60
         && silentFired.contains { $0.agent == regions[loss.region].0 && $0.at >= loss.start && $0.at <= loss.end }
 }
 let detectableLosses = losses.filter { $0.end - $0.start > 3 * 60 + 60 }
 latencies.sort()
-@MainActor func percentile(_ p: Double) -> Double { latencies.isEmpty ? .nan : latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
+@MainActor func percentile(_ p: Double) -> Double {
+    latencies.isEmpty ? .nan : latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))]
+}
 let bound = 60.0 * Double(alerting.downFor) + 15  // interval × for + evaluation period
 let tpr = Double(matched.count) / Double(max(paging.count, 1))
 let fpr = Double(falsePages.count) / Double(max(fired.count, 1))
 
 print("alert replay: \(days) days, \(checks) checks × 3 regions, \(results) results, evaluation every 15 s")
-print("  incidents: \(Kind.allCases.map { k in "\(k.rawValue) \(all.filter { $0.kind == k }.count)" }.joined(separator: ", ")), agent loss \(losses.count)")
-print(String(format: "  detection latency p50 %.0f s, p95 %.0f s, max %.0f s (bound: interval × for + period = %.0f s)", percentile(0.5), percentile(0.95), latencies.last ?? .nan, bound))
-print(String(format: "  true-positive rate %.2f %% (%d of %d paging incidents)", tpr * 100, matched.count, paging.count))
-print(String(format: "  false-positive rate %.2f %% (%d of %d SondaDown pages match no paging incident)", fpr * 100, falsePages.count, fired.count))
-print("  single-region outages, blips and lossy Wi-Fi that paged: \(quietPaged.count) of \(quiet.count); repeat pages within one incident: \(duplicatePages)")
-print("  agent loss raised SondaAgentSilent: \(lossesDetected.count) of \(detectableLosses.count) longer than the silence window")
+print(
+    "  incidents: \(Kind.allCases.map { k in "\(k.rawValue) \(all.filter { $0.kind == k }.count)" }.joined(separator: ", ")), agent loss \(losses.count)"
+)
+print(
+    String(
+        format: "  detection latency p50 %.0f s, p95 %.0f s, max %.0f s (bound: interval × for + period = %.0f s)",
+        percentile(0.5), percentile(0.95), latencies.last ?? .nan, bound))
+print(
+    String(format: "  true-positive rate %.2f %% (%d of %d paging incidents)", tpr * 100, matched.count, paging.count))
+print(
+    String(
+        format: "  false-positive rate %.2f %% (%d of %d SondaDown pages match no paging incident)", fpr * 100,
+        falsePages.count, fired.count))
+print(
+    "  single-region outages, blips and lossy Wi-Fi that paged: \(quietPaged.count) of \(quiet.count); repeat pages within one incident: \(duplicatePages)"
+)
+print(
+    "  agent loss raised SondaAgentSilent: \(lossesDetected.count) of \(detectableLosses.count) longer than the silence window"
+)
 print(String(format: "  %.0f results/s (%.1f s for the replay)", Double(results) / seconds, seconds))
 // Rows for bench/run: name value <=target
 print(String(format: "ROW alert-detect-p95 %.0f <=%.0f", percentile(0.95), bound))

@@ -75,7 +75,7 @@ struct AlertingConfigReader {
     /// http(s) only; a value that came from `${env:…}` is not echoed (it may be a secret).
     private func checkURL(_ url: String, written: String, key: String, at node: Node) -> Bool {
         let lower = url.lowercased()
-        guard (lower.hasPrefix("http://") || lower.hasPrefix("https://")), URL(string: url)?.host != nil else {
+        guard lower.hasPrefix("http://") || lower.hasPrefix("https://"), URL(string: url)?.host != nil else {
             let shown = url == written ? ", got '\(written)'" : " (from \(written))"
             file.error("'\(key)' must be an http:// or https:// URL\(shown)", at: node)
             return false
@@ -128,7 +128,8 @@ struct AlertingConfigReader {
     private func routes(_ r: MappingReader, receivers: [String]) -> [AlertingConfig.Route] {
         var routes: [AlertingConfig.Route] = []
         for node in r.sequence("routes") ?? [] {
-            guard let rr = MappingReader(node, in: file, context: "a route", allowed: ["severity", "match", "receiver"])
+            guard
+                let rr = MappingReader(node, in: file, context: "a route", allowed: ["severity", "match", "receiver"])
             else { continue }
             var severities: Set<AlertingConfig.Severity>?
             if let written = rr.strings("severity") {

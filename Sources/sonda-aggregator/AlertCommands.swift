@@ -52,7 +52,9 @@ struct SilenceCommand: AsyncParsableCommand {
             if let comment { body["comment"] = comment }
             let data = try await options.send(
                 "/v1/silences", method: "POST", body: try JSONSerialization.data(withJSONObject: body))
-            try options.output(data) { ReportTables.silences(SilenceList(silences: [try JSONDecoder().decode(SilenceEntry.self, from: $0)])) }
+            try options.output(data) {
+                ReportTables.silences(SilenceList(silences: [try JSONDecoder().decode(SilenceEntry.self, from: $0)]))
+            }
         }
     }
 

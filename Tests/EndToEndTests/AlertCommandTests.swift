@@ -12,18 +12,20 @@ import Testing
     }
 
     @Test func silencesAndAlertsThroughTheCommandLine() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sonda-alerts-\(UUID().uuidString)").path
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "sonda-alerts-\(UUID().uuidString)"
+        ).path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try """
-            listen: 127.0.0.1:0
-            database: sonda.sqlite
-            read_tokens: [s3cret]
-            alerting:
-              evaluate_every: 200ms
-              receivers: [{name: am, alertmanager: {url: "http://127.0.0.1:9093"}}]
-              routes: [{receiver: am}]
-            """.write(toFile: "\(directory)/aggregator.yaml", atomically: true, encoding: .utf8)
+        listen: 127.0.0.1:0
+        database: sonda.sqlite
+        read_tokens: [s3cret]
+        alerting:
+          evaluate_every: 200ms
+          receivers: [{name: am, alertmanager: {url: "http://127.0.0.1:9093"}}]
+          routes: [{receiver: am}]
+        """.write(toFile: "\(directory)/aggregator.yaml", atomically: true, encoding: .utf8)
         let validate = try await Self.cli("validate", "\(directory)/aggregator.yaml")
         #expect(validate.stdout.contains("alerts every 200ms to 1 receivers"), "\(validate.stdout)\(validate.stderr)")
 
@@ -44,8 +46,10 @@ import Testing
         #expect(added.stdout.contains("check=booking") && added.stdout.contains("deploy"))
         let listed = try await Self.cli("silence", "list", "--server", server, "--token", "s3cret", "--json")
         #expect(listed.stdout.contains(#""matchers":{"check":"booking"}"#), "\(listed.stdout)")
-        let refused = try await Self.cli("silence", "add", "--server", server, "--token", "s3cret", "--matcher", "check=x", "--for", "forever")
-        #expect(refused.status == 1 && refused.stderr.contains("400: 'duration' must be a duration"), "\(refused.stderr)")
+        let refused = try await Self.cli(
+            "silence", "add", "--server", server, "--token", "s3cret", "--matcher", "check=x", "--for", "forever")
+        #expect(
+            refused.status == 1 && refused.stderr.contains("400: 'duration' must be a duration"), "\(refused.stderr)")
         let usage = try await Self.cli("silence", "add", "--server", server, "--matcher", "booking", "--for", "2h")
         #expect(usage.status == 64 && usage.stderr.contains("LABEL=VALUE"), "\(usage.stderr)")
 

@@ -26,19 +26,31 @@ import Testing
     }
 
     static let cases: [Case] = [
-        Case(name: "2% errors for an hour: 20× → critical", rate5m: 0.02, rate30m: 0.02, rate1h: 0.02, rate6h: 0.004, expected: "critical"),
-        Case(name: "0.7% for six hours: 7× → high", rate5m: 0.007, rate30m: 0.007, rate1h: 0.007, rate6h: 0.007, expected: "high"),
+        Case(
+            name: "2% errors for an hour: 20× → critical", rate5m: 0.02, rate30m: 0.02, rate1h: 0.02, rate6h: 0.004,
+            expected: "critical"),
+        Case(
+            name: "0.7% for six hours: 7× → high", rate5m: 0.007, rate30m: 0.007, rate1h: 0.007, rate6h: 0.007,
+            expected: "high"),
         Case(name: "0.3%: 3× → nothing", rate5m: 0.003, rate30m: 0.003, rate1h: 0.003, rate6h: 0.003, expected: nil),
-        Case(name: "an hour at 2% that already stopped (5m clean) → not critical, 6h+30m not met", rate5m: 0, rate30m: 0.004, rate1h: 0.02, rate6h: 0.004, expected: nil),
-        Case(name: "a 5-minute spike alone → nothing", rate5m: 0.5, rate30m: 0.08, rate1h: 0.01, rate6h: 0.002, expected: nil),
-        Case(name: "one failed probe of a quiet check → nothing", rate5m: 0.2, rate30m: 0.034, rate1h: 0.017, rate6h: 0.003, perMinute: 1, expected: nil),
+        Case(
+            name: "an hour at 2% that already stopped (5m clean) → not critical, 6h+30m not met", rate5m: 0,
+            rate30m: 0.004, rate1h: 0.02, rate6h: 0.004, expected: nil),
+        Case(
+            name: "a 5-minute spike alone → nothing", rate5m: 0.5, rate30m: 0.08, rate1h: 0.01, rate6h: 0.002,
+            expected: nil),
+        Case(
+            name: "one failed probe of a quiet check → nothing", rate5m: 0.2, rate30m: 0.034, rate1h: 0.017,
+            rate6h: 0.003, perMinute: 1, expected: nil),
     ]
 
     @Test(arguments: cases)
     func burnRateTable(_ c: Case) {
         var engine = AlertEngine(options: .init())
-        let round = engine.evaluate(at: Date(timeIntervalSince1970: 1_800_000_000), rollups: RollupInputs(burns: [c.counts]))
-            .round
+        let round = engine.evaluate(
+            at: Date(timeIntervalSince1970: 1_800_000_000), rollups: RollupInputs(burns: [c.counts])
+        )
+        .round
         let burns = round.changed.filter { $0.labels["alertname"] == "SondaSLOBurn" }
         #expect(burns.map { $0.labels["severity"] } == (c.expected.map { [$0] } ?? []))
         if let alert = burns.first {

@@ -21,7 +21,10 @@ import Testing
         #expect(a.externalURL == "https://sonda.example.com.br")
         #expect(a.receivers.map(\.name) == ["am", "ops", "chat"])
         guard case .webhook(let url, let secret) = a.receivers[1].kind, case .slack(let slack) = a.receivers[2].kind
-        else { Issue.record("receiver kinds"); return }
+        else {
+            Issue.record("receiver kinds")
+            return
+        }
         #expect(url == "https://hooks.example/sonda" && secret == "s3cret")
         #expect(slack == "https://hooks.slack.com/services/T/B/X")
         #expect(a.routes.map(\.receiver) == ["am", "ops", "chat"])
@@ -60,9 +63,9 @@ import Testing
         var loader = AggregatorConfigLoader(environment: ["SLACK_WEBHOOK_URL": "not-a-url-token-123"])
         let path = NSTemporaryDirectory() + "alerting-\(UUID().uuidString).yaml"
         try? """
-            alerting:
-              receivers: [{name: chat, slack: {url: "${env:SLACK_WEBHOOK_URL}"}}]
-            """.write(toFile: path, atomically: true, encoding: .utf8)
+        alerting:
+          receivers: [{name: chat, slack: {url: "${env:SLACK_WEBHOOK_URL}"}}]
+        """.write(toFile: path, atomically: true, encoding: .utf8)
         #expect(loader.load(path: path) == nil)
         let text = loader.diagnostics.map(\.description).joined(separator: "\n")
         #expect(text.contains("2:41: error: 'url' must be an http:// or https:// URL (from ${env:SLACK_WEBHOOK_URL})"))

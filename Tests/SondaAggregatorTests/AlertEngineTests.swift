@@ -66,7 +66,12 @@ import Testing
     }
 
     @Test func whenFewerAgentsReportThanTheQuorumAllOfThemFailingIsAnOutage() {
-        var s = AlertScenario(alerting: { var a = AlertingConfig(); a.downQuorum = 3; return a }())
+        var s = AlertScenario(
+            alerting: {
+                var a = AlertingConfig()
+                a.downQuorum = 3
+                return a
+            }())
         let alive: Set = ["sp-clinic-01", "rj-clinic-01"]
         for _ in 0..<5 { s.minute(reporting: alive) { _, _ in "connect_refused" } }
         #expect(s.announced("SondaDown", .firing).count == 1)
@@ -90,7 +95,8 @@ import Testing
         #expect(fired.count == 1)
         #expect(fired.first?.labels["severity"] == "critical" && fired.first?.labels["agent"] == "sp-clinic-01")
         #expect(fired.first?.annotations["summary"]?.contains("TLSv1.2") == true)
-        #expect(try #require(s.firstFiring("SondaTLSPolicy")) == first.addingTimeInterval(15), "no for: it fires at once")
+        #expect(
+            try #require(s.firstFiring("SondaTLSPolicy")) == first.addingTimeInterval(15), "no for: it fires at once")
         s.minute { agent, _ in agent == "sp-clinic-01" ? "http_status" : nil }
         #expect(s.announced("SondaTLSPolicy", .resolved).count == 1, "a 500 after a good handshake passed TLS")
     }
@@ -161,9 +167,10 @@ import Testing
         ])
         s.minute()
         let fired = s.announced("SondaBudgetViolated", .firing)
-        #expect(fired.map { [$0.labels["region"]!, $0.labels["severity"]!] }.sorted { $0[0] < $1[0] } == [
-            ["rio", "low"], ["sao_paulo", "high"],
-        ])
+        #expect(
+            fired.map { [$0.labels["region"]!, $0.labels["severity"]!] }.sorted { $0[0] < $1[0] } == [
+                ["rio", "low"], ["sao_paulo", "high"],
+            ])
         s.rollups = RollupInputs(budgetCells: [cell("sao_paulo", 150, count: 100)])
         s.minute()
         #expect(s.announced("SondaBudgetViolated", .resolved).count == 2)
@@ -199,11 +206,15 @@ import Testing
                 + "\"state\":\"firing\",\"severity\":\"\(n.labels["severity"]!)\",\"starts_at\":\"2027-01-15T08:00:00.000Z\","
                 + "\"ends_at\":null,\"summary\":\"\(n.annotations["summary"]!)\",\"description\":\"\"}"
         }
-        let list = try JSONDecoder().decode(AlertList.self, from: Data("{\"alerts\":[\(entries.joined(separator: ","))]}".utf8))
+        let list = try JSONDecoder().decode(
+            AlertList.self, from: Data("{\"alerts\":[\(entries.joined(separator: ","))]}".utf8))
         let lines = ReportTables.alerts(list, colour: false).split(separator: "\n")
         #expect(lines.count == 3)
         #expect(lines[0].hasPrefix("severity  state   alert"))
-        #expect(lines[1].hasPrefix("critical  firing  SondaDown        booking rio,sao_paulo  2027-01-15T08:00:00  -      booking is down"))
+        #expect(
+            lines[1].hasPrefix(
+                "critical  firing  SondaDown        booking rio,sao_paulo  2027-01-15T08:00:00  -      booking is down")
+        )
         #expect(lines[2].hasPrefix("high      firing  SondaCertExpiry  booking"))
         let painted = ReportTables.alerts(list, colour: true)
         #expect(painted.contains("\u{1B}[1;31mcritical\u{1B}[0m"))

@@ -31,7 +31,8 @@ struct AlertScenario {
                 let code = error(agent, profile)
                 engine.add(
                     ResultEvent(
-                        check: check, endpointClass: "appointment_booking", agent: agent, region: region, profile: profile,
+                        check: check, endpointClass: "appointment_booking", agent: agent, region: region,
+                        profile: profile,
                         startedAt: now, ok: code == nil, errorCode: code, tlsVersion: tlsVersion,
                         certificateExpiry: certificateExpiry))
             }

@@ -135,7 +135,8 @@ final class RecordingSink: AlertSink {
         try await service.evaluateOnce()
         // A batch arrives now with a result from before the last evaluation (an agent's spool).
         fleet.clock.advance(-30)
-        var tls = TLSReport(version: "TLSv1.3", cipher: nil, verified: false, leaf: nil, chain: [], now: fleet.clock.now)
+        var tls = TLSReport(
+            version: "TLSv1.3", cipher: nil, verified: false, leaf: nil, chain: [], now: fleet.clock.now)
         tls.earliestExpiry = nil
         try await fleet.write(store, failing: ["intl-01"], error: .tlsUntrusted, tls: tls)
         fleet.clock.advance(60)
@@ -159,9 +160,11 @@ final class RecordingSink: AlertSink {
             #expect(refused.status == .unauthorized)
             let response = try await client.execute(uri: "/v1/alerts", method: .get, headers: auth)
             #expect(response.status == .ok)
-            let object = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: [[String: Any]]]
+            let object =
+                try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: [[String: Any]]]
             let alert = try #require(object?["alerts"]?.first)
-            #expect(Set(alert.keys).isSuperset(of: ["fingerprint", "labels", "state", "starts_at", "ends_at", "summary"]))
+            #expect(
+                Set(alert.keys).isSuperset(of: ["fingerprint", "labels", "state", "starts_at", "ends_at", "summary"]))
             #expect(alert["state"] as? String == "firing" && alert["ends_at"] is NSNull)
             #expect((alert["labels"] as? [String: String])?["alertname"] == "SondaDown")
 
@@ -171,7 +174,10 @@ final class RecordingSink: AlertSink {
             let silence = try JSONDecoder().decode(SilenceEntry.self, from: Data(buffer: created.body))
             #expect(silence.matchers == ["check": "booking"] && silence.comment == "deploy")
             let listed = try await client.execute(uri: "/v1/silences", method: .get, headers: auth)
-            #expect(try JSONDecoder().decode(SilenceList.self, from: Data(buffer: listed.body)).silences.map(\.id) == [silence.id])
+            #expect(
+                try JSONDecoder().decode(SilenceList.self, from: Data(buffer: listed.body)).silences.map(\.id) == [
+                    silence.id
+                ])
             let after = try await client.execute(uri: "/v1/alerts?state=silenced", method: .get, headers: auth)
             let list = try JSONDecoder().decode(AlertList.self, from: Data(buffer: after.body))
             #expect(list.alerts.map(\.state) == ["silenced"])

@@ -65,7 +65,9 @@ public struct AlertEngine: Sendable {
     /// An agent the configuration expects: if it never reports, it turns silent one silence window
     /// after `since`.
     public mutating func expect(agent: String, region: String, since: Date) {
-        if observations.agents[agent] == nil { observations.add(HeartbeatEvent(agent: agent, region: region, at: since)) }
+        if observations.agents[agent] == nil {
+            observations.add(HeartbeatEvent(agent: agent, region: region, at: since))
+        }
     }
 
     public mutating func evaluate(at now: Date, rollups: RollupInputs = RollupInputs(), silences: [Silence] = [])

@@ -16,7 +16,9 @@ public struct AlertEntry: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case fingerprint, labels, state, severity, summary, description
-        case startsAt = "starts_at", endsAt = "ends_at", lastSent = "last_sent"
+        case startsAt = "starts_at"
+        case endsAt = "ends_at"
+        case lastSent = "last_sent"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -49,7 +51,9 @@ public struct SilenceEntry: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case id, matchers, comment
-        case startsAt = "starts_at", endsAt = "ends_at", createdAt = "created_at"
+        case startsAt = "starts_at"
+        case endsAt = "ends_at"
+        case createdAt = "created_at"
     }
 
     public init(_ s: Silence) {

@@ -21,13 +21,15 @@ public enum AlertStore {
             let a = change.alert
             try AuditLog.append(
                 kind: "alert",
-                detail: "\(change.transition.rawValue) fingerprint=\(a.fingerprint) alertname=\(a.labels["alertname"] ?? "") "
+                detail:
+                    "\(change.transition.rawValue) fingerprint=\(a.fingerprint) alertname=\(a.labels["alertname"] ?? "") "
                     + "severity=\(a.severity.rawValue) \(a.summary)",
                 at: now, in: db)
         }
         if let cursor {
             try db.execute(
-                sql: "INSERT INTO alert_cursor (name, value) VALUES ('results', ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+                sql:
+                    "INSERT INTO alert_cursor (name, value) VALUES ('results', ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
                 arguments: [cursor])
         }
         try db.execute(
@@ -87,14 +89,16 @@ public enum AlertStore {
 
     public static func insert(_ s: Silence, in db: Database) throws {
         try db.execute(
-            sql: "INSERT INTO silences (id, matchers, starts_at_ms, ends_at_ms, comment, created_at_ms) VALUES (?, ?, ?, ?, ?, ?)",
+            sql:
+                "INSERT INTO silences (id, matchers, starts_at_ms, ends_at_ms, comment, created_at_ms) VALUES (?, ?, ?, ?, ?, ?)",
             arguments: [
                 s.id, try labelsJSON(s.matchers), milliseconds(s.startsAt), milliseconds(s.endsAt), s.comment,
                 milliseconds(s.createdAt),
             ])
         try AuditLog.append(
             kind: "silence",
-            detail: "id=\(s.id) matchers=\(try labelsJSON(s.matchers)) until=\(Timestamp.format(s.endsAt)) \(s.comment)",
+            detail:
+                "id=\(s.id) matchers=\(try labelsJSON(s.matchers)) until=\(Timestamp.format(s.endsAt)) \(s.comment)",
             at: s.createdAt, in: db)
     }
 

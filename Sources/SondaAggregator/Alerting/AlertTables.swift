@@ -33,7 +33,8 @@ extension ReportTables {
         guard !list.silences.isEmpty else { return "no silences\n" }
         let rows = list.silences.map { s -> [String] in
             [
-                String(s.id.prefix(8)), s.matchers.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+                String(s.id.prefix(8)),
+                s.matchers.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
                     .joined(separator: ","),
                 String(s.startsAt.prefix(19)), String(s.endsAt.prefix(19)), s.comment.isEmpty ? "-" : s.comment,
             ]

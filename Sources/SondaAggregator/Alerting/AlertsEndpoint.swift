@@ -35,13 +35,15 @@ struct AlertsEndpoint: Sendable {
     func alerts(_ q: QueryParameters) async throws -> AlertList {
         let state = q.string("state")
         if let state, !Self.states.contains(state) {
-            throw AggregatorError.badParameter("state", "expected one of \(Self.states.joined(separator: ", ")), got '\(state)'")
+            throw AggregatorError.badParameter(
+                "state", "expected one of \(Self.states.joined(separator: ", ")), got '\(state)'")
         }
         let history = try q.lookBack("since", default: "24h", maximum: .seconds(Int64(AlertStore.history)))
         let at = now()
         let (alerts, silences) = try await store.pool.read { db in
             (
-                try AlertStore.list(includePending: state == "pending", since: at.addingTimeInterval(-history.intervalSeconds), in: db),
+                try AlertStore.list(
+                    includePending: state == "pending", since: at.addingTimeInterval(-history.intervalSeconds), in: db),
                 try AlertStore.silences(notEndedAt: at, in: db).filter { $0.isActive(at: at) }
             )
         }
@@ -64,7 +66,8 @@ enum SilenceRequest {
 
     static func parse(_ data: Data, now: Date) throws -> Silence {
         guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw AggregatorError.malformed("a silence is a JSON object like {\"matchers\":{\"check\":\"booking\"},\"duration\":\"2h\"}")
+            throw AggregatorError.malformed(
+                "a silence is a JSON object like {\"matchers\":{\"check\":\"booking\"},\"duration\":\"2h\"}")
         }
         let known: Set = ["matchers", "duration", "comment", "starts_at"]
         if let unknown = object.keys.sorted().first(where: { !known.contains($0) }) {
@@ -106,7 +109,8 @@ extension QueryParameters {
         let written = string(name) ?? text
         guard let value = try? DurationParsing.parse(written), value > .zero, value <= maximum else {
             throw AggregatorError.badParameter(
-                name, "expected a duration from 1s to \(DurationParsing.format(maximum)), like 1h or 7d, got '\(written)'")
+                name,
+                "expected a duration from 1s to \(DurationParsing.format(maximum)), like 1h or 7d, got '\(written)'")
         }
         return value
     }

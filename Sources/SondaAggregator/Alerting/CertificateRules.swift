@@ -14,7 +14,10 @@ enum TLSPolicyRule {
             return AlertCondition(
                 labels: RuleContext.labels(
                     "SondaTLSPolicy", .critical,
-                    ["check": pair.check, "class": c.endpointClass(of: pair.check), "agent": pair.agent, "region": region]),
+                    [
+                        "check": pair.check, "class": c.endpointClass(of: pair.check), "agent": pair.agent,
+                        "region": region,
+                    ]),
                 summary: "\(pair.check): TLS policy failure \(error)\(seen) seen from \(pair.agent) (\(region))",
                 description: "Latest result at \(Timestamp.format(state.at)), profile \(state.profile).")
         }
@@ -44,7 +47,8 @@ enum CertificateExpiryRule {
             }
             let when = left <= 0 ? "expired \(spoken(-left)) ago" : "expires in \(spoken(left))"
             return AlertCondition(
-                labels: RuleContext.labels("SondaCertExpiry", severity, ["check": check, "class": c.endpointClass(of: check)]),
+                labels: RuleContext.labels(
+                    "SondaCertExpiry", severity, ["check": check, "class": c.endpointClass(of: check)]),
                 summary: "\(check): certificate \(when) (\(Timestamp.format(expiry)))")
         }
     }

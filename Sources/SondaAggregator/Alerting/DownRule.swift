@@ -51,7 +51,8 @@ enum DownRule {
                 conditions.append(
                     AlertCondition(
                         labels: labels,
-                        summary: "\(check) is down from \(counted.count) of \(agents.count) agents (\(labels["regions"]!))"
+                        summary:
+                            "\(check) is down from \(counted.count) of \(agents.count) agents (\(labels["regions"]!))"
                             + (errors.isEmpty ? "" : ": \(errors)"),
                         description: counted.keys.sorted().map { "\($0) (\(counted[$0]!.region))" }
                             .joined(separator: ", "),
@@ -60,7 +61,8 @@ enum DownRule {
             }
             for (agent, view) in agents {
                 let labels = RuleContext.labels(
-                    "SondaDegraded", .low, ["check": check, "class": endpointClass, "agent": agent, "region": view.region])
+                    "SondaDegraded", .low,
+                    ["check": check, "class": endpointClass, "agent": agent, "region": view.region])
                 let firing = firingDegraded.contains(.init(check: check, agent: agent))
                 guard firing ? view.passes < need : view.failures >= need else { continue }
                 conditions.append(
@@ -68,7 +70,9 @@ enum DownRule {
                         labels: labels,
                         summary: "\(check) fails from \(agent) (\(view.region)) only"
                             + (view.errors.isEmpty ? "" : ": \(view.errors.sorted().joined(separator: ", "))"),
-                        description: "Below the down quorum of \(c.config.downQuorum): a local problem of this site, not an outage."))
+                        description:
+                            "Below the down quorum of \(c.config.downQuorum): a local problem of this site, not an outage."
+                    ))
             }
         }
         return conditions
@@ -83,7 +87,9 @@ enum AgentSilentRule {
             return AlertCondition(
                 labels: RuleContext.labels("SondaAgentSilent", .medium, ["agent": id, "region": agent.region]),
                 summary: "agent \(id) (\(agent.region)) silent for \(spoken(c.now.timeIntervalSince(agent.lastSeen)))",
-                description: "No batch or heartbeat since \(Timestamp.format(agent.lastSeen)); its checks are left out of the down quorum.")
+                description:
+                    "No batch or heartbeat since \(Timestamp.format(agent.lastSeen)); its checks are left out of the down quorum."
+            )
         }
     }
 }

@@ -46,9 +46,13 @@ struct FleetObservations: Sendable {
     var seriesByCheck: [String: Set<SeriesKey>] = [:]
 
     /// Errors that mean TLS itself is out of policy.
-    static let tlsPolicyErrors: Set<String> = ["tls_version", "tls_untrusted", "tls_hostname", "tls_pin", "tls_expired"]
+    static let tlsPolicyErrors: Set<String> = [
+        "tls_version", "tls_untrusted", "tls_hostname", "tls_pin", "tls_expired",
+    ]
     /// Errors that happen only after a completed TLS handshake: such a result passed TLS.
-    static let afterTLSErrors: Set<String> = ["http_status", "assertion", "redirects", "body_too_large", "tls_expiring"]
+    static let afterTLSErrors: Set<String> = [
+        "http_status", "assertion", "redirects", "body_too_large", "tls_expiring",
+    ]
 
     /// Takes one result; a result older than its series' latest (a late batch) does not move the
     /// series back in time. Results without a check name (ad hoc probes) are ignored.

@@ -64,7 +64,8 @@ enum BurnRateRule {
                     + String(format: "%.1f× over ", long.burnRate(objective: objective)) + windows.0
                     + String(format: " and %.1f× over ", short.burnRate(objective: objective)) + windows.1
                     + String(format: " (threshold %g×)", threshold),
-                description: "\(long.failed) of \(long.total) results failed over \(windows.0); SLO \(objective * 100)%.")
+                description:
+                    "\(long.failed) of \(long.total) results failed over \(windows.0); SLO \(objective * 100)%.")
         }
     }
 }

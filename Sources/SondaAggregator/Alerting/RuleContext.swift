@@ -10,7 +10,9 @@ struct RuleContext {
     let firing: [TrackedAlert]
 
     /// Checks with SondaDown firing, and check × agent pairs with SondaDegraded firing.
-    var firingDown: Set<String> { Set(firing.filter { $0.labels["alertname"] == "SondaDown" }.compactMap { $0.labels["check"] }) }
+    var firingDown: Set<String> {
+        Set(firing.filter { $0.labels["alertname"] == "SondaDown" }.compactMap { $0.labels["check"] })
+    }
     var firingDegraded: Set<FleetObservations.PairKey> {
         Set(
             firing.filter { $0.labels["alertname"] == "SondaDegraded" }.compactMap { a in
@@ -29,7 +31,9 @@ struct RuleContext {
     func endpointClass(of check: String) -> String { observations.classes[check] ?? "" }
 
     /// alertname and severity, plus the given labels that are not empty.
-    static func labels(_ name: String, _ severity: AlertingConfig.Severity, _ rest: [String: String]) -> [String: String] {
+    static func labels(_ name: String, _ severity: AlertingConfig.Severity, _ rest: [String: String]) -> [String:
+        String]
+    {
         var labels = rest.filter { !$0.value.isEmpty }
         labels["alertname"] = name
         labels["severity"] = severity.rawValue
