@@ -31,9 +31,7 @@ public struct AlertNotification: Sendable, Codable, Hashable {
         self.generatorURL = generatorURL
     }
 
-    public var severity: AlertingConfig.Severity? {
-        labels["severity"].flatMap(AlertingConfig.Severity.init(rawValue:))
-    }
+    public var severity: AlertingConfig.Severity? { labels["severity"].flatMap(AlertingConfig.Severity.init(rawValue:)) }
 }
 
 /// What one evaluation hands to delivery. Silenced alerts are in none of the lists.
