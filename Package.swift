@@ -70,6 +70,8 @@ let package = Package(
         .executableTarget(
             name: "budget-query-bench", dependencies: ["SondaAggregator", "SondaCore"], path: "Benchmarks/BudgetQuery"),
         .executableTarget(
+            name: "alert-replay-bench", dependencies: ["SondaAggregator", "SondaConfig"], path: "Benchmarks/AlertReplay"),
+        .executableTarget(
             name: "config-bench", dependencies: ["SondaConfig", .product(name: "Yams", package: "Yams")],
             path: "Benchmarks/ConfigLoad"),
         .target(name: "TestSupport", path: "Tests/Support"),

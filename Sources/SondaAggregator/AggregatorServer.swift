@@ -7,13 +7,16 @@ import Logging
 import ServiceLifecycle
 import SondaConfig
 
-/// `sonda-aggregator serve`: the HTTP application, the pruner and alert delivery in one
-/// ServiceGroup, which drains in-flight requests on SIGTERM or SIGINT (alert delivery last).
+/// `sonda-aggregator serve`: the HTTP application, the pruner, the alert evaluator and alert
+/// delivery in one ServiceGroup, which drains in-flight requests on SIGTERM or SIGINT (alert
+/// delivery last, so the final round still goes out).
 public enum AggregatorServer {
     /// Opens the database, records the configuration load in the audit chain, and runs until a
-    /// signal. `onListening` gets the bound port (for tests that listen on port 0).
+    /// signal. Each alert evaluation's round goes to the receivers in `alerting:`, or to
+    /// `alertSink` when given; `onListening` gets the bound port (for tests that listen on port 0).
     public static func run(
-        config: AggregatorConfig, configText: String, onListening: @escaping @Sendable (Int) -> Void = { _ in }
+        config: AggregatorConfig, configText: String, alertSink: (any AlertSink)? = nil,
+        onListening: @escaping @Sendable (Int) -> Void = { _ in }
     ) async throws {
         var logger = Logger(label: "sonda-aggregator")
         logger.logLevel = .notice
@@ -35,9 +38,12 @@ public enum AggregatorServer {
             onServerRunning: { channel in onListening(channel.localAddress?.port ?? config.port) },
             logger: logger)
         let pruner = RetentionPruner(store: store, raw: config.rawRetention, rollups: config.rollupRetention)
+        let alerts = AlertService(config: config, store: store, sink: alertSink ?? dispatcher, logger: logger)
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: dispatcher), .init(service: app), .init(service: pruner)],
+                services: [
+                    .init(service: dispatcher), .init(service: app), .init(service: pruner), .init(service: alerts),
+                ],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         try await store.flushRollups()

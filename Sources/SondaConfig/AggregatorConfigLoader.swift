@@ -67,6 +67,11 @@ public struct AggregatorConfigLoader {
             config.maxResultsPerBatch = limits.int("max_results", in: 1...100_000) ?? config.maxResultsPerBatch
             config.signatureWindow = limits.duration("signature_window") ?? config.signatureWindow
         }
+        if let alerting = r.value("alerting") {
+            var reader = AlertingConfigReader(file: file, interpolation: interpolation)
+            config.alerting = reader.read(alerting)
+            interpolation = reader.interpolation
+        }
         if let tls = r.mapping("tls", allowed: ["cert", "key"]) {
             let cert = readablePath(tls, "cert", in: file, configPath: path)
             let key = readablePath(tls, "key", in: file, configPath: path)

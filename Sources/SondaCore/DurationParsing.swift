@@ -20,10 +20,12 @@ public enum DurationParsing {
                 continue
             }
             guard let value = Double(number), value >= 0, value.isFinite, number.first != "+" else { break }
-            let attoseconds = value * unit.seconds * 1e18
+            // The fraction from the seconds, not from seconds × 1e18: at 7d that product is past
+            // Double's exact range and its remainder is noise (7d read as 604800.000999… s).
+            let seconds = value * unit.seconds
+            let whole = seconds.rounded(.down)
             return Duration(
-                secondsComponent: Int64(value * unit.seconds),
-                attosecondsComponent: Int64(attoseconds.truncatingRemainder(dividingBy: 1e18)))
+                secondsComponent: Int64(whole), attosecondsComponent: Int64(((seconds - whole) * 1e18).rounded()))
         }
         throw Failure(text: text)
     }

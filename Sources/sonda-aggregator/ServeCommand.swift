@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SondaAggregator
 import SondaCLI
+import SondaCore
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -44,6 +45,8 @@ struct ValidateCommand: ParsableCommand {
         print(
             "\(file): \(config.agents.count) agents, \(config.budgets.count) budget rules, listen "
                 + "\(config.host):\(config.port), database \(config.database), read endpoints "
-                + (config.readTokens.isEmpty ? "public" : "need a token") + (config.tls == nil ? ", plain HTTP" : ", HTTPS"))
+                + (config.readTokens.isEmpty ? "public" : "need a token") + (config.tls == nil ? ", plain HTTP" : ", HTTPS")
+                + ", alerts every \(DurationParsing.format(config.alerting.evaluateEvery)) to "
+                + "\(config.alerting.receivers.count) receivers")
     }
 }

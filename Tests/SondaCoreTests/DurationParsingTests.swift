@@ -23,4 +23,11 @@ import Testing
         #expect(DurationParsing.format(.seconds(300)) == "5m")
         #expect(DurationParsing.format(.seconds(7 * 86_400)) == "7d")
     }
+
+    @Test func wholeDaysParseExactly() throws {
+        #expect(try DurationParsing.parse("7d") == .seconds(7 * 86_400))
+        #expect(try DurationParsing.parse("21d") == .seconds(21 * 86_400))
+        #expect(try DurationParsing.parse("1.5s") == .milliseconds(1500))
+        #expect(DurationParsing.format(try DurationParsing.parse("30d")) == "30d")
+    }
 }

@@ -108,7 +108,42 @@ enum SchemaMigrations {
                     ) WITHOUT ROWID;
                     """)
         }
-        migrator.registerMigration("v5: rollup cursor") { db in
+        migrator.registerMigration("v5: alerts, silences, evaluator cursor") { db in
+            try db.execute(
+                sql: """
+                    -- one row per alert episode: pending, firing, then resolved (kept as history)
+                    CREATE TABLE alerts (
+                        fingerprint TEXT NOT NULL,
+                        active_since_ms INTEGER NOT NULL,
+                        labels TEXT NOT NULL,
+                        severity TEXT NOT NULL,
+                        state TEXT NOT NULL,
+                        silenced INTEGER NOT NULL,
+                        summary TEXT NOT NULL,
+                        description TEXT NOT NULL,
+                        starts_at_ms INTEGER,
+                        ends_at_ms INTEGER,
+                        last_sent_ms INTEGER,
+                        false_since_ms INTEGER,
+                        PRIMARY KEY (fingerprint, active_since_ms)
+                    );
+                    CREATE INDEX alerts_by_state ON alerts(state, ends_at_ms);
+                    CREATE TABLE silences (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        matchers TEXT NOT NULL,
+                        starts_at_ms INTEGER NOT NULL,
+                        ends_at_ms INTEGER NOT NULL,
+                        comment TEXT NOT NULL,
+                        created_at_ms INTEGER NOT NULL
+                    );
+                    -- how far the evaluator has read: the results rowid (ingest order, not started_at)
+                    CREATE TABLE alert_cursor (
+                        name TEXT PRIMARY KEY NOT NULL,
+                        value INTEGER NOT NULL
+                    );
+                    """)
+        }
+        migrator.registerMigration("v6: rollup cursor") { db in
             // Rollups used to be merged in each batch's transaction: every existing row is covered.
             try db.execute(
                 sql: """

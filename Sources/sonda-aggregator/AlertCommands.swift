@@ -1,0 +1,99 @@
+import ArgumentParser
+import Foundation
+import SondaAggregator
+import SondaCLI
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+struct AlertsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "alerts", abstract: "Firing, silenced and recently resolved alerts, most urgent first.")
+    @OptionGroup var options: ServerOptions
+    @Option(help: "Only alerts in this state: firing, silenced, resolved or pending.") var state: String?
+    @Option(help: "How far back resolved alerts are listed.") var since = "24h"
+
+    func run() async throws {
+        let data = try await options.get("/v1/alerts", query: [("state", state), ("since", since)])
+        try options.output(data) {
+            ReportTables.alerts(try JSONDecoder().decode(AlertList.self, from: $0), colour: ServerOptions.colour)
+        }
+    }
+}
+
+struct SilenceCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "silence", abstract: "Mute matching alerts for a while, or list the silences.",
+        subcommands: [Add.self, List.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Silence alerts whose labels match every --matcher (e.g. --matcher check=booking --for 2h).")
+        @OptionGroup var options: ServerOptions
+        @Option(help: "LABEL=VALUE; repeat to narrow the match.") var matcher: [String] = []
+        @Option(name: .customLong("for"), help: "How long, e.g. 30m, 2h, 1d.") var duration: String
+        @Option(help: "Why (shown in the silence list and the audit log).") var comment: String?
+
+        func validate() throws {
+            guard !matcher.isEmpty else { throw ValidationError("give at least one --matcher LABEL=VALUE") }
+            for m in matcher where m.split(separator: "=", maxSplits: 1).count != 2 {
+                throw ValidationError("--matcher '\(m)' must be LABEL=VALUE, like check=booking")
+            }
+        }
+
+        func run() async throws {
+            var matchers: [String: String] = [:]
+            for m in matcher {
+                let parts = m.split(separator: "=", maxSplits: 1)
+                matchers[String(parts[0])] = String(parts[1])
+            }
+            var body: [String: Any] = ["matchers": matchers, "duration": duration]
+            if let comment { body["comment"] = comment }
+            let data = try await options.send(
+                "/v1/silences", method: "POST", body: try JSONSerialization.data(withJSONObject: body))
+            try options.output(data) {
+                ReportTables.silences(SilenceList(silences: [try JSONDecoder().decode(SilenceEntry.self, from: $0)]))
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Silences that are active or scheduled.")
+        @OptionGroup var options: ServerOptions
+
+        func run() async throws {
+            let data = try await options.get("/v1/silences")
+            try options.output(data) { ReportTables.silences(try JSONDecoder().decode(SilenceList.self, from: $0)) }
+        }
+    }
+}
+
+extension ServerOptions {
+    /// Sends `body` as JSON with `method`; non-2xx answers become the server's error message.
+    func send(_ path: String, method: String, body: Data) async throws -> Data {
+        guard let url = URL(string: (server.hasSuffix("/") ? String(server.dropLast()) : server) + path) else {
+            throw CommandFailure(message: "--server '\(server)' is not a URL", code: 64)
+        }
+        var request = URLRequest(url: url)
+        request.httpMethod = method
+        request.httpBody = body
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        if let token = token ?? ProcessInfo.processInfo.environment["SONDA_READ_TOKEN"], !token.isEmpty {
+            request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        }
+        let (data, response): (Data, URLResponse)
+        do {
+            (data, response) = try await URLSession.shared.data(for: request)
+        } catch {
+            throw CommandFailure(message: "cannot reach \(server): \(error.localizedDescription)", code: 69)
+        }
+        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        guard (200..<300).contains(status) else {
+            let object = try? JSONSerialization.jsonObject(with: data) as? [String: [String: String]]
+            throw CommandFailure(
+                message: "\(status): \(object?["error"]?["message"] ?? String(decoding: data, as: UTF8.self))", code: 1)
+        }
+        return data
+    }
+}
