@@ -77,7 +77,7 @@ let package = Package(
         .testTarget(
             name: "SondaAggregatorTests",
             dependencies: [
-                "SondaAggregator", "SondaCore", "SondaConfig",
+                "SondaAggregator", "SondaCore", "SondaConfig", "TestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]),

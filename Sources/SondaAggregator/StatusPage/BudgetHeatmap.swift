@@ -71,7 +71,7 @@ struct BudgetHeatmap {
         let headers: [HTML] = classes.map { "<th>\($0)</th>" }
         let legend: [HTML] = [BudgetState.ok, .degraded, .violated, .noData, .noBudget].compactMap { state in
             guard let n = tally[state] else { return nil }
-            return StateBadge.badge(state, "\(StateBadge.icon(state)) \(StateBadge.label(state)) \(n)")
+            return StateBadge.badge(state, "\(StateBadge.label(state)) \(n)")
         }
         html += """
             <div class="scroll"><table class="heat"><thead><tr><th>region</th><th>profile</th>\(headers)</tr></thead>

@@ -77,7 +77,7 @@ struct CertificateExpiry {
             return """
                 <tr data-cert="\(entry.check)"><td>\(entry.check)</td><td>\(entry.host)</td>\
                 <td>\(StatusFormat.timestamp(entry.earliestExpiry).prefix(10))</td>\
-                <td class="num">\(StateBadge.badge(state, "\(StateBadge.icon(state)) \(String(format: "%.0f", days.rounded(.down))) d · \(word)"))</td>\
+                <td class="num">\(StateBadge.badge(state, "\(String(format: "%.0f", days.rounded(.down))) d · \(word)"))</td>\
                 <td>\(entry.version)</td><td class="num">\(entry.agents)</td>\
                 <td>\(StatusFormat.ago(seconds: now.timeIntervalSince(entry.observedAt)))</td></tr>
                 """

@@ -8,41 +8,48 @@ struct PhaseChart {
     var p95: [Double?]
     var limit: Double?
 
-    static let width = 480.0
-    static let height = 190.0
-    static let left = 56.0
+    static let width = 420.0
+    static let height = 180.0
+    static let left = 50.0
     static let right = 10.0
     static let top = 10.0
     static let bottom = 24.0
 
-    /// The smallest of 1, 2, 2.5, 5 × 10ⁿ at or above `value`.
-    static func niceCeiling(_ value: Double) -> Double {
-        guard value > 0, value.isFinite else { return 1 }
+    /// Axis ticks: a step of 1, 2, 2.5 or 5 × 10ⁿ, and three to five of them up to `highest`.
+    static func ticks(upTo highest: Double) -> [Double] {
+        guard highest > 0, highest.isFinite else { return [0, 0.25, 0.5, 0.75, 1] }
+        let rough = highest / 4
         var scale = 1.0
-        while scale * 10 <= value { scale *= 10 }
-        while scale > value { scale /= 10 }
-        for step in [1.0, 2, 2.5, 5, 10] where step * scale >= value { return step * scale }
-        return 10 * scale
+        while scale * 10 <= rough { scale *= 10 }
+        while scale > rough { scale /= 10 }
+        let step = [1.0, 2, 2.5, 5, 10].map { $0 * scale }.first { $0 >= rough } ?? 10 * scale
+        let count = max(3, Int((highest / step).rounded(.up)))
+        return (0...count).map { Double($0) * step }
+    }
+
+    static func tickLabel(_ value: Double) -> String {
+        if value == 0 { return "0" }
+        if value >= 1000 { return String(format: "%g s", value / 1000) }
+        return String(format: "%g ms", value)
     }
 
     func render() -> HTML {
         let plotWidth = Self.width - Self.left - Self.right
         let plotHeight = Self.height - Self.top - Self.bottom
         let highest = (p95.compactMap { $0 } + p50.compactMap { $0 } + [limit ?? 0]).max() ?? 0
-        let yMax = Self.niceCeiling(highest * 1.05)
+        let ticks = Self.ticks(upTo: highest * 1.02)
+        let yMax = ticks.last!
         let n = max(labels.count, 1)
         let step = n > 1 ? plotWidth / Double(n - 1) : 0
         func x(_ i: Int) -> Double { Self.left + (n > 1 ? Double(i) * step : plotWidth / 2) }
         func y(_ v: Double) -> Double { Self.top + plotHeight * (1 - min(v, yMax) / yMax) }
 
         var svg: HTML = ""
-        for tick in 0...4 {
-            let value = yMax * Double(tick) / 4
+        for value in ticks {
             let ty = y(value)
             svg += """
-                <line class="\(tick == 0 ? "axis" : "grid")" x1="\(Self.left)" x2="\(Self.width - Self.right)" \
-                y1="\(ty)" y2="\(ty)"/><text x="\(Self.left - 6)" y="\(ty + 4)" text-anchor="end">\
-                \(StatusFormat.milliseconds(value == 0 ? nil : value).replacingOccurrences(of: "–", with: "0"))</text>
+                <line class="\(value == 0 ? "axis" : "grid")" x1="\(Self.left)" x2="\(Self.width - Self.right)" \
+                y1="\(ty)" y2="\(ty)"/><text x="\(Self.left - 6)" y="\(ty + 4)" text-anchor="end">\(Self.tickLabel(value))</text>
                 """
         }
         let labelEvery = max(1, Int((Double(n) / 6).rounded(.up)))

@@ -64,7 +64,7 @@ enum StatusPageStyle {
         .charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(320px,1fr));gap:12px}
         .chart h3{font-size:13px;margin:0 0 2px}
         .chart svg{width:100%;height:auto;display:block}
-        .chart text{font-size:11px;fill:var(--muted)}
+        .chart text{font-size:12px;fill:var(--muted)}
         .chart .grid{stroke:#eaeef2}.chart .axis{stroke:var(--line)}
         .chart .p50{stroke:#0969da;fill:none;stroke-width:2}.chart .p95{stroke:#bc4c00;fill:none;stroke-width:2;stroke-dasharray:6 3}
         .chart .limit{stroke:#a40e26;stroke-dasharray:2 3;stroke-width:1.5}

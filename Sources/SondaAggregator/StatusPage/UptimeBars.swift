@@ -32,7 +32,10 @@ struct UptimeBars {
         let budgetState: BudgetState = left <= 0 ? .violated : (left < 0.25 ? .degraded : .ok)
         let width = max(0, min(1, left)) * 100
         let colour = budgetState == .ok ? "var(--seg-ok)" : (budgetState == .degraded ? "var(--seg-deg)" : "var(--seg-bad)")
-        let leftText = left <= 0 ? "exhausted (\(Int((left * 100).rounded())) %)" : "\(Int((left * 100).rounded(.down))) % left"
+        let leftText =
+            left <= 0
+            ? "exhausted: \(String(format: "%.1f", 1 - left))× the failures the SLO allows"
+            : "\(Int((left * 100).rounded(.down))) % left"
         let regions = check.regions.count
         let hourStart = Date(timeIntervalSince1970: Double(history.firstHour) * 3600)
         let dayStart = Date(timeIntervalSince1970: Double(history.firstDay) * 86_400)
