@@ -67,6 +67,9 @@ let package = Package(
         .executableTarget(
             name: "budget-query-bench", dependencies: ["SondaAggregator", "SondaCore"], path: "Benchmarks/BudgetQuery"),
         .executableTarget(
+            name: "status-page-bench", dependencies: ["SondaAggregator", "SondaCore", "SondaConfig"],
+            path: "Benchmarks/StatusPage"),
+        .executableTarget(
             name: "config-bench", dependencies: ["SondaConfig", .product(name: "Yams", package: "Yams")],
             path: "Benchmarks/ConfigLoad"),
         .target(name: "TestSupport", path: "Tests/Support"),
