@@ -194,6 +194,23 @@ import Testing
         }
     }
 
+    @Test func aLargeFleetIsSummarisedPerRegionListingOnlyAgentsThatNeedALook() async throws {
+        let ids = (0..<25).map { "sp-\($0)" } + (0..<20).map { "rj-\($0)" }
+        let f = try IngestFixture(agents: ids)
+        try await f.application().test(.router) { client in
+            for agent in ["sp-0", "rj-0"] {
+                let body = try f.body(f.batch(agent: agent, results: [IngestFixture.result(totalMilliseconds: 80, at: f.now)]))
+                #expect(try await client.post(body, signature: try f.signature(for: body, agent: agent)).status == .ok)
+            }
+            let html = String(buffer: try await client.execute(uri: "/", method: .get).body)
+            let regions = html.matches(of: /<tr data-region="([a-z_]+)"><td>[^<]*<\/td><td><span class="badge s-([a-z-]+)">[^ ]+ (\d+ \/ \d+)</)
+            #expect(regions.map { "\($0.output.1) \($0.output.3) \($0.output.2)" } == ["rio 1 / 20 degraded", "sao_paulo 1 / 25 degraded"])
+            #expect(html.contains(#"<tr class="silent" data-agent="sp-1">"#) && html.contains(#"<tr class="silent" data-agent="rj-19">"#))
+            #expect(!html.contains(#"data-agent="sp-0""#), "a healthy agent is only counted")
+            #expect(html.contains("2 of 45 reporting"))
+        }
+    }
+
     @Test func theStatusPagesNeedAReadTokenAsHeaderOrQuery() async throws {
         let f = try IngestFixture(readTokens: ["s3cret"])
         let body = try f.body(f.batch(results: [IngestFixture.result(totalMilliseconds: 80, at: f.now)]))
