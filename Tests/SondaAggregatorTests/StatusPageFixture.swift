@@ -124,5 +124,36 @@ enum StatusPageFixture {
         return accepted
     }
 
+    /// What the alert store would hold for this fleet.
+    static func alerts(now: Date) -> [AlertNotification] {
+        func alert(_ name: String, _ severity: String, _ labels: [String: String], _ summary: String, minutes: Double)
+            -> AlertNotification
+        {
+            AlertNotification(
+                fingerprint: name + (labels["check"] ?? ""), status: .firing,
+                labels: labels.merging(["alertname": name, "severity": severity]) { a, _ in a },
+                annotations: ["summary": summary], startsAt: now.addingTimeInterval(-minutes * 60),
+                generatorURL: "http://127.0.0.1/")
+        }
+        return [
+            alert(
+                "SondaTLSPolicy", "critical", ["check": "legacy-portal", "regions": "rio_de_janeiro,sao_paulo"],
+                "legado.clinica.example negotiated TLSv1.2; policy requires TLSv1.3", minutes: 1430),
+            alert(
+                "SondaCertExpiry", "critical", ["check": "legacy-portal"],
+                "certificate for legado.clinica.example expires in 5 days", minutes: 300),
+            alert(
+                "SondaBudgetViolated", "high",
+                ["class": "reporting", "region": "sao_paulo", "profile": "desktop_brazil"],
+                "p95 total 584 ms over the 500 ms budget for 1 h", minutes: 50),
+            alert(
+                "SondaAgentSilent", "medium", ["agent": silentAgent, "region": "porto_alegre"],
+                "no heartbeat from poa-clinic-01", minutes: 12),
+            alert(
+                "SondaCertExpiry", "high", ["check": "booking-slots"],
+                "certificate for agenda.clinica.example expires in 15 days", minutes: 600),
+        ]
+    }
+
     struct LoadFailed: Error { var status: Int }
 }

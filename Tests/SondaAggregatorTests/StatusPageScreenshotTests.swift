@@ -1,4 +1,5 @@
 import Foundation
+import Hummingbird
 import HummingbirdTesting
 import SondaAggregator
 import TestSupport
@@ -52,7 +53,11 @@ import Testing
 
     @Test func chromiumRendersTheFleetAndCheckPages() async throws {
         let f = try StatusPageFixture.fixture()
-        try await f.application().test(.live) { client in
+        let alerts = StatusPageFixture.alerts(now: f.now)
+        let now = f.now
+        let app = Application(
+            router: AggregatorRouter(config: f.config, store: f.store, activeAlerts: { alerts }, now: { now }).build())
+        try await app.test(.live) { client in
             try await StatusPageFixture.load(f, into: client)
             let port = try #require(client.port)
             let blank = try await Self.screenshot("about:blank", width: 1280, height: 2000, name: "blank")

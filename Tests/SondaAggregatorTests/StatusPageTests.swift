@@ -181,6 +181,7 @@ import Testing
             #expect(shown.map { "\($0.output.1) \($0.output.2)" } == ["critical SondaTLSPolicy", "low SondaCertExpiry"])
             let critical = String(try #require(shown.first).output.3)
             #expect(critical.contains("TLSv1.2 &lt;negotiated&gt;") && critical.contains("region=rio") && critical.contains("since 42 s ago"))
+            #expect(critical.contains(#"check=<a href="/checks/legacy">legacy</a>"#), "an alert links to its check's page")
             #expect(html.contains("2 firing") && html.contains("firing alerts · 1 critical"))
             #expect(!html.contains("SondaDown"), "resolved alerts are not active")
         }

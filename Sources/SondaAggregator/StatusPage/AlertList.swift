@@ -6,6 +6,7 @@ struct AlertList {
     var now: Date
     /// Set when the alert source failed: the page still renders, saying so.
     var failure: String?
+    var links: StatusLinks
 
     static let severityRank = ["critical": 0, "high": 1, "medium": 2, "low": 3]
     static let shownLabels = ["check", "class", "region", "regions", "profile", "agent"]
@@ -28,13 +29,17 @@ struct AlertList {
         }
         let items: [HTML] = firing.map { alert in
             let severity = Self.severityRank[alert.labels["severity"] ?? ""] != nil ? alert.labels["severity"]! : "low"
-            let labels = Self.shownLabels.compactMap { key in alert.labels[key].map { "\(key)=\($0)" } }
+            let labels: [HTML] = Self.shownLabels.compactMap { key in
+                alert.labels[key].map { value in
+                    key == "check" ? "check=<a href=\"\(links.check(value))\">\(value)</a>" : "\(key)=\(value)"
+                }
+            }
             let summary = alert.annotations["summary"] ?? alert.annotations["description"] ?? ""
             return """
                 <li class="sev-\(severity)" data-alert="\(alert.labels["alertname"] ?? "")">\
                 <span class="badge sevb-\(severity)">\(severity == "critical" ? "‼" : "!") \(alert.labels["severity"] ?? "unknown")</span>\
                 <b>\(alert.labels["alertname"] ?? "alert")</b><span>\(summary)</span>\
-                <span class="labels">\(labels.joined(separator: " · ")) · since \
+                <span class="labels">\(labels.map { $0 + " · " }.joined())since \
                 \(StatusFormat.ago(seconds: now.timeIntervalSince(alert.startsAt)))</span></li>
                 """
         }

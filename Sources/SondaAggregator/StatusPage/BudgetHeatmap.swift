@@ -55,10 +55,9 @@ struct BudgetHeatmap {
         var rows: [HTML] = []
         var tally: [BudgetState: Int] = [:]
         for region in regions {
-            for (index, profile) in profiles.enumerated() {
-                var row: HTML = "<tr>"
-                if index == 0 { row += "<th class=\"region\" rowspan=\"\(profiles.count)\">\(region)</th>" }
-                row += "<th>\(profile)</th>"
+            rows.append("<tr class=\"region\"><th colspan=\"\(classes.count + 1)\">\(region)</th></tr>")
+            for profile in profiles {
+                var row: HTML = "<tr><th>\(Self.breakable(profile))</th>"
                 for endpointClass in classes {
                     let cells = groups[Key(region: region, profile: profile, endpointClass: endpointClass)] ?? []
                     let state = Self.state(of: cells)
@@ -74,13 +73,20 @@ struct BudgetHeatmap {
             return StateBadge.badge(state, "\(StateBadge.label(state)) \(n)")
         }
         html += """
-            <div class="scroll"><table class="heat"><thead><tr><th>region</th><th>profile</th>\(headers)</tr></thead>
+            <div class="scroll"><table class="heat"><thead><tr><th>region · profile</th>\(headers)</tr></thead>
             <tbody>\(rows)</tbody></table></div>
             <div class="legend">\(legend)</div>
             <p class="note">Degraded: within 10 % of the limit. Hover a cell for p50 / p99 and the sample count.</p>
             </section>
             """
         return html
+    }
+
+    /// A name that may wrap after its underscores on a narrow screen.
+    static func breakable(_ name: String) -> HTML {
+        name.split(separator: "_", omittingEmptySubsequences: false).enumerated().map { i, part -> HTML in
+            i == 0 ? "\(part)" : "_<wbr>\(part)"
+        }.joined()
     }
 
     func cell(_ cells: [BudgetReport.Cell], state: BudgetState, region: String, profile: String, endpointClass: String)

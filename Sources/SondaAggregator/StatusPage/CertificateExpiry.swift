@@ -54,6 +54,14 @@ struct CertificateExpiry {
         return CertificateExpiry(entries: entries.sorted { ($0.earliestExpiry, $0.check) < ($1.earliestExpiry, $1.check) })
     }
 
+    /// A version below TLS 1.3 (the fleet's policy minimum) is flagged.
+    func versionCell(_ version: String) -> HTML {
+        guard let rank = TLSReport.rank(ofVersion: version), rank < TLSReport.rank(ofVersion: "TLSv1.3")! else {
+            return "\(version)"
+        }
+        return StateBadge.badge(.violated, version)
+    }
+
     /// "CN=api.example, O=Example" → "api.example"; a SAN is used as is.
     static func host(_ text: String) -> String {
         guard text.contains("=") else { return text }
@@ -78,7 +86,7 @@ struct CertificateExpiry {
                 <tr data-cert="\(entry.check)"><td>\(entry.check)</td><td>\(entry.host)</td>\
                 <td>\(StatusFormat.timestamp(entry.earliestExpiry).prefix(10))</td>\
                 <td class="num">\(StateBadge.badge(state, "\(String(format: "%.0f", days.rounded(.down))) d · \(word)"))</td>\
-                <td>\(entry.version)</td><td class="num">\(entry.agents)</td>\
+                <td>\(versionCell(entry.version))</td><td class="num">\(entry.agents)</td>\
                 <td>\(StatusFormat.ago(seconds: now.timeIntervalSince(entry.observedAt)))</td></tr>
                 """
         }

@@ -94,7 +94,7 @@ struct CheckLatency {
                     WITH RECURSIVE m(minute) AS (SELECT ? UNION ALL SELECT minute + 1 FROM m WHERE minute < ?)
                     SELECT minute, region, profile, class, phase, histogram FROM latency_minute
                     WHERE minute IN (SELECT minute FROM m) AND region IN (\(marks(regions.count)))
-                    AND profile IN (\(marks(shownProfiles.count))) AND check_name = ?
+                    AND profile IN (\(marks(shownProfiles.count))) AND check_name = ? AND phase != 'send'
                     """, arguments: arguments)
             while let row = try cursor.next() {
                 guard let p = phaseIndex[row[4]] else { continue }

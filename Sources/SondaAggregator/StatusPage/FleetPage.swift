@@ -16,7 +16,7 @@ struct FleetPage {
     func render(config: AggregatorConfig, links: StatusLinks, now: Date) -> String {
         let silentAfter = Double(config.alerting.silentAfter) * Double(config.alerting.heartbeatInterval.components.seconds)
         let agentTable = AgentTable(agents: agents, silentAfterSeconds: silentAfter)
-        let alertList = AlertList(alerts: alerts, now: now, failure: alertFailure)
+        let alertList = AlertList(alerts: alerts, now: now, failure: alertFailure, links: links)
         let warningDays = Double(config.alerting.certWarning.components.seconds) / 86_400
         let criticalDays = Double(config.alerting.certCritical.components.seconds) / 86_400
         let sloWindow = DurationParsing.format(config.slo.window)

@@ -36,7 +36,8 @@ enum StatusPageStyle {
         .pills b{background:#1f2328;color:#fff;border-color:#1f2328}
         .heat td.cell{min-width:118px;border:2px solid var(--card);border-radius:6px;padding:4px 8px;line-height:1.25}
         .heat td.cell b{font-size:15px}.heat td.cell small{display:block;font-size:11px;opacity:.9}
-        .heat th.region{background:var(--bg)}
+        .heat tr.region th{background:var(--bg);font-size:13px;color:var(--fg);padding-top:8px}
+        .heat tbody tr:not(.region) th{position:sticky;left:0;background:var(--card);z-index:1;font-weight:500}
         .s-ok{background:var(--ok-bg);color:var(--ok)}.s-degraded{background:var(--deg-bg);color:var(--deg)}
         .s-violated{background:var(--bad-bg);color:var(--bad)}.s-no-data{background:var(--none-bg);color:var(--none)}
         .s-no-budget{background:var(--info-bg);color:var(--info)}
@@ -72,6 +73,7 @@ enum StatusPageStyle {
         .key i{display:inline-block;width:22px;height:0;border-top:2px solid;vertical-align:middle;margin-right:4px}
         code{font:12px ui-monospace,SFMono-Regular,Menlo,monospace;background:var(--bg);padding:0 4px;border-radius:4px}
         footer{max-width:1400px;margin:0 auto;padding:4px 12px 24px;color:var(--muted);font-size:12px}
-        @media (max-width:600px){main{padding:8px}section{padding:10px}.tile b{font-size:18px}}
+        @media (max-width:600px){main{padding:8px}section{padding:10px}.tile b{font-size:18px}
+        .heat tbody th{white-space:normal;max-width:92px}.heat td.cell{min-width:104px}}
         """
 }
