@@ -10,7 +10,9 @@ import SondaCore
 /// for 7 days, day rows for 30, and each check's latest raw results with their TLS report.
 /// Prints the p50 and p95 time to render `/` (1h, 24h and 7d windows) and `/checks/{name}`.
 /// Usage: status-page-bench [DATABASE]
-let path = CommandLine.arguments.count > 1 ? CommandLine.arguments[1] : NSTemporaryDirectory() + "status-bench-\(getpid()).sqlite"
+let path =
+    CommandLine.arguments.count > 1
+    ? CommandLine.arguments[1] : NSTemporaryDirectory() + "status-bench-\(getpid()).sqlite"
 let store = try ResultStore(path: path)
 let regions = (0..<10).map { "region_\($0)" }
 let profiles = ["desktop_brazil", "mobile_4g_brazil", "mobile_3g_brazil"]
@@ -22,14 +24,17 @@ let nowMinute = Int64(now.timeIntervalSince1970 / 60)
 func histogram(_ base: Double, samples: Int) -> Data {
     var generator = SystemRandomNumberGenerator()
     var h = LatencyHistogram()
-    for _ in 0..<40 { h.record(milliseconds: base * Double.random(in: 0.6...2.5, using: &generator), count: UInt64(samples / 40)) }
+    for _ in 0..<40 {
+        h.record(milliseconds: base * Double.random(in: 0.6...2.5, using: &generator), count: UInt64(samples / 40))
+    }
     return Data(h.serialized)
 }
 
 let generation = ContinuousClock.now
 for minuteOffset in 0..<1440 {
     try await store.pool.write { db in
-        let latency = try db.cachedStatement(sql: "INSERT OR REPLACE INTO latency_minute VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+        let latency = try db.cachedStatement(
+            sql: "INSERT OR REPLACE INTO latency_minute VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
         let outcome = try db.cachedStatement(sql: "INSERT OR REPLACE INTO outcome_minute VALUES (?, ?, ?, ?, ?, ?, ?)")
         let minute = nowMinute - Int64(minuteOffset)
         for check in (minuteOffset < 60 ? checks : [checks[0]]) {
@@ -43,7 +48,9 @@ for minuteOffset in 0..<1440 {
                         ])
                     }
                     try outcome.execute(arguments: [minute, region, profile, check.name, check.endpointClass, "", 99])
-                    try outcome.execute(arguments: [minute, region, profile, check.name, check.endpointClass, "timeout", 1])
+                    try outcome.execute(arguments: [
+                        minute, region, profile, check.name, check.endpointClass, "timeout", 1,
+                    ])
                 }
             }
         }
@@ -67,7 +74,9 @@ for hourOffset in 0..<(7 * 24) {
                 }
                 for check in checks {
                     try outcome.execute(arguments: [hour, region, profile, check.name, check.endpointClass, "", 5_990])
-                    try outcome.execute(arguments: [hour, region, profile, check.name, check.endpointClass, "timeout", 10])
+                    try outcome.execute(arguments: [
+                        hour, region, profile, check.name, check.endpointClass, "timeout", 10,
+                    ])
                 }
             }
         }
@@ -91,16 +100,21 @@ for dayOffset in 0..<30 {
                 }
                 for check in checks {
                     try outcome.execute(arguments: [day, region, profile, check.name, check.endpointClass, "", 143_800])
-                    try outcome.execute(arguments: [day, region, profile, check.name, check.endpointClass, "timeout", 200])
+                    try outcome.execute(arguments: [
+                        day, region, profile, check.name, check.endpointClass, "timeout", 200,
+                    ])
                 }
             }
         }
     }
 }
 // Each check's latest raw results (what the certificate list and the failures table read).
-let agents = (0..<1000).map { AggregatorConfig.Agent(id: "agent-\($0)", region: regions[$0 % 10], publicKey: Data(count: 32)) }
+let agents = (0..<1000).map {
+    AggregatorConfig.Agent(id: "agent-\($0)", region: regions[$0 % 10], publicKey: Data(count: 32))
+}
 try await store.pool.write { db in
-    let insert = try db.cachedStatement(sql: "INSERT OR REPLACE INTO results VALUES (?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?)")
+    let insert = try db.cachedStatement(
+        sql: "INSERT OR REPLACE INTO results VALUES (?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?)")
     let encoder = ResultJSON.encoder()
     for check in checks {
         for i in 0..<300 {
@@ -109,7 +123,8 @@ try await store.pool.write { db in
             let failed = i % 50 == 0
             let leaf = CertificateInfo(
                 subject: "CN=\(check.name).example", issuer: "CN=CA", sans: ["\(check.name).example"],
-                notBefore: now.addingTimeInterval(-86_400 * 60), notAfter: now.addingTimeInterval(86_400 * 30), sha256: "00",
+                notBefore: now.addingTimeInterval(-86_400 * 60), notAfter: now.addingTimeInterval(86_400 * 30),
+                sha256: "00",
                 spkiSHA256: "AA==")
             let result = ProbeResult(
                 check: check.name, agent: agent.id, region: agent.region, profile: profiles[i % 3],
@@ -126,10 +141,13 @@ try await store.pool.write { db in
     for agent in agents {
         try db.execute(
             sql: "INSERT OR REPLACE INTO agents VALUES (?, ?, ?, '0.1.0', 'abc', 0, 0, 1, 1)",
-            arguments: [agent.id, agent.region, Int64(now.timeIntervalSince1970 * 1000) - Int64.random(in: 0...400_000)])
+            arguments: [
+                agent.id, agent.region, Int64(now.timeIntervalSince1970 * 1000) - Int64.random(in: 0...400_000),
+            ])
     }
 }
-let rules = classes.enumerated().map { i, c in BudgetRule(endpointClass: c, limit: .milliseconds(100 + 100 * i)) }
+let rules =
+    classes.enumerated().map { i, c in BudgetRule(endpointClass: c, limit: .milliseconds(100 + 100 * i)) }
     + [BudgetRule(profile: "mobile_3g_brazil", limit: .milliseconds(3500))]
 let config = AggregatorConfig(database: path, agents: agents, budgets: rules)
 let page = StatusPage(config: config, store: store, now: { now })
@@ -138,7 +156,9 @@ let rows = try await store.pool.read { db in
         $0 + (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \($1)") ?? 0)
     }
 }
-print("# \(rows) rollup rows generated in \((ContinuousClock.now - generation).components.seconds) s; \(agents.count) agents")
+print(
+    "# \(rows) rollup rows generated in \((ContinuousClock.now - generation).components.seconds) s; \(agents.count) agents"
+)
 
 func time(_ name: String, target: String, _ render: () async throws -> StatusPage.Rendered) async throws {
     var samples: [Double] = []

@@ -19,13 +19,27 @@ enum StatusPageFixture {
     }
 
     static let checks = [
-        Check(name: "api-health", endpointClass: "authentication", host: "api.clinica.example", certificateDays: 40, serverMilliseconds: 20),
-        Check(name: "login", endpointClass: "authentication", host: "api.clinica.example", certificateDays: 40, serverMilliseconds: 45),
-        Check(name: "patient-record", endpointClass: "patient_data", host: "api.clinica.example", certificateDays: 40, serverMilliseconds: 70),
-        Check(name: "booking-slots", endpointClass: "appointment_booking", host: "agenda.clinica.example", certificateDays: 15, serverMilliseconds: 95),
-        Check(name: "treatment-plan", endpointClass: "treatment_planning", host: "api.clinica.example", certificateDays: 40, serverMilliseconds: 150),
-        Check(name: "daily-report", endpointClass: "reporting", host: "reports.clinica.example", certificateDays: 90, serverMilliseconds: 430),
-        Check(name: "legacy-portal", endpointClass: "patient_data", host: "legado.clinica.example", certificateDays: 5, serverMilliseconds: 60),
+        Check(
+            name: "api-health", endpointClass: "authentication", host: "api.clinica.example", certificateDays: 40,
+            serverMilliseconds: 20),
+        Check(
+            name: "login", endpointClass: "authentication", host: "api.clinica.example", certificateDays: 40,
+            serverMilliseconds: 45),
+        Check(
+            name: "patient-record", endpointClass: "patient_data", host: "api.clinica.example", certificateDays: 40,
+            serverMilliseconds: 70),
+        Check(
+            name: "booking-slots", endpointClass: "appointment_booking", host: "agenda.clinica.example",
+            certificateDays: 15, serverMilliseconds: 95),
+        Check(
+            name: "treatment-plan", endpointClass: "treatment_planning", host: "api.clinica.example",
+            certificateDays: 40, serverMilliseconds: 150),
+        Check(
+            name: "daily-report", endpointClass: "reporting", host: "reports.clinica.example", certificateDays: 90,
+            serverMilliseconds: 430),
+        Check(
+            name: "legacy-portal", endpointClass: "patient_data", host: "legado.clinica.example", certificateDays: 5,
+            serverMilliseconds: 60),
     ]
     static let profiles: [(name: String, rttMilliseconds: Double, receiveMilliseconds: Double)] = [
         ("desktop_brazil", 8, 2), ("mobile_4g_brazil", 16, 12), ("mobile_3g_brazil", 150, 260),
@@ -55,7 +69,9 @@ enum StatusPageFixture {
             f.config.agents[i].site = agent.id.hasPrefix("sp") ? "clinica-paulista" : "clinica-copacabana"
         }
         f.config.agents.append(
-            .init(id: silentAgent, region: "porto_alegre", site: "clinica-moinhos", publicKey: Data(repeating: 7, count: 32)))
+            .init(
+                id: silentAgent, region: "porto_alegre", site: "clinica-moinhos",
+                publicKey: Data(repeating: 7, count: 32)))
         return f
     }
 
@@ -90,17 +106,22 @@ enum StatusPageFixture {
                     let certificate = CertificateInfo(
                         subject: "CN=\(check.host)", issuer: "CN=Sonda Demo CA", sans: [check.host],
                         notBefore: now.addingTimeInterval(-60 * 86_400),
-                        notAfter: now.addingTimeInterval(check.certificateDays * 86_400 + Double(c) * 600), sha256: "00",
+                        notAfter: now.addingTimeInterval(check.certificateDays * 86_400 + Double(c) * 600),
+                        sha256: "00",
                         spkiSHA256: "AA==")
                     let tls = TLSReport(
-                        version: check.name == "legacy-portal" ? "TLSv1.2" : "TLSv1.3", cipher: "TLS_AES_128_GCM_SHA256",
+                        version: check.name == "legacy-portal" ? "TLSv1.2" : "TLSv1.3",
+                        cipher: "TLS_AES_128_GCM_SHA256",
                         verified: true, leaf: certificate, chain: [], now: at)
                     results.append(
                         ProbeResult(
                             check: check.name, agent: agent, region: region, profile: profile.name,
                             endpointClass: check.endpointClass, startedAt: at, error: error,
                             phases: error == nil ? phases : PhaseTimings(dns: dns, connect: rtt, total: dns + rtt),
-                            http: error == nil ? HTTPInfo(status: 200, version: "2", redirects: 0, redirectMilliseconds: 0, bodyBytes: 900, remoteIP: "10.0.0.1") : nil,
+                            http: error == nil
+                                ? HTTPInfo(
+                                    status: 200, version: "2", redirects: 0, redirectMilliseconds: 0, bodyBytes: 900,
+                                    remoteIP: "10.0.0.1") : nil,
                             tls: tls))
                 }
             }
@@ -115,7 +136,8 @@ enum StatusPageFixture {
         for agent in agents {
             let all = results(agent: agent.id, region: agent.region, now: f.now)
             for start in stride(from: 0, to: all.count, by: 2500) {
-                let body = try f.body(f.batch(agent: agent.id, results: Array(all[start..<min(start + 2500, all.count)])))
+                let body = try f.body(
+                    f.batch(agent: agent.id, results: Array(all[start..<min(start + 2500, all.count)])))
                 let response = try await client.post(body, signature: try f.signature(for: body, agent: agent.id))
                 guard response.status == .ok else { throw LoadFailed(status: Int(response.status.code)) }
                 accepted += min(2500, all.count - start)

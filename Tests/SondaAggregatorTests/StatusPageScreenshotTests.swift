@@ -69,7 +69,9 @@ import Testing
                     #expect((shot.width, shot.height) == (width, height), "\(name)-\(device)")
                     // A blank page compresses to almost nothing; a rendered page with tables, colours and charts does not.
                     let area = Double(width * height) / Double(blank.width * blank.height)
-                    #expect(Double(shot.bytes) > 8 * Double(blank.bytes) * area, "\(name)-\(device): \(shot.bytes) B vs blank \(blank.bytes) B")
+                    #expect(
+                        Double(shot.bytes) > 8 * Double(blank.bytes) * area,
+                        "\(name)-\(device): \(shot.bytes) B vs blank \(blank.bytes) B")
                 }
             }
         }

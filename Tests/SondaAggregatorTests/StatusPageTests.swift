@@ -47,7 +47,8 @@ import Testing
                 #expect(shown.state == cell.state.rawValue, "\(cell)")
                 #expect(shown.value == Self.milliseconds(try #require(cell.p95)), "\(cell)")
             }
-            #expect(Set(report.cells.map(\.state)).isSuperset(of: [.ok, .violated]), "the fixture covers several states")
+            #expect(
+                Set(report.cells.map(\.state)).isSuperset(of: [.ok, .violated]), "the fixture covers several states")
             for profile in StatusPageFixture.profiles {
                 #expect(cells["porto_alegre · \(profile.name) · authentication"]?.state == "no-data")
             }
@@ -77,14 +78,22 @@ import Testing
 
             // Agents: last seen, version, spool depth; the one that never reported stands out.
             let reporting = try #require(html.firstMatch(of: /<tr data-agent="sp-clinic-01">(.*?)<\/tr>/)).output.1
-            #expect(reporting.contains("0 s ago") && reporting.contains("<td>0.1.0</td>") && reporting.contains(#"<td class="num">3</td>"#))
-            let silent = try #require(html.firstMatch(of: /<tr class="silent" data-agent="poa-clinic-01">(.*?)<\/tr>/)).output.1
+            #expect(
+                reporting.contains("0 s ago") && reporting.contains("<td>0.1.0</td>")
+                    && reporting.contains(#"<td class="num">3</td>"#))
+            let silent = try #require(html.firstMatch(of: /<tr class="silent" data-agent="poa-clinic-01">(.*?)<\/tr>/))
+                .output.1
             #expect(silent.contains("never reported"))
             #expect(html.contains("2 / 3</b><span>agents reporting"))
 
             // Certificates: earliest first, coloured at 21 and 7 days.
-            let certificates = html.matches(of: /<tr data-cert="([^"]+)"><td>[^<]*<\/td><td>([^<]*)<\/td>.*?badge s-([a-z-]+)">[^ ]+ (-?\d+) d · ([a-z]+)</)
-            let rows = certificates.map { "\($0.output.1) \($0.output.2) \($0.output.4)d \($0.output.5) \($0.output.3)" }
+            let certificates = html.matches(
+                of:
+                    /<tr data-cert="([^"]+)"><td>[^<]*<\/td><td>([^<]*)<\/td>.*?badge s-([a-z-]+)">[^ ]+ (-?\d+) d · ([a-z]+)</
+            )
+            let rows = certificates.map {
+                "\($0.output.1) \($0.output.2) \($0.output.4)d \($0.output.5) \($0.output.3)"
+            }
             #expect(rows.first == "legacy-portal legado.clinica.example 5d critical violated", "\(rows)")
             #expect(rows.contains("booking-slots agenda.clinica.example 15d warning degraded"), "\(rows)")
             #expect(rows.contains("daily-report reports.clinica.example 90d ok ok"), "\(rows)")
@@ -100,9 +109,11 @@ import Testing
             #expect(page.status == .ok)
             let html = String(buffer: page.body)
             for phase in ["total", "dns", "connect", "tls", "wait", "receive"] {
-                let chart = try #require(html.firstMatch(of: Regex(#"<div class="chart" data-phase="\#(phase)">(.*?)</div>"#)))
+                let chart = try #require(
+                    html.firstMatch(of: Regex(#"<div class="chart" data-phase="\#(phase)">(.*?)</div>"#)))
                 let svg = String(chart.output[1].substring ?? "")
-                #expect(svg.contains(#"<path class="p50" d="M"#) && svg.contains(#"<path class="p95" d="M"#), "\(phase)")
+                #expect(
+                    svg.contains(#"<path class="p50" d="M"#) && svg.contains(#"<path class="p95" d="M"#), "\(phase)")
                 // One point per hour of the last day.
                 #expect(svg.matches(of: /<title>\d\d:00 · p50/).count == 24)
             }
@@ -116,15 +127,20 @@ import Testing
             #expect(html.contains("✕ http_status</span></td><td class=\"wrap\">HTTP 503, expected one of 200"))
 
             let oneProfile = String(
-                buffer: try await client.execute(uri: "/checks/booking-slots?window=1h&profile=desktop_brazil", method: .get).body)
+                buffer: try await client.execute(
+                    uri: "/checks/booking-slots?window=1h&profile=desktop_brazil", method: .get
+                ).body)
             #expect(oneProfile.contains(#"<b>desktop_brazil</b>"#) && oneProfile.contains(#"<b>1h</b>"#))
             #expect(oneProfile.contains(#"<line class="limit""#), "one profile, one budget line")
             #expect(!oneProfile.contains("mobile_3g_brazil</td>"))
 
             let missing = try await client.execute(uri: "/checks/no-such-check", method: .get)
             #expect(missing.status == .notFound)
-            #expect(String(buffer: missing.body).contains("No results for a check named 'no-such-check' in the last 30 days."))
-            #expect(try await client.execute(uri: "/checks/booking-slots?window=7d", method: .get).status == .badRequest)
+            #expect(
+                String(buffer: missing.body).contains(
+                    "No results for a check named 'no-such-check' in the last 30 days."))
+            #expect(
+                try await client.execute(uri: "/checks/booking-slots?window=7d", method: .get).status == .badRequest)
             #expect(try await client.execute(uri: "/?window=soon", method: .get).status == .badRequest)
         }
     }
@@ -140,9 +156,11 @@ import Testing
         }
         let body = try f.body(f.batch(results: results))
         try await f.application().test(.router) { client in
-            #expect(try await client.post(body, signature: try f.signature(for: body, agent: "sp-clinic-01")).status == .ok)
+            #expect(
+                try await client.post(body, signature: try f.signature(for: body, agent: "sp-clinic-01")).status == .ok)
             let fleet = String(buffer: try await client.execute(uri: "/", method: .get).body)
-            let detail = try await client.execute(uri: "/checks/" + StatusPageTestLinks.segment(check) + "?window=1h", method: .get)
+            let detail = try await client.execute(
+                uri: "/checks/" + StatusPageTestLinks.segment(check) + "?window=1h", method: .get)
             #expect(detail.status == .ok)
             let page = String(buffer: detail.body)
             #expect(page.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;"))
@@ -178,16 +196,22 @@ import Testing
         try await app.test(.router) { client in
             let html = String(buffer: try await client.execute(uri: "/", method: .get).body)
             let shown = html.matches(of: /<li class="sev-([a-z]+)" data-alert="([A-Za-z]+)">(.*?)<\/li>/)
-            #expect(shown.map { "\($0.output.1) \($0.output.2)" } == ["critical SondaTLSPolicy", "low SondaCertExpiry"])
+            #expect(
+                shown.map { "\($0.output.1) \($0.output.2)" } == ["critical SondaTLSPolicy", "low SondaCertExpiry"])
             let critical = String(try #require(shown.first).output.3)
-            #expect(critical.contains("TLSv1.2 &lt;negotiated&gt;") && critical.contains("region=rio") && critical.contains("since 42 s ago"))
-            #expect(critical.contains(#"check=<a href="/checks/legacy">legacy</a>"#), "an alert links to its check's page")
+            #expect(
+                critical.contains("TLSv1.2 &lt;negotiated&gt;") && critical.contains("region=rio")
+                    && critical.contains("since 42 s ago"))
+            #expect(
+                critical.contains(#"check=<a href="/checks/legacy">legacy</a>"#), "an alert links to its check's page")
             #expect(html.contains("2 firing") && html.contains("firing alerts · 1 critical"))
             #expect(!html.contains("SondaDown"), "resolved alerts are not active")
         }
         struct Unreachable: Error {}
         let failing = Application(
-            router: AggregatorRouter(config: f.config, store: f.store, activeAlerts: { throw Unreachable() }, now: { now }).build())
+            router: AggregatorRouter(
+                config: f.config, store: f.store, activeAlerts: { throw Unreachable() }, now: { now }
+            ).build())
         try await failing.test(.router) { client in
             let response = try await client.execute(uri: "/", method: .get)
             #expect(response.status == .ok)
@@ -200,13 +224,21 @@ import Testing
         let f = try IngestFixture(agents: ids)
         try await f.application().test(.router) { client in
             for agent in ["sp-0", "rj-0"] {
-                let body = try f.body(f.batch(agent: agent, results: [IngestFixture.result(totalMilliseconds: 80, at: f.now)]))
+                let body = try f.body(
+                    f.batch(agent: agent, results: [IngestFixture.result(totalMilliseconds: 80, at: f.now)]))
                 #expect(try await client.post(body, signature: try f.signature(for: body, agent: agent)).status == .ok)
             }
             let html = String(buffer: try await client.execute(uri: "/", method: .get).body)
-            let regions = html.matches(of: /<tr data-region="([a-z_]+)"><td>[^<]*<\/td><td><span class="badge s-([a-z-]+)">[^ ]+ (\d+ \/ \d+)</)
-            #expect(regions.map { "\($0.output.1) \($0.output.3) \($0.output.2)" } == ["rio 1 / 20 degraded", "sao_paulo 1 / 25 degraded"])
-            #expect(html.contains(#"<tr class="silent" data-agent="sp-1">"#) && html.contains(#"<tr class="silent" data-agent="rj-19">"#))
+            let regions = html.matches(
+                of: /<tr data-region="([a-z_]+)"><td>[^<]*<\/td><td><span class="badge s-([a-z-]+)">[^ ]+ (\d+ \/ \d+)</
+            )
+            #expect(
+                regions.map { "\($0.output.1) \($0.output.3) \($0.output.2)" } == [
+                    "rio 1 / 20 degraded", "sao_paulo 1 / 25 degraded",
+                ])
+            #expect(
+                html.contains(#"<tr class="silent" data-agent="sp-1">"#)
+                    && html.contains(#"<tr class="silent" data-agent="rj-19">"#))
             #expect(!html.contains(#"data-agent="sp-0""#), "a healthy agent is only counted")
             #expect(html.contains("2 of 45 reporting"))
         }
@@ -216,7 +248,8 @@ import Testing
         let f = try IngestFixture(readTokens: ["s3cret"])
         let body = try f.body(f.batch(results: [IngestFixture.result(totalMilliseconds: 80, at: f.now)]))
         try await f.application().test(.router) { client in
-            #expect(try await client.post(body, signature: try f.signature(for: body, agent: "sp-clinic-01")).status == .ok)
+            #expect(
+                try await client.post(body, signature: try f.signature(for: body, agent: "sp-clinic-01")).status == .ok)
             for path in ["/", "/checks/booking-slots"] {
                 let none = try await client.execute(uri: path, method: .get)
                 #expect(none.status == .unauthorized)
@@ -231,11 +264,16 @@ import Testing
                 #expect(linked.contains("token=s3cret"), "links keep the token so the next click works")
                 #expect(linked.contains(#"<meta name="referrer" content="no-referrer">"#))
 
-                let byHeader = try await client.execute(uri: path, method: .get, headers: [.authorization: "Bearer s3cret"])
+                let byHeader = try await client.execute(
+                    uri: path, method: .get, headers: [.authorization: "Bearer s3cret"])
                 #expect(byHeader.status == .ok)
-                #expect(!String(buffer: byHeader.body).contains("s3cret"), "a header's token is never written into the page")
+                #expect(
+                    !String(buffer: byHeader.body).contains("s3cret"), "a header's token is never written into the page"
+                )
             }
-            #expect(try await client.execute(uri: "/v1/budgets?token=s3cret", method: .get).status == .unauthorized, "JSON endpoints take the header only")
+            #expect(
+                try await client.execute(uri: "/v1/budgets?token=s3cret", method: .get).status == .unauthorized,
+                "JSON endpoints take the header only")
         }
     }
 }

@@ -23,7 +23,9 @@ struct AgentTable {
             \(StatusFormat.duration(seconds: silentAfterSeconds)) without a heartbeat</small></h2>
             """
         guard !agents.isEmpty else { return html + "<p class=\"empty\">No agents configured.</p></section>" }
-        let sorted = agents.sorted { (isSilent($0) ? 0 : 1, $0.region, $0.id) < (isSilent($1) ? 0 : 1, $1.region, $1.id) }
+        let sorted = agents.sorted {
+            (isSilent($0) ? 0 : 1, $0.region, $0.id) < (isSilent($1) ? 0 : 1, $1.region, $1.id)
+        }
         if agents.count <= listLimit {
             return html + table(sorted) + "</section>"
         }
@@ -32,10 +34,12 @@ struct AgentTable {
         if flagged.isEmpty {
             html += "<p class=\"empty\">✓ Every agent is reporting and none dropped results.</p>"
         } else {
-            html += "<p class=\"note\">Agents that are silent or dropped results\(flagged.count > 100 ? " (first 100 of \(flagged.count))" : ""):</p>"
+            html +=
+                "<p class=\"note\">Agents that are silent or dropped results\(flagged.count > 100 ? " (first 100 of \(flagged.count))" : ""):</p>"
             html += table(Array(flagged.prefix(100)))
         }
-        return html + "<p class=\"note\">Every agent: <code>GET /v1/agents</code> or <code>sonda-aggregator agents</code>.</p></section>"
+        return html
+            + "<p class=\"note\">Every agent: <code>GET /v1/agents</code> or <code>sonda-aggregator agents</code>.</p></section>"
     }
 
     func regionSummary() -> HTML {
@@ -71,7 +75,8 @@ struct AgentTable {
                 }
             let dropped: HTML =
                 (agent.dropped ?? 0) > 0
-                ? "<span class=\"badge s-degraded\">▲ \(agent.dropped ?? 0)</span>" : "\(agent.dropped.map(String.init) ?? "–")"
+                ? "<span class=\"badge s-degraded\">▲ \(agent.dropped ?? 0)</span>"
+                : "\(agent.dropped.map(String.init) ?? "–")"
             return """
                 <tr\(silent ? HTML(trusted: " class=\"silent\"") : "") data-agent="\(agent.id)"><td>\(agent.id)</td>\
                 <td>\(agent.region)</td><td>\(agent.site ?? "–")</td>\

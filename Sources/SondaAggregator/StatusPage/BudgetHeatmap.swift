@@ -8,7 +8,9 @@ struct BudgetHeatmap {
 
     static let windows = ["15m", "1h", "24h", "7d"]
     /// The seeds' classes in the order people read them; others follow alphabetically.
-    static let classOrder = ["authentication", "patient_data", "appointment_booking", "treatment_planning", "reporting"]
+    static let classOrder = [
+        "authentication", "patient_data", "appointment_booking", "treatment_planning", "reporting",
+    ]
 
     struct Key: Hashable {
         var region: String, profile: String, endpointClass: String
@@ -29,7 +31,9 @@ struct BudgetHeatmap {
     }
 
     var grouped: [Key: [BudgetReport.Cell]] {
-        Dictionary(grouping: report.cells) { Key(region: $0.region, profile: $0.profile, endpointClass: $0.endpointClass) }
+        Dictionary(grouping: report.cells) {
+            Key(region: $0.region, profile: $0.profile, endpointClass: $0.endpointClass)
+        }
     }
 
     /// The state a cell shows: the worst of its budgets.
@@ -94,12 +98,14 @@ struct BudgetHeatmap {
     {
         let label = "\(region) · \(profile) · \(endpointClass)"
         guard !cells.isEmpty else {
-            return "<td class=\"cell s-no-data\" data-cell=\"\(label)\" data-state=\"no-data\" title=\"\(label): no results\">"
+            return
+                "<td class=\"cell s-no-data\" data-cell=\"\(label)\" data-state=\"no-data\" title=\"\(label): no results\">"
                 + "– <small>no data</small></td>"
         }
         let shown = cells.max { Self.severity($0.state) < Self.severity($1.state) }!
         let lines = cells.map { c -> String in
-            var line = "\(c.phase): p50 \(StatusFormat.milliseconds(c.p50)) · p95 \(StatusFormat.milliseconds(c.p95))"
+            var line =
+                "\(c.phase): p50 \(StatusFormat.milliseconds(c.p50)) · p95 \(StatusFormat.milliseconds(c.p95))"
                 + " · p99 \(StatusFormat.milliseconds(c.p99)) · \(c.count) samples"
             if let limit = c.limit { line += " · budget \(c.quantile) ≤ \(StatusFormat.milliseconds(limit))" }
             return line + " · \(StateBadge.label(c.state))"

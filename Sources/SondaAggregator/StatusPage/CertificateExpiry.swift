@@ -40,7 +40,9 @@ struct CertificateExpiry {
                     let expiry = Timestamp.parse(expiryText)
                 else { continue }
                 let host = Self.host(row[3] as String? ?? "")
-                newestPerAgent[agent] = (host, expiry, row[4] as String? ?? "", Date(timeIntervalSince1970: Double(row[1] as Int64) / 1000))
+                newestPerAgent[agent] = (
+                    host, expiry, row[4] as String? ?? "", Date(timeIntervalSince1970: Double(row[1] as Int64) / 1000)
+                )
             }
             let byHost = Dictionary(grouping: newestPerAgent.values, by: \.host)
             for (host, seen) in byHost {
@@ -51,7 +53,8 @@ struct CertificateExpiry {
                         agents: seen.count, observedAt: seen.map(\.at).max()!))
             }
         }
-        return CertificateExpiry(entries: entries.sorted { ($0.earliestExpiry, $0.check) < ($1.earliestExpiry, $1.check) })
+        return CertificateExpiry(
+            entries: entries.sorted { ($0.earliestExpiry, $0.check) < ($1.earliestExpiry, $1.check) })
     }
 
     /// A version below TLS 1.3 (the fleet's policy minimum) is flagged.
@@ -81,7 +84,8 @@ struct CertificateExpiry {
         let rows: [HTML] = entries.map { entry in
             let days = entry.daysLeft(now: now)
             let state: BudgetState = days < criticalDays ? .violated : (days < warningDays ? .degraded : .ok)
-            let word = days < 0 ? "expired" : (days < criticalDays ? "critical" : (days < warningDays ? "warning" : "ok"))
+            let word =
+                days < 0 ? "expired" : (days < criticalDays ? "critical" : (days < warningDays ? "warning" : "ok"))
             return """
                 <tr data-cert="\(entry.check)"><td>\(entry.check)</td><td>\(entry.host)</td>\
                 <td>\(StatusFormat.timestamp(entry.earliestExpiry).prefix(10))</td>\

@@ -53,7 +53,8 @@ struct CheckFailures {
                 failures.append(
                     Failure(
                         at: Date(timeIntervalSince1970: Double(row[0] as Int64) / 1000), agent: row[1], region: row[2],
-                        profile: row[3], step: row[4], code: row[5] as String? ?? "internal", message: row[6] as String? ?? "",
+                        profile: row[3], step: row[4], code: row[5] as String? ?? "internal",
+                        message: row[6] as String? ?? "",
                         httpStatus: row[7]))
             }
         }
@@ -62,7 +63,9 @@ struct CheckFailures {
 
     func render(now: Date, window: String) -> HTML {
         var html: HTML = "<section id=\"failures\"><h2>Latest failures <small>newest first, last \(window)</small></h2>"
-        guard !failures.isEmpty else { return html + "<p class=\"empty\">✓ No failed probes in the last \(window).</p></section>" }
+        guard !failures.isEmpty else {
+            return html + "<p class=\"empty\">✓ No failed probes in the last \(window).</p></section>"
+        }
         let rows: [HTML] = failures.map { f in
             """
             <tr class="failure"><td title="\(StatusFormat.timestamp(f.at))">\(StatusFormat.ago(seconds: now.timeIntervalSince(f.at)))</td>\

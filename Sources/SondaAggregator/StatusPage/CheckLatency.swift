@@ -118,7 +118,9 @@ struct CheckLatency {
             byKey[key]!.p95 = histogram.quantile(0.95)
             byKey[key]!.p99 = histogram.quantile(0.99)
         }
-        let rows = byKey.values.sorted { ($0.region, $0.profile, $0.endpointClass) < ($1.region, $1.profile, $1.endpointClass) }
+        let rows = byKey.values.sorted {
+            ($0.region, $0.profile, $0.endpointClass) < ($1.region, $1.profile, $1.endpointClass)
+        }
         return CheckLatency(bucketing: bucketing, start: start, series: series, rows: rows, profiles: profiles.sorted())
     }
 

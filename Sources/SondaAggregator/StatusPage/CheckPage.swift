@@ -27,7 +27,9 @@ struct CheckPage {
             case .p99: row.p99
             default: row.p95
             }
-        return Judged(rule: rule, value: value, state: BudgetState.judge(valueMilliseconds: value, limitMilliseconds: rule?.limit.milliseconds))
+        return Judged(
+            rule: rule, value: value,
+            state: BudgetState.judge(valueMilliseconds: value, limitMilliseconds: rule?.limit.milliseconds))
     }
 
     /// A phase's budget line, when every row shown has the same limit for it.
@@ -100,7 +102,8 @@ struct CheckPage {
     func table(judged: [Judged]) -> HTML {
         let window = latency.bucketing.window
         guard !latency.rows.isEmpty else {
-            return "<section id=\"regions\"><h2>By region × profile</h2><p class=\"empty\">No results in the last \(window).</p></section>"
+            return
+                "<section id=\"regions\"><h2>By region × profile</h2><p class=\"empty\">No results in the last \(window).</p></section>"
         }
         let rows: [HTML] = zip(latency.rows, judged).map { row, j in
             let budget: HTML =

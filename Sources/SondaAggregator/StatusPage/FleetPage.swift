@@ -14,7 +14,8 @@ struct FleetPage {
     var regions: [String]
 
     func render(config: AggregatorConfig, links: StatusLinks, now: Date) -> String {
-        let silentAfter = Double(config.alerting.silentAfter) * Double(config.alerting.heartbeatInterval.components.seconds)
+        let silentAfter =
+            Double(config.alerting.silentAfter) * Double(config.alerting.heartbeatInterval.components.seconds)
         let agentTable = AgentTable(agents: agents, silentAfterSeconds: silentAfter)
         let alertList = AlertList(alerts: alerts, now: now, failure: alertFailure, links: links)
         let warningDays = Double(config.alerting.certWarning.components.seconds) / 86_400
@@ -28,17 +29,21 @@ struct FleetPage {
         let firing = alertList.firing
         let critical = firing.filter { $0.labels["severity"] == "critical" }.count
         let activeChecks = uptime.checks.filter { $0.last24Hours.total > 0 }
-        let failing = activeChecks.filter { $0.hours.last.map { $0.state(slo: config.slo.availability) == .violated } ?? false }
+        let failing = activeChecks.filter {
+            $0.hours.last.map { $0.state(slo: config.slo.availability) == .violated } ?? false
+        }
         let expiring = certificates.entries.filter { $0.daysLeft(now: now) < warningDays }.count
         let tiles: [StatusPageLayout.Tile] = [
             .init(
                 value: "\(agentTable.reporting) / \(agents.count)", label: "agents reporting",
                 tone: agentTable.reporting < agents.count ? "bad" : "ok"),
             .init(
-                value: "\(activeChecks.count)", label: failing.isEmpty ? "checks (24 h)" : "checks · \(failing.count) failing now",
+                value: "\(activeChecks.count)",
+                label: failing.isEmpty ? "checks (24 h)" : "checks · \(failing.count) failing now",
                 tone: failing.isEmpty ? "" : "bad"),
             .init(
-                value: "\(firing.count)", label: critical > 0 ? "firing alerts · \(critical) critical" : "firing alerts",
+                value: "\(firing.count)",
+                label: critical > 0 ? "firing alerts · \(critical) critical" : "firing alerts",
                 tone: critical > 0 ? "bad" : (firing.isEmpty ? "ok" : "deg")),
             .init(
                 value: "\(violated) / \(grouped.count)",

@@ -67,7 +67,8 @@ struct PhaseChart {
         svg += line(p95, className: "p95", x: x, y: y)
         svg += line(p50, className: "p50", x: x, y: y)
         for i in 0..<labels.count {
-            let text = "\(labels[i]) · p50 \(StatusFormat.milliseconds(p50[i])) · p95 \(StatusFormat.milliseconds(p95[i]))"
+            let text =
+                "\(labels[i]) · p50 \(StatusFormat.milliseconds(p50[i])) · p95 \(StatusFormat.milliseconds(p95[i]))"
             svg += """
                 <rect x="\(x(i) - step / 2)" y="\(Self.top)" width="\(max(step, 4))" height="\(plotHeight)" \
                 fill="transparent"><title>\(text)</title></rect>

@@ -69,7 +69,8 @@ public struct StatusPage: Sendable {
             return Rendered(
                 status: 400,
                 html: StatusPageLayout.message(
-                    title: "Bad window", text: "A check's page shows 1h (per minute) or 24h (per hour), not '\(window)'.",
+                    title: "Bad window",
+                    text: "A check's page shows 1h (per minute) or 24h (per hour), not '\(window)'.",
                     generatedAt: at, back: links.fleet()))
         }
         let config = config

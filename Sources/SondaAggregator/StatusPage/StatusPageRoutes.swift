@@ -17,7 +17,8 @@ extension StatusPage {
             let name = raw.removingPercentEncoding ?? raw
             let q = QueryParameters(request: request)
             return try await answer(request, tokens: tokens) { token in
-                try await check(name: name, window: q.string("window") ?? "24h", profile: q.string("profile"), token: token)
+                try await check(
+                    name: name, window: q.string("window") ?? "24h", profile: q.string("profile"), token: token)
             }
         }
     }
@@ -40,7 +41,9 @@ extension StatusPage {
                     : "That token is not one of the aggregator's read tokens."
                 return Self.html(
                     Rendered(
-                        status: 401, html: StatusPageLayout.message(title: "Token needed", text: text, generatedAt: now(), back: nil)))
+                        status: 401,
+                        html: StatusPageLayout.message(title: "Token needed", text: text, generatedAt: now(), back: nil)
+                    ))
             }
         }
         return Self.html(try await render(linkToken))

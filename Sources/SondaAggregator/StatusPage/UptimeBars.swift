@@ -31,7 +31,8 @@ struct UptimeBars {
         let left = check.errorBudgetLeft(slo: slo)
         let budgetState: BudgetState = left <= 0 ? .violated : (left < 0.25 ? .degraded : .ok)
         let width = max(0, min(1, left)) * 100
-        let colour = budgetState == .ok ? "var(--seg-ok)" : (budgetState == .degraded ? "var(--seg-deg)" : "var(--seg-bad)")
+        let colour =
+            budgetState == .ok ? "var(--seg-ok)" : (budgetState == .degraded ? "var(--seg-deg)" : "var(--seg-bad)")
         let leftText =
             left <= 0
             ? "exhausted: \(String(format: "%.1f", 1 - left))× the failures the SLO allows"
@@ -64,7 +65,8 @@ struct UptimeBars {
                 : "\(StatusFormat.day(from)) UTC"
             let detail =
                 counts.total == 0
-                ? "no probes" : "\(StatusFormat.percent(counts.availability)) · \(counts.failed) failed of \(counts.total)"
+                ? "no probes"
+                : "\(StatusFormat.percent(counts.availability)) · \(counts.failed) failed of \(counts.total)"
             rects.append(
                 "<rect class=\"seg-\(state.rawValue)\" x=\"\(Double(i) * width)\" width=\"\(width - 1.5)\" height=\"18\" rx=\"1.5\"><title>\(when): \(detail)</title></rect>"
             )

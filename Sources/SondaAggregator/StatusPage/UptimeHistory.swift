@@ -20,8 +20,18 @@ struct UptimeHistory {
         var days = [Counts](repeating: Counts(), count: 30)
         var sloWindow = Counts()
 
-        var last24Hours: Counts { hours.reduce(into: Counts()) { $0.total += $1.total; $0.failed += $1.failed } }
-        var last30Days: Counts { days.reduce(into: Counts()) { $0.total += $1.total; $0.failed += $1.failed } }
+        var last24Hours: Counts {
+            hours.reduce(into: Counts()) {
+                $0.total += $1.total
+                $0.failed += $1.failed
+            }
+        }
+        var last30Days: Counts {
+            days.reduce(into: Counts()) {
+                $0.total += $1.total
+                $0.failed += $1.failed
+            }
+        }
 
         /// 1 untouched, 0 spent, negative overspent.
         func errorBudgetLeft(slo: Double) -> Double {
@@ -53,13 +63,15 @@ struct UptimeHistory {
         }
         let dayRows = try Row.fetchCursor(
             db,
-            sql: "SELECT check_name, class, day, error_code != '', SUM(count) FROM outcome_day WHERE day >= ? GROUP BY 1, 2, 3, 4",
+            sql:
+                "SELECT check_name, class, day, error_code != '', SUM(count) FROM outcome_day WHERE day >= ? GROUP BY 1, 2, 3, 4",
             arguments: [day - 29])
         while let row = try dayRows.next() {
             let name: String = row[0]
             let index = Int((row[2] as Int64) - (day - 29))
             guard (0..<30).contains(index) else { continue }
-            checks[name, default: Check(name: name, endpointClass: row[1])].days[index].add(count: row[4], failed: row[3])
+            checks[name, default: Check(name: name, endpointClass: row[1])].days[index].add(
+                count: row[4], failed: row[3])
         }
         let span = RollupSpan(window: slo.window, now: now)
         let sloRows = try Row.fetchCursor(
