@@ -63,6 +63,9 @@ import Testing
             let blank = try await Self.screenshot("about:blank", width: 1280, height: 2000, name: "blank")
             let sizes = [(1280, 2000, "desktop"), (390, 1600, "phone")]
             for (path, name) in [("/?window=24h", "fleet"), ("/checks/booking-slots", "check")] {
+                // The HTML next to the screenshots, for people to open.
+                let html = try await client.execute(uri: path, method: .get)
+                try Data(buffer: html.body).write(to: URL(fileURLWithPath: "\(Self.shots)/\(name).html"))
                 for (width, height, device) in sizes {
                     let shot = try await Self.screenshot(
                         "http://127.0.0.1:\(port)\(path)", width: width, height: height, name: "\(name)-\(device)")

@@ -93,7 +93,8 @@ struct CheckPage {
         body += errorCodes()
         body += failures.render(now: now, window: window)
         let heading: HTML = """
-            <h1><a href="\(links.fleet())">Sonda</a> / \(name)</h1><span class="meta">\(classes)</span>
+            <h1><a href="\(links.fleet())">Sonda</a> / \(name)</h1><span class="meta">\(classes)</span>\
+            <nav class="pills"><a href="\(links.fleet())">← fleet status</a></nav>
             """
         return StatusPageLayout.page(
             title: "\(name) · Sonda", heading: heading, tiles: tiles, body: body, generatedAt: now)

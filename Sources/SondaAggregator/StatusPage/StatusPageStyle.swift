@@ -73,6 +73,11 @@ enum StatusPageStyle {
         .key i{display:inline-block;width:22px;height:0;border-top:2px solid;vertical-align:middle;margin-right:4px}
         code{font:12px ui-monospace,SFMono-Regular,Menlo,monospace;background:var(--bg);padding:0 4px;border-radius:4px}
         footer{max-width:1400px;margin:0 auto;padding:4px 12px 24px;color:var(--muted);font-size:12px}
+        @media (prefers-color-scheme:dark){:root{--fg:#e6edf3;--muted:#9aa3ad;--line:#3d444d;--bg:#0d1117;--card:#151b23;
+        --ok-bg:#12361f;--ok:#7ee2a0;--deg-bg:#3a2d06;--deg:#f2cc60;--bad-bg:#4c1419;--bad:#ffa198;
+        --none-bg:#262c36;--none:#9aa3ad;--info-bg:#0c2d6b;--info:#a5d6ff;--seg-none:#3d444d}
+        a{color:#4493f8}.pills b{background:#e6edf3;color:#0d1117;border-color:#e6edf3}
+        .chart .grid{stroke:#262c36}header.top{background:#010409}.tile{background:#1f2630}}
         @media (max-width:600px){main{padding:8px}section{padding:10px}.tile b{font-size:18px}
         .heat tbody th{white-space:normal;max-width:92px}.heat td.cell{min-width:104px}}
         """
