@@ -82,7 +82,11 @@ struct CheckLatency {
         let regions = Set(byKey.values.map(\.region)).sorted()
         let shownProfiles = Set(byKey.values.map(\.profile)).sorted()
         if !regions.isEmpty {
-            let phaseIndex = Dictionary(uniqueKeysWithValues: phases.enumerated().map { ($1.rawValue, $0) })
+            // Phases as their index and the row key only for totals, and the histogram read in
+            // place: a day of a check's minutes is a quarter of a million rows, and per-row strings
+            // and copies would cost more than the database.
+            let phaseCase = phases.enumerated().map { "WHEN '\($1.rawValue)' THEN \($0)" }.joined(separator: " ")
+            let phaseList = phases.map { "'\($0.rawValue)'" }.joined(separator: ", ")
             let marks = { (n: Int) in Array(repeating: "?", count: n).joined(separator: ", ") }
             var arguments: StatementArguments = [firstMinute, lastMinute]
             arguments += StatementArguments(regions)
@@ -92,19 +96,24 @@ struct CheckLatency {
                 db,
                 sql: """
                     WITH RECURSIVE m(minute) AS (SELECT ? UNION ALL SELECT minute + 1 FROM m WHERE minute < ?)
-                    SELECT minute, region, profile, class, phase, histogram FROM latency_minute
+                    SELECT minute, CASE phase \(phaseCase) END, histogram,
+                        CASE WHEN phase = 'total' THEN region || '|' || profile || '|' || class END
+                    FROM latency_minute
                     WHERE minute IN (SELECT minute FROM m) AND region IN (\(marks(regions.count)))
-                    AND profile IN (\(marks(shownProfiles.count))) AND check_name = ? AND phase != 'send'
+                    AND profile IN (\(marks(shownProfiles.count))) AND check_name = ? AND phase IN (\(phaseList))
                     """, arguments: arguments)
             while let row = try cursor.next() {
-                guard let p = phaseIndex[row[4]] else { continue }
-                let histogram: Data = row[5]
+                let p: Int = row[1]
                 let bucket = Int((row[0] as Int64) * 60 / bucketing.seconds - firstBucket)
                 guard (0..<bucketing.count).contains(bucket) else { continue }
-                perBucket[bucket][p].add(serialized: histogram)
-                if p == 0 {
-                    let key = "\(row[1] as String)|\(row[2] as String)|\(row[3] as String)"
-                    if byKey[key] != nil { perRow[key, default: HistogramAccumulator()].add(serialized: histogram) }
+                let key: String? = p == 0 ? row[3] : nil
+                try row.withUnsafeData(atIndex: 2) { data in
+                    data?.withUnsafeBytes { bytes in
+                        perBucket[bucket][p].add(serialized: bytes)
+                        if let key, byKey[key] != nil {
+                            perRow[key, default: HistogramAccumulator()].add(serialized: bytes)
+                        }
+                    }
                 }
             }
         }
