@@ -24,7 +24,8 @@ struct CheckLatency {
         }
     }
 
-    struct Row: Hashable {
+    /// One region × profile's outcomes and total-phase quantiles over the window.
+    struct Slice: Hashable {
         var region: String, profile: String, endpointClass: String
         var total = 0
         var errors: [String: Int] = [:]
@@ -40,11 +41,11 @@ struct CheckLatency {
     var start: Int64
     /// phase → per bucket (p50, p95).
     var series: [PhaseTimings.Phase: [(p50: Double?, p95: Double?)]]
-    var rows: [Row]
+    var slices: [Slice]
     /// Every profile the check ran under in the window, for the filter links.
     var profiles: [String]
 
-    var errors: [String: Int] { rows.reduce(into: [:]) { all, row in all.merge(row.errors, uniquingKeysWith: +) } }
+    var errors: [String: Int] { slices.reduce(into: [:]) { all, row in all.merge(row.errors, uniquingKeysWith: +) } }
 
     static func load(check: String, bucketing: Bucketing, profile: String?, now: Date, in db: Database) throws
         -> CheckLatency
@@ -57,7 +58,7 @@ struct CheckLatency {
         // Outcomes: which regions and profiles ran the check, and how it went there.
         let (table, column, since) =
             bucketing.seconds == 60 ? ("outcome_minute", "minute", firstMinute) : ("outcome_hour", "hour", firstBucket)
-        var byKey: [String: Row] = [:]
+        var byKey: [String: Slice] = [:]
         var profiles: Set<String> = []
         for row in try GRDB.Row.fetchAll(
             db,
@@ -69,7 +70,7 @@ struct CheckLatency {
             profiles.insert(row[1])
             if let profile, row[1] != profile { continue }
             let key = "\(row[0] as String)|\(row[1] as String)|\(row[2] as String)"
-            var entry = byKey[key] ?? Row(region: row[0], profile: row[1], endpointClass: row[2])
+            var entry = byKey[key] ?? Slice(region: row[0], profile: row[1], endpointClass: row[2])
             entry.total += row[4] as Int
             let code: String = row[3]
             if !code.isEmpty { entry.errors[code, default: 0] += row[4] as Int }
@@ -78,7 +79,7 @@ struct CheckLatency {
         var perBucket = [[HistogramAccumulator]](
             repeating: [HistogramAccumulator](repeating: HistogramAccumulator(), count: phases.count),
             count: bucketing.count)
-        var perRow: [String: HistogramAccumulator] = [:]
+        var perSlice: [String: HistogramAccumulator] = [:]
         let regions = Set(byKey.values.map(\.region)).sorted()
         let shownProfiles = Set(byKey.values.map(\.profile)).sorted()
         if !regions.isEmpty {
@@ -111,7 +112,7 @@ struct CheckLatency {
                     data?.withUnsafeBytes { bytes in
                         perBucket[bucket][p].add(serialized: bytes)
                         if let key, byKey[key] != nil {
-                            perRow[key, default: HistogramAccumulator()].add(serialized: bytes)
+                            perSlice[key, default: HistogramAccumulator()].add(serialized: bytes)
                         }
                     }
                 }
@@ -121,16 +122,17 @@ struct CheckLatency {
         for (p, phase) in phases.enumerated() {
             series[phase] = perBucket.map { ($0[p].quantile(0.5), $0[p].quantile(0.95)) }
         }
-        for (key, histogram) in perRow {
+        for (key, histogram) in perSlice {
             byKey[key]!.samples = Int(histogram.count)
             byKey[key]!.p50 = histogram.quantile(0.5)
             byKey[key]!.p95 = histogram.quantile(0.95)
             byKey[key]!.p99 = histogram.quantile(0.99)
         }
-        let rows = byKey.values.sorted {
+        let slices = byKey.values.sorted {
             ($0.region, $0.profile, $0.endpointClass) < ($1.region, $1.profile, $1.endpointClass)
         }
-        return CheckLatency(bucketing: bucketing, start: start, series: series, rows: rows, profiles: profiles.sorted())
+        return CheckLatency(
+            bucketing: bucketing, start: start, series: series, slices: slices, profiles: profiles.sorted())
     }
 
     /// The bucket labels: "14:05" per minute, "14:00" per hour (UTC).

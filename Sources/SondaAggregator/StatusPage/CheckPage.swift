@@ -17,7 +17,7 @@ struct CheckPage {
     }
 
     /// The check's total-phase budget in a row: the most specific rule, judged on its quantile.
-    func judge(_ row: CheckLatency.Row) -> Judged {
+    func judge(_ row: CheckLatency.Slice) -> Judged {
         let rule = BudgetRule.applicable(
             rules, check: name, endpointClass: row.endpointClass, region: row.region, profile: row.profile
         ).first { $0.phase == .total }
@@ -35,7 +35,7 @@ struct CheckPage {
     /// A phase's budget line, when every row shown has the same limit for it.
     func limit(for phase: PhaseTimings.Phase) -> Double? {
         let limits = Set(
-            latency.rows.map { row in
+            latency.slices.map { row in
                 BudgetRule.applicable(
                     rules, check: name, endpointClass: row.endpointClass, region: row.region, profile: row.profile
                 ).first { $0.phase == phase }?.limit.milliseconds
@@ -46,12 +46,12 @@ struct CheckPage {
 
     func render(links: StatusLinks, now: Date) -> String {
         let window = latency.bucketing.window
-        let rows = latency.rows
-        let total = rows.reduce(0) { $0 + $1.total }
-        let failed = rows.reduce(0) { $0 + $1.failed }
+        let slices = latency.slices
+        let total = slices.reduce(0) { $0 + $1.total }
+        let failed = slices.reduce(0) { $0 + $1.failed }
         let availability = total > 0 ? 1 - Double(failed) / Double(total) : nil
-        let classes = Set(rows.map(\.endpointClass)).sorted().joined(separator: ", ")
-        let judged = rows.map(judge)
+        let classes = Set(slices.map(\.endpointClass)).sorted().joined(separator: ", ")
+        let judged = slices.map(judge)
         let violated = judged.filter { $0.state == .violated }.count
         let tiles: [StatusPageLayout.Tile] = [
             .init(
@@ -59,9 +59,9 @@ struct CheckPage {
                 tone: failed == 0 ? "ok" : (availability ?? 1 < 0.99 ? "bad" : "deg")),
             .init(value: "\(failed)", label: "failed of \(StatusFormat.count(total))", tone: failed > 0 ? "bad" : "ok"),
             .init(
-                value: "\(violated) / \(rows.count)", label: "region × profile over budget",
+                value: "\(violated) / \(slices.count)", label: "region × profile over budget",
                 tone: violated > 0 ? "bad" : "ok"),
-            .init(value: "\(Set(rows.map(\.region)).count)", label: "regions"),
+            .init(value: "\(Set(slices.map(\.region)).count)", label: "regions"),
         ]
         let windowPills: [HTML] = ["1h", "24h"].map { w in
             w == window ? "<b>\(w)</b>" : "<a href=\"\(links.check(name, window: w, profile: profile))\">\(w)</a>"
@@ -102,11 +102,11 @@ struct CheckPage {
 
     func table(judged: [Judged]) -> HTML {
         let window = latency.bucketing.window
-        guard !latency.rows.isEmpty else {
+        guard !latency.slices.isEmpty else {
             return
                 "<section id=\"regions\"><h2>By region × profile</h2><p class=\"empty\">No results in the last \(window).</p></section>"
         }
-        let rows: [HTML] = zip(latency.rows, judged).map { row, j in
+        let rows: [HTML] = zip(latency.slices, judged).map { row, j in
             let budget: HTML =
                 j.rule.map { "\($0.quantile.rawValue) ≤ \(StatusFormat.milliseconds($0.limit.milliseconds))" } ?? "–"
             let availability = row.total > 0 ? 1 - Double(row.failed) / Double(row.total) : nil

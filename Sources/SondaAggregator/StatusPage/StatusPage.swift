@@ -88,8 +88,8 @@ public struct StatusPage: Sendable {
             let lastMinute = Int64(at.timeIntervalSince1970 / 60)
             let firstMinute = latency.start / 60
             let failures = try CheckFailures.load(
-                check: name, regions: Set(latency.rows.map(\.region)).sorted(),
-                profiles: Set(latency.rows.map(\.profile)).sorted(), fromMinute: firstMinute, toMinute: lastMinute,
+                check: name, regions: Set(latency.slices.map(\.region)).sorted(),
+                profiles: Set(latency.slices.map(\.profile)).sorted(), fromMinute: firstMinute, toMinute: lastMinute,
                 limit: 25, in: db)
             return CheckPage(name: name, profile: profile, latency: latency, failures: failures, rules: config.budgets)
         }
