@@ -1,5 +1,5 @@
 # Sonda. `make demo` runs it, `make test` tests it; both install what is missing first.
-APT_PACKAGES := libcurl4-openssl-dev libssl-dev openssl nginx-light libnginx-mod-http-echo python3 libsqlite3-dev prometheus prometheus-alertmanager
+APT_PACKAGES := libcurl4-openssl-dev libssl-dev openssl nginx-light libnginx-mod-http-echo python3 libsqlite3-dev prometheus prometheus-alertmanager chromium
 BENCH_PACKAGES := valgrind
 SWIFT ?= swift
 
@@ -31,7 +31,7 @@ demo: build
 bench: EXTRA_PACKAGES = $(BENCH_PACKAGES)
 bench: deps
 	$(SWIFT) build -c release --product sonda-agent --static-swift-stdlib
-	for product in config-bench sonda-aggregator ingest-baseline budget-query-bench alert-replay-bench; do \
+	for product in config-bench sonda-aggregator ingest-baseline budget-query-bench alert-replay-bench status-page-bench; do \
 		$(SWIFT) build -c release --product $$product || exit 1; done
 	SONDA_AGENT=$$($(SWIFT) build -c release --show-bin-path)/sonda-agent bench/run
 

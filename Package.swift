@@ -72,6 +72,9 @@ let package = Package(
         .executableTarget(
             name: "alert-replay-bench", dependencies: ["SondaAggregator", "SondaConfig"], path: "Benchmarks/AlertReplay"),
         .executableTarget(
+            name: "status-page-bench", dependencies: ["SondaAggregator", "SondaCore", "SondaConfig"],
+            path: "Benchmarks/StatusPage"),
+        .executableTarget(
             name: "config-bench", dependencies: ["SondaConfig", .product(name: "Yams", package: "Yams")],
             path: "Benchmarks/ConfigLoad"),
         .target(name: "TestSupport", path: "Tests/Support"),

@@ -28,7 +28,16 @@ public enum AggregatorServer {
                 at: Date(), in: db)
         }
         let dispatcher = AlertDispatcher(config: config.alerting, logger: logger)
-        let router = AggregatorRouter(config: config, store: store, deliveries: dispatcher.counters).build()
+        let statusURL = config.alerting.externalURL ?? ""
+        let router = AggregatorRouter(
+            config: config, store: store, deliveries: dispatcher.counters,
+            activeAlerts: {
+                try await store.pool.read { db in
+                    try AlertStore.active(in: db).filter { $0.state == .firing && !$0.silenced }
+                        .map { $0.notification(generatorURL: statusURL) }
+                }
+            }
+        ).build()
         let server: HTTPServerBuilder =
             if let tls = config.tls { try .tls(.http1(), tlsConfiguration: tlsConfiguration(tls)) } else { .http1() }
         let app = Application(

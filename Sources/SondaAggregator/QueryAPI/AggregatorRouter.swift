@@ -10,16 +10,21 @@ public struct AggregatorRouter: Sendable {
     public let store: ResultStore
     public let counters: IngestCounters
     public let deliveries: DeliveryCounters
+    /// The alerts the status page lists as active (the alert store's firing alerts).
+    public let activeAlerts: @Sendable () async throws -> [AlertNotification]
     let now: @Sendable () -> Date
 
     public init(
         config: AggregatorConfig, store: ResultStore, counters: IngestCounters = IngestCounters(),
-        deliveries: DeliveryCounters = DeliveryCounters(), now: @escaping @Sendable () -> Date = Date.init
+        deliveries: DeliveryCounters = DeliveryCounters(),
+        activeAlerts: @escaping @Sendable () async throws -> [AlertNotification] = { [] },
+        now: @escaping @Sendable () -> Date = Date.init
     ) {
         self.config = config
         self.store = store
         self.counters = counters
         self.deliveries = deliveries
+        self.activeAlerts = activeAlerts
         self.now = now
     }
 
@@ -31,6 +36,8 @@ public struct AggregatorRouter: Sendable {
             return json(#"{"status":"ok"}"#)
         }
         router.post("/v1/results") { request, _ in try await ingest.handle(request) }
+        StatusPage(config: config, store: store, activeAlerts: activeAlerts, now: now)
+            .register(on: router, tokens: Set(config.readTokens))
         let read = router.group().add(middleware: ReadAuthorization(tokens: Set(config.readTokens)))
         read.get("/v1/budgets") { request, _ in
             let q = QueryParameters(request: request)

@@ -1,0 +1,104 @@
+import Foundation
+import GRDB
+import SondaCore
+
+/// Certificate expiry per check and host, from the TLS report in each check's latest raw
+/// results: the newest result per agent, and the earliest expiry among them (agents behind
+/// different load balancers may see different certificates).
+struct CertificateExpiry {
+    struct Entry: Hashable {
+        var check: String
+        /// The leaf's first SAN, or its subject when it has none.
+        var host: String
+        var earliestExpiry: Date
+        var version: String
+        var agents: Int
+        var observedAt: Date
+
+        func daysLeft(now: Date) -> Double { earliestExpiry.timeIntervalSince(now) / 86_400 }
+    }
+
+    var entries: [Entry]
+
+    /// How many of a check's newest results are read: enough to cover every agent and profile.
+    static let latestResults = 60
+
+    static func load(checks: [String], now: Date, in db: Database) throws -> CertificateExpiry {
+        let statement = try db.cachedStatement(
+            sql: """
+                SELECT agent, started_at_ms, json_extract(json, '$.tls.earliest_expiry'),
+                    coalesce(json_extract(json, '$.tls.leaf.sans[0]'), json_extract(json, '$.tls.leaf.subject')),
+                    json_extract(json, '$.tls.version')
+                FROM results WHERE check_name = ? ORDER BY started_at_ms DESC LIMIT \(latestResults)
+                """)
+        var entries: [Entry] = []
+        for check in checks {
+            var newestPerAgent: [String: (host: String, expiry: Date, version: String, at: Date)] = [:]
+            for row in try Row.fetchAll(statement, arguments: [check]) {
+                let agent: String = row[0]
+                guard newestPerAgent[agent] == nil, let expiryText = row[2] as String?,
+                    let expiry = Timestamp.parse(expiryText)
+                else { continue }
+                let host = Self.host(row[3] as String? ?? "")
+                newestPerAgent[agent] = (
+                    host, expiry, row[4] as String? ?? "", Date(timeIntervalSince1970: Double(row[1] as Int64) / 1000)
+                )
+            }
+            let byHost = Dictionary(grouping: newestPerAgent.values, by: \.host)
+            for (host, seen) in byHost {
+                let earliest = seen.min { $0.expiry < $1.expiry }!
+                entries.append(
+                    Entry(
+                        check: check, host: host, earliestExpiry: earliest.expiry, version: earliest.version,
+                        agents: seen.count, observedAt: seen.map(\.at).max()!))
+            }
+        }
+        return CertificateExpiry(
+            entries: entries.sorted { ($0.earliestExpiry, $0.check) < ($1.earliestExpiry, $1.check) })
+    }
+
+    /// A version below TLS 1.3 (the fleet's policy minimum) is flagged.
+    func versionCell(_ version: String) -> HTML {
+        guard let rank = TLSReport.rank(ofVersion: version), rank < TLSReport.rank(ofVersion: "TLSv1.3")! else {
+            return "\(version)"
+        }
+        return StateBadge.badge(.violated, version)
+    }
+
+    /// "CN=api.example, O=Example" → "api.example"; a SAN is used as is.
+    static func host(_ text: String) -> String {
+        guard text.contains("=") else { return text }
+        for part in text.split(separator: ",") {
+            let trimmed = part.trimmingCharacters(in: .whitespaces)
+            if trimmed.hasPrefix("CN=") { return String(trimmed.dropFirst(3)) }
+        }
+        return text
+    }
+
+    func render(now: Date, warningDays: Double, criticalDays: Double) -> HTML {
+        var html: HTML = """
+            <section id="certificates"><h2>Certificate expiry <small>earliest expiry in the chain, from each check's \
+            latest results · warning under \(Int(warningDays)) d, critical under \(Int(criticalDays)) d</small></h2>
+            """
+        guard !entries.isEmpty else { return html + "<p class=\"empty\">No TLS results yet.</p></section>" }
+        let rows: [HTML] = entries.map { entry in
+            let days = entry.daysLeft(now: now)
+            let state: BudgetState = days < criticalDays ? .violated : (days < warningDays ? .degraded : .ok)
+            let word =
+                days < 0 ? "expired" : (days < criticalDays ? "critical" : (days < warningDays ? "warning" : "ok"))
+            return """
+                <tr data-cert="\(entry.check)"><td>\(entry.check)</td><td>\(entry.host)</td>\
+                <td>\(StatusFormat.timestamp(entry.earliestExpiry).prefix(10))</td>\
+                <td class="num">\(StateBadge.badge(state, "\(String(format: "%.0f", days.rounded(.down))) d · \(word)"))</td>\
+                <td>\(versionCell(entry.version))</td><td class="num">\(entry.agents)</td>\
+                <td>\(StatusFormat.ago(seconds: now.timeIntervalSince(entry.observedAt)))</td></tr>
+                """
+        }
+        html += """
+            <div class="scroll"><table><thead><tr><th>check</th><th>host</th><th>expires (UTC)</th>\
+            <th class="num">days left</th><th>TLS</th><th class="num">agents</th><th>observed</th></tr></thead>
+            <tbody>\(rows)</tbody></table></div></section>
+            """
+        return html
+    }
+}
