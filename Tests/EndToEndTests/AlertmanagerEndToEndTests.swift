@@ -1,0 +1,188 @@
+import Foundation
+import TestSupport
+import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// From a probe to a pager, with nothing in between replaced: the real `sonda-agent run` probes
+/// the lab's TLS 1.2-only host under a TLS 1.3 policy, the real `sonda-aggregator serve` raises
+/// SondaTLSPolicy and sends it to a real Prometheus Alertmanager (Debian's
+/// `prometheus-alertmanager` on a loopback port); once the agent is pointed at the TLS 1.3 host
+/// (config rewritten, SIGHUP) the alert is resolved and leaves Alertmanager's active list.
+@Suite struct AlertmanagerEndToEndTests {
+    static let alertmanagerBinary = "/usr/bin/prometheus-alertmanager"
+    static let externalURL = "https://sonda.example.com.br"
+
+    @Test(
+        .enabled(
+            if: FileManager.default.isExecutableFile(atPath: alertmanagerBinary),
+            "needs \(alertmanagerBinary): apt-get install prometheus-alertmanager (make test does)"))
+    func tlsPolicyAlertReachesAlertmanagerAndIsResolvedWhenTheHostIsFixed() async throws {
+        let lab = try TLSLab.shared()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sonda-am-e2e-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory + "/am-data", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+
+        // Alertmanager, with a receiver that delivers nowhere: the test reads its API.
+        try """
+            route: {receiver: blackhole, group_by: [alertname, check], group_wait: 1s}
+            receivers: [{name: blackhole}]
+            """.write(toFile: directory + "/alertmanager.yml", atomically: true, encoding: .utf8)
+        let amPort = try Self.freePort()
+        let am = "http://127.0.0.1:\(amPort)"
+        let alertmanager = try BackgroundProcess(
+            Self.alertmanagerBinary,
+            [
+                "--config.file=\(directory)/alertmanager.yml", "--storage.path=\(directory)/am-data",
+                "--web.listen-address=127.0.0.1:\(amPort)", "--cluster.listen-address=",
+            ])
+        defer { alertmanager.signal(SIGKILL) }
+        let ready = await Self.eventually(timeout: .seconds(60)) { await Self.get(am + "/-/ready") != nil }
+        try #require(ready, "Alertmanager did not become ready on \(am):\n\(alertmanager.log)")
+
+        // The aggregator: alerts every second, everything routed to that Alertmanager.
+        let keygen = try await AgentCLI.run("keygen", "--out", "\(directory)/agent.key", "--id", "am-e2e")
+        let publicKey = try #require(keygen.stdout.split(separator: "\"").first { $0.hasPrefix("ed25519:") }, "\(keygen.stdout)\(keygen.stderr)")
+        try """
+            listen: 127.0.0.1:0
+            database: sonda.sqlite
+            agents:
+              - {id: am-e2e, region: sao_paulo, site: lab, public_key: "\(publicKey)"}
+            alerting:
+              evaluate_every: 1s
+              external_url: "\(Self.externalURL)"
+              receivers: [{name: am, alertmanager: {url: "\(am)"}}]
+              routes: [{receiver: am}]
+            """.write(toFile: "\(directory)/aggregator.yaml", atomically: true, encoding: .utf8)
+        let aggregator = try BackgroundProcess(
+            AggregatorEndToEndTests.aggregatorBinary,
+            ["serve", "--config", "\(directory)/aggregator.yaml", "--port-file", "\(directory)/aggregator.port"])
+        defer { aggregator.signal(SIGKILL) }
+        var port: Int?
+        _ = await Self.eventually(timeout: .seconds(30)) {
+            port = (try? String(contentsOfFile: "\(directory)/aggregator.port", encoding: .utf8)).flatMap { Int($0) }
+            return port != nil
+        }
+        let server = "http://127.0.0.1:\(try #require(port, "the aggregator did not start:\n\(aggregator.log)"))"
+
+        // The agent: one check against the TLS 1.2-only host, whose policy wants TLS 1.3.
+        let check = "portal-\(UUID().uuidString.prefix(8).lowercased())"
+        func agentConfig(host: String) -> String {
+            """
+            agent: {id: am-e2e, region: sao_paulo, site: lab}
+            aggregator: {url: "\(server)", key: agent.key}
+            spool: spool
+            batch: {max_results: 50, max_age: 300ms}
+            profiles: [none]
+            checks:
+              - {name: \(check), class: patient_data, interval: 1s, timeout: 1s, http: {url: "\(lab.url(host, "/api/health"))"}, tls: {min_version: "1.3", ca_file: \(lab.ca)}}
+            """
+        }
+        try agentConfig(host: "tls12").write(toFile: "\(directory)/agent.yaml", atomically: true, encoding: .utf8)
+        let agent = try BackgroundProcess(AgentCLI.binary, ["run", "--config", "\(directory)/agent.yaml", "--listen", "127.0.0.1:0"])
+        defer { agent.signal(SIGKILL) }
+        func logs() async -> String {
+            let held = await Self.alerts(am).map { "\($0)" } ?? "no answer"
+            let ours = (try? await ChildProcess.run(AggregatorEndToEndTests.aggregatorBinary, ["alerts", "--server", server]))?.stdout ?? ""
+            return """
+                Alertmanager holds: \(held)
+                sonda-aggregator alerts:
+                \(ours)
+                --- agent log
+                \(agent.log)
+                --- aggregator log
+                \(aggregator.log)
+                --- alertmanager log
+                \(alertmanager.log.split(separator: "\n").suffix(30).joined(separator: "\n"))
+                """
+        }
+
+        // Firing: SondaTLSPolicy, critical, on the check, with a link to its status page.
+        var found: [String: Any]?
+        _ = await Self.eventually(timeout: .seconds(90)) {
+            found = await Self.alerts(am)?.first { alert in
+                let labels = alert["labels"] as? [String: String]
+                return labels?["alertname"] == "SondaTLSPolicy" && labels?["check"] == check
+            }
+            return found != nil
+        }
+        guard let firing = found else {
+            Issue.record("SondaTLSPolicy for \(check) never reached Alertmanager\n\(await logs())")
+            return
+        }
+        let labels = firing["labels"] as? [String: String] ?? [:]
+        #expect(labels["severity"] == "critical", "\(firing)")
+        #expect(labels["agent"] == "am-e2e" && labels["region"] == "sao_paulo", "\(firing)")
+        #expect(labels["class"] == "patient_data", "\(firing)")
+        #expect((firing["status"] as? [String: Any])?["state"] as? String == "active", "\(firing)")
+        #expect(firing["generatorURL"] as? String == "\(Self.externalURL)/checks/\(check)", "\(firing)")
+        let summary = (firing["annotations"] as? [String: String])?["summary"] ?? ""
+        #expect(summary.contains("TLSv1.2"), "the summary names the version seen: \(firing)")
+
+        // Fix the cause: the same check against the TLS 1.3 host, picked up on SIGHUP.
+        try agentConfig(host: "tls13").write(toFile: "\(directory)/agent.yaml", atomically: true, encoding: .utf8)
+        agent.signal(SIGHUP)
+        let resolved = await Self.eventually(timeout: .seconds(90)) {
+            guard let all = await Self.alerts(am) else { return false }
+            return !all.contains { ($0["labels"] as? [String: String])?["check"] == check && ($0["labels"] as? [String: String])?["alertname"] == "SondaTLSPolicy" }
+        }
+        if !resolved { Issue.record("SondaTLSPolicy for \(check) is still active in Alertmanager after the fix\n\(await logs())") }
+        let history = try await ChildProcess.run(
+            AggregatorEndToEndTests.aggregatorBinary, ["alerts", "--server", server, "--state", "resolved", "--json"])
+        #expect(
+            history.stdout.contains("SondaTLSPolicy") && history.stdout.contains(check),
+            "the aggregator does not list the alert as resolved: \(history.stdout)\(history.stderr)")
+
+        // Orderly shutdown; the deferred SIGKILLs cover every early exit above.
+        agent.signal(SIGTERM)
+        #expect(await agent.wait(timeout: .seconds(15)) == 0, "the agent did not drain on SIGTERM:\n\(agent.log)")
+        aggregator.signal(SIGTERM)
+        #expect(await aggregator.wait(timeout: .seconds(15)) == 0, "the aggregator did not stop on SIGTERM:\n\(aggregator.log)")
+        alertmanager.signal(SIGTERM)
+        #expect(await alertmanager.wait(timeout: .seconds(15)) != nil, "Alertmanager did not stop on SIGTERM")
+    }
+
+    /// A loopback port that was free a moment ago (Alertmanager needs its port on the command line).
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound else { throw ChildProcess.SpawnFailed(description: "cannot bind 127.0.0.1:0: errno \(errno)") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// Polls `condition` every 250 ms until it holds or `timeout` passes.
+    static func eventually(timeout: Duration, _ condition: () async -> Bool) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if await condition() { return true }
+            try? await Task.sleep(for: .milliseconds(250))
+        }
+        return await condition()
+    }
+
+    static func get(_ url: String) async -> Data? {
+        var request = URLRequest(url: URL(string: url)!, timeoutInterval: 5)
+        request.httpMethod = "GET"
+        guard let (data, response) = try? await URLSession.shared.data(for: request),
+            (response as? HTTPURLResponse)?.statusCode == 200
+        else { return nil }
+        return data
+    }
+
+    /// Every alert Alertmanager holds as active (silenced, inhibited and unprocessed included);
+    /// resolved alerts are not listed. Nil when it does not answer.
+    static func alerts(_ base: String) async -> [[String: Any]]? {
+        guard let data = await get(base + "/api/v2/alerts?active=true&silenced=true&inhibited=true&unprocessed=true")
+        else { return nil }
+        return (try? JSONSerialization.jsonObject(with: data)) as? [[String: Any]]
+    }
+}
