@@ -20,6 +20,12 @@ p.add_argument("--acked-out", help="append the ids of every acknowledged batch, 
 p.add_argument("--until-down", action="store_true", help="stop quietly when the aggregator goes away")
 a = p.parse_args()
 key = Ed25519PrivateKey.from_private_bytes(base64.b64decode(open(a.key).read().strip()))
+def uuid7(at):
+    """Time-ordered ids like the agents' UUIDv7 (48-bit Unix milliseconds, then random bits)."""
+    n = (int(at * 1000) << 80) | (0x7 << 76) | (uuid.uuid4().int & ((1 << 76) - 1))
+    n = (n & ~(0xC << 60)) | (0x8 << 60)
+    return str(uuid.UUID(int=n))
+
 classes = ["authentication", "patient_data", "appointment_booking", "reporting"]
 profiles = ["desktop_brazil", "mobile_4g_brazil", "mobile_3g_brazil"]
 now = time.time()
@@ -32,7 +38,7 @@ for b in range(a.batches):
         # An agent's batch holds its last minute or so of results; batches go back up to an hour.
         started = now - (b * 7 % 3600) - i * 0.1
         results.append({
-            "id": str(uuid.uuid4()), "check": f"check-{n % 20}", "step": None, "agent": a.agent,
+            "id": uuid7(started), "check": f"check-{n % 20}", "step": None, "agent": a.agent,
             "region": "sao_paulo", "profile": profiles[n % 3], "class": classes[n % 4],
             "started_at": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(started)) + ".%03dZ" % (int(started * 1000) % 1000),
             "ok": n % 50 != 0, "error": None if n % 50 else {"code": "timeout", "message": "timed out"},

@@ -52,6 +52,7 @@ public enum AggregatorServer {
             configuration: .init(
                 services: [
                     .init(service: dispatcher), .init(service: app), .init(service: pruner), .init(service: alerts),
+                    .init(service: WALCheckpointer(store: store)),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
