@@ -39,7 +39,7 @@ import Testing
                 "--web.listen-address=127.0.0.1:\(amPort)", "--cluster.listen-address=",
             ])
         defer { alertmanager.signal(SIGKILL) }
-        let ready = await Self.eventually(timeout: .seconds(60)) { await Self.get(am + "/-/ready") != nil }
+        let ready = await eventually(timeout: .seconds(60)) { await AlertmanagerAPI.get(am + "/-/ready") != nil }
         try #require(ready, "Alertmanager did not become ready on \(am):\n\(alertmanager.log)")
 
         // The aggregator: alerts every second, everything routed to that Alertmanager.
@@ -61,7 +61,7 @@ import Testing
             ["serve", "--config", "\(directory)/aggregator.yaml", "--port-file", "\(directory)/aggregator.port"])
         defer { aggregator.signal(SIGKILL) }
         var port: Int?
-        _ = await Self.eventually(timeout: .seconds(30)) {
+        _ = await eventually(timeout: .seconds(30)) {
             port = (try? String(contentsOfFile: "\(directory)/aggregator.port", encoding: .utf8)).flatMap { Int($0) }
             return port != nil
         }
@@ -84,7 +84,7 @@ import Testing
         let agent = try BackgroundProcess(AgentCLI.binary, ["run", "--config", "\(directory)/agent.yaml", "--listen", "127.0.0.1:0"])
         defer { agent.signal(SIGKILL) }
         func logs() async -> String {
-            let held = await Self.alerts(am).map { "\($0)" } ?? "no answer"
+            let held = await AlertmanagerAPI.alerts(am).map { "\($0)" } ?? "no answer"
             let ours = (try? await ChildProcess.run(AggregatorEndToEndTests.aggregatorBinary, ["alerts", "--server", server]))?.stdout ?? ""
             return """
                 Alertmanager holds: \(held)
@@ -101,8 +101,8 @@ import Testing
 
         // Firing: SondaTLSPolicy, critical, on the check, with a link to its status page.
         var found: [String: Any]?
-        _ = await Self.eventually(timeout: .seconds(90)) {
-            found = await Self.alerts(am)?.first { alert in
+        _ = await eventually(timeout: .seconds(90)) {
+            found = await AlertmanagerAPI.alerts(am)?.first { alert in
                 let labels = alert["labels"] as? [String: String]
                 return labels?["alertname"] == "SondaTLSPolicy" && labels?["check"] == check
             }
@@ -124,8 +124,8 @@ import Testing
         // Fix the cause: the same check against the TLS 1.3 host, picked up on SIGHUP.
         try agentConfig(host: "tls13").write(toFile: "\(directory)/agent.yaml", atomically: true, encoding: .utf8)
         agent.signal(SIGHUP)
-        let resolved = await Self.eventually(timeout: .seconds(90)) {
-            guard let all = await Self.alerts(am) else { return false }
+        let resolved = await eventually(timeout: .seconds(90)) {
+            guard let all = await AlertmanagerAPI.alerts(am) else { return false }
             return !all.contains { ($0["labels"] as? [String: String])?["check"] == check && ($0["labels"] as? [String: String])?["alertname"] == "SondaTLSPolicy" }
         }
         if !resolved { Issue.record("SondaTLSPolicy for \(check) is still active in Alertmanager after the fix\n\(await logs())") }
@@ -157,32 +157,5 @@ import Testing
         }
         guard bound else { throw ChildProcess.SpawnFailed(description: "cannot bind 127.0.0.1:0: errno \(errno)") }
         return Int(UInt16(bigEndian: address.sin_port))
-    }
-
-    /// Polls `condition` every 250 ms until it holds or `timeout` passes.
-    static func eventually(timeout: Duration, _ condition: () async -> Bool) async -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if await condition() { return true }
-            try? await Task.sleep(for: .milliseconds(250))
-        }
-        return await condition()
-    }
-
-    static func get(_ url: String) async -> Data? {
-        var request = URLRequest(url: URL(string: url)!, timeoutInterval: 5)
-        request.httpMethod = "GET"
-        guard let (data, response) = try? await URLSession.shared.data(for: request),
-            (response as? HTTPURLResponse)?.statusCode == 200
-        else { return nil }
-        return data
-    }
-
-    /// Every alert Alertmanager holds as active (silenced, inhibited and unprocessed included);
-    /// resolved alerts are not listed. Nil when it does not answer.
-    static func alerts(_ base: String) async -> [[String: Any]]? {
-        guard let data = await get(base + "/api/v2/alerts?active=true&silenced=true&inhibited=true&unprocessed=true")
-        else { return nil }
-        return (try? JSONSerialization.jsonObject(with: data)) as? [[String: Any]]
     }
 }

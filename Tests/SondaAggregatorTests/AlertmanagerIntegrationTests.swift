@@ -35,7 +35,7 @@ import Testing
                 "--web.listen-address=127.0.0.1:\(port)", "--cluster.listen-address=",
             ])
         defer { alertmanager.signal(SIGKILL) }
-        let ready = await ReceiverFixture.eventually(timeout: .seconds(30)) { await Self.get(base + "/-/ready") != nil }
+        let ready = await ReceiverFixture.eventually(timeout: .seconds(30)) { await AlertmanagerAPI.get(base + "/-/ready") != nil }
         try #require(ready, "Alertmanager did not become ready: \(alertmanager.log)")
 
         let dispatcher = AlertDispatcher(
@@ -51,7 +51,7 @@ import Testing
 
         var found: [String: Any]?
         _ = await ReceiverFixture.eventually(timeout: .seconds(15)) {
-            found = await Self.alerts(base)?.first { ($0["labels"] as? [String: String])?["check"] == check }
+            found = await AlertmanagerAPI.alerts(base)?.first { ($0["labels"] as? [String: String])?["check"] == check }
             return found != nil
         }
         let active = try #require(found, "the alert never reached Alertmanager: \(dispatcher.counters.snapshot)")
@@ -75,32 +75,15 @@ import Testing
         // Alertmanager's API lists only unresolved alerts: a resolved one disappears long before
         // its four-minute lease would have run out.
         let gone = await ReceiverFixture.eventually(timeout: .seconds(15)) {
-            guard let all = await Self.alerts(base) else { return false }
+            guard let all = await AlertmanagerAPI.alerts(base) else { return false }
             return !all.contains { ($0["labels"] as? [String: String])?["check"] == check }
         }
-        let remaining = await Self.alerts(base) ?? []
+        let remaining = await AlertmanagerAPI.alerts(base) ?? []
         #expect(gone, "Alertmanager still reports the alert: \(remaining)")
         await dispatcher.stop()
         #expect(dispatcher.counters.snapshot.first?.sent == 2)
         #expect(dispatcher.counters.snapshot.first?.failed == 0)
         alertmanager.signal(SIGTERM)
         #expect(await alertmanager.wait(timeout: .seconds(10)) != nil)
-    }
-
-    static func get(_ url: String) async -> Data? {
-        var request = URLRequest(url: URL(string: url)!, timeoutInterval: 2)
-        request.httpMethod = "GET"
-        guard let (data, response) = try? await URLSession.shared.data(for: request),
-            (response as? HTTPURLResponse)?.statusCode == 200
-        else { return nil }
-        return data
-    }
-
-    /// Every alert Alertmanager holds (silenced, inhibited and unprocessed included); nil when it
-    /// does not answer.
-    static func alerts(_ base: String) async -> [[String: Any]]? {
-        guard let data = await get(base + "/api/v2/alerts?active=true&silenced=true&inhibited=true&unprocessed=true")
-        else { return nil }
-        return (try? JSONSerialization.jsonObject(with: data)) as? [[String: Any]]
     }
 }
