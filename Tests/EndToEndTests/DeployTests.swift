@@ -220,7 +220,7 @@ import Yams
     }
 
     @Test(arguments: ["agent", "aggregator"])
-    func dockerfilesBuildStaticallyAndRunAsAnUnprivilegedUser(_ binary: String) throws {
+    func dockerfilesAreMultiStageStaticAndUnprivileged(_ binary: String) throws {
         let text = try String(contentsOfFile: "\(Self.deploy)/docker/Dockerfile.\(binary)", encoding: .utf8)
         let stages = text.split(separator: "\n").filter { $0.hasPrefix("FROM ") }
         #expect(stages.count == 2, "a build stage and a runtime stage")

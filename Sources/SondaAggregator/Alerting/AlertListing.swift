@@ -35,7 +35,40 @@ public struct AlertEntry: Codable, Sendable {
     }
 }
 
-public struct AlertList: Codable, Sendable { public var alerts: [AlertEntry] }
+public struct AlertList: Codable, Sendable {
+    public var alerts: [AlertEntry]
+    /// How delivery to each configured receiver is going.
+    public var receivers: [ReceiverEntry]?
+}
+
+/// One receiver's delivery counts in `GET /v1/alerts`, so a failing pager shows where alerts are read.
+public struct ReceiverEntry: Codable, Sendable {
+    public var receiver: String
+    public var kind: String
+    public var sent: Int
+    public var failed: Int
+    public var dropped: Int
+    public var retries: Int
+    public var queued: Int
+    public var lastSuccessAt: String?
+    public var lastError: String?
+    public var lastErrorAt: String?
+
+    init(_ s: DeliveryCounters.ReceiverStatus) {
+        (receiver, kind, sent, failed, dropped, retries, queued) =
+            (s.receiver, s.kind, s.sent, s.failed, s.dropped, s.retries, s.queued)
+        lastSuccessAt = s.lastSuccessAt.map(Timestamp.format)
+        lastError = s.lastError
+        lastErrorAt = s.lastErrorAt.map(Timestamp.format)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case receiver, kind, sent, failed, dropped, retries, queued
+        case lastSuccessAt = "last_success_at"
+        case lastError = "last_error"
+        case lastErrorAt = "last_error_at"
+    }
+}
 public struct SilenceList: Codable, Sendable {
     public var silences: [SilenceEntry]
     public init(silences: [SilenceEntry]) { self.silences = silences }

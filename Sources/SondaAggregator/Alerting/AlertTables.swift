@@ -17,7 +17,8 @@ extension ReportTables {
                 String(a.startsAt.prefix(19)), a.endsAt.map { String($0.prefix(19)) } ?? "-", a.summary,
             ]
         }
-        guard !rows.isEmpty else { return "no alerts\n" }
+        let delivery = receivers(list.receivers ?? [])
+        guard !rows.isEmpty else { return "no alerts\n" + delivery }
         let header = ["severity", "state", "alert", "where", "since", "until", "summary"]
         let widths = header.indices.map { i in ([header] + rows).map { $0[i].count }.max() ?? 0 }
         func line(_ cells: [String], paint: Bool) -> String {
@@ -27,6 +28,21 @@ extension ReportTables {
             }.joined(separator: "  ")
         }
         return ([line(header, paint: false)] + rows.map { line($0, paint: colour) }).joined(separator: "\n") + "\n"
+            + delivery
+    }
+
+    /// Delivery per receiver under the alerts, so a pager that stopped answering is seen.
+    static func receivers(_ list: [ReceiverEntry]) -> String {
+        guard !list.isEmpty else { return "" }
+        let rows = list.map { r -> [String] in
+            [
+                r.receiver, r.kind, String(r.sent), String(r.failed), String(r.retries), String(r.queued),
+                r.lastError.map { "\($0) (\(r.lastErrorAt.map { String($0.prefix(19)) } ?? "?"))" } ?? "-",
+            ]
+        }
+        return "\n" + table(
+            ["receiver", "kind", "sent", "failed", "retries", "queued", "last error"], rows, rightAligned: [2, 3, 4, 5],
+            colour: false)
     }
 
     public static func silences(_ list: SilenceList) -> String {

@@ -6,6 +6,7 @@ import SondaCore
 /// `GET /v1/alerts`, `GET /v1/silences` and `POST /v1/silences`, on the read-token group.
 struct AlertsEndpoint: Sendable {
     let store: ResultStore
+    let deliveries: DeliveryCounters
     let now: @Sendable () -> Date
 
     static let states = ["firing", "silenced", "resolved", "pending"]
@@ -55,7 +56,9 @@ struct AlertsEndpoint: Sendable {
                 startsAt: Timestamp.format(a.startsAt ?? a.activeSince), endsAt: a.endsAt.map(Timestamp.format),
                 summary: a.summary, description: a.description, lastSent: a.lastSent.map(Timestamp.format))
         }
-        return AlertList(alerts: state.map { s in entries.filter { $0.state == s } } ?? entries)
+        return AlertList(
+            alerts: state.map { s in entries.filter { $0.state == s } } ?? entries,
+            receivers: deliveries.snapshot.map(ReceiverEntry.init))
     }
 }
 

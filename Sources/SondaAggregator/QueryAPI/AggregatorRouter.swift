@@ -68,7 +68,7 @@ public struct AggregatorRouter: Sendable {
             let before = q.string("before")
             return json(try await store.pool.read { db in try ResultPage.page(check: name, limit: limit, before: before, in: db) })
         }
-        AlertsEndpoint(store: store, now: now).register(on: read)
+        AlertsEndpoint(store: store, deliveries: deliveries, now: now).register(on: read)
         read.get("/metrics") { _, _ in
             let report = try await budgets(window: .seconds(3600), text: "1h", filter: CellFilter())
             let text =
