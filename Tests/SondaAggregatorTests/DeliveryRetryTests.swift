@@ -10,12 +10,7 @@ import Testing
     @Test func twoServiceUnavailableAnswersThenSuccessDeliversOnceWithTwoRetries() async throws {
         let requests = ReceivedRequests(script: ["/hook": [503, 503]])
         let status = try await ReceiverFixture.withReceiver(requests) { base in
-            let dispatcher = AlertDispatcher(
-                config: ReceiverFixture.config(
-                    [.init(name: "ops", kind: .webhook(url: base + "/hook", secret: "s"))],
-                    routes: [.init(receiver: "ops")]),
-                options: ReceiverFixture.fastOptions)
-            dispatcher.start()
+            let dispatcher = ReceiverFixture.startedWebhookDispatcher(base + "/hook", secret: "s")
             let alert = ReceiverFixture.alert()
             await dispatcher.send(ReceiverFixture.round(firing: [alert], changed: [alert]))
             #expect(await ReceiverFixture.eventually { dispatcher.counters.snapshot.first?.sent == 1 })
@@ -71,12 +66,7 @@ import Testing
     @Test func aClientErrorIsNotRetried() async throws {
         let requests = ReceivedRequests(script: ["/hook": [400, 400]])
         let status = try await ReceiverFixture.withReceiver(requests) { base in
-            let dispatcher = AlertDispatcher(
-                config: ReceiverFixture.config(
-                    [.init(name: "ops", kind: .webhook(url: base + "/hook", secret: nil))],
-                    routes: [.init(receiver: "ops")]),
-                options: ReceiverFixture.fastOptions)
-            dispatcher.start()
+            let dispatcher = ReceiverFixture.startedWebhookDispatcher(base + "/hook")
             let alert = ReceiverFixture.alert()
             await dispatcher.send(ReceiverFixture.round(firing: [alert], changed: [alert]))
             #expect(await ReceiverFixture.eventually { dispatcher.counters.snapshot.first?.failed == 1 })
@@ -136,12 +126,7 @@ import Testing
             options.attempts = 50
             options.backoff = Backoff(base: .seconds(30), cap: .seconds(30))
             options.drainTimeout = .seconds(20)
-            let dispatcher = AlertDispatcher(
-                config: ReceiverFixture.config(
-                    [.init(name: "ops", kind: .webhook(url: base + "/hook", secret: nil))],
-                    routes: [.init(receiver: "ops")]),
-                options: options)
-            dispatcher.start()
+            let dispatcher = ReceiverFixture.startedWebhookDispatcher(base + "/hook", options: options)
             for index in 0..<3 {
                 let alert = ReceiverFixture.alert(check: "check-\(index)")
                 await dispatcher.send(ReceiverFixture.round(firing: [alert], changed: [alert]))
@@ -169,12 +154,7 @@ import Testing
             var options = ReceiverFixture.fastOptions
             options.requestTimeout = .seconds(2)
             options.drainTimeout = .milliseconds(500)
-            let dispatcher = AlertDispatcher(
-                config: ReceiverFixture.config(
-                    [.init(name: "ops", kind: .webhook(url: base + "/hook", secret: nil))],
-                    routes: [.init(receiver: "ops")]),
-                options: options)
-            dispatcher.start()
+            let dispatcher = ReceiverFixture.startedWebhookDispatcher(base + "/hook", options: options)
             for index in 0..<3 {
                 let alert = ReceiverFixture.alert(check: "check-\(index)")
                 await dispatcher.send(ReceiverFixture.round(firing: [alert], changed: [alert]))

@@ -121,6 +121,17 @@ enum ReceiverFixture {
         return config
     }
 
+    /// A started dispatcher with one webhook receiver, "ops", at `url`, that every alert goes to.
+    static func startedWebhookDispatcher(
+        _ url: String, secret: String? = nil, options: AlertDispatcher.Options = fastOptions
+    ) -> AlertDispatcher {
+        let dispatcher = AlertDispatcher(
+            config: config([.init(name: "ops", kind: .webhook(url: url, secret: secret))], routes: [.init(receiver: "ops")]),
+            options: options)
+        dispatcher.start()
+        return dispatcher
+    }
+
     /// Polls `condition` every 10 ms for up to `timeout`.
     static func eventually(timeout: Duration = .seconds(10), _ condition: () async -> Bool) async -> Bool {
         let deadline = ContinuousClock.now + timeout

@@ -24,12 +24,7 @@ import Testing
         let secret = "whsec-\(UUID().uuidString)"
         let before = Int(Date().timeIntervalSince1970)
         let request = try await ReceiverFixture.withReceiver(requests) { base in
-            let dispatcher = AlertDispatcher(
-                config: ReceiverFixture.config(
-                    [.init(name: "ops", kind: .webhook(url: base + "/hook", secret: secret))],
-                    routes: [.init(receiver: "ops")]),
-                options: ReceiverFixture.fastOptions)
-            dispatcher.start()
+            let dispatcher = ReceiverFixture.startedWebhookDispatcher(base + "/hook", secret: secret)
             let alert = ReceiverFixture.alert()
             await dispatcher.send(ReceiverFixture.round(firing: [alert], changed: [alert]))
             let received = await requests.wait(for: 1, on: "/hook")
@@ -64,12 +59,7 @@ import Testing
     @Test func withoutASecretNothingIsSignedAndResolvedAndRemindersAreSent() async throws {
         let requests = ReceivedRequests()
         let received = try await ReceiverFixture.withReceiver(requests) { base in
-            let dispatcher = AlertDispatcher(
-                config: ReceiverFixture.config(
-                    [.init(name: "ops", kind: .webhook(url: base + "/hook", secret: nil))],
-                    routes: [.init(receiver: "ops")]),
-                options: ReceiverFixture.fastOptions)
-            dispatcher.start()
+            let dispatcher = ReceiverFixture.startedWebhookDispatcher(base + "/hook")
             let down = ReceiverFixture.alert()
             let cert = ReceiverFixture.alert("SondaCertExpiry", severity: "high", check: "auth-health")
             // Firing alerts that neither changed nor are due for a reminder are not sent again.
