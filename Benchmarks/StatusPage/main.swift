@@ -56,58 +56,38 @@ for minuteOffset in 0..<1440 {
         }
     }
 }
+/// Hour or day rollups for `buckets` buckets back: `samples` latencies per class and phase, and
+/// per check `ok` successes and `failed` timeouts.
+func fillRollups(unit: String, now: Int64, buckets: Int, samples: Int, ok: Int, failed: Int) async throws {
+    for offset in 0..<buckets {
+        try await store.pool.write { db in
+            let latency = try db.cachedStatement(sql: "INSERT OR REPLACE INTO latency_\(unit) VALUES (?, ?, ?, ?, ?, ?, ?)")
+            let outcome = try db.cachedStatement(sql: "INSERT OR REPLACE INTO outcome_\(unit) VALUES (?, ?, ?, ?, ?, ?, ?)")
+            let bucket = now - Int64(offset)
+            for region in regions {
+                for profile in profiles {
+                    for endpointClass in classes {
+                        for phase in PhaseTimings.Phase.allCases {
+                            try latency.execute(arguments: [
+                                bucket, region, profile, endpointClass, phase.rawValue, samples,
+                                histogram(phase == .total ? 120 : 8, samples: samples),
+                            ])
+                        }
+                    }
+                    for check in checks {
+                        try outcome.execute(arguments: [bucket, region, profile, check.name, check.endpointClass, "", ok])
+                        try outcome.execute(arguments: [
+                            bucket, region, profile, check.name, check.endpointClass, "timeout", failed,
+                        ])
+                    }
+                }
+            }
+        }
+    }
+}
 let nowHour = nowMinute / 60
-for hourOffset in 0..<(7 * 24) {
-    try await store.pool.write { db in
-        let latency = try db.cachedStatement(sql: "INSERT OR REPLACE INTO latency_hour VALUES (?, ?, ?, ?, ?, ?, ?)")
-        let outcome = try db.cachedStatement(sql: "INSERT OR REPLACE INTO outcome_hour VALUES (?, ?, ?, ?, ?, ?, ?)")
-        let hour = nowHour - Int64(hourOffset)
-        for region in regions {
-            for profile in profiles {
-                for endpointClass in classes {
-                    for phase in PhaseTimings.Phase.allCases {
-                        try latency.execute(arguments: [
-                            hour, region, profile, endpointClass, phase.rawValue, 24_000,
-                            histogram(phase == .total ? 120 : 8, samples: 24_000),
-                        ])
-                    }
-                }
-                for check in checks {
-                    try outcome.execute(arguments: [hour, region, profile, check.name, check.endpointClass, "", 5_990])
-                    try outcome.execute(arguments: [
-                        hour, region, profile, check.name, check.endpointClass, "timeout", 10,
-                    ])
-                }
-            }
-        }
-    }
-}
-let nowDay = nowHour / 24
-for dayOffset in 0..<30 {
-    try await store.pool.write { db in
-        let latency = try db.cachedStatement(sql: "INSERT OR REPLACE INTO latency_day VALUES (?, ?, ?, ?, ?, ?, ?)")
-        let outcome = try db.cachedStatement(sql: "INSERT OR REPLACE INTO outcome_day VALUES (?, ?, ?, ?, ?, ?, ?)")
-        let day = nowDay - Int64(dayOffset)
-        for region in regions {
-            for profile in profiles {
-                for endpointClass in classes {
-                    for phase in PhaseTimings.Phase.allCases {
-                        try latency.execute(arguments: [
-                            day, region, profile, endpointClass, phase.rawValue, 576_000,
-                            histogram(phase == .total ? 120 : 8, samples: 576_000),
-                        ])
-                    }
-                }
-                for check in checks {
-                    try outcome.execute(arguments: [day, region, profile, check.name, check.endpointClass, "", 143_800])
-                    try outcome.execute(arguments: [
-                        day, region, profile, check.name, check.endpointClass, "timeout", 200,
-                    ])
-                }
-            }
-        }
-    }
-}
+try await fillRollups(unit: "hour", now: nowHour, buckets: 7 * 24, samples: 24_000, ok: 5_990, failed: 10)
+try await fillRollups(unit: "day", now: nowHour / 24, buckets: 30, samples: 576_000, ok: 143_800, failed: 200)
 // Each check's latest raw results (what the certificate list and the failures table read).
 let agents = (0..<1000).map {
     AggregatorConfig.Agent(id: "agent-\($0)", region: regions[$0 % 10], publicKey: Data(count: 32))
