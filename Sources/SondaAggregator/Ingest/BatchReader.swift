@@ -205,12 +205,15 @@ public struct BatchReader {
         return ProbeError(try required(code, "code"), try required(message, "message"))
     }
 
+    /// `phases_ms` keys in PhaseTimings' order, `total` last.
+    static let phaseNames: [StaticString] = ["dns", "connect", "tls", "send", "wait", "receive", "total"]
+
     mutating func phases() throws -> PhaseTimings {
         var values = [Double?](repeating: nil, count: 7)
         try beginObject()
         var object = ObjectState(start: position)
         while let key = try nextKey(&object) {
-            let names: [StaticString] = ["dns", "connect", "tls", "send", "wait", "receive", "total"]
+            let names = Self.phaseNames
             guard let index = names.firstIndex(where: { key == $0 }) else {
                 try skipValue(depth: 1)
                 continue
