@@ -17,6 +17,9 @@ public struct ProbeResult: Codable, Hashable, Sendable {
     public var tls: TLSReport?
     public var assertions: [AssertionOutcome]
     public var budget: BudgetOutcome?
+    /// The failed attempts before this one when the check's `retries` re-probed it, oldest first;
+    /// nil (and absent from the JSON) when the first attempt is the one reported.
+    public var attempts: [FailedAttempt]?
     /// The URL probed. Not part of the wire object; kept for renderers and HAR.
     public var url: String = ""
 
@@ -45,7 +48,7 @@ public struct ProbeResult: Codable, Hashable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, check, step, agent, region, profile, ok, error, http, tls, assertions, budget
+        case id, check, step, agent, region, profile, ok, error, http, tls, assertions, budget, attempts
         case endpointClass = "class"
         case startedAt = "started_at"
         case phases = "phases_ms"
@@ -69,6 +72,26 @@ public struct ProbeResult: Codable, Hashable, Sendable {
         try c.encode(tls, forKey: .tls)
         try c.encode(assertions, forKey: .assertions)
         try c.encode(budget, forKey: .budget)
+        try c.encodeIfPresent(attempts, forKey: .attempts)
+    }
+
+    /// One failed attempt of a retried check, as the result that reports the check records it.
+    public struct FailedAttempt: Codable, Hashable, Sendable {
+        public var startedAt: Date
+        public var error: ProbeError?
+        public var totalMilliseconds: Double
+
+        public init(_ result: ProbeResult) {
+            startedAt = result.startedAt
+            error = result.error
+            totalMilliseconds = result.phases.total
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case error
+            case startedAt = "started_at"
+            case totalMilliseconds = "total_ms"
+        }
     }
 
     /// Marks the result failed with `error` unless it already failed for an earlier reason.

@@ -24,6 +24,19 @@ public struct ResultJSONWriter {
                 endObject()
             }
             endArray()
+            if let attempts = r.attempts {
+                key("attempts")
+                beginArray()
+                for (index, a) in attempts.enumerated() {
+                    element(index)
+                    beginObject()
+                        if let e = a.error { key("error"); error(e) }
+                        key("started_at"); timestamp(a.startedAt)
+                        key("total_ms"); number(a.totalMilliseconds)
+                    endObject()
+                }
+                endArray()
+            }
             key("budget")
             if let b = r.budget {
                 beginObject()
@@ -35,12 +48,7 @@ public struct ResultJSONWriter {
             key("check"); string(r.check)
             key("class"); string(r.endpointClass)
             key("error")
-            if let e = r.error {
-                beginObject()
-                    key("code"); string(e.code.rawValue)
-                    key("message"); string(e.message)
-                endObject()
-            } else { null() }
+            if let e = r.error { error(e) } else { null() }
             key("http")
             if let h = r.http {
                 beginObject()
@@ -75,6 +83,13 @@ public struct ResultJSONWriter {
         endObject()
         out.append(0x0A)
         return out
+    }
+
+    private mutating func error(_ e: ProbeError) {
+        beginObject()
+            key("code"); string(e.code.rawValue)
+            key("message"); string(e.message)
+        endObject()
     }
 
     private mutating func tls(_ t: TLSReport) {

@@ -70,5 +70,11 @@ public final class ProbeWorkerPool: @unchecked Sendable {
 public struct ProbeRunner {
     let easy: CurlEasy
 
+    init(easy: CurlEasy) { self.easy = easy }
+
+    /// A runner with an easy handle of its own, for a thread that runs probes itself (the daemon's
+    /// workers); like the handle, use it on that one thread only.
+    public init() { easy = CurlEasy() }
+
     public func probe(_ request: ProbeRequest) -> ProbeResult { HTTPProber.run(request, on: easy) }
 }

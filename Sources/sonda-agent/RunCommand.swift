@@ -58,9 +58,7 @@ struct RunCommand: AsyncParsableCommand {
         defer { server.close() }
         logger.info("agent \(agent.id) (\(agent.region)): /metrics and /health on port \(server.port), reporting to \(aggregatorURL)")
 
-        let pool = ProbeWorkerPool(workers: max(workers, 1))
-        defer { pool.shutdown() }
-        let scheduler = ProbeScheduler(config: agent, pool: pool, spool: spool, metrics: metrics, logger: logger)
+        let scheduler = ProbeScheduler(config: agent, workers: max(workers, 1), spool: spool, metrics: metrics, logger: logger)
         let hash = SHA256.hash(data: Data(((try? String(contentsOfFile: config, encoding: .utf8)) ?? "").utf8))
         let reporter = Reporter(
             aggregatorURL: aggregatorURL, caFile: aggregatorCAFile, signer: BatchSigner(agentID: agent.id, key: key),
@@ -103,7 +101,7 @@ struct ReloadOnHangup: Service {
         for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
             var loader = ConfigLoader()
             if let agent = loader.loadAgent(path: path), loader.diagnostics.isEmpty {
-                await scheduler.reload(agent)
+                scheduler.reload(agent)
             } else {
                 let text = loader.diagnosticsText
                 logger.error("reload of \(path) failed; keeping the running config:\n\(text)")

@@ -62,6 +62,13 @@ import Testing
     }
 }
 
+extension ResultJSONWriter {
+    fileprivate func lineCopy(_ result: ProbeResult) -> [UInt8] {
+        var writer = self
+        return writer.line(result)
+    }
+}
+
 @Suite struct ResultJSONWriterTests {
     static let now = Date(timeIntervalSince1970: 1_795_428_000.5)
     static let cert = CertificateInfo(
@@ -78,7 +85,27 @@ import Testing
             tls: TLSReport(version: "TLSv1.3", cipher: "TLS_AES_128_GCM_SHA256", verified: true, leaf: cert, chain: [cert], now: now),
             assertions: [AssertionOutcome(name: "status", ok: false, actual: "503\n\t\u{01}")]),
         ProbeResult(startedAt: now, error: ProbeError(.dns, "Could not resolve host: x.invalid"), phases: PhaseTimings(dns: 1.204, total: 1.204)),
+        retried,
     ]
+
+    /// A check that failed twice before the reported attempt.
+    static var retried: ProbeResult {
+        var failed = ProbeResult(startedAt: now, error: ProbeError(.connectRefused, "refused \"twice\""), phases: PhaseTimings(total: 0.25))
+        var result = ProbeResult(startedAt: now.addingTimeInterval(1.5), error: nil, phases: PhaseTimings(total: 12.5))
+        result.attempts = [ProbeResult.FailedAttempt(failed)]
+        failed.error = nil
+        result.attempts?.append(ProbeResult.FailedAttempt(failed))
+        return result
+    }
+
+    @Test func aRetriedResultDecodesWithItsAttempts() throws {
+        let line = ResultJSONWriter().lineCopy(Self.retried)
+        let decoded = try ResultJSON.decoder().decode(ProbeResult.self, from: Data(line))
+        #expect(decoded.attempts?.count == 2)
+        #expect(decoded.attempts?.first?.error?.code == .connectRefused)
+        #expect(decoded.attempts?.first?.totalMilliseconds == 0.25)
+        #expect(!String(decoding: ResultJSONWriter().lineCopy(ResultJSONTests.sample), as: UTF8.self).contains("attempts"))
+    }
 
     @Test(arguments: samples)
     func writesExactlyWhatJSONEncoderWrites(_ result: ProbeResult) throws {

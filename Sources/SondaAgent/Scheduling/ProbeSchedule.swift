@@ -52,6 +52,12 @@ public struct ProbeSchedule: Sendable {
         if let index = entries.firstIndex(where: { $0.job == job }) { entries[index].inFlight = false }
     }
 
+    /// Marks a job in flight that started before this schedule existed (under the configuration a
+    /// reload replaced), so it is skipped, not started twice, until it finishes.
+    public mutating func markInFlight(_ job: Job) {
+        if let index = entries.firstIndex(where: { $0.job == job }) { entries[index].inFlight = true }
+    }
+
     /// When the earliest job comes due; nil with nothing scheduled.
     public var nextDue: Duration? { entries.map(\.next).min() }
 
