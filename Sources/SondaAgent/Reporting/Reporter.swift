@@ -19,6 +19,7 @@ public actor Reporter: Service {
     private var backoff = Backoff()
     private var lastSent = ContinuousClock.now
     private var generator = SystemRandomNumberGenerator()
+    static let heartbeatInterval = Duration.seconds(60)
 
     public init(
         aggregatorURL: String, caFile: String?, signer: BatchSigner, spool: ResultSpool, metrics: AgentMetrics,
@@ -55,7 +56,12 @@ public actor Reporter: Service {
             return .seconds(1)
         }
         let idle = ContinuousClock.now - lastSent
-        guard batch != nil || idle >= .seconds(60) else { return .milliseconds(500) }
+        guard batch != nil || idle >= Self.heartbeatInterval else {
+            // Sleep until the open segment is due to be sealed, or for a second while none is open
+            // (the first append opens one); never past the next heartbeat. One wake-up per batch,
+            // not two a second: on a busy agent polling was a sixth of the CPU.
+            return min(spool.timeUntilSealDue ?? .seconds(1), Self.heartbeatInterval - idle)
+        }
         let lines = batch?.lines ?? []
         let payload = ResultBatch(
             agent: signer.agentID, batchID: batch?.id ?? "heartbeat-\(UUIDv7.generate())", sentAt: Date(),

@@ -59,7 +59,11 @@ public struct ProbeSchedule: Sendable {
     }
 
     /// When the earliest job comes due; nil with nothing scheduled.
-    public var nextDue: Duration? { entries.map(\.next).min() }
+    public var nextDue: Duration? {
+        var earliest: Duration?
+        for entry in entries where earliest == nil || entry.next < earliest! { earliest = entry.next }
+        return earliest
+    }
 
     public var jobCount: Int { entries.count }
 

@@ -135,6 +135,15 @@ public final class ResultSpool: Sendable {
         try state.withLock { try remove(name, &$0) }
     }
 
+    /// How long until the open segment is old enough to seal and send; nil when no segment is open
+    /// (or it holds nothing yet). The reporter sleeps this long instead of polling.
+    public var timeUntilSealDue: Duration? {
+        state.withLock { state in
+            guard let open = state.ledger.open, open.segment.results > 0 else { return nil }
+            return max(open.openedAt + configuration.maxSegmentAge - now(), .zero)
+        }
+    }
+
     /// Results in the spool, sealed or not.
     public var depth: Int { state.withLock { $0.ledger.depth } }
 
