@@ -1,17 +1,24 @@
-/// An emulated access link: round-trip time and bandwidth each way. Checks run under the
-/// profiles an agent lists; `none` is the agent's own link, unshaped.
+/// An emulated access link: round-trip time, bandwidth each way and random loss. Checks run under
+/// the profiles an agent lists; `none` is the agent's own link, unshaped.
 public struct NetworkProfile: Sendable, Hashable {
     public var name: String
     public var rttMilliseconds: Double
     public var downlinkKilobitsPerSecond: Double
     public var uplinkKilobitsPerSecond: Double
+    /// Percent of segments lost each way, 0 ≤ loss < 50; paid as TCP's retransmission delay
+    /// (`SegmentSchedule`), not dropped.
+    public var lossPercent: Double
     public var source: String
 
-    public init(name: String, rttMilliseconds: Double, downlinkKilobitsPerSecond: Double, uplinkKilobitsPerSecond: Double, source: String) {
+    public init(
+        name: String, rttMilliseconds: Double, downlinkKilobitsPerSecond: Double, uplinkKilobitsPerSecond: Double,
+        lossPercent: Double = 0, source: String
+    ) {
         self.name = name
         self.rttMilliseconds = rttMilliseconds
         self.downlinkKilobitsPerSecond = downlinkKilobitsPerSecond
         self.uplinkKilobitsPerSecond = uplinkKilobitsPerSecond
+        self.lossPercent = lossPercent
         self.source = source
     }
 
@@ -62,4 +69,8 @@ public struct NetworkProfile: Sendable, Hashable {
 
     /// Longer round trips are not a network a patient uses, and would make probes time out.
     public static let maxRTTMilliseconds = 10_000.0
+
+    /// Loss is refused from here on: at half the segments lost TCP barely moves, and a probe under
+    /// it measures the emulator's timeouts rather than a network anyone uses.
+    public static let maxLossPercent = 50.0
 }
