@@ -36,7 +36,8 @@ enum ProfileReader {
                 ? Double(trimmed.dropLast().trimmingCharacters(in: .whitespaces))
                 : Double(trimmed).flatMap { $0 == 0 ? 0 : nil }
             guard let value = number, value.isFinite else {
-                file.error("loss of profile '\(name)' must be a percentage like 1% or 0.5%, got '\(text)'", at: valueNode)
+                file.error(
+                    "loss of profile '\(name)' must be a percentage like 1% or 0.5%, got '\(text)'", at: valueNode)
                 return 0
             }
             if value < 0 || value >= NetworkProfile.maxLossPercent {

@@ -38,8 +38,12 @@ import Testing
         Case(yaml: "profiles:\n  - {name: x, rtt: 11s}\n", message: "rtt of profile 'x' must be at most 10s"),
         Case(yaml: "profiles:\n  - {name: x, rtt: 50ms, dwon_kbps: 5}\n", message: "did you mean 'down_kbps'?"),
         Case(yaml: "profiles:\n  - {name: x, rtt: 50ms}\n  - {name: x, rtt: 60ms}\n", message: "profile 'x' is defined twice"),
-        Case(yaml: "profiles:\n  - {name: x, rtt: 50ms, loss: 50%}\n", message: "loss of profile 'x' must be from 0% to below 50%, got 50%"),
-        Case(yaml: "profiles:\n  - {name: x, rtt: 50ms, loss: 1}\n", message: "loss of profile 'x' must be a percentage like 1% or 0.5%, got '1'"),
+        Case(
+            yaml: "profiles:\n  - {name: x, rtt: 50ms, loss: 50%}\n",
+            message: "loss of profile 'x' must be from 0% to below 50%, got 50%"),
+        Case(
+            yaml: "profiles:\n  - {name: x, rtt: 50ms, loss: 1}\n",
+            message: "loss of profile 'x' must be a percentage like 1% or 0.5%, got '1'"),
         Case(yaml: "profiles:\n  - {name: x, rtt: 50ms, los: 1%}\n", message: "did you mean 'loss'?"),
     ])
     func badProfilesAreErrors(_ c: Case) throws {
@@ -52,7 +56,9 @@ import Testing
         #expect(text.contains(c.message), "\(text)")
     }
 
-    @Test(arguments: [("loss: 1%", 1.0), ("loss: 0.5%", 0.5), ("loss: '2 %'", 2.0), ("loss: 0", 0), ("loss: 0%", 0), ("", 0)])
+    @Test(arguments: [
+        ("loss: 1%", 1.0), ("loss: 0.5%", 0.5), ("loss: '2 %'", 2.0), ("loss: 0", 0), ("loss: 0%", 0), ("", 0),
+    ])
     func lossIsAPercentageOfSegments(_ entry: String, _ percent: Double) throws {
         let keys = entry.isEmpty ? "" : ", \(entry)"
         let path = try Self.write("profiles:\n  - {name: lossy, rtt: 80ms, down_kbps: 12000\(keys)}\n")
