@@ -3,10 +3,12 @@ import SondaCore
 import Yams
 
 /// A profiles file (probes/profiles.yaml, or a user's own):
-/// `profiles: [{name: 3G, rtt: 300ms, down_kbps: 1600, up_kbps: 768, source: "…"}]`.
+/// `profiles: [{name: 3G, rtt: 300ms, down_kbps: 1600, up_kbps: 768, loss: 1%, source: "…"}]`.
 /// An omitted bandwidth means no limit that way; zero or negative is an error, as is an RTT over 10 s.
+/// `loss` is a percentage with its `%` (a bare 1 could mean 1 % or 100 %; only 0 needs none), from
+/// 0 up to, not including, 50 %.
 enum ProfileReader {
-    static let keys = ["name", "rtt", "down_kbps", "up_kbps", "source"]
+    static let keys = ["name", "rtt", "down_kbps", "up_kbps", "loss", "source"]
 
     static func profile(_ node: Node, in file: ConfigFile) -> NetworkProfile? {
         guard let r = MappingReader(node, in: file, context: "a profile", allowed: keys) else { return nil }
@@ -26,9 +28,27 @@ enum ProfileReader {
             }
             return value
         }
+        func lossPercent() -> Double {
+            guard let (text, valueNode) = r.scalar("loss", what: "a percentage like 1% or 0.5%") else { return 0 }
+            let trimmed = text.trimmingCharacters(in: .whitespaces)
+            let number =
+                trimmed.hasSuffix("%")
+                ? Double(trimmed.dropLast().trimmingCharacters(in: .whitespaces))
+                : Double(trimmed).flatMap { $0 == 0 ? 0 : nil }
+            guard let value = number, value.isFinite else {
+                file.error(
+                    "loss of profile '\(name)' must be a percentage like 1% or 0.5%, got '\(text)'", at: valueNode)
+                return 0
+            }
+            if value < 0 || value >= NetworkProfile.maxLossPercent {
+                file.error("loss of profile '\(name)' must be from 0% to below 50%, got \(trimmed)", at: valueNode)
+            }
+            return value
+        }
         return NetworkProfile(
             name: name, rttMilliseconds: rtt.milliseconds, downlinkKilobitsPerSecond: kilobits("down_kbps"),
-            uplinkKilobitsPerSecond: kilobits("up_kbps"), source: r.string("source") ?? "user-defined")
+            uplinkKilobitsPerSecond: kilobits("up_kbps"), lossPercent: lossPercent(),
+            source: r.string("source") ?? "user-defined")
     }
 }
 

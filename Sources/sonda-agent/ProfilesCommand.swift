@@ -6,7 +6,7 @@ import SondaCore
 struct ProfilesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "profiles",
-        abstract: "List the network profiles (built-in, plus --profiles FILE) with RTT, bandwidth and source."
+        abstract: "List the network profiles (built-in, plus --profiles FILE) with RTT, bandwidth, loss and source."
     )
 
     @Option(help: "Profiles file with user-defined profiles (YAML `profiles:` list).")
@@ -21,15 +21,17 @@ struct ProfilesCommand: ParsableCommand {
         func rate(_ kbps: Double) -> String {
             kbps <= 0 ? "–" : kbps >= 1000 ? String(format: "%g Mbit/s", kbps / 1000) : String(format: "%g kbit/s", kbps)
         }
+        // "–" as for rates: the link adds nothing there.
+        func loss(_ percent: Double) -> String { percent <= 0 ? "–" : String(format: "%g %%", percent) }
         var lines = [
             "name".padding(toLength: width, withPad: " ", startingAt: 0) + "rtt".leftAligned(9) + "down".leftAligned(13)
-                + "up".leftAligned(13) + "source"
+                + "up".leftAligned(13) + "loss".leftAligned(7) + "source"
         ]
         for p in profiles {
             lines.append(
                 p.name.padding(toLength: width, withPad: " ", startingAt: 0)
                     + String(format: "%g ms", p.rttMilliseconds).leftAligned(9) + rate(p.downlinkKilobitsPerSecond).leftAligned(13)
-                    + rate(p.uplinkKilobitsPerSecond).leftAligned(13) + p.source)
+                    + rate(p.uplinkKilobitsPerSecond).leftAligned(13) + loss(p.lossPercent).leftAligned(7) + p.source)
         }
         return lines.joined(separator: "\n")
     }

@@ -65,4 +65,24 @@ import Testing
             #expect(run.stdout.contains(text), "missing '\(text)' in:\n\(run.stdout)")
         }
     }
+
+    @Test func lossIsAColumnAndABadLossIsAConfigError() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("loss-\(UUID()).yaml").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try "profiles:\n  - {name: flaky_wifi, rtt: 45ms, down_kbps: 8000, loss: 1.5%, source: measured}\n"
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        let listed = try await AgentCLI.run("profiles", "--profiles", path)
+        #expect(listed.status == 0, "\(listed.stderr)")
+        let lines = listed.stdout.split(separator: "\n")
+        #expect(lines.first?.contains("loss") == true, "\(listed.stdout)")
+        #expect(lines.contains { $0.hasPrefix("flaky_wifi") && $0.contains("1.5 %") }, "\(listed.stdout)")
+        #expect(lines.contains { $0.hasPrefix("3G ") && $0.contains("–") && !$0.contains("%") }, "\(listed.stdout)")
+
+        try "profiles:\n  - {name: flaky_wifi, rtt: 45ms, loss: 60%}\n"
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        let run = try await AgentCLI.run("probe", "https://localhost:1/", "--profiles", path, "--profile", "flaky_wifi")
+        #expect(run.status == 78)
+        let message = "loss of profile 'flaky_wifi' must be from 0% to below 50%, got 60%"
+        #expect(run.stderr.contains("\(path):2:41: error: \(message)"), "\(run.stderr)")
+    }
 }

@@ -5,10 +5,13 @@ import SondaCore
 /// Carries one connection between libcurl's socket and the real upstream socket on its own thread,
 /// holding every byte as the emulated link would (`SegmentSchedule`, one per direction).
 /// The relay owns both descriptors and closes them when both sides are done or one fails.
+/// Under a lossy profile each direction loses segments from its own random seed, drawn per
+/// connection, so runs of a probe see different losses as they would on a real link.
 final class LinkRelay: @unchecked Sendable {
     private struct Pending {
         var bytes: [UInt8]
         var delivery: Double
+        var sequence: Int
     }
 
     /// One direction: what was read from `source` and waits to be written to `sink`.
@@ -42,12 +45,14 @@ final class LinkRelay: @unchecked Sendable {
             source: client, sink: upstream,
             schedule: SegmentSchedule(
                 oneWayDelaySeconds: oneWay, reverseDelaySeconds: oneWay,
-                bitsPerSecond: profile.uplinkKilobitsPerSecond * 1000))
+                bitsPerSecond: profile.uplinkKilobitsPerSecond * 1000,
+                loss: .random(percent: profile.lossPercent, seed: UInt64.random(in: .min ... .max))))
         download = Direction(
             source: upstream, sink: client,
             schedule: SegmentSchedule(
                 oneWayDelaySeconds: oneWay, reverseDelaySeconds: oneWay,
-                bitsPerSecond: profile.downlinkKilobitsPerSecond * 1000))
+                bitsPerSecond: profile.downlinkKilobitsPerSecond * 1000,
+                loss: .random(percent: profile.lossPercent, seed: UInt64.random(in: .min ... .max))))
     }
 
     func start() {
@@ -116,8 +121,18 @@ final class LinkRelay: @unchecked Sendable {
         }
         var offset = 0
         for segment in direction.schedule.send(count, at: now) {
-            direction.queue.append(Pending(bytes: Array(buffer[offset..<offset + segment.bytes]), delivery: segment.delivery))
+            direction.queue.append(
+                Pending(
+                    bytes: Array(buffer[offset..<offset + segment.bytes]), delivery: segment.delivery,
+                    sequence: segment.sequence))
             offset += segment.bytes
+        }
+        // A retransmission that three later segments brought forward: still queued, since its old
+        // and new delivery times are both after now.
+        for segment in direction.schedule.revised {
+            guard !direction.isIdle else { break }
+            let index = direction.next + segment.sequence - direction.queue[direction.next].sequence
+            if direction.queue.indices.contains(index) { direction.queue[index].delivery = segment.delivery }
         }
     }
 

@@ -27,7 +27,7 @@ final class LinkShaper {
     static func shapes(_ profile: NetworkProfile?) -> Bool {
         guard let profile else { return false }
         return profile.rttMilliseconds > 0 || profile.downlinkKilobitsPerSecond > 0
-            || profile.uplinkKilobitsPerSecond > 0
+            || profile.uplinkKilobitsPerSecond > 0 || profile.lossPercent > 0
     }
 
     func install(on easy: CurlEasy) {
