@@ -36,7 +36,7 @@ config() { # url interval [plain] → agent.yaml with 50 checks
     for i in $(seq 50); do
       tls=", tls: {ca_file: $WORK/lab/bundle.pem}"
       [ "${3:-}" = plain ] && tls=""
-      echo "  - {name: c$i, class: authentication, interval: $2, timeout: 5s, http: {url: \"$1\"}$tls}"
+      echo "  - {name: c$i, class: authentication, interval: $2, timeout: 1s, http: {url: \"$1\"}$tls}"
     done; } >"$WORK/agent.yaml"
 }
 cpu_ms() { awk '{ print ($14 + $15) * 1000 / '"$(getconf CLK_TCK)"' }' "/proc/$1/stat"; }
@@ -47,7 +47,7 @@ METRICS_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1"
 
 measure() { # name url floor_count target [plain] — steady state, after the workers have loaded the CA store
   rm -rf "$WORK/spool" "$WORK/received.jsonl"
-  config "$2" 10s "${5:-}"
+  config "$2" "${INTERVAL:-10s}" "${5:-}"
   "$AGENT" run --config "$WORK/agent.yaml" --listen "127.0.0.1:$METRICS_PORT" --workers "${WORKERS:-4}" >"$WORK/agent.log" 2>&1 &
   local pid=$!
   sleep 11

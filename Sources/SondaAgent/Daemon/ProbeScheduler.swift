@@ -26,7 +26,14 @@ public final class ProbeScheduler: Service, @unchecked Sendable {
         var region: String
     }
 
+    /// A worker thread's place to sleep while it has nothing to run.
+    private final class Worker: Sendable {
+        let wakeup: SchedulerLock.Condition
+        init(_ lock: SchedulerLock) { wakeup = SchedulerLock.Condition(lock) }
+    }
+
     private let lock = SchedulerLock()
+    private let timerWakeup: SchedulerLock.Condition
     private let workerCount: Int
     private let spool: ResultSpool
     private let metrics: AgentMetrics
@@ -38,6 +45,9 @@ public final class ProbeScheduler: Service, @unchecked Sendable {
     private var schedule: ProbeSchedule
     private var queue: [Work] = []
     private var inFlight: Set<ProbeSchedule.Job> = []
+    /// Idle workers, the one that went idle last on top: it is woken first, so at a few probes a
+    /// second one worker with warm caches (its stack, its easy handle) runs nearly every probe.
+    private var idle: [Worker] = []
     private var stopping = false
     private var liveThreads = 0
     private var stopped: CheckedContinuation<Void, Never>?
@@ -47,6 +57,7 @@ public final class ProbeScheduler: Service, @unchecked Sendable {
         self.config = config
         self.schedule = Self.schedule(for: config)
         self.workerCount = workers
+        self.timerWakeup = SchedulerLock.Condition(lock)
         self.spool = spool
         self.metrics = metrics
         self.logger = logger
@@ -80,8 +91,8 @@ public final class ProbeScheduler: Service, @unchecked Sendable {
                 return
             }
             stopped = continuation
-            lock.wakeTimer()
-            lock.wakeAllWorkers()
+            timerWakeup.signal()
+            for worker in idle { worker.wakeup.signal() }
             lock.unlock()
         }
     }
@@ -93,7 +104,7 @@ public final class ProbeScheduler: Service, @unchecked Sendable {
         config = new
         schedule = Self.schedule(for: new)
         for job in inFlight { schedule.markInFlight(job) }
-        lock.wakeTimer()
+        timerWakeup.signal()
         lock.unlock()
         logger.info("reloaded: \(new.checks.count) checks × \(new.profiles.count) profiles")
     }
@@ -108,27 +119,37 @@ public final class ProbeScheduler: Service, @unchecked Sendable {
         thread.start()
     }
 
-    /// The timer thread: hands due jobs to the workers, then sleeps until the next is due (at most
-    /// a second, so `/health` sees it alive).
+    /// The timer thread: hands due jobs to idle workers, then sleeps until the next is due (at most
+    /// a second, so `/health` sees it alive). Workers are signalled with the lock released, so a
+    /// woken worker does not wake only to wait for the lock.
     private func tick() {
+        var woken: [Worker] = []
         lock.lock()
-        defer { lock.unlock() }
         while !stopping {
             let now = Duration.nanoseconds(SchedulerLock.now - started)
-            let due = schedule.due(at: now)
-            for job in due {
+            for job in schedule.due(at: now) {
                 guard let work = work(for: job) else {
                     schedule.finished(job)
                     continue
                 }
                 inFlight.insert(job)
                 queue.append(work)
+                if let worker = idle.popLast() { woken.append(worker) }
             }
-            if due.count == 1 { lock.wakeWorker() } else if due.count > 1 { lock.wakeAllWorkers() }
-            metrics.scheduled(skipped: schedule.skipped)
+            let skipped = schedule.skipped
             let wait = min(max((schedule.nextDue ?? now + .seconds(1)) - now, .zero), .seconds(1))
-            lock.waitForTimer(until: started + (now + wait).nanoseconds)
+            if !woken.isEmpty {
+                lock.unlock()
+                for worker in woken { worker.wakeup.signal() }
+                woken.removeAll(keepingCapacity: true)
+                metrics.scheduled(skipped: skipped)
+                lock.lock()
+                continue
+            }
+            metrics.scheduled(skipped: skipped)
+            timerWakeup.wait(until: started + (now + wait).nanoseconds)
         }
+        lock.unlock()
     }
 
     private func work(for job: ProbeSchedule.Job) -> Work? {
@@ -141,6 +162,7 @@ public final class ProbeScheduler: Service, @unchecked Sendable {
     /// A worker thread: runs queued jobs until shutdown, each on this thread's own easy handle.
     private func work() {
         let runner = ProbeRunner()
+        let worker = Worker(lock)
         lock.lock()
         defer { lock.unlock() }
         while true {
@@ -153,7 +175,9 @@ public final class ProbeScheduler: Service, @unchecked Sendable {
                 continue
             }
             if stopping { return }
-            lock.waitForWork()
+            idle.append(worker)
+            worker.wakeup.wait()
+            idle.removeAll { $0 === worker }
         }
     }
 
