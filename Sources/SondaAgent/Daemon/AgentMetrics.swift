@@ -19,6 +19,9 @@ public final class AgentMetrics: Sendable {
 
     private struct State {
         var series: [SeriesKey: CheckSeries] = [:]
+        /// The checks named by the last `forget(exceptChecks:)`; nil until the first, when every
+        /// check is configured.
+        var configured: Set<String>?
         /// The running totals last reported, to turn them into counter increments.
         var skippedSeen = 0
         var droppedSeen = 0
@@ -55,10 +58,30 @@ public final class AgentMetrics: Sendable {
         state.withLock { state in
             if let index = state.series.index(forKey: key) {
                 state.series.values[index].update(with: result, registry: registry)
-            } else {
+            } else if state.configured?.contains(key.check) ?? true {
                 var series = CheckSeries(check: key.check, profile: key.profile, registry: registry)
                 series.update(with: result, registry: registry)
                 state.series[key] = series
+            }
+        }
+    }
+
+    /// Unregisters the series of every check not in `names`, so a check a reload removed leaves the
+    /// scrape instead of repeating its last value for as long as the agent runs. Call it with the
+    /// checks of each configuration loaded, before that configuration's first probe; until the first
+    /// call every check is kept. A probe in flight across the reload finishes under the old
+    /// configuration: its result is counted in `sonda_probes_total` but feeds no series, not even its
+    /// profile's histograms, so none comes back.
+    ///
+    /// Only checks are forgotten. A profile a reload removed keeps its series (the last-result gauges
+    /// of its checks and its histograms, which hold their last counts) until the agent restarts.
+    public func forget(exceptChecks names: Set<String>) {
+        state.withLock { state in
+            state.configured = names
+            let removed = state.series.filter { !names.contains($0.key.check) }
+            for (key, series) in removed {
+                series.unregister(from: registry)
+                state.series[key] = nil
             }
         }
     }
