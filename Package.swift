@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         .systemLibrary(
@@ -33,6 +34,7 @@ let package = Package(
                 "SondaCore", "SondaProbe", "SondaConfig",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]),
         .executableTarget(
             name: "sonda-agent",
@@ -81,7 +83,7 @@ let package = Package(
         .testTarget(name: "SondaCoreTests", dependencies: ["SondaCore"]),
         .testTarget(name: "SondaProbeTests", dependencies: ["SondaProbe", "SondaCore", "TestSupport"]),
         .testTarget(name: "SondaConfigTests", dependencies: ["SondaConfig", "SondaCore"]),
-        .testTarget(name: "SondaAgentTests", dependencies: ["SondaAgent", "SondaCore"]),
+        .testTarget(name: "SondaAgentTests", dependencies: ["SondaAgent", "SondaCore", "TestSupport"]),
         .testTarget(
             name: "SondaAggregatorTests",
             dependencies: [

@@ -65,7 +65,7 @@ import Yams
         let exporters = [
             "Sources/SondaAggregator/QueryAPI/MetricsText.swift",
             "Sources/SondaAggregator/QueryAPI/DeliveryMetricsText.swift",
-            "Sources/SondaAgent/Daemon/AgentMetrics.swift",
+            "Sources/SondaAgent/Daemon/AgentMetricFamily.swift",
         ]
         let exported = try exporters.map { try String(contentsOfFile: Self.root + "/" + $0, encoding: .utf8) }.joined()
         let rules = try String(contentsOfFile: Self.deploy + "/prometheus/sonda-rules.yml", encoding: .utf8)

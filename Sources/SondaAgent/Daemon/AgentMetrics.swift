@@ -1,66 +1,105 @@
 import Foundation
+import Prometheus
 import SondaCore
 import Synchronization
 
 /// The agent's `/metrics`: the last result per check × profile under blackbox_exporter's names
-/// and meanings, and the agent's own counters, in Prometheus' text format.
+/// and meanings, the phase histograms by profile, and the agent's own counters, kept in a
+/// swift-prometheus registry that writes the text format.
+///
+/// `record(_:)` runs once per probe, so it does one dictionary lookup under one lock and then
+/// stores into metric objects it already holds (`CheckSeries`); the registry's own lookups run only
+/// when a check × profile, a phase or a TLS version is first seen. Counters and gauges are the
+/// library's atomics; its histograms take a short lock of their own.
 public final class AgentMetrics: Sendable {
-    struct State {
-        var last: [String: ProbeResult] = [:]
-        var probes = 0
-        var failures = 0
-        var skipped = 0
-        var sendFailures = 0
-        var batchesSent = 0
-        var spoolDepth = 0
-        var dropped = 0
-        var lastTick = Date.distantPast
-        /// Cumulative bucket counts of phase durations, by profile and phase.
-        var phaseBuckets: [String: [Int]] = [:]
-        var phaseSums: [String: Double] = [:]
-        var phaseCounts: [String: Int] = [:]
+    private struct SeriesKey: Hashable {
+        var check: String
+        var profile: String
     }
 
-    /// Upper bounds in seconds for `sonda_probe_phase_seconds`: 1 ms (a loopback handshake) to
-    /// 10 s (a 3G page).
-    static let buckets: [Double] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+    private struct State {
+        var series: [SeriesKey: CheckSeries] = [:]
+        /// The checks named by the last `forget(exceptChecks:)`; nil until the first, when every
+        /// check is configured.
+        var configured: Set<String>?
+        /// The running totals last reported, to turn them into counter increments.
+        var skippedSeen = 0
+        var droppedSeen = 0
+        var lastTick = Date.distantPast
+    }
 
+    private let registry = PrometheusCollectorRegistry()
     private let state = Mutex(State())
+    private let probes: Counter
+    private let probeFailures: Counter
+    private let probesSkipped: Counter
+    private let spoolDepth: Gauge
+    private let spoolDropped: Counter
+    private let batchesSent: Counter
+    private let sendFailures: Counter
 
-    public init() {}
+    public init() {
+        probes = registry.makeCounter(descriptor: AgentMetricFamily.probes.descriptor)
+        probeFailures = registry.makeCounter(descriptor: AgentMetricFamily.probeFailures.descriptor)
+        probesSkipped = registry.makeCounter(descriptor: AgentMetricFamily.probesSkipped.descriptor)
+        spoolDepth = registry.makeGauge(descriptor: AgentMetricFamily.spoolDepth.descriptor)
+        spoolDropped = registry.makeCounter(descriptor: AgentMetricFamily.spoolDropped.descriptor)
+        batchesSent = registry.makeCounter(descriptor: AgentMetricFamily.batchesSent.descriptor)
+        sendFailures = registry.makeCounter(descriptor: AgentMetricFamily.sendFailures.descriptor)
+    }
 
+    /// Counts a probe and, for a result of a whole check (not one of its steps), makes it the
+    /// check × profile's last result.
     public func record(_ result: ProbeResult) {
+        probes.increment()
+        if !result.ok { probeFailures.increment() }
+        guard result.step == nil else { return }
+        let key = SeriesKey(check: result.check ?? "", profile: result.profile ?? "none")
         state.withLock { state in
-            state.probes += 1
-            if !result.ok { state.failures += 1 }
-            state.last["\(result.check ?? "")\u{0}\(result.profile ?? "none")\u{0}\(result.step ?? "")"] = result
-            guard result.ok, result.step == nil else { return }
-            for phase in PhaseTimings.Phase.allCases {
-                guard let milliseconds = result.phases[phase] else { continue }
-                let seconds = milliseconds / 1000
-                let key = "\(result.profile ?? "none")\u{0}\(phase.rawValue)"
-                var counts = state.phaseBuckets[key] ?? [Int](repeating: 0, count: Self.buckets.count)
-                for (index, bound) in Self.buckets.enumerated() where seconds <= bound { counts[index] += 1 }
-                state.phaseBuckets[key] = counts
-                state.phaseSums[key, default: 0] += seconds
-                state.phaseCounts[key, default: 0] += 1
+            if let index = state.series.index(forKey: key) {
+                state.series.values[index].update(with: result, registry: registry)
+            } else if state.configured?.contains(key.check) ?? true {
+                var series = CheckSeries(check: key.check, profile: key.profile, registry: registry)
+                series.update(with: result, registry: registry)
+                state.series[key] = series
             }
         }
     }
 
-    public func scheduled(skipped: Int, at date: Date = Date()) {
-        state.withLock {
-            $0.skipped = skipped
-            $0.lastTick = date
+    /// Unregisters the series of every check not in `names`, so a check a reload removed leaves the
+    /// scrape instead of repeating its last value for as long as the agent runs. Call it with the
+    /// checks of each configuration loaded, before that configuration's first probe; until the first
+    /// call every check is kept. A probe in flight across the reload finishes under the old
+    /// configuration: its result is counted in `sonda_probes_total` but feeds no series, not even its
+    /// profile's histograms, so none comes back.
+    ///
+    /// Only checks are forgotten. A profile a reload removed keeps its series (the last-result gauges
+    /// of its checks and its histograms, which hold their last counts) until the agent restarts.
+    public func forget(exceptChecks names: Set<String>) {
+        state.withLock { state in
+            state.configured = names
+            let removed = state.series.filter { !names.contains($0.key.check) }
+            for (key, series) in removed {
+                series.unregister(from: registry)
+                state.series[key] = nil
+            }
         }
     }
 
-    public func reported(ok: Bool, spoolDepth: Int, dropped: Int) {
-        state.withLock {
-            if ok { $0.batchesSent += 1 } else { $0.sendFailures += 1 }
-            $0.spoolDepth = spoolDepth
-            $0.dropped = dropped
+    /// `skipped` is the scheduler's running total; a total lower than the last one is a new
+    /// schedule's (a reload starts counting again), so all of it is new.
+    public func scheduled(skipped: Int, at date: Date = Date()) {
+        state.withLock { state in
+            Self.add(skipped, since: &state.skippedSeen, to: probesSkipped)
+            state.lastTick = date
         }
+    }
+
+    /// `dropped` is the spool's running total, which it keeps across restarts.
+    public func reported(ok: Bool, spoolDepth depth: Int, dropped: Int) {
+        (ok ? batchesSent : sendFailures).increment()
+        spoolDepth.set(to: Double(depth))
+        state.withLock { Self.add(dropped, since: &$0.droppedSeen, to: spoolDropped) }
     }
 
     /// The scheduler ticked recently: what `/health` reports.
@@ -68,66 +107,13 @@ public final class AgentMetrics: Sendable {
         state.withLock { now.timeIntervalSince($0.lastTick) < seconds }
     }
 
+    /// The exposition in Prometheus' text format 0.0.4. Families come in no fixed order.
     public func render() -> String {
-        let s = state.withLock { $0 }
-        var out = ""
-        func family(_ name: String, _ type: String, _ help: String, _ samples: [(String, Double)]) {
-            out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
-            for (labels, value) in samples { out += "\(name)\(labels) \(format(value))\n" }
-        }
-        let results = s.last.values.filter { $0.step == nil }.sorted { ($0.check ?? "", $0.profile ?? "") < ($1.check ?? "", $1.profile ?? "") }
-        func labels(_ r: ProbeResult, _ extra: String = "") -> String {
-            "{check=\"\(escape(r.check ?? ""))\",profile=\"\(escape(r.profile ?? "none"))\"\(extra)}"
-        }
-        family("probe_success", "gauge", "Whether the last probe succeeded (1) or failed (0).",
-            results.map { (labels($0), $0.ok ? 1 : 0) })
-        family("probe_duration_seconds", "gauge", "Duration of the last probe in seconds.",
-            results.map { (labels($0), $0.phases.total / 1000) })
-        family("probe_http_duration_seconds", "gauge", "Duration of the last probe by phase in seconds.",
-            results.flatMap { r in
-                PhaseTimings.Phase.allCases.filter { $0 != .total }.compactMap { phase in
-                    r.phases[phase].map { (labels(r, ",phase=\"\(phase.rawValue)\""), $0 / 1000) }
-                }
-            })
-        family("probe_http_status_code", "gauge", "HTTP status of the last probe (0 without a response).",
-            results.map { (labels($0), Double($0.http?.status ?? 0)) })
-        family("probe_ssl_earliest_cert_expiry", "gauge", "Earliest certificate expiry in the chain, Unix seconds.",
-            results.compactMap { r in r.tls?.earliestExpiry.map { (labels(r), $0.timeIntervalSince1970) } })
-        family("probe_tls_version_info", "gauge", "The TLS version the last probe negotiated.",
-            results.compactMap { r in r.tls.map { (labels(r, ",version=\"\(Self.blackboxVersion($0.version))\""), 1) } })
-        out += "# HELP sonda_probe_phase_seconds Phase durations of successful probes.\n"
-        out += "# TYPE sonda_probe_phase_seconds histogram\n"
-        for key in s.phaseBuckets.keys.sorted() {
-            let parts = key.split(separator: "\u{0}", omittingEmptySubsequences: false)
-            let labels = "profile=\"\(escape(String(parts[0])))\",phase=\"\(parts[1])\""
-            for (index, bound) in Self.buckets.enumerated() {
-                out += "sonda_probe_phase_seconds_bucket{\(labels),le=\"\(bound)\"} \(s.phaseBuckets[key]![index])\n"
-            }
-            out += "sonda_probe_phase_seconds_bucket{\(labels),le=\"+Inf\"} \(s.phaseCounts[key] ?? 0)\n"
-            out += "sonda_probe_phase_seconds_sum{\(labels)} \(format(s.phaseSums[key] ?? 0))\n"
-            out += "sonda_probe_phase_seconds_count{\(labels)} \(s.phaseCounts[key] ?? 0)\n"
-        }
-        family("sonda_probes_total", "counter", "Probes run by this agent.", [("", Double(s.probes))])
-        family("sonda_probe_failures_total", "counter", "Probes that failed.", [("", Double(s.failures))])
-        family("sonda_probes_skipped_total", "counter", "Runs skipped because the previous run was still in flight.", [("", Double(s.skipped))])
-        family("sonda_spool_depth", "gauge", "Results waiting in the spool.", [("", Double(s.spoolDepth))])
-        family("sonda_spool_dropped_total", "counter", "Results dropped from a full spool.", [("", Double(s.dropped))])
-        family("sonda_batches_sent_total", "counter", "Batches the aggregator acknowledged.", [("", Double(s.batchesSent))])
-        family("sonda_send_failures_total", "counter", "Batch sends that failed.", [("", Double(s.sendFailures))])
-        return out
+        registry.emitToString()
     }
 
-    private func escape(_ value: String) -> String {
-        value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-            .replacingOccurrences(of: "\n", with: "\\n")
-    }
-
-    private func format(_ value: Double) -> String {
-        value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
-    }
-
-    /// blackbox_exporter's spelling of the version label ("TLS 1.3"), from OpenSSL's ("TLSv1.3").
-    static func blackboxVersion(_ openSSL: String) -> String {
-        openSSL.hasPrefix("TLSv") ? "TLS " + openSSL.dropFirst(4) : openSSL
+    private static func add(_ total: Int, since seen: inout Int, to counter: Counter) {
+        counter.increment(by: Int64(total >= seen ? total - seen : total))
+        seen = total
     }
 }
