@@ -105,12 +105,22 @@ import Testing
         let lint = try await ChildProcess.run("/bin/sh", ["-c", "promtool check metrics < \(exposition)"])
         #expect(lint.status == 0, "promtool check metrics: \(lint.stdout)\(lint.stderr)")
 
+        let working = try String(contentsOfFile: "\(setup.directory)/agent.yaml", encoding: .utf8)
         try setup.write(config: "agent: {id: t1, region: sao_paulo}\nchecks: [{name: x, clas: oops}]\n")
         agent.signal(SIGHUP)
         try await Task.sleep(for: .milliseconds(700))
         #expect(await agent.wait(timeout: .milliseconds(10)) == nil, "a broken config on SIGHUP keeps the agent running")
         #expect(agent.log.contains("keeping the running config"))
         #expect(agent.log.contains("unknown key 'clas'"))
+
+        // A good config without `slow`: it stops running and leaves /metrics; `health` goes on.
+        try setup.write(config: working.split(separator: "\n").filter { !$0.contains("name: slow") }.joined(separator: "\n"))
+        agent.signal(SIGHUP)
+        try await Task.sleep(for: .milliseconds(1200))
+        #expect(agent.log.contains("reloaded: 1 checks"), "\(agent.log)")
+        let (_, reloaded) = await setup.get("/metrics")
+        #expect(!reloaded.contains(#"check="slow""#), "a removed check leaves the scrape: \(reloaded)")
+        #expect(reloaded.contains(#"probe_success{check="health",profile="none"} 1"#))
 
         agent.signal(SIGTERM)
         let status = await agent.wait(timeout: .seconds(5))

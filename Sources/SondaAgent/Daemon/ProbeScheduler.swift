@@ -106,6 +106,7 @@ public final class ProbeScheduler: Service, @unchecked Sendable {
         for job in inFlight { schedule.markInFlight(job) }
         timerWakeup.signal()
         lock.unlock()
+        metrics.forget(exceptChecks: Set(new.checks.map(\.name)))
         logger.info("reloaded: \(new.checks.count) checks × \(new.profiles.count) profiles")
     }
 
