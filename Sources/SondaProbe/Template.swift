@@ -13,7 +13,9 @@ struct Template {
     init(_ text: String) { self.text = text }
 
     func render(_ variables: [String: String]) throws(UndefinedVariable) -> String {
-        guard text.contains("${") else { return text }
+        // Byte by byte: StringProtocol.contains(_:) goes through Foundation's locale-aware search,
+        // and this runs for every URL and header of every probe, nearly all without a reference.
+        guard Self.hasReference(text) else { return text }
         var out = ""
         var rest = Substring(text)
         while let start = rest.range(of: "${") {
@@ -29,6 +31,15 @@ struct Template {
             rest = rest[rest.index(after: end)...]
         }
         return out + rest
+    }
+
+    static func hasReference(_ text: String) -> Bool {
+        var previous: UInt8 = 0
+        for byte in text.utf8 {
+            if previous == UInt8(ascii: "$") && byte == UInt8(ascii: "{") { return true }
+            previous = byte
+        }
+        return false
     }
 
     static func isVariableName(_ name: Substring) -> Bool {

@@ -16,14 +16,35 @@ import SondaProbe
 /// actor hop and task allocation on this path was a measurable share of the agent's cost (the
 /// version on a task group and an actor paid about 12 context switches per probe).
 public final class ProbeScheduler: Service, @unchecked Sendable {
-    /// A due job with everything its worker needs, taken from the configuration it was due under.
-    private struct Work {
-        var job: ProbeSchedule.Job
-        var check: CheckSpec
-        var profile: NetworkProfile?
-        var redactor: SecretRedactor
-        var agentID: String
-        var region: String
+    /// A job with everything its worker needs, made once per configuration (a class, so handing
+    /// it to a worker copies a reference, not a check).
+    private final class Work: Sendable {
+        let job: ProbeSchedule.Job
+        let check: CheckSpec
+        let profile: NetworkProfile?
+        let redactor: SecretRedactor
+        let agentID: String
+        let region: String
+
+        init(_ job: ProbeSchedule.Job, check: CheckSpec, in config: AgentConfig) {
+            self.job = job
+            self.check = check
+            profile = config.profiles.first { $0.name == job.profile }
+            redactor = config.redactor
+            agentID = config.id
+            region = config.region
+        }
+
+        static func all(in config: AgentConfig) -> [ProbeSchedule.Job: Work] {
+            var works: [ProbeSchedule.Job: Work] = [:]
+            for check in config.checks {
+                for profile in config.profiles {
+                    let job = ProbeSchedule.Job(check: check.name, profile: profile.name)
+                    works[job] = Work(job, check: check, in: config)
+                }
+            }
+            return works
+        }
     }
 
     /// A worker thread's place to sleep while it has nothing to run.
@@ -43,12 +64,15 @@ public final class ProbeScheduler: Service, @unchecked Sendable {
     // Guarded by `lock`.
     private var config: AgentConfig
     private var schedule: ProbeSchedule
+    private var works: [ProbeSchedule.Job: Work]
     private var queue: [Work] = []
     private var inFlight: Set<ProbeSchedule.Job> = []
     /// Idle workers, the one that went idle last on top: it is woken first, so at a few probes a
     /// second one worker with warm caches (its stack, its easy handle) runs nearly every probe.
     private var idle: [Worker] = []
     private var stopping = false
+    private var reportedSkipped = -1
+    private var reportedAt = Duration.zero
     private var liveThreads = 0
     private var stopped: CheckedContinuation<Void, Never>?
 
@@ -56,6 +80,7 @@ public final class ProbeScheduler: Service, @unchecked Sendable {
         precondition(workers > 0)
         self.config = config
         self.schedule = Self.schedule(for: config)
+        self.works = Work.all(in: config)
         self.workerCount = workers
         self.timerWakeup = SchedulerLock.Condition(lock)
         self.spool = spool
@@ -103,6 +128,7 @@ public final class ProbeScheduler: Service, @unchecked Sendable {
         lock.lock()
         config = new
         schedule = Self.schedule(for: new)
+        works = Work.all(in: new)
         for job in inFlight { schedule.markInFlight(job) }
         timerWakeup.signal()
         lock.unlock()
@@ -129,7 +155,7 @@ public final class ProbeScheduler: Service, @unchecked Sendable {
         while !stopping {
             let now = Duration.nanoseconds(SchedulerLock.now - started)
             for job in schedule.due(at: now) {
-                guard let work = work(for: job) else {
+                guard let work = works[job] else {
                     schedule.finished(job)
                     continue
                 }
@@ -139,25 +165,23 @@ public final class ProbeScheduler: Service, @unchecked Sendable {
             }
             let skipped = schedule.skipped
             let wait = min(max((schedule.nextDue ?? now + .seconds(1)) - now, .zero), .seconds(1))
-            if !woken.isEmpty {
+            // What /health and the skipped counter read; once a second is enough for both.
+            let report = skipped != reportedSkipped || now - reportedAt >= .seconds(1)
+            if report {
+                reportedSkipped = skipped
+                reportedAt = now
+            }
+            if !woken.isEmpty || report {
                 lock.unlock()
                 for worker in woken { worker.wakeup.signal() }
                 woken.removeAll(keepingCapacity: true)
-                metrics.scheduled(skipped: skipped)
+                if report { metrics.scheduled(skipped: skipped) }
                 lock.lock()
                 continue
             }
-            metrics.scheduled(skipped: skipped)
             timerWakeup.wait(until: started + (now + wait).nanoseconds)
         }
         lock.unlock()
-    }
-
-    private func work(for job: ProbeSchedule.Job) -> Work? {
-        guard let check = config.check(named: job.check) else { return nil }
-        return Work(
-            job: job, check: check, profile: config.profiles.first { $0.name == job.profile },
-            redactor: config.redactor, agentID: config.id, region: config.region)
     }
 
     /// A worker thread: runs queued jobs until shutdown, each on this thread's own easy handle.
