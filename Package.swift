@@ -44,7 +44,11 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-            ]
+            ],
+            // lld with packed relative relocations (RELR): the static binary's 2 MB table of
+            // relocations, read at every start and then resident, shrinks to 17 KB, and the agent's
+            // idle RSS by about 2 MB. The toolchain ships lld; glibc 2.36 reads RELR.
+            linkerSettings: [.unsafeFlags(["-Xclang-linker", "-fuse-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"])]
         ),
         .target(
             name: "SondaAggregator",
