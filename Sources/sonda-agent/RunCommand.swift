@@ -29,9 +29,16 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Probe worker threads.")
     var workers: Int = 4
 
+    @Option(help: "How long SIGTERM waits for the probes in flight and the last flush before it gives up and exits 1.")
+    var grace: String = "30s"
+
     func run() async throws {
         var logger = Logger(label: "sonda-agent")
         logger.logLevel = .info
+        let graceDuration: Duration
+        do { graceDuration = try DurationParsing.parse(grace) } catch {
+            throw CommandFailure(message: "--grace: \(error)", code: 64)
+        }
         let agent = try Self.load(config)
         guard let aggregatorURL = agent.aggregatorURL else {
             throw CommandFailure(message: "\(config): 'aggregator: {url, key}' is required to run", code: 78)
@@ -65,17 +72,26 @@ struct RunCommand: AsyncParsableCommand {
             spool: spool, metrics: metrics, configHash: hash.map { String(format: "%02x", $0) }.joined(),
             logger: logger)
         let reload = ReloadOnHangup(path: config, scheduler: scheduler, logger: logger)
-        let group = ServiceGroup(
-            configuration: .init(
-                // Graceful shutdown runs in reverse order: stop reloading, drain the probes in
-                // flight, and only then flush the spool to the aggregator.
-                services: [
-                    .init(service: reporter), .init(service: scheduler),
-                    .init(service: reload, successTerminationBehavior: .ignore),
-                ],
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger))
-        try await group.run()
+        var configuration = ServiceGroupConfiguration(
+            // Graceful shutdown runs in reverse order: stop reloading, drain the probes in
+            // flight, and only then flush the spool to the aggregator.
+            services: [
+                .init(service: reporter), .init(service: scheduler),
+                .init(service: reload, successTerminationBehavior: .ignore),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger)
+        // Past the grace the services are cancelled: the scheduler stops waiting for its probes and
+        // the reporter for its flush (at most one send of 3 s). Their results stay spooled or are
+        // never acknowledged, so nothing the aggregator was told about is lost.
+        configuration.maximumGracefulShutdownDuration = graceDuration
+        configuration.maximumCancellationDuration = .seconds(5)
+        try await ServiceGroup(configuration: configuration).run()
+        if scheduler.abandonedProbes {
+            throw CommandFailure(
+                message: "shutdown took longer than the grace of \(DurationParsing.format(graceDuration)); exited with probes in flight",
+                code: 1)
+        }
         logger.info("stopped")
     }
 

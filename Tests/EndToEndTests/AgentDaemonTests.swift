@@ -49,9 +49,10 @@ import Testing
             try config.write(toFile: "\(directory)/agent.yaml", atomically: true, encoding: .utf8)
         }
 
-        func startAgent() throws -> BackgroundProcess {
+        func startAgent(_ options: String...) throws -> BackgroundProcess {
             try BackgroundProcess(
-                AgentCLI.binary, ["run", "--config", "\(directory)/agent.yaml", "--listen", "127.0.0.1:\(metricsPort)"])
+                AgentCLI.binary,
+                ["run", "--config", "\(directory)/agent.yaml", "--listen", "127.0.0.1:\(metricsPort)"] + options)
         }
 
         /// Result ids the receiver accepted (signature verified), in order.
@@ -129,6 +130,29 @@ import Testing
         #expect(ids.count >= 5, "\(agent.log)")
         #expect(Set(ids).count == ids.count, "each result once")
         #expect(setup.spooledIDs.isEmpty, "SIGTERM flushes the spool")
+    }
+
+    @Test func aProbeLongerThanTheGraceDoesNotHoldUpSIGTERM() async throws {
+        let setup = try await Setup()
+        let lab = try TLSLab.shared()
+        // Five checks of 4.5 s every 5 s: one is always in flight once they have all started.
+        try setup.write(config: """
+            agent: {id: t1, region: sao_paulo}
+            aggregator: {url: "http://127.0.0.1:\(setup.receiverPort)", key: agent.key}
+            spool: spool
+            profiles: [none]
+            checks:
+            \((1...5).map { "  - {name: slow\($0), class: reporting, interval: 5s, timeout: 5s, http: {url: \"\(lab.url("http", "/delay/4500"))\"}}" }.joined(separator: "\n"))
+            """)
+        let agent = try setup.startAgent("--grace", "1s")
+        try await Task.sleep(for: .milliseconds(5500))
+        let signalled = ContinuousClock.now
+        agent.signal(SIGTERM)
+        let status = await agent.wait(timeout: .seconds(8))
+        let took = ContinuousClock.now - signalled
+        #expect(status == 1, "exits 1 when the grace runs out: \(agent.log)")
+        #expect(took < .seconds(4), "the grace (1 s) and one last send (at most 3 s) bound the exit: \(took)")
+        #expect(agent.log.contains("longer than the grace of 1s"), "\(agent.log)")
     }
 
     @Test func anAggregatorOutageLosesNothing() async throws {

@@ -75,6 +75,7 @@ public final class ProbeScheduler: Service, @unchecked Sendable {
     private var reportedAt = Duration.zero
     private var liveThreads = 0
     private var stopped: CheckedContinuation<Void, Never>?
+    private var abandoned = false
 
     public init(config: AgentConfig, workers: Int, spool: ResultSpool, metrics: AgentMetrics, logger: Logger) {
         precondition(workers > 0)
@@ -104,22 +105,39 @@ public final class ProbeScheduler: Service, @unchecked Sendable {
         }
         try? await gracefulShutdown()
         logger.info("draining probes in flight")
-        await withCheckedContinuation { continuation in
-            lock.lock()
-            stopping = true
-            // Jobs not started yet are dropped; they run again at their next slot after a restart.
-            for work in queue { finish(work.job) }
-            queue.removeAll()
-            if liveThreads == 0 {
+        // Cancelled (the grace is over): stop waiting; the workers finish on their own.
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                lock.lock()
+                stopping = true
+                // Jobs not started yet are dropped; they run again at their next slot after a restart.
+                for work in queue { finish(work.job) }
+                queue.removeAll()
+                if liveThreads == 0 || abandoned {
+                    lock.unlock()
+                    continuation.resume()
+                    return
+                }
+                stopped = continuation
+                timerWakeup.signal()
+                for worker in idle { worker.wakeup.signal() }
                 lock.unlock()
-                continuation.resume()
-                return
             }
-            stopped = continuation
-            timerWakeup.signal()
-            for worker in idle { worker.wakeup.signal() }
+        } onCancel: {
+            lock.lock()
+            abandoned = true
+            let waiting = stopped
+            stopped = nil
             lock.unlock()
+            waiting?.resume()
         }
+    }
+
+    /// True once a shutdown stopped waiting for probes in flight (its grace ran out).
+    public var abandonedProbes: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return abandoned && liveThreads > 0
     }
 
     /// Replaces the configuration; jobs in flight finish under the old one and are not started

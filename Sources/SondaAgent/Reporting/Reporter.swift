@@ -40,7 +40,7 @@ public actor Reporter: Service {
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
         }
         // Last chance before exit: whatever is spooled, sealed now; what fails stays spooled.
-        while (try? spool.nextBatch(force: true)) != nil {
+        while !Task.isCancelled, (try? spool.nextBatch(force: true)) != nil {
             if await step(force: true, timeout: .seconds(3)) > .zero { break }
         }
         connection.shutdown()
