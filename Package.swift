@@ -76,7 +76,7 @@ let package = Package(
         .executableTarget(
             name: "budget-query-bench", dependencies: ["SondaAggregator", "SondaCore"], path: "Benchmarks/BudgetQuery"),
         .executableTarget(
-            name: "alert-replay-bench", dependencies: ["SondaAggregator", "SondaConfig"], path: "Benchmarks/AlertReplay"),
+            name: "alert-replay-bench", dependencies: ["SondaAggregator", "SondaCore", "SondaConfig"], path: "Benchmarks/AlertReplay"),
         .executableTarget(
             name: "status-page-bench", dependencies: ["SondaAggregator", "SondaCore", "SondaConfig"],
             path: "Benchmarks/StatusPage"),

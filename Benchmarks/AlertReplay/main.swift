@@ -10,17 +10,7 @@
 import Foundation
 import SondaAggregator
 import SondaConfig
-
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+import SondaCore
 
 enum Kind: String, CaseIterable { case full, quorum, flapping, single, blips, lossy }
 
@@ -44,7 +34,7 @@ let days = arguments.count > 1 ? Int(arguments[1]) ?? 30 : 30
 let checks = 100
 let regions = [("sp-clinic-01", "sao_paulo"), ("rj-clinic-01", "rio"), ("intl-01", "international")]
 let span = days * 86_400
-var rng = SplitMix64(state: 20_261_123)
+var rng = SplitMix64(seed: 20_261_123)
 let epoch = Date(timeIntervalSince1970: 1_800_000_000)
 
 // Agent loss first; outages are kept clear of it (±15 min) so the ground truth stays simple.

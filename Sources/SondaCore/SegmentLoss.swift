@@ -52,13 +52,14 @@ public struct SegmentLoss: Sendable {
 }
 
 /// Vigna's SplitMix64: a few lines, fast, and its output for a seed never changes between Swift
-/// releases, unlike the standard library's unseeded generator.
-struct SplitMix64: RandomNumberGenerator, Sendable {
+/// releases, unlike the standard library's unseeded generator. Tests and benchmarks use it for
+/// reproducible data too.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
-    init(seed: UInt64) { state = seed }
+    public init(seed: UInt64) { state = seed }
 
-    mutating func next() -> UInt64 {
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9

@@ -14,7 +14,7 @@ import Testing
 
     @Test func quantilesMatchAnExactComputationWithinOnePercent() async throws {
         let f = try IngestFixture()
-        var generator = SplitMix(seed: 7)
+        var generator = SplitMix64(seed: 7)
         // Log-normal-ish latencies around 120 ms with a long tail, spread over 30 minutes.
         let samples = (0..<3000).map { _ in 40 + 80 * exp(Double(generator.next() % 1000) / 400) }
         try await f.application().test(.router) { client in
@@ -100,15 +100,3 @@ import Testing
     }
 }
 
-/// A small deterministic generator so quantile tests see the same samples every run.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

@@ -22,7 +22,7 @@ import Testing
         return Array(try! ResultJSON.encoder().encode(batch))
     }()
 
-    static func mutate(_ input: [UInt8], _ rng: inout SplitMix) -> [UInt8] {
+    static func mutate(_ input: [UInt8], _ rng: inout SplitMix64) -> [UInt8] {
         var bytes = input
         for _ in 0..<(1 + Int(rng.next() % 4)) {
             guard !bytes.isEmpty else { break }
@@ -41,7 +41,7 @@ import Testing
     /// The hand-written reader against JSONDecoder on the same mutated bodies: both accept with
     /// equal values (and the kept JSON text decodes to the same result), or both refuse.
     @Test func mutatedBatchesAreReadExactlyAsJSONDecoderDecodesThem() throws {
-        var rng = SplitMix(seed: 42)
+        var rng = SplitMix64(seed: 42)
         let decoder = ResultJSON.decoder()
         var refused = 0
         var stricter = 0
@@ -97,7 +97,7 @@ import Testing
     }
 
     @Test func mutatedSignatureHeadersAreParsedOrRefusedWith401() {
-        var rng = SplitMix(seed: 9)
+        var rng = SplitMix64(seed: 9)
         let header = Array("keyid=sp-clinic-01,t=1790000000,sig=\(Data(repeating: 7, count: 64).base64EncodedString())".utf8)
         for _ in 0..<Self.iterations {
             let text = String(decoding: Self.mutate(header, &rng), as: UTF8.self)

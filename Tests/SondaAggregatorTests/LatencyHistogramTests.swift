@@ -1,4 +1,5 @@
 import SondaAggregator
+import SondaCore
 import Testing
 
 @Suite struct LatencyHistogramTests {
@@ -17,7 +18,7 @@ import Testing
     @Test func theDenseAccumulatorAgreesWithMerging() {
         var merged = LatencyHistogram()
         var accumulator = HistogramAccumulator()
-        var rng = SplitMix(seed: 3)
+        var rng = SplitMix64(seed: 3)
         for _ in 0..<50 {
             var h = LatencyHistogram()
             for _ in 0..<40 { h.record(milliseconds: Double(rng.next() % 5_000_000) / 1000) }

@@ -77,7 +77,7 @@ enum StatusPageFixture {
 
     /// The fleet's results: every 20 minutes over the last day, every 8 hours before that for 30 days.
     static func results(agent: String, region: String, now: Date) -> [ProbeResult] {
-        var generator = SplitMix(seed: UInt64(agent.utf8.reduce(0) { $0 &* 31 &+ UInt64($1) }))
+        var generator = SplitMix64(seed: UInt64(agent.utf8.reduce(0) { $0 &* 31 &+ UInt64($1) }))
         var times = stride(from: 0.0, to: 86_400, by: 1200).map { now.addingTimeInterval(-$0 - 30) }
         times += stride(from: 86_400.0, to: 30 * 86_400, by: 8 * 3600).map { now.addingTimeInterval(-$0 - 30) }
         var results: [ProbeResult] = []
