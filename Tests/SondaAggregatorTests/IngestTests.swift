@@ -20,6 +20,23 @@ import Testing
         #expect(stored == 5)
     }
 
+    @Test func aRetriedResultKeepsItsFailedAttempts() async throws {
+        let f = try IngestFixture()
+        var failed = IngestFixture.result(totalMilliseconds: 5, error: ProbeError(.connectRefused, "refused"), at: f.now)
+        failed.phases = PhaseTimings(connect: 5, total: 5)
+        var result = IngestFixture.result(totalMilliseconds: 120, at: f.now.addingTimeInterval(0.5))
+        result.attempts = [ProbeResult.FailedAttempt(failed)]
+        let body = try f.body(f.batch(results: [result]))
+        try await f.application().test(.router) { client in
+            let response = try await client.post(body, signature: try f.signature(for: body, agent: "sp-clinic-01"))
+            #expect(response.status == .ok)
+        }
+        let json = try await f.store.pool.read { db in try String.fetchOne(db, sql: "SELECT json FROM results") }
+        let stored = try ResultJSON.decoder().decode(ProbeResult.self, from: Data(try #require(json).utf8))
+        #expect(stored.ok, "the run counts as the attempt that passed")
+        #expect(stored.attempts?.first?.error?.code == .connectRefused)
+    }
+
     @Test func duplicateResultIdsAreAcceptedAndIgnored() async throws {
         let f = try IngestFixture()
         let results = (0..<3).map { IngestFixture.result(totalMilliseconds: 50, at: f.now.addingTimeInterval(Double($0))) }
