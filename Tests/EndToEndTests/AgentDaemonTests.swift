@@ -155,6 +155,48 @@ import Testing
         #expect(agent.log.contains("longer than the grace of 1s"), "\(agent.log)")
     }
 
+    @Test func aSlowTargetDoesNotHoldUpTheChecksQueuedBehindIt() async throws {
+        let setup = try await Setup()
+        let lab = try TLSLab.shared()
+        // Three fast checks whose start falls within 150 ms after a 1.5 s one's, all every 2 s: the
+        // scheduler queues them behind it in one batch (its window is a tenth of the interval).
+        let slow = Self.jitterMilliseconds("slow", within: 2000)
+        let fast = (0..<100_000).lazy.map { "fast\($0)" }.filter {
+            let offset = Self.jitterMilliseconds($0, within: 2000)
+            return offset > slow && offset < slow + 150
+        }.prefix(3)
+        try #require(fast.count == 3)
+        try setup.write(config: """
+            agent: {id: t1, region: sao_paulo}
+            aggregator: {url: "http://127.0.0.1:\(setup.receiverPort)", key: agent.key}
+            spool: spool
+            profiles: [none]
+            checks:
+              - {name: slow, class: reporting, interval: 2s, timeout: 1900ms, http: {url: "\(lab.url("http", "/delay/1500"))"}}
+            \(fast.map { "  - {name: \($0), class: reporting, interval: 2s, timeout: 1s, http: {url: \"\(lab.url("http", "/"))\"}}" }.joined(separator: "\n"))
+            """)
+        let agent = try setup.startAgent()
+        try await Task.sleep(for: .milliseconds(4600))
+        let (_, metrics) = await setup.get("/metrics")
+        agent.signal(SIGTERM)
+        _ = await agent.wait(timeout: .seconds(5))
+        func sample(_ name: String) -> Double? {
+            metrics.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ").last ?? "") }
+        }
+        let count = try #require(sample("sonda_probe_queue_wait_seconds_count"), "\(metrics)")
+        let quick = try #require(sample(#"sonda_probe_queue_wait_seconds_bucket{le="0.25"}"#), "\(metrics)")
+        #expect(count >= 8, "two rounds of four checks: \(agent.log)")
+        #expect(quick == count, "no check waited for the slow one (1.5 s): \(metrics)")
+    }
+
+    /// The scheduler's first-run offset for a check of agent `t1` under profile `none`
+    /// (ProbeSchedule.jitter: FNV-1a of "agent/check/profile" modulo the interval).
+    static func jitterMilliseconds(_ check: String, within interval: UInt64) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in "t1/\(check)/none".utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return hash % interval
+    }
+
     @Test func anAggregatorOutageLosesNothing() async throws {
         let setup = try await Setup(downFor: 2.5)
         let agent = try setup.startAgent()

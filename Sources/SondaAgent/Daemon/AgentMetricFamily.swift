@@ -15,6 +15,7 @@ enum AgentMetricFamily: String {
     case probes = "sonda_probes_total"
     case probeFailures = "sonda_probe_failures_total"
     case probesSkipped = "sonda_probes_skipped_total"
+    case queueWait = "sonda_probe_queue_wait_seconds"
     case spoolDepth = "sonda_spool_depth"
     case spoolDropped = "sonda_spool_dropped_total"
     case batchesSent = "sonda_batches_sent_total"
@@ -32,6 +33,7 @@ enum AgentMetricFamily: String {
         case .probes: "Probes run by this agent."
         case .probeFailures: "Probes that failed."
         case .probesSkipped: "Runs skipped because the previous run was still in flight."
+        case .queueWait: "How long a due probe waited for a worker."
         case .spoolDepth: "Results waiting in the spool."
         case .spoolDropped: "Results dropped from a full spool."
         case .batchesSent: "Batches the aggregator acknowledged."
@@ -45,5 +47,10 @@ enum AgentMetricFamily: String {
 
     /// Upper bounds in seconds for `sonda_probe_phase_seconds`: 1 ms (a loopback handshake) to
     /// 10 s (a 3G page).
+    /// Upper bounds in seconds for `sonda_probe_queue_wait_seconds`: a job queued behind a fast
+    /// probe waits well under 10 ms; one behind a slow probe waits the scheduler's patience (20 ms)
+    /// and a wake-up; a long wait means every worker was busy.
+    static let queueWaitBuckets: [Double] = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5]
+
     static let phaseBuckets: [Double] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 }

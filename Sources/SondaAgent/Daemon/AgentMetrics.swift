@@ -33,6 +33,7 @@ public final class AgentMetrics: Sendable {
     private let probes: Counter
     private let probeFailures: Counter
     private let probesSkipped: Counter
+    private let queueWait: ValueHistogram
     private let spoolDepth: Gauge
     private let spoolDropped: Counter
     private let batchesSent: Counter
@@ -42,6 +43,8 @@ public final class AgentMetrics: Sendable {
         probes = registry.makeCounter(descriptor: AgentMetricFamily.probes.descriptor)
         probeFailures = registry.makeCounter(descriptor: AgentMetricFamily.probeFailures.descriptor)
         probesSkipped = registry.makeCounter(descriptor: AgentMetricFamily.probesSkipped.descriptor)
+        queueWait = registry.makeValueHistogram(
+            descriptor: AgentMetricFamily.queueWait.descriptor, buckets: AgentMetricFamily.queueWaitBuckets)
         spoolDepth = registry.makeGauge(descriptor: AgentMetricFamily.spoolDepth.descriptor)
         spoolDropped = registry.makeCounter(descriptor: AgentMetricFamily.spoolDropped.descriptor)
         batchesSent = registry.makeCounter(descriptor: AgentMetricFamily.batchesSent.descriptor)
@@ -85,6 +88,9 @@ public final class AgentMetrics: Sendable {
             }
         }
     }
+
+    /// A due probe waited `seconds` in the scheduler's queue before a worker took it.
+    public func waited(seconds: Double) { queueWait.record(seconds) }
 
     /// `skipped` is the scheduler's running total; a total lower than the last one is a new
     /// schedule's (a reload starts counting again), so all of it is new.

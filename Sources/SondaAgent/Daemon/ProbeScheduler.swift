@@ -67,7 +67,8 @@ public final class ProbeScheduler: Service, @unchecked Sendable {
     private var config: AgentConfig
     private var schedule: ProbeSchedule
     private var works: [ProbeSchedule.Job: Work]
-    private var queue: [Work] = []
+    /// Due jobs and when they were queued (on the scheduler's clock).
+    private var queue: [(work: Work, queuedAt: Duration)] = []
     private var inFlight: Set<ProbeSchedule.Job> = []
     /// Idle workers, the one that went idle last on top: it is woken first, so at a few probes a
     /// second one worker with warm caches (its stack, its easy handle) runs nearly every probe.
@@ -128,7 +129,7 @@ public final class ProbeScheduler: Service, @unchecked Sendable {
                 lock.lock()
                 stopping = true
                 // Jobs not started yet are dropped; they run again at their next slot after a restart.
-                for work in queue { finish(work.job) }
+                for entry in queue { finish(entry.work.job) }
                 queue.removeAll()
                 if liveThreads == 0 || abandoned {
                     lock.unlock()
@@ -197,13 +198,13 @@ public final class ProbeScheduler: Service, @unchecked Sendable {
                     continue
                 }
                 inFlight.insert(job)
-                queue.append(work)
+                queue.append((work, now))
             }
-            if wasEmpty && !queue.isEmpty { queueProgress = now }
-            if !queue.isEmpty, !idle.isEmpty,
-                idle.count == workerCount || now - queueProgress >= Self.patience
-            {
-                // Nobody is taking jobs, or the one who is has been on one probe too long.
+            // A new batch wakes one worker; a batch whose worker has been on one probe too long
+            // wakes another.
+            let newBatch = wasEmpty && !queue.isEmpty
+            if newBatch { queueProgress = now }
+            if !idle.isEmpty, newBatch || (!queue.isEmpty && now - queueProgress >= Self.patience) {
                 woken.append(idle.removeLast())
                 queueProgress = now
             }
@@ -237,9 +238,11 @@ public final class ProbeScheduler: Service, @unchecked Sendable {
         defer { lock.unlock() }
         while true {
             if !queue.isEmpty {
-                let work = queue.removeFirst()
+                let (work, queuedAt) = queue.removeFirst()
                 queueProgress = .nanoseconds(SchedulerLock.now - started)
+                let wait = queueProgress - queuedAt
                 lock.unlock()
+                metrics.waited(seconds: Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18)
                 execute(work, on: runner)
                 lock.lock()
                 finish(work.job)
