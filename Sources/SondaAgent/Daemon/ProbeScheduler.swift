@@ -14,9 +14,12 @@ import SondaProbe
 /// the jobs due within a short window after it (`window(for:)`), and wakes one idle worker, which
 /// runs them one after another: each probe, its retries, the spool append and the metrics, with no
 /// further hand-off. When that worker has spent `patience` on one probe while jobs wait, the timer
-/// wakes another, so a slow target delays the jobs behind it by that much at most. A probe on loopback costs about 0.1 ms of CPU, so every thread hop,
-/// actor hop and task allocation on this path was a measurable share of the agent's cost (the
-/// version on a task group and an actor paid about 12 context switches per probe).
+/// wakes another, so a slow target delays the jobs behind it by that much at most.
+///
+/// A probe on loopback costs about 0.1 ms of CPU, so every thread hop, actor hop and task
+/// allocation on this path was a measurable share of the agent's cost (the version on a task group
+/// and an actor paid about 12 context switches per probe), and so is the cold start of a probe after
+/// the agent has slept: running the jobs of a window back to back pays it once for several.
 public final class ProbeScheduler: Service, @unchecked Sendable {
     /// A job with everything its worker needs, made once per configuration (a class, so handing
     /// it to a worker copies a reference, not a check).
