@@ -49,6 +49,18 @@ import Testing
             try config.write(toFile: "\(directory)/agent.yaml", atomically: true, encoding: .utf8)
         }
 
+        /// An agent file reporting to the receiver with these check lines (YAML flow mappings).
+        func write(checks: [String]) throws {
+            try write(config: """
+                agent: {id: t1, region: sao_paulo}
+                aggregator: {url: "http://127.0.0.1:\(receiverPort)", key: agent.key}
+                spool: spool
+                profiles: [none]
+                checks:
+                \(checks.map { "  - " + $0 }.joined(separator: "\n"))
+                """)
+        }
+
         func startAgent(_ options: String...) throws -> BackgroundProcess {
             try BackgroundProcess(
                 AgentCLI.binary,
@@ -136,14 +148,9 @@ import Testing
         let setup = try await Setup()
         let lab = try TLSLab.shared()
         // Five checks of 4.5 s every 5 s: one is always in flight once they have all started.
-        try setup.write(config: """
-            agent: {id: t1, region: sao_paulo}
-            aggregator: {url: "http://127.0.0.1:\(setup.receiverPort)", key: agent.key}
-            spool: spool
-            profiles: [none]
-            checks:
-            \((1...5).map { "  - {name: slow\($0), class: reporting, interval: 5s, timeout: 5s, http: {url: \"\(lab.url("http", "/delay/4500"))\"}}" }.joined(separator: "\n"))
-            """)
+        try setup.write(checks: (1...5).map {
+            "{name: slow\($0), class: reporting, interval: 5s, timeout: 5s, http: {url: \"\(lab.url("http", "/delay/4500"))\"}}"
+        })
         let agent = try setup.startAgent("--grace", "1s")
         try await Task.sleep(for: .milliseconds(5500))
         let signalled = ContinuousClock.now
@@ -166,15 +173,9 @@ import Testing
             return offset > slow && offset < slow + 150
         }.prefix(3)
         try #require(fast.count == 3)
-        try setup.write(config: """
-            agent: {id: t1, region: sao_paulo}
-            aggregator: {url: "http://127.0.0.1:\(setup.receiverPort)", key: agent.key}
-            spool: spool
-            profiles: [none]
-            checks:
-              - {name: slow, class: reporting, interval: 2s, timeout: 1900ms, http: {url: "\(lab.url("http", "/delay/1500"))"}}
-            \(fast.map { "  - {name: \($0), class: reporting, interval: 2s, timeout: 1s, http: {url: \"\(lab.url("http", "/"))\"}}" }.joined(separator: "\n"))
-            """)
+        try setup.write(
+            checks: ["{name: slow, class: reporting, interval: 2s, timeout: 1900ms, http: {url: \"\(lab.url("http", "/delay/1500"))\"}}"]
+                + fast.map { "{name: \($0), class: reporting, interval: 2s, timeout: 1s, http: {url: \"\(lab.url("http", "/"))\"}}" })
         let agent = try setup.startAgent()
         try await Task.sleep(for: .milliseconds(4600))
         let (_, metrics) = await setup.get("/metrics")
