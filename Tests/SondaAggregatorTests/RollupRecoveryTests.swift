@@ -34,6 +34,15 @@ import Testing
         #expect(c.minute == 200 && c.hour == 200 && c.day == 200 && c.totalHistogram == 190)
     }
 
+    @Test func aWriteRefusedBeforeItsTransactionStopsCountingAsWaiting() async throws {
+        let f = try IngestFixture()
+        try f.store.pool.close()
+        await #expect(throws: (any Error).self) {
+            try await f.store.write(f.batch(results: Self.results(3, failing: 0, now: f.now)), region: "sao_paulo")
+        }
+        #expect(f.store.pending.waitingWriters.load(ordering: .relaxed) == 0)
+    }
+
     @Test func rollupsStillInMemoryAtACrashAreRebuiltOnceFromTheRawRows() async throws {
         let f = try IngestFixture()
         // Another batch is queued for the writer, so this one leaves its rollup in memory.

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import SondaCore
+import Synchronization
 
 /// What one committed batch did.
 public struct BatchReceipt: Sendable, Hashable, Codable {
@@ -19,7 +20,24 @@ extension ResultStore {
         auditDetail: String? = nil
     ) async throws -> BatchReceipt {
         pending.waitingWriters.add(1, ordering: .releasing)
-        return try await pool.write { [pending] db in
+        let entered = WriterEntered()
+        do {
+            return try await write(
+                batch, rawResults: rawResults, region: agentRegion, now: now, auditDetail: auditDetail, entered: entered)
+        } catch {
+            // Refused before the transaction began (a closed pool, a cancelled task): this batch
+            // waits no longer, or every later rollup would wait for the one-second rule.
+            if !entered.flag.load(ordering: .acquiring) { pending.waitingWriters.subtract(1, ordering: .releasing) }
+            throw error
+        }
+    }
+
+    private func write(
+        _ batch: ResultBatch, rawResults: [String]?, region agentRegion: String, now: Date, auditDetail: String?,
+        entered: WriterEntered
+    ) async throws -> BatchReceipt {
+        try await pool.write { [pending] db in
+            entered.flag.store(true, ordering: .releasing)
             pending.waitingWriters.subtract(1, ordering: .releasing)
             var writer = ResultJSONWriter()
             let insert = try db.cachedStatement(
@@ -84,4 +102,9 @@ struct RollupKey: Hashable {
         check = result.check ?? ""
         endpointClass = result.endpointClass ?? ""
     }
+}
+
+/// Whether a batch's transaction closure has started (and so stopped counting as waiting).
+private final class WriterEntered: Sendable {
+    let flag = Atomic<Bool>(false)
 }
