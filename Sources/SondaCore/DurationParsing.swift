@@ -53,6 +53,11 @@ extension Duration {
         let (s, atto) = components
         return Double(s) * 1000 + Double(atto) / 1e15
     }
+
+    /// Whole and fractional seconds, as a TimeInterval counts them.
+    public var intervalSeconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
 }
 
 extension String {

@@ -30,15 +30,11 @@ struct RunCommand: AsyncParsableCommand {
     var workers: Int = 4
 
     @Option(help: "How long SIGTERM waits for the probes in flight and the last flush before it gives up and exits 1.")
-    var grace: String = "30s"
+    var grace: Duration = .seconds(30)
 
     func run() async throws {
         var logger = Logger(label: "sonda-agent")
         logger.logLevel = .info
-        let graceDuration: Duration
-        do { graceDuration = try DurationParsing.parse(grace) } catch {
-            throw CommandFailure(message: "--grace: \(error)", code: 64)
-        }
         let agent = try Self.load(config)
         guard let aggregatorURL = agent.aggregatorURL else {
             throw CommandFailure(message: "\(config): 'aggregator: {url, key}' is required to run", code: 78)
@@ -84,12 +80,12 @@ struct RunCommand: AsyncParsableCommand {
         // Past the grace the services are cancelled: the scheduler stops waiting for its probes and
         // the reporter for its flush (at most one send of 3 s). Their results stay spooled or are
         // never acknowledged, so nothing the aggregator was told about is lost.
-        configuration.maximumGracefulShutdownDuration = graceDuration
+        configuration.maximumGracefulShutdownDuration = grace
         configuration.maximumCancellationDuration = .seconds(5)
         try await ServiceGroup(configuration: configuration).run()
         if scheduler.abandonedProbes {
             throw CommandFailure(
-                message: "shutdown took longer than the grace of \(DurationParsing.format(graceDuration)); exited with probes in flight",
+                message: "shutdown took longer than the grace of \(DurationParsing.format(grace)); exited with probes in flight",
                 code: 1)
         }
         logger.info("stopped")

@@ -245,7 +245,7 @@ public final class ProbeScheduler: Service, @unchecked Sendable {
                 queueProgress = .nanoseconds(SchedulerLock.now - started)
                 let wait = queueProgress - queuedAt
                 lock.unlock()
-                metrics.waited(seconds: Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18)
+                metrics.waited(seconds: wait.intervalSeconds)
                 execute(work, on: runner)
                 lock.lock()
                 finish(work.job)

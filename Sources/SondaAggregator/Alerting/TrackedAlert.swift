@@ -104,10 +104,3 @@ public struct TrackedAlert: Sendable, Hashable, Codable {
             generatorURL: generatorURL)
     }
 }
-
-extension Duration {
-    /// Whole and fractional seconds.
-    var intervalSeconds: Double {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
-    }
-}
