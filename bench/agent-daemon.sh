@@ -86,8 +86,8 @@ PY
 }
 
 # The agent runs each check every 10 s: 50 checks are a probe every 200 ms, each on cold caches.
-# The C loop spaced the same way is the floor a scheduler can reach; the back-to-back loop is the
-# issue's floor.
+# The C loop spaced the same way is the floor for a scheduler that starts every probe on its own
+# (the agent runs those due within a second back to back); the back-to-back loop is the issue's.
 SPACING_MS=200
 
 measure agent_cpu_https "https://localhost:$(port tls13)/small.txt" 500 1.15

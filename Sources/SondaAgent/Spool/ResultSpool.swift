@@ -138,10 +138,7 @@ public final class ResultSpool: Sendable {
     /// How long until the open segment is old enough to seal and send; nil when no segment is open
     /// (or it holds nothing yet). The reporter sleeps this long instead of polling.
     public var timeUntilSealDue: Duration? {
-        state.withLock { state in
-            guard let open = state.ledger.open, open.segment.results > 0 else { return nil }
-            return max(open.openedAt + configuration.maxSegmentAge - now(), .zero)
-        }
+        state.withLock { state in state.ledger.sealAge.map { max($0 - now(), .zero) } }
     }
 
     /// Results in the spool, sealed or not.

@@ -71,10 +71,16 @@ struct SpoolLedger {
         return open.results >= configuration.maxResultsPerSegment || open.bytes >= configuration.maxBytesPerSegment
     }
 
+    /// When the open segment is old enough to seal; nil while none holds results.
+    var sealAge: Duration? {
+        guard let open, open.segment.results > 0 else { return nil }
+        return open.openedAt + configuration.maxSegmentAge
+    }
+
     /// Whether the open segment should be sealed now: it has results and is old enough, or `force`.
     func shouldSeal(at now: Duration, force: Bool = false) -> Bool {
-        guard let open, open.segment.results > 0 else { return false }
-        return force || openIsFull || now - open.openedAt >= configuration.maxSegmentAge
+        guard let sealAge else { return false }
+        return force || openIsFull || now >= sealAge
     }
 
     /// Moves the open segment to the sealed ones (the caller has renamed its file).
