@@ -10,7 +10,6 @@ import Testing
         let directory: String
         let receiver: BackgroundProcess
         let receiverPort: Int
-        let metricsPort: Int
 
         init(downFor seconds: Double = 0) async throws {
             let lab = try TLSLab.shared()
@@ -31,8 +30,6 @@ import Testing
                 usleep(50_000)
             }
             receiverPort = try #require(port, "receiver did not start: \(receiver.log)")
-            let probe = try SilentListener()
-            metricsPort = probe.port
             try write(config: """
                 agent: {id: t1, region: sao_paulo}
                 aggregator: {url: "http://127.0.0.1:\(receiverPort)", key: agent.key}
@@ -64,7 +61,7 @@ import Testing
         func startAgent(_ options: String...) throws -> BackgroundProcess {
             try BackgroundProcess(
                 AgentCLI.binary,
-                ["run", "--config", "\(directory)/agent.yaml", "--listen", "127.0.0.1:\(metricsPort)"] + options)
+                ["run", "--config", "\(directory)/agent.yaml", "--listen", "127.0.0.1:0"] + options)
         }
 
         /// Result ids the receiver accepted (signature verified), in order.
@@ -90,8 +87,9 @@ import Testing
             }
         }
 
-        func get(_ path: String) async -> (Int, String) {
-            let run = try? await ChildProcess.run("/usr/bin/curl", ["-s", "-w", "\n%{http_code}", "http://127.0.0.1:\(metricsPort)\(path)"])
+        func get(_ path: String, from agent: BackgroundProcess) async -> (Int, String) {
+            let port = (try? await agent.agentListenPort()) ?? 0
+            let run = try? await ChildProcess.run("/usr/bin/curl", ["-s", "-w", "\n%{http_code}", "http://127.0.0.1:\(port)\(path)"])
             let lines = (run?.stdout ?? "").split(separator: "\n", omittingEmptySubsequences: false)
             return (Int(lines.last ?? "") ?? 0, lines.dropLast().joined(separator: "\n"))
         }
@@ -103,9 +101,9 @@ import Testing
         let setup = try await Setup()
         let agent = try setup.startAgent()
         try await Task.sleep(for: .milliseconds(2500))
-        let (healthStatus, _) = await setup.get("/health")
+        let (healthStatus, _) = await setup.get("/health", from: agent)
         #expect(healthStatus == 200, "\(agent.log)")
-        let (metricsStatus, metrics) = await setup.get("/metrics")
+        let (metricsStatus, metrics) = await setup.get("/metrics", from: agent)
         #expect(metricsStatus == 200)
         #expect(metrics.contains(#"probe_success{check="health",profile="none"} 1"#), "\(metrics)")
         let waitLine = metrics.split(separator: "\n").first { $0.hasPrefix(#"probe_http_duration_seconds{check="slow",profile="none",phase="wait"} "#) }
@@ -131,7 +129,7 @@ import Testing
         agent.signal(SIGHUP)
         try await Task.sleep(for: .milliseconds(1200))
         #expect(agent.log.contains("reloaded: 1 checks"), "\(agent.log)")
-        let (_, reloaded) = await setup.get("/metrics")
+        let (_, reloaded) = await setup.get("/metrics", from: agent)
         #expect(!reloaded.contains(#"check="slow""#), "a removed check leaves the scrape: \(reloaded)")
         #expect(reloaded.contains(#"probe_success{check="health",profile="none"} 1"#))
 
@@ -178,7 +176,7 @@ import Testing
                 + fast.map { "{name: \($0), class: reporting, interval: 2s, timeout: 1s, http: {url: \"\(lab.url("http", "/"))\"}}" })
         let agent = try setup.startAgent()
         try await Task.sleep(for: .milliseconds(4600))
-        let (_, metrics) = await setup.get("/metrics")
+        let (_, metrics) = await setup.get("/metrics", from: agent)
         agent.signal(SIGTERM)
         _ = await agent.wait(timeout: .seconds(5))
         func sample(_ name: String) -> Double? {

@@ -22,13 +22,7 @@ import Testing
             let process = try BackgroundProcess(
                 AggregatorEndToEndTests.aggregatorBinary,
                 ["serve", "--config", "\(directory)/aggregator.yaml", "--port-file", "\(directory)/port"])
-            for _ in 0..<200 {
-                if let port = (try? String(contentsOfFile: "\(directory)/port", encoding: .utf8)).flatMap({ Int($0) }) {
-                    return (process, port)
-                }
-                try await Task.sleep(for: .milliseconds(25))
-            }
-            throw ChildProcess.SpawnFailed(description: "aggregator did not start: \(process.log)")
+            return (process, try await process.port(writtenTo: "\(directory)/port"))
         }
 
         let (aggregator, port) = try await start()

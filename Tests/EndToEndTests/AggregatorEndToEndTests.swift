@@ -43,13 +43,7 @@ import Testing
         let aggregator = try BackgroundProcess(
             Self.aggregatorBinary,
             ["serve", "--config", "\(directory)/aggregator.yaml", "--port-file", "\(directory)/aggregator.port"])
-        var port: Int?
-        for _ in 0..<200 where port == nil {
-            port = (try? String(contentsOfFile: "\(directory)/aggregator.port", encoding: .utf8)).flatMap { Int($0) }
-            try await Task.sleep(for: .milliseconds(25))
-        }
-        let aggregatorPort = try #require(port, "aggregator did not start: \(aggregator.log)")
-        let server = "http://127.0.0.1:\(aggregatorPort)"
+        let server = "http://127.0.0.1:\(try await aggregator.port(writtenTo: "\(directory)/aggregator.port"))"
 
         try """
             agent: {id: e2e-sp, region: sao_paulo}

@@ -26,12 +26,7 @@ import Testing
             AggregatorEndToEndTests.aggregatorBinary,
             ["serve", "--config", "\(directory)/aggregator.yaml", "--port-file", "\(directory)/port"])
         defer { aggregator.signal(SIGTERM) }
-        var port: Int?
-        for _ in 0..<200 where port == nil {
-            port = (try? String(contentsOfFile: "\(directory)/port", encoding: .utf8)).flatMap { Int($0) }
-            try await Task.sleep(for: .milliseconds(25))
-        }
-        let server = "https://localhost:\(try #require(port, "aggregator did not start: \(aggregator.log)"))"
+        let server = "https://localhost:\(try await aggregator.port(writtenTo: "\(directory)/port"))"
         #expect(aggregator.log.contains("listening on https://"), "\(aggregator.log)")
 
         try """

@@ -31,12 +31,7 @@ import Testing
 
         let aggregator = try BackgroundProcess(
             Self.binary, ["serve", "--config", "\(directory)/aggregator.yaml", "--port-file", "\(directory)/port"])
-        var port: Int?
-        for _ in 0..<200 where port == nil {
-            port = (try? String(contentsOfFile: "\(directory)/port", encoding: .utf8)).flatMap { Int($0) }
-            try await Task.sleep(for: .milliseconds(25))
-        }
-        let server = "http://127.0.0.1:\(try #require(port, "aggregator did not start: \(aggregator.log)"))"
+        let server = "http://127.0.0.1:\(try await aggregator.port(writtenTo: "\(directory)/port"))"
 
         let added = try await Self.cli(
             "silence", "add", "--server", server, "--token", "s3cret", "--matcher", "check=booking", "--for", "2h",

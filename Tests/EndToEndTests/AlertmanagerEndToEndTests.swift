@@ -30,7 +30,7 @@ import Testing
             route: {receiver: blackhole, group_by: [alertname, check], group_wait: 1s}
             receivers: [{name: blackhole}]
             """.write(toFile: directory + "/alertmanager.yml", atomically: true, encoding: .utf8)
-        let amPort = try Self.freePort()
+        let amPort = try unusedLoopbackPort()
         let am = "http://127.0.0.1:\(amPort)"
         let alertmanager = try BackgroundProcess(
             Self.alertmanagerBinary,
@@ -60,12 +60,7 @@ import Testing
             AggregatorEndToEndTests.aggregatorBinary,
             ["serve", "--config", "\(directory)/aggregator.yaml", "--port-file", "\(directory)/aggregator.port"])
         defer { aggregator.signal(SIGKILL) }
-        var port: Int?
-        _ = await eventually(timeout: .seconds(30)) {
-            port = (try? String(contentsOfFile: "\(directory)/aggregator.port", encoding: .utf8)).flatMap { Int($0) }
-            return port != nil
-        }
-        let server = "http://127.0.0.1:\(try #require(port, "the aggregator did not start:\n\(aggregator.log)"))"
+        let server = "http://127.0.0.1:\(try await aggregator.port(writtenTo: "\(directory)/aggregator.port"))"
 
         // The agent: one check against the TLS 1.2-only host, whose policy wants TLS 1.3.
         let check = "portal-\(UUID().uuidString.prefix(8).lowercased())"
@@ -142,20 +137,5 @@ import Testing
         #expect(await aggregator.wait(timeout: .seconds(15)) == 0, "the aggregator did not stop on SIGTERM:\n\(aggregator.log)")
         alertmanager.signal(SIGTERM)
         #expect(await alertmanager.wait(timeout: .seconds(15)) != nil, "Alertmanager did not stop on SIGTERM")
-    }
-
-    /// A loopback port that was free a moment ago (Alertmanager needs its port on the command line).
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        guard bound else { throw ChildProcess.SpawnFailed(description: "cannot bind 127.0.0.1:0: errno \(errno)") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }

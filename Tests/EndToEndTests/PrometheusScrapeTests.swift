@@ -5,8 +5,6 @@ import Testing
 /// A real Prometheus (Debian's) scrapes the running agent's and aggregator's `/metrics`, and its
 /// query API returns the blackbox_exporter-style series and the aggregator's ingest counters.
 @Suite(.serialized) struct PrometheusScrapeTests {
-    static func freePort() throws -> Int { try SilentListener().port }
-
     @Test func prometheusScrapesTheAgentAndTheAggregator() async throws {
         let lab = try TLSLab.shared()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sonda-prom-\(UUID().uuidString)").path
@@ -14,13 +12,17 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let keygen = try await AgentCLI.run("keygen", "--out", "\(directory)/agent.key", "--id", "prom-sp")
         let publicKey = try #require(keygen.stdout.split(separator: "\"").first { $0.hasPrefix("ed25519:") })
-        let (aggregatorPort, agentPort, prometheusPort) = (try Self.freePort(), try Self.freePort(), try Self.freePort())
         try """
-            listen: 127.0.0.1:\(aggregatorPort)
+            listen: 127.0.0.1:0
             database: sonda.sqlite
             agents: [{id: prom-sp, region: sao_paulo, public_key: "\(publicKey)"}]
             budgets: [{class: authentication, phase: total, quantile: p95, limit: 500ms}]
             """.write(toFile: "\(directory)/aggregator.yaml", atomically: true, encoding: .utf8)
+        let aggregator = try BackgroundProcess(
+            AggregatorEndToEndTests.aggregatorBinary,
+            ["serve", "--config", "\(directory)/aggregator.yaml", "--port-file", "\(directory)/aggregator.port"])
+        defer { aggregator.signal(SIGTERM) }
+        let aggregatorPort = try await aggregator.port(writtenTo: "\(directory)/aggregator.port")
         try """
             agent: {id: prom-sp, region: sao_paulo}
             aggregator: {url: "http://127.0.0.1:\(aggregatorPort)", key: agent.key}
@@ -30,6 +32,11 @@ import Testing
             checks:
               - {name: health, class: authentication, interval: 300ms, timeout: 300ms, http: {url: "\(lab.url("tls13", "/api/health"))"}, tls: {ca_file: \(lab.ca)}}
             """.write(toFile: "\(directory)/agent.yaml", atomically: true, encoding: .utf8)
+        let agent = try BackgroundProcess(
+            AgentCLI.binary, ["run", "--config", "\(directory)/agent.yaml", "--listen", "127.0.0.1:0"])
+        defer { agent.signal(SIGTERM) }
+        let agentPort = try await agent.agentListenPort()
+        let prometheusPort = try unusedLoopbackPort()
         try """
             global: {scrape_interval: 1s, evaluation_interval: 1s}
             scrape_configs:
@@ -39,12 +46,6 @@ import Testing
                 static_configs: [{targets: ["127.0.0.1:\(aggregatorPort)"]}]
             """.write(toFile: "\(directory)/prometheus.yml", atomically: true, encoding: .utf8)
 
-        let aggregator = try BackgroundProcess(
-            AggregatorEndToEndTests.aggregatorBinary, ["serve", "--config", "\(directory)/aggregator.yaml"])
-        defer { aggregator.signal(SIGTERM) }
-        let agent = try BackgroundProcess(
-            AgentCLI.binary, ["run", "--config", "\(directory)/agent.yaml", "--listen", "127.0.0.1:\(agentPort)"])
-        defer { agent.signal(SIGTERM) }
         let prometheus = try BackgroundProcess(
             "/usr/bin/prometheus",
             [

@@ -114,6 +114,25 @@ public final class BackgroundProcess: @unchecked Sendable {
         return nil
     }
 
+    /// The port a server that bound port 0 wrote to `file` (`sonda-aggregator serve --port-file`),
+    /// once it is there (up to 10 s).
+    public func port(writtenTo file: String) async throws -> Int {
+        for _ in 0..<400 {
+            if let port = (try? String(contentsOfFile: file, encoding: .utf8)).flatMap({ Int($0) }) { return port }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        throw ChildProcess.SpawnFailed(description: "no port in \(file); the process logged:\n\(log)")
+    }
+
+    /// The port a `sonda-agent run --listen HOST:0` bound, from the line it logs at start.
+    public func agentListenPort() async throws -> Int {
+        for _ in 0..<400 {
+            if let match = log.firstMatch(of: /on port (\d+),/), let port = Int(match.1) { return port }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        throw ChildProcess.SpawnFailed(description: "the agent logged no listen port:\n\(log)")
+    }
+
     deinit {
         kill(pid, SIGKILL)
         var status: Int32 = 0
