@@ -26,7 +26,8 @@ import Testing
             AggregatorEndToEndTests.aggregatorBinary,
             ["serve", "--config", "\(directory)/aggregator.yaml", "--port-file", "\(directory)/port"])
         defer { aggregator.signal(SIGTERM) }
-        let server = "https://localhost:\(try await aggregator.port(writtenTo: "\(directory)/port"))"
+        let port = try await aggregator.port(writtenTo: "\(directory)/port")
+        let server = "https://localhost:\(port)"
         #expect(aggregator.log.contains("listening on https://"), "\(aggregator.log)")
 
         try """
@@ -51,7 +52,7 @@ import Testing
 
         let untrusted = try await AggregatorEndToEndTests.cli("agents", "--server", server)
         #expect(untrusted.status == 69, "the system store does not know the lab CA: \(untrusted.stderr)")
-        let plain = try await ChildProcess.run("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "http://localhost:\(port!)/health"])
+        let plain = try await ChildProcess.run("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "http://localhost:\(port)/health"])
         #expect(plain.stdout != "200", "plain HTTP is not served on the TLS port")
     }
 
