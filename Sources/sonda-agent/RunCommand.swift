@@ -74,6 +74,7 @@ struct RunCommand: AsyncParsableCommand {
             services: [
                 .init(service: reporter), .init(service: scheduler),
                 .init(service: reload, successTerminationBehavior: .ignore),
+                .init(service: ReleaseStartupPages(logger: logger), successTerminationBehavior: .ignore),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
@@ -114,10 +115,23 @@ struct ReloadOnHangup: Service {
             var loader = ConfigLoader()
             if let agent = loader.loadAgent(path: path), loader.diagnostics.isEmpty {
                 scheduler.reload(agent)
+                StartupPages.release()  // the YAML parser's pages, touched again
             } else {
                 let text = loader.diagnosticsText
                 logger.error("reload of \(path) failed; keeping the running config:\n\(text)")
             }
         }
+    }
+}
+
+/// Once the agent has started and run its first probes, the code only starting used is unmapped
+/// (see `StartupPages`).
+struct ReleaseStartupPages: Service {
+    let logger: Logger
+
+    func run() async throws {
+        do { try await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(2)) } } catch { return }
+        let kB = StartupPages.release()
+        logger.debug("unmapped \(kB / 1024) MB of start-up code and constants")
     }
 }
