@@ -3,7 +3,8 @@
 # (scheduling, spooling, signing and reporting included) ÷ the raw C libcurl loop's CPU per
 # probe, for HTTPS and plain HTTP; and idle RSS with 50 checks loaded.
 # Prints: agent_cpu_https / agent_cpu_http  agent_ms  floor_ms  ratio  target, each also against the
-# C loop with its probes 200 ms apart as the agent's are (_vs_spaced_c);  agent_idle_rss_mb  value  <=12
+# C loop with its probes 200 ms apart as the agent's are (_vs_spaced_c), and the RSS it ran in
+# (_rss_mb; _private_mb is its anonymous part);  agent_idle_rss_mb  value  <=12, agent_idle_private_mb
 # Env: SONDA_AGENT, SECONDS_PER_RUN (30).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -46,13 +47,15 @@ config() { # url interval [plain] → agent.yaml with 50 checks
 cpu_ms() { cat /proc/"$1"/task/*/schedstat | awk '{ ns += $1 } END { printf "%.3f\n", ns / 1e6 }'; }
 sys_ms() { awk '{ print $15 * 1000 / '"$(getconf CLK_TCK)"' }' "/proc/$1/stat"; }
 
-metric() { curl -s "http://127.0.0.1:$METRICS_PORT/metrics" | awk -v name="$1" '$1 == name { print $2 }'; }
-METRICS_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# The agent binds port 0 and logs the port it got.
+metrics_port() { grep -o 'on port [0-9]*' "$WORK/agent.log" | grep -o '[0-9]*$'; }
+metric() { curl -s "http://127.0.0.1:$(metrics_port)/metrics" | awk -v name="$1" '$1 == name { print $2 }'; }
+rss_mb() { awk -v field="$2:" '$1 == field { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
 
 measure() { # name url floor_count target [plain] — steady state, after the workers have loaded the CA store
   rm -rf "$WORK/spool" "$WORK/received.jsonl"
   config "$2" "${INTERVAL:-10s}" "${5:-}"
-  "$AGENT" run --config "$WORK/agent.yaml" --listen "127.0.0.1:$METRICS_PORT" --workers "${WORKERS:-4}" >"$WORK/agent.log" 2>&1 &
+  "$AGENT" run --config "$WORK/agent.yaml" --listen 127.0.0.1:0 --workers "${WORKERS:-4}" >"$WORK/agent.log" 2>&1 &
   local pid=$!
   sleep 11
   kill -0 "$pid" 2>/dev/null || { cat "$WORK/agent.log" >&2; exit 1; }
@@ -61,6 +64,7 @@ measure() { # name url floor_count target [plain] — steady state, after the wo
   sleep "$RUN_SECONDS"
   cpu1=$(cpu_ms "$pid"); probes1=$(metric sonda_probes_total)
   echo "  $1: sys ms $(sys_ms "$pid") of $(cpu_ms "$pid") total, $((probes1 - probes0)) probes measured" >&2
+  printf '%s_rss_mb %s\n%s_private_mb %s\n' "$1" "$(rss_mb "$pid" VmRSS)" "$1" "$(rss_mb "$pid" RssAnon)"
   kill -TERM "$pid"; wait "$pid" || true
   local failed; failed=$(grep -c '"ok": false' "$WORK/received.jsonl" || true)
   [ "$failed" = 0 ] || { echo "agent-daemon: $failed probes failed" >&2; exit 1; }
@@ -95,9 +99,9 @@ measure agent_cpu_http "http://localhost:$(port http)/small.txt" 1500 2 plain
 
 rm -rf "$WORK/spool"
 config "https://localhost:$(port tls13)/small.txt" 1h
-"$AGENT" run --config "$WORK/agent.yaml" --listen "127.0.0.1:$METRICS_PORT" >"$WORK/agent.log" 2>&1 &
+"$AGENT" run --config "$WORK/agent.yaml" --listen 127.0.0.1:0 >"$WORK/agent.log" 2>&1 &
 pid=$!
-sleep 3
-rss=$(awk '/VmRSS/ { print $2 / 1024 }' "/proc/$pid/status")
+# Past the two seconds after which the agent unmaps the pages only starting it used.
+sleep 5
+printf 'agent_idle_rss_mb %s <=12\nagent_idle_private_mb %s\n' "$(rss_mb "$pid" VmRSS)" "$(rss_mb "$pid" RssAnon)"
 kill -TERM "$pid"; wait "$pid" || true
-printf 'agent_idle_rss_mb %.1f <=12\n' "$rss"
