@@ -5,6 +5,19 @@
 public struct PhaseTimings: Codable, Hashable, Sendable {
     public enum Phase: String, CaseIterable, Codable, Sendable {
         case dns, connect, tls, send, wait, receive, total
+
+        /// The position in `allCases`.
+        var index: Int {
+            switch self {
+            case .dns: 0
+            case .connect: 1
+            case .tls: 2
+            case .send: 3
+            case .wait: 4
+            case .receive: 5
+            case .total: 6
+            }
+        }
     }
 
     public var dns: Double?
@@ -74,31 +87,38 @@ public struct PhaseTimings: Codable, Hashable, Sendable {
     ) {
         let connected = c.connect > 0 ? c.connect : (tcpConnectedMicroseconds ?? 0)
         // Each stage's end point, in order; 0 means libcurl did not record it.
-        var stages: [(phase: Phase, end: Int64)] = [(.dns, c.nameLookup), (.connect, connected)]
+        var stages: [(phase: Phase, end: Int64)] = []
+        stages.reserveCapacity(6)
+        stages.append((.dns, c.nameLookup))
+        stages.append((.connect, connected))
         if usesTLS { stages.append((.tls, c.appConnect)) }
         if !stopsAfterTLS {
             // TOTAL is set even on failure, so it marks the end of receive only once a response began.
-            stages += [(.send, c.preTransfer), (.wait, c.startTransfer), (.receive, c.startTransfer > 0 ? c.total : 0)]
+            stages.append((.send, c.preTransfer))
+            stages.append((.wait, c.startTransfer))
+            stages.append((.receive, c.startTransfer > 0 ? c.total : 0))
         }
         let total = max(c.total, stages.map(\.end).max() ?? 0)
         // A stage was passed if it or any later stage has an end point.
         let lastReached = stages.lastIndex { $0.end > 0 } ?? -1
-        var values: [Phase: Int64] = [:]
+        // Indexed by the phase's position in `Phase.allCases` (a dictionary cost this, which runs
+        // once a probe, more than all the rest of it).
+        var values = [Int64?](repeating: nil, count: Phase.allCases.count)
         var previous: Int64 = 0
         for (index, stage) in stages.enumerated() {
             if index <= lastReached {
-                values[stage.phase] = max(stage.end - previous, 0)
+                values[stage.phase.index] = max(stage.end - previous, 0)
                 previous = max(previous, stage.end)
             } else {
                 // The first stage not reached is where it failed: it holds the time until the failure.
-                values[stage.phase] = total - previous
+                values[stage.phase.index] = total - previous
                 previous = total
                 break
             }
         }
-        if previous < total, let last = stages.last { values[last.phase, default: 0] += total - previous }
-        if !usesTLS && lastReached >= 1 { values[.tls] = 0 }
-        func ms(_ phase: Phase) -> Double? { values[phase].map(Self.milliseconds) }
+        if previous < total, let last = stages.last { values[last.phase.index] = (values[last.phase.index] ?? 0) + total - previous }
+        if !usesTLS && lastReached >= 1 { values[Phase.tls.index] = 0 }
+        func ms(_ phase: Phase) -> Double? { values[phase.index].map(Self.milliseconds) }
         self.init(
             dns: ms(.dns), connect: ms(.connect), tls: ms(.tls), send: ms(.send), wait: ms(.wait),
             receive: ms(.receive), total: Self.milliseconds(total))
