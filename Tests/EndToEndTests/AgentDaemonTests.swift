@@ -110,6 +110,10 @@ import Testing
         let wait = try #require(waitLine.flatMap { Double($0.split(separator: " ").last ?? "") })
         #expect(wait > 0.28 && wait < 0.45, "the 300 ms server delay shows in the wait phase: \(wait)")
         #expect(metrics.contains("sonda_probes_total "))
+        // Its threads are named as `top -H` shows them.
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(agent.pid)/task")) ?? []
+        let threadNames = Set(tasks.compactMap { try? String(contentsOfFile: "/proc/\(agent.pid)/task/\($0)/comm", encoding: .utf8) })
+        #expect(threadNames.isSuperset(of: ["sonda-scheduler\n", "sonda-probe-0\n", "sonda-http\n"]), "\(threadNames)")
         #expect(metrics.contains(#"sonda_probe_phase_seconds_bucket{profile="none",phase="wait",le="+Inf"}"#))
         let exposition = "\(setup.directory)/metrics.txt"
         try metrics.write(toFile: exposition, atomically: true, encoding: .utf8)

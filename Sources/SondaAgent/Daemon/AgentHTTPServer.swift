@@ -42,8 +42,10 @@ public final class AgentHTTPServer: @unchecked Sendable {
         }
         self.fd = fd
         self.port = Int(UInt16(bigEndian: sin.sin_port))
-        let thread = Thread { [self] in serve() }
-        thread.name = "sonda-http"
+        let thread = Thread { [self] in
+            nameCurrentThread("sonda-http")
+            serve()
+        }
         thread.start()
     }
 
