@@ -101,8 +101,8 @@ public struct PhaseTimings: Codable, Hashable, Sendable {
         let total = max(c.total, stages.map(\.end).max() ?? 0)
         // A stage was passed if it or any later stage has an end point.
         let lastReached = stages.lastIndex { $0.end > 0 } ?? -1
-        // Indexed by the phase's position in `Phase.allCases` (a dictionary cost this, which runs
-        // once a probe, more than all the rest of it).
+        // By `Phase.index`: this runs once a probe, and a dictionary's hashing and allocations
+        // cost more than the rest of the split.
         var values = [Int64?](repeating: nil, count: Phase.allCases.count)
         var previous: Int64 = 0
         for (index, stage) in stages.enumerated() {

@@ -115,11 +115,11 @@ struct ReloadOnHangup: Service {
             var loader = ConfigLoader()
             if let agent = loader.loadAgent(path: path), loader.diagnostics.isEmpty {
                 scheduler.reload(agent)
-                StartupPages.release()  // the YAML parser's pages, touched again
             } else {
                 let text = loader.diagnosticsText
                 logger.error("reload of \(path) failed; keeping the running config:\n\(text)")
             }
+            StartupPages.release()  // the YAML parser's pages, touched again
         }
     }
 }
