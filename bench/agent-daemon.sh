@@ -4,7 +4,8 @@
 # probe, for HTTPS and plain HTTP; and idle RSS with 50 checks loaded.
 # Prints: agent_cpu_https / agent_cpu_http  agent_ms  floor_ms  ratio  target, each also against the
 # C loop with its probes 200 ms apart as the agent's are (_vs_spaced_c), and the RSS it ran in
-# (_rss_mb; _private_mb is its anonymous part);  agent_idle_rss_mb  value  <=12, agent_idle_private_mb
+# (_rss_mb; _private_mb is its anonymous part);  agent_idle_rss_mb  value  <=12, agent_idle_private_mb,
+# and curl_idle_rss_mb: a C program that only loads libcurl, for scale.
 # Env: SONDA_AGENT, SECONDS_PER_RUN (30).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -105,3 +106,9 @@ pid=$!
 sleep 5
 printf 'agent_idle_rss_mb %s <=12\nagent_idle_private_mb %s\n' "$(rss_mb "$pid" VmRSS)" "$(rss_mb "$pid" RssAnon)"
 kill -TERM "$pid"; wait "$pid" || true
+# For scale: a C program that only loads libcurl and makes a handle.
+cc -O2 -o "$ROOT/.build-bench/curl_idle" "$ROOT/bench/curl_idle.c" -lcurl
+"$ROOT/.build-bench/curl_idle" & pid=$!
+sleep 2
+printf 'curl_idle_rss_mb %s\n' "$(rss_mb "$pid" VmRSS)"
+kill "$pid"; wait "$pid" 2>/dev/null || true
