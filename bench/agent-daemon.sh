@@ -70,10 +70,14 @@ measure() { # name url floor_count target [plain] — steady state, after the wo
   local failed; failed=$(grep -c '"ok": false' "$WORK/received.jsonl" || true)
   [ "$failed" = 0 ] || { echo "agent-daemon: $failed probes failed" >&2; exit 1; }
   local floor_cpu spaced_cpu
-  floor_cpu=$(floor_ms "$2" "$3" 0)
+  floor_cpu=$(median floor_ms "$2" "$3" 0)
   spaced_cpu=$(floor_ms "$2" 60 "$SPACING_MS")
   python3 -c "a=($cpu1-$cpu0)/($probes1-$probes0); f=$floor_cpu; s=$spaced_cpu; print(f'$1 {a:.3f} {f:.3f} {a/f:.2f} <=$4'); print(f'$1_vs_spaced_c {a:.3f} {s:.3f} {a/s:.2f} <=$4')"
 }
+
+# The median of three runs of a command that prints a number (the back-to-back C loop lasts
+# well under a second, so one run is at the mercy of the VM's neighbours).
+median() { for _ in 1 2 3; do "$@"; done | sort -g | sed -n 2p; }
 
 # The C floor's CPU per probe for COUNT probes GAP_MS apart, less one probe's run (process start
 # and the CA store), so a short spaced run compares with a long back-to-back one.

@@ -229,31 +229,45 @@ public struct ResultJSONWriter {
         needsComma = true
     }
 
+    /// Copies runs of plain bytes whole and escapes the rest (per-byte appends were the writer's
+    /// largest cost: results carry URLs, certificate subjects and error messages).
     private mutating func string(_ value: String?) {
-        guard let value else { return null() }
+        guard var value else { return null() }
         out.append(UInt8(ascii: "\""))
-        for byte in value.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): escape(0x22)
-            case UInt8(ascii: "\\"): escape(0x5C)
-            case 0x0A: escape(UInt8(ascii: "n"))
-            case 0x0D: escape(UInt8(ascii: "r"))
-            case 0x09: escape(UInt8(ascii: "t"))
-            case 0x08: escape(UInt8(ascii: "b"))
-            case 0x0C: escape(UInt8(ascii: "f"))
-            case 0..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                out.append(0x5C)
-                out.append(UInt8(ascii: "u"))
-                out.append(0x30)
-                out.append(0x30)
-                out.append(hex[Int(byte >> 4)])
-                out.append(hex[Int(byte & 0xF)])
-            default: out.append(byte)
+        value.withUTF8 { bytes in
+            var runStart = 0
+            for index in bytes.indices {
+                let byte = bytes[index]
+                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
+                escapeSpecial(byte)
+                runStart = index + 1
             }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...]))
         }
         out.append(UInt8(ascii: "\""))
         needsComma = true
+    }
+
+    /// A quote, a backslash or a control character, escaped.
+    private mutating func escapeSpecial(_ byte: UInt8) {
+        switch byte {
+        case UInt8(ascii: "\""): escape(0x22)
+        case UInt8(ascii: "\\"): escape(0x5C)
+        case 0x0A: escape(UInt8(ascii: "n"))
+        case 0x0D: escape(UInt8(ascii: "r"))
+        case 0x09: escape(UInt8(ascii: "t"))
+        case 0x08: escape(UInt8(ascii: "b"))
+        case 0x0C: escape(UInt8(ascii: "f"))
+        default:
+            let hex = Array("0123456789abcdef".utf8)
+            out.append(0x5C)
+            out.append(UInt8(ascii: "u"))
+            out.append(0x30)
+            out.append(0x30)
+            out.append(hex[Int(byte >> 4)])
+            out.append(hex[Int(byte & 0xF)])
+        }
     }
 
     private mutating func escape(_ byte: UInt8) {

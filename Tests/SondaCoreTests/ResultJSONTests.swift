@@ -83,7 +83,10 @@ extension ResultJSONWriter {
             http: HTTPInfo(status: 200, version: "2", redirects: 3, redirectMilliseconds: 1.25, bodyBytes: 500_000,
                            bodySHA256: "ff", remoteIP: "::1"),
             tls: TLSReport(version: "TLSv1.3", cipher: "TLS_AES_128_GCM_SHA256", verified: true, leaf: cert, chain: [cert], now: now),
-            assertions: [AssertionOutcome(name: "status", ok: false, actual: "503\n\t\u{01}")]),
+            assertions: [
+                AssertionOutcome(name: "status", ok: false, actual: "503\n\t\u{01}"),
+                AssertionOutcome(name: "São Paulo \\ \"clínica\" 🏥", ok: true, actual: "\u{1F}end\\"),
+            ]),
         ProbeResult(startedAt: now, error: ProbeError(.dns, "Could not resolve host: x.invalid"), phases: PhaseTimings(dns: 1.204, total: 1.204)),
         retried,
     ]
