@@ -181,15 +181,34 @@ public struct ResultJSONWriter {
 
     private mutating func number(_ value: Double) {
         if value == value.rounded(), abs(value) < 1e15 {
-            integer(Int64(value))
+            out.append(contentsOf: String(Int64(value)).utf8)
+        } else if let thousandths = Self.exactThousandths(value) {
+            // Phases are microseconds / 1000: printed from that integer, without the shortest
+            // round-trip search of `description`, which prints the same digits for them.
+            if thousandths < 0 { out.append(UInt8(ascii: "-")) }
+            out.append(contentsOf: String(thousandths.magnitude / 1000).utf8)
+            var fraction = thousandths.magnitude % 1000
+            var unit: UInt64 = 100
+            out.append(UInt8(ascii: "."))
+            while fraction != 0 {
+                out.append(UInt8(ascii: "0") + UInt8(fraction / unit))
+                fraction %= unit
+                unit /= 10
+            }
         } else {
             out.append(contentsOf: value.description.utf8)
         }
         needsComma = true
     }
 
-    private mutating func integer(_ value: Int64) {
-        out.append(contentsOf: String(value).utf8)
+    /// `value` × 1000 when `value` is not an integer, is the double nearest to some integer / 1000
+    /// and lies where no shorter decimal rounds to the same double (so "integer.fraction" without
+    /// trailing zeros is exactly what `description` prints).
+    static func exactThousandths(_ value: Double) -> Int64? {
+        guard abs(value) >= 0.001, abs(value) < 1e12 else { return nil }
+        let scaled = (value * 1000).rounded()
+        guard scaled / 1000 == value else { return nil }
+        return Int64(scaled)
     }
 
     /// RFC 3339 UTC with milliseconds, as `Timestamp.format` writes it, without building a String.

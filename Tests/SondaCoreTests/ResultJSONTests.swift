@@ -110,6 +110,25 @@ extension ResultJSONWriter {
         #expect(!String(decoding: ResultJSONWriter().lineCopy(ResultJSONTests.sample), as: UTF8.self).contains("attempts"))
     }
 
+    /// Phase times (microseconds / 1000) take the writer's fast path; other numbers do not.
+    @Test func writesMillisecondsExactlyAsJSONEncoderDoes() throws {
+        var generator = SplitMix64(seed: 7)
+        var values: [Double] = [0.001, 0.01, 0.1, 0.5, 1.204, 999.999, 1000.001, -2.5, 0.0005, 1e-7, 1.0 / 3, 123_456_789.012, 1e13 + 0.5]
+        for _ in 0..<3000 {
+            let microseconds = Int64(generator.next() % 10_000_000_000) * (generator.next() % 5 == 0 ? -1 : 1)
+            values.append(PhaseTimings.milliseconds(microseconds))
+        }
+        for value in values {
+            var result = ResultJSONTests.sample
+            result.phases = PhaseTimings(dns: value, total: value)
+            var writer = ResultJSONWriter()
+            let written = String(decoding: writer.line(result), as: UTF8.self)
+            let expected = String(decoding: try ResultJSON.encoder().encode(result) + [0x0A], as: UTF8.self)
+            #expect(written == expected, "\(value)")
+            if written != expected { break }
+        }
+    }
+
     @Test(arguments: samples)
     func writesExactlyWhatJSONEncoderWrites(_ result: ProbeResult) throws {
         let expected = try ResultJSON.encoder().encode(result) + [0x0A]

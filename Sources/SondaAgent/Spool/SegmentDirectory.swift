@@ -42,8 +42,9 @@ struct SegmentDirectory: Sendable {
     }
 
     /// Writes all of `bytes` at the end of `fd`: safe from a crash of the process once this returns,
-    /// from a crash of the machine once the file is `flush`ed.
-    func append(_ bytes: ArraySlice<UInt8>, to fd: Int32, file: String) throws(SpoolError) {
+    /// from a crash of the machine once the file is `flush`ed. `file` names it in an error only
+    /// (building the name was most of the cost of an append).
+    func append(_ bytes: ArraySlice<UInt8>, to fd: Int32, file: @autoclosure () -> String) throws(SpoolError) {
         var failure: Int32 = 0
         bytes.withUnsafeBytes { buffer in
             var offset = 0
@@ -57,7 +58,7 @@ struct SegmentDirectory: Sendable {
                 offset += written
             }
         }
-        guard failure == 0 else { throw .io("write", path(of: file), errno: failure) }
+        guard failure == 0 else { throw .io("write", path(of: file()), errno: failure) }
     }
 
     /// Forces what was appended to `fd` to disk.
