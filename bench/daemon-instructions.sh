@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# User-space instructions per probe of `sonda-agent run` (callgrind), 50 plain-HTTP checks every
+# 10 s with spooling, signing and reporting, against the raw C libcurl loop: a repeatable twin of
+# agent-daemon.sh's CPU ratio, and a profile (.build-bench/daemon-callgrind.out, read it with
+# callgrind_annotate --inclusive=yes) of where the daemon's own work goes. Kernel time is not
+# counted, so the ratio is higher than the CPU one (the kernel's share, connect and close, is
+# the same for both).
+# Prints: daemon_instr_http  agent_Kinstr_per_probe  floor_Kinstr_per_probe  ratio
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+command -v valgrind >/dev/null || { echo "daemon-instructions: valgrind not installed (apt-get install valgrind)" >&2; exit 1; }
+mkdir -p "$ROOT/.build-bench"
+FLOOR=$ROOT/.build-bench/curl_floor
+cc -O2 -o "$FLOOR" "$ROOT/bench/curl_floor.c" -lcurl
+WORK=$(mktemp -d)
+chmod 755 "$WORK"
+cleanup() {
+  [ -f "$WORK/receiver.pid" ] && kill "$(cat "$WORK/receiver.pid")" 2>/dev/null || true
+  "$ROOT/scripts/tls-lab" stop "$WORK/lab" >/dev/null 2>&1 || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+# valgrind gives up on the DWARF of Swift release builds; the symbol table is enough.
+strip --strip-debug -o "$WORK/sonda-agent" "$(realpath -m "${SONDA_AGENT:-$ROOT/.build/release/sonda-agent}")"
+AGENT=$WORK/sonda-agent
+"$ROOT/scripts/tls-lab" start "$WORK/lab" >/dev/null
+url="http://localhost:$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["ports"]["http"])' "$WORK/lab/lab.json")/small.txt"
+public=$("$AGENT" keygen --out "$WORK/agent.key" --id bench | grep -o 'ed25519:[^"]*')
+python3 "$ROOT/Tests/Support/test-receiver.py" --port-file "$WORK/receiver.port" --out "$WORK/received.jsonl" \
+  --agent bench --public-key "$public" >/dev/null 2>&1 & echo $! >"$WORK/receiver.pid"
+for _ in $(seq 100); do [ -f "$WORK/receiver.port" ] && break; sleep 0.1; done
+{ echo "agent: {id: bench, region: sao_paulo}"
+  echo "aggregator: {url: \"http://127.0.0.1:$(cat "$WORK/receiver.port")\", key: agent.key}"
+  echo "spool: spool"
+  echo "profiles: [none]"
+  echo "checks:"
+  for i in $(seq 50); do echo "  - {name: c$i, class: authentication, interval: 10s, timeout: 5s, http: {url: \"$url\"}}"; done
+} >"$WORK/agent.yaml"
+
+cd "$WORK"
+valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$WORK/callgrind.out" \
+  "$AGENT" run --config agent.yaml --listen 127.0.0.1:0 >agent.log 2>&1 &
+pid=$!
+metric() { curl -s "http://127.0.0.1:$(grep -o 'on port [0-9]*' agent.log | grep -o '[0-9]*$')/metrics" | awk '$1 == "sonda_probes_total" { print $2 }'; }
+sleep 25  # start-up and the first round of probes, outside the count
+probes0=$(metric)
+callgrind_control -i on "$pid" >/dev/null
+sleep "${SECONDS_MEASURED:-40}"
+callgrind_control -i off "$pid" >/dev/null
+probes1=$(metric)
+kill -TERM "$pid"; wait "$pid" || true
+cp "$WORK/callgrind.out" "$ROOT/.build-bench/daemon-callgrind.out"
+agent=$(callgrind_annotate "$WORK/callgrind.out" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }')
+
+instructions() { valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 >/dev/null | awk '/refs:/ { gsub(",", "", $NF); print $NF }'; }
+f1=$(instructions "$FLOOR" "$url" 40 "$WORK/lab/bundle.pem")
+f2=$(instructions "$FLOOR" "$url" 120 "$WORK/lab/bundle.pem")
+python3 -c "a=$agent/($probes1-$probes0)/1e3; f=($f2-$f1)/80/1e3; print(f'daemon_instr_http {a:.1f} {f:.1f} {a/f:.2f}')"
