@@ -11,28 +11,11 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 AGENT=$(realpath -m "${SONDA_AGENT:-$ROOT/.build/release/sonda-agent}")
 RUN_SECONDS=${SECONDS_PER_RUN:-30}
-mkdir -p "$ROOT/.build-bench"
-FLOOR=$ROOT/.build-bench/curl_floor
-cc -O2 -o "$FLOOR" "$ROOT/bench/curl_floor.c" -lcurl
-WORK=$(mktemp -d)
-chmod 755 "$WORK"
-cleanup() {
-  pkill -f "$WORK/agent.yaml" 2>/dev/null || true
-  [ -f "$WORK/receiver.pid" ] && kill "$(cat "$WORK/receiver.pid")" 2>/dev/null || true
-  "$ROOT/scripts/tls-lab" stop "$WORK/lab" >/dev/null 2>&1 || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-"$ROOT/scripts/tls-lab" start "$WORK/lab" >/dev/null
-port() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["ports"][sys.argv[2]])' "$WORK/lab/lab.json" "$1"; }
-public=$("$AGENT" keygen --out "$WORK/agent.key" --id bench | grep -o 'ed25519:[^"]*')
-python3 "$ROOT/Tests/Support/test-receiver.py" --port-file "$WORK/receiver.port" --out "$WORK/received.jsonl" \
-  --agent bench --public-key "$public" & echo $! >"$WORK/receiver.pid"
-for _ in $(seq 100); do [ -f "$WORK/receiver.port" ] && break; sleep 0.1; done
+source "$ROOT/bench/daemon-lab.sh"
 
 config() { # url interval [plain] → agent.yaml with 50 checks
   { echo "agent: {id: bench, region: sao_paulo}"
-    echo "aggregator: {url: \"http://127.0.0.1:$(cat "$WORK/receiver.port")\", key: agent.key}"
+    echo "aggregator: {url: \"$receiver_url\", key: agent.key}"
     echo "spool: spool"
     echo "profiles: [none]"
     echo "checks:"

@@ -9,28 +9,14 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 command -v valgrind >/dev/null || { echo "daemon-instructions: valgrind not installed (apt-get install valgrind)" >&2; exit 1; }
-mkdir -p "$ROOT/.build-bench"
-FLOOR=$ROOT/.build-bench/curl_floor
-cc -O2 -o "$FLOOR" "$ROOT/bench/curl_floor.c" -lcurl
-WORK=$(mktemp -d)
-chmod 755 "$WORK"
-cleanup() {
-  [ -f "$WORK/receiver.pid" ] && kill "$(cat "$WORK/receiver.pid")" 2>/dev/null || true
-  "$ROOT/scripts/tls-lab" stop "$WORK/lab" >/dev/null 2>&1 || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+AGENT=$(realpath -m "${SONDA_AGENT:-$ROOT/.build/release/sonda-agent}")
+source "$ROOT/bench/daemon-lab.sh"
 # valgrind gives up on the DWARF of Swift release builds; the symbol table is enough.
-strip --strip-debug -o "$WORK/sonda-agent" "$(realpath -m "${SONDA_AGENT:-$ROOT/.build/release/sonda-agent}")"
+strip --strip-debug -o "$WORK/sonda-agent" "$AGENT"
 AGENT=$WORK/sonda-agent
-"$ROOT/scripts/tls-lab" start "$WORK/lab" >/dev/null
-url="http://localhost:$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["ports"]["http"])' "$WORK/lab/lab.json")/small.txt"
-public=$("$AGENT" keygen --out "$WORK/agent.key" --id bench | grep -o 'ed25519:[^"]*')
-python3 "$ROOT/Tests/Support/test-receiver.py" --port-file "$WORK/receiver.port" --out "$WORK/received.jsonl" \
-  --agent bench --public-key "$public" >/dev/null 2>&1 & echo $! >"$WORK/receiver.pid"
-for _ in $(seq 100); do [ -f "$WORK/receiver.port" ] && break; sleep 0.1; done
+url="http://localhost:$(port http)/small.txt"
 { echo "agent: {id: bench, region: sao_paulo}"
-  echo "aggregator: {url: \"http://127.0.0.1:$(cat "$WORK/receiver.port")\", key: agent.key}"
+  echo "aggregator: {url: \"$receiver_url\", key: agent.key}"
   echo "spool: spool"
   echo "profiles: [none]"
   echo "checks:"
