@@ -201,13 +201,13 @@ public struct ResultJSONWriter {
         needsComma = true
     }
 
-    /// `value` × 1000 when `value` is not an integer, is the double nearest to some integer / 1000
+    /// `value` × 1000 when `value` has a fraction, is the double nearest to some integer / 1000
     /// and lies where no shorter decimal rounds to the same double (so "integer.fraction" without
     /// trailing zeros is exactly what `description` prints).
     static func exactThousandths(_ value: Double) -> Int64? {
         guard abs(value) >= 0.001, abs(value) < 1e12 else { return nil }
         let scaled = (value * 1000).rounded()
-        guard scaled / 1000 == value else { return nil }
+        guard scaled / 1000 == value, Int64(scaled) % 1000 != 0 else { return nil }
         return Int64(scaled)
     }
 
