@@ -25,9 +25,20 @@ config() { # url interval [plain] → agent.yaml with 50 checks
       echo "  - {name: c$i, class: authentication, interval: $2, timeout: 1s, http: {url: \"$1\"}$tls}"
     done; } >"$WORK/agent.yaml"
 }
-# CPU time in ms at nanosecond resolution: the sum over the agent's threads of the time they ran
-# (/proc/PID/stat counts 10 ms ticks, too coarse for 150 probes of a third of a millisecond). The
-# agent's threads live as long as it does, so none takes its time with it between two readings.
+# The agent's CPU time in ms over RUN_SECONDS, at nanosecond resolution: perf's task-clock, which
+# also counts threads that exit within the run (Dispatch's workers do, and libcurl's resolver
+# threads); without perf, the sum over the threads alive at both ends (/proc/PID/stat counts 10 ms
+# ticks, too coarse for 150 probes of a third of a millisecond).
+cpu_over_run() {
+  if command -v perf >/dev/null; then
+    perf stat -e task-clock -x, -p "$1" -o "$WORK/perf.txt" -- sleep "$RUN_SECONDS"
+    awk -F, '/task-clock/ { print $1 }' "$WORK/perf.txt"
+  else
+    local before; before=$(cpu_ms "$1")
+    sleep "$RUN_SECONDS"
+    python3 -c "print($(cpu_ms "$1") - $before)"
+  fi
+}
 cpu_ms() { cat /proc/"$1"/task/*/schedstat | awk '{ ns += $1 } END { printf "%.3f\n", ns / 1e6 }'; }
 sys_ms() { awk '{ print $15 * 1000 / '"$(getconf CLK_TCK)"' }' "/proc/$1/stat"; }
 
@@ -43,11 +54,11 @@ measure() { # name url floor_count target [plain] — steady state, after the wo
   local pid=$!
   sleep 11
   kill -0 "$pid" 2>/dev/null || { cat "$WORK/agent.log" >&2; exit 1; }
-  local cpu0 probes0 cpu1 probes1
-  cpu0=$(cpu_ms "$pid"); probes0=$(metric sonda_probes_total)
-  sleep "$RUN_SECONDS"
-  cpu1=$(cpu_ms "$pid"); probes1=$(metric sonda_probes_total)
-  echo "  $1: sys ms $(sys_ms "$pid") of $(cpu_ms "$pid") total, $((probes1 - probes0)) probes measured" >&2
+  local cpu probes0 probes1
+  probes0=$(metric sonda_probes_total)
+  cpu=$(cpu_over_run "$pid")
+  probes1=$(metric sonda_probes_total)
+  echo "  $1: $cpu ms of CPU for $((probes1 - probes0)) probes; since start: sys ms $(sys_ms "$pid") of $(cpu_ms "$pid")" >&2
   printf '%s_rss_mb %s\n%s_private_mb %s\n' "$1" "$(rss_mb "$pid" VmRSS)" "$1" "$(rss_mb "$pid" RssAnon)"
   kill -TERM "$pid"; wait "$pid" || true
   local failed; failed=$(grep -c '"ok": false' "$WORK/received.jsonl" || true)
@@ -55,7 +66,7 @@ measure() { # name url floor_count target [plain] — steady state, after the wo
   local floor_cpu spaced_cpu
   floor_cpu=$(median floor_ms "$2" "$3" 0)
   spaced_cpu=$(floor_ms "$2" 60 "$SPACING_MS")
-  python3 -c "a=($cpu1-$cpu0)/($probes1-$probes0); f=$floor_cpu; s=$spaced_cpu; print(f'$1 {a:.3f} {f:.3f} {a/f:.2f} <=$4'); print(f'$1_vs_spaced_c {a:.3f} {s:.3f} {a/s:.2f} <=$4')"
+  python3 -c "a=$cpu/($probes1-$probes0); f=$floor_cpu; s=$spaced_cpu; print(f'$1 {a:.3f} {f:.3f} {a/f:.2f} <=$4'); print(f'$1_vs_spaced_c {a:.3f} {s:.3f} {a/s:.2f} <=$4')"
 }
 
 # The median of three runs of a command that prints a number (the back-to-back C loop lasts

@@ -74,7 +74,6 @@ struct RunCommand: AsyncParsableCommand {
             services: [
                 .init(service: reporter), .init(service: scheduler),
                 .init(service: reload, successTerminationBehavior: .ignore),
-                .init(service: ReleaseStartupPages(logger: logger), successTerminationBehavior: .ignore),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
@@ -83,6 +82,7 @@ struct RunCommand: AsyncParsableCommand {
         // never acknowledged, so nothing the aggregator was told about is lost.
         configuration.maximumGracefulShutdownDuration = grace
         configuration.maximumCancellationDuration = .seconds(5)
+        releaseStartupPages(after: 2, logger: logger)
         try await ServiceGroup(configuration: configuration).run()
         if scheduler.abandonedProbes {
             throw CommandFailure(
@@ -125,12 +125,11 @@ struct ReloadOnHangup: Service {
 }
 
 /// Once the agent has started and run its first probes, the code only starting used is unmapped
-/// (see `StartupPages`).
-struct ReleaseStartupPages: Service {
-    let logger: Logger
-
-    func run() async throws {
-        do { try await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(2)) } } catch { return }
+/// (see `StartupPages`). On a thread of its own, not after a `Task.sleep`: once any Swift task has
+/// slept, Dispatch's timer thread on Linux wakes every second for the rest of the process's life.
+func releaseStartupPages(after seconds: UInt32, logger: Logger) {
+    startThread("sonda-startup", stackSize: 256 << 10) {
+        sleep(seconds)
         let kB = StartupPages.release()
         logger.debug("unmapped \(kB / 1024) MB of start-up code and constants")
     }

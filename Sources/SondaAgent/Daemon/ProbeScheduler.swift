@@ -177,13 +177,10 @@ public final class ProbeScheduler: Service, @unchecked Sendable {
     }
 
     private func start(_ name: String, stackSize: Int, _ body: @escaping @Sendable () -> Void) {
-        let thread = Thread {
-            nameCurrentThread(name)
+        startThread(name, stackSize: stackSize) {
             body()
             self.threadExited()
         }
-        thread.stackSize = stackSize
-        thread.start()
     }
 
     /// The timer thread: hands due jobs to idle workers, then sleeps until the next is due (at most
@@ -293,11 +290,14 @@ public final class ProbeScheduler: Service, @unchecked Sendable {
     }
 }
 
-extension Duration {
-    fileprivate var nanoseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+/// Starts a plain thread that carries `name` to the kernel.
+public func startThread(_ name: String, stackSize: Int, _ body: @escaping @Sendable () -> Void) {
+    let thread = Thread {
+        nameCurrentThread(name)
+        body()
     }
+    thread.stackSize = stackSize
+    thread.start()
 }
 
 /// Names the calling thread as `top -H`, `ps -L` and perf show it (at most 15 bytes are kept):

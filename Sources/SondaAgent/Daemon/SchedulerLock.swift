@@ -57,3 +57,11 @@ final class SchedulerLock: @unchecked Sendable {
         func signal() { pthread_cond_signal(condition) }
     }
 }
+
+extension Duration {
+    /// For deadlines on `SchedulerLock.now`.
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}

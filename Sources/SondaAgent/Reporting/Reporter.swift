@@ -7,7 +7,12 @@ import SondaProbe
 /// Sends the spool's batches to the aggregator, signed; deletes a batch only after a 200;
 /// backs off with jitter while the aggregator is away; sends a heartbeat alone each minute when
 /// there is nothing else to send. On graceful shutdown it makes one last attempt to flush.
-public actor Reporter: Service {
+///
+/// A plain thread with its own easy handle, like the scheduler's workers, not a task: once any
+/// Swift task has slept, Dispatch's timer thread on Linux wakes every second for the rest of the
+/// process's life. Those wake-ups, and the hop to a probe thread for each send, cost as much CPU as
+/// the scheduler at 5 probes a second (bench/agent-daemon.sh).
+public final class Reporter: Service, @unchecked Sendable {
     private let url: String
     private let caFile: String?
     private let signer: BatchSigner
@@ -15,11 +20,20 @@ public actor Reporter: Service {
     private let metrics: AgentMetrics
     private let logger: Logger
     private let configHash: String
-    private let connection = ProbeWorkerPool(workers: 1)
+    static let heartbeatInterval = Duration.seconds(60)
+
+    private let lock = SchedulerLock()
+    private let wakeup: SchedulerLock.Condition
+    // Guarded by `lock`.
+    private var stopping = false
+    private var cancelled = false
+    private var exited = false
+    private var finished: CheckedContinuation<Void, Never>?
+
+    // The reporter thread's own.
     private var backoff = Backoff()
     private var lastSent = ContinuousClock.now
     private var generator = SystemRandomNumberGenerator()
-    static let heartbeatInterval = Duration.seconds(60)
 
     public init(
         aggregatorURL: String, caFile: String?, signer: BatchSigner, spool: ResultSpool, metrics: AgentMetrics,
@@ -32,22 +46,70 @@ public actor Reporter: Service {
         self.metrics = metrics
         self.configHash = configHash
         self.logger = logger
+        wakeup = SchedulerLock.Condition(lock)
     }
 
     public func run() async throws {
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            let wait = await step(force: false)
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
+        startThread("sonda-reporter", stackSize: 1 << 20) { self.loop() }
+        try? await gracefulShutdown()
+        // Cancelled (the grace is over): stop waiting; a send in flight ends at its timeout.
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                lock.lock()
+                stopping = true
+                if exited || cancelled {
+                    lock.unlock()
+                    continuation.resume()
+                    return
+                }
+                finished = continuation
+                wakeup.signal()
+                lock.unlock()
+            }
+        } onCancel: {
+            lock.lock()
+            cancelled = true
+            let waiting = finished
+            finished = nil
+            lock.unlock()
+            waiting?.resume()
+        }
+    }
+
+    private func loop() {
+        let runner = ProbeRunner()
+        while !isStopping {
+            let wait = step(force: false, on: runner)
+            lock.lock()
+            if !stopping { wakeup.wait(until: SchedulerLock.now + wait.nanoseconds) }
+            lock.unlock()
         }
         // Last chance before exit: whatever is spooled, sealed now; what fails stays spooled.
-        while !Task.isCancelled, (try? spool.nextBatch(force: true)) != nil {
-            if await step(force: true, timeout: .seconds(3)) > .zero { break }
+        while !isCancelled, (try? spool.nextBatch(force: true)) != nil {
+            if step(force: true, timeout: .seconds(3), on: runner) > .zero { break }
         }
-        connection.shutdown()
+        lock.lock()
+        exited = true
+        let waiting = finished
+        finished = nil
+        lock.unlock()
+        waiting?.resume()
+    }
+
+    private var isStopping: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return stopping
+    }
+
+    private var isCancelled: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return cancelled
     }
 
     /// Sends one batch if there is one; returns how long to wait before the next step.
-    private func step(force: Bool, timeout: Duration = .seconds(10)) async -> Duration {
+    private func step(force: Bool, timeout: Duration = .seconds(10), on runner: ProbeRunner) -> Duration {
         let batch: SpoolBatch?
         do {
             batch = try spool.nextBatch(force: force)
@@ -69,7 +131,7 @@ public actor Reporter: Service {
             heartbeat: Heartbeat(
                 version: SondaVersion.current, configHash: configHash, spoolDepth: spool.depth,
                 dropped: spool.takeDroppedSinceLastReport()))
-        let response = await send(payload, lines: lines, timeout: timeout)
+        let response = send(payload, lines: lines, timeout: timeout, on: runner)
         if response.status == 200 {
             if let batch { try? spool.acknowledge(batch) }
             backoff.succeeded()
@@ -102,7 +164,7 @@ public actor Reporter: Service {
         return body
     }
 
-    private func send(_ batch: ResultBatch, lines: [[UInt8]], timeout: Duration) async -> HTTPPostResponse {
+    private func send(_ batch: ResultBatch, lines: [[UInt8]], timeout: Duration, on runner: ProbeRunner) -> HTTPPostResponse {
         let body: [UInt8]
         let header: String
         do {
@@ -111,12 +173,8 @@ public actor Reporter: Service {
         } catch {
             return HTTPPostResponse(status: 0, body: "", transportError: "cannot encode or sign the batch: \(error)")
         }
-        let url = self.url
-        let caFile = self.caFile
-        return await connection.withWorker { runner in
-            runner.post(
-                url: url, body: body, headers: [HTTPHeader(name: BatchSigner.headerName, value: header)],
-                timeout: timeout, caFile: caFile)
-        }
+        return runner.post(
+            url: url, body: body, headers: [HTTPHeader(name: BatchSigner.headerName, value: header)], timeout: timeout,
+            caFile: caFile)
     }
 }
