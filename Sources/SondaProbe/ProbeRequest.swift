@@ -53,7 +53,14 @@ public struct ProbeRequest: Sendable, Hashable {
         self.profile = profile
     }
 
-    public var usesTLS: Bool { url.lowercased().hasPrefix("https://") }
+    /// Asked several times a probe: compares the scheme in place, without lowercasing the URL.
+    public var usesTLS: Bool {
+        let scheme = "https://".utf8
+        return url.utf8.count >= scheme.count
+            && zip(url.utf8, scheme).allSatisfy { byte, expected in
+                (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte) == expected
+            }
+    }
 }
 
 public struct HTTPHeader: Sendable, Hashable {

@@ -60,6 +60,20 @@ import Testing
         #expect(version == "7")
         #expect("89ab".contains(a[a.index(a.startIndex, offsetBy: 19)]))
     }
+
+    /// Every nibble lands in its place around the dashes: the time first, then version, random
+    /// bits and variant.
+    @Test func uuidV7LaysOutTimeVersionAndVariant() {
+        struct Fixed: RandomNumberGenerator {
+            var values: [UInt64] = [0xFFFF_FFFF_FFFF_FABC, 0xFFFF_FFFF_FFFF_FFFF]
+            mutating func next() -> UInt64 { values.removeFirst() }
+        }
+        var generator = Fixed()
+        #expect(UUIDv7.generate(milliseconds: 0x0123_4567_89AB, using: &generator) == "01234567-89ab-7abc-bfff-ffffffffffff")
+        let ids = (0..<1000).map { _ in UUIDv7.generate() }
+        #expect(Set(ids).count == 1000)
+        #expect(ids.allSatisfy { $0.count == 36 && $0.split(separator: "-").map(\.count) == [8, 4, 4, 4, 12] })
+    }
 }
 
 extension ResultJSONWriter {

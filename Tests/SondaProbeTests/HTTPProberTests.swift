@@ -127,6 +127,16 @@ import Testing
         #expect(unknown.phases.connect == nil)
     }
 
+    @Test func theSchemeDecidesTLSWhateverItsCase() {
+        #expect(ProbeRequest(url: "https://a.example/").usesTLS)
+        #expect(ProbeRequest(url: "HTTPS://a.example/").usesTLS)
+        #expect(ProbeRequest(url: "hTtPs://a").usesTLS)
+        #expect(!ProbeRequest(url: "http://a.example/").usesTLS)
+        #expect(!ProbeRequest(url: "https:/").usesTLS)
+        #expect(!ProbeRequest(url: "httpsx://a").usesTLS)
+        #expect(!ProbeRequest(url: "").usesTLS)
+    }
+
     @Test func handshakeOnlyCheckSendsNoRequest() async throws {
         let lab = try TLSLab.shared()
         let result = await probe(ProbeRequest(url: lab.url("tls13"), kind: .tlsHandshake, caFile: lab.ca))
