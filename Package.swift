@@ -25,13 +25,14 @@ let package = Package(
             providers: [.apt(["libcurl4-openssl-dev", "libssl-dev"])]
         ),
         .target(name: "SondaCore"),
+        .target(name: "CTimer"),
         .target(name: "SondaCLI", dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .target(name: "SondaProbe", dependencies: ["CCurl", "SondaCore"]),
         .target(name: "SondaConfig", dependencies: ["SondaCore", .product(name: "Yams", package: "Yams")]),
         .target(
             name: "SondaAgent",
             dependencies: [
-                "SondaCore", "SondaProbe", "SondaConfig",
+                "SondaCore", "SondaProbe", "SondaConfig", "CTimer",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -59,7 +59,7 @@ public final class ProbeScheduler: Service, @unchecked Sendable {
     }
 
     private let lock = SchedulerLock()
-    private let timerWakeup: SchedulerLock.Condition
+    private let alarm = SchedulerAlarm()
     private let workerCount: Int
     private let spool: ResultSpool
     private let metrics: AgentMetrics
@@ -79,6 +79,10 @@ public final class ProbeScheduler: Service, @unchecked Sendable {
     private var stopping = false
     /// When a job last left the queue (or the queue last filled, or a helper was woken).
     private var queueProgress = Duration.zero
+    /// When the timer thread wakes next for due jobs, and whether it is armed earlier than that to
+    /// check that the queue's worker is not stuck.
+    private var plannedWake = Duration.zero
+    private var patienceArmed = false
     /// Jobs due within this much of the earliest run with it, one after another on one worker:
     /// one wake-up and warm caches for several probes instead of a cold start for each.
     private var window: Duration
@@ -95,7 +99,6 @@ public final class ProbeScheduler: Service, @unchecked Sendable {
         self.works = Work.all(in: config)
         self.window = Self.window(for: config)
         self.workerCount = workers
-        self.timerWakeup = SchedulerLock.Condition(lock)
         self.spool = spool
         self.metrics = metrics
         self.logger = logger
@@ -140,7 +143,7 @@ public final class ProbeScheduler: Service, @unchecked Sendable {
                     return
                 }
                 stopped = continuation
-                timerWakeup.signal()
+                alarm.ring()
                 for worker in idle { worker.wakeup.signal() }
                 lock.unlock()
             }
@@ -170,7 +173,7 @@ public final class ProbeScheduler: Service, @unchecked Sendable {
         works = Work.all(in: new)
         window = Self.window(for: new)
         for job in inFlight { schedule.markInFlight(job) }
-        timerWakeup.signal()
+        alarm.ring()
         lock.unlock()
         metrics.forget(exceptChecks: Set(new.checks.map(\.name)))
         logger.info("reloaded: \(new.checks.count) checks × \(new.profiles.count) profiles")
@@ -209,8 +212,10 @@ public final class ProbeScheduler: Service, @unchecked Sendable {
                 queueProgress = now
             }
             let skipped = schedule.skipped
-            var wake = min(schedule.nextDue ?? now + .seconds(1), now + .seconds(1))
-            if !queue.isEmpty && !idle.isEmpty { wake = min(wake, queueProgress + Self.patience) }
+            var wake = max(min(schedule.nextDue ?? now + .seconds(1), now + .seconds(1)), now)
+            plannedWake = wake
+            patienceArmed = !queue.isEmpty && !idle.isEmpty && queueProgress + Self.patience < wake
+            if patienceArmed { wake = queueProgress + Self.patience }
             // What /health and the skipped counter read; once a second is enough for both.
             let report = skipped != reportedSkipped || now - reportedAt >= .seconds(1)
             if report {
@@ -225,7 +230,10 @@ public final class ProbeScheduler: Service, @unchecked Sendable {
                 lock.lock()
                 continue
             }
-            timerWakeup.wait(until: started + max(wake, now).nanoseconds)
+            alarm.arm(at: started + wake.nanoseconds)
+            lock.unlock()
+            alarm.wait()
+            lock.lock()
         }
         lock.unlock()
     }
@@ -240,6 +248,11 @@ public final class ProbeScheduler: Service, @unchecked Sendable {
             if !queue.isEmpty {
                 let (work, queuedAt) = queue.removeFirst()
                 queueProgress = .nanoseconds(SchedulerLock.now - started)
+                if queue.isEmpty && patienceArmed {
+                    // Nothing left to hold up: the timer thread sleeps on to its next due jobs.
+                    alarm.arm(at: started + plannedWake.nanoseconds)
+                    patienceArmed = false
+                }
                 let wait = queueProgress - queuedAt
                 lock.unlock()
                 metrics.waited(seconds: wait.intervalSeconds)

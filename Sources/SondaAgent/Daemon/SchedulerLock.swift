@@ -1,3 +1,5 @@
+import CTimer
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Musl)
@@ -56,6 +58,29 @@ final class SchedulerLock: @unchecked Sendable {
 
         func signal() { pthread_cond_signal(condition) }
     }
+}
+
+/// The scheduler thread's sleep, on a timerfd: it arms its next deadline and blocks; another thread
+/// moves the deadline (with the scheduler's lock held) without waking it, or rings it to wake it
+/// now. On a condition variable a deadline can only be cut short by waking the sleeper: the check
+/// 20 ms after each batch that its worker is not stuck cost a wake-up a window, nearly always for
+/// nothing. Now the worker that empties the queue takes that check back.
+final class SchedulerAlarm: @unchecked Sendable {
+    private let fd = sonda_timer_create()
+
+    init() { precondition(fd >= 0, "timerfd_create: \(String(cString: strerror(errno)))") }
+
+    deinit { close(fd) }
+
+    /// Wakes the sleeper at `deadline` (monotonic nanoseconds; past deadlines at once), instead of
+    /// at the deadline armed before.
+    func arm(at deadline: Int64) { sonda_timer_arm(fd, max(deadline, 1)) }
+
+    /// Wakes the sleeper now, or at once when it next sleeps.
+    func ring() { arm(at: 1) }
+
+    /// Sleeps until the armed deadline.
+    func wait() { sonda_timer_wait(fd) }
 }
 
 extension Duration {

@@ -1,0 +1,24 @@
+#include "sonda_timer.h"
+
+#include <errno.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+int sonda_timer_create(void) {
+    return timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+}
+
+int sonda_timer_arm(int fd, int64_t deadline) {
+    struct itimerspec value = {
+        .it_interval = {0, 0},
+        .it_value = {(time_t)(deadline / 1000000000), (long)(deadline % 1000000000)},
+    };
+    return timerfd_settime(fd, TFD_TIMER_ABSTIME, &value, NULL);
+}
+
+void sonda_timer_wait(int fd) {
+    uint64_t expirations;
+    while (read(fd, &expirations, sizeof expirations) < 0 && errno == EINTR) {
+    }
+}
