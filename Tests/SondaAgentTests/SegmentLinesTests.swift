@@ -4,9 +4,10 @@ import Testing
 
 /// Reading a segment back: whole result lines are kept, torn or corrupt ones counted.
 @Suite struct SegmentLinesTests {
-    static func split(_ text: String) -> (lines: [String], unreadable: Int) {
-        let (lines, unreadable) = SegmentLines.split(Array(text.utf8))
-        return (lines.map { String(decoding: $0, as: UTF8.self) }, unreadable)
+    /// The kept objects as the JSON array they are spliced into, and the count of the rest.
+    static func join(_ text: String) -> (array: String, count: Int, unreadable: Int) {
+        let (objects, count, unreadable) = SegmentLines.join(Array(text.utf8))
+        return ("[" + String(decoding: objects, as: UTF8.self) + "]", count, unreadable)
     }
 
     @Test func keepsWholeObjectsAndCountsTheRest() {
@@ -22,20 +23,22 @@ import Testing
             "",
             #"{"id":"h"}"#,
         ].joined(separator: "\n") + "\n" + #"{"id":"torn-at-the-end"#
-        let (lines, unreadable) = Self.split(text)
-        #expect(lines == [
+        let (array, count, unreadable) = Self.join(text)
+        let kept = [
             #"{"id":"a","phases":{"dns":1.5},"tags":[1,[2]]}"#,
             #"{"id":"b","error":"brace } and quote \" and bracket ] in a string"}"#,
             #"{"id":"c","path":"C:\\"}"#,
             "{\"id\":\"f\u{0}\"}",
             #"{"id":"h"}"#,
-        ])
+        ]
+        #expect(array == "[" + kept.joined(separator: ",") + "]")
+        #expect(count == 5)
         #expect(unreadable == 5, "d, e, the array, g and the torn last line")
     }
 
     @Test func emptyAndNewlineOnlySegmentsHaveNoLines() {
-        #expect(Self.split("").lines.isEmpty && Self.split("").unreadable == 0)
-        #expect(Self.split("\n\n").lines.isEmpty && Self.split("\n\n").unreadable == 0)
-        #expect(Self.split("{").unreadable == 1)
+        #expect(Self.join("") == ("[]", 0, 0))
+        #expect(Self.join("\n\n") == ("[]", 0, 0))
+        #expect(Self.join("{").unreadable == 1)
     }
 }

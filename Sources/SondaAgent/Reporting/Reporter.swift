@@ -124,14 +124,14 @@ public final class Reporter: Service, @unchecked Sendable {
             // not two a second: on a busy agent polling was a sixth of the CPU.
             return min(spool.timeUntilSealDue ?? .seconds(1), Self.heartbeatInterval - idle)
         }
-        let lines = batch?.lines ?? []
+        let objects = batch?.objects ?? []
         let payload = ResultBatch(
             agent: signer.agentID, batchID: batch?.id ?? "heartbeat-\(UUIDv7.generate())", sentAt: Date(),
             results: [],
             heartbeat: Heartbeat(
                 version: SondaVersion.current, configHash: configHash, spoolDepth: spool.depth,
                 dropped: spool.takeDroppedSinceLastReport()))
-        let response = send(payload, lines: lines, timeout: timeout, on: runner)
+        let response = send(payload, objects: objects, timeout: timeout, on: runner)
         if response.status == 200 {
             if let batch { try? spool.acknowledge(batch) }
             backoff.succeeded()
@@ -142,33 +142,30 @@ public final class Reporter: Service, @unchecked Sendable {
         metrics.reported(ok: false, spoolDepth: spool.depth, dropped: spool.droppedTotal)
         let wait = backoff.failed(using: &generator)
         let reason = response.transportError ?? "HTTP \(response.status) \(response.body.prefix(200))"
-        logger.warning("sending \(lines.count) results failed (\(reason)); retrying in \(DurationParsing.format(wait))")
+        logger.warning("sending \(batch?.count ?? 0) results failed (\(reason)); retrying in \(DurationParsing.format(wait))")
         return wait
     }
 
-    /// The batch as JSON with the spooled result lines spliced in as they are, so results are never
+    /// The batch as JSON with the spooled results spliced in as they are, so results are never
     /// decoded and encoded again on their way out. With sorted keys and no results, `"results":[]`
     /// appears once, as the key (a string value containing it would have its quotes escaped).
-    static func body(_ batch: ResultBatch, lines: [[UInt8]]) throws -> [UInt8] {
+    static func body(_ batch: ResultBatch, objects: [UInt8]) throws -> [UInt8] {
         let frame = Array(try ResultJSON.encoder().encode(batch))
         let marker = Array(#""results":[]"#.utf8)
         guard let at = frame.firstRange(of: marker) else { return frame }
-        var body = Array(frame[..<at.lowerBound]) + Array(#""results":["#.utf8)
-        body.reserveCapacity(frame.count + lines.reduce(0) { $0 + $1.count + 1 })
-        for (index, line) in lines.enumerated() {
-            if index > 0 { body.append(UInt8(ascii: ",")) }
-            body.append(contentsOf: line)
-        }
-        body.append(UInt8(ascii: "]"))
-        body.append(contentsOf: frame[at.upperBound...])
+        var body: [UInt8] = []
+        body.reserveCapacity(frame.count + objects.count)
+        body.append(contentsOf: frame[..<(at.upperBound - 1)])
+        body.append(contentsOf: objects)
+        body.append(contentsOf: frame[(at.upperBound - 1)...])
         return body
     }
 
-    private func send(_ batch: ResultBatch, lines: [[UInt8]], timeout: Duration, on runner: ProbeRunner) -> HTTPPostResponse {
+    private func send(_ batch: ResultBatch, objects: [UInt8], timeout: Duration, on runner: ProbeRunner) -> HTTPPostResponse {
         let body: [UInt8]
         let header: String
         do {
-            body = try Self.body(batch, lines: lines)
+            body = try Self.body(batch, objects: objects)
             header = try signer.header(for: body)
         } catch {
             return HTTPPostResponse(status: 0, body: "", transportError: "cannot encode or sign the batch: \(error)")

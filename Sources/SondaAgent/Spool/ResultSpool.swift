@@ -15,16 +15,15 @@ public struct SpoolBatch: Hashable, Sendable {
     /// The segment's name: the same every time the batch is returned, across restarts too. The wire's
     /// `batch_id`.
     public var id: String
-    /// Each result as the JSON object the spool holds, sent as is: the agent never decodes its own
-    /// results again.
-    public var lines: [[UInt8]]
+    /// The results as the JSON objects the spool holds, separated by commas (a JSON array's
+    /// contents), sent as they are: the agent never decodes its own results again.
+    public var objects: [UInt8]
+    public var count: Int
 
-    public var count: Int { lines.count }
-
-    /// The results decoded (for tests and tools; the reporter sends `lines`).
+    /// The results decoded (for tests and tools; the reporter sends `objects`).
     public var results: [ProbeResult] {
-        let decoder = ResultJSON.decoder()
-        return lines.compactMap { try? decoder.decode(ProbeResult.self, from: Data($0)) }
+        (try? ResultJSON.decoder().decode([ProbeResult].self, from: Data([UInt8(ascii: "[")] + objects + [UInt8(ascii: "]")])))
+            ?? []
     }
 }
 
@@ -119,12 +118,12 @@ public final class ResultSpool: Sendable {
             guard let name = oldest else { return nil }
             // Sealed segments never change, so they are read and decoded without holding the lock.
             let bytes = try directory.contents(of: name.sealedFile)
-            let (lines, unreadable) = SegmentLines.split(bytes ?? [])
+            let (objects, count, unreadable) = SegmentLines.join(bytes ?? [])
             try state.withLock { state in
-                if state.ledger.recordRead(name, results: lines.count) { state.unreadableLines += unreadable }
-                if bytes == nil || lines.isEmpty { try remove(name, &state) }
+                if state.ledger.recordRead(name, results: count) { state.unreadableLines += unreadable }
+                if bytes == nil || count == 0 { try remove(name, &state) }
             }
-            if !lines.isEmpty { return SpoolBatch(id: name.stem, lines: lines) }
+            if count > 0 { return SpoolBatch(id: name.stem, objects: objects, count: count) }
         }
     }
 
