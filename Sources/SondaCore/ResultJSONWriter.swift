@@ -4,13 +4,13 @@ import Foundation
 /// unescaped slashes), several times faster: the agent writes one per probe, and a probe must cost
 /// about what raw libcurl costs. A test holds the two byte-for-byte equal.
 public struct ResultJSONWriter {
-    private var out: [UInt8] = []
+    private let out = Bytes()
 
-    public init() { out.reserveCapacity(1024) }
+    public init() {}
 
     /// The result as one line of JSON, newline included.
     public mutating func line(_ r: ProbeResult) -> [UInt8] {
-        out.removeAll(keepingCapacity: true)
+        out.count = 0
         beginObject()
             key("agent"); string(r.agent)
             key("assertions")
@@ -82,7 +82,7 @@ public struct ResultJSONWriter {
             if let t = r.tls { tls(t) } else { null() }
         endObject()
         out.append(0x0A)
-        return out
+        return out.array
     }
 
     private mutating func error(_ e: ProbeError) {
@@ -158,9 +158,10 @@ public struct ResultJSONWriter {
     }
 
     private mutating func key(_ name: StaticString) {
+        out.reserve(name.utf8CodeUnitCount + 4)
         if needsComma { out.append(UInt8(ascii: ",")) }
         out.append(UInt8(ascii: "\""))
-        name.withUTF8Buffer { out.append(contentsOf: $0) }
+        out.append(UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
         out.append(UInt8(ascii: "\""))
         out.append(UInt8(ascii: ":"))
         needsComma = false
@@ -175,18 +176,21 @@ public struct ResultJSONWriter {
     }
 
     private mutating func literal(_ text: StaticString) {
-        text.withUTF8Buffer { out.append(contentsOf: $0) }
+        out.append(UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
         needsComma = true
     }
 
     private mutating func number(_ value: Double) {
         if value == value.rounded(), abs(value) < 1e15 {
-            out.append(contentsOf: String(Int64(value)).utf8)
+            let integer = Int64(value)
+            if integer < 0 { out.append(UInt8(ascii: "-")) }
+            out.appendDecimal(integer.magnitude)
         } else if let thousandths = Self.exactThousandths(value) {
             // Phases are microseconds / 1000: printed from that integer, without the shortest
             // round-trip search of `description`, which prints the same digits for them.
+            out.reserve(5)
             if thousandths < 0 { out.append(UInt8(ascii: "-")) }
-            out.append(contentsOf: String(thousandths.magnitude / 1000).utf8)
+            out.appendDecimal(thousandths.magnitude / 1000)
             var fraction = thousandths.magnitude % 1000
             var unit: UInt64 = 100
             out.append(UInt8(ascii: "."))
@@ -196,7 +200,10 @@ public struct ResultJSONWriter {
                 unit /= 10
             }
         } else {
-            out.append(contentsOf: value.description.utf8)
+            // As JSONEncoder: `description` without the ".0" of a whole number (1e15 and up).
+            var text = value.description
+            if text.hasSuffix(".0") { text.removeLast(2) }
+            text.withUTF8 { out.append($0) }
         }
         needsComma = true
     }
@@ -226,6 +233,7 @@ public struct ResultJSONWriter {
             out.append(UInt8(ascii: "0") + UInt8(v / 10))
             out.append(UInt8(ascii: "0") + UInt8(v % 10))
         }
+        out.reserve(26)
         out.append(UInt8(ascii: "\""))
         let year = parts.tm_year + 1900
         two(year / 100)
@@ -258,11 +266,11 @@ public struct ResultJSONWriter {
             for index in bytes.indices {
                 let byte = bytes[index]
                 guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
+                out.append(UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
                 escapeSpecial(byte)
                 runStart = index + 1
             }
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...]))
+            out.append(UnsafeBufferPointer(rebasing: bytes[runStart...]))
         }
         out.append(UInt8(ascii: "\""))
         needsComma = true
@@ -279,18 +287,78 @@ public struct ResultJSONWriter {
         case 0x08: escape(UInt8(ascii: "b"))
         case 0x0C: escape(UInt8(ascii: "f"))
         default:
-            let hex = Array("0123456789abcdef".utf8)
+            let hex: StaticString = "0123456789abcdef"
+            out.reserve(6)
             out.append(0x5C)
             out.append(UInt8(ascii: "u"))
             out.append(0x30)
             out.append(0x30)
-            out.append(hex[Int(byte >> 4)])
-            out.append(hex[Int(byte & 0xF)])
+            out.append(hex.utf8Start[Int(byte >> 4)])
+            out.append(hex.utf8Start[Int(byte & 0xF)])
         }
     }
 
     private mutating func escape(_ byte: UInt8) {
+        out.reserve(2)
         out.append(0x5C)
         out.append(byte)
+    }
+
+    /// The line being written: a buffer that grows by doubling, appended to without `Array`'s
+    /// uniqueness and capacity checks on every byte, which were most of the writer's cost. Shared
+    /// by copies of a writer, as each `line` starts it over and returns a copy.
+    private final class Bytes {
+        private var base = UnsafeMutablePointer<UInt8>.allocate(capacity: 1024)
+        private var capacity = 1024
+        var count = 0
+
+        deinit { base.deallocate() }
+
+        var array: [UInt8] { Array(UnsafeBufferPointer(start: base, count: count)) }
+
+        /// Room for `extra` more bytes.
+        @inline(__always) func reserve(_ extra: Int) {
+            if count + extra > capacity { grow(to: count + extra) }
+        }
+
+        private func grow(to needed: Int) {
+            var newCapacity = capacity * 2
+            while newCapacity < needed { newCapacity *= 2 }
+            let newBase = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+            newBase.update(from: base, count: count)
+            base.deallocate()
+            base = newBase
+            capacity = newCapacity
+        }
+
+        @inline(__always) func append(_ byte: UInt8) {
+            reserve(1)
+            base[count] = byte
+            count += 1
+        }
+
+        func append(_ bytes: UnsafeBufferPointer<UInt8>) {
+            guard let source = bytes.baseAddress else { return }
+            reserve(bytes.count)
+            (base + count).update(from: source, count: bytes.count)
+            count += bytes.count
+        }
+
+        /// `value` in decimal digits.
+        func appendDecimal(_ value: UInt64) {
+            var digits = 1
+            var rest = value / 10
+            while rest != 0 {
+                digits += 1
+                rest /= 10
+            }
+            reserve(digits)
+            var remaining = value
+            for position in stride(from: count + digits - 1, through: count, by: -1) {
+                base[position] = UInt8(ascii: "0") + UInt8(remaining % 10)
+                remaining /= 10
+            }
+            count += digits
+        }
     }
 }

@@ -103,6 +103,10 @@ extension ResultJSONWriter {
             ]),
         ProbeResult(startedAt: now, error: ProbeError(.dns, "Could not resolve host: x.invalid"), phases: PhaseTimings(dns: 1.204, total: 1.204)),
         retried,
+        // Several times the writer's first 1 KB, escapes across each boundary.
+        ProbeResult(
+            startedAt: now, error: ProbeError(.internal, String(repeating: "ab\"c\\d\u{02}é\n", count: 400)),
+            phases: PhaseTimings(total: 7)),
     ]
 
     /// A check that failed twice before the reported attempt.
@@ -127,7 +131,10 @@ extension ResultJSONWriter {
     /// Phase times (microseconds / 1000) take the writer's fast path; other numbers do not.
     @Test func writesMillisecondsExactlyAsJSONEncoderDoes() throws {
         var generator = SplitMix64(seed: 7)
-        var values: [Double] = [0.001, 0.01, 0.1, 0.5, 1.204, 999.999, 1000.001, -2.5, 0.0005, 1e-7, 1.0 / 3, 123_456_789.012, 1e13 + 0.5]
+        var values: [Double] = [
+            0.001, 0.01, 0.1, 0.5, 1.204, 999.999, 1000.001, -2.5, 0.0005, 1e-7, 1.0 / 3, 123_456_789.012, 1e13 + 0.5,
+            0, -3, 10, 123_456_789, 99_999_999_999_999, -1e14, 1e15, 1e300,
+        ]
         for _ in 0..<3000 {
             let microseconds = Int64(generator.next() % 10_000_000_000) * (generator.next() % 5 == 0 ? -1 : 1)
             values.append(PhaseTimings.milliseconds(microseconds))
