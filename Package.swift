@@ -25,14 +25,14 @@ let package = Package(
             providers: [.apt(["libcurl4-openssl-dev", "libssl-dev"])]
         ),
         .target(name: "SondaCore"),
-        .target(name: "CTimer"),
+        .target(name: "CSondaSystem"),
         .target(name: "SondaCLI", dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .target(name: "SondaProbe", dependencies: ["CCurl", "SondaCore"]),
         .target(name: "SondaConfig", dependencies: ["SondaCore", .product(name: "Yams", package: "Yams")]),
         .target(
             name: "SondaAgent",
             dependencies: [
-                "SondaCore", "SondaProbe", "SondaConfig", "CTimer",
+                "SondaCore", "SondaProbe", "SondaConfig", "CSondaSystem",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SondaAgent
 import SondaCLI
 import SondaCore
 
@@ -12,7 +13,11 @@ struct SondaAgentCommand: AsyncParsableCommand {
         subcommands: [ProbeCommand.self, RunCommand.self, ValidateCommand.self, ProfilesCommand.self, KeygenCommand.self]
     )
 
-    static func main() async { await mainReportingErrors(tool: "sonda-agent") }
+    static func main() async {
+        // Async code runs on one thread of the agent's, not on libdispatch's pool (see `TaskThread`).
+        TaskThread.installAsGlobalExecutor(name: "sonda-tasks")
+        await mainReportingErrors(tool: "sonda-agent")
+    }
 }
 
 extension Duration: @retroactive ExpressibleByArgument {

@@ -1,4 +1,4 @@
-import CTimer
+import CSondaSystem
 
 #if canImport(Glibc)
     import Glibc

@@ -1,4 +1,4 @@
-#include "sonda_timer.h"
+#include "sonda_system.h"
 
 #include <errno.h>
 #include <sys/timerfd.h>
@@ -21,4 +21,13 @@ void sonda_timer_wait(int fd) {
     uint64_t expirations;
     while (read(fd, &expirations, sizeof expirations) < 0 && errno == EINTR) {
     }
+}
+
+/* The Swift concurrency runtime's hook (stdlib/public/Concurrency), linked statically into the agent. */
+extern const void *swift_task_enqueueGlobal_hook;
+
+int sonda_set_global_enqueue_hook(const void *hook) {
+    if (swift_task_enqueueGlobal_hook != NULL) return 0;
+    swift_task_enqueueGlobal_hook = hook;
+    return 1;
 }

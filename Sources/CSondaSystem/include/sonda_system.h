@@ -1,5 +1,5 @@
-#ifndef SONDA_TIMER_H
-#define SONDA_TIMER_H
+#ifndef SONDA_SYSTEM_H
+#define SONDA_SYSTEM_H
 
 #include <stdint.h>
 
@@ -13,5 +13,10 @@ int sonda_timer_arm(int fd, int64_t deadline);
 
 /* Blocks until the timer expires. */
 void sonda_timer_wait(int fd);
+
+/* Sets the Swift runtime's swift_task_enqueueGlobal_hook: every job for the global concurrent
+ * executor goes to `hook` instead of to libdispatch. `hook` is a Swift @convention(thin) function
+ * (job, original) -> Void, as SwiftNIO installs its event loops. Returns 0 if a hook was set already. */
+int sonda_set_global_enqueue_hook(const void *hook);
 
 #endif
