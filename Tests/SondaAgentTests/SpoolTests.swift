@@ -1,6 +1,7 @@
 import Foundation
 import SondaAgent
 import SondaCore
+import Synchronization
 import Testing
 
 @Suite struct SpoolTests {
@@ -38,6 +39,27 @@ import Testing
             ])
         #expect(spool.depth == 1)
         #expect(try spool.drain(force: true).flatMap { $0.results.map(\.id) } == SpoolSamples.ids(5...5))
+    }
+
+    /// The reporter sleeps until the spool has news: a first result to age, or a full segment.
+    @Test func appendsThatChangeWhenTheNextBatchIsDueAreAnnounced() throws {
+        let directory = SpoolTestDirectory()
+        let clock = SpoolTestClock()
+        let spool = try ResultSpool(
+            directory: directory.path, configuration: SpoolConfiguration(maxResultsPerSegment: 3), clock: clock)
+        let news = Mutex(0)
+        spool.onNews { news.withLock { $0 += 1 } }
+        var announced: [Int] = []
+        for number in 1...5 {
+            try spool.append(SpoolSamples.results(number...number))
+            announced.append(news.withLock { $0 })
+        }
+        #expect(announced == [1, 1, 2, 3, 3], "the first result, the third (full), the fourth (a new segment)")
+        #expect(spool.timeUntilSealDue == .seconds(10))
+        clock.advance(by: .seconds(10))
+        _ = try spool.nextBatch()
+        try spool.append(SpoolSamples.results(6...6))
+        #expect(news.withLock { $0 } == 4, "the reporter took the aged segment: the next result starts one")
     }
 
     @Test func unacknowledgedBatchesSurviveReopening() throws {

@@ -108,6 +108,9 @@ public final class ProbeScheduler: Service, @unchecked Sendable {
     /// hung target can delay the start of the jobs behind it.
     static let patience = Duration.milliseconds(20)
 
+    /// The longest the timer thread sleeps with nothing due: an idle agent wakes this rarely.
+    static let heartbeat = Duration.seconds(10)
+
     /// A tenth of the shortest interval, at most a second: starts move by less than that.
     static func window(for config: AgentConfig) -> Duration {
         min(.seconds(1), (config.checks.map(\.interval).min() ?? .seconds(10)) / 10)
@@ -187,8 +190,8 @@ public final class ProbeScheduler: Service, @unchecked Sendable {
     }
 
     /// The timer thread: hands due jobs to idle workers, then sleeps until the next is due (at most
-    /// a second, so `/health` sees it alive). Workers are signalled with the lock released, so a
-    /// woken worker does not wake only to wait for the lock.
+    /// `heartbeat`, so `/health`, which wants a tick within 30 s, sees it alive). Workers are
+    /// signalled with the lock released, so a woken worker does not wake only to wait for the lock.
     private func tick() {
         var woken: [Worker] = []
         lock.lock()
@@ -212,7 +215,7 @@ public final class ProbeScheduler: Service, @unchecked Sendable {
                 queueProgress = now
             }
             let skipped = schedule.skipped
-            var wake = max(min(schedule.nextDue ?? now + .seconds(1), now + .seconds(1)), now)
+            var wake = max(min(schedule.nextDue ?? now + Self.heartbeat, now + Self.heartbeat), now)
             plannedWake = wake
             patienceArmed = !queue.isEmpty && !idle.isEmpty && queueProgress + Self.patience < wake
             if patienceArmed { wake = queueProgress + Self.patience }

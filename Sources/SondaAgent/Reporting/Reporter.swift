@@ -26,6 +26,8 @@ public final class Reporter: Service, @unchecked Sendable {
     private let wakeup: SchedulerLock.Condition
     // Guarded by `lock`.
     private var stopping = false
+    /// The spool got results since the reporter last looked.
+    private var nudged = false
     private var cancelled = false
     private var exited = false
     private var finished: CheckedContinuation<Void, Never>?
@@ -47,6 +49,14 @@ public final class Reporter: Service, @unchecked Sendable {
         self.configHash = configHash
         self.logger = logger
         wakeup = SchedulerLock.Condition(lock)
+        spool.onNews { [weak self] in self?.nudge() }
+    }
+
+    private func nudge() {
+        lock.lock()
+        nudged = true
+        wakeup.signal()
+        lock.unlock()
     }
 
     public func run() async throws {
@@ -81,7 +91,8 @@ public final class Reporter: Service, @unchecked Sendable {
         while !isStopping {
             let wait = step(force: false, on: runner)
             lock.lock()
-            if !stopping { wakeup.wait(until: SchedulerLock.now + wait.nanoseconds) }
+            if !stopping && !nudged { wakeup.wait(until: SchedulerLock.now + wait.nanoseconds) }
+            nudged = false
             lock.unlock()
         }
         // Last chance before exit: whatever is spooled, sealed now; what fails stays spooled.
@@ -119,10 +130,10 @@ public final class Reporter: Service, @unchecked Sendable {
         }
         let idle = ContinuousClock.now - lastSent
         guard batch != nil || idle >= Self.heartbeatInterval else {
-            // Sleep until the open segment is due to be sealed, or for a second while none is open
-            // (the first append opens one); never past the next heartbeat. One wake-up per batch,
-            // not two a second: on a busy agent polling was a sixth of the CPU.
-            return min(spool.timeUntilSealDue ?? .seconds(1), Self.heartbeatInterval - idle)
+            // Sleep until the open segment is due to be sealed, never past the next heartbeat; with
+            // nothing spooled, until the spool's news (`onNews`) nudges. One wake-up per batch: on a
+            // busy agent polling was a sixth of the CPU, and an idle agent's only wake-up a second.
+            return min(spool.timeUntilSealDue ?? Self.heartbeatInterval, Self.heartbeatInterval - idle)
         }
         let objects = batch?.objects ?? []
         let payload = ResultBatch(

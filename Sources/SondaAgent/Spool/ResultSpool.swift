@@ -47,6 +47,14 @@ public final class ResultSpool: Sendable {
         var counters: SpoolCounters
         var openFile: Int32?
         var unreadableLines = 0
+        var onNews: (@Sendable () -> Void)?
+    }
+
+    /// Calls `handler`, on the appending thread, after an append that changed when the next batch
+    /// is due: the first result of an open segment (`timeUntilSealDue` had no value) or a segment
+    /// sealed because it filled up. The reporter sleeps until then.
+    public func onNews(_ handler: @escaping @Sendable () -> Void) {
+        state.withLock { $0.onNews = handler }
     }
 
     /// Opens the spool in `directory`, creating it if missing. Segments a previous process left are
@@ -82,7 +90,9 @@ public final class ResultSpool: Sendable {
         guard !results.isEmpty else { return }
         let (bytes, ends) = SegmentLines.encode(results)
         let sizes = ends.indices.map { ends[$0] - ($0 == 0 ? 0 : ends[$0 - 1]) }
-        try state.withLock { state in
+        let news: (@Sendable () -> Void)? = try state.withLock { state in
+            let wasDue = state.ledger.sealAge != nil
+            let sealedBefore = state.ledger.sealed.count
             let now = self.now()
             if state.ledger.shouldSeal(at: now) { try seal(&state) }
             var index = 0
@@ -100,8 +110,11 @@ public final class ResultSpool: Sendable {
                 if state.ledger.openIsFull { try seal(&state) }
                 index += count
             }
+            let sealedHere = state.ledger.sealed.count > sealedBefore
             try dropOverCap(&state)
+            return wasDue && !sealedHere ? nil : state.onNews
         }
+        news?()
     }
 
     /// The oldest sealed segment, or nil when there is none. The open segment is sealed first when it
