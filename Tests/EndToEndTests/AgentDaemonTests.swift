@@ -192,6 +192,39 @@ import Testing
         #expect(quick == count, "no check waited for the slow one (1.5 s): \(metrics)")
     }
 
+    /// With nothing due, no thread of the agent wakes every second: libdispatch's workqueue
+    /// monitor did (on Swift's default executor), a reporter polling an empty spool did, and a
+    /// scheduler ticking at 1 Hz did, some 18 wake-ups in 6 s between them.
+    @Test func anIdleAgentSleeps() async throws {
+        let setup = try await Setup()
+        let lab = try TLSLab.shared()
+        let names = (0..<100_000).lazy.map { "idle\($0)" }.filter { Self.jitterMilliseconds($0, within: 3_600_000) > 60_000 }
+        try setup.write(checks: names.prefix(5).map {
+            "{name: \($0), class: reporting, interval: 1h, timeout: 1s, http: {url: \"\(lab.url("http", "/"))\"}}"
+        })
+        let agent = try setup.startAgent()
+        _ = try await agent.agentListenPort()
+        try await Task.sleep(for: .seconds(3))  // past the release of start-up pages at 2 s
+        let before = Self.voluntarySwitches(of: agent.pid)
+        try await Task.sleep(for: .seconds(6))
+        // Threads alive at both ends (libdispatch's idle workers exit, taking their counts along).
+        let slept = Self.voluntarySwitches(of: agent.pid).reduce(0) { $0 + $1.value - (before[$1.key] ?? $1.value) }
+        agent.signal(SIGTERM)
+        #expect(await agent.wait(timeout: .seconds(5)) == 0, "\(agent.log)")
+        #expect(slept <= 3, "wake-ups in 6 s idle: \(slept)")
+    }
+
+    /// For each of the agent's threads, the times it went to sleep waiting for something (each
+    /// is a wake-up).
+    static func voluntarySwitches(of pid: Int32) -> [String: Int] {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        return Dictionary(uniqueKeysWithValues: tasks.map { task in
+            let status = (try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/status", encoding: .utf8)) ?? ""
+            let line = status.split(separator: "\n").first { $0.hasPrefix("voluntary_ctxt_switches:") }
+            return (task, line.flatMap { Int($0.split(separator: "\t").last ?? "") } ?? 0)
+        })
+    }
+
     /// The scheduler's first-run offset for a check of agent `t1` under profile `none`
     /// (ProbeSchedule.jitter: FNV-1a of "agent/check/profile" modulo the interval).
     static func jitterMilliseconds(_ check: String, within interval: UInt64) -> UInt64 {
