@@ -8,10 +8,10 @@ import SondaProbe
 /// backs off with jitter while the aggregator is away; sends a heartbeat alone each minute when
 /// there is nothing else to send. On graceful shutdown it makes one last attempt to flush.
 ///
-/// A plain thread with its own easy handle, like the scheduler's workers, not a task: once any
-/// Swift task has slept, Dispatch's timer thread on Linux wakes every second for the rest of the
-/// process's life. Those wake-ups, and the hop to a probe thread for each send, cost as much CPU as
-/// the scheduler at 5 probes a second (bench/agent-daemon.sh).
+/// A plain thread with its own easy handle, like the scheduler's workers, not a task: a task
+/// sleeping between batches needs libdispatch's timers, whose thread then wakes every second for
+/// the rest of the process's life (see `TaskThread`), and it hopped to a probe thread for each
+/// send. Together that cost as much CPU as the scheduler at 5 probes a second.
 public final class Reporter: Service, @unchecked Sendable {
     private let url: String
     private let caFile: String?
@@ -77,13 +77,18 @@ public final class Reporter: Service, @unchecked Sendable {
                 lock.unlock()
             }
         } onCancel: {
-            lock.lock()
-            cancelled = true
-            let waiting = finished
-            finished = nil
-            lock.unlock()
-            waiting?.resume()
+            end(cancelled: true)
         }
+    }
+
+    /// The thread exited, or `run` stopped waiting for it: either way `run` returns.
+    private func end(cancelled: Bool) {
+        lock.lock()
+        if cancelled { self.cancelled = true } else { exited = true }
+        let waiting = finished
+        finished = nil
+        lock.unlock()
+        waiting?.resume()
     }
 
     private func loop() {
@@ -99,12 +104,7 @@ public final class Reporter: Service, @unchecked Sendable {
         while !isCancelled, (try? spool.nextBatch(force: true)) != nil {
             if step(force: true, timeout: .seconds(3), on: runner) > .zero { break }
         }
-        lock.lock()
-        exited = true
-        let waiting = finished
-        finished = nil
-        lock.unlock()
-        waiting?.resume()
+        end(cancelled: false)
     }
 
     private var isStopping: Bool {
