@@ -55,11 +55,17 @@ public struct ProbeRequest: Sendable, Hashable {
 
     /// Asked several times a probe: compares the scheme in place, without lowercasing the URL.
     public var usesTLS: Bool {
-        let scheme = "https://".utf8
-        return url.utf8.count >= scheme.count
-            && zip(url.utf8, scheme).allSatisfy { byte, expected in
-                (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte) == expected
+        var url = url
+        return url.withUTF8 { bytes in
+            let scheme: StaticString = "https://"
+            guard bytes.count >= scheme.utf8CodeUnitCount else { return false }
+            for index in 0..<scheme.utf8CodeUnitCount {
+                let byte = bytes[index]
+                let lowered = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte
+                if lowered != scheme.utf8Start[index] { return false }
             }
+            return true
+        }
     }
 }
 

@@ -22,6 +22,8 @@ import Testing
             "{\"id\":\"g\"\u{0}}",  // one outside a string is corruption
             "",
             #"{"id":"h"}"#,
+            #"{"id":"i","s":"\\\"}\\\\"}"#,  // an escaped backslash, an escaped quote, two backslashes
+            #"{"id":"j","s":"never closed}"#,
         ].joined(separator: "\n") + "\n" + #"{"id":"torn-at-the-end"#
         let (array, count, unreadable) = Self.join(text)
         let kept = [
@@ -30,10 +32,11 @@ import Testing
             #"{"id":"c","path":"C:\\"}"#,
             "{\"id\":\"f\u{0}\"}",
             #"{"id":"h"}"#,
+            #"{"id":"i","s":"\\\"}\\\\"}"#,
         ]
         #expect(array == "[" + kept.joined(separator: ",") + "]")
-        #expect(count == 5)
-        #expect(unreadable == 5, "d, e, the array, g and the torn last line")
+        #expect(count == 6)
+        #expect(unreadable == 6, "d, e, the array, g, j and the torn last line")
     }
 
     @Test func emptyAndNewlineOnlySegmentsHaveNoLines() {

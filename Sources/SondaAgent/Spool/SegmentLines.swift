@@ -66,18 +66,26 @@ enum SegmentLines {
     /// Every batch the reporter sends is read back through this, so it is a tight loop over the
     /// bytes (it was 6 % of the daemon's instructions as a loop over an enumerated slice).
     static func isCompleteObject(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard bytes.first == UInt8(ascii: "{") else { return false }
+        guard let base = bytes.baseAddress, bytes.first == UInt8(ascii: "{") else { return false }
         var depth = 0
         var index = 0
         while index < bytes.count {
             let byte = bytes[index]
             index += 1
             switch byte {
-            case 0x22:  // skip the string, escapes included
-                while index < bytes.count {
-                    let inString = bytes[index]
-                    index += inString == 0x5C ? 2 : 1
-                    if inString == 0x22 { break }
+            case 0x22:
+                // Past the closing quote: the first one after an even run of backslashes, found
+                // with memchr, as strings are most of a result's bytes.
+                let opened = index
+                while true {
+                    guard index < bytes.count, let quote = memchr(base + index, 0x22, bytes.count - index) else {
+                        return false
+                    }
+                    let at = base.distance(to: quote.assumingMemoryBound(to: UInt8.self))
+                    var backslashes = 0
+                    while at - 1 - backslashes >= opened && bytes[at - 1 - backslashes] == 0x5C { backslashes += 1 }
+                    index = at + 1
+                    if backslashes % 2 == 0 { break }
                 }
             case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
             case UInt8(ascii: "}"), UInt8(ascii: "]"):
