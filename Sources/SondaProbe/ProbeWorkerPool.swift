@@ -8,16 +8,11 @@ public final class ProbeWorkerPool: @unchecked Sendable {
     private let condition = NSCondition()
     private var jobs: [(CurlEasy) -> Void] = []
     private var stopping = false
-    private var threads: [Thread] = []
 
     public init(workers: Int = 2) {
         precondition(workers > 0)
         for index in 0..<workers {
-            let thread = Thread { self.work() }
-            thread.name = "sonda-probe-\(index)"
-            thread.stackSize = 1 << 20
-            threads.append(thread)
-            thread.start()
+            startThread("sonda-probe-\(index)", stackSize: 1 << 20) { self.work() }
         }
     }
 

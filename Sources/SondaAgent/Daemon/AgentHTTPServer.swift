@@ -1,4 +1,5 @@
 import Foundation
+import SondaCore
 
 /// The agent's small HTTP listener for `/health` and `/metrics`: one thread, one request per
 /// connection, nothing else. Bind it to loopback or a scrape network only.
@@ -42,11 +43,7 @@ public final class AgentHTTPServer: @unchecked Sendable {
         }
         self.fd = fd
         self.port = Int(UInt16(bigEndian: sin.sin_port))
-        let thread = Thread { [self] in
-            nameCurrentThread("sonda-http")
-            serve()
-        }
-        thread.start()
+        startThread("sonda-http") { [self] in serve() }
     }
 
     public func close() { shutdown(fd, Int32(SHUT_RDWR)) }

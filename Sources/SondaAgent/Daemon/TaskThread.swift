@@ -1,4 +1,5 @@
 import CSondaSystem
+import SondaCore
 
 /// Runs the agent's Swift tasks on one plain thread, in place of Swift's global executor.
 ///

@@ -56,13 +56,10 @@ final class LinkRelay: @unchecked Sendable {
     }
 
     func start() {
-        let thread = Thread {
+        startThread("sonda-link", stackSize: 256 << 10) {
             guard self.accept() else { return }
             self.run()
         }
-        thread.name = "sonda-link"
-        thread.stackSize = 256 << 10
-        thread.start()
     }
 
     private var now: Double { Double(DispatchTime.now().uptimeNanoseconds &- origin) / 1e9 }
