@@ -24,8 +24,8 @@ let package = Package(
             pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev", "libssl-dev"])]
         ),
-        .target(name: "SondaCore"),
         .target(name: "CSondaSystem"),
+        .target(name: "SondaCore", dependencies: ["CSondaSystem"]),
         .target(name: "SondaCLI", dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .target(name: "SondaProbe", dependencies: ["CCurl", "SondaCore"]),
         .target(name: "SondaConfig", dependencies: ["SondaCore", .product(name: "Yams", package: "Yams")]),

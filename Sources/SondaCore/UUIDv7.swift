@@ -1,9 +1,11 @@
+import CSondaSystem
 import Foundation
+import Synchronization
 
 /// RFC 9562 version 7 identifiers: time-ordered, so results sort by when they started.
 public enum UUIDv7 {
     public static func generate(at date: Date = Date()) -> String {
-        var generator = ChaChaGenerator()
+        var generator = PooledRandom()
         return generate(milliseconds: UInt64(date.timeIntervalSince1970 * 1000), using: &generator)
     }
 
@@ -30,14 +32,34 @@ public enum UUIDv7 {
     }
 }
 
-/// glibc's and Darwin's arc4random: a ChaCha20 stream per thread, seeded from the kernel. Swift's
-/// `SystemRandomNumberGenerator` makes a `getrandom` system call for every 8 bytes, two per
-/// result id.
-struct ChaChaGenerator: RandomNumberGenerator {
+/// Kernel randomness drawn 512 bytes at a time: one `getrandom` call per 32 result ids, where
+/// Swift's `SystemRandomNumberGenerator` and glibc 2.36's `arc4random` make one per draw, two per id.
+struct PooledRandom: RandomNumberGenerator {
     mutating func next() -> UInt64 {
-        var value: UInt64 = 0
-        arc4random_buf(&value, MemoryLayout<UInt64>.size)
-        return value
+        randomPool.withLock { $0.next() }
+    }
+}
+
+private let randomPool = Mutex(RandomPool())
+
+private struct RandomPool: ~Copyable {
+    private var words = [UInt64](repeating: 0, count: 64)
+    private var used = 64
+
+    mutating func next() -> UInt64 {
+        if used == words.count {
+            refill()
+            used = 0
+        }
+        defer { used += 1 }
+        return words[used]
+    }
+
+    private mutating func refill() {
+        let filled = words.withUnsafeMutableBytes { sonda_random_bytes($0.baseAddress, $0.count) }
+        if filled == 0 { return }
+        var system = SystemRandomNumberGenerator()
+        for index in words.indices { words[index] = system.next() }
     }
 }
 

@@ -1,6 +1,7 @@
 #ifndef SONDA_SYSTEM_H
 #define SONDA_SYSTEM_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* A blocking timerfd on CLOCK_MONOTONIC (Linux); -1 on failure. Swift's Glibc module leaves
@@ -18,5 +19,9 @@ void sonda_timer_wait(int fd);
  * executor goes to `hook` instead of to libdispatch. `hook` is a Swift @convention(thin) function
  * (job, original) -> Void, as SwiftNIO installs its event loops. Returns 0 if a hook was set already. */
 int sonda_set_global_enqueue_hook(const void *hook);
+
+/* Fills `buffer` from the kernel's random source (getrandom; Swift's Glibc module leaves
+ * sys/random.h out). Returns 0 on success, -1 when the kernel gave less. */
+int sonda_random_bytes(void *buffer, size_t length);
 
 #endif

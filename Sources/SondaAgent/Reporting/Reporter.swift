@@ -163,12 +163,18 @@ public final class Reporter: Service, @unchecked Sendable {
     static func body(_ batch: ResultBatch, objects: [UInt8]) throws -> [UInt8] {
         let frame = Array(try ResultJSON.encoder().encode(batch))
         let marker = Array(#""results":[]"#.utf8)
-        guard let at = frame.firstRange(of: marker) else { return frame }
+        // A plain scan: the generic `firstRange(of:)` cost more than encoding the frame.
+        guard
+            let at = frame.indices.first(where: {
+                frame[$0] == marker[0] && frame[$0...].starts(with: marker)
+            })
+        else { return frame }
+        let split = at + marker.count - 1
         var body: [UInt8] = []
         body.reserveCapacity(frame.count + objects.count)
-        body.append(contentsOf: frame[..<(at.upperBound - 1)])
+        body.append(contentsOf: frame[..<split])
         body.append(contentsOf: objects)
-        body.append(contentsOf: frame[(at.upperBound - 1)...])
+        body.append(contentsOf: frame[split...])
         return body
     }
 

@@ -181,15 +181,9 @@ public final class ResultSpool: Sendable {
 
     private func startSegment(_ state: inout State, at now: Duration) throws {
         let name = SegmentName(sequence: state.ledger.nextSequence, token: UInt64.random(in: .min ... .max))
-        let fd = try directory.create(name.openFile)
-        do {
-            try directory.sync()
-        } catch {
-            close(fd)
-            try? directory.remove(name.openFile)
-            throw error
-        }
-        state.openFile = fd
+        // No directory sync here: `seal` syncs the directory after the rename, which makes this
+        // entry durable too; until then a power cut loses the open segment in any case.
+        state.openFile = try directory.create(name.openFile)
         state.ledger.startSegment(name, at: now)
     }
 
@@ -219,10 +213,11 @@ public final class ResultSpool: Sendable {
         state.ledger.seal()
     }
 
+    /// Not synced: a removal a power cut undoes only sends the batch again, which the aggregator
+    /// ignores (results are idempotent by id).
     private func remove(_ name: SegmentName, _ state: inout State) throws {
         guard state.ledger.sealed.contains(where: { $0.name == name }) else { return }
         try directory.remove(name.sealedFile)
-        try directory.sync()
         state.ledger.remove(name)
     }
 
