@@ -113,7 +113,7 @@ import Testing
         // Its threads are named as `top -H` shows them.
         let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(agent.pid)/task")) ?? []
         let threadNames = Set(tasks.compactMap { try? String(contentsOfFile: "/proc/\(agent.pid)/task/\($0)/comm", encoding: .utf8) })
-        #expect(threadNames.isSuperset(of: ["sonda-scheduler\n", "sonda-probe-0\n", "sonda-http\n", "sonda-reporter\n"]), "\(threadNames)")
+        #expect(threadNames.isSuperset(of: ["sonda-probe-0\n", "sonda-http\n", "sonda-reporter\n"]), "\(threadNames)")
         #expect(metrics.contains(#"sonda_probe_phase_seconds_bucket{profile="none",phase="wait",le="+Inf"}"#))
         let exposition = "\(setup.directory)/metrics.txt"
         try metrics.write(toFile: exposition, atomically: true, encoding: .utf8)

@@ -10,16 +10,19 @@ import SondaProbe
 /// and counted. On graceful shutdown it starts nothing new and waits for the probes in flight;
 /// `reload` swaps in a new configuration.
 ///
-/// Plain threads, not Swift tasks: a timer thread sleeps until the next job is due, queues it with
-/// the jobs due within a short window after it (`window(for:)`), and wakes one idle worker, which
-/// runs them one after another: each probe, its retries, the spool append and the metrics, with no
-/// further hand-off. When that worker has spent `patience` on one probe while jobs wait, the timer
-/// wakes another, so a slow target delays the jobs behind it by that much at most.
+/// Plain threads, not Swift tasks, and no timer thread: idle workers sleep on one alarm
+/// (`SchedulerAlarm`) armed for the next due job. The kernel wakes one of them, which queues the
+/// jobs due within a short window after it (`window(for:)`) and runs them one after another: each
+/// probe, its retries, the spool append and the metrics, with no hand-off. While jobs wait behind
+/// it the alarm is armed `patience` ahead, so when that worker has spent that long on one probe
+/// another wakes and takes the next job: a slow target delays the jobs behind it by that much at
+/// most.
 ///
 /// A probe on loopback costs about 0.1 ms of CPU, so every thread hop, actor hop and task
 /// allocation on this path was a measurable share of the agent's cost (the version on a task group
-/// and an actor paid about 12 context switches per probe), and so is the cold start of a probe after
-/// the agent has slept: running the jobs of a window back to back pays it once for several.
+/// and an actor paid about 12 context switches per probe; a timer thread waking a worker, two a
+/// window), and so is the cold start of a probe after the agent has slept: running the jobs of a
+/// window back to back pays it once for several.
 public final class ProbeScheduler: Service, @unchecked Sendable {
     /// A job with everything its worker needs, made once per configuration (a class, so handing
     /// it to a worker copies a reference, not a check).
@@ -52,12 +55,6 @@ public final class ProbeScheduler: Service, @unchecked Sendable {
         }
     }
 
-    /// A worker thread's place to sleep while it has nothing to run.
-    private final class Worker: Sendable {
-        let wakeup: SchedulerLock.Condition
-        init(_ lock: SchedulerLock) { wakeup = SchedulerLock.Condition(lock) }
-    }
-
     private let lock = SchedulerLock()
     private let alarm = SchedulerAlarm()
     private let workerCount: Int
@@ -73,16 +70,11 @@ public final class ProbeScheduler: Service, @unchecked Sendable {
     /// Due jobs and when they were queued (on the scheduler's clock).
     private var queue: [(work: Work, queuedAt: Duration)] = []
     private var inFlight: Set<ProbeSchedule.Job> = []
-    /// Idle workers, the one that went idle last on top: it is woken first, so at a few probes a
-    /// second one worker with warm caches (its stack, its easy handle) runs nearly every probe.
-    private var idle: [Worker] = []
     private var stopping = false
-    /// When a job last left the queue (or the queue last filled, or a helper was woken).
+    /// When a job last left the queue.
     private var queueProgress = Duration.zero
-    /// When the timer thread wakes next for due jobs, and whether it is armed earlier than that to
-    /// check that the queue's worker is not stuck.
-    private var plannedWake = Duration.zero
-    private var patienceArmed = false
+    /// The alarm's deadline (on the scheduler's clock) as last armed; nil once it may have rung.
+    private var armed: Duration?
     /// Jobs due within this much of the earliest run with it, one after another on one worker:
     /// one wake-up and warm caches for several probes instead of a cold start for each.
     private var window: Duration
@@ -104,11 +96,11 @@ public final class ProbeScheduler: Service, @unchecked Sendable {
         self.logger = logger
     }
 
-    /// How long a queued job may wait for a busy worker before another is woken: what a slow or
+    /// How long a queued job may wait for a busy worker before another takes it: what a slow or
     /// hung target can delay the start of the jobs behind it.
     static let patience = Duration.milliseconds(20)
 
-    /// The longest the timer thread sleeps with nothing due: an idle agent wakes this rarely.
+    /// The longest the workers sleep with nothing due: an idle agent wakes this rarely.
     static let heartbeat = Duration.seconds(10)
 
     /// A tenth of the shortest interval, at most a second: starts move by less than that.
@@ -123,12 +115,14 @@ public final class ProbeScheduler: Service, @unchecked Sendable {
     public func run() async throws {
         logger.info("scheduling \(schedule.jobCount) jobs (\(config.checks.count) checks × \(config.profiles.count) profiles)")
         lock.lock()
-        liveThreads = workerCount + 1
+        liveThreads = workerCount
         lock.unlock()
-        start("sonda-scheduler", stackSize: 256 << 10) { self.tick() }
         for index in 0..<workerCount {
             // libcurl and OpenSSL want more stack than a thread's default minimum.
-            start("sonda-probe-\(index)", stackSize: 1 << 20) { self.work() }
+            startThread("sonda-probe-\(index)", stackSize: 1 << 20) {
+                self.work()
+                self.threadExited()
+            }
         }
         try? await gracefulShutdown()
         logger.info("draining probes in flight")
@@ -146,8 +140,7 @@ public final class ProbeScheduler: Service, @unchecked Sendable {
                     return
                 }
                 stopped = continuation
-                alarm.ring()
-                for worker in idle { worker.wakeup.signal() }
+                alarm.stop()
                 lock.unlock()
             }
         } onCancel: {
@@ -176,99 +169,81 @@ public final class ProbeScheduler: Service, @unchecked Sendable {
         works = Work.all(in: new)
         window = Self.window(for: new)
         for job in inFlight { schedule.markInFlight(job) }
-        alarm.ring()
+        rearm(at: .zero)
         lock.unlock()
         metrics.forget(exceptChecks: Set(new.checks.map(\.name)))
         logger.info("reloaded: \(new.checks.count) checks × \(new.profiles.count) profiles")
     }
 
-    private func start(_ name: String, stackSize: Int, _ body: @escaping @Sendable () -> Void) {
-        startThread(name, stackSize: stackSize) {
-            body()
-            self.threadExited()
-        }
-    }
-
-    /// The timer thread: hands due jobs to idle workers, then sleeps until the next is due (at most
-    /// `heartbeat`, so `/health`, which wants a tick within 30 s, sees it alive). Workers are
-    /// signalled with the lock released, so a woken worker does not wake only to wait for the lock.
-    private func tick() {
-        var woken: [Worker] = []
+    /// A worker thread: runs queued jobs on its own easy handle, queues due ones, and otherwise
+    /// sleeps on the alarm, until shutdown.
+    private func work() {
+        let runner = ProbeRunner()
         lock.lock()
+        defer { lock.unlock() }
+        // This worker has just run a job from the queue: it runs the next one too.
+        var runsQueue = false
         while !stopping {
             let now = Duration.nanoseconds(SchedulerLock.now - started)
             let wasEmpty = queue.isEmpty
-            for job in schedule.due(at: now + window) {
-                guard let work = works[job] else {
-                    schedule.finished(job)
-                    continue
+            // The earliest job is due: queue it with those due within the window after it.
+            if let next = schedule.nextDue, next <= now {
+                for job in schedule.due(at: now + window) {
+                    guard let work = works[job] else {
+                        schedule.finished(job)
+                        continue
+                    }
+                    inFlight.insert(job)
+                    queue.append((work, now))
                 }
-                inFlight.insert(job)
-                queue.append((work, now))
             }
-            // A new batch wakes one worker; a batch whose worker has been on one probe too long
-            // wakes another.
-            let newBatch = wasEmpty && !queue.isEmpty
-            if newBatch { queueProgress = now }
-            if !idle.isEmpty, newBatch || (!queue.isEmpty && now - queueProgress >= Self.patience) {
-                woken.append(idle.removeLast())
-                queueProgress = now
-            }
-            let skipped = schedule.skipped
-            var wake = max(min(schedule.nextDue ?? now + Self.heartbeat, now + Self.heartbeat), now)
-            plannedWake = wake
-            patienceArmed = !queue.isEmpty && !idle.isEmpty && queueProgress + Self.patience < wake
-            if patienceArmed { wake = queueProgress + Self.patience }
             // What /health and the skipped counter read; once a second is enough for both.
+            let skipped = schedule.skipped
             let report = skipped != reportedSkipped || now - reportedAt >= .seconds(1)
             if report {
                 reportedSkipped = skipped
                 reportedAt = now
             }
-            if !woken.isEmpty || report {
-                lock.unlock()
-                for worker in woken { worker.wakeup.signal() }
-                woken.removeAll(keepingCapacity: true)
-                if report { metrics.scheduled(skipped: skipped) }
-                lock.lock()
-                continue
-            }
-            alarm.arm(at: started + wake.nanoseconds)
-            lock.unlock()
-            alarm.wait()
-            lock.lock()
-        }
-        lock.unlock()
-    }
-
-    /// A worker thread: runs queued jobs until shutdown, each on this thread's own easy handle.
-    private func work() {
-        let runner = ProbeRunner()
-        let worker = Worker(lock)
-        lock.lock()
-        defer { lock.unlock() }
-        while true {
-            if !queue.isEmpty {
+            // A new batch, or one whose worker has been on one probe too long.
+            if !queue.isEmpty && (runsQueue || wasEmpty || now - queueProgress >= Self.patience) {
                 let (work, queuedAt) = queue.removeFirst()
-                queueProgress = .nanoseconds(SchedulerLock.now - started)
-                if queue.isEmpty && patienceArmed {
-                    // Nothing left to hold up: the timer thread sleeps on to its next due jobs.
-                    alarm.arm(at: started + plannedWake.nanoseconds)
-                    patienceArmed = false
-                }
-                let wait = queueProgress - queuedAt
+                queueProgress = now
+                if !queue.isEmpty { rearm(atLatest: now + Self.patience) }
                 lock.unlock()
-                metrics.waited(seconds: wait.intervalSeconds)
+                if report { metrics.scheduled(skipped: skipped) }
+                metrics.waited(seconds: (now - queuedAt).intervalSeconds)
                 execute(work, on: runner)
                 lock.lock()
                 finish(work.job)
+                runsQueue = true
                 continue
             }
-            if stopping { return }
-            idle.append(worker)
-            worker.wakeup.wait()
-            idle.removeAll { $0 === worker }
+            runsQueue = false
+            // Until the next job is due (at most `heartbeat`), or, while jobs wait behind a busy
+            // worker, until it has been on its probe for `patience`.
+            var wake = min(schedule.nextDue ?? now + Self.heartbeat, now + Self.heartbeat)
+            if !queue.isEmpty { wake = min(wake, queueProgress + Self.patience) }
+            rearm(at: max(wake, now))
+            lock.unlock()
+            if report { metrics.scheduled(skipped: skipped) }
+            alarm.wait()
+            lock.lock()
+            armed = nil
         }
+    }
+
+    /// With the lock held: the alarm rings at `deadline`.
+    private func rearm(at deadline: Duration) {
+        guard armed != deadline else { return }
+        alarm.arm(at: started + deadline.nanoseconds)
+        armed = deadline
+    }
+
+    /// With the lock held: the alarm rings at `deadline` or earlier. A ring that comes early costs
+    /// a worker a look at the queue; moving the deadline for every job would cost a system call each.
+    private func rearm(atLatest deadline: Duration) {
+        if let armed, armed <= deadline { return }
+        rearm(at: deadline)
     }
 
     /// With the lock held.

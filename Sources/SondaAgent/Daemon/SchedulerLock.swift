@@ -60,27 +60,40 @@ final class SchedulerLock: @unchecked Sendable {
     }
 }
 
-/// The scheduler thread's sleep, on a timerfd: it arms its next deadline and blocks; another thread
-/// moves the deadline (with the scheduler's lock held) without waking it, or rings it to wake it
-/// now. On a condition variable a deadline can only be cut short by waking the sleeper: the check
-/// 20 ms after each batch that its worker is not stuck cost a wake-up a window, nearly always for
-/// nothing. Now the worker that empties the queue takes that check back.
+/// Where the scheduler's idle workers sleep: a timerfd that every one of them waits on (through
+/// one epoll set), so the kernel wakes one worker when the next jobs are due and that worker runs
+/// them. A timer thread that woke a worker cost two wake-ups a window. Moving the deadline (with the
+/// scheduler's lock held) wakes no one; `ring` wakes one worker now, `stop` all of them for good.
 final class SchedulerAlarm: @unchecked Sendable {
-    private let fd = sonda_timer_create()
+    private let timer: Int32
+    private let stopper: Int32
+    private let poller: Int32
 
-    init() { precondition(fd >= 0, "timerfd_create: \(String(cString: strerror(errno)))") }
+    init() {
+        var fds: [Int32] = [-1, -1, -1]
+        let opened = sonda_alarm_open(&fds)
+        precondition(opened == 0, "scheduler alarm (timerfd, eventfd, epoll): \(String(cString: strerror(errno)))")
+        (timer, stopper, poller) = (fds[0], fds[1], fds[2])
+    }
 
-    deinit { close(fd) }
+    deinit {
+        close(timer)
+        close(stopper)
+        close(poller)
+    }
 
-    /// Wakes the sleeper at `deadline` (monotonic nanoseconds; past deadlines at once), instead of
+    /// Wakes one sleeper at `deadline` (monotonic nanoseconds; past deadlines at once), instead of
     /// at the deadline armed before.
-    func arm(at deadline: Int64) { sonda_timer_arm(fd, max(deadline, 1)) }
+    func arm(at deadline: Int64) { sonda_timer_arm(timer, max(deadline, 1)) }
 
-    /// Wakes the sleeper now, or at once when it next sleeps.
+    /// Wakes one sleeper now, or at once when one next sleeps.
     func ring() { arm(at: 1) }
 
-    /// Sleeps until the armed deadline.
-    func wait() { sonda_timer_wait(fd) }
+    /// Wakes every sleeper, and makes every later `wait` return at once.
+    func stop() { sonda_alarm_stop(stopper) }
+
+    /// Sleeps until the armed deadline or `stop` (or spuriously: callers re-check their state).
+    func wait() { sonda_alarm_wait(poller) }
 }
 
 extension Duration {
