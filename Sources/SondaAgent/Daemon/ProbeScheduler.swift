@@ -100,6 +100,11 @@ public final class ProbeScheduler: Service, @unchecked Sendable {
     /// hung target can delay the start of the jobs behind it.
     static let patience = Duration.milliseconds(20)
 
+    /// The longest a worker holds results before spooling them: it spools a window's results
+    /// together once the window is done, so its probes run back to back like the C loop's, with
+    /// one write, and a crash loses at most this much of results not yet written.
+    static let holding = Duration.milliseconds(100)
+
     /// The longest the workers sleep with nothing due: an idle agent wakes this rarely.
     static let heartbeat = Duration.seconds(10)
 
@@ -183,7 +188,17 @@ public final class ProbeScheduler: Service, @unchecked Sendable {
         defer { lock.unlock() }
         // This worker has just run a job from the queue: it runs the next one too.
         var runsQueue = false
-        while !stopping {
+        // Results of this worker's window not yet kept, and when the oldest finished.
+        var held: [ProbeResult] = []
+        var heldSince = Duration.zero
+        while true {
+            if stopping {
+                if held.isEmpty { return }
+                lock.unlock()
+                keep(held)
+                lock.lock()
+                return
+            }
             let now = Duration.nanoseconds(SchedulerLock.now - started)
             let wasEmpty = queue.isEmpty
             // The earliest job is due: queue it with those due within the window after it.
@@ -212,13 +227,26 @@ public final class ProbeScheduler: Service, @unchecked Sendable {
                 lock.unlock()
                 if report { metrics.scheduled(skipped: skipped) }
                 metrics.waited(seconds: (now - queuedAt).intervalSeconds)
-                execute(work, on: runner)
+                if !held.isEmpty && now - heldSince >= Self.holding {
+                    keep(held)
+                    held.removeAll(keepingCapacity: true)
+                }
+                let results = execute(work, on: runner)
+                if held.isEmpty { heldSince = .nanoseconds(SchedulerLock.now - started) }
+                held += results
                 lock.lock()
                 finish(work.job)
                 runsQueue = true
                 continue
             }
             runsQueue = false
+            if !held.isEmpty {
+                lock.unlock()
+                keep(held)
+                held.removeAll(keepingCapacity: true)
+                lock.lock()
+                continue
+            }
             // Until the next job is due (at most `heartbeat`), or, while jobs wait behind a busy
             // worker, until it has been on its probe for `patience`.
             var wake = min(schedule.nextDue ?? now + Self.heartbeat, now + Self.heartbeat)
@@ -261,7 +289,7 @@ public final class ProbeScheduler: Service, @unchecked Sendable {
         last?.resume()
     }
 
-    private func execute(_ work: Work, on runner: ProbeRunner) {
+    private func execute(_ work: Work, on runner: ProbeRunner) -> [ProbeResult] {
         let check = work.check
         var results = ProbeAttempts.run(retries: check.retries) { attempt in
             if attempt > 1 { logger.notice("\(check.name) [\(work.job.profile)] retrying (attempt \(attempt))") }
@@ -272,10 +300,15 @@ public final class ProbeScheduler: Service, @unchecked Sendable {
             results[index].agent = work.agentID
             results[index].region = work.region
         }
+        return results
+    }
+
+    /// Spools a worker's results and records them in the metrics.
+    private func keep(_ results: [ProbeResult]) {
         do {
             try spool.append(results)
         } catch {
-            logger.error("cannot spool results of \(check.name): \(error)")
+            logger.error("cannot spool \(results.count) results: \(error)")
         }
         results.forEach(metrics.record)
     }
