@@ -88,7 +88,7 @@ let package = Package(
         .testTarget(name: "SondaCoreTests", dependencies: ["SondaCore"]),
         .testTarget(name: "SondaProbeTests", dependencies: ["SondaProbe", "SondaCore", "TestSupport"]),
         .testTarget(name: "SondaConfigTests", dependencies: ["SondaConfig", "SondaCore"]),
-        .testTarget(name: "SondaAgentTests", dependencies: ["SondaAgent", "SondaCore", "TestSupport"]),
+        .testTarget(name: "SondaAgentTests", dependencies: ["SondaAgent", "SondaConfig", "SondaCore", "TestSupport"]),
         .testTarget(
             name: "SondaAggregatorTests",
             dependencies: [

@@ -66,7 +66,12 @@ struct RunCommand: AsyncParsableCommand {
         let reporter = Reporter(
             aggregatorURL: aggregatorURL, caFile: aggregatorCAFile, signer: BatchSigner(agentID: agent.id, key: key),
             spool: spool, metrics: metrics, configHash: hash.map { String(format: "%02x", $0) }.joined(),
-            logger: logger)
+            logger: logger,
+            whenDrained: {
+                // Everything sent and nothing due for a minute: give back the code pages that
+                // probing and reporting touched; the next probe faults back what it needs.
+                if scheduler.isIdle(for: .seconds(60)) { StartupPages.release() }
+            })
         let reload = ReloadOnHangup(path: config, scheduler: scheduler, logger: logger)
         var configuration = ServiceGroupConfiguration(
             // Graceful shutdown runs in reverse order: stop reloading, drain the probes in

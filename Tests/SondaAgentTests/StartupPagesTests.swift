@@ -15,13 +15,32 @@ import Testing
         return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") ?? 0
     }
 
+    /// Resident kB of the mappings of shared libraries (after the test binary's own, in smaps).
+    static func residentLibraryKB() -> Int {
+        var total = 0
+        var inLibrary = false
+        for line in (StartupPages.readWhole("/proc/self/smaps") ?? "").split(separator: "\n") {
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            if let range = fields.first, range.contains("-"), !range.hasSuffix(":"), fields.count >= 5 {
+                inLibrary = fields.count >= 6 && fields[5].contains(".so")
+            } else if inLibrary, fields.first == "Rss:", fields.count >= 2 {
+                total += Int(fields[1]) ?? 0
+            }
+        }
+        return total
+    }
+
     @Test func releasingUnmapsCleanFilePagesAndTheProcessKeepsWorking() throws {
         Self.written["before"] = 7
         let before = Self.residentFileKB()
+        let librariesBefore = Self.residentLibraryKB()
         let released = StartupPages.release()
         let after = Self.residentFileKB()
+        let librariesAfter = Self.residentLibraryKB()
         #expect(released > 1024, "a test binary has megabytes of code resident: \(released) kB")
         #expect(after < before, "RssFile \(before) kB → \(after) kB")
+        // smaps is far longer than the 4 kB a single read returns: the libraries are released too.
+        #expect(librariesBefore > 1024 && librariesAfter < librariesBefore / 2, "libraries \(librariesBefore) kB → \(librariesAfter) kB")
 
         // Dynamic casts and JSON coding read relocated metadata; had a relocated page been
         // dropped, its pointers would be the file's unrelocated values and this would crash.

@@ -165,6 +165,15 @@ public final class ProbeScheduler: Service, @unchecked Sendable {
         return abandoned && liveThreads > 0
     }
 
+    /// Whether nothing is queued or running and no job comes due within `span`.
+    public func isIdle(for span: Duration) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        guard queue.isEmpty, inFlight.isEmpty else { return false }
+        guard let next = schedule.nextDue else { return true }
+        return next - .nanoseconds(SchedulerLock.now - started) >= span
+    }
+
     /// Replaces the configuration; jobs in flight finish under the old one and are not started
     /// again under the new one until they have.
     public func reload(_ new: AgentConfig) {

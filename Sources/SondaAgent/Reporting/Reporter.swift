@@ -20,6 +20,7 @@ public final class Reporter: Service, @unchecked Sendable {
     private let metrics: AgentMetrics
     private let logger: Logger
     private let configHash: String
+    private let whenDrained: @Sendable () -> Void
     static let heartbeatInterval = Duration.seconds(60)
 
     private let lock = SchedulerLock()
@@ -39,7 +40,7 @@ public final class Reporter: Service, @unchecked Sendable {
 
     public init(
         aggregatorURL: String, caFile: String?, signer: BatchSigner, spool: ResultSpool, metrics: AgentMetrics,
-        configHash: String, logger: Logger
+        configHash: String, logger: Logger, whenDrained: @escaping @Sendable () -> Void = {}
     ) {
         self.url = aggregatorURL.hasSuffix("/") ? aggregatorURL + "v1/results" : aggregatorURL + "/v1/results"
         self.caFile = caFile
@@ -48,6 +49,7 @@ public final class Reporter: Service, @unchecked Sendable {
         self.metrics = metrics
         self.configHash = configHash
         self.logger = logger
+        self.whenDrained = whenDrained
         wakeup = SchedulerLock.Condition(lock)
         spool.onNews { [weak self] in self?.nudge() }
     }
@@ -147,7 +149,9 @@ public final class Reporter: Service, @unchecked Sendable {
             if let batch { try? spool.acknowledge(batch) }
             backoff.succeeded()
             lastSent = ContinuousClock.now
-            metrics.reported(ok: true, spoolDepth: spool.depth, dropped: spool.droppedTotal)
+            let depth = spool.depth
+            metrics.reported(ok: true, spoolDepth: depth, dropped: spool.droppedTotal)
+            if depth == 0 { whenDrained() }
             return .zero
         }
         metrics.reported(ok: false, spoolDepth: spool.depth, dropped: spool.droppedTotal)
