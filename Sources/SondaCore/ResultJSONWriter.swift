@@ -308,8 +308,9 @@ public struct ResultJSONWriter {
     /// uniqueness and capacity checks on every byte, which were most of the writer's cost. Shared
     /// by copies of a writer, as each `line` starts it over and returns a copy.
     private final class Bytes {
-        private var base = UnsafeMutablePointer<UInt8>.allocate(capacity: 1024)
-        private var capacity = 1024
+        // An HTTPS result with its certificate chain is about 2.5 kB.
+        private var base = UnsafeMutablePointer<UInt8>.allocate(capacity: 4096)
+        private var capacity = 4096
         var count = 0
 
         deinit { base.deallocate() }
@@ -325,7 +326,8 @@ public struct ResultJSONWriter {
             var newCapacity = capacity * 2
             while newCapacity < needed { newCapacity *= 2 }
             let newBase = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
-            newBase.update(from: base, count: count)
+            // A memcpy: `update(from:count:)` copied byte by byte, 37 K instructions for 2 kB.
+            UnsafeMutableRawPointer(newBase).copyMemory(from: base, byteCount: count)
             base.deallocate()
             base = newBase
             capacity = newCapacity
