@@ -27,6 +27,27 @@ import Testing
         #expect(directory.sealedSegments().isEmpty && directory.openSegment() == nil)
     }
 
+    /// The batch of a segment this process wrote comes from memory; it must be the bytes a restarted
+    /// agent reads back from the file, also past the in-memory limit (1 MB), where it is read back too.
+    @Test(arguments: [3, (1 << 20) / SpoolSamples.lineLength + 50])
+    func aBatchFromMemoryIsTheBatchReadBackFromDisk(results count: Int) throws {
+        let directory = SpoolTestDirectory()
+        let clock = SpoolTestClock()
+        let configuration = SpoolConfiguration(maxResultsPerSegment: 100_000)
+        let spool = try ResultSpool(directory: directory.path, configuration: configuration, clock: clock)
+        var results = SpoolSamples.results(1...count)
+        results[0].error = ProbeError(.internal, "line one\nline \"two\"\t{not a brace}")
+        for start in stride(from: 0, to: count, by: 7) { try spool.append(Array(results[start..<min(start + 7, count)])) }
+        clock.advance(by: .seconds(10))
+        let sent = try #require(try spool.nextBatch())
+
+        let restarted = try ResultSpool(directory: directory.path, configuration: configuration, clock: clock)
+        let readBack = try #require(try restarted.nextBatch())
+        #expect(sent.count == count && readBack.count == count)
+        #expect(sent.objects == readBack.objects)
+        #expect(sent.results == results)
+    }
+
     @Test func fullSegmentIsABatchAtOnceAndForceFlushesTheRest() throws {
         let directory = SpoolTestDirectory()
         let spool = try ResultSpool(
@@ -104,14 +125,18 @@ import Testing
         #expect(reopened.unreadableLines == 1)
     }
 
+    /// Read back from disk, as after a restart (the process that wrote a segment sends it from
+    /// memory).
     @Test func corruptLineInsideASegmentIsSkippedAndCountedOnce() throws {
         let directory = SpoolTestDirectory()
-        let spool = try ResultSpool(
-            directory: directory.path, configuration: SpoolConfiguration(maxResultsPerSegment: 3),
-            clock: SpoolTestClock())
-        try spool.append(SpoolSamples.results(1...1))
-        try directory.appendRaw(Array("not a result\n".utf8), to: try #require(directory.openSegment()))
-        try spool.append(SpoolSamples.results(2...3))
+        let configuration = SpoolConfiguration(maxResultsPerSegment: 3)
+        do {
+            let writer = try ResultSpool(directory: directory.path, configuration: configuration, clock: SpoolTestClock())
+            try writer.append(SpoolSamples.results(1...1))
+            try directory.appendRaw(Array("not a result\n".utf8), to: try #require(directory.openSegment()))
+            try writer.append(SpoolSamples.results(2...3))
+        }
+        let spool = try ResultSpool(directory: directory.path, configuration: configuration, clock: SpoolTestClock())
 
         let batch = try #require(try spool.nextBatch())
         #expect(batch.results.map(\.id) == SpoolSamples.ids(1...3))

@@ -46,6 +46,11 @@ public final class ResultSpool: Sendable {
         var ledger: SpoolLedger
         var counters: SpoolCounters
         var openFile: Int32?
+        /// The open segment's results as a batch sends them (objects joined by commas), kept
+        /// while it is small; nil when it grew past `memoryCopyLimit` or a write failed.
+        var openObjects: [UInt8]? = []
+        /// The last segment sealed, with its objects: the reporter sends it without reading it back.
+        var sealedCopy: (name: SegmentName, objects: [UInt8], count: Int)?
         var unreadableLines = 0
         var onNews: (@Sendable () -> Void)?
     }
@@ -53,6 +58,11 @@ public final class ResultSpool: Sendable {
     /// Calls `handler`, on the appending thread, after an append that changed when the next batch
     /// is due: the first result of an open segment (`timeUntilSealDue` had no value) or a segment
     /// sealed because it filled up. The reporter sleeps until then.
+    /// Up to this many bytes of results are kept in memory as they are written, so the reporter
+    /// sends the segment this process wrote without reading it back and checking every line (a
+    /// sixth of the reporter's instructions, beside signing).
+    static let memoryCopyLimit = 1 << 20
+
     public func onNews(_ handler: @escaping @Sendable () -> Void) {
         state.withLock { $0.onNews = handler }
     }
@@ -107,6 +117,7 @@ public final class ResultSpool: Sendable {
                 let end = ends[index + count - 1]
                 try write(bytes[start..<end], &state)
                 state.ledger.recordWrite(results: count, bytes: end - start)
+                Self.copy(bytes[start..<end], into: &state.openObjects)
                 if state.ledger.openIsFull { try seal(&state) }
                 index += count
             }
@@ -129,6 +140,12 @@ public final class ResultSpool: Sendable {
                 return state.ledger.sealed.first?.name
             }
             guard let name = oldest else { return nil }
+            let copy: SpoolBatch? = state.withLock { state in
+                guard let copy = state.sealedCopy, copy.name == name else { return nil }
+                _ = state.ledger.recordRead(name, results: copy.count)
+                return SpoolBatch(id: name.stem, objects: copy.objects, count: copy.count)
+            }
+            if let copy { return copy }
             // Sealed segments never change, so they are read and decoded without holding the lock.
             let bytes = try directory.contents(of: name.sealedFile)
             let (objects, count, unreadable) = SegmentLines.join(bytes ?? [])
@@ -184,6 +201,7 @@ public final class ResultSpool: Sendable {
         // No directory sync here: `seal` syncs the directory after the rename, which makes this
         // entry durable too; until then a power cut loses the open segment in any case.
         state.openFile = try directory.create(name.openFile)
+        state.openObjects = []
         state.ledger.startSegment(name, at: now)
     }
 
@@ -194,6 +212,7 @@ public final class ResultSpool: Sendable {
         } catch {
             // No line may follow a partial one: cut back to the last durable line or, failing that,
             // seal the segment so the next append starts a new file.
+            state.openObjects = nil
             do { try directory.truncate(open.name.openFile, to: open.bytes) } catch { try? seal(&state) }
             throw error
         }
@@ -204,13 +223,16 @@ public final class ResultSpool: Sendable {
     /// sent, so a power cut can only lose results not yet sent and younger than the batch age, and a
     /// crashed process loses nothing (its writes are in the page cache).
     private func seal(_ state: inout State) throws {
-        guard let name = state.ledger.open?.segment.name else { return }
+        guard let open = state.ledger.open?.segment else { return }
+        let name = open.name
         if let fd = state.openFile { try directory.flush(fd, file: name.openFile) }
         try directory.move(name.openFile, to: name.sealedFile)
         try directory.sync()
         if let fd = state.openFile { close(fd) }
         state.openFile = nil
         state.ledger.seal()
+        state.sealedCopy = state.openObjects.map { (name, $0, open.results) }
+        state.openObjects = nil
     }
 
     /// Not synced: a removal a power cut undoes only sends the batch again, which the aggregator
@@ -219,6 +241,23 @@ public final class ResultSpool: Sendable {
         guard state.ledger.sealed.contains(where: { $0.name == name }) else { return }
         try directory.remove(name.sealedFile)
         state.ledger.remove(name)
+        if state.sealedCopy?.name == name { state.sealedCopy = nil }
+    }
+
+    /// Appends written lines to `objects` as a batch holds them: each line's newline becomes the
+    /// comma before the next (a result line has no other newline: JSON escapes them).
+    private static func copy(_ lines: ArraySlice<UInt8>, into objects: inout [UInt8]?) {
+        guard objects != nil, !lines.isEmpty else { return }
+        guard objects!.count + lines.count <= memoryCopyLimit else {
+            objects = nil
+            return
+        }
+        if !objects!.isEmpty { objects!.append(UInt8(ascii: ",")) }
+        let start = objects!.count
+        objects!.append(contentsOf: lines.dropLast())
+        objects!.withUnsafeMutableBufferPointer { buffer in
+            for index in start..<buffer.count where buffer[index] == 0x0A { buffer[index] = UInt8(ascii: ",") }
+        }
     }
 
     private func dropOverCap(_ state: inout State) throws {
@@ -227,6 +266,7 @@ public final class ResultSpool: Sendable {
         for segment in victims {
             try directory.remove(segment.name.sealedFile)
             state.ledger.remove(segment.name)
+            if state.sealedCopy?.name == segment.name { state.sealedCopy = nil }
             state.counters.droppedTotal += segment.results
         }
         try directory.sync()
