@@ -75,6 +75,22 @@ import Testing
             }
         }
 
+        /// (check, started_at) of the results the receiver accepted.
+        var receivedStarts: [(check: String, startedAt: Date)] {
+            let text = (try? String(contentsOfFile: "\(directory)/received.jsonl", encoding: .utf8)) ?? ""
+            return text.split(separator: "\n").flatMap { line -> [(check: String, startedAt: Date)] in
+                guard let batch = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                    let results = batch["results"] as? [[String: Any]]
+                else { return [] }
+                return results.compactMap { result in
+                    guard let check = result["check"] as? String, let started = result["started_at"] as? String,
+                        let date = try? Date(started, strategy: .iso8601.year().month().day().time(includingFractionalSeconds: true))
+                    else { return nil }
+                    return (check, date)
+                }
+            }
+        }
+
         /// Ids of results still in the spool's segment files.
         var spooledIDs: [String] {
             let spool = "\(directory)/spool"
@@ -190,6 +206,33 @@ import Testing
         let quick = try #require(sample(#"sonda_probe_queue_wait_seconds_bucket{le="0.25"}"#), "\(metrics)")
         #expect(count >= 8, "two rounds of four checks: \(agent.log)")
         #expect(quick == count, "no check waited for the slow one (1.5 s): \(metrics)")
+    }
+
+    /// A probe alone in its window that hangs does not hold up the windows after it: another
+    /// worker wakes for them while it waits.
+    @Test func aHungProbeDoesNotHoldUpTheNextWindows() async throws {
+        let setup = try await Setup()
+        let lab = try TLSLab.shared()
+        // A 3 s probe starting early in its 10 s interval, and a check every second whose runs
+        // fall well outside the slow one's window (100 ms, a tenth of the shortest interval).
+        let slow = try #require((0..<100_000).lazy.map { "slow\($0)" }.first { Self.jitterMilliseconds($0, within: 10_000) < 1500 })
+        let slowStart = Self.jitterMilliseconds(slow, within: 10_000)
+        let fast = try #require((0..<100_000).lazy.map { "fast\($0)" }.first {
+            let apart = (Self.jitterMilliseconds($0, within: 1000) + 1000 - slowStart % 1000) % 1000
+            return apart > 300 && apart < 700
+        })
+        try setup.write(checks: [
+            "{name: \(slow), class: reporting, interval: 10s, timeout: 5s, http: {url: \"\(lab.url("http", "/delay/3000"))\"}}",
+            "{name: \(fast), class: reporting, interval: 1s, timeout: 1s, http: {url: \"\(lab.url("http", "/"))\"}}",
+        ])
+        let agent = try setup.startAgent()
+        try await Task.sleep(for: .milliseconds(Int(slowStart) + 3800))
+        agent.signal(SIGTERM)
+        #expect(await agent.wait(timeout: .seconds(10)) == 0, "\(agent.log)")
+        let starts = setup.receivedStarts
+        let slowRun = try #require(starts.first { $0.check == slow }, "\(agent.log)")
+        let during = starts.filter { $0.check == fast && $0.startedAt > slowRun.startedAt && $0.startedAt < slowRun.startedAt + 2.9 }
+        #expect(during.count >= 2, "the check due every second ran while the 3 s probe hung: \(starts)")
     }
 
     /// With nothing due, no thread of the agent wakes every second: libdispatch's workqueue

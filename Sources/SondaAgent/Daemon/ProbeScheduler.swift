@@ -232,7 +232,9 @@ public final class ProbeScheduler: Service, @unchecked Sendable {
             if !queue.isEmpty && (runsQueue || wasEmpty || now - queueProgress >= Self.patience) {
                 let (work, queuedAt) = queue.removeFirst()
                 queueProgress = now
-                if !queue.isEmpty { rearm(atLatest: now + Self.patience) }
+                // While this worker probes, another wakes for the next due jobs, or for the queued
+                // ones if this probe takes longer than `patience`.
+                rearm(atLatest: nextWake(now))
                 lock.unlock()
                 if report { metrics.scheduled(skipped: skipped) }
                 metrics.waited(seconds: (now - queuedAt).intervalSeconds)
@@ -256,17 +258,20 @@ public final class ProbeScheduler: Service, @unchecked Sendable {
                 lock.lock()
                 continue
             }
-            // Until the next job is due (at most `heartbeat`), or, while jobs wait behind a busy
-            // worker, until it has been on its probe for `patience`.
-            var wake = min(schedule.nextDue ?? now + Self.heartbeat, now + Self.heartbeat)
-            if !queue.isEmpty { wake = min(wake, queueProgress + Self.patience) }
-            rearm(at: max(wake, now))
+            rearm(at: max(nextWake(now), now))
             lock.unlock()
             if report { metrics.scheduled(skipped: skipped) }
             alarm.wait()
             lock.lock()
             armed = nil
         }
+    }
+
+    /// With the lock held: when the next due job comes due (at most `heartbeat` away), or, while
+    /// jobs wait behind a busy worker, when it has been on its probe for `patience`.
+    private func nextWake(_ now: Duration) -> Duration {
+        let wake = min(schedule.nextDue ?? now + Self.heartbeat, now + Self.heartbeat)
+        return queue.isEmpty ? wake : min(wake, queueProgress + Self.patience)
     }
 
     /// With the lock held: the alarm rings at `deadline`.
