@@ -1,9 +1,10 @@
-/* curl_floor URL COUNT CAFILE [GAP_MS]
+/* curl_floor URL COUNT CAFILE [GAP_MS [BURST]]
  *
  * The CPU floor for a probe: COUNT sequential GETs with one libcurl easy handle,
  * each on a fresh connection with a full TLS handshake (no reuse, no session
  * resumption), verifying against CAFILE; with GAP_MS, sleeping that long between transfers, as
- * a scheduler spaces probes (the CPU then pays cold caches on every probe). Silent on success;
+ * a scheduler spaces probes (the CPU then pays cold caches on every probe); with BURST, sleeping
+ * only after every BURST transfers, as the agent runs the probes due in one window. Silent on success;
  * exit 1 on the first
  * failed transfer. Build: cc -O2 -o curl_floor curl_floor.c -lcurl
  */
@@ -19,12 +20,14 @@ static size_t count_bytes(char *data, size_t size, size_t nmemb, void *userp) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 4 && argc != 5) {
-        fprintf(stderr, "usage: %s URL COUNT CAFILE [GAP_MS]\n", argv[0]);
+    if (argc < 4 || argc > 6) {
+        fprintf(stderr, "usage: %s URL COUNT CAFILE [GAP_MS [BURST]]\n", argv[0]);
         return 2;
     }
     long count = strtol(argv[2], NULL, 10);
-    long gap_ms = argc == 5 ? strtol(argv[4], NULL, 10) : 0;
+    long gap_ms = argc >= 5 ? strtol(argv[4], NULL, 10) : 0;
+    long burst = argc == 6 ? strtol(argv[5], NULL, 10) : 1;
+    if (burst < 1) burst = 1;
     size_t bytes = 0;
     char errbuf[CURL_ERROR_SIZE];
 
@@ -42,7 +45,7 @@ int main(int argc, char **argv) {
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
 
     for (long i = 0; i < count; i++) {
-        if (gap_ms > 0 && i > 0) usleep((useconds_t)(gap_ms * 1000));
+        if (gap_ms > 0 && i > 0 && i % burst == 0) usleep((useconds_t)(gap_ms * 1000));
         errbuf[0] = '\0';
         CURLcode rc = curl_easy_perform(h);
         long status = 0;
