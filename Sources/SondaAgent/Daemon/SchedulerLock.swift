@@ -63,7 +63,8 @@ final class SchedulerLock: @unchecked Sendable {
 /// Where the scheduler's idle workers sleep: a timerfd that every one of them waits on (through
 /// one epoll set), so the kernel wakes one worker when the next jobs are due and that worker runs
 /// them. A timer thread that woke a worker cost two wake-ups a window. Moving the deadline (with the
-/// scheduler's lock held) wakes no one; `ring` wakes one worker now, `stop` all of them for good.
+/// scheduler's lock held) wakes no one; a deadline in the past wakes one worker now; `stop` wakes
+/// all of them for good.
 final class SchedulerAlarm: @unchecked Sendable {
     private let timer: Int32
     private let stopper: Int32
@@ -85,9 +86,6 @@ final class SchedulerAlarm: @unchecked Sendable {
     /// Wakes one sleeper at `deadline` (monotonic nanoseconds; past deadlines at once), instead of
     /// at the deadline armed before.
     func arm(at deadline: Int64) { sonda_timer_arm(timer, max(deadline, 1)) }
-
-    /// Wakes one sleeper now, or at once when one next sleeps.
-    func ring() { arm(at: 1) }
 
     /// Wakes every sleeper, and makes every later `wait` return at once.
     func stop() { sonda_alarm_stop(stopper) }

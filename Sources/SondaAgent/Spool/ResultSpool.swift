@@ -55,14 +55,14 @@ public final class ResultSpool: Sendable {
         var onNews: (@Sendable () -> Void)?
     }
 
-    /// Calls `handler`, on the appending thread, after an append that changed when the next batch
-    /// is due: the first result of an open segment (`timeUntilSealDue` had no value) or a segment
-    /// sealed because it filled up. The reporter sleeps until then.
     /// Up to this many bytes of results are kept in memory as they are written, so the reporter
     /// sends the segment this process wrote without reading it back and checking every line (a
     /// sixth of the reporter's instructions, beside signing).
     static let memoryCopyLimit = 1 << 20
 
+    /// Calls `handler`, on the appending thread, after an append that changed when the next batch
+    /// is due: the first result of an open segment (`timeUntilSealDue` had no value) or a segment
+    /// sealed because it filled up. The reporter sleeps until then.
     public func onNews(_ handler: @escaping @Sendable () -> Void) {
         state.withLock { $0.onNews = handler }
     }
