@@ -66,6 +66,8 @@ public final class ProbeScheduler: Service, @unchecked Sendable {
     // Guarded by `lock`.
     private var config: AgentConfig
     private var schedule: ProbeSchedule
+    /// `schedule.nextDue`, which scans every job: read on each job taken, changed only by `due`.
+    private var nextDue: Duration?
     private var works: [ProbeSchedule.Job: Work]
     /// Due jobs and when they were queued (on the scheduler's clock).
     private var queue: [(work: Work, queuedAt: Duration)] = []
@@ -88,6 +90,7 @@ public final class ProbeScheduler: Service, @unchecked Sendable {
         precondition(workers > 0)
         self.config = config
         self.schedule = Self.schedule(for: config)
+        self.nextDue = schedule.nextDue
         self.works = Work.all(in: config)
         self.window = Self.window(for: config)
         self.workerCount = workers
@@ -170,7 +173,7 @@ public final class ProbeScheduler: Service, @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         guard queue.isEmpty, inFlight.isEmpty else { return false }
-        guard let next = schedule.nextDue else { return true }
+        guard let next = nextDue else { return true }
         return next - .nanoseconds(SchedulerLock.now - started) >= span
     }
 
@@ -180,6 +183,7 @@ public final class ProbeScheduler: Service, @unchecked Sendable {
         lock.lock()
         config = new
         schedule = Self.schedule(for: new)
+        nextDue = schedule.nextDue
         works = Work.all(in: new)
         window = Self.window(for: new)
         for job in inFlight { schedule.markInFlight(job) }
@@ -211,7 +215,8 @@ public final class ProbeScheduler: Service, @unchecked Sendable {
             let now = Duration.nanoseconds(SchedulerLock.now - started)
             let wasEmpty = queue.isEmpty
             // The earliest job is due: queue it with those due within the window after it.
-            if let next = schedule.nextDue, next <= now {
+            if let next = nextDue, next <= now {
+                defer { nextDue = schedule.nextDue }
                 for job in schedule.due(at: now + window) {
                     guard let work = works[job] else {
                         schedule.finished(job)
@@ -270,7 +275,7 @@ public final class ProbeScheduler: Service, @unchecked Sendable {
     /// With the lock held: when the next due job comes due (at most `heartbeat` away), or, while
     /// jobs wait behind a busy worker, when it has been on its probe for `patience`.
     private func nextWake(_ now: Duration) -> Duration {
-        let wake = min(schedule.nextDue ?? now + Self.heartbeat, now + Self.heartbeat)
+        let wake = min(nextDue ?? now + Self.heartbeat, now + Self.heartbeat)
         return queue.isEmpty ? wake : min(wake, queueProgress + Self.patience)
     }
 
