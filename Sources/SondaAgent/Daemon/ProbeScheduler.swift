@@ -204,11 +204,16 @@ public final class ProbeScheduler: Service, @unchecked Sendable {
         // Results of this worker's window not yet kept, and when the oldest finished.
         var held: [ProbeResult] = []
         var heldSince = Duration.zero
+        /// With the lock released.
+        func keepHeld() {
+            keep(held)
+            held.removeAll(keepingCapacity: true)
+        }
         while true {
             if stopping {
                 if held.isEmpty { return }
                 lock.unlock()
-                keep(held)
+                keepHeld()
                 lock.lock()
                 return
             }
@@ -243,10 +248,7 @@ public final class ProbeScheduler: Service, @unchecked Sendable {
                 lock.unlock()
                 if report { metrics.scheduled(skipped: skipped) }
                 metrics.waited(seconds: (now - queuedAt).intervalSeconds)
-                if !held.isEmpty && now - heldSince >= Self.holding {
-                    keep(held)
-                    held.removeAll(keepingCapacity: true)
-                }
+                if !held.isEmpty && now - heldSince >= Self.holding { keepHeld() }
                 let results = execute(work, on: runner)
                 if held.isEmpty { heldSince = .nanoseconds(SchedulerLock.now - started) }
                 held += results
@@ -258,8 +260,7 @@ public final class ProbeScheduler: Service, @unchecked Sendable {
             runsQueue = false
             if !held.isEmpty {
                 lock.unlock()
-                keep(held)
-                held.removeAll(keepingCapacity: true)
+                keepHeld()
                 lock.lock()
                 continue
             }

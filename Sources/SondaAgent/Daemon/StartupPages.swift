@@ -18,7 +18,8 @@ public enum StartupPages {
     /// that were resident in them.
     @discardableResult
     public static func release() -> Int {
-        guard let smaps = readWhole("/proc/self/smaps") else { return 0 }
+        guard let bytes = (try? SegmentDirectory.readWhole("/proc/self/smaps")) ?? nil else { return 0 }
+        let smaps = String(decoding: bytes, as: UTF8.self)
         var releasable: [(start: UInt, end: UInt, residentKB: Int)] = []
         var current: (start: UInt, end: UInt, candidate: Bool, residentKB: Int)?
         func finish() {
@@ -53,23 +54,5 @@ public enum StartupPages {
             }
         }
         return released
-    }
-
-    /// The file read to its end. Foundation's `String(contentsOfFile:)` trusts a size of 0 and
-    /// makes one read of /proc files: it got the first 4 kB of smaps, the agent's own mappings, and
-    /// none of the libraries'.
-    static func readWhole(_ path: String) -> String? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 64 << 10)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            guard count >= 0 else { return nil }
-            if count == 0 { return String(decoding: bytes, as: UTF8.self) }
-            bytes += chunk[..<count]
-        }
     }
 }

@@ -76,10 +76,17 @@ struct SegmentDirectory: Sendable {
 
     /// The whole file, or nil if it does not exist.
     func contents(of file: String) throws(SpoolError) -> [UInt8]? {
-        let fd = open(path(of: file), O_RDONLY | O_CLOEXEC)
+        try Self.readWhole(path(of: file))
+    }
+
+    /// The file at `path` read to its end, or nil if it does not exist. Also for /proc files, whose
+    /// size reads as 0: Foundation's `String(contentsOfFile:)` makes one read of those and got
+    /// the first 4 kB of /proc/self/smaps.
+    static func readWhole(_ path: String) throws(SpoolError) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             if errno == ENOENT { return nil }
-            throw .io("open", path(of: file))
+            throw .io("open", path)
         }
         defer { close(fd) }
         var contents: [UInt8] = []
@@ -88,7 +95,7 @@ struct SegmentDirectory: Sendable {
             let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if count < 0 {
                 if errno == EINTR { continue }
-                throw .io("read", path(of: file))
+                throw .io("read", path)
             }
             if count == 0 { return contents }
             contents.append(contentsOf: chunk[..<count])
