@@ -183,12 +183,12 @@ import Testing
     @Test func aSlowTargetDoesNotHoldUpTheChecksQueuedBehindIt() async throws {
         let setup = try await Setup()
         let lab = try TLSLab.shared()
-        // Three fast checks whose start falls within 150 ms after a 1.5 s one's, all every 2 s: the
-        // scheduler queues them behind it in one batch (its window is a tenth of the interval).
+        // Three fast checks due in the same window as a 1.5 s one, all every 2 s: the scheduler
+        // queues them behind it (listed first) in one batch (its windows are 400 ms, a fifth of
+        // the interval, from its start).
         let slow = Self.jitterMilliseconds("slow", within: 2000)
         let fast = (0..<100_000).lazy.map { "fast\($0)" }.filter {
-            let offset = Self.jitterMilliseconds($0, within: 2000)
-            return offset > slow && offset < slow + 150
+            Self.jitterMilliseconds($0, within: 2000) / 400 == slow / 400
         }.prefix(3)
         try #require(fast.count == 3)
         try setup.write(
@@ -208,13 +208,43 @@ import Testing
         #expect(quick == count, "no check waited for the slow one (1.5 s): \(metrics)")
     }
 
+    /// Windows are fixed slices of the scheduler's clock, so a check whose interval is a multiple
+    /// of the window starts at the same point of its window every round: its runs are exactly its
+    /// interval apart, however the other checks' slots fall.
+    @Test func checksRunExactlyTheirIntervalApart() async throws {
+        let setup = try await Setup()
+        let lab = try TLSLab.shared()
+        // 25 checks every second (200 ms windows), due 40 ms apart. Windows opened by the first
+        // job due instead (100 ms, three jobs each) would not end with the round: the last one
+        // would take the next round's first jobs, 40 and 80 ms early, and so on, round after round.
+        let names = try (0..<25).map { k in
+            try #require((0..<100_000).lazy.map { "steady\($0)" }.first { Self.jitterMilliseconds($0, within: 1000) / 5 == 8 * k })
+        }
+        try setup.write(checks: names.map {
+            "{name: \($0), class: reporting, interval: 1s, timeout: 900ms, http: {url: \"\(lab.url("http", "/"))\"}}"
+        })
+        let agent = try setup.startAgent()
+        try await Task.sleep(for: .milliseconds(4500))
+        agent.signal(SIGTERM)
+        #expect(await agent.wait(timeout: .seconds(5)) == 0, "\(agent.log)")
+        let starts = Dictionary(grouping: setup.receivedStarts, by: \.check)
+        for name in names {
+            let times = (starts[name] ?? []).map(\.startedAt).sorted()
+            #expect(times.count >= 3, "\(name) ran: \(times)")
+            for (earlier, later) in zip(times, times.dropFirst()) {
+                let apart = later.timeIntervalSince(earlier)
+                #expect(abs(apart - 1) < 0.03, "\(name) ran \(apart) s after its previous run: \(times)")
+            }
+        }
+    }
+
     /// A probe alone in its window that hangs does not hold up the windows after it: another
     /// worker wakes for them while it waits.
     @Test func aHungProbeDoesNotHoldUpTheNextWindows() async throws {
         let setup = try await Setup()
         let lab = try TLSLab.shared()
         // A 3 s probe starting early in its 10 s interval, and a check every second whose runs
-        // fall well outside the slow one's window (100 ms, a tenth of the shortest interval).
+        // fall well outside the slow one's window (200 ms, a fifth of the shortest interval).
         let slow = try #require((0..<100_000).lazy.map { "slow\($0)" }.first { Self.jitterMilliseconds($0, within: 10_000) < 1500 })
         let slowStart = Self.jitterMilliseconds(slow, within: 10_000)
         let fast = try #require((0..<100_000).lazy.map { "fast\($0)" }.first {

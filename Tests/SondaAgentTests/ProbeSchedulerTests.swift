@@ -5,9 +5,23 @@ import Testing
 
 @testable import SondaAgent
 
-/// `isIdle(for:)` decides when the agent gives back its code pages: only when no job comes due
-/// within the span.
-@Suite struct SchedulerIdleTests {
+@Suite struct ProbeSchedulerTests {
+    /// Windows are fixed slices of the scheduler's clock: a job's window does not depend on which
+    /// job came due first, so its start moves by the same amount every round.
+    @Test func windowsAreFixedSlicesOfTheClock() {
+        let window = Duration.milliseconds(200)
+        #expect(ProbeScheduler.opening(of: .zero, window: window) == .zero)
+        #expect(ProbeScheduler.opening(of: .milliseconds(199), window: window) == .zero)
+        #expect(ProbeScheduler.opening(of: .milliseconds(200), window: window) == .milliseconds(200))
+        #expect(ProbeScheduler.opening(of: .milliseconds(10_123), window: window) == .milliseconds(10_000))
+        // A slot and the same slot an interval (a multiple of the window) later open alike.
+        let slot = Duration.milliseconds(3_456)
+        #expect(slot - ProbeScheduler.opening(of: slot, window: window)
+            == slot + .seconds(10) - ProbeScheduler.opening(of: slot + .seconds(10), window: window))
+    }
+
+    /// `isIdle(for:)` decides when the agent gives back its code pages: only when no job comes due
+    /// within the span.
     @Test func idleOnlyWhenNoJobComesDueWithinTheSpan() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("idle-\(UUID())").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
