@@ -3,7 +3,7 @@
 # (scheduling, spooling, signing and reporting included) ÷ the raw C libcurl loop's CPU per
 # probe, for HTTPS and plain HTTP; and idle RSS with 50 checks loaded.
 # Prints: agent_cpu_https / agent_cpu_http  agent_ms  floor_ms  ratio  target, each also against the
-# C loop with its probes 200 ms apart (_vs_spaced_c) and five back to back once a second as the
+# C loop with its probes 200 ms apart (_vs_spaced_c) and ten back to back every 2 s as the
 # agent runs them (_vs_windowed_c), and the RSS it ran in
 # (_rss_mb; _private_mb is its anonymous part);  agent_idle_rss_mb  value  <=12 (the median over 40 s),
 # agent_idle_peak_rss_mb, agent_idle_private_mb,
@@ -68,7 +68,7 @@ measure() { # name url floor_count target [plain] — steady state, after the wo
   local floor_cpu spaced_cpu burst_cpu
   floor_cpu=$(median floor_ms "$2" "$3" 0)
   spaced_cpu=$(floor_ms "$2" 60 "$SPACING_MS")
-  burst_cpu=$(floor_ms "$2" 60 1000 5)
+  burst_cpu=$(floor_ms "$2" 60 2000 10)
   python3 -c "a=$cpu/($probes1-$probes0); f=$floor_cpu; s=$spaced_cpu; b=$burst_cpu
 print(f'$1 {a:.3f} {f:.3f} {a/f:.2f} <=$4')
 print(f'$1_vs_spaced_c {a:.3f} {s:.3f} {a/s:.2f}')
@@ -96,8 +96,8 @@ PY
 
 # The agent runs each check every 10 s: 50 checks are a probe every 200 ms, each on cold caches.
 # The C loop spaced the same way is the floor for a scheduler that starts every probe on its own;
-# windowed, five back to back once a second, it runs the way the agent does (the jobs due within
-# a second, back to back); the back-to-back loop is the issue's.
+# windowed, ten back to back every 2 s, it runs the way the agent does (the jobs due within a
+# 2 s window, back to back); the back-to-back loop is the issue's.
 SPACING_MS=200
 
 measure agent_cpu_https "https://localhost:$(port tls13)/small.txt" 500 1.15
