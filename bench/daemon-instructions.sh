@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# User-space instructions per probe of `sonda-agent run` (callgrind), 50 plain-HTTP checks every
-# 10 s with spooling, signing and reporting, against the raw C libcurl loop: a repeatable twin of
+# User-space instructions per probe of `sonda-agent run` (callgrind), 50 plain-HTTP checks (HTTPS
+# with KIND=https) every 10 s with spooling, signing and reporting, against the raw C libcurl loop: a repeatable twin of
 # agent-daemon.sh's CPU ratio, and a profile (.build-bench/daemon-callgrind.out, read it with
 # callgrind_annotate --inclusive=yes) of where the daemon's own work goes. Kernel time is not
 # counted, so the ratio is higher than the CPU one (the kernel's share, connect and close, is
 # the same for both).
-# Prints: daemon_instr_http  agent_Kinstr_per_probe  floor_Kinstr_per_probe  ratio
+# Prints: daemon_instr_http (or _https)  agent_Kinstr_per_probe  floor_Kinstr_per_probe  ratio
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 command -v valgrind >/dev/null || { echo "daemon-instructions: valgrind not installed (apt-get install valgrind)" >&2; exit 1; }
@@ -14,17 +14,24 @@ source "$ROOT/bench/daemon-lab.sh"
 # valgrind gives up on the DWARF of Swift release builds; the symbol table is enough.
 strip --strip-debug -o "$WORK/sonda-agent" "$AGENT"
 AGENT=$WORK/sonda-agent
-url="http://localhost:$(port http)/small.txt"
+KIND=${KIND:-http}
+if [ "$KIND" = https ]; then
+  url="https://localhost:$(port tls13)/small.txt" tls=", tls: {ca_file: $WORK/lab/bundle.pem}"
+else
+  url="http://localhost:$(port http)/small.txt" tls=""
+fi
 { echo "agent: {id: bench, region: sao_paulo}"
   echo "aggregator: {url: \"$receiver_url\", key: agent.key}"
   echo "spool: spool"
   echo "profiles: [none]"
   echo "checks:"
-  for i in $(seq 50); do echo "  - {name: c$i, class: authentication, interval: 10s, timeout: 5s, http: {url: \"$url\"}}"; done
+  for i in $(seq 50); do echo "  - {name: c$i, class: authentication, interval: 10s, timeout: 5s, http: {url: \"$url\"}$tls}"; done
 } >"$WORK/agent.yaml"
 
 cd "$WORK"
-valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$WORK/callgrind.out" \
+# The tunable `run` would otherwise execute itself again to set (MallocTuning): valgrind does not
+# follow that exec.
+GLIBC_TUNABLES=glibc.malloc.tcache_count=1000 valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$WORK/callgrind.out" \
   "$AGENT" run --config agent.yaml --listen 127.0.0.1:0 >agent.log 2>&1 &
 pid=$!
 metric() { curl -s "http://127.0.0.1:$(grep -o 'on port [0-9]*' agent.log | grep -o '[0-9]*$')/metrics" | awk '$1 == "sonda_probes_total" { print $2 }'; }
@@ -41,4 +48,4 @@ agent=$(callgrind_annotate "$WORK/callgrind.out" 2>/dev/null | awk '/PROGRAM TOT
 instructions() { valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 >/dev/null | awk '/refs:/ { gsub(",", "", $NF); print $NF }'; }
 f1=$(instructions "$FLOOR" "$url" 40 "$WORK/lab/bundle.pem")
 f2=$(instructions "$FLOOR" "$url" 120 "$WORK/lab/bundle.pem")
-python3 -c "a=$agent/($probes1-$probes0)/1e3; f=($f2-$f1)/80/1e3; print(f'daemon_instr_http {a:.1f} {f:.1f} {a/f:.2f}')"
+python3 -c "a=$agent/($probes1-$probes0)/1e3; f=($f2-$f1)/80/1e3; print(f'daemon_instr_$KIND {a:.1f} {f:.1f} {a/f:.2f}')"

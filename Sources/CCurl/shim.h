@@ -142,6 +142,14 @@ static inline int sonda_x509_sha256(X509 *x, unsigned char *out) {
     return X509_digest(x, EVP_sha256(), out, &n);
 }
 
+/// SHA-1 of the certificate's DER into out[20]. OpenSSL computes it once, when it caches the
+/// certificate's extensions (verification does), and X509_digest then copies it: a SHA-256 hashes
+/// the whole DER again, some 25 K instructions a certificate.
+static inline int sonda_x509_sha1(X509 *x, unsigned char *out) {
+    unsigned int n = 0;
+    return X509_digest(x, EVP_sha1(), out, &n);
+}
+
 /// SHA-256 of the DER SubjectPublicKeyInfo (what HPKP and curl's pinnedpubkey pin) into out[32].
 static inline int sonda_x509_spki_sha256(X509 *x, unsigned char *out) {
     unsigned char *der = NULL;

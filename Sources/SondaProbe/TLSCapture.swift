@@ -92,20 +92,33 @@ private let verifyCallback: @convention(c) (Int32, OpaquePointer?) -> Int32 = { 
     return preverifyOK
 }
 
-/// Parsed certificates by fingerprint. A probed server presents the same chain every time, so a
-/// worker parses each certificate once; hashing the DER is all a repeat costs.
+/// Parsed certificates. A probed server presents the same chain every time, so a worker parses
+/// each certificate once; a repeat costs a lookup by the SHA-1 OpenSSL already keeps for the
+/// certificate and a comparison of the signed part's DER with the one cached (`X509_cmp`), so a
+/// SHA-1 collision cannot pass one certificate off as another.
 final class CertificateCache {
-    private var entries: [[UInt8]: CertificateInfo] = [:]
+    private var entries: [[UInt8]: (certificate: OpaquePointer, info: CertificateInfo)] = [:]
     private let capacity = 256
 
+    deinit { clear() }
+
     func info(for x509: OpaquePointer) -> CertificateInfo {
-        var digest = [UInt8](repeating: 0, count: 32)
-        sonda_x509_sha256(x509, &digest)
-        if let known = entries[digest] { return known }
-        if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
-        let info = CertificateInfo(x509: x509, fingerprint: digest.hexString)
-        entries[digest] = info
+        var sha1 = [UInt8](repeating: 0, count: 20)
+        sonda_x509_sha1(x509, &sha1)
+        if let known = entries[sha1], X509_cmp(known.certificate, x509) == 0 { return known.info }
+        var sha256 = [UInt8](repeating: 0, count: 32)
+        sonda_x509_sha256(x509, &sha256)
+        let info = CertificateInfo(x509: x509, fingerprint: sha256.hexString)
+        if entries.count >= capacity { clear() }
+        if let replaced = entries[sha1] { X509_free(replaced.certificate) }
+        X509_up_ref(x509)
+        entries[sha1] = (x509, info)
         return info
+    }
+
+    private func clear() {
+        for entry in entries.values { X509_free(entry.certificate) }
+        entries.removeAll(keepingCapacity: true)
     }
 }
 

@@ -57,6 +57,27 @@ import Testing
         }
     }
 
+    /// A worker keeps each certificate it has parsed; whichever server it probes next, the report
+    /// names that server's certificates (fingerprints as `openssl x509 -fingerprint` gives them).
+    @Test func aWorkerReportsEachServersOwnCertificates() async throws {
+        let lab = try TLSLab.shared()
+        func fingerprint(_ name: String) async throws -> String {
+            let run = try await ChildProcess.run(
+                "/usr/bin/openssl", ["x509", "-in", "\(lab.dir)/pki/\(name).pem", "-noout", "-fingerprint", "-sha256"])
+            let hex = try #require(run.stdout.split(separator: "=").last)
+            return hex.replacingOccurrences(of: ":", with: "").trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        }
+        let good = try await fingerprint("good")
+        let expired = try await fingerprint("expired")
+        let intermediate = try await fingerprint("intermediate")
+        let worker = ProbeWorkerPool(workers: 1)
+        for (host, leaf) in [("tls13", good), ("expired", expired), ("tls13", good), ("expired", expired)] {
+            let tls = try #require(await worker.probe(ProbeRequest(url: lab.url(host), caFile: lab.ca)).tls)
+            #expect(tls.leaf?.sha256 == leaf, "\(host)")
+            #expect(tls.chain.map(\.sha256) == [intermediate], "\(host)")
+        }
+    }
+
     @Test func goodHostReportsTLS13ChainAndExpiry() async throws {
         let lab = try TLSLab.shared()
         let result = await probe(ProbeRequest(url: lab.url("tls13", "/small.txt"), caFile: lab.ca))
