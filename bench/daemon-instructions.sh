@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # User-space instructions per probe of `sonda-agent run` (callgrind), 50 plain-HTTP checks (HTTPS
-# with KIND=https) every 10 s with spooling, signing and reporting, against the raw C libcurl loop: a repeatable twin of
-# agent-daemon.sh's CPU ratio, and a profile (.build-bench/daemon-callgrind.out, read it with
+# with KIND=https) every 10 s with spooling, signing and reporting, against the raw C libcurl
+# loop: a repeatable twin of agent-daemon.sh's CPU ratio, and a profile (.build-bench/daemon-callgrind.out, read it with
 # callgrind_annotate --inclusive=yes) of where the daemon's own work goes. Kernel time is not
 # counted, so the ratio is higher than the CPU one (the kernel's share, connect and close, is
 # the same for both).

@@ -14,10 +14,9 @@ import SondaProbe
 /// (`window(for:)`) and idle workers sleep on one alarm (`SchedulerAlarm`) armed for the opening
 /// of the window that holds the next due job. The kernel wakes one of them, which queues the jobs
 /// due in that window and runs them one after another: each probe, its retries, the spool append
-/// and the metrics, with no hand-off. While jobs wait behind
-/// it the alarm is armed `patience` ahead, so when that worker has spent that long on one probe
-/// another wakes and takes the next job: a slow target delays the jobs behind it by that much at
-/// most.
+/// and the metrics, with no hand-off. While jobs wait behind it the alarm is armed `patience`
+/// ahead, so when that worker has spent that long on one probe another wakes and takes the next
+/// job: a slow target delays the jobs behind it by that much at most.
 ///
 /// A probe on loopback costs about 0.1 ms of CPU, so every thread hop, actor hop and task
 /// allocation on this path was a measurable share of the agent's cost (the version on a task group
@@ -119,9 +118,9 @@ public final class ProbeScheduler: Service, @unchecked Sendable {
         max(.milliseconds(1), min(.seconds(2), (config.checks.map(\.interval).min() ?? .seconds(10)) / 5))
     }
 
-    /// When the window holding `time` (never negative) opens. Windows are fixed on the scheduler's clock (not
-    /// opened by whichever job comes due first), so a job whose interval is a multiple of the
-    /// window starts at the same point of its window every round: exactly its interval apart.
+    /// When the window holding `time` (never negative) opens. Windows are fixed on the scheduler's
+    /// clock (not opened by whichever job comes due first), so a job whose interval is a multiple
+    /// of the window starts at the same point of its window every round: exactly its interval apart.
     static func opening(of time: Duration, window: Duration) -> Duration {
         let width = window.nanoseconds
         return .nanoseconds(time.nanoseconds / width * width)
