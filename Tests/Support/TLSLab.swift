@@ -108,7 +108,7 @@ public final class SilentListener: @unchecked Sendable {
             address.sin_family = sa_family_t(AF_INET)
             address.sin_addr.s_addr = inet_addr("127.0.0.1")
             address.sin_port = in_port_t(UInt16(port).bigEndian)
-            fcntl(client, F_SETFL, O_NONBLOCK)
+            _ = fcntl(client, F_SETFL, O_NONBLOCK)
             _ = withUnsafePointer(to: &address) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                     connect(client, $0, socklen_t(MemoryLayout<sockaddr_in>.size))

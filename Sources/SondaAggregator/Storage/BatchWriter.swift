@@ -15,6 +15,7 @@ extension ResultStore {
     /// Returns only after the commit.
     /// `auditDetail`, when given, is appended to the audit chain in the same transaction.
     /// `rawResults`, when given, is each result's JSON as received, stored as is.
+    @discardableResult
     public func write(
         _ batch: ResultBatch, rawResults: [String]? = nil, region agentRegion: String, now: Date = Date(),
         auditDetail: String? = nil

@@ -61,7 +61,7 @@ final class LinkShaper {
         }
         var ip = [CChar](repeating: 0, count: 64)
         sonda_sockaddr_ip(address, &ip, 64)
-        upstreamIP = String(cString: ip)
+        upstreamIP = ip.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
         let elapsed = DispatchTime.now().uptimeNanoseconds &- started
         if elapsed < rttNanoseconds { sleep(nanoseconds: rttNanoseconds - elapsed) }
         LinkRelay(listener: listener, upstream: upstream, profile: profile, acceptTimeout: connectTimeout).start()
