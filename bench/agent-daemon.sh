@@ -15,18 +15,6 @@ AGENT=$(realpath -m "${SONDA_AGENT:-$ROOT/.build/release/sonda-agent}")
 RUN_SECONDS=${SECONDS_PER_RUN:-30}
 source "$ROOT/bench/daemon-lab.sh"
 
-config() { # url interval [plain] → agent.yaml with 50 checks
-  { echo "agent: {id: bench, region: sao_paulo}"
-    echo "aggregator: {url: \"$receiver_url\", key: agent.key}"
-    echo "spool: spool"
-    echo "profiles: [none]"
-    echo "checks:"
-    for i in $(seq 50); do
-      tls=", tls: {ca_file: $WORK/lab/bundle.pem}"
-      [ "${3:-}" = plain ] && tls=""
-      echo "  - {name: c$i, class: authentication, interval: $2, timeout: 1s, http: {url: \"$1\"}$tls}"
-    done; } >"$WORK/agent.yaml"
-}
 # The agent's CPU time in ms over RUN_SECONDS, at nanosecond resolution: perf's task-clock, which
 # also counts threads that exit within the run (Dispatch's workers do, and libcurl's resolver
 # threads); without perf, the sum over the threads alive at both ends (/proc/PID/stat counts 10 ms
@@ -49,9 +37,9 @@ metrics_port() { grep -o 'on port [0-9]*' "$WORK/agent.log" | grep -o '[0-9]*$';
 metric() { curl -s "http://127.0.0.1:$(metrics_port)/metrics" | awk -v name="$1" '$1 == name { print $2 }'; }
 rss_mb() { awk -v field="$2:" '$1 == field { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
 
-measure() { # name url floor_count target [plain] — steady state, after the workers have loaded the CA store
+measure() { # name url floor_count target — steady state, after the workers have loaded the CA store
   rm -rf "$WORK/spool" "$WORK/received.jsonl"
-  config "$2" "${INTERVAL:-10s}" "${5:-}"
+  config "$2" "${INTERVAL:-10s}"
   "$AGENT" run --config "$WORK/agent.yaml" --listen 127.0.0.1:0 --workers "${WORKERS:-4}" >"$WORK/agent.log" 2>&1 &
   local pid=$!
   sleep 11
@@ -101,7 +89,7 @@ PY
 SPACING_MS=200
 
 measure agent_cpu_https "https://localhost:$(port tls13)/small.txt" 500 1.15
-measure agent_cpu_http "http://localhost:$(port http)/small.txt" 1500 2 plain
+measure agent_cpu_http "http://localhost:$(port http)/small.txt" 1500 2
 
 rm -rf "$WORK/spool"
 config "https://localhost:$(port tls13)/small.txt" 1h

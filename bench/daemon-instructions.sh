@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # User-space instructions per probe of `sonda-agent run` (callgrind), 50 plain-HTTP checks (HTTPS
 # with KIND=https) every 10 s with spooling, signing and reporting, against the raw C libcurl
-# loop: a repeatable twin of agent-daemon.sh's CPU ratio, and a profile (.build-bench/daemon-callgrind.out, read it with
-# callgrind_annotate --inclusive=yes) of where the daemon's own work goes. Kernel time is not
+# loop: a repeatable twin of agent-daemon.sh's CPU ratio, and a profile
+# (.build-bench/daemon-callgrind.out, read it with callgrind_annotate --inclusive=yes) of where
+# the daemon's own work goes. Kernel time is not
 # counted, so the ratio is higher than the CPU one (the kernel's share, connect and close, is
 # the same for both).
 # Prints: daemon_instr_http (or _https)  agent_Kinstr_per_probe  floor_Kinstr_per_probe  ratio
@@ -15,18 +16,8 @@ source "$ROOT/bench/daemon-lab.sh"
 strip --strip-debug -o "$WORK/sonda-agent" "$AGENT"
 AGENT=$WORK/sonda-agent
 KIND=${KIND:-http}
-if [ "$KIND" = https ]; then
-  url="https://localhost:$(port tls13)/small.txt" tls=", tls: {ca_file: $WORK/lab/bundle.pem}"
-else
-  url="http://localhost:$(port http)/small.txt" tls=""
-fi
-{ echo "agent: {id: bench, region: sao_paulo}"
-  echo "aggregator: {url: \"$receiver_url\", key: agent.key}"
-  echo "spool: spool"
-  echo "profiles: [none]"
-  echo "checks:"
-  for i in $(seq 50); do echo "  - {name: c$i, class: authentication, interval: 10s, timeout: 5s, http: {url: \"$url\"}$tls}"; done
-} >"$WORK/agent.yaml"
+if [ "$KIND" = https ]; then url="https://localhost:$(port tls13)/small.txt"; else url="http://localhost:$(port http)/small.txt"; fi
+config "$url" 10s
 
 cd "$WORK"
 # The tunable `run` would otherwise execute itself again to set (MallocTuning): valgrind does not
