@@ -8,7 +8,7 @@ import SondaCore
 /// would leave them). Prints the p50 and p95 of `GET /v1/budgets?window=30d`'s computation.
 /// Usage: budget-query-bench DATABASE
 let path = CommandLine.arguments.count > 1 ? CommandLine.arguments[1] : "budget-bench.sqlite"
-let store = try ResultStore(path: path)
+let store = try SQLiteStore(path: path)
 let regions = (0..<10).map { "region_\($0)" }
 let profiles = ["desktop_brazil", "mobile_4g_brazil", "mobile_3g_brazil"]
 let classes = ["authentication", "patient_data", "appointment_booking", "treatment_planning", "reporting"]
@@ -65,9 +65,8 @@ var samples: [Double] = []
 var cells = 0
 for _ in 0..<20 {
     let start = ContinuousClock.now
-    let report = try await store.pool.read { db in
-        try evaluator.report(window: .seconds(30 * 86_400), windowText: "30d", filter: CellFilter(), now: now, in: db)
-    }
+    let report = try await evaluator.report(
+        window: .seconds(30 * 86_400), windowText: "30d", filter: CellFilter(), now: now, from: store)
     let elapsed = (ContinuousClock.now - start).components
     samples.append(Double(elapsed.seconds) * 1000 + Double(elapsed.attoseconds) / 1e15)
     cells = report.cells.count

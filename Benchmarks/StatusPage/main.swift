@@ -13,7 +13,7 @@ import SondaCore
 let path =
     CommandLine.arguments.count > 1
     ? CommandLine.arguments[1] : NSTemporaryDirectory() + "status-bench-\(getpid()).sqlite"
-let store = try ResultStore(path: path)
+let store = try SQLiteStore(path: path)
 let regions = (0..<10).map { "region_\($0)" }
 let profiles = ["desktop_brazil", "mobile_4g_brazil", "mobile_3g_brazil"]
 let classes = ["authentication", "patient_data", "appointment_booking", "treatment_planning", "reporting"]

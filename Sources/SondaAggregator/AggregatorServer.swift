@@ -20,22 +20,18 @@ public enum AggregatorServer {
     ) async throws {
         var logger = Logger(label: "sonda-aggregator")
         logger.logLevel = .notice
-        let store = try ResultStore(path: config.database)
-        try await store.pool.write { db in
-            try AuditLog.append(
-                kind: "config",
-                detail: "file=\(config.file) sha256=\(AuditLog.digest(Data(configText.utf8))) agents=\(config.agents.count)",
-                at: Date(), in: db)
-        }
+        let store: any AggregatorStore = try SQLiteStore(path: config.database)
+        try await store.appendAudit(
+            kind: "config",
+            detail: "file=\(config.file) sha256=\(AuditLog.digest(Data(configText.utf8))) agents=\(config.agents.count)",
+            at: Date())
         let dispatcher = AlertDispatcher(config: config.alerting, logger: logger)
         let statusURL = config.alerting.externalURL ?? ""
         let router = AggregatorRouter(
             config: config, store: store, deliveries: dispatcher.counters,
             activeAlerts: {
-                try await store.pool.read { db in
-                    try AlertStore.active(in: db).filter { $0.state == .firing && !$0.silenced }
-                        .map { $0.notification(generatorURL: statusURL) }
-                }
+                try await store.activeAlerts().filter { $0.state == .firing && !$0.silenced }
+                    .map { $0.notification(generatorURL: statusURL) }
             }
         ).build()
         let server: HTTPServerBuilder =
@@ -52,8 +48,7 @@ public enum AggregatorServer {
             configuration: .init(
                 services: [
                     .init(service: dispatcher), .init(service: app), .init(service: pruner), .init(service: alerts),
-                    .init(service: WALCheckpointer(store: store)),
-                ],
+                ] + store.maintenance.map { .init(service: $0) },
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         try await store.flushRollups()

@@ -24,8 +24,8 @@ struct AuditCommand: AsyncParsableCommand {
             guard FileManager.default.fileExists(atPath: path) else {
                 throw CommandFailure(message: "no database at '\(path)'", code: 66)
             }
-            let store = try ResultStore(path: path)
-            let verification = try await store.pool.read { db in try AuditLog.verify(in: db) }
+            let store = try SQLiteStore(path: path)
+            let verification = try await store.verifyAudit()
             if let broken = verification.firstBroken {
                 throw CommandFailure(message: "audit chain broken at entry \(broken.seq): \(broken.reason)", code: 1)
             }

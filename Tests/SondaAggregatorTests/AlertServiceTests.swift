@@ -40,9 +40,9 @@ final class RecordingSink: AlertSink {
             config.agents = AlertServiceTests.agents.map { .init(id: $0.0, region: $0.1, publicKey: Data(count: 32)) }
         }
 
-        func store() throws -> ResultStore { try ResultStore(path: config.database) }
+        func store() throws -> SQLiteStore { try SQLiteStore(path: config.database) }
 
-        func write(_ store: ResultStore, failing: Set<String>, error: ProbeError.Code = .timeout, tls: TLSReport? = nil)
+        func write(_ store: SQLiteStore, failing: Set<String>, error: ProbeError.Code = .timeout, tls: TLSReport? = nil)
             async throws
         {
             for (agent, region) in AlertServiceTests.agents {
@@ -58,12 +58,12 @@ final class RecordingSink: AlertSink {
             }
         }
 
-        func service(_ store: ResultStore, sink: RecordingSink) -> AlertService {
+        func service(_ store: SQLiteStore, sink: RecordingSink) -> AlertService {
             let clock = clock
             return AlertService(config: config, store: store, sink: sink, now: { clock.now })
         }
 
-        func router(_ store: ResultStore) -> some ApplicationProtocol {
+        func router(_ store: SQLiteStore) -> some ApplicationProtocol {
             let clock = clock
             return Application(router: AggregatorRouter(config: config, store: store, now: { clock.now }).build())
         }
@@ -109,7 +109,7 @@ final class RecordingSink: AlertSink {
         }
         #expect(audit.count == 2 && audit[0].hasPrefix("fired fingerprint=\(page.fingerprint)"))
         #expect(audit[1].hasPrefix("resolved fingerprint=\(page.fingerprint)"))
-        #expect(try await store.pool.read { db in try AuditLog.verify(in: db) }.firstBroken == nil)
+        #expect(try await store.verifyAudit().firstBroken == nil)
     }
 
     @Test func tlsAndCertificateFieldsAreReadFromStoredResults() async throws {

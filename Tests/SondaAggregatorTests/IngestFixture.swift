@@ -14,7 +14,7 @@ struct IngestFixture: Sendable {
     /// Raw private keys by agent id (the key type is not Sendable).
     let keys: [String: Data]
     var config: AggregatorConfig
-    let store: ResultStore
+    let store: SQLiteStore
     let now: Date
 
     init(
@@ -35,7 +35,7 @@ struct IngestFixture: Sendable {
         config = AggregatorConfig(
             database: directory + "/sonda.sqlite", agents: configured, budgets: budgets, readTokens: readTokens,
             maxBodyBytes: maxBodyBytes)
-        store = try ResultStore(path: config.database)
+        store = try SQLiteStore(path: config.database)
         self.now = now
     }
 

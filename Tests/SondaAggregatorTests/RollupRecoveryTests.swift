@@ -8,7 +8,7 @@ import Testing
 /// Rollups are merged after the batch's commit when other batches wait for the writer; a crash
 /// before that merge must be repaired from the raw rows at the next start, once.
 @Suite struct RollupRecoveryTests {
-    static func counts(_ store: ResultStore) async throws -> (minute: Int, hour: Int, day: Int, totalHistogram: Int) {
+    static func counts(_ store: SQLiteStore) async throws -> (minute: Int, hour: Int, day: Int, totalHistogram: Int) {
         try await store.pool.read { db in
             (
                 try Int.fetchOne(db, sql: "SELECT IFNULL(SUM(count), 0) FROM outcome_minute")!,
@@ -51,10 +51,10 @@ import Testing
         #expect(try await Self.counts(f.store).minute == 0, "the rollup waits for the queued batch")
 
         // The process dies here: no flush. The next start folds the rows past the cursor.
-        let restarted = try ResultStore(path: f.config.database)
+        let restarted = try SQLiteStore(path: f.config.database)
         let c = try await Self.counts(restarted)
         #expect(c.minute == 300 && c.hour == 300 && c.day == 300 && c.totalHistogram == 270)
-        let again = try ResultStore(path: f.config.database)
+        let again = try SQLiteStore(path: f.config.database)
         #expect(try await Self.counts(again).minute == 300, "a second start adds nothing")
 
         // A batch written later merges on top, and a duplicate batch adds nothing.

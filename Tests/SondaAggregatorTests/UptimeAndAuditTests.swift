@@ -71,12 +71,12 @@ import Testing
                 #expect(try await client.post(body, signature: try f.signature(for: body, agent: "sp-clinic-01")).status == .ok)
             }
         }
-        let intact = try await f.store.pool.read { db in try AuditLog.verify(in: db) }
+        let intact = try await f.store.verifyAudit()
         #expect(intact.entries == 3 && intact.firstBroken == nil)
         try await f.store.pool.write { db in
             try db.execute(sql: "UPDATE audit SET detail = replace(detail, 'results=1', 'results=2') WHERE seq = 2")
         }
-        let broken = try await f.store.pool.read { db in try AuditLog.verify(in: db) }
+        let broken = try await f.store.verifyAudit()
         #expect(broken.firstBroken?.seq == 2)
     }
 

@@ -5,7 +5,7 @@ import SondaCore
 
 /// `GET /v1/alerts`, `GET /v1/silences` and `POST /v1/silences`, on the read-token group.
 struct AlertsEndpoint: Sendable {
-    let store: ResultStore
+    let store: any AggregatorStore
     let deliveries: DeliveryCounters
     let now: @Sendable () -> Date
 
@@ -15,7 +15,7 @@ struct AlertsEndpoint: Sendable {
         group.get("/v1/alerts") { request, _ in try json(try await alerts(QueryParameters(request: request))) }
         group.get("/v1/silences") { _, _ in
             let at = now()
-            let silences = try await store.pool.read { db in try AlertStore.silences(notEndedAt: at, in: db) }
+            let silences = try await store.silences(notEndedAt: at)
             return try json(SilenceList(silences: silences.map(SilenceEntry.init)))
         }
         group.post("/v1/silences") { request, _ in
@@ -26,7 +26,7 @@ struct AlertsEndpoint: Sendable {
                 throw AggregatorError.tooLarge("a silence body is at most 64 KiB")
             }
             let silence = try SilenceRequest.parse(Data(buffer: buffer), now: now())
-            try await store.pool.write { db in try AlertStore.insert(silence, in: db) }
+            try await store.insert(silence)
             var response = try json(SilenceEntry(silence))
             response.status = .created
             return response
@@ -39,15 +39,11 @@ struct AlertsEndpoint: Sendable {
             throw AggregatorError.badParameter(
                 "state", "expected one of \(Self.states.joined(separator: ", ")), got '\(state)'")
         }
-        let history = try q.lookBack("since", default: "24h", maximum: .seconds(Int64(AlertStore.history)))
+        let history = try q.lookBack("since", default: "24h", maximum: .seconds(Int64(AlertHistory.kept)))
         let at = now()
-        let (alerts, silences) = try await store.pool.read { db in
-            (
-                try AlertStore.list(
-                    includePending: state == "pending", since: at.addingTimeInterval(-history.intervalSeconds), in: db),
-                try AlertStore.silences(notEndedAt: at, in: db).filter { $0.isActive(at: at) }
-            )
-        }
+        let alerts = try await store.alerts(
+            includePending: state == "pending", since: at.addingTimeInterval(-history.intervalSeconds), limit: 1000)
+        let silences = try await store.silences(notEndedAt: at).filter { $0.isActive(at: at) }
         let entries = alerts.map { a -> AlertEntry in
             var shown = a.state.rawValue
             if a.state == .firing && silences.contains(where: { $0.matches(a.labels) }) { shown = "silenced" }

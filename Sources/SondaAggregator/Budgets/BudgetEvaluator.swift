@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import SondaCore
 
 /// Computes the budget cells of a window from the minute rollups and the budget rules. A cell's
@@ -12,46 +11,13 @@ public struct BudgetEvaluator: Sendable {
         self.rules = rules
     }
 
-    struct CellKey: Hashable, Comparable {
-        var region: String
-        var profile: String
-        var endpointClass: String
-
-        static func < (a: Self, b: Self) -> Bool {
-            (a.region, a.profile, a.endpointClass) < (b.region, b.profile, b.endpointClass)
-        }
-    }
-
     public func report(
-        window: Duration, windowText: String, filter: CellFilter, now: Date, in db: Database
-    ) throws -> BudgetReport {
-        let span = RollupSpan(window: window, now: now)
-        let (condition, arguments) = filter.sql
+        window: Duration, windowText: String, filter: CellFilter, now: Date, from store: any AggregatorStore
+    ) async throws -> BudgetReport {
         // Only phases some rule limits (and total, for unbudgeted cells) are read.
         let phases = Set(rules.map(\.phase.rawValue) + ["total"]).sorted()
-        let phaseList = phases.map { "'\($0)'" }.joined(separator: ", ")
-        var histograms: [CellKey: [String: HistogramAccumulator]] = [:]
-        let rows = try Row.fetchCursor(
-            db,
-            sql: """
-                SELECT region, profile, class, phase, histogram FROM \(span.latencyTable)
-                WHERE \(span.column) >= ?\(condition) AND phase IN (\(phaseList))
-                """,
-            arguments: [span.since] + arguments)
-        while let row = try rows.next() {
-            let key = CellKey(region: row[0], profile: row[1], endpointClass: row[2])
-            let data: Data = row[4]
-            histograms[key, default: [:]][row[3], default: HistogramAccumulator()].add(serialized: data)
-        }
-        // Cells that only failed in the window still appear, as no-data.
-        let seen = try Row.fetchAll(
-            db,
-            sql: "SELECT DISTINCT region, profile, class FROM \(span.outcomeTable) WHERE \(span.column) >= ?\(condition)",
-            arguments: [span.since] + arguments)
-        for row in seen {
-            let key = CellKey(region: row[0], profile: row[1], endpointClass: row[2])
-            if histograms[key] == nil { histograms[key] = [:] }
-        }
+        let histograms = try await store.latencyHistograms(
+            span: RollupSpan(window: window, now: now), filter: filter, phases: phases)
         var cells: [BudgetReport.Cell] = []
         for key in histograms.keys.sorted() {
             let phases = histograms[key]!
@@ -71,7 +37,7 @@ public struct BudgetEvaluator: Sendable {
     }
 
     func cell(
-        _ key: CellKey, phase: String, histogram: HistogramAccumulator?, quantile: BudgetRule.Quantile, limit: Double?
+        _ key: BudgetCellKey, phase: String, histogram: HistogramAccumulator?, quantile: BudgetRule.Quantile, limit: Double?
     ) -> BudgetReport.Cell {
         let h = histogram ?? HistogramAccumulator()
         let judged: Double? =

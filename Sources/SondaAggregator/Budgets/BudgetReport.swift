@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import SondaCore
 
 /// `GET /v1/budgets`: one cell per region × profile × class × budgeted phase over a window,
@@ -61,17 +60,5 @@ public struct CellFilter: Sendable, Hashable {
         self.region = region
         self.profile = profile
         self.endpointClass = endpointClass
-    }
-
-    /// A SQL condition and its arguments over rollup columns.
-    var sql: (String, StatementArguments) {
-        var clauses: [String] = []
-        var arguments: StatementArguments = []
-        for (column, value) in [("region", region), ("profile", profile), ("class", endpointClass)] {
-            guard let value else { continue }
-            clauses.append("\(column) = ?")
-            arguments += [value]
-        }
-        return (clauses.map { " AND " + $0 }.joined(), arguments)
     }
 }

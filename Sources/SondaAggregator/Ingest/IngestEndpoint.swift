@@ -8,7 +8,7 @@ import SondaCore
 /// Every refusal is an `AggregatorError` about this request only; nothing is shared between agents
 /// but the database.
 public struct IngestEndpoint: Sendable {
-    let store: ResultStore
+    let store: any AggregatorStore
     let agents: [String: AggregatorConfig.Agent]
     let maxBodyBytes: Int
     let maxResults: Int
@@ -17,7 +17,7 @@ public struct IngestEndpoint: Sendable {
     let now: @Sendable () -> Date
 
     public init(
-        store: ResultStore, config: AggregatorConfig, counters: IngestCounters,
+        store: any AggregatorStore, config: AggregatorConfig, counters: IngestCounters,
         now: @escaping @Sendable () -> Date = Date.init
     ) {
         self.store = store

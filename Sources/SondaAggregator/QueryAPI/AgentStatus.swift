@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import SondaConfig
 import SondaCore
 
@@ -45,23 +44,21 @@ public struct AgentStatus: Codable, Sendable, Hashable {
         public var agents: [AgentStatus]
     }
 
-    static func list(configured: [AggregatorConfig.Agent], now: Date, in db: Database) throws -> List {
-        let rows = try Row.fetchAll(db, sql: "SELECT * FROM agents")
-        var seen = Dictionary(rows.map { (($0["id"] as String), $0) }, uniquingKeysWith: { a, _ in a })
+    static func list(configured: [AggregatorConfig.Agent], records: [AgentRecord], now: Date) -> List {
+        var seen = Dictionary(records.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         var agents: [AgentStatus] = []
         for agent in configured {
             var status = AgentStatus(
                 id: agent.id, region: agent.region, site: agent.site, batches: 0, results: 0)
-            if let row = seen.removeValue(forKey: agent.id) {
-                let lastSeen = Date(timeIntervalSince1970: Double(row["last_seen_ms"] as Int64) / 1000)
-                status.lastSeen = Timestamp.format(lastSeen)
-                status.secondsSinceSeen = (now.timeIntervalSince(lastSeen) * 10).rounded() / 10
-                status.version = row["version"]
-                status.configHash = row["config_hash"]
-                status.spoolDepth = row["spool_depth"]
-                status.dropped = row["dropped_total"]
-                status.batches = row["batches"]
-                status.results = row["results"]
+            if let record = seen.removeValue(forKey: agent.id) {
+                status.lastSeen = Timestamp.format(record.lastSeen)
+                status.secondsSinceSeen = (now.timeIntervalSince(record.lastSeen) * 10).rounded() / 10
+                status.version = record.version
+                status.configHash = record.configHash
+                status.spoolDepth = record.spoolDepth
+                status.dropped = record.dropped
+                status.batches = record.batches
+                status.results = record.results
             }
             agents.append(status)
         }

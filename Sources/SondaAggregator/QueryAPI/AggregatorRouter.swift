@@ -7,7 +7,7 @@ import SondaCore
 /// unless public). Built as a router so tests drive it with `app.test(.router)`.
 public struct AggregatorRouter: Sendable {
     public let config: AggregatorConfig
-    public let store: ResultStore
+    public let store: any AggregatorStore
     public let counters: IngestCounters
     public let deliveries: DeliveryCounters
     /// The alerts the status page lists as active (the alert store's firing alerts).
@@ -15,7 +15,7 @@ public struct AggregatorRouter: Sendable {
     let now: @Sendable () -> Date
 
     public init(
-        config: AggregatorConfig, store: ResultStore, counters: IngestCounters = IngestCounters(),
+        config: AggregatorConfig, store: any AggregatorStore, counters: IngestCounters = IngestCounters(),
         deliveries: DeliveryCounters = DeliveryCounters(),
         activeAlerts: @escaping @Sendable () async throws -> [AlertNotification] = { [] },
         now: @escaping @Sendable () -> Date = Date.init
@@ -32,7 +32,7 @@ public struct AggregatorRouter: Sendable {
         let router = Router()
         let ingest = IngestEndpoint(store: store, config: config, counters: counters, now: now)
         router.get("/health") { _, _ in
-            try await store.pool.read { db in _ = try Int.fetchOne(db, sql: "SELECT 1") }
+            try await store.ping()
             return json(#"{"status":"ok"}"#)
         }
         router.post("/v1/results") { request, _ in try await ingest.handle(request) }
@@ -51,22 +51,20 @@ public struct AggregatorRouter: Sendable {
             let (window, text) = try q.window(maximum: config.rollupRetention)
             let (check, region) = (q.string("check"), q.string("region"))
             let (slo, at) = (config.slo, now())
-            let report = try await store.pool.read { db in
-                try UptimeReport.compute(
-                    window: window, windowText: text, slo: slo, check: check, region: region, now: at, in: db)
-            }
+            let report = try await UptimeReport.compute(
+                window: window, windowText: text, slo: slo, check: check, region: region, now: at, from: store)
             return try json(report)
         }
         read.get("/v1/agents") { _, _ in
             let (agents, at) = (config.agents, now())
-            return try json(try await store.pool.read { db in try AgentStatus.list(configured: agents, now: at, in: db) })
+            return try json(AgentStatus.list(configured: agents, records: try await store.agents(), now: at))
         }
         read.get("/v1/checks/:name/results") { request, context in
             let name = try context.parameters.require("name")
             let q = QueryParameters(request: request)
             let limit = try q.int("limit", default: 100, in: 1...1000)
             let before = q.string("before")
-            return json(try await store.pool.read { db in try ResultPage.page(check: name, limit: limit, before: before, in: db) })
+            return json(try await ResultPage.page(check: name, limit: limit, before: before, from: store))
         }
         AlertsEndpoint(store: store, deliveries: deliveries, now: now).register(on: read)
         read.get("/metrics") { _, _ in
@@ -84,9 +82,7 @@ public struct AggregatorRouter: Sendable {
     func budgets(window: Duration, text: String, filter: CellFilter) async throws -> BudgetReport {
         let evaluator = BudgetEvaluator(rules: config.budgets)
         let at = now()
-        return try await store.pool.read { db in
-            try evaluator.report(window: window, windowText: text, filter: filter, now: at, in: db)
-        }
+        return try await evaluator.report(window: window, windowText: text, filter: filter, now: at, from: store)
     }
 }
 

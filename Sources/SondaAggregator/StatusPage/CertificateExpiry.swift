@@ -1,11 +1,10 @@
 import Foundation
-import GRDB
 import SondaCore
 
 /// Certificate expiry per check and host, from the TLS report in each check's latest raw
 /// results: the newest result per agent, and the earliest expiry among them (agents behind
 /// different load balancers may see different certificates).
-struct CertificateExpiry {
+public struct CertificateExpiry: Sendable {
     struct Entry: Hashable {
         var check: String
         /// The leaf's first SAN, or its subject when it has none.
@@ -22,40 +21,6 @@ struct CertificateExpiry {
 
     /// How many of a check's newest results are read: enough to cover every agent and profile.
     static let latestResults = 60
-
-    static func load(checks: [String], now: Date, in db: Database) throws -> CertificateExpiry {
-        let statement = try db.cachedStatement(
-            sql: """
-                SELECT agent, started_at_ms, json_extract(json, '$.tls.earliest_expiry'),
-                    coalesce(json_extract(json, '$.tls.leaf.sans[0]'), json_extract(json, '$.tls.leaf.subject')),
-                    json_extract(json, '$.tls.version')
-                FROM results WHERE check_name = ? ORDER BY started_at_ms DESC LIMIT \(latestResults)
-                """)
-        var entries: [Entry] = []
-        for check in checks {
-            var newestPerAgent: [String: (host: String, expiry: Date, version: String, at: Date)] = [:]
-            for row in try Row.fetchAll(statement, arguments: [check]) {
-                let agent: String = row[0]
-                guard newestPerAgent[agent] == nil, let expiryText = row[2] as String?,
-                    let expiry = Timestamp.parse(expiryText)
-                else { continue }
-                let host = Self.host(row[3] as String? ?? "")
-                newestPerAgent[agent] = (
-                    host, expiry, row[4] as String? ?? "", Date(timeIntervalSince1970: Double(row[1] as Int64) / 1000)
-                )
-            }
-            let byHost = Dictionary(grouping: newestPerAgent.values, by: \.host)
-            for (host, seen) in byHost {
-                let earliest = seen.min { $0.expiry < $1.expiry }!
-                entries.append(
-                    Entry(
-                        check: check, host: host, earliestExpiry: earliest.expiry, version: earliest.version,
-                        agents: seen.count, observedAt: seen.map(\.at).max()!))
-            }
-        }
-        return CertificateExpiry(
-            entries: entries.sorted { ($0.earliestExpiry, $0.check) < ($1.earliestExpiry, $1.check) })
-    }
 
     /// A version below TLS 1.3 (the fleet's policy minimum) is flagged.
     func versionCell(_ version: String) -> HTML {

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import SondaConfig
 import SondaCore
 
@@ -8,12 +7,12 @@ import SondaCore
 /// the alerting side provides; without it the page shows none.
 public struct StatusPage: Sendable {
     public var config: AggregatorConfig
-    public var store: ResultStore
+    public var store: any AggregatorStore
     public var activeAlerts: @Sendable () async throws -> [AlertNotification]
     public var now: @Sendable () -> Date
 
     public init(
-        config: AggregatorConfig, store: ResultStore,
+        config: AggregatorConfig, store: any AggregatorStore,
         activeAlerts: @escaping @Sendable () async throws -> [AlertNotification] = { [] },
         now: @escaping @Sendable () -> Date = Date.init
     ) {
@@ -46,16 +45,14 @@ public struct StatusPage: Sendable {
         let (firing, failure) = (alerts, alertFailure)
         let evaluator = BudgetEvaluator(rules: config.budgets)
         let (config, regions) = (config, Array(Set(config.agents.map(\.region))))
-        let data = try await store.pool.read { db in
-            let budgets = try evaluator.report(window: window, windowText: text, filter: CellFilter(), now: at, in: db)
-            let uptime = try UptimeHistory.load(slo: config.slo, now: at, in: db)
-            let agents = try AgentStatus.list(configured: config.agents, now: at, in: db).agents
-            let certificates = try CertificateExpiry.load(
-                checks: uptime.checks.filter { $0.last24Hours.total > 0 }.map(\.name).sorted(), now: at, in: db)
-            return FleetPage(
-                budgets: budgets, uptime: uptime, agents: agents, certificates: certificates, alerts: firing,
-                alertFailure: failure, regions: regions)
-        }
+        let budgets = try await evaluator.report(window: window, windowText: text, filter: CellFilter(), now: at, from: store)
+        let uptime = try await store.uptimeHistory(slo: config.slo, now: at)
+        let agents = AgentStatus.list(configured: config.agents, records: try await store.agents(), now: at).agents
+        let certificates = try await store.certificateExpiry(
+            checks: uptime.checks.filter { $0.last24Hours.total > 0 }.map(\.name).sorted(), now: at)
+        let data = FleetPage(
+            budgets: budgets, uptime: uptime, agents: agents, certificates: certificates, alerts: firing,
+            alertFailure: failure, regions: regions)
         return Rendered(status: 200, html: data.render(config: config, links: links, now: at))
     }
 
@@ -73,25 +70,15 @@ public struct StatusPage: Sendable {
                     text: "A check's page shows 1h (per minute) or 24h (per hour), not '\(window)'.",
                     generatedAt: at, back: links.fleet()))
         }
-        let config = config
-        let page = try await store.pool.read { db -> CheckPage? in
-            let known =
-                try Bool.fetchOne(
-                    db, sql: "SELECT EXISTS (SELECT 1 FROM results WHERE check_name = ?)", arguments: [name]) ?? false
-            let day = Int64(at.timeIntervalSince1970 / 86_400)
-            let recent =
-                try Bool.fetchOne(
-                    db, sql: "SELECT EXISTS (SELECT 1 FROM outcome_day WHERE day >= ? AND check_name = ?)",
-                    arguments: [day - 30, name]) ?? false
-            guard known || recent else { return nil }
-            let latency = try CheckLatency.load(check: name, bucketing: bucketing, profile: profile, now: at, in: db)
-            let lastMinute = Int64(at.timeIntervalSince1970 / 60)
-            let firstMinute = latency.start / 60
-            let failures = try CheckFailures.load(
+        let day = Int64(at.timeIntervalSince1970 / 86_400)
+        var page: CheckPage?
+        if try await store.knowsCheck(name, sinceDay: day - 30) {
+            let latency = try await store.checkLatency(check: name, bucketing: bucketing, profile: profile, now: at)
+            let failures = try await store.checkFailures(
                 check: name, regions: Set(latency.slices.map(\.region)).sorted(),
-                profiles: Set(latency.slices.map(\.profile)).sorted(), fromMinute: firstMinute, toMinute: lastMinute,
-                limit: 25, in: db)
-            return CheckPage(name: name, profile: profile, latency: latency, failures: failures, rules: config.budgets)
+                profiles: Set(latency.slices.map(\.profile)).sorted(), fromMinute: latency.start / 60,
+                toMinute: Int64(at.timeIntervalSince1970 / 60), limit: 25)
+            page = CheckPage(name: name, profile: profile, latency: latency, failures: failures, rules: config.budgets)
         }
         guard let page else {
             return Rendered(

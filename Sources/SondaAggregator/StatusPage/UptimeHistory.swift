@@ -1,10 +1,9 @@
 import Foundation
-import GRDB
 import SondaConfig
 
 /// Per check, across regions: outcomes in each of the last 24 hours and the last 30 days (from
 /// the hour and day rollups), and the error budget left over the SLO window.
-struct UptimeHistory {
+public struct UptimeHistory: Sendable {
     struct Counts: Hashable {
         var total = 0
         var failed = 0
@@ -44,48 +43,6 @@ struct UptimeHistory {
     var firstHour: Int64
     var firstDay: Int64
 
-    static func load(slo: AggregatorConfig.Objective, now: Date, in db: Database) throws -> UptimeHistory {
-        let hour = Int64((now.timeIntervalSince1970 / 3600).rounded(.down))
-        let day = hour.floorDivided(by: 24)
-        var checks: [String: Check] = [:]
-        let hourRows = try Row.fetchCursor(
-            db,
-            sql: """
-                SELECT check_name, class, region, hour, error_code != '', SUM(count) FROM outcome_hour
-                WHERE hour >= ? GROUP BY 1, 2, 3, 4, 5
-                """, arguments: [hour - 23])
-        while let row = try hourRows.next() {
-            let name: String = row[0]
-            let index = Int((row[3] as Int64) - (hour - 23))
-            guard (0..<24).contains(index) else { continue }
-            checks[name, default: Check(name: name, endpointClass: row[1])].regions.insert(row[2])
-            checks[name]!.hours[index].add(count: row[5], failed: row[4])
-        }
-        let dayRows = try Row.fetchCursor(
-            db,
-            sql:
-                "SELECT check_name, class, day, error_code != '', SUM(count) FROM outcome_day WHERE day >= ? GROUP BY 1, 2, 3, 4",
-            arguments: [day - 29])
-        while let row = try dayRows.next() {
-            let name: String = row[0]
-            let index = Int((row[2] as Int64) - (day - 29))
-            guard (0..<30).contains(index) else { continue }
-            checks[name, default: Check(name: name, endpointClass: row[1])].days[index].add(
-                count: row[4], failed: row[3])
-        }
-        let span = RollupSpan(window: slo.window, now: now)
-        let sloRows = try Row.fetchCursor(
-            db,
-            sql: """
-                SELECT check_name, error_code != '', SUM(count) FROM \(span.outcomeTable)
-                WHERE \(span.column) >= ? GROUP BY 1, 2
-                """, arguments: [span.since])
-        while let row = try sloRows.next() {
-            let name: String = row[0]
-            checks[name]?.sloWindow.add(count: row[2], failed: row[1])
-        }
-        return UptimeHistory(checks: Array(checks.values), firstHour: hour - 23, firstDay: day - 29)
-    }
 }
 
 extension UptimeHistory.Counts {

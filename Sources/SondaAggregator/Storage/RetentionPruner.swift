@@ -3,12 +3,12 @@ import ServiceLifecycle
 
 /// Prunes raw results past their retention, and minute rollups past theirs, every `interval`.
 public struct RetentionPruner: Service {
-    let store: ResultStore
+    let store: any AggregatorStore
     let raw: Duration
     let rollups: Duration
     let interval: Duration
 
-    public init(store: ResultStore, raw: Duration, rollups: Duration, interval: Duration = .seconds(600)) {
+    public init(store: any AggregatorStore, raw: Duration, rollups: Duration, interval: Duration = .seconds(600)) {
         self.store = store
         self.raw = raw
         self.rollups = rollups

@@ -3,7 +3,7 @@ import Foundation
 /// Which rollup table answers a window: minute rows up to 6 hours, hour rows up to 7 days, day
 /// rows beyond, so a 30-day query reads tens of rows per cell rather than tens of thousands.
 /// Longer windows are counted in whole hours or days (the oldest one is included whole).
-struct RollupSpan {
+public struct RollupSpan: Sendable {
     static let minuteLimit: Int64 = 6 * 3600
     static let hourLimit: Int64 = 7 * 86_400
 

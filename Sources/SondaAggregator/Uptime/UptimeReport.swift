@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import SondaConfig
 
 /// `GET /v1/uptime`: per check per region, availability over the window, the error budget left
@@ -52,36 +51,20 @@ public struct UptimeReport: Codable, Sendable {
     /// `check` and `region` narrow the answer.
     public static func compute(
         window: Duration, windowText: String, slo: AggregatorConfig.Objective, check: String?, region: String?,
-        now: Date, in db: Database
-    ) throws -> UptimeReport {
-        func counts(_ span: RollupSpan) throws -> [Key: Counts] {
-            var sql = """
-                SELECT check_name, region, error_code != '' AS failed, SUM(count) FROM \(span.outcomeTable)
-                WHERE \(span.column) >= ?
-                """
-            var arguments: StatementArguments = [span.since]
-            if let check {
-                sql += " AND check_name = ?"
-                arguments += [check]
-            }
-            if let region {
-                sql += " AND region = ?"
-                arguments += [region]
-            }
+        now: Date, from store: any AggregatorStore
+    ) async throws -> UptimeReport {
+        func counts(_ span: RollupSpan) async throws -> [Key: Counts] {
             var counts: [Key: Counts] = [:]
-            for row in try Row.fetchAll(db, sql: sql + " GROUP BY check_name, region, failed", arguments: arguments) {
-                let key = Key(check: row[0], region: row[1])
-                let n: Int = row[3]
-                counts[key, default: Counts()].total += n
-                if row[2] as Bool { counts[key, default: Counts()].failed += n }
+            for row in try await store.outcomeCounts(span: span, check: check, region: region) {
+                counts[Key(check: row.check, region: row.region)] = Counts(total: row.total, failed: row.failed)
             }
             return counts
         }
-        let inWindow = try counts(RollupSpan(window: window, now: now))
-        let inSLO = try counts(RollupSpan(window: slo.window, now: now))
+        let inWindow = try await counts(RollupSpan(window: window, now: now))
+        let inSLO = try await counts(RollupSpan(window: slo.window, now: now))
         var burns: [String: [Key: Counts]] = [:]
         for (name, minutes) in burnWindows {
-            burns[name] = try counts(RollupSpan(window: .seconds(minutes * 60), now: now))
+            burns[name] = try await counts(RollupSpan(window: .seconds(minutes * 60), now: now))
         }
         let allowed = 1 - slo.availability
         func errorRate(_ c: Counts?) -> Double {

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import ServiceLifecycle
 
 /// The aggregator's SQLite file: a GRDB pool in WAL mode, migrated on open.
 ///
@@ -7,7 +8,7 @@ import GRDB
 /// may drop the last commits, and those are batches the agent already deleted from its spool
 /// after our 200. FULL fsyncs the WAL at every commit; with one transaction per batch that is one
 /// fsync per batch, which batching makes cheap (see bench/ingest.sh).
-public final class ResultStore: Sendable {
+public final class SQLiteStore: AggregatorStore {
     public let pool: DatabasePool
     let pending = PendingRollups()
 
@@ -22,13 +23,10 @@ public final class ResultStore: Sendable {
         try pool.write { db in _ = try PendingRollups.recover(in: db) }
     }
 
-    /// Merges rollups still held in memory into the tables (at shutdown; queries need not).
     public func flushRollups() async throws {
         try await pool.write { [pending] db in try pending.flush(in: db) }
     }
 
-    /// Deletes raw results and minute rollups older than `rawBefore`, hour and day rollups older
-    /// than `rollupsBefore`.
     @discardableResult
     public func prune(rawBefore: Date, rollupsBefore: Date) async throws -> Int {
         let raw = Int64(rawBefore.timeIntervalSince1970 * 1000)
@@ -50,4 +48,18 @@ public final class ResultStore: Sendable {
             return removed
         }
     }
+
+    public func appendAudit(kind: String, detail: String, at date: Date) async throws {
+        try await pool.write { db in try SQLiteAudit.append(kind: kind, detail: detail, at: date, in: db) }
+    }
+
+    public func verifyAudit() async throws -> AuditLog.Verification {
+        try await pool.read { db in try SQLiteAudit.verify(in: db) }
+    }
+
+    public func ping() async throws {
+        try await pool.read { db in _ = try Int.fetchOne(db, sql: "SELECT 1") }
+    }
+
+    public var maintenance: [any Service] { [WALCheckpointer(store: self)] }
 }

@@ -2,14 +2,11 @@ import Foundation
 import GRDB
 import SondaCore
 
-/// The alert tables: episodes (pending, firing, resolved history), silences and the evaluator's
-/// cursor into the results table. Every function runs inside the caller's transaction.
-public enum AlertStore {
-    /// Resolved episodes are kept this long.
-    public static let history: TimeInterval = 14 * 86_400
-
-    /// Upserts what changed, forgets pending alerts that lapsed, moves the cursor, and appends each
-    /// firing and resolution to the audit chain, in the caller's transaction.
+/// The alert tables on SQLite: episodes (pending, firing, resolved history), silences and the
+/// evaluator's cursor into the results table (the results rowid), and the queries the evaluator
+/// reads results, heartbeats and burn counts with. Every function runs inside the caller's
+/// transaction.
+enum SQLiteAlerts {
     static func save(_ evaluation: AlertEngine.Evaluation, cursor: Int64?, at now: Date, in db: Database) throws {
         for alert in evaluation.updated { try upsert(alert, in: db) }
         for alert in evaluation.dropped {
@@ -19,7 +16,7 @@ public enum AlertStore {
         }
         for change in evaluation.changes where change.transition != .dropped {
             let a = change.alert
-            try AuditLog.append(
+            try SQLiteAudit.append(
                 kind: "alert",
                 detail:
                     "\(change.transition.rawValue) fingerprint=\(a.fingerprint) alertname=\(a.labels["alertname"] ?? "") "
@@ -34,7 +31,7 @@ public enum AlertStore {
         }
         try db.execute(
             sql: "DELETE FROM alerts WHERE state = 'resolved' AND ends_at_ms < ?",
-            arguments: [milliseconds(now.addingTimeInterval(-history))])
+            arguments: [milliseconds(now.addingTimeInterval(-AlertHistory.kept))])
     }
 
     static func upsert(_ a: TrackedAlert, in db: Database) throws {
@@ -56,14 +53,11 @@ public enum AlertStore {
             ])
     }
 
-    /// The pending and firing alerts, to restore the engine after a restart.
-    public static func active(in db: Database) throws -> [TrackedAlert] {
+    static func active(in db: Database) throws -> [TrackedAlert] {
         try Row.fetchAll(db, sql: "SELECT * FROM alerts WHERE state IN ('pending', 'firing')").map(alert)
     }
 
-    /// Firing alerts (and pending ones when `includePending`), then resolved ones newest first,
-    /// ended at or after `since`.
-    public static func list(includePending: Bool = false, since: Date, limit: Int = 1000, in db: Database) throws
+    static func list(includePending: Bool, since: Date, limit: Int, in db: Database) throws
         -> [TrackedAlert]
     {
         let states = includePending ? "'pending', 'firing'" : "'firing'"
@@ -87,7 +81,7 @@ public enum AlertStore {
 
     // MARK: silences
 
-    public static func insert(_ s: Silence, in db: Database) throws {
+    static func insert(_ s: Silence, in db: Database) throws {
         try db.execute(
             sql:
                 "INSERT INTO silences (id, matchers, starts_at_ms, ends_at_ms, comment, created_at_ms) VALUES (?, ?, ?, ?, ?, ?)",
@@ -95,15 +89,14 @@ public enum AlertStore {
                 s.id, try labelsJSON(s.matchers), milliseconds(s.startsAt), milliseconds(s.endsAt), s.comment,
                 milliseconds(s.createdAt),
             ])
-        try AuditLog.append(
+        try SQLiteAudit.append(
             kind: "silence",
             detail:
                 "id=\(s.id) matchers=\(try labelsJSON(s.matchers)) until=\(Timestamp.format(s.endsAt)) \(s.comment)",
             at: s.createdAt, in: db)
     }
 
-    /// Silences not yet over at `now` (active or scheduled), soonest ending first.
-    public static func silences(notEndedAt now: Date, in db: Database) throws -> [Silence] {
+    static func silences(notEndedAt now: Date, in db: Database) throws -> [Silence] {
         try Row.fetchAll(
             db, sql: "SELECT * FROM silences WHERE ends_at_ms > ? ORDER BY ends_at_ms", arguments: [milliseconds(now)]
         ).map { row in
@@ -115,9 +108,61 @@ public enum AlertStore {
         }
     }
 
+    // MARK: what the evaluator reads
+
+    static func events(_ db: Database, where condition: String, arguments: StatementArguments) throws
+        -> [(Int64, ResultEvent)]
+    {
+        let rows = try Row.fetchCursor(
+            db,
+            sql: """
+                SELECT rowid, check_name, class, agent, region, profile, started_at_ms, ok, error_code,
+                       json_extract(json, '$.tls.version'), json_extract(json, '$.tls.earliest_expiry'), step
+                FROM results WHERE \(condition)
+                """,
+            arguments: arguments)
+        var events: [(Int64, ResultEvent)] = []
+        while let row = try rows.next() {
+            let expiry: String? = row[10]
+            events.append(
+                (
+                    row[0],
+                    ResultEvent(
+                        check: row[1], endpointClass: row[2], agent: row[3], region: row[4], profile: row[5],
+                        startedAt: date(row[6])!, ok: row[7], errorCode: row[8], tlsVersion: row[9],
+                        certificateExpiry: expiry.flatMap(Timestamp.parse), step: row[11])
+                ))
+        }
+        return events
+    }
+
+    /// Outcome counts per check × region over 5m, 30m, 1h and 6h in one pass over the minute rollups.
+    static func burns(now: Date, in db: Database) throws -> [BurnCounts] {
+        let minute = Int64((now.timeIntervalSince1970 / 60).rounded(.down))
+        let starts = [5, 30, 60, 360].map { minute - $0 }
+        var columns: [String] = []
+        for _ in starts {
+            columns.append("SUM(CASE WHEN minute >= ? THEN count ELSE 0 END)")
+            columns.append("SUM(CASE WHEN minute >= ? AND error_code != '' THEN count ELSE 0 END)")
+        }
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT check_name, region, MAX(class), \(columns.joined(separator: ", "))
+                FROM outcome_minute WHERE minute >= ? GROUP BY check_name, region
+                """,
+            arguments: StatementArguments(starts.flatMap { [$0, $0] } + [starts[3]]))
+        return rows.map { row in
+            func window(_ i: Int) -> BurnCounts.Window { .init(total: row[3 + 2 * i], failed: row[4 + 2 * i]) }
+            return BurnCounts(
+                check: row[0], endpointClass: row[2], region: row[1], fiveMinutes: window(0), thirtyMinutes: window(1),
+                oneHour: window(2), sixHours: window(3))
+        }
+    }
+
     // MARK: cursor
 
-    public static func cursor(in db: Database) throws -> Int64? {
+    static func cursor(in db: Database) throws -> Int64? {
         try Int64.fetchOne(db, sql: "SELECT value FROM alert_cursor WHERE name = 'results'")
     }
 

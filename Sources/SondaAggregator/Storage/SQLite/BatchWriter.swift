@@ -9,7 +9,7 @@ public struct BatchReceipt: Sendable, Hashable, Codable {
     public var duplicates: Int
 }
 
-extension ResultStore {
+extension SQLiteStore {
     /// Writes a batch in one transaction: new results (a known id is ignored) and the agent's
     /// heartbeat; the results' rollups are merged now or soon after (`PendingRollups`).
     /// Returns only after the commit.
@@ -83,7 +83,7 @@ extension ResultStore {
                     batch.heartbeat.configHash, batch.heartbeat.spoolDepth, batch.heartbeat.dropped, accepted,
                 ])
             if let auditDetail {
-                try AuditLog.append(kind: "batch", detail: auditDetail + " accepted=\(accepted)", at: now, in: db)
+                try SQLiteAudit.append(kind: "batch", detail: auditDetail + " accepted=\(accepted)", at: now, in: db)
             }
             return BatchReceipt(accepted: accepted, duplicates: batch.results.count - accepted)
         }

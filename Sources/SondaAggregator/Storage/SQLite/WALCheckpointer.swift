@@ -12,11 +12,11 @@ import ServiceLifecycle
 /// batches on the writer (the copying is mostly done by then) and empties it, so its size stays
 /// bounded.
 public struct WALCheckpointer: Service {
-    let store: ResultStore
+    let store: SQLiteStore
     let interval: Duration
     let truncateAbovePages: Int
 
-    public init(store: ResultStore, interval: Duration = .milliseconds(500), truncateAbovePages: Int = 16_000) {
+    public init(store: SQLiteStore, interval: Duration = .milliseconds(500), truncateAbovePages: Int = 16_000) {
         self.store = store
         self.interval = interval
         self.truncateAbovePages = truncateAbovePages

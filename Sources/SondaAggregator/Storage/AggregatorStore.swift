@@ -1,0 +1,140 @@
+import Foundation
+import ServiceLifecycle
+import SondaConfig
+import SondaCore
+
+/// Everything the aggregator asks of its database. Only `Storage/` speaks SQL: the HTTP API, the
+/// status page, the alert evaluator and the commands go through this protocol, so a second
+/// database is a second implementation of it rather than SQL written again across the tree.
+/// `SQLiteStore` is the embedded default.
+///
+/// Writes return only after their commit. Reads see every batch committed before they start.
+public protocol AggregatorStore: Sendable {
+    // MARK: ingest and upkeep
+
+    /// Stores a batch in one transaction: new results (a known result id is ignored), their
+    /// rollups, the agent's heartbeat, and `auditDetail` (when given) on the audit chain.
+    /// `rawResults`, when given, is each result's JSON as received, stored as is.
+    @discardableResult
+    func write(_ batch: ResultBatch, rawResults: [String]?, region: String, now: Date, auditDetail: String?)
+        async throws -> BatchReceipt
+    /// Appends an entry to the audit chain in a transaction of its own.
+    func appendAudit(kind: String, detail: String, at: Date) async throws
+    /// Walks the audit chain from its first entry.
+    func verifyAudit() async throws -> AuditLog.Verification
+    /// Throws when the database cannot answer a trivial query.
+    func ping() async throws
+    /// Deletes raw results and minute rollups older than `rawBefore`, hour and day rollups older
+    /// than `rollupsBefore`; returns the raw results removed.
+    @discardableResult
+    func prune(rawBefore: Date, rollupsBefore: Date) async throws -> Int
+    /// Merges rollups still held in memory into the tables (at shutdown; queries need not).
+    func flushRollups() async throws
+    /// Services of the store's own that run beside the server (SQLite's WAL checkpointer).
+    var maintenance: [any Service] { get }
+
+    // MARK: budgets, uptime, agents, results
+
+    /// The latency histograms of `phases` per region × profile × class over `span`, with an empty
+    /// entry for cells that only failed in the span.
+    func latencyHistograms(span: RollupSpan, filter: CellFilter, phases: [String]) async throws
+        -> [BudgetCellKey: [String: HistogramAccumulator]]
+    /// Outcome counts per check × region over `span`, optionally for one check or region.
+    func outcomeCounts(span: RollupSpan, check: String?, region: String?) async throws -> [OutcomeCount]
+    /// Every agent heard from, with its last heartbeat.
+    func agents() async throws -> [AgentRecord]
+    /// A check's stored results, newest first, strictly before `cursor` when given.
+    func results(check: String, before cursor: ResultCursor?, limit: Int) async throws -> [StoredResult]
+
+    // MARK: status page
+
+    func uptimeHistory(slo: AggregatorConfig.Objective, now: Date) async throws -> UptimeHistory
+    func certificateExpiry(checks: [String], now: Date) async throws -> CertificateExpiry
+    /// Whether the check has a raw result, or an outcome in a day rollup since `sinceDay`.
+    func knowsCheck(_ name: String, sinceDay: Int64) async throws -> Bool
+    func checkLatency(check: String, bucketing: CheckLatency.Bucketing, profile: String?, now: Date) async throws
+        -> CheckLatency
+    func checkFailures(
+        check: String, regions: [String], profiles: [String], fromMinute: Int64, toMinute: Int64, limit: Int
+    ) async throws -> CheckFailures
+
+    // MARK: alerts
+
+    /// What a fresh evaluator starts from: the pending and firing alerts, the saved results
+    /// cursor (or the newest result when none was saved), and the results started since `since`
+    /// up to that cursor, oldest first.
+    func alertStart(since: Date) async throws -> AlertStart
+    /// Up to `limit` results stored after `cursor`, in storage order, and the cursor of the last.
+    func resultEvents(after cursor: Int64, limit: Int) async throws -> (events: [ResultEvent], last: Int64?)
+    /// Outcome counts per check × region over 5m, 30m, 1h and 6h before `now`.
+    func burnCounts(now: Date) async throws -> [BurnCounts]
+    /// Saves an evaluation and moves the cursor in one transaction: upserts what changed, forgets
+    /// pending alerts that lapsed, appends each firing and resolution to the audit chain, and
+    /// forgets resolved episodes older than `AlertHistory.kept`.
+    func saveAlerts(_ evaluation: AlertEngine.Evaluation, cursor: Int64?, at: Date) async throws
+    /// The pending and firing alerts.
+    func activeAlerts() async throws -> [TrackedAlert]
+    /// Firing alerts (and pending ones when `includePending`), then resolved ones newest first,
+    /// ended at or after `since`.
+    func alerts(includePending: Bool, since: Date, limit: Int) async throws -> [TrackedAlert]
+    /// Silences not yet over at `now` (active or scheduled), soonest ending first.
+    func silences(notEndedAt now: Date) async throws -> [Silence]
+    /// Stores a silence and records it on the audit chain.
+    func insert(_ silence: Silence) async throws
+}
+
+/// A budget cell's dimensions.
+public struct BudgetCellKey: Hashable, Comparable, Sendable {
+    public var region: String
+    public var profile: String
+    public var endpointClass: String
+
+    public static func < (a: Self, b: Self) -> Bool {
+        (a.region, a.profile, a.endpointClass) < (b.region, b.profile, b.endpointClass)
+    }
+}
+
+/// How many results of a check in a region passed and failed over a span.
+public struct OutcomeCount: Hashable, Sendable {
+    public var check: String
+    public var region: String
+    public var total: Int
+    public var failed: Int
+}
+
+/// An agent's row: the last heartbeat it sent and what it has delivered so far.
+public struct AgentRecord: Hashable, Sendable {
+    public var id: String
+    public var region: String
+    public var lastSeen: Date
+    public var version: String?
+    public var configHash: String?
+    public var spoolDepth: Int?
+    public var dropped: Int?
+    public var batches: Int
+    public var results: Int
+}
+
+/// A position in a check's results, newest first: (started at, id).
+public struct ResultCursor: Hashable, Sendable {
+    public var startedAtMilliseconds: Int64
+    public var id: String
+}
+
+/// One stored result: its position and its JSON as stored.
+public struct StoredResult: Hashable, Sendable {
+    public var cursor: ResultCursor
+    public var json: String
+}
+
+/// See `AggregatorStore.alertStart(since:)`.
+public struct AlertStart: Sendable {
+    public var active: [TrackedAlert]
+    public var cursor: Int64
+    public var recent: [ResultEvent]
+}
+
+/// How long resolved alert episodes are kept.
+public enum AlertHistory {
+    public static let kept: TimeInterval = 14 * 86_400
+}
