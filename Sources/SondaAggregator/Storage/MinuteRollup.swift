@@ -1,9 +1,8 @@
 import Foundation
-import GRDB
 import SondaCore
 
-/// Results' contribution to the rollups, built in memory and merged into the stored rows (see
-/// `PendingRollups` for when): latency histograms of successful results per phase, and
+/// Results' contribution to the rollups, built in memory and merged into the stored rows (on
+/// SQLite, see `PendingRollups` for when): latency histograms of successful results per phase, and
 /// outcome counts per error code ("" for ok). Per minute with every dimension (short windows,
 /// per-check detail); per hour and per day without the check for budget cells (and with it for
 /// uptime), so long windows read few rows.
@@ -55,9 +54,10 @@ struct MinuteRollup {
         for (key, s) in other.series { series[key, default: Series()].merge(s) }
     }
 
-    func save(in db: Database) throws {
-        var latency: [(StatementArguments, LatencyHistogram)] = []
-        var outcomes: [(StatementArguments, Int)] = []
+    /// The rows this rollup adds to each table, every store's to write: histograms for the
+    /// latency tables (hour and day rows without the check), counts for the outcome tables.
+    var rows: Rows {
+        var rows = Rows()
         var hourLatency: [HourLatencyKey: LatencyHistogram] = [:]
         var dayLatency: [HourLatencyKey: LatencyHistogram] = [:]
         var hourOutcomes: [HourOutcomeKey: Int] = [:]
@@ -66,7 +66,9 @@ struct MinuteRollup {
             for (minute, histograms) in s.latency {
                 let (hour, day) = (minute.floorDivided(by: 60), minute.floorDivided(by: 1440))
                 for (phase, histogram) in zip(PhaseTimings.Phase.allCases, histograms) where histogram.count > 0 {
-                    latency.append(([minute, k.region, k.profile, k.check, k.endpointClass, phase.rawValue], histogram))
+                    rows.latency[.minute, default: []].append(
+                        Row(bucket: minute, region: k.region, profile: k.profile, check: k.check,
+                            endpointClass: k.endpointClass, label: phase.rawValue, value: histogram))
                     let hourKey = HourLatencyKey(
                         hour: hour, region: k.region, profile: k.profile, endpointClass: k.endpointClass, phase: phase)
                     hourLatency[hourKey, default: LatencyHistogram()].merge(histogram)
@@ -78,61 +80,57 @@ struct MinuteRollup {
             for (minute, counts) in s.outcomes {
                 let (hour, day) = (minute.floorDivided(by: 60), minute.floorDivided(by: 1440))
                 for (code, n) in counts {
-                    outcomes.append(([minute, k.region, k.profile, k.check, k.endpointClass, code], n))
+                    rows.outcomes[.minute, default: []].append(
+                        Row(bucket: minute, region: k.region, profile: k.profile, check: k.check,
+                            endpointClass: k.endpointClass, label: code, value: n))
                     hourOutcomes[HourOutcomeKey(hour: hour, key: k, errorCode: code), default: 0] += n
                     dayOutcomes[HourOutcomeKey(hour: day, key: k, errorCode: code), default: 0] += n
                 }
             }
         }
-        try Self.merge(
-            latency, table: "latency_minute", columns: ["minute", "region", "profile", "check_name", "class", "phase"],
-            in: db)
-        try Self.merge(
-            hourLatency.map { k, h in ([k.hour, k.region, k.profile, k.endpointClass, k.phase.rawValue], h) },
-            table: "latency_hour", columns: ["hour", "region", "profile", "class", "phase"], in: db)
-        try Self.merge(
-            dayLatency.map { k, h in ([k.hour, k.region, k.profile, k.endpointClass, k.phase.rawValue], h) },
-            table: "latency_day", columns: ["day", "region", "profile", "class", "phase"], in: db)
-        try Self.add(
-            outcomes, table: "outcome_minute", columns: ["minute", "region", "profile", "check_name", "class", "error_code"],
-            in: db)
-        try Self.add(
-            hourOutcomes.map { k, n in
-                ([k.hour, k.key.region, k.key.profile, k.key.check, k.key.endpointClass, k.errorCode], n)
-            }, table: "outcome_hour", columns: ["hour", "region", "profile", "check_name", "class", "error_code"], in: db)
-        try Self.add(
-            dayOutcomes.map { k, n in
-                ([k.hour, k.key.region, k.key.profile, k.key.check, k.key.endpointClass, k.errorCode], n)
-            }, table: "outcome_day", columns: ["day", "region", "profile", "check_name", "class", "error_code"], in: db)
-    }
-
-    /// Merges histograms into the rows with these key values.
-    static func merge(
-        _ rows: [(StatementArguments, LatencyHistogram)], table: String, columns: [String], in db: Database
-    ) throws {
-        let select = try db.cachedStatement(
-            sql: "SELECT histogram FROM \(table) WHERE " + columns.map { "\($0) = ?" }.joined(separator: " AND "))
-        let upsert = try db.cachedStatement(
-            sql: "INSERT OR REPLACE INTO \(table) (\(columns.joined(separator: ", ")), count, histogram) VALUES ("
-                + Array(repeating: "?", count: columns.count + 2).joined(separator: ", ") + ")")
-        for (arguments, added) in rows {
-            var histogram = added
-            if let stored = try Data.fetchOne(select, arguments: arguments),
-                let existing = LatencyHistogram(serialized: stored)
-            {
-                histogram.merge(existing)
+        for (span, histograms) in [(Span.hour, hourLatency), (.day, dayLatency)] {
+            rows.latency[span] = histograms.map { k, h in
+                Row(bucket: k.hour, region: k.region, profile: k.profile, check: nil, endpointClass: k.endpointClass,
+                    label: k.phase.rawValue, value: h)
             }
-            try upsert.execute(arguments: arguments + [Int64(histogram.count), Data(histogram.serialized)])
         }
+        for (span, counts) in [(Span.hour, hourOutcomes), (.day, dayOutcomes)] {
+            rows.outcomes[span] = counts.map { k, n in
+                Row(bucket: k.hour, region: k.key.region, profile: k.key.profile, check: k.key.check,
+                    endpointClass: k.key.endpointClass, label: k.errorCode, value: n)
+            }
+        }
+        return rows
     }
 
-    /// Adds counts to the rows with these key values.
-    static func add(_ rows: [(StatementArguments, Int)], table: String, columns: [String], in db: Database) throws {
-        let statement = try db.cachedStatement(
-            sql: "INSERT INTO \(table) (\(columns.joined(separator: ", ")), count) VALUES ("
-                + Array(repeating: "?", count: columns.count + 1).joined(separator: ", ")
-                + ") ON CONFLICT DO UPDATE SET count = count + excluded.count")
-        for (arguments, n) in rows { try statement.execute(arguments: arguments + [n]) }
+    /// The rollup tables' granularities; each names its tables and bucket column.
+    enum Span: CaseIterable {
+        case minute, hour, day
+
+        var column: String {
+            switch self {
+            case .minute: "minute"
+            case .hour: "hour"
+            case .day: "day"
+            }
+        }
+        var latencyTable: String { "latency_\(column)" }
+        var outcomeTable: String { "outcome_\(column)" }
+    }
+
+    /// One row of a rollup table: a bucket (minute, hour or day number), its dimensions, and the
+    /// phase (latency) or error code ("" for ok; outcomes) with the histogram or count. `check` is
+    /// nil in the hour and day latency tables, which have no check column.
+    struct Row<Value> {
+        var bucket: Int64
+        var region: String, profile: String, check: String?, endpointClass: String
+        var label: String
+        var value: Value
+    }
+
+    struct Rows {
+        var latency: [Span: [Row<LatencyHistogram>]] = [:]
+        var outcomes: [Span: [Row<Int>]] = [:]
     }
 }
 
