@@ -16,12 +16,12 @@ deps:
 build: deps
 	$(SWIFT) build
 
-# Suites that assert on time run after the rest, alone, so a busy machine does not decide them.
-TIMING_SUITES := ProbeTimingTests|LinkShaperTests|ProfileCommandTests|AgentDaemonTests
+# Suites that assert on time run after the rest, one test at a time, so a busy machine does not decide them.
+TIMING_SUITES := ProbeTimingTests|LinkShaperTests|ProfileCommandTests|AgentDaemonTests|ProbeCommandTests|DemoTests|DeliveryRetryTests
 
 test: build
 	$(SWIFT) test --disable-xctest --skip '$(TIMING_SUITES)'
-	$(SWIFT) test --disable-xctest --skip-build --filter '$(TIMING_SUITES)'
+	$(SWIFT) test --disable-xctest --skip-build --no-parallel --filter '$(TIMING_SUITES)'
 
 
 demo: build

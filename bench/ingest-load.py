@@ -3,7 +3,9 @@
 over keep-alive loopback connections and count results acknowledged with 200.
 
 Batches are built and signed before the clock starts, so the figure is the aggregator's rate.
-Also writes the same result objects, one per line, for the bare-GRDB baseline.
+Also writes the same result objects, one per line, for the bare-GRDB baseline. With --lazy (for
+tests) each sender builds and signs a batch just before sending it, so the load starts at once
+however many batches there are; the rate then includes that work.
 """
 import argparse, base64, http.client, json, threading, time, uuid
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -15,10 +17,13 @@ p.add_argument("--agent", default="bench")
 p.add_argument("--senders", type=int, default=8)
 p.add_argument("--batch", type=int, default=500)
 p.add_argument("--batches", type=int, default=160)
-p.add_argument("--rows-out", required=True)
+p.add_argument("--rows-out", help="write the result objects, one per line (not with --lazy)")
 p.add_argument("--acked-out", help="append the ids of every acknowledged batch, as acknowledged")
 p.add_argument("--until-down", action="store_true", help="stop quietly when the aggregator goes away")
+p.add_argument("--lazy", action="store_true", help="build and sign each batch as it is sent, not up front")
 a = p.parse_args()
+if a.lazy == bool(a.rows_out):
+    p.error("give --rows-out, or --lazy without it")
 key = Ed25519PrivateKey.from_private_bytes(base64.b64decode(open(a.key).read().strip()))
 def uuid7(at):
     """Time-ordered ids like the agents' UUIDv7 (48-bit Unix milliseconds, then random bits)."""
@@ -29,8 +34,9 @@ def uuid7(at):
 classes = ["authentication", "patient_data", "appointment_booking", "reporting"]
 profiles = ["desktop_brazil", "mobile_4g_brazil", "mobile_3g_brazil"]
 now = time.time()
-bodies, rows = [], []
-for b in range(a.batches):
+
+def build(b):
+    """Batch number b: its signed body, its signature header and (not with --lazy) its results as rows."""
     results = []
     for i in range(a.batch):
         n = b * a.batch + i
@@ -45,15 +51,20 @@ for b in range(a.batches):
             "phases_ms": {"dns": 0.5, "connect": 1.1, "tls": 4.2, "send": 0.1, "wait": total - 6.4, "receive": 0.5, "total": total},
             "http": {"status": 200, "version": "1.1", "redirects": 0, "redirect_ms": 0, "body_bytes": 512, "remote_ip": "10.0.0.1"},
             "tls": None, "assertions": [{"name": "status", "ok": True}], "budget": None})
-    rows += [json.dumps(r, separators=(",", ":"), sort_keys=True) for r in results]
+    rows = [] if a.lazy else [json.dumps(r, separators=(",", ":"), sort_keys=True) for r in results]
     batch = {"agent": a.agent, "batch_id": str(uuid.uuid4()), "sent_at": results[0]["started_at"], "results": results,
              "heartbeat": {"version": "bench", "config_hash": "x", "spool_depth": 0, "dropped": 0}}
     body = json.dumps(batch, separators=(",", ":"), sort_keys=True).encode()  # keys sorted, as agents write them
     t = str(int(time.time()))
     sig = base64.b64encode(key.sign(t.encode() + b"." + body)).decode()
-    bodies.append((body, f"keyid={a.agent},t={t},sig={sig}"))
-with open(a.rows_out, "w") as f:
-    f.write("\n".join(rows) + "\n")
+    return body, f"keyid={a.agent},t={t},sig={sig}", rows
+
+if not a.lazy:
+    built = [build(b) for b in range(a.batches)]
+    bodies = [(body, header) for body, header, _ in built]
+    with open(a.rows_out, "w") as f:
+        f.write("\n".join(row for _, _, rows in built for row in rows) + "\n")
+    del built
 
 acknowledged = [0] * a.senders
 failures = []
@@ -62,7 +73,8 @@ lock = threading.Lock()
 
 def sender(k):
     conn = http.client.HTTPConnection("127.0.0.1", a.port)
-    for body, header in bodies[k::a.senders]:
+    batches = (build(b)[:2] for b in range(k, a.batches, a.senders)) if a.lazy else bodies[k::a.senders]
+    for body, header in batches:
         try:
             conn.request("POST", "/v1/results", body, {"Content-Type": "application/json", "Sonda-Signature": header})
             r = conn.getresponse()

@@ -24,12 +24,7 @@ import Testing
                     "--port-file", "\(directory)/receiver.port", "--out", "\(directory)/received.jsonl", "--agent", "t1",
                     "--public-key", String(publicKey), "--down-for", String(seconds),
                 ])
-            var port: Int?
-            for _ in 0..<100 where port == nil {
-                port = (try? String(contentsOfFile: "\(directory)/receiver.port", encoding: .utf8)).flatMap { Int($0) }
-                usleep(50_000)
-            }
-            receiverPort = try #require(port, "receiver did not start: \(receiver.log)")
+            receiverPort = try await receiver.port(writtenTo: "\(directory)/receiver.port")
             try write(config: """
                 agent: {id: t1, region: sao_paulo}
                 aggregator: {url: "http://127.0.0.1:\(receiverPort)", key: agent.key}
@@ -116,11 +111,18 @@ import Testing
     @Test func reportsSignedResultsServesMetricsReloadsAndDrainsOnSIGTERM() async throws {
         let setup = try await Setup()
         let agent = try setup.startAgent()
-        try await Task.sleep(for: .milliseconds(2500))
+        // Until both checks have run and results have been delivered.
+        var metrics = ""
+        let running = await eventually {
+            let (status, text) = await setup.get("/metrics", from: agent)
+            metrics = text
+            return status == 200 && text.contains(#"probe_success{check="health",profile="none"} 1"#)
+                && text.contains(#"probe_http_duration_seconds{check="slow",profile="none",phase="wait"} "#)
+                && setup.receivedIDs.count >= 5
+        }
+        #expect(running, "both checks ran and reported: \(agent.log)\n\(metrics)")
         let (healthStatus, _) = await setup.get("/health", from: agent)
         #expect(healthStatus == 200, "\(agent.log)")
-        let (metricsStatus, metrics) = await setup.get("/metrics", from: agent)
-        #expect(metricsStatus == 200)
         #expect(metrics.contains(#"probe_success{check="health",profile="none"} 1"#), "\(metrics)")
         let waitLine = metrics.split(separator: "\n").first { $0.hasPrefix(#"probe_http_duration_seconds{check="slow",profile="none",phase="wait"} "#) }
         let wait = try #require(waitLine.flatMap { Double($0.split(separator: " ").last ?? "") })
@@ -139,7 +141,9 @@ import Testing
         let working = try String(contentsOfFile: "\(setup.directory)/agent.yaml", encoding: .utf8)
         try setup.write(config: "agent: {id: t1, region: sao_paulo}\nchecks: [{name: x, clas: oops}]\n")
         agent.signal(SIGHUP)
-        try await Task.sleep(for: .milliseconds(700))
+        _ = await eventually(every: .milliseconds(100)) {
+            agent.log.contains("keeping the running config") || agent.exitStatus != nil
+        }
         #expect(await agent.wait(timeout: .milliseconds(10)) == nil, "a broken config on SIGHUP keeps the agent running")
         #expect(agent.log.contains("keeping the running config"))
         #expect(agent.log.contains("unknown key 'clas'"))
@@ -147,14 +151,19 @@ import Testing
         // A good config without `slow`: it stops running and leaves /metrics; `health` goes on.
         try setup.write(config: working.split(separator: "\n").filter { !$0.contains("name: slow") }.joined(separator: "\n"))
         agent.signal(SIGHUP)
-        try await Task.sleep(for: .milliseconds(1200))
+        var reloaded = ""
+        _ = await eventually {
+            guard agent.log.contains("reloaded: 1 checks") else { return false }
+            reloaded = await setup.get("/metrics", from: agent).1
+            return !reloaded.contains(#"check="slow""#)
+                && reloaded.contains(#"probe_success{check="health",profile="none"} 1"#)
+        }
         #expect(agent.log.contains("reloaded: 1 checks"), "\(agent.log)")
-        let (_, reloaded) = await setup.get("/metrics", from: agent)
         #expect(!reloaded.contains(#"check="slow""#), "a removed check leaves the scrape: \(reloaded)")
         #expect(reloaded.contains(#"probe_success{check="health",profile="none"} 1"#))
 
         agent.signal(SIGTERM)
-        let status = await agent.wait(timeout: .seconds(5))
+        let status = await agent.wait()
         #expect(status == 0, "\(agent.log)")
         let ids = setup.receivedIDs
         #expect(ids.count >= 5, "\(agent.log)")
@@ -173,7 +182,7 @@ import Testing
         try await Task.sleep(for: .milliseconds(5500))
         let signalled = ContinuousClock.now
         agent.signal(SIGTERM)
-        let status = await agent.wait(timeout: .seconds(8))
+        let status = await agent.wait()
         let took = ContinuousClock.now - signalled
         #expect(status == 1, "exits 1 when the grace runs out: \(agent.log)")
         #expect(took < .seconds(4), "the grace (1 s) and one last send (at most 3 s) bound the exit: \(took)")
@@ -195,13 +204,17 @@ import Testing
             checks: ["{name: slow, class: reporting, interval: 2s, timeout: 1900ms, http: {url: \"\(lab.url("http", "/delay/1500"))\"}}"]
                 + fast.map { "{name: \($0), class: reporting, interval: 2s, timeout: 1s, http: {url: \"\(lab.url("http", "/"))\"}}" })
         let agent = try setup.startAgent()
-        try await Task.sleep(for: .milliseconds(4600))
-        let (_, metrics) = await setup.get("/metrics", from: agent)
-        agent.signal(SIGTERM)
-        _ = await agent.wait(timeout: .seconds(5))
+        var metrics = ""
         func sample(_ name: String) -> Double? {
             metrics.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ").last ?? "") }
         }
+        // Until two rounds of the four checks have run (4 s from the start on an idle machine).
+        _ = await eventually(every: .milliseconds(500)) {
+            metrics = await setup.get("/metrics", from: agent).1
+            return (sample("sonda_probe_queue_wait_seconds_count") ?? 0) >= 8
+        }
+        agent.signal(SIGTERM)
+        _ = await agent.wait()
         let count = try #require(sample("sonda_probe_queue_wait_seconds_count"), "\(metrics)")
         let quick = try #require(sample(#"sonda_probe_queue_wait_seconds_bucket{le="0.25"}"#), "\(metrics)")
         #expect(count >= 8, "two rounds of four checks: \(agent.log)")
@@ -226,7 +239,7 @@ import Testing
         let agent = try setup.startAgent()
         try await Task.sleep(for: .milliseconds(4500))
         agent.signal(SIGTERM)
-        #expect(await agent.wait(timeout: .seconds(5)) == 0, "\(agent.log)")
+        #expect(await agent.wait() == 0, "\(agent.log)")
         let starts = Dictionary(grouping: setup.receivedStarts, by: \.check)
         for name in names {
             let times = (starts[name] ?? []).map(\.startedAt).sorted()
@@ -246,7 +259,7 @@ import Testing
             _ = try await agent.agentListenPort()
             let environ = try FileHandle(forReadingFrom: URL(fileURLWithPath: "/proc/\(agent.pid)/environ")).readToEnd() ?? Data()
             agent.signal(SIGTERM)
-            #expect(await agent.wait(timeout: .seconds(5)) == 0, "\(agent.log)")
+            #expect(await agent.wait() == 0, "\(agent.log)")
             return environ.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }.filter { $0.hasPrefix("GLIBC_TUNABLES=") }
         }
         let raised = try await tunables(setup.startAgent())
@@ -278,7 +291,7 @@ import Testing
         let agent = try setup.startAgent()
         try await Task.sleep(for: .milliseconds(Int(slowStart) + 3800))
         agent.signal(SIGTERM)
-        #expect(await agent.wait(timeout: .seconds(10)) == 0, "\(agent.log)")
+        #expect(await agent.wait() == 0, "\(agent.log)")
         let starts = setup.receivedStarts
         let slowRun = try #require(starts.first { $0.check == slow }, "\(agent.log)")
         let during = starts.filter { $0.check == fast && $0.startedAt > slowRun.startedAt && $0.startedAt < slowRun.startedAt + 2.9 }
@@ -303,7 +316,7 @@ import Testing
         // Threads alive at both ends (libdispatch's idle workers exit, taking their counts along).
         let slept = Self.voluntarySwitches(of: agent.pid).reduce(0) { $0 + $1.value - (before[$1.key] ?? $1.value) }
         agent.signal(SIGTERM)
-        #expect(await agent.wait(timeout: .seconds(5)) == 0, "\(agent.log)")
+        #expect(await agent.wait() == 0, "\(agent.log)")
         #expect(slept <= 3, "wake-ups in 6 s idle: \(slept)")
     }
 
@@ -329,9 +342,10 @@ import Testing
     @Test func anAggregatorOutageLosesNothing() async throws {
         let setup = try await Setup(downFor: 2.5)
         let agent = try setup.startAgent()
-        try await Task.sleep(for: .milliseconds(4000))
+        // Until the agent met the outage (2.5 s from its first batch on) and delivered after it.
+        _ = await eventually { agent.log.contains("HTTP 503") && setup.receivedIDs.count >= 6 }
         agent.signal(SIGTERM)
-        #expect(await agent.wait(timeout: .seconds(8)) == 0, "\(agent.log)")
+        #expect(await agent.wait() == 0, "\(agent.log)")
         #expect(agent.log.contains("HTTP 503"), "the outage was seen and retried: \(agent.log)")
         let ids = setup.receivedIDs
         #expect(ids.count >= 6)
@@ -340,18 +354,19 @@ import Testing
     }
 
     @Test func killedMidRunThenRestartedDeliversEverySpooledResult() async throws {
-        let setup = try await Setup(downFor: 3)
+        let setup = try await Setup(downFor: 5)
         let first = try setup.startAgent()
-        try await Task.sleep(for: .milliseconds(2000))
+        // Killed as soon as its first batch met the outage (5 s from that batch on): it is still spooled.
+        _ = await eventually(every: .milliseconds(50)) { first.log.contains("HTTP 503") || first.exitStatus != nil }
         first.signal(SIGKILL)
-        _ = await first.wait(timeout: .seconds(2))
+        _ = await first.wait()
         let spooled = setup.spooledIDs
-        #expect(!spooled.isEmpty, "results were spooled while the receiver was down")
-        try await Task.sleep(for: .milliseconds(1200))
+        #expect(!spooled.isEmpty, "results were spooled while the receiver was down: \(first.log)")
         let second = try setup.startAgent()
-        try await Task.sleep(for: .milliseconds(1500))
+        // Until the restarted agent has delivered them, once the outage is over.
+        _ = await eventually { Set(spooled).isSubset(of: Set(setup.receivedIDs)) }
         second.signal(SIGTERM)
-        #expect(await second.wait(timeout: .seconds(8)) == 0, "\(second.log)")
+        #expect(await second.wait() == 0, "\(second.log)")
         let received = Set(setup.receivedIDs)
         #expect(Set(spooled).isSubset(of: received), "every result spooled before the kill is delivered")
     }

@@ -42,11 +42,18 @@ import Testing
         let agent = try BackgroundProcess(
             AgentCLI.binary,
             ["run", "--config", "\(directory)/agent.yaml", "--listen", "127.0.0.1:0", "--aggregator-ca-file", lab.ca])
-        try await Task.sleep(for: .milliseconds(1500))
+        func listAgents() async throws -> ChildProcess.Output {
+            try await AggregatorEndToEndTests.cli("agents", "--server", server, "--cacert", lab.ca, "--json")
+        }
+        // Until the agent's first results are in over HTTPS (a batch goes every 200 ms).
+        _ = await eventually(every: .milliseconds(500)) {
+            guard let listed = try? await listAgents() else { return false }
+            return listed.stdout.contains(#""id":"tls-sp""#) && !listed.stdout.contains(#""results":0"#)
+        }
         agent.signal(SIGTERM)
-        #expect(await agent.wait(timeout: .seconds(10)) == 0, "\(agent.log)")
+        #expect(await agent.wait() == 0, "\(agent.log)")
 
-        let agents = try await AggregatorEndToEndTests.cli("agents", "--server", server, "--cacert", lab.ca, "--json")
+        let agents = try await listAgents()
         #expect(agents.status == 0, "\(agents.stderr)")
         #expect(agents.stdout.contains(#""id":"tls-sp""#) && !agents.stdout.contains(#""results":0"#), "\(agents.stdout)")
 

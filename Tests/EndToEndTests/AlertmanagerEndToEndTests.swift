@@ -39,7 +39,7 @@ import Testing
                 "--web.listen-address=127.0.0.1:\(amPort)", "--cluster.listen-address=",
             ])
         defer { alertmanager.signal(SIGKILL) }
-        let ready = await eventually(timeout: .seconds(60)) { await AlertmanagerAPI.get(am + "/-/ready") != nil }
+        let ready = await eventually { await AlertmanagerAPI.get(am + "/-/ready") != nil }
         try #require(ready, "Alertmanager did not become ready on \(am):\n\(alertmanager.log)")
 
         // The aggregator: alerts every second, everything routed to that Alertmanager.
@@ -96,7 +96,7 @@ import Testing
 
         // Firing: SondaTLSPolicy, critical, on the check, with a link to its status page.
         var found: [String: Any]?
-        _ = await eventually(timeout: .seconds(90)) {
+        _ = await eventually {
             found = await AlertmanagerAPI.alerts(am)?.first { alert in
                 let labels = alert["labels"] as? [String: String]
                 return labels?["alertname"] == "SondaTLSPolicy" && labels?["check"] == check
@@ -119,7 +119,7 @@ import Testing
         // Fix the cause: the same check against the TLS 1.3 host, picked up on SIGHUP.
         try agentConfig(host: "tls13").write(toFile: "\(directory)/agent.yaml", atomically: true, encoding: .utf8)
         agent.signal(SIGHUP)
-        let resolved = await eventually(timeout: .seconds(90)) {
+        let resolved = await eventually {
             guard let all = await AlertmanagerAPI.alerts(am) else { return false }
             return !all.contains { ($0["labels"] as? [String: String])?["check"] == check && ($0["labels"] as? [String: String])?["alertname"] == "SondaTLSPolicy" }
         }
@@ -132,10 +132,10 @@ import Testing
 
         // Orderly shutdown; the deferred SIGKILLs cover every early exit above.
         agent.signal(SIGTERM)
-        #expect(await agent.wait(timeout: .seconds(15)) == 0, "the agent did not drain on SIGTERM:\n\(agent.log)")
+        #expect(await agent.wait() == 0, "the agent did not drain on SIGTERM:\n\(agent.log)")
         aggregator.signal(SIGTERM)
-        #expect(await aggregator.wait(timeout: .seconds(15)) == 0, "the aggregator did not stop on SIGTERM:\n\(aggregator.log)")
+        #expect(await aggregator.wait() == 0, "the aggregator did not stop on SIGTERM:\n\(aggregator.log)")
         alertmanager.signal(SIGTERM)
-        #expect(await alertmanager.wait(timeout: .seconds(15)) != nil, "Alertmanager did not stop on SIGTERM")
+        #expect(await alertmanager.wait() != nil, "Alertmanager did not stop on SIGTERM")
     }
 }

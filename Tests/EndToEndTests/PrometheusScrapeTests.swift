@@ -71,11 +71,17 @@ import Testing
             #"probe_http_status_code{check="health"}"#: "200",
             #"probe_tls_version_info{check="health",version="TLS 1.3"}"#: "1",
         ]
-        for _ in 0..<60 where seen.count < wanted.count + 2 {
-            try await Task.sleep(for: .milliseconds(500))
-            for name in wanted.keys where seen[name] == nil { seen[name] = try await query(name) }
-            if seen["ingest"] == nil, let n = try await query("sonda_ingest_results_total"), (Int(n) ?? 0) > 0 { seen["ingest"] = n }
-            if seen["expiry"] == nil { seen["expiry"] = try await query(#"probe_ssl_earliest_cert_expiry{check="health"} - time()"#) }
+        // Until every series has its value: Prometheus scrapes every second once it is up, and a
+        // first scrape or probe that a loaded machine made slow does not decide the outcome.
+        _ = await eventually(every: .milliseconds(500)) {
+            for (name, value) in wanted where seen[name] != value { seen[name] = try? await query(name) }
+            if seen["ingest"] == nil, let n = try? await query("sonda_ingest_results_total"), (Int(n) ?? 0) > 0 {
+                seen["ingest"] = n
+            }
+            if seen["expiry"] == nil {
+                seen["expiry"] = try? await query(#"probe_ssl_earliest_cert_expiry{check="health"} - time()"#)
+            }
+            return wanted.allSatisfy { seen[$0.key] == $0.value } && seen["ingest"] != nil && seen["expiry"] != nil
         }
         for (name, value) in wanted {
             #expect(seen[name] == value, "\(name): \(seen[name] ?? "no series") — prometheus: \(prometheus.log.suffix(800))")

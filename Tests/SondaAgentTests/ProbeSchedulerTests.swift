@@ -44,7 +44,7 @@ import Testing
         let due = ProbeSchedule.jitter(config.id, ProbeSchedule.Job(check: "hourly", profile: "none"), within: .seconds(3600))
         try #require(due > .seconds(120), "this agent id puts the first run \(due) in")
         #expect(scheduler.isIdle(for: .seconds(60)))
-        #expect(scheduler.isIdle(for: due - .seconds(10)))
+        #expect(scheduler.isIdle(for: due - .seconds(60)))  // a minute to spare for a slow test thread
         #expect(!scheduler.isIdle(for: due + .seconds(1)))
     }
 }

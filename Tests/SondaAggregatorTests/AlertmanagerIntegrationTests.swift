@@ -35,7 +35,7 @@ import Testing
                 "--web.listen-address=127.0.0.1:\(port)", "--cluster.listen-address=",
             ])
         defer { alertmanager.signal(SIGKILL) }
-        let ready = await ReceiverFixture.eventually(timeout: .seconds(30)) { await AlertmanagerAPI.get(base + "/-/ready") != nil }
+        let ready = await eventually { await AlertmanagerAPI.get(base + "/-/ready") != nil }
         try #require(ready, "Alertmanager did not become ready: \(alertmanager.log)")
 
         let dispatcher = AlertDispatcher(
@@ -50,7 +50,7 @@ import Testing
         await dispatcher.send(ReceiverFixture.round(at: started, firing: [alert], changed: [alert]))
 
         var found: [String: Any]?
-        _ = await ReceiverFixture.eventually(timeout: .seconds(15)) {
+        _ = await eventually {
             found = await AlertmanagerAPI.alerts(base)?.first { ($0["labels"] as? [String: String])?["check"] == check }
             return found != nil
         }
@@ -74,7 +74,7 @@ import Testing
         await dispatcher.send(ReceiverFixture.round(changed: [resolved]))
         // Alertmanager's API lists only unresolved alerts: a resolved one disappears long before
         // its four-minute lease would have run out.
-        let gone = await ReceiverFixture.eventually(timeout: .seconds(15)) {
+        let gone = await eventually {
             guard let all = await AlertmanagerAPI.alerts(base) else { return false }
             return !all.contains { ($0["labels"] as? [String: String])?["check"] == check }
         }
@@ -84,6 +84,6 @@ import Testing
         #expect(dispatcher.counters.snapshot.first?.sent == 2)
         #expect(dispatcher.counters.snapshot.first?.failed == 0)
         alertmanager.signal(SIGTERM)
-        #expect(await alertmanager.wait(timeout: .seconds(10)) != nil)
+        #expect(await alertmanager.wait() != nil)
     }
 }

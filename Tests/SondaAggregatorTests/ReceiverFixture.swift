@@ -4,6 +4,7 @@ import HummingbirdTesting
 import SondaAggregator
 import SondaConfig
 import SondaCore
+import TestSupport
 
 /// A local HTTP receiver for alert delivery tests: a Hummingbird app on a loopback port that
 /// records every POST (path, headers, raw body) and answers with scripted statuses, then 200.
@@ -33,8 +34,8 @@ actor ReceivedRequests {
 
     func on(_ path: String) -> [Request] { requests.filter { $0.path == path } }
 
-    /// Waits (without blocking a thread) until `path` has received `count` requests, or 10 s.
-    func wait(for count: Int, on path: String, timeout: Duration = .seconds(10)) async -> [Request] {
+    /// Waits (without blocking a thread) until `path` has received `count` requests, or `timeout`.
+    func wait(for count: Int, on path: String, timeout: Duration = generousTimeout) async -> [Request] {
         let deadline = ContinuousClock.now + timeout
         while on(path).count < count, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(10)) }
         return on(path)
@@ -64,12 +65,13 @@ enum ReceiverFixture {
         return try await app.test(.live) { client in try await body("http://127.0.0.1:\(client.port!)") }
     }
 
-    /// Short waits so retry tests take milliseconds.
+    /// Short backoffs so retry tests take milliseconds; a request timeout that a loaded machine's
+    /// slow answer does not reach (it would count as a failure and a retry).
     static var fastOptions: AlertDispatcher.Options {
         var options = AlertDispatcher.Options()
         options.attempts = 3
         options.backoff = Backoff(base: .milliseconds(10), cap: .milliseconds(40))
-        options.requestTimeout = .seconds(3)
+        options.requestTimeout = .seconds(30)
         options.drainTimeout = .seconds(2)
         return options
     }
@@ -130,15 +132,5 @@ enum ReceiverFixture {
             options: options)
         dispatcher.start()
         return dispatcher
-    }
-
-    /// Polls `condition` every 10 ms for up to `timeout`.
-    static func eventually(timeout: Duration = .seconds(10), _ condition: () async -> Bool) async -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if await condition() { return true }
-            try? await Task.sleep(for: .milliseconds(10))
-        }
-        return await condition()
     }
 }

@@ -42,7 +42,7 @@ import Testing
                 "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run",
                 "--user-data-dir=\(directory)/profile", "--screenshot=\(png)", "--window-size=\(width),\(height)", url,
             ])
-        let status = await browser.wait(timeout: .seconds(90))
+        let status = await browser.wait()
         #expect(status == 0, "chromium: \(browser.log.suffix(2000))")
         let data = try Data(contentsOf: URL(fileURLWithPath: png))
         let size = try #require(pngSize(data), "not a PNG")

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import SondaAggregator
 import SondaCore
+import TestSupport
 import Testing
 
 /// The server's checkpointer keeps the write-ahead log small while batches keep coming, in place
@@ -14,7 +15,14 @@ import Testing
         let checkpointer = WALCheckpointer(store: f.store, interval: .milliseconds(20), truncateAbovePages: 200)
         let service = Task { try await checkpointer.run() }
         defer { service.cancel() }
-        try await Task.sleep(for: .milliseconds(100))  // it turns the writer's own checkpoints off
+        // It turns the writer's own checkpoints off before the batches come.
+        let writerCheckpoints = await eventually(every: .milliseconds(10)) {
+            let pages = try? await f.store.pool.writeWithoutTransaction { db in
+                try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint")
+            }
+            return pages == 0
+        }
+        try #require(writerCheckpoints, "the checkpointer did not turn the writer's checkpoints off")
         var largest = 0
         for batch in 0..<40 {
             let results = (0..<200).map { i in
@@ -26,7 +34,7 @@ import Testing
             largest = max(largest, walBytes())
             try await Task.sleep(for: .milliseconds(10))
         }
-        for _ in 0..<100 where walBytes() > 200 * 4096 { try await Task.sleep(for: .milliseconds(20)) }
+        _ = await eventually(every: .milliseconds(20)) { walBytes() <= 200 * 4096 }
         #expect(walBytes() <= 200 * 4096, "the log was emptied: \(walBytes()) bytes (largest seen \(largest))")
         #expect(largest > 200 * 4096, "the log did grow past the threshold in between, so truncation was exercised")
         let stored = try await f.store.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM results") }

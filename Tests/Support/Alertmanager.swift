@@ -4,7 +4,7 @@ import Foundation
     import FoundationNetworking
 #endif
 
-/// Reading a real Alertmanager's API in tests, and waiting for a condition without blocking.
+/// Reading a real Alertmanager's API in tests.
 public enum AlertmanagerAPI {
     /// The body of a 200 answer to a GET, or nil.
     public static func get(_ url: String, timeout: TimeInterval = 5) async -> Data? {
@@ -23,16 +23,4 @@ public enum AlertmanagerAPI {
         else { return nil }
         return (try? JSONSerialization.jsonObject(with: data)) as? [[String: Any]]
     }
-}
-
-/// Polls `condition` every `every` until it holds or `timeout` passes; true if it held.
-public func eventually(
-    timeout: Duration, every: Duration = .milliseconds(250), _ condition: () async -> Bool
-) async -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if await condition() { return true }
-        try? await Task.sleep(for: every)
-    }
-    return await condition()
 }

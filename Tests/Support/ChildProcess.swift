@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Runs a program to completion with posix_spawn and waitpid. Foundation's Process can hang in
 /// waitUntilExit when the cooperative thread pool is busy, and a daemon it starts may keep a pipe
@@ -91,6 +92,8 @@ public enum ChildProcess {
 public final class BackgroundProcess: @unchecked Sendable {
     public let pid: pid_t
     public let logPath: String
+    /// Its exit status once reaped; from then on its pid may belong to another process.
+    private let reaped = Mutex<Int32?>(nil)
 
     public init(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws {
         logPath = ChildProcess.temporaryStem() + ".log"
@@ -99,44 +102,63 @@ public final class BackgroundProcess: @unchecked Sendable {
 
     public var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
-    public func signal(_ signal: Int32) { kill(pid, signal) }
+    /// Signals the process unless it has exited and been reaped (its pid may be reused by then).
+    public func signal(_ signal: Int32) {
+        if exitStatus == nil { kill(pid, signal) }
+    }
+
+    /// Its exit status if it has exited (reaping it), or nil if it is still running; does not wait.
+    public var exitStatus: Int32? {
+        reaped.withLock { status in
+            var raw: Int32 = 0
+            if status == nil, waitpid(pid, &raw, WNOHANG) == pid { status = ChildProcess.exitStatus(raw) }
+            return status
+        }
+    }
 
     /// Waits up to `timeout` for the process to exit; its exit status, or nil if it is still running.
     /// Polls without blocking a Swift concurrency thread, so other tests keep running meanwhile.
-    public func wait(timeout: Duration) async -> Int32? {
-        let deadline = ContinuousClock.now + timeout
-        var status: Int32 = 0
-        repeat {
-            let result = waitpid(pid, &status, WNOHANG)
-            if result == pid { return ChildProcess.exitStatus(status) }
-            try? await Task.sleep(for: .milliseconds(20))
-        } while ContinuousClock.now < deadline
-        return nil
+    public func wait(timeout: Duration = generousTimeout) async -> Int32? {
+        var status: Int32?
+        _ = await eventually(timeout: timeout, every: .milliseconds(20)) {
+            status = exitStatus
+            return status != nil
+        }
+        return status
     }
 
     /// The port a server that bound port 0 wrote to `file` (`sonda-aggregator serve --port-file`),
-    /// once it is there (up to 10 s).
-    public func port(writtenTo file: String) async throws -> Int {
-        for _ in 0..<400 {
-            if let port = (try? String(contentsOfFile: file, encoding: .utf8)).flatMap({ Int($0) }) { return port }
-            try await Task.sleep(for: .milliseconds(25))
+    /// once it is there; throws if the process exits first, or after `timeout`.
+    public func port(writtenTo file: String, timeout: Duration = generousTimeout) async throws -> Int {
+        var port: Int?
+        _ = await eventually(timeout: timeout, every: .milliseconds(25)) {
+            port = (try? String(contentsOfFile: file, encoding: .utf8)).flatMap { Int($0) }
+            return port != nil || exitStatus != nil
         }
-        throw ChildProcess.SpawnFailed(description: "no port in \(file); the process logged:\n\(log)")
+        guard let port else {
+            throw ChildProcess.SpawnFailed(description: "no port in \(file); the process logged:\n\(log)")
+        }
+        return port
     }
 
-    /// The port a `sonda-agent run --listen HOST:0` bound, from the line it logs at start.
-    public func agentListenPort() async throws -> Int {
-        for _ in 0..<400 {
-            if let match = log.firstMatch(of: /on port (\d+),/), let port = Int(match.1) { return port }
-            try await Task.sleep(for: .milliseconds(25))
+    /// The port a `sonda-agent run --listen HOST:0` bound, from the line it logs at start; throws
+    /// if the agent exits first, or after `timeout`.
+    public func agentListenPort(timeout: Duration = generousTimeout) async throws -> Int {
+        var port: Int?
+        _ = await eventually(timeout: timeout, every: .milliseconds(25)) {
+            port = log.firstMatch(of: /on port (\d+),/).flatMap { Int($0.1) }
+            return port != nil || exitStatus != nil
         }
-        throw ChildProcess.SpawnFailed(description: "the agent logged no listen port:\n\(log)")
+        guard let port else { throw ChildProcess.SpawnFailed(description: "the agent logged no listen port:\n\(log)") }
+        return port
     }
 
     deinit {
-        kill(pid, SIGKILL)
-        var status: Int32 = 0
-        waitpid(pid, &status, 0)
+        if exitStatus == nil {
+            kill(pid, SIGKILL)
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
+        }
         unlink(logPath)
     }
 }

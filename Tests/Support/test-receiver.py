@@ -4,7 +4,8 @@
 Verifies `Sonda-Signature` exactly as DESIGN.md specifies (Ed25519 over "<t>." + body, the
 agent's public key, a 300 s window), appends every accepted batch as one JSON line to --out,
 and answers like the aggregator: 200 after the write, 401 bad signature, 409 stale, 400 bad JSON.
---down-for S answers 503 for the first S seconds (an outage). Listens on 127.0.0.1 only.
+--down-for S answers 503 for S seconds from the first request on (an outage the agent always
+meets, however long it takes to start). Listens on 127.0.0.1 only.
 """
 import argparse, base64, json, os, sys, time
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -19,7 +20,7 @@ parser.add_argument("--public-key", required=True, help="ed25519:BASE64")
 parser.add_argument("--down-for", type=float, default=0)
 args = parser.parse_args()
 key = Ed25519PublicKey.from_public_bytes(base64.b64decode(args.public_key.removeprefix("ed25519:")))
-started = time.monotonic()
+first_request = None  # when the first request came (one request at a time: HTTPServer)
 
 
 class Ingest(BaseHTTPRequestHandler):
@@ -35,8 +36,10 @@ class Ingest(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def do_POST(self):
+        global first_request
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        if time.monotonic() - started < args.down_for:
+        first_request = first_request or time.monotonic()
+        if time.monotonic() - first_request < args.down_for:
             return self.answer(503, "unavailable", "down for maintenance")
         if self.path != "/v1/results":
             return self.answer(404, "not_found", self.path)
