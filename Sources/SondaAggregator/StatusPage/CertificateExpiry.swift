@@ -22,6 +22,37 @@ public struct CertificateExpiry: Sendable {
     /// How many of a check's newest results are read: enough to cover every agent and profile.
     static let latestResults = 60
 
+    /// One of a check's newest results as the stores read it: the TLS report's earliest expiry
+    /// (RFC 3339), the leaf's first SAN or else its subject, and the negotiated version.
+    struct Observation {
+        var agent: String
+        var startedAtMilliseconds: Int64
+        var earliestExpiry: String?
+        var leafName: String?
+        var version: String?
+    }
+
+    /// The entries of one check from its newest results, newest first: the newest result per agent
+    /// that has a TLS report, grouped by host, with the earliest expiry among them.
+    static func entries(check: String, newestFirst observations: [Observation]) -> [Entry] {
+        var newestPerAgent: [String: (host: String, expiry: Date, version: String, at: Date)] = [:]
+        for o in observations {
+            guard newestPerAgent[o.agent] == nil, let text = o.earliestExpiry, let expiry = Timestamp.parse(text) else {
+                continue
+            }
+            newestPerAgent[o.agent] = (
+                host(o.leafName ?? ""), expiry, o.version ?? "",
+                Date(timeIntervalSince1970: Double(o.startedAtMilliseconds) / 1000)
+            )
+        }
+        return Dictionary(grouping: newestPerAgent.values, by: \.host).map { host, seen in
+            let earliest = seen.min { $0.expiry < $1.expiry }!
+            return Entry(
+                check: check, host: host, earliestExpiry: earliest.expiry, version: earliest.version,
+                agents: seen.count, observedAt: seen.map(\.at).max()!)
+        }
+    }
+
     /// A version below TLS 1.3 (the fleet's policy minimum) is flagged.
     func versionCell(_ version: String) -> HTML {
         guard let rank = TLSReport.rank(ofVersion: version), rank < TLSReport.rank(ofVersion: "TLSv1.3")! else {
@@ -65,5 +96,12 @@ public struct CertificateExpiry: Sendable {
             <tbody>\(rows)</tbody></table></div></section>
             """
         return html
+    }
+}
+
+extension CertificateExpiry {
+    /// Soonest expiry first.
+    init(unsorted entries: [Entry]) {
+        self.init(entries: entries.sorted { ($0.earliestExpiry, $0.check) < ($1.earliestExpiry, $1.check) })
     }
 }

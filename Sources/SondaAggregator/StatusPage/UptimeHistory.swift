@@ -45,6 +45,45 @@ public struct UptimeHistory: Sendable {
 
 }
 
+extension UptimeHistory {
+    /// Builds the history from outcome rows, whichever store reads them: per check, region and
+    /// hour over the last 24 hours, per check and day over the last 30 days, and per check over
+    /// the SLO window (read after the others; a check seen only there is left out).
+    struct Builder {
+        let firstHour: Int64
+        let firstDay: Int64
+        private var checks: [String: Check] = [:]
+
+        init(now: Date) {
+            let hour = Int64((now.timeIntervalSince1970 / 3600).rounded(.down))
+            firstHour = hour - 23
+            firstDay = hour.floorDivided(by: 24) - 29
+        }
+
+        mutating func addHour(check: String, endpointClass: String, region: String, hour: Int64, failed: Bool, count: Int) {
+            let index = Int(hour - firstHour)
+            guard (0..<24).contains(index) else { return }
+            checks[check, default: Check(name: check, endpointClass: endpointClass)].regions.insert(region)
+            checks[check]!.hours[index].add(count: count, failed: failed)
+        }
+
+        mutating func addDay(check: String, endpointClass: String, day: Int64, failed: Bool, count: Int) {
+            let index = Int(day - firstDay)
+            guard (0..<30).contains(index) else { return }
+            checks[check, default: Check(name: check, endpointClass: endpointClass)].days[index].add(
+                count: count, failed: failed)
+        }
+
+        mutating func addSLOWindow(check: String, failed: Bool, count: Int) {
+            checks[check]?.sloWindow.add(count: count, failed: failed)
+        }
+
+        func build() -> UptimeHistory {
+            UptimeHistory(checks: Array(checks.values), firstHour: firstHour, firstDay: firstDay)
+        }
+    }
+}
+
 extension UptimeHistory.Counts {
     mutating func add(count: Int, failed isFailure: Bool) {
         total += count

@@ -15,13 +15,7 @@ enum SQLiteAlerts {
                 arguments: [alert.fingerprint, milliseconds(alert.activeSince)])
         }
         for change in evaluation.changes where change.transition != .dropped {
-            let a = change.alert
-            try SQLiteAudit.append(
-                kind: "alert",
-                detail:
-                    "\(change.transition.rawValue) fingerprint=\(a.fingerprint) alertname=\(a.labels["alertname"] ?? "") "
-                    + "severity=\(a.severity.rawValue) \(a.summary)",
-                at: now, in: db)
+            try SQLiteAudit.append(kind: "alert", detail: AlertRecord.auditDetail(change), at: now, in: db)
         }
         if let cursor {
             try db.execute(
@@ -47,7 +41,7 @@ enum SQLiteAlerts {
                     last_sent_ms = excluded.last_sent_ms, false_since_ms = excluded.false_since_ms
                 """,
             arguments: [
-                a.fingerprint, milliseconds(a.activeSince), try labelsJSON(a.labels), a.severity.rawValue,
+                a.fingerprint, milliseconds(a.activeSince), try AlertRecord.labelsJSON(a.labels), a.severity.rawValue,
                 a.state.rawValue, a.silenced, a.summary, a.description, a.startsAt.map(milliseconds),
                 a.endsAt.map(milliseconds), a.lastSent.map(milliseconds), a.falseSince.map(milliseconds),
             ])
@@ -71,7 +65,7 @@ enum SQLiteAlerts {
     }
 
     static func alert(_ row: Row) throws -> TrackedAlert {
-        let labels = try JSONDecoder().decode([String: String].self, from: Data((row["labels"] as String).utf8))
+        let labels = try AlertRecord.labels(fromJSON: row["labels"])
         return TrackedAlert(
             fingerprint: row["fingerprint"], labels: labels, summary: row["summary"], description: row["description"],
             state: TrackedAlert.State(rawValue: row["state"]) ?? .resolved, activeSince: date(row["active_since_ms"])!,
@@ -86,14 +80,10 @@ enum SQLiteAlerts {
             sql:
                 "INSERT INTO silences (id, matchers, starts_at_ms, ends_at_ms, comment, created_at_ms) VALUES (?, ?, ?, ?, ?, ?)",
             arguments: [
-                s.id, try labelsJSON(s.matchers), milliseconds(s.startsAt), milliseconds(s.endsAt), s.comment,
+                s.id, try AlertRecord.labelsJSON(s.matchers), milliseconds(s.startsAt), milliseconds(s.endsAt), s.comment,
                 milliseconds(s.createdAt),
             ])
-        try SQLiteAudit.append(
-            kind: "silence",
-            detail:
-                "id=\(s.id) matchers=\(try labelsJSON(s.matchers)) until=\(Timestamp.format(s.endsAt)) \(s.comment)",
-            at: s.createdAt, in: db)
+        try SQLiteAudit.append(kind: "silence", detail: try AlertRecord.auditDetail(s), at: s.createdAt, in: db)
     }
 
     static func silences(notEndedAt now: Date, in db: Database) throws -> [Silence] {
@@ -102,7 +92,7 @@ enum SQLiteAlerts {
         ).map { row in
             Silence(
                 id: row["id"],
-                matchers: try JSONDecoder().decode([String: String].self, from: Data((row["matchers"] as String).utf8)),
+                matchers: try AlertRecord.labels(fromJSON: row["matchers"]),
                 startsAt: date(row["starts_at_ms"])!, endsAt: date(row["ends_at_ms"])!, comment: row["comment"],
                 createdAt: date(row["created_at_ms"]))
         }
@@ -164,12 +154,6 @@ enum SQLiteAlerts {
 
     static func cursor(in db: Database) throws -> Int64? {
         try Int64.fetchOne(db, sql: "SELECT value FROM alert_cursor WHERE name = 'results'")
-    }
-
-    static func labelsJSON(_ labels: [String: String]) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(labels), as: UTF8.self)
     }
 
     static func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }

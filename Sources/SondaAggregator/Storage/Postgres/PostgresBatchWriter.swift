@@ -1,0 +1,154 @@
+import Foundation
+import NIOCore
+import PostgresNIO
+import SondaCore
+
+extension PostgresStore {
+    /// One transaction per batch: the results through `UNNEST` arrays (one parameter per column,
+    /// so a batch of any size is one statement; a known id is skipped), the rollups of the rows
+    /// actually inserted, the agent's heartbeat and the audit entry. A batch that another replica
+    /// stored first inserts nothing and counts nothing.
+    @discardableResult
+    public func write(
+        _ batch: ResultBatch, rawResults: [String]? = nil, region agentRegion: String, now: Date = Date(),
+        auditDetail: String? = nil
+    ) async throws -> BatchReceipt {
+        var columns = ResultColumns()
+        var writer = ResultJSONWriter()
+        var days: Set<Int64> = []
+        for (index, result) in batch.results.enumerated() {
+            let key = RollupKey(result, agentRegion: agentRegion)
+            let ms = Int64(result.startedAt.timeIntervalSince1970 * 1000)
+            days.insert(ms.floorDivided(by: 86_400_000))
+            columns.append(
+                id: result.id, startedAt: ms, agent: batch.agent, key: key, step: result.step ?? "", ok: result.ok,
+                errorCode: result.error?.code.rawValue ?? "", totalMilliseconds: result.phases.total,
+                json: rawResults?[index] ?? String(decoding: writer.line(result).dropLast(), as: UTF8.self))
+        }
+        try await ensurePartitions(days: days)
+        let logger = logger
+        return try await client.withTransaction(logger: logger) { connection in
+            var inserted: Set<String> = []
+            if !batch.results.isEmpty {
+                let rows = try await connection.query(
+                    """
+                    INSERT INTO results (id, started_at_ms, agent, check_name, step, region, profile, class, ok,
+                                         error_code, total_ms, json)
+                    SELECT id, started_at_ms, agent, check_name, NULLIF(step, ''), region, profile, class, ok,
+                           NULLIF(error_code, ''), total_ms, json
+                    FROM UNNEST(\(columns.ids)::text[], \(columns.startedAt)::bigint[], \(columns.agents)::text[],
+                                \(columns.checks)::text[], \(columns.steps)::text[], \(columns.regions)::text[],
+                                \(columns.profiles)::text[], \(columns.classes)::text[], \(columns.ok)::boolean[],
+                                \(columns.errorCodes)::text[], \(columns.totals)::float8[], \(columns.json)::text[])
+                         AS r(id, started_at_ms, agent, check_name, step, region, profile, class, ok, error_code,
+                              total_ms, json)
+                    ON CONFLICT DO NOTHING
+                    RETURNING id
+                    """, logger: logger)
+                for try await id in rows.decode(String.self) { inserted.insert(id) }
+            }
+            // A result id twice in one batch is stored once, and counted once.
+            var uncounted = inserted
+            var rollup = MinuteRollup()
+            for result in batch.results where uncounted.remove(result.id) != nil {
+                rollup.add(result, key: RollupKey(result, agentRegion: agentRegion))
+            }
+            if !rollup.isEmpty { try await Self.save(rollup.rows, on: connection, logger: logger) }
+            let heartbeat = batch.heartbeat
+            try await connection.query(
+                """
+                INSERT INTO agents AS a (id, region, last_seen_ms, version, config_hash, spool_depth, dropped_total,
+                                         batches, results)
+                VALUES (\(batch.agent), \(agentRegion), \(Int64(now.timeIntervalSince1970 * 1000)), \(heartbeat.version),
+                        \(heartbeat.configHash), \(heartbeat.spoolDepth), \(heartbeat.dropped), 1, \(inserted.count))
+                ON CONFLICT (id) DO UPDATE SET region = excluded.region, last_seen_ms = excluded.last_seen_ms,
+                    version = excluded.version, config_hash = excluded.config_hash,
+                    spool_depth = excluded.spool_depth, dropped_total = a.dropped_total + excluded.dropped_total,
+                    batches = a.batches + 1, results = a.results + excluded.results
+                """, logger: logger)
+            if let auditDetail {
+                try await Self.appendAudit(
+                    kind: "batch", detail: auditDetail + " accepted=\(inserted.count)", at: now, on: connection,
+                    logger: logger)
+            }
+            return BatchReceipt(accepted: inserted.count, duplicates: batch.results.count - inserted.count)
+        }
+    }
+
+    /// Appends the latency rows and adds the outcome counts. Outcome rows go in key order, so two
+    /// replicas adding to the same rows lock them in the same order and never deadlock.
+    static func save(_ rows: MinuteRollup.Rows, on connection: PostgresConnection, logger: Logger) async throws {
+        for span in MinuteRollup.Span.allCases {
+            if let latency = rows.latency[span], !latency.isEmpty {
+                let checks = span == .minute ? ", check_name" : ""
+                let checkArray = span == .minute ? ", $7::text[]" : ""
+                var binds = PostgresBindings()
+                binds.append(latency.map(\.bucket))
+                binds.append(latency.map(\.region))
+                binds.append(latency.map(\.profile))
+                binds.append(latency.map(\.endpointClass))
+                binds.append(latency.map(\.label))
+                binds.append(latency.map { ByteBuffer(bytes: $0.value.serialized) })
+                if span == .minute { binds.append(latency.map { $0.check ?? "" }) }
+                let counts = latency.map { Int64($0.value.count) }
+                binds.append(counts)
+                let countIndex = span == .minute ? 8 : 7
+                try await connection.query(
+                    PostgresQuery(
+                        unsafeSQL: """
+                            INSERT INTO \(span.latencyTable) (\(span.column), region, profile, class, phase, histogram\(checks), count)
+                            SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[],
+                                                 $6::bytea[]\(checkArray), $\(countIndex)::bigint[])
+                            """, binds: binds), logger: logger)
+            }
+            if var outcomes = rows.outcomes[span], !outcomes.isEmpty {
+                outcomes.sort {
+                    ($0.bucket, $0.region, $0.profile, $0.check ?? "", $0.endpointClass, $0.label)
+                        < ($1.bucket, $1.region, $1.profile, $1.check ?? "", $1.endpointClass, $1.label)
+                }
+                var binds = PostgresBindings()
+                binds.append(outcomes.map(\.bucket))
+                binds.append(outcomes.map(\.region))
+                binds.append(outcomes.map(\.profile))
+                binds.append(outcomes.map { $0.check ?? "" })
+                binds.append(outcomes.map(\.endpointClass))
+                binds.append(outcomes.map(\.label))
+                binds.append(outcomes.map { Int64($0.value) })
+                try await connection.query(
+                    PostgresQuery(
+                        unsafeSQL: """
+                            INSERT INTO \(span.outcomeTable) AS o (\(span.column), region, profile, check_name, class, error_code, count)
+                            SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[],
+                                                 $6::text[], $7::bigint[])
+                            ON CONFLICT (\(span.column), region, profile, check_name, class, error_code)
+                            DO UPDATE SET count = o.count + excluded.count
+                            """, binds: binds), logger: logger)
+            }
+        }
+    }
+}
+
+/// A batch's results as one array per column, for `UNNEST`.
+struct ResultColumns {
+    var ids: [String] = [], startedAt: [Int64] = [], agents: [String] = [], checks: [String] = []
+    var steps: [String] = [], regions: [String] = [], profiles: [String] = [], classes: [String] = []
+    var ok: [Bool] = [], errorCodes: [String] = [], totals: [Double] = [], json: [String] = []
+
+    mutating func append(
+        id: String, startedAt ms: Int64, agent: String, key: RollupKey, step: String, ok passed: Bool,
+        errorCode: String, totalMilliseconds: Double, json line: String
+    ) {
+        ids.append(id)
+        startedAt.append(ms)
+        agents.append(agent)
+        checks.append(key.check)
+        steps.append(step)
+        regions.append(key.region)
+        profiles.append(key.profile)
+        classes.append(key.endpointClass)
+        ok.append(passed)
+        errorCodes.append(errorCode)
+        totals.append(totalMilliseconds)
+        json.append(line)
+    }
+}

@@ -1,0 +1,171 @@
+import Logging
+import PostgresNIO
+
+/// The PostgreSQL schema as ordered, named migrations, the same history as SQLite's in one step
+/// (the first PostgreSQL release). Never edit a shipped migration: add the next one. Replicas that
+/// start together take turns on an advisory lock, so each migration runs once.
+enum PostgresSchema {
+    static let migrationLock: Int64 = 0x534F_4E44_4101  // "SOND" A 1
+
+    static let migrations: [(name: String, sql: [String])] = [
+        (
+            "v1: results by day, rollups, agents, audit, alerts",
+            [
+                """
+                CREATE SEQUENCE results_seq
+                """,
+                // Partitioned by the day the probe started; the agent signs started_at, so a re-sent
+                // result lands on the same partition and the same key. `ingest_xid` (the writing
+                // transaction) and `seq` give the alert evaluator a cursor that never skips a row a
+                // slower transaction commits later (see PostgresStore.resultEvents).
+                """
+                CREATE TABLE results (
+                    id text NOT NULL,
+                    started_at_ms bigint NOT NULL,
+                    agent text NOT NULL,
+                    check_name text NOT NULL,
+                    step text,
+                    region text NOT NULL,
+                    profile text NOT NULL,
+                    class text NOT NULL,
+                    ok boolean NOT NULL,
+                    error_code text,
+                    total_ms double precision NOT NULL,
+                    json text NOT NULL,
+                    ingest_xid xid8 NOT NULL DEFAULT pg_current_xact_id(),
+                    seq bigint NOT NULL DEFAULT nextval('results_seq'),
+                    PRIMARY KEY (id, started_at_ms)
+                ) PARTITION BY RANGE (started_at_ms)
+                """,
+                "CREATE INDEX results_by_check ON results (check_name, started_at_ms)",
+                "CREATE INDEX results_by_ingest ON results (ingest_xid, seq)",
+                // Latency rollups are appended, one row per batch and key: no two batches ever
+                // contend for a row, and a reader merges the rows it reads as it would merge minutes.
+                """
+                CREATE TABLE latency_minute (
+                    minute bigint NOT NULL, region text NOT NULL, profile text NOT NULL, check_name text NOT NULL,
+                    class text NOT NULL, phase text NOT NULL, count bigint NOT NULL, histogram bytea NOT NULL
+                )
+                """,
+                "CREATE INDEX latency_minute_by_minute ON latency_minute (minute)",
+                "CREATE INDEX latency_minute_by_check ON latency_minute (check_name, minute)",
+                """
+                CREATE TABLE latency_hour (
+                    hour bigint NOT NULL, region text NOT NULL, profile text NOT NULL,
+                    class text NOT NULL, phase text NOT NULL, count bigint NOT NULL, histogram bytea NOT NULL
+                )
+                """,
+                "CREATE INDEX latency_hour_by_hour ON latency_hour (hour)",
+                """
+                CREATE TABLE latency_day (
+                    day bigint NOT NULL, region text NOT NULL, profile text NOT NULL,
+                    class text NOT NULL, phase text NOT NULL, count bigint NOT NULL, histogram bytea NOT NULL
+                )
+                """,
+                "CREATE INDEX latency_day_by_day ON latency_day (day)",
+                // Outcomes are counters: an upsert adds to the row under its lock.
+                """
+                CREATE TABLE outcome_minute (
+                    minute bigint NOT NULL, region text NOT NULL, profile text NOT NULL, check_name text NOT NULL,
+                    class text NOT NULL, error_code text NOT NULL, count bigint NOT NULL,
+                    PRIMARY KEY (minute, region, profile, check_name, class, error_code)
+                )
+                """,
+                "CREATE INDEX outcome_minute_by_check ON outcome_minute (check_name, minute)",
+                """
+                CREATE TABLE outcome_hour (
+                    hour bigint NOT NULL, region text NOT NULL, profile text NOT NULL, check_name text NOT NULL,
+                    class text NOT NULL, error_code text NOT NULL, count bigint NOT NULL,
+                    PRIMARY KEY (hour, region, profile, check_name, class, error_code)
+                )
+                """,
+                """
+                CREATE TABLE outcome_day (
+                    day bigint NOT NULL, region text NOT NULL, profile text NOT NULL, check_name text NOT NULL,
+                    class text NOT NULL, error_code text NOT NULL, count bigint NOT NULL,
+                    PRIMARY KEY (day, region, profile, check_name, class, error_code)
+                )
+                """,
+                "CREATE INDEX outcome_day_by_check ON outcome_day (check_name, day)",
+                """
+                CREATE TABLE agents (
+                    id text PRIMARY KEY,
+                    region text NOT NULL,
+                    last_seen_ms bigint NOT NULL,
+                    version text NOT NULL,
+                    config_hash text NOT NULL,
+                    spool_depth bigint NOT NULL,
+                    dropped_total bigint NOT NULL,
+                    batches bigint NOT NULL,
+                    results bigint NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE audit (
+                    seq bigserial PRIMARY KEY,
+                    at_ms bigint NOT NULL,
+                    kind text NOT NULL,
+                    detail text NOT NULL,
+                    prev_hash text NOT NULL,
+                    hash text NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE alerts (
+                    fingerprint text NOT NULL,
+                    active_since_ms bigint NOT NULL,
+                    labels text NOT NULL,
+                    severity text NOT NULL,
+                    state text NOT NULL,
+                    silenced boolean NOT NULL,
+                    summary text NOT NULL,
+                    description text NOT NULL,
+                    starts_at_ms bigint,
+                    ends_at_ms bigint,
+                    last_sent_ms bigint,
+                    false_since_ms bigint,
+                    PRIMARY KEY (fingerprint, active_since_ms)
+                )
+                """,
+                "CREATE INDEX alerts_by_state ON alerts (state, ends_at_ms)",
+                """
+                CREATE TABLE silences (
+                    id text PRIMARY KEY,
+                    matchers text NOT NULL,
+                    starts_at_ms bigint NOT NULL,
+                    ends_at_ms bigint NOT NULL,
+                    comment text NOT NULL,
+                    created_at_ms bigint NOT NULL
+                )
+                """,
+                "CREATE TABLE alert_cursor (name text PRIMARY KEY, value bigint NOT NULL)",
+            ]
+        )
+    ]
+
+    /// Applies the migrations not yet applied, each in its own transaction, under the lock.
+    static func migrate(_ client: PostgresClient, logger: Logger) async throws {
+        try await client.withTransaction(logger: logger) { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(\(migrationLock))", logger: logger)
+            try await connection.query(
+                """
+                CREATE TABLE IF NOT EXISTS schema_migrations (
+                    name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())
+                """, logger: logger)
+            var applied: Set<String> = []
+            for try await name in try await connection.query("SELECT name FROM schema_migrations", logger: logger)
+                .decode(String.self)
+            {
+                applied.insert(name)
+            }
+            for migration in migrations where !applied.contains(migration.name) {
+                for statement in migration.sql {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
+                try await connection.query(
+                    "INSERT INTO schema_migrations (name) VALUES (\(migration.name))", logger: logger)
+                logger.notice("database: applied migration '\(migration.name)'")
+            }
+        }
+    }
+}

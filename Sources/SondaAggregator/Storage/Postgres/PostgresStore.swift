@@ -1,0 +1,201 @@
+import Foundation
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+import Synchronization
+
+/// The aggregator's database on a PostgreSQL server (`database: postgres://…`), which several
+/// aggregator replicas can share: every write is one transaction that returns after its commit,
+/// results are idempotent by id across replicas, and rollups are written in the same transaction
+/// as the results they count, so they stay exact whichever replica ingests and wherever one dies.
+///
+/// The connection pool runs from `open` until `close`.
+public final class PostgresStore: AggregatorStore {
+    let client: PostgresClient
+    let logger: Logger
+    private let pool: Task<Void, Never>
+    /// Days (since 1970) whose results partition is known to exist.
+    let partitions = Mutex<Set<Int64>>([])
+
+    private init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+        pool = Task { await client.run() }
+    }
+
+    /// Connects, and migrates the schema; throws when the server cannot be reached, refuses the
+    /// login, or the database does not exist.
+    public static func open(_ url: PostgresURL, logger: Logger = Logger(label: "sonda-aggregator.database")) async throws
+        -> PostgresStore
+    {
+        do {
+            try await url.connectOnce(logger: logger)
+        } catch {
+            throw PostgresStoreError.connect(url, error)
+        }
+        let store = PostgresStore(client: PostgresClient(configuration: url.clientConfiguration), logger: logger)
+        do {
+            try await PostgresSchema.migrate(store.client, logger: logger)
+        } catch {
+            await store.close()
+            throw PostgresStoreError.connect(url, error)
+        }
+        return store
+    }
+
+    /// Stops the connection pool.
+    public func close() async {
+        pool.cancel()
+        await pool.value
+    }
+
+    public var maintenance: [any Service] { [] }
+
+    public func flushRollups() async throws {}
+
+    public func ping() async throws {
+        try await client.query("SELECT 1", logger: logger)
+    }
+
+    // MARK: audit
+
+    /// The chain is one sequence across replicas: its tail is appended under a transaction-scoped
+    /// advisory lock, taken last in the writing transaction so the lock is held only to commit.
+    static let auditLock: Int64 = 0x534F_4E44_4102
+
+    static func appendAudit(kind: String, detail: String, at date: Date, on connection: PostgresConnection, logger: Logger)
+        async throws
+    {
+        try await connection.query("SELECT pg_advisory_xact_lock(\(auditLock))", logger: logger)
+        var previous = AuditLog.genesis
+        for try await hash in try await connection.query(
+            "SELECT hash FROM audit ORDER BY seq DESC LIMIT 1", logger: logger
+        ).decode(String.self) {
+            previous = hash
+        }
+        let at = Int64(date.timeIntervalSince1970 * 1000)
+        let hash = AuditLog.hash(previous: previous, atMilliseconds: at, kind: kind, detail: detail)
+        try await connection.query(
+            "INSERT INTO audit (at_ms, kind, detail, prev_hash, hash) VALUES (\(at), \(kind), \(detail), \(previous), \(hash))",
+            logger: logger)
+    }
+
+    public func appendAudit(kind: String, detail: String, at date: Date) async throws {
+        let logger = logger
+        try await client.withTransaction(logger: logger) { connection in
+            try await Self.appendAudit(kind: kind, detail: detail, at: date, on: connection, logger: logger)
+        }
+    }
+
+    public func verifyAudit() async throws -> AuditLog.Verification {
+        var previous = AuditLog.genesis
+        var entries = 0
+        let rows = try await client.query(
+            "SELECT seq, at_ms, kind, detail, prev_hash, hash FROM audit ORDER BY seq", logger: logger)
+        for try await (seq, at, kind, detail, prev, stored) in rows.decode(
+            (Int64, Int64, String, String, String, String).self)
+        {
+            entries += 1
+            guard prev == previous else {
+                return .init(entries: entries, firstBroken: (seq, "its previous-hash does not match entry before it"))
+            }
+            guard AuditLog.hash(previous: previous, atMilliseconds: at, kind: kind, detail: detail) == stored else {
+                return .init(entries: entries, firstBroken: (seq, "its contents do not match its hash"))
+            }
+            previous = stored
+        }
+        return .init(entries: entries, firstBroken: nil)
+    }
+
+    // MARK: retention
+
+    public func prune(rawBefore: Date, rollupsBefore: Date) async throws -> Int {
+        let rawDay = Int64((rawBefore.timeIntervalSince1970 / 86_400).rounded(.down))
+        let minute = Int64(rawBefore.timeIntervalSince1970 / 60)
+        let hour = Int64(rollupsBefore.timeIntervalSince1970 / 3600)
+        var removed = 0
+        // Whole days of results go with their partition; the day rawBefore falls in stays.
+        for day in try await partitionDays() where day < rawDay {
+            let table = Self.partitionName(day: day)
+            for try await n in try await client.query(PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(table)"))
+                .decode(Int.self)
+            {
+                removed += n
+            }
+            try await client.query(PostgresQuery(unsafeSQL: "DROP TABLE IF EXISTS \(table)"), logger: logger)
+            _ = partitions.withLock { $0.remove(day) }
+            logger.notice("retention: dropped results partition \(table)")
+        }
+        try await client.withTransaction(logger: logger) { [logger] connection in
+            try await connection.query("DELETE FROM latency_minute WHERE minute < \(minute)", logger: logger)
+            try await connection.query("DELETE FROM outcome_minute WHERE minute < \(minute)", logger: logger)
+            try await connection.query("DELETE FROM latency_hour WHERE hour < \(hour)", logger: logger)
+            try await connection.query("DELETE FROM outcome_hour WHERE hour < \(hour)", logger: logger)
+            try await connection.query("DELETE FROM latency_day WHERE day < \(hour / 24)", logger: logger)
+            try await connection.query("DELETE FROM outcome_day WHERE day < \(hour / 24)", logger: logger)
+        }
+        return removed
+    }
+
+    static func partitionName(day: Int64) -> String { "results_d\(day)" }
+
+    /// The days that have a results partition, from the catalogue.
+    func partitionDays() async throws -> [Int64] {
+        var days: [Int64] = []
+        let rows = try await client.query(
+            """
+            SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+            WHERE i.inhparent = 'results'::regclass
+            """, logger: logger)
+        for try await name in rows.decode(String.self) {
+            if name.hasPrefix("results_d"), let day = Int64(name.dropFirst("results_d".count)) { days.append(day) }
+        }
+        return days.sorted()
+    }
+
+    /// Creates the partitions of these days that do not exist yet, each in a transaction of its
+    /// own under an advisory lock, so replicas creating the same day take turns.
+    func ensurePartitions(days: Set<Int64>) async throws {
+        let missing = partitions.withLock { known in days.subtracting(known) }
+        for day in missing.sorted() {
+            let from = day * 86_400_000
+            let to = from + 86_400_000
+            try await client.withTransaction(logger: logger) { [logger] connection in
+                try await connection.query("SELECT pg_advisory_xact_lock(\(Self.partitionLock))", logger: logger)
+                try await connection.query(
+                    PostgresQuery(
+                        unsafeSQL:
+                            "CREATE TABLE IF NOT EXISTS \(Self.partitionName(day: day)) PARTITION OF results FOR VALUES FROM (\(from)) TO (\(to))"
+                    ), logger: logger)
+            }
+            _ = partitions.withLock { $0.insert(day) }
+        }
+    }
+
+    static let partitionLock: Int64 = 0x534F_4E44_4103
+}
+
+/// Why the PostgreSQL store could not start, in one line without the password.
+public enum PostgresStoreError: Error, CustomStringConvertible {
+    case connect(PostgresURL, any Error)
+
+    public var description: String {
+        switch self {
+        case .connect(let url, let error):
+            "cannot open the database \(url.redacted): \(PostgresStoreError.reason(error))"
+        }
+    }
+
+    /// The server's message when there is one, else the client's.
+    static func reason(_ error: any Error) -> String {
+        if let error = error as? PSQLError {
+            if let message = error.serverInfo?[.message] { return message }
+            if let underlying = error.underlying { return "\(underlying)" }
+            return "\(error.code)"
+        }
+        if let error = error as? PostgresTransactionError {
+            return reason(error.closureError ?? error.beginError ?? error.commitError ?? error)
+        }
+        return "\(error)"
+    }
+}

@@ -1,0 +1,236 @@
+import Foundation
+import SondaAggregator
+import SondaCore
+import TestSupport
+import Testing
+
+/// The PostgreSQL store against a real server (a throwaway cluster, scripts/test-postgres), held to
+/// the SQLite store as the reference: the same batches written to both must answer every read of
+/// the API and the status page identically, and PostgreSQL must stay exact with several
+/// writers on one database.
+@Suite struct PostgresStoreTests {
+    static func open() async throws -> PostgresStore {
+        try await PostgresStore.open(try PostgresURL(try await PostgresServer.database()))
+    }
+
+    /// The status page fixture's month of results, in batches of 2 500 per agent.
+    static func batches(_ f: IngestFixture) -> [(ResultBatch, region: String)] {
+        StatusPageFixture.agents.flatMap { agent in
+            let all = StatusPageFixture.results(agent: agent.id, region: agent.region, now: f.now)
+            return stride(from: 0, to: all.count, by: 2500).map {
+                (f.batch(agent: agent.id, results: Array(all[$0..<min($0 + 2500, all.count)])), agent.region)
+            }
+        }
+    }
+
+    @Test func everyReadAnswersAsSQLiteDoes() async throws {
+        let f = try StatusPageFixture.fixture()
+        let postgres = try await Self.open()
+        defer { Task { await postgres.close() } }
+        let stores: [any AggregatorStore] = [f.store, postgres]
+        let batches = Self.batches(f)
+        for (batch, region) in batches {
+            for store in stores {
+                let receipt = try await store.write(
+                    batch, rawResults: nil, region: region, now: f.now, auditDetail: "batch=\(batch.batchID)")
+                #expect(receipt.accepted == batch.results.count && receipt.duplicates == 0)
+            }
+        }
+        // A batch sent again counts nothing twice.
+        let (again, region) = try #require(batches.first)
+        for store in stores {
+            let receipt = try await store.write(again, rawResults: nil, region: region, now: f.now, auditDetail: nil)
+            #expect(receipt.accepted == 0 && receipt.duplicates == again.results.count)
+        }
+
+        func answers(_ store: any AggregatorStore) async throws -> [String: String] {
+            let page = StatusPage(config: f.config, store: store, now: { f.now })
+            var answers: [String: String] = [:]
+            for window in ["1h", "24h", "7d", "30d"] {
+                answers["fleet \(window)"] = try await page.fleet(window: window).html
+                let report = try await BudgetEvaluator(rules: f.config.budgets).report(
+                    window: try DurationParsing.parse(window), windowText: window, filter: CellFilter(), now: f.now,
+                    from: store)
+                answers["budgets \(window)"] = try Self.json(report)
+                answers["uptime \(window)"] = try Self.json(
+                    try await UptimeReport.compute(
+                        window: try DurationParsing.parse(window), windowText: window, slo: f.config.slo, check: nil,
+                        region: nil, now: f.now, from: store))
+            }
+            answers["budgets filtered"] = try Self.json(
+                try await BudgetEvaluator(rules: f.config.budgets).report(
+                    window: .seconds(86_400), windowText: "24h",
+                    filter: CellFilter(region: "rio_de_janeiro", profile: "mobile_3g_brazil"), now: f.now, from: store))
+            for check in StatusPageFixture.checks.map(\.name) + ["no-such-check"] {
+                for window in ["1h", "24h"] {
+                    let rendered = try await page.check(name: check, window: window)
+                    answers["check \(check) \(window)"] = "\(rendered.status) \(rendered.html)"
+                }
+                let profiled = try await page.check(name: check, window: "24h", profile: "mobile_3g_brazil")
+                answers["check \(check) 3g"] = "\(profiled.status) \(profiled.html)"
+            }
+            let burns = try await store.burnCounts(now: f.now).sorted { ($0.check, $0.region) < ($1.check, $1.region) }
+            answers["burns"] = "\(burns)"
+            answers["agents"] = "\(try await store.agents().sorted { $0.id < $1.id })"
+            var cursor: ResultCursor?
+            var pages = 0
+            repeat {
+                let page = try await store.results(check: "booking-slots", before: cursor, limit: 500)
+                answers["results page \(pages)"] = page.map(\.json).joined(separator: "\n")
+                cursor = page.count == 500 ? page.last?.cursor : nil
+                pages += 1
+            } while cursor != nil
+            answers["audit"] = "\(try await store.verifyAudit())"
+            return answers
+        }
+
+        let expected = try await answers(f.store)
+        let actual = try await answers(postgres)
+        #expect(expected.keys.sorted() == actual.keys.sorted())
+        for key in expected.keys.sorted() {
+            #expect(actual[key] == expected[key], "PostgreSQL answers '\(key)' differently: \(Self.difference(expected[key], actual[key]))")
+        }
+        #expect(expected["audit"]?.contains("firstBroken: nil") == true)
+        #expect(expected["fleet 24h"]?.contains("legacy-portal") == true, "the comparison covers a populated page")
+    }
+
+    @Test func twoReplicasIngestingTheSameBatchesAtOnceCountEachResultOnce() async throws {
+        let url = try PostgresURL(try await PostgresServer.database())
+        let replicas = [try await PostgresStore.open(url), try await PostgresStore.open(url)]
+        defer { for replica in replicas { Task { await replica.close() } } }
+        let f = try StatusPageFixture.fixture()
+        let batches = Array(Self.batches(f).prefix(6))
+        // Each replica gets every batch, in opposite orders: every write but one of each races.
+        let receipts = try await withThrowingTaskGroup(of: BatchReceipt.self) { group in
+            for (i, replica) in replicas.enumerated() {
+                for (batch, region) in i == 0 ? batches : batches.reversed() {
+                    group.addTask {
+                        try await replica.write(
+                            batch, rawResults: nil, region: region, now: f.now, auditDetail: "batch=\(batch.batchID)")
+                    }
+                }
+            }
+            return try await group.reduce(into: [BatchReceipt]()) { $0.append($1) }
+        }
+        let sent = batches.map(\.0.results.count).reduce(0, +)
+        #expect(receipts.map(\.accepted).reduce(0, +) == sent, "each result accepted by exactly one replica")
+        #expect(receipts.map(\.duplicates).reduce(0, +) == sent)
+        let database = "postgres://\(url.user)@\(url.host):\(url.port)/\(url.database)"
+        let counts = try await PostgresServer.psql(
+            database,
+            """
+            SELECT (SELECT count(*) FROM results), (SELECT sum(count) FROM outcome_minute),
+                   (SELECT sum(count) FROM outcome_hour), (SELECT sum(count) FROM outcome_day),
+                   (SELECT sum(count) FROM latency_minute WHERE phase = 'total'),
+                   (SELECT count(*) FROM results WHERE ok)
+            """)
+        let numbers = counts.split(separator: "|").map { Int($0) }
+        #expect(numbers[0] == sent)
+        #expect(numbers[1] == sent && numbers[2] == sent && numbers[3] == sent, "rollups count every stored result once: \(counts)")
+        #expect(numbers[4] == numbers[5], "latency histograms hold every successful result once: \(counts)")
+        let agents = try await replicas[1].agents()
+        #expect(agents.map(\.results).reduce(0, +) == sent)
+        #expect(agents.map(\.batches).reduce(0, +) == 2 * batches.count)
+        let audit = try await replicas[0].verifyAudit()
+        #expect(audit.firstBroken == nil && audit.entries == 2 * batches.count, "one chain across replicas")
+    }
+
+    @Test func aResultIsReadByTheEvaluatorOnlyOnceItsTransactionIsOverAndNeverSkipped() async throws {
+        let url = try await PostgresServer.database()
+        let store = try await PostgresStore.open(try PostgresURL(url))
+        defer { Task { await store.close() } }
+        let f = try IngestFixture()
+        let start = try await store.alertStart(since: f.now.addingTimeInterval(-3600))
+        #expect(start.recent.isEmpty)
+        try await store.write(
+            f.batch(results: [IngestFixture.result(totalMilliseconds: 10, at: f.now)]), rawResults: nil,
+            region: "sao_paulo", now: f.now, auditDetail: nil)
+        // A slow writer: its transaction writes first and commits after a later one, once the test
+        // inserts into `release`.
+        _ = try await PostgresServer.psql(url, "CREATE TABLE release (go int)")
+        let day = Int64(f.now.timeIntervalSince1970 / 86_400)
+        let slow = Task {
+            try await PostgresServer.psql(
+                url,
+                """
+                BEGIN;
+                INSERT INTO results (id, started_at_ms, agent, check_name, region, profile, class, ok, total_ms, json)
+                VALUES ('slow', \(day * 86_400_000 + 1), 'sp-clinic-01', 'slow-check', 'sao_paulo',
+                        'desktop_brazil', 'c', true, 1, '{}');
+                DO $$ BEGIN WHILE NOT EXISTS (SELECT 1 FROM release) LOOP PERFORM pg_sleep(0.02); END LOOP; END $$;
+                COMMIT;
+                """)
+        }
+        #expect(
+            await eventually {
+                (try? await PostgresServer.psql(
+                    url, "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'PgSleep'")) == "1"
+            }, "the slow transaction has written and waits")
+        try await store.write(
+            f.batch(results: [IngestFixture.result(check: "fast-check", totalMilliseconds: 10, at: f.now)]),
+            rawResults: nil, region: "sao_paulo", now: f.now, auditDetail: nil)
+        let whileOpen = try await store.resultEvents(after: start.cursor, limit: 100)
+        #expect(whileOpen.events.map(\.check) == ["booking-slots"], "nothing past a transaction still open")
+        _ = try await PostgresServer.psql(url, "INSERT INTO release VALUES (1)")
+        _ = try await slow.value
+        var cursor = try #require(whileOpen.last)
+        var seen: [String] = []
+        while true {
+            let (events, last) = try await store.resultEvents(after: cursor, limit: 1)
+            guard let last else { break }
+            seen += events.map(\.check)
+            cursor = last
+        }
+        #expect(seen == ["slow-check", "fast-check"], "in transaction order, none skipped")
+    }
+
+    @Test func retentionDropsWholeDaysOfResults() async throws {
+        let store = try await Self.open()
+        defer { Task { await store.close() } }
+        let f = try IngestFixture()
+        let old = (0..<3).map { IngestFixture.result(totalMilliseconds: 10, at: f.now.addingTimeInterval(-10 * 86_400 - Double($0))) }
+        let new = [IngestFixture.result(totalMilliseconds: 10, at: f.now)]
+        try await store.write(f.batch(results: old + new), rawResults: nil, region: "sao_paulo", now: f.now, auditDetail: nil)
+        let removed = try await store.prune(
+            rawBefore: f.now.addingTimeInterval(-7 * 86_400), rollupsBefore: f.now.addingTimeInterval(-90 * 86_400))
+        #expect(removed == 3)
+        let left = try await store.results(check: "booking-slots", before: nil, limit: 10)
+        #expect(left.count == 1)
+        // A result for a dropped day is stored again if it comes back (its partition is recreated).
+        let receipt = try await store.write(
+            f.batch(results: [old[0]]), rawResults: nil, region: "sao_paulo", now: f.now, auditDetail: nil)
+        #expect(receipt.accepted == 1)
+    }
+
+    @Test func aWrongURLOrUnreachableServerIsOneClearError() async throws {
+        #expect(throws: PostgresURLError.self) { try PostgresURL("postgres://127.0.0.1:5432/sonda") }
+        #expect(throws: PostgresURLError.self) { try PostgresURL("postgres://sonda@127.0.0.1/sonda?sslmode=maybe") }
+        let parsed = try PostgresURL("postgres://sonda:s3cret@db.clinic.lan/sonda?sslmode=verify-full")
+        #expect(parsed.port == 5432 && parsed.password == "s3cret" && parsed.sslMode == "verify-full")
+        #expect(!parsed.redacted.contains("s3cret"))
+        let closed = try PostgresURL("postgres://sonda:s3cret@127.0.0.1:\(try unusedLoopbackPort())/sonda")
+        let error = await #expect(throws: PostgresStoreError.self) { try await PostgresStore.open(closed) }
+        let text = "\(error.map { $0 as Any } ?? "")"
+        #expect(text.contains("cannot open the database postgres://sonda:***@127.0.0.1"), "\(text)")
+        #expect(!text.contains("s3cret"))
+        let server = try await PostgresServer.database()
+        let missing = try PostgresURL(server.replacingOccurrences(of: "/t_", with: "/missing_"))
+        let refused = await #expect(throws: PostgresStoreError.self) { try await PostgresStore.open(missing) }
+        #expect("\(refused.map { $0 as Any } ?? "")".contains("does not exist"))
+    }
+
+    /// Where two answers part, with some context.
+    static func difference(_ a: String?, _ b: String?) -> String {
+        let (a, b) = (Array(a ?? "nil"), Array(b ?? "nil"))
+        guard let i = (0..<min(a.count, b.count)).first(where: { a[$0] != b[$0] }) ?? (a.count == b.count ? nil : min(a.count, b.count))
+        else { return "none" }
+        func around(_ s: [Character]) -> String { String(s[max(0, i - 120)..<min(s.count, i + 120)]) }
+        return "SQLite: …\(around(a))… PostgreSQL: …\(around(b))…"
+    }
+
+    static func json(_ value: some Encodable) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+}

@@ -1,0 +1,43 @@
+import Foundation
+import Synchronization
+
+/// A throwaway PostgreSQL 15 cluster for this test process (scripts/test-postgres), started on
+/// first use and stopped at exit; each test takes a database of its own from it.
+public enum PostgresServer {
+    /// A new, empty database's URL.
+    public static func database() async throws -> String {
+        let server = try shared.get()
+        let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        let created = try await ChildProcess.run(
+            "/usr/lib/postgresql/15/bin/psql", [server, "-v", "ON_ERROR_STOP=1", "-qc", "CREATE DATABASE \(name)"])
+        guard created.status == 0 else {
+            throw ChildProcess.SpawnFailed(description: "CREATE DATABASE failed: \(created.stderr)")
+        }
+        return server[..<server.lastIndex(of: "/")!] + "/\(name)"
+    }
+
+    /// Runs SQL through psql against `url`, for what a test checks beside the store.
+    public static func psql(_ url: String, _ sql: String) async throws -> String {
+        let output = try await ChildProcess.run(
+            "/usr/lib/postgresql/15/bin/psql", [url, "-v", "ON_ERROR_STOP=1", "-qAtc", sql])
+        guard output.status == 0 else { throw ChildProcess.SpawnFailed(description: "psql failed: \(output.stderr)") }
+        return output.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    private static let directory = Mutex<String?>(nil)
+
+    private static let shared: Result<String, any Error> = Result {
+        let script = TLSLab.packageRoot.appendingPathComponent("scripts/test-postgres").path
+        let output = try ChildProcess.runBlocking(script, ["start"])
+        guard output.status == 0, output.lines.count == 2 else {
+            throw ChildProcess.SpawnFailed(description: "scripts/test-postgres start failed: \(output.stderr)")
+        }
+        directory.withLock { $0 = output.lines[0] }
+        atexit {
+            guard let dir = PostgresServer.directory.withLock({ $0 }) else { return }
+            let script = TLSLab.packageRoot.appendingPathComponent("scripts/test-postgres").path
+            _ = try? ChildProcess.runBlocking(script, ["stop", dir])
+        }
+        return output.lines[1]
+    }
+}
