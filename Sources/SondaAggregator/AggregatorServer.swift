@@ -20,7 +20,26 @@ public enum AggregatorServer {
     ) async throws {
         var logger = Logger(label: "sonda-aggregator")
         logger.logLevel = .notice
-        let store: any AggregatorStore = try SQLiteStore(path: config.database)
+        let store: any AggregatorStore
+        do {
+            store = try await StoreOpening.open(config.database, logger: logger)
+        } catch let error as PostgresStoreError {
+            throw AggregatorStartError(message: "\(error)")
+        }
+        do {
+            try await serve(store: store, config: config, configText: configText, alertSink: alertSink, logger: logger,
+                onListening: onListening)
+        } catch {
+            await store.close()
+            throw error
+        }
+        await store.close()
+    }
+
+    static func serve(
+        store: any AggregatorStore, config: AggregatorConfig, configText: String, alertSink: (any AlertSink)?,
+        logger: Logger, onListening: @escaping @Sendable (Int) -> Void
+    ) async throws {
         try await store.appendAudit(
             kind: "config",
             detail: "file=\(config.file) sha256=\(AuditLog.digest(Data(configText.utf8))) agents=\(config.agents.count)",

@@ -33,6 +33,7 @@ public struct AggregatorConfig: Sendable {
     public var file: String
     public var host: String
     public var port: Int
+    /// A SQLite file's path, or a PostgreSQL server's `postgres://` URL (`PostgresURL`).
     public var database: String
     public var agents: [Agent]
     public var budgets: [BudgetRule]
@@ -83,4 +84,9 @@ public struct AggregatorConfig: Sendable {
     }
 
     public func agent(_ id: String) -> Agent? { agents.first { $0.id == id } }
+}
+
+extension AggregatorConfig {
+    /// `database` fit to print: a URL's password is replaced by `***`.
+    public var databaseShown: String { (try? PostgresURL(database))?.redacted ?? database }
 }

@@ -39,7 +39,17 @@ public struct AggregatorConfigLoader {
             }
         }
         if let (database, node) = r.scalar("database") {
-            config.database = Self.relative(interpolation.resolve(database, at: node, in: file, secret: false), to: path)
+            if PostgresURL.isURL(database) {
+                // A URL's password (from ${env:} or ${file:}) is a secret; the rest is not.
+                let url = interpolation.resolve(database, at: node, in: file)
+                do {
+                    config.database = try PostgresURL(url).text
+                } catch {
+                    file.error("'database': \(error)", at: node)
+                }
+            } else {
+                config.database = Self.relative(interpolation.resolve(database, at: node, in: file, secret: false), to: path)
+            }
         }
         config.agents = agents(r, in: file)
         config.budgets = budgets(r, in: file, path: path)

@@ -2,6 +2,7 @@ import ArgumentParser
 import SondaCLI
 import Foundation
 import SondaAggregator
+import SondaConfig
 
 struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -21,11 +22,15 @@ struct AuditCommand: AsyncParsableCommand {
             guard let path = try database ?? config.map({ try ConfigFileLoading.load($0).0.database }) else {
                 throw CommandFailure(message: "give --config FILE or --database FILE", code: 64)
             }
-            guard FileManager.default.fileExists(atPath: path) else {
+            guard PostgresURL.isURL(path) || FileManager.default.fileExists(atPath: path) else {
                 throw CommandFailure(message: "no database at '\(path)'", code: 66)
             }
-            let store = try SQLiteStore(path: path)
-            let verification = try await store.verifyAudit()
+            let verification: AuditLog.Verification
+            do {
+                verification = try await StoreOpening.verifyAudit(path)
+            } catch let error as PostgresStoreError {
+                throw CommandFailure(message: "\(error)", code: 69)
+            }
             if let broken = verification.firstBroken {
                 throw CommandFailure(message: "audit chain broken at entry \(broken.seq): \(broken.reason)", code: 1)
             }

@@ -44,7 +44,7 @@ struct ValidateCommand: ParsableCommand {
         let (config, _) = try ConfigFileLoading.load(file)
         print(
             "\(file): \(config.agents.count) agents, \(config.budgets.count) budget rules, listen "
-                + "\(config.host):\(config.port), database \(config.database), read endpoints "
+                + "\(config.host):\(config.port), database \(config.databaseShown), read endpoints "
                 + (config.readTokens.isEmpty ? "public" : "need a token") + (config.tls == nil ? ", plain HTTP" : ", HTTPS")
                 + ", alerts every \(DurationParsing.format(config.alerting.evaluateEvery)) to "
                 + "\(config.alerting.receivers.count) receivers")

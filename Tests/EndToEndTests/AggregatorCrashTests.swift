@@ -3,9 +3,10 @@ import TestSupport
 import Testing
 
 /// kill -9 under load: every result the aggregator acknowledged is in the database after restart,
-/// and the rollups (partly in memory at the kill) count each stored result exactly once.
+/// and the rollups (partly in memory at the kill, on SQLite) count each stored result exactly once.
 @Suite(.serialized) struct AggregatorCrashTests {
-    @Test func killNineUnderLoadLosesNoAcknowledgedResult() async throws {
+    @Test(arguments: ["sqlite", "postgres"])
+    func killNineUnderLoadLosesNoAcknowledgedResult(store: String) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sonda-crash-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -13,7 +14,7 @@ import Testing
         let publicKey = try #require(keygen.stdout.split(separator: "\"").first { $0.hasPrefix("ed25519:") })
         try """
             listen: 127.0.0.1:0
-            database: sonda.sqlite
+            database: "\(store == "sqlite" ? "sonda.sqlite" : try await PostgresServer.database())"
             agents: [{id: bench, region: sao_paulo, public_key: "\(publicKey)"}]
             """.write(toFile: "\(directory)/aggregator.yaml", atomically: true, encoding: .utf8)
 
@@ -50,25 +51,39 @@ import Testing
 
         let (restarted, newPort) = try await start()
         defer { restarted.signal(SIGTERM) }
-        let check = try await ChildProcess.run(
-            "/usr/bin/env",
-            [
-                "python3", "-c",
-                """
-                import sqlite3, sys
-                db = sqlite3.connect(sys.argv[1])
-                stored = {r[0] for r in db.execute("SELECT id FROM results")}
-                acked = open(sys.argv[2]).read().split()
-                rolled = db.execute("SELECT SUM(count) FROM outcome_minute").fetchone()[0]
-                hourly = db.execute("SELECT SUM(count) FROM outcome_hour").fetchone()[0]
-                print(len([i for i in acked if i not in stored]), rolled == hourly == len(stored), len(stored))
-                """,
-                "\(directory)/sonda.sqlite", "\(directory)/acked",
-            ])
-        let numbers = check.stdout.split(separator: " ").compactMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-        #expect(numbers.first == 0, "acknowledged results missing after kill -9: \(check.stdout)\(check.stderr)")
-        #expect(check.stdout.contains(" True "), "rollups count every stored result once after recovery: \(check.stdout)")
-        #expect((numbers.last ?? 0) >= acknowledged.count)
+        let stored: Set<Substring>
+        let rollupsExact: Bool
+        if store == "sqlite" {
+            let db = "\(directory)/sonda.sqlite"
+            stored = Set(try await ChildProcess.run("/usr/bin/sqlite3", [db, "SELECT id FROM results"]).stdout.split(separator: "\n"))
+            rollupsExact =
+                try await ChildProcess.run(
+                    "/usr/bin/sqlite3",
+                    [
+                        db,
+                        """
+                        SELECT (SELECT SUM(count) FROM outcome_minute) = (SELECT COUNT(*) FROM results)
+                           AND (SELECT SUM(count) FROM outcome_hour) = (SELECT COUNT(*) FROM results)
+                        """,
+                    ]
+                ).stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "1"
+        } else {
+            let url = try #require(try String(contentsOfFile: "\(directory)/aggregator.yaml", encoding: .utf8)
+                .firstMatch(of: /database: "([^"]+)"/)).output.1
+            stored = Set(try await PostgresServer.psql(String(url), "SELECT id FROM results").split(separator: "\n"))
+            rollupsExact =
+                try await PostgresServer.psql(
+                    String(url),
+                    """
+                    SELECT (SELECT SUM(count) FROM outcome_minute) = (SELECT COUNT(*) FROM results)
+                       AND (SELECT SUM(count) FROM outcome_hour) = (SELECT COUNT(*) FROM results)
+                       AND (SELECT SUM(count) FROM latency_minute WHERE phase = 'total')
+                           = (SELECT COUNT(*) FROM results WHERE ok)
+                    """) == "t"
+        }
+        #expect(acknowledged.filter { !stored.contains($0) }.isEmpty, "acknowledged results missing after kill -9")
+        #expect(rollupsExact, "rollups count every stored result once after recovery")
+        #expect(stored.count >= acknowledged.count)
         let health = try await ChildProcess.run("/usr/bin/curl", ["-s", "http://127.0.0.1:\(newPort)/health"])
         #expect(health.stdout == #"{"status":"ok"}"#)
     }

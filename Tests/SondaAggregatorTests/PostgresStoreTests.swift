@@ -1,5 +1,6 @@
 import Foundation
 import SondaAggregator
+import SondaConfig
 import SondaCore
 import TestSupport
 import Testing

@@ -30,6 +30,7 @@ public struct AggregatorRouter: Sendable {
 
     public func build() -> Router<BasicRequestContext> {
         let router = Router()
+        router.add(middleware: DatabaseUnavailable())
         let ingest = IngestEndpoint(store: store, config: config, counters: counters, now: now)
         router.get("/health") { _, _ in
             try await store.ping()

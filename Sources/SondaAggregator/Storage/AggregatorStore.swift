@@ -32,6 +32,8 @@ public protocol AggregatorStore: Sendable {
     func flushRollups() async throws
     /// Services of the store's own that run beside the server (SQLite's WAL checkpointer).
     var maintenance: [any Service] { get }
+    /// Lets go of the database (the server's connections); the store is not used after.
+    func close() async
 
     // MARK: budgets, uptime, agents, results
 

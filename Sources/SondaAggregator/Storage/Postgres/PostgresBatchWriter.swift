@@ -25,53 +25,56 @@ extension PostgresStore {
                 errorCode: result.error?.code.rawValue ?? "", totalMilliseconds: result.phases.total,
                 json: rawResults?[index] ?? String(decoding: writer.line(result).dropLast(), as: UTF8.self))
         }
-        try await ensurePartitions(days: days)
-        let logger = logger
-        return try await client.withTransaction(logger: logger) { connection in
-            var inserted: Set<String> = []
-            if !batch.results.isEmpty {
-                let rows = try await connection.query(
+        let (rows, dayList) = (columns, days)
+        return try await withConnection { connection in
+            try await self.ensurePartitions(days: dayList, on: connection)
+            let logger = self.logger
+            return try await connection.withTransaction(logger: logger) { connection in
+                var inserted: Set<String> = []
+                if !batch.results.isEmpty {
+                    let rows = try await connection.query(
+                        """
+                        INSERT INTO results (id, started_at_ms, agent, check_name, step, region, profile, class, ok,
+                                             error_code, total_ms, json)
+                        SELECT id, started_at_ms, agent, check_name, NULLIF(step, ''), region, profile, class, ok,
+                               NULLIF(error_code, ''), total_ms, json
+                        FROM UNNEST(\(rows.ids)::text[], \(rows.startedAt)::bigint[], \(rows.agents)::text[],
+                                    \(rows.checks)::text[], \(rows.steps)::text[], \(rows.regions)::text[],
+                                    \(rows.profiles)::text[], \(rows.classes)::text[], \(rows.ok)::boolean[],
+                                    \(rows.errorCodes)::text[], \(rows.totals)::float8[], \(rows.json)::text[])
+                             AS r(id, started_at_ms, agent, check_name, step, region, profile, class, ok, error_code,
+                                  total_ms, json)
+                        ON CONFLICT DO NOTHING
+                        RETURNING id
+                        """, logger: logger)
+                    for try await id in rows.decode(String.self) { inserted.insert(id) }
+                }
+                // A result id twice in one batch is stored once, and counted once.
+                var uncounted = inserted
+                var rollup = MinuteRollup()
+                for result in batch.results where uncounted.remove(result.id) != nil {
+                    rollup.add(result, key: RollupKey(result, agentRegion: agentRegion))
+                }
+                if !rollup.isEmpty { try await Self.save(rollup.rows, on: connection, logger: logger) }
+                let heartbeat = batch.heartbeat
+                try await connection.query(
                     """
-                    INSERT INTO results (id, started_at_ms, agent, check_name, step, region, profile, class, ok,
-                                         error_code, total_ms, json)
-                    SELECT id, started_at_ms, agent, check_name, NULLIF(step, ''), region, profile, class, ok,
-                           NULLIF(error_code, ''), total_ms, json
-                    FROM UNNEST(\(columns.ids)::text[], \(columns.startedAt)::bigint[], \(columns.agents)::text[],
-                                \(columns.checks)::text[], \(columns.steps)::text[], \(columns.regions)::text[],
-                                \(columns.profiles)::text[], \(columns.classes)::text[], \(columns.ok)::boolean[],
-                                \(columns.errorCodes)::text[], \(columns.totals)::float8[], \(columns.json)::text[])
-                         AS r(id, started_at_ms, agent, check_name, step, region, profile, class, ok, error_code,
-                              total_ms, json)
-                    ON CONFLICT DO NOTHING
-                    RETURNING id
+                    INSERT INTO agents AS a (id, region, last_seen_ms, version, config_hash, spool_depth, dropped_total,
+                                             batches, results)
+                    VALUES (\(batch.agent), \(agentRegion), \(Int64(now.timeIntervalSince1970 * 1000)), \(heartbeat.version),
+                            \(heartbeat.configHash), \(heartbeat.spoolDepth), \(heartbeat.dropped), 1, \(inserted.count))
+                    ON CONFLICT (id) DO UPDATE SET region = excluded.region, last_seen_ms = excluded.last_seen_ms,
+                        version = excluded.version, config_hash = excluded.config_hash,
+                        spool_depth = excluded.spool_depth, dropped_total = a.dropped_total + excluded.dropped_total,
+                        batches = a.batches + 1, results = a.results + excluded.results
                     """, logger: logger)
-                for try await id in rows.decode(String.self) { inserted.insert(id) }
+                if let auditDetail {
+                    try await Self.appendAudit(
+                        kind: "batch", detail: auditDetail + " accepted=\(inserted.count)", at: now, on: connection,
+                        logger: logger)
+                }
+                return BatchReceipt(accepted: inserted.count, duplicates: batch.results.count - inserted.count)
             }
-            // A result id twice in one batch is stored once, and counted once.
-            var uncounted = inserted
-            var rollup = MinuteRollup()
-            for result in batch.results where uncounted.remove(result.id) != nil {
-                rollup.add(result, key: RollupKey(result, agentRegion: agentRegion))
-            }
-            if !rollup.isEmpty { try await Self.save(rollup.rows, on: connection, logger: logger) }
-            let heartbeat = batch.heartbeat
-            try await connection.query(
-                """
-                INSERT INTO agents AS a (id, region, last_seen_ms, version, config_hash, spool_depth, dropped_total,
-                                         batches, results)
-                VALUES (\(batch.agent), \(agentRegion), \(Int64(now.timeIntervalSince1970 * 1000)), \(heartbeat.version),
-                        \(heartbeat.configHash), \(heartbeat.spoolDepth), \(heartbeat.dropped), 1, \(inserted.count))
-                ON CONFLICT (id) DO UPDATE SET region = excluded.region, last_seen_ms = excluded.last_seen_ms,
-                    version = excluded.version, config_hash = excluded.config_hash,
-                    spool_depth = excluded.spool_depth, dropped_total = a.dropped_total + excluded.dropped_total,
-                    batches = a.batches + 1, results = a.results + excluded.results
-                """, logger: logger)
-            if let auditDetail {
-                try await Self.appendAudit(
-                    kind: "batch", detail: auditDetail + " accepted=\(inserted.count)", at: now, on: connection,
-                    logger: logger)
-            }
-            return BatchReceipt(accepted: inserted.count, duplicates: batch.results.count - inserted.count)
         }
     }
 

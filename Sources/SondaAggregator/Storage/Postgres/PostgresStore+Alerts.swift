@@ -13,9 +13,9 @@ extension PostgresStore {
         FROM results
         """
 
-    func events(_ query: PostgresQuery) async throws -> [(Int64, ResultEvent)] {
+    static func events(_ query: PostgresQuery, on connection: PostgresConnection, logger: Logger) async throws -> [(Int64, ResultEvent)] {
         var events: [(Int64, ResultEvent)] = []
-        let rows = try await client.query(query, logger: logger)
+        let rows = try await connection.query(query, logger: logger)
         for try await row in rows {
             let (xid, check, endpointClass, agent, region, profile, ms, ok, code, version, expiry, step) =
                 try row.decode((Int64, String, String, String, String, String, Int64, Bool, String?, String?, String?,
@@ -33,150 +33,167 @@ extension PostgresStore {
     }
 
     public func alertStart(since: Date) async throws -> AlertStart {
-        var saved: Int64?
-        for try await value in try await client.query(
-            "SELECT value FROM alert_cursor WHERE name = 'results'", logger: logger
-        ).decode(Int64.self) {
-            saved = value
-        }
-        if saved == nil {
-            for try await xmin in try await client.query(
-                "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint - 1", logger: logger
+        try await withConnection { [logger] connection in
+            var saved: Int64?
+            for try await value in try await connection.query(
+                "SELECT value FROM alert_cursor WHERE name = 'results'", logger: logger
             ).decode(Int64.self) {
-                saved = xmin
+                saved = value
             }
+            if saved == nil {
+                for try await xmin in try await connection.query(
+                    "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint - 1", logger: logger
+                ).decode(Int64.self) {
+                    saved = xmin
+                }
+            }
+            let cursor = saved ?? 0
+            let recent = try await Self.events(
+                """
+                \(unescaped: Self.eventColumns)
+                WHERE started_at_ms >= \(Self.milliseconds(since)) AND ingest_xid <= \(String(cursor))::xid8
+                ORDER BY started_at_ms
+                """, on: connection, logger: logger)
+            let active = try await Self.alerts(Self.activeQuery, on: connection, logger: logger)
+            return AlertStart(active: active, cursor: cursor, recent: recent.map(\.1))
         }
-        let cursor = saved ?? 0
-        let recent = try await events(
-            """
-            \(unescaped: Self.eventColumns)
-            WHERE started_at_ms >= \(Self.milliseconds(since)) AND ingest_xid <= \(String(cursor))::xid8
-            ORDER BY started_at_ms
-            """)
-        return AlertStart(active: try await activeAlerts(), cursor: cursor, recent: recent.map(\.1))
     }
 
     public func resultEvents(after cursor: Int64, limit: Int) async throws -> (events: [ResultEvent], last: Int64?) {
-        // The transactions after the cursor that are over, whole: up to the one holding the
-        // limit-th row (exclusive), or that one alone when it is the first and larger than the limit.
-        var bound: Int64?
-        var first: Int64?
-        for try await (boundary, firstXid) in try await client.query(
-            """
-            SELECT (SELECT ingest_xid::text::bigint FROM results
-                    WHERE ingest_xid > \(String(cursor))::xid8 AND ingest_xid < pg_snapshot_xmin(pg_current_snapshot())
-                    ORDER BY ingest_xid, seq OFFSET \(limit) LIMIT 1),
-                   (SELECT min(ingest_xid)::text::bigint FROM results
-                    WHERE ingest_xid > \(String(cursor))::xid8 AND ingest_xid < pg_snapshot_xmin(pg_current_snapshot()))
-            """, logger: logger
-        ).decode((Int64?, Int64?).self) {
-            (bound, first) = (boundary, firstXid)
+        try await withConnection { [logger] connection in
+            // The transactions after the cursor that are over, whole: up to the one holding the
+            // limit-th row (exclusive), or that one alone when it is the first and larger than the limit.
+            var bound: Int64?
+            var first: Int64?
+            for try await (boundary, firstXid) in try await connection.query(
+                """
+                SELECT (SELECT ingest_xid::text::bigint FROM results
+                        WHERE ingest_xid > \(String(cursor))::xid8 AND ingest_xid < pg_snapshot_xmin(pg_current_snapshot())
+                        ORDER BY ingest_xid, seq OFFSET \(limit) LIMIT 1),
+                       (SELECT min(ingest_xid)::text::bigint FROM results
+                        WHERE ingest_xid > \(String(cursor))::xid8 AND ingest_xid < pg_snapshot_xmin(pg_current_snapshot()))
+                """, logger: logger
+            ).decode((Int64?, Int64?).self) {
+                (bound, first) = (boundary, firstXid)
+            }
+            guard let first else { return ([], nil) }
+            let upper = bound.map { $0 == first ? "<= \(first)" : "< \($0)" } ?? "< pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+            let rows = try await Self.events(
+                """
+                \(unescaped: Self.eventColumns)
+                WHERE ingest_xid > \(String(cursor))::xid8 AND ingest_xid < pg_snapshot_xmin(pg_current_snapshot())
+                AND ingest_xid::text::bigint \(unescaped: upper)
+                ORDER BY ingest_xid, seq
+                """, on: connection, logger: logger)
+            return (rows.map(\.1), rows.last?.0)
         }
-        guard let first else { return ([], nil) }
-        let upper = bound.map { $0 == first ? "<= \(first)" : "< \($0)" } ?? "< pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
-        let rows = try await events(
-            """
-            \(unescaped: Self.eventColumns)
-            WHERE ingest_xid > \(String(cursor))::xid8 AND ingest_xid < pg_snapshot_xmin(pg_current_snapshot())
-            AND ingest_xid::text::bigint \(unescaped: upper)
-            ORDER BY ingest_xid, seq
-            """)
-        return (rows.map(\.1), rows.last?.0)
     }
 
     public func burnCounts(now: Date) async throws -> [BurnCounts] {
-        let minute = Int64((now.timeIntervalSince1970 / 60).rounded(.down))
-        let s = [5, 30, 60, 360].map { minute - $0 }
-        let rows = try await client.query(
-            """
-            SELECT check_name, region, MAX(class),
-                SUM(count) FILTER (WHERE minute >= \(s[0]))::bigint,
-                SUM(count) FILTER (WHERE minute >= \(s[0]) AND error_code != '')::bigint,
-                SUM(count) FILTER (WHERE minute >= \(s[1]))::bigint,
-                SUM(count) FILTER (WHERE minute >= \(s[1]) AND error_code != '')::bigint,
-                SUM(count) FILTER (WHERE minute >= \(s[2]))::bigint,
-                SUM(count) FILTER (WHERE minute >= \(s[2]) AND error_code != '')::bigint,
-                SUM(count)::bigint,
-                SUM(count) FILTER (WHERE error_code != '')::bigint
-            FROM outcome_minute WHERE minute >= \(s[3]) GROUP BY check_name, region
-            """, logger: logger)
-        var burns: [BurnCounts] = []
-        for try await row in rows {
-            let (check, region, endpointClass, t5, f5, t30, f30, t60, f60, t360, f360) = try row.decode(
-                (String, String, String, Int?, Int?, Int?, Int?, Int?, Int?, Int?, Int?).self)
-            func window(_ total: Int?, _ failed: Int?) -> BurnCounts.Window { .init(total: total ?? 0, failed: failed ?? 0) }
-            burns.append(
-                BurnCounts(
-                    check: check, endpointClass: endpointClass, region: region, fiveMinutes: window(t5, f5),
-                    thirtyMinutes: window(t30, f30), oneHour: window(t60, f60), sixHours: window(t360, f360)))
+        try await withConnection { [logger] connection in
+            let minute = Int64((now.timeIntervalSince1970 / 60).rounded(.down))
+            let s = [5, 30, 60, 360].map { minute - $0 }
+            let rows = try await connection.query(
+                """
+                SELECT check_name, region, MAX(class),
+                    SUM(count) FILTER (WHERE minute >= \(s[0]))::bigint,
+                    SUM(count) FILTER (WHERE minute >= \(s[0]) AND error_code != '')::bigint,
+                    SUM(count) FILTER (WHERE minute >= \(s[1]))::bigint,
+                    SUM(count) FILTER (WHERE minute >= \(s[1]) AND error_code != '')::bigint,
+                    SUM(count) FILTER (WHERE minute >= \(s[2]))::bigint,
+                    SUM(count) FILTER (WHERE minute >= \(s[2]) AND error_code != '')::bigint,
+                    SUM(count)::bigint,
+                    SUM(count) FILTER (WHERE error_code != '')::bigint
+                FROM outcome_minute WHERE minute >= \(s[3]) GROUP BY check_name, region
+                """, logger: logger)
+            var burns: [BurnCounts] = []
+            for try await row in rows {
+                let (check, region, endpointClass, t5, f5, t30, f30, t60, f60, t360, f360) = try row.decode(
+                    (String, String, String, Int?, Int?, Int?, Int?, Int?, Int?, Int?, Int?).self)
+                func window(_ total: Int?, _ failed: Int?) -> BurnCounts.Window { .init(total: total ?? 0, failed: failed ?? 0) }
+                burns.append(
+                    BurnCounts(
+                        check: check, endpointClass: endpointClass, region: region, fiveMinutes: window(t5, f5),
+                        thirtyMinutes: window(t30, f30), oneHour: window(t60, f60), sixHours: window(t360, f360)))
+            }
+            return burns
         }
-        return burns
     }
 
     public func saveAlerts(_ evaluation: AlertEngine.Evaluation, cursor: Int64?, at now: Date) async throws {
-        let logger = logger
-        try await client.withTransaction(logger: logger) { connection in
-            for a in evaluation.updated {
-                let labels = try AlertRecord.labelsJSON(a.labels)
+        try await withConnection { [logger] connection in
+            let logger = logger
+            try await connection.withTransaction(logger: logger) { connection in
+                for a in evaluation.updated {
+                    let labels = try AlertRecord.labelsJSON(a.labels)
+                    try await connection.query(
+                        """
+                        INSERT INTO alerts (fingerprint, active_since_ms, labels, severity, state, silenced, summary,
+                                            description, starts_at_ms, ends_at_ms, last_sent_ms, false_since_ms)
+                        VALUES (\(a.fingerprint), \(Self.milliseconds(a.activeSince)), \(labels), \(a.severity.rawValue),
+                                \(a.state.rawValue), \(a.silenced), \(a.summary), \(a.description),
+                                \(a.startsAt.map(Self.milliseconds)), \(a.endsAt.map(Self.milliseconds)),
+                                \(a.lastSent.map(Self.milliseconds)), \(a.falseSince.map(Self.milliseconds)))
+                        ON CONFLICT (fingerprint, active_since_ms) DO UPDATE SET labels = excluded.labels,
+                            severity = excluded.severity, state = excluded.state, silenced = excluded.silenced,
+                            summary = excluded.summary, description = excluded.description,
+                            starts_at_ms = excluded.starts_at_ms, ends_at_ms = excluded.ends_at_ms,
+                            last_sent_ms = excluded.last_sent_ms, false_since_ms = excluded.false_since_ms
+                        """, logger: logger)
+                }
+                for a in evaluation.dropped {
+                    try await connection.query(
+                        """
+                        DELETE FROM alerts WHERE fingerprint = \(a.fingerprint)
+                        AND active_since_ms = \(Self.milliseconds(a.activeSince))
+                        """, logger: logger)
+                }
+                if let cursor {
+                    try await connection.query(
+                        """
+                        INSERT INTO alert_cursor (name, value) VALUES ('results', \(cursor))
+                        ON CONFLICT (name) DO UPDATE SET value = excluded.value
+                        """, logger: logger)
+                }
                 try await connection.query(
                     """
-                    INSERT INTO alerts (fingerprint, active_since_ms, labels, severity, state, silenced, summary,
-                                        description, starts_at_ms, ends_at_ms, last_sent_ms, false_since_ms)
-                    VALUES (\(a.fingerprint), \(Self.milliseconds(a.activeSince)), \(labels), \(a.severity.rawValue),
-                            \(a.state.rawValue), \(a.silenced), \(a.summary), \(a.description),
-                            \(a.startsAt.map(Self.milliseconds)), \(a.endsAt.map(Self.milliseconds)),
-                            \(a.lastSent.map(Self.milliseconds)), \(a.falseSince.map(Self.milliseconds)))
-                    ON CONFLICT (fingerprint, active_since_ms) DO UPDATE SET labels = excluded.labels,
-                        severity = excluded.severity, state = excluded.state, silenced = excluded.silenced,
-                        summary = excluded.summary, description = excluded.description,
-                        starts_at_ms = excluded.starts_at_ms, ends_at_ms = excluded.ends_at_ms,
-                        last_sent_ms = excluded.last_sent_ms, false_since_ms = excluded.false_since_ms
+                    DELETE FROM alerts WHERE state = 'resolved'
+                    AND ends_at_ms < \(Self.milliseconds(now.addingTimeInterval(-AlertHistory.kept)))
                     """, logger: logger)
-            }
-            for a in evaluation.dropped {
-                try await connection.query(
-                    """
-                    DELETE FROM alerts WHERE fingerprint = \(a.fingerprint)
-                    AND active_since_ms = \(Self.milliseconds(a.activeSince))
-                    """, logger: logger)
-            }
-            if let cursor {
-                try await connection.query(
-                    """
-                    INSERT INTO alert_cursor (name, value) VALUES ('results', \(cursor))
-                    ON CONFLICT (name) DO UPDATE SET value = excluded.value
-                    """, logger: logger)
-            }
-            try await connection.query(
-                """
-                DELETE FROM alerts WHERE state = 'resolved'
-                AND ends_at_ms < \(Self.milliseconds(now.addingTimeInterval(-AlertHistory.kept)))
-                """, logger: logger)
-            for change in evaluation.changes where change.transition != .dropped {
-                try await Self.appendAudit(
-                    kind: "alert", detail: AlertRecord.auditDetail(change), at: now, on: connection, logger: logger)
+                for change in evaluation.changes where change.transition != .dropped {
+                    try await Self.appendAudit(
+                        kind: "alert", detail: AlertRecord.auditDetail(change), at: now, on: connection, logger: logger)
+                }
             }
         }
     }
 
+    static var activeQuery: PostgresQuery {
+        "SELECT \(unescaped: alertColumns) FROM alerts WHERE state IN ('pending', 'firing')"
+    }
+
     public func activeAlerts() async throws -> [TrackedAlert] {
-        try await alerts("SELECT \(unescaped: Self.alertColumns) FROM alerts WHERE state IN ('pending', 'firing')")
+        try await withConnection { [logger] connection in
+            try await Self.alerts(Self.activeQuery, on: connection, logger: logger)
+        }
     }
 
     public func alerts(includePending: Bool, since: Date, limit: Int) async throws -> [TrackedAlert] {
         let states = includePending ? ["pending", "firing"] : ["firing"]
-        let live = try await alerts(
-            """
-            SELECT \(unescaped: Self.alertColumns) FROM alerts WHERE state = ANY(\(states))
-            ORDER BY starts_at_ms DESC, active_since_ms DESC
-            """)
-        let resolved = try await alerts(
-            """
-            SELECT \(unescaped: Self.alertColumns) FROM alerts
-            WHERE state = 'resolved' AND ends_at_ms >= \(Self.milliseconds(since))
-            ORDER BY ends_at_ms DESC LIMIT \(limit)
-            """)
-        return live + resolved
+        return try await withConnection { [logger] connection in
+            let live = try await Self.alerts(
+                """
+                SELECT \(unescaped: Self.alertColumns) FROM alerts WHERE state = ANY(\(states))
+                ORDER BY starts_at_ms DESC, active_since_ms DESC
+                """, on: connection, logger: logger)
+            let resolved = try await Self.alerts(
+                """
+                SELECT \(unescaped: Self.alertColumns) FROM alerts
+                WHERE state = 'resolved' AND ends_at_ms >= \(Self.milliseconds(since))
+                ORDER BY ends_at_ms DESC LIMIT \(limit)
+                """, on: connection, logger: logger)
+            return live + resolved
+        }
     }
 
     static let alertColumns = """
@@ -184,9 +201,9 @@ extension PostgresStore {
         ends_at_ms, last_sent_ms, false_since_ms
         """
 
-    func alerts(_ query: PostgresQuery) async throws -> [TrackedAlert] {
+    static func alerts(_ query: PostgresQuery, on connection: PostgresConnection, logger: Logger) async throws -> [TrackedAlert] {
         var alerts: [TrackedAlert] = []
-        for try await row in try await client.query(query, logger: logger) {
+        for try await row in try await connection.query(query, logger: logger) {
             let (fingerprint, activeSince, labels, _, state, silenced, summary, description, startsAt, endsAt, lastSent,
                 falseSince) = try row.decode(
                     (String, Int64, String, String, String, Bool, String, String, Int64?, Int64?, Int64?, Int64?).self)
@@ -203,37 +220,41 @@ extension PostgresStore {
     }
 
     public func silences(notEndedAt now: Date) async throws -> [Silence] {
-        let rows = try await client.query(
-            """
-            SELECT id, matchers, starts_at_ms, ends_at_ms, comment, created_at_ms FROM silences
-            WHERE ends_at_ms > \(Self.milliseconds(now)) ORDER BY ends_at_ms
-            """, logger: logger)
-        var silences: [Silence] = []
-        for try await (id, matchers, startsAt, endsAt, comment, createdAt) in rows.decode(
-            (String, String, Int64, Int64, String, Int64).self)
-        {
-            silences.append(
-                Silence(
-                    id: id, matchers: try AlertRecord.labels(fromJSON: matchers),
-                    startsAt: Self.date(startsAt), endsAt: Self.date(endsAt), comment: comment,
-                    createdAt: Self.date(createdAt)))
+        try await withConnection { [logger] connection in
+            let rows = try await connection.query(
+                """
+                SELECT id, matchers, starts_at_ms, ends_at_ms, comment, created_at_ms FROM silences
+                WHERE ends_at_ms > \(Self.milliseconds(now)) ORDER BY ends_at_ms
+                """, logger: logger)
+            var silences: [Silence] = []
+            for try await (id, matchers, startsAt, endsAt, comment, createdAt) in rows.decode(
+                (String, String, Int64, Int64, String, Int64).self)
+            {
+                silences.append(
+                    Silence(
+                        id: id, matchers: try AlertRecord.labels(fromJSON: matchers),
+                        startsAt: Self.date(startsAt), endsAt: Self.date(endsAt), comment: comment,
+                        createdAt: Self.date(createdAt)))
+            }
+            return silences
         }
-        return silences
     }
 
     public func insert(_ s: Silence) async throws {
-        let logger = logger
-        let matchers = try AlertRecord.labelsJSON(s.matchers)
-        try await client.withTransaction(logger: logger) { connection in
-            try await connection.query(
-                """
-                INSERT INTO silences (id, matchers, starts_at_ms, ends_at_ms, comment, created_at_ms)
-                VALUES (\(s.id), \(matchers), \(Self.milliseconds(s.startsAt)), \(Self.milliseconds(s.endsAt)),
-                        \(s.comment), \(Self.milliseconds(s.createdAt)))
-                """, logger: logger)
-            try await Self.appendAudit(
-                kind: "silence", detail: try AlertRecord.auditDetail(s), at: s.createdAt, on: connection,
-                logger: logger)
+        try await withConnection { [logger] connection in
+            let logger = logger
+            let matchers = try AlertRecord.labelsJSON(s.matchers)
+            try await connection.withTransaction(logger: logger) { connection in
+                try await connection.query(
+                    """
+                    INSERT INTO silences (id, matchers, starts_at_ms, ends_at_ms, comment, created_at_ms)
+                    VALUES (\(s.id), \(matchers), \(Self.milliseconds(s.startsAt)), \(Self.milliseconds(s.endsAt)),
+                            \(s.comment), \(Self.milliseconds(s.createdAt)))
+                    """, logger: logger)
+                try await Self.appendAudit(
+                    kind: "silence", detail: try AlertRecord.auditDetail(s), at: s.createdAt, on: connection,
+                    logger: logger)
+            }
         }
     }
 

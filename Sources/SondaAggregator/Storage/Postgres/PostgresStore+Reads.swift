@@ -8,40 +8,42 @@ extension PostgresStore {
     public func latencyHistograms(span: RollupSpan, filter: CellFilter, phases: [String]) async throws
         -> [BudgetCellKey: [String: HistogramAccumulator]]
     {
-        var binds = PostgresBindings()
-        binds.append(span.since)
-        binds.append(phases)
-        let condition = Self.condition(filter, binds: &binds)
-        var histograms: [BudgetCellKey: [String: HistogramAccumulator]] = [:]
-        let rows = try await client.query(
-            PostgresQuery(
-                unsafeSQL: """
-                    SELECT region, profile, class, phase, histogram FROM \(span.latencyTable)
-                    WHERE \(span.column) >= $1 AND phase = ANY($2)\(condition)
-                    """, binds: binds), logger: logger)
-        for try await (region, profile, endpointClass, phase, histogram) in rows.decode(
-            (String, String, String, String, ByteBuffer).self)
-        {
-            let key = BudgetCellKey(region: region, profile: profile, endpointClass: endpointClass)
-            histogram.withUnsafeReadableBytes { bytes in
-                histograms[key, default: [:]][phase, default: HistogramAccumulator()].add(serialized: bytes)
+        try await withConnection { [logger] connection in
+            var binds = PostgresBindings()
+            binds.append(span.since)
+            binds.append(phases)
+            let condition = Self.condition(filter, binds: &binds)
+            var histograms: [BudgetCellKey: [String: HistogramAccumulator]] = [:]
+            let rows = try await connection.query(
+                PostgresQuery(
+                    unsafeSQL: """
+                        SELECT region, profile, class, phase, histogram FROM \(span.latencyTable)
+                        WHERE \(span.column) >= $1 AND phase = ANY($2)\(condition)
+                        """, binds: binds), logger: logger)
+            for try await (region, profile, endpointClass, phase, histogram) in rows.decode(
+                (String, String, String, String, ByteBuffer).self)
+            {
+                let key = BudgetCellKey(region: region, profile: profile, endpointClass: endpointClass)
+                histogram.withUnsafeReadableBytes { bytes in
+                    histograms[key, default: [:]][phase, default: HistogramAccumulator()].add(serialized: bytes)
+                }
             }
+            // Cells that only failed in the span still appear, as no-data.
+            var seenBinds = PostgresBindings()
+            seenBinds.append(span.since)
+            let seenCondition = Self.condition(filter, binds: &seenBinds)
+            let seen = try await connection.query(
+                PostgresQuery(
+                    unsafeSQL: """
+                        SELECT DISTINCT region, profile, class FROM \(span.outcomeTable)
+                        WHERE \(span.column) >= $1\(seenCondition)
+                        """, binds: seenBinds), logger: logger)
+            for try await (region, profile, endpointClass) in seen.decode((String, String, String).self) {
+                let key = BudgetCellKey(region: region, profile: profile, endpointClass: endpointClass)
+                if histograms[key] == nil { histograms[key] = [:] }
+            }
+            return histograms
         }
-        // Cells that only failed in the span still appear, as no-data.
-        var seenBinds = PostgresBindings()
-        seenBinds.append(span.since)
-        let seenCondition = Self.condition(filter, binds: &seenBinds)
-        let seen = try await client.query(
-            PostgresQuery(
-                unsafeSQL: """
-                    SELECT DISTINCT region, profile, class FROM \(span.outcomeTable)
-                    WHERE \(span.column) >= $1\(seenCondition)
-                    """, binds: seenBinds), logger: logger)
-        for try await (region, profile, endpointClass) in seen.decode((String, String, String).self) {
-            let key = BudgetCellKey(region: region, profile: profile, endpointClass: endpointClass)
-            if histograms[key] == nil { histograms[key] = [:] }
-        }
-        return histograms
     }
 
     /// " AND region = $n …" for the filter's set fields, their values appended to `binds`.
@@ -56,76 +58,84 @@ extension PostgresStore {
     }
 
     public func outcomeCounts(span: RollupSpan, check: String?, region: String?) async throws -> [OutcomeCount] {
-        var binds = PostgresBindings()
-        binds.append(span.since)
-        var condition = ""
-        for (column, value) in [("check_name", check), ("region", region)] {
-            guard let value else { continue }
-            binds.append(value)
-            condition += " AND \(column) = $\(binds.count)"
+        try await withConnection { [logger] connection in
+            var binds = PostgresBindings()
+            binds.append(span.since)
+            var condition = ""
+            for (column, value) in [("check_name", check), ("region", region)] {
+                guard let value else { continue }
+                binds.append(value)
+                condition += " AND \(column) = $\(binds.count)"
+            }
+            let rows = try await connection.query(
+                PostgresQuery(
+                    unsafeSQL: """
+                        SELECT check_name, region, SUM(count)::bigint,
+                               SUM(CASE WHEN error_code != '' THEN count ELSE 0 END)::bigint
+                        FROM \(span.outcomeTable) WHERE \(span.column) >= $1\(condition)
+                        GROUP BY check_name, region
+                        """, binds: binds), logger: logger)
+            var counts: [OutcomeCount] = []
+            for try await (check, region, total, failed) in rows.decode((String, String, Int, Int).self) {
+                counts.append(OutcomeCount(check: check, region: region, total: total, failed: failed))
+            }
+            return counts
         }
-        let rows = try await client.query(
-            PostgresQuery(
-                unsafeSQL: """
-                    SELECT check_name, region, SUM(count)::bigint,
-                           SUM(CASE WHEN error_code != '' THEN count ELSE 0 END)::bigint
-                    FROM \(span.outcomeTable) WHERE \(span.column) >= $1\(condition)
-                    GROUP BY check_name, region
-                    """, binds: binds), logger: logger)
-        var counts: [OutcomeCount] = []
-        for try await (check, region, total, failed) in rows.decode((String, String, Int, Int).self) {
-            counts.append(OutcomeCount(check: check, region: region, total: total, failed: failed))
-        }
-        return counts
     }
 
     public func agents() async throws -> [AgentRecord] {
-        let rows = try await client.query(
-            """
-            SELECT id, region, last_seen_ms, version, config_hash, spool_depth, dropped_total, batches, results
-            FROM agents
-            """, logger: logger)
-        var agents: [AgentRecord] = []
-        for try await (id, region, lastSeen, version, configHash, spoolDepth, dropped, batches, results) in rows.decode(
-            (String, String, Int64, String, String, Int, Int, Int, Int).self)
-        {
-            agents.append(
-                AgentRecord(
-                    id: id, region: region, lastSeen: Date(timeIntervalSince1970: Double(lastSeen) / 1000),
-                    version: version, configHash: configHash, spoolDepth: spoolDepth, dropped: dropped,
-                    batches: batches, results: results))
+        try await withConnection { [logger] connection in
+            let rows = try await connection.query(
+                """
+                SELECT id, region, last_seen_ms, version, config_hash, spool_depth, dropped_total, batches, results
+                FROM agents
+                """, logger: logger)
+            var agents: [AgentRecord] = []
+            for try await (id, region, lastSeen, version, configHash, spoolDepth, dropped, batches, results) in rows.decode(
+                (String, String, Int64, String, String, Int, Int, Int, Int).self)
+            {
+                agents.append(
+                    AgentRecord(
+                        id: id, region: region, lastSeen: Date(timeIntervalSince1970: Double(lastSeen) / 1000),
+                        version: version, configHash: configHash, spoolDepth: spoolDepth, dropped: dropped,
+                        batches: batches, results: results))
+            }
+            return agents
         }
-        return agents
     }
 
     public func results(check: String, before cursor: ResultCursor?, limit: Int) async throws -> [StoredResult] {
-        let query: PostgresQuery
-        if let cursor {
-            query = """
-                SELECT started_at_ms, id, json FROM results
-                WHERE check_name = \(check) AND (started_at_ms, id) < (\(cursor.startedAtMilliseconds), \(cursor.id))
-                ORDER BY started_at_ms DESC, id DESC LIMIT \(limit)
-                """
-        } else {
-            query = """
-                SELECT started_at_ms, id, json FROM results WHERE check_name = \(check)
-                ORDER BY started_at_ms DESC, id DESC LIMIT \(limit)
-                """
+        try await withConnection { [logger] connection in
+            let query: PostgresQuery
+            if let cursor {
+                query = """
+                    SELECT started_at_ms, id, json FROM results
+                    WHERE check_name = \(check) AND (started_at_ms, id) < (\(cursor.startedAtMilliseconds), \(cursor.id))
+                    ORDER BY started_at_ms DESC, id DESC LIMIT \(limit)
+                    """
+            } else {
+                query = """
+                    SELECT started_at_ms, id, json FROM results WHERE check_name = \(check)
+                    ORDER BY started_at_ms DESC, id DESC LIMIT \(limit)
+                    """
+            }
+            var results: [StoredResult] = []
+            for try await (ms, id, json) in try await connection.query(query, logger: logger).decode((Int64, String, String).self) {
+                results.append(StoredResult(cursor: ResultCursor(startedAtMilliseconds: ms, id: id), json: json))
+            }
+            return results
         }
-        var results: [StoredResult] = []
-        for try await (ms, id, json) in try await client.query(query, logger: logger).decode((Int64, String, String).self) {
-            results.append(StoredResult(cursor: ResultCursor(startedAtMilliseconds: ms, id: id), json: json))
-        }
-        return results
     }
 
     public func knowsCheck(_ name: String, sinceDay: Int64) async throws -> Bool {
-        let rows = try await client.query(
-            """
-            SELECT EXISTS (SELECT 1 FROM results WHERE check_name = \(name))
-                OR EXISTS (SELECT 1 FROM outcome_day WHERE check_name = \(name) AND day >= \(sinceDay))
-            """, logger: logger)
-        for try await known in rows.decode(Bool.self) { return known }
-        return false
+        try await withConnection { [logger] connection in
+            let rows = try await connection.query(
+                """
+                SELECT EXISTS (SELECT 1 FROM results WHERE check_name = \(name))
+                    OR EXISTS (SELECT 1 FROM outcome_day WHERE check_name = \(name) AND day >= \(sinceDay))
+                """, logger: logger)
+            for try await known in rows.decode(Bool.self) { return known }
+            return false
+        }
     }
 }

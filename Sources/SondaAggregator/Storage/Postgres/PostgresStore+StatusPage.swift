@@ -6,141 +6,149 @@ import SondaCore
 
 extension PostgresStore {
     public func uptimeHistory(slo: AggregatorConfig.Objective, now: Date) async throws -> UptimeHistory {
-        var builder = UptimeHistory.Builder(now: now)
-        let hours = try await client.query(
-            """
-            SELECT check_name, class, region, hour, error_code != '', SUM(count)::bigint FROM outcome_hour
-            WHERE hour >= \(builder.firstHour) GROUP BY 1, 2, 3, 4, 5
-            """, logger: logger)
-        for try await (check, endpointClass, region, hour, failed, count) in hours.decode(
-            (String, String, String, Int64, Bool, Int).self)
-        {
-            builder.addHour(
-                check: check, endpointClass: endpointClass, region: region, hour: hour, failed: failed, count: count)
+        try await withConnection { [logger] connection in
+            var builder = UptimeHistory.Builder(now: now)
+            let hours = try await connection.query(
+                """
+                SELECT check_name, class, region, hour, error_code != '', SUM(count)::bigint FROM outcome_hour
+                WHERE hour >= \(builder.firstHour) GROUP BY 1, 2, 3, 4, 5
+                """, logger: logger)
+            for try await (check, endpointClass, region, hour, failed, count) in hours.decode(
+                (String, String, String, Int64, Bool, Int).self)
+            {
+                builder.addHour(
+                    check: check, endpointClass: endpointClass, region: region, hour: hour, failed: failed, count: count)
+            }
+            let days = try await connection.query(
+                """
+                SELECT check_name, class, day, error_code != '', SUM(count)::bigint FROM outcome_day
+                WHERE day >= \(builder.firstDay) GROUP BY 1, 2, 3, 4
+                """, logger: logger)
+            for try await (check, endpointClass, day, failed, count) in days.decode((String, String, Int64, Bool, Int).self) {
+                builder.addDay(check: check, endpointClass: endpointClass, day: day, failed: failed, count: count)
+            }
+            let span = RollupSpan(window: slo.window, now: now)
+            var binds = PostgresBindings()
+            binds.append(span.since)
+            let window = try await connection.query(
+                PostgresQuery(
+                    unsafeSQL: """
+                        SELECT check_name, error_code != '', SUM(count)::bigint FROM \(span.outcomeTable)
+                        WHERE \(span.column) >= $1 GROUP BY 1, 2
+                        """, binds: binds), logger: logger)
+            for try await (check, failed, count) in window.decode((String, Bool, Int).self) {
+                builder.addSLOWindow(check: check, failed: failed, count: count)
+            }
+            return builder.build()
         }
-        let days = try await client.query(
-            """
-            SELECT check_name, class, day, error_code != '', SUM(count)::bigint FROM outcome_day
-            WHERE day >= \(builder.firstDay) GROUP BY 1, 2, 3, 4
-            """, logger: logger)
-        for try await (check, endpointClass, day, failed, count) in days.decode((String, String, Int64, Bool, Int).self) {
-            builder.addDay(check: check, endpointClass: endpointClass, day: day, failed: failed, count: count)
-        }
-        let span = RollupSpan(window: slo.window, now: now)
-        var binds = PostgresBindings()
-        binds.append(span.since)
-        let window = try await client.query(
-            PostgresQuery(
-                unsafeSQL: """
-                    SELECT check_name, error_code != '', SUM(count)::bigint FROM \(span.outcomeTable)
-                    WHERE \(span.column) >= $1 GROUP BY 1, 2
-                    """, binds: binds), logger: logger)
-        for try await (check, failed, count) in window.decode((String, Bool, Int).self) {
-            builder.addSLOWindow(check: check, failed: failed, count: count)
-        }
-        return builder.build()
     }
 
     public func certificateExpiry(checks: [String], now: Date) async throws -> CertificateExpiry {
-        var entries: [CertificateExpiry.Entry] = []
-        for check in checks {
-            let rows = try await client.query(
-                """
-                SELECT agent, started_at_ms, json::jsonb #>> '{tls,earliest_expiry}',
-                    coalesce(json::jsonb #>> '{tls,leaf,sans,0}', json::jsonb #>> '{tls,leaf,subject}'),
-                    json::jsonb #>> '{tls,version}'
-                FROM results WHERE check_name = \(check) ORDER BY started_at_ms DESC
-                LIMIT \(CertificateExpiry.latestResults)
-                """, logger: logger)
-            var observations: [CertificateExpiry.Observation] = []
-            for try await (agent, ms, expiry, name, version) in rows.decode(
-                (String, Int64, String?, String?, String?).self)
-            {
-                observations.append(
-                    .init(agent: agent, startedAtMilliseconds: ms, earliestExpiry: expiry, leafName: name, version: version))
+        try await withConnection { [logger] connection in
+            var entries: [CertificateExpiry.Entry] = []
+            for check in checks {
+                let rows = try await connection.query(
+                    """
+                    SELECT agent, started_at_ms, json::jsonb #>> '{tls,earliest_expiry}',
+                        coalesce(json::jsonb #>> '{tls,leaf,sans,0}', json::jsonb #>> '{tls,leaf,subject}'),
+                        json::jsonb #>> '{tls,version}'
+                    FROM results WHERE check_name = \(check) ORDER BY started_at_ms DESC
+                    LIMIT \(CertificateExpiry.latestResults)
+                    """, logger: logger)
+                var observations: [CertificateExpiry.Observation] = []
+                for try await (agent, ms, expiry, name, version) in rows.decode(
+                    (String, Int64, String?, String?, String?).self)
+                {
+                    observations.append(
+                        .init(agent: agent, startedAtMilliseconds: ms, earliestExpiry: expiry, leafName: name, version: version))
+                }
+                entries += CertificateExpiry.entries(check: check, newestFirst: observations)
             }
-            entries += CertificateExpiry.entries(check: check, newestFirst: observations)
+            return CertificateExpiry(unsorted: entries)
         }
-        return CertificateExpiry(unsorted: entries)
     }
 
     public func checkLatency(check: String, bucketing: CheckLatency.Bucketing, profile: String?, now: Date)
         async throws -> CheckLatency
     {
-        var builder = CheckLatency.Builder(bucketing: bucketing, profile: profile, now: now)
-        let span = builder.outcomeSpan
-        var binds = PostgresBindings()
-        binds.append(builder.outcomeSince)
-        binds.append(check)
-        let outcomes = try await client.query(
-            PostgresQuery(
-                unsafeSQL: """
-                    SELECT region, profile, class, error_code, SUM(count)::bigint FROM \(span.outcomeTable)
-                    WHERE \(span.column) >= $1 AND check_name = $2 GROUP BY 1, 2, 3, 4
-                    """, binds: binds), logger: logger)
-        for try await (region, shown, endpointClass, code, count) in outcomes.decode(
-            (String, String, String, String, Int).self)
-        {
-            builder.addOutcome(region: region, profile: shown, endpointClass: endpointClass, errorCode: code, count: count)
-        }
-        let (regions, shownProfiles) = (builder.regions, builder.shownProfiles)
-        guard !regions.isEmpty else { return builder.build() }
-        let phases = CheckLatency.phases.map(\.rawValue)
-        let rows = try await client.query(
-            """
-            SELECT minute, array_position(\(phases)::text[], phase) - 1, histogram,
-                CASE WHEN phase = 'total' THEN region || '|' || profile || '|' || class END
-            FROM latency_minute
-            WHERE check_name = \(check) AND minute BETWEEN \(builder.firstMinute) AND \(builder.lastMinute)
-            AND region = ANY(\(regions)) AND profile = ANY(\(shownProfiles)) AND phase = ANY(\(phases))
-            """, logger: logger)
-        for try await (minute, phase, histogram, key) in rows.decode((Int64, Int, ByteBuffer, String?).self) {
-            histogram.withUnsafeReadableBytes { bytes in
-                builder.addHistogram(minute: minute, phase: phase, sliceKey: key, serialized: bytes)
+        try await withConnection { [logger] connection in
+            var builder = CheckLatency.Builder(bucketing: bucketing, profile: profile, now: now)
+            let span = builder.outcomeSpan
+            var binds = PostgresBindings()
+            binds.append(builder.outcomeSince)
+            binds.append(check)
+            let outcomes = try await connection.query(
+                PostgresQuery(
+                    unsafeSQL: """
+                        SELECT region, profile, class, error_code, SUM(count)::bigint FROM \(span.outcomeTable)
+                        WHERE \(span.column) >= $1 AND check_name = $2 GROUP BY 1, 2, 3, 4
+                        """, binds: binds), logger: logger)
+            for try await (region, shown, endpointClass, code, count) in outcomes.decode(
+                (String, String, String, String, Int).self)
+            {
+                builder.addOutcome(region: region, profile: shown, endpointClass: endpointClass, errorCode: code, count: count)
             }
+            let (regions, shownProfiles) = (builder.regions, builder.shownProfiles)
+            guard !regions.isEmpty else { return builder.build() }
+            let phases = CheckLatency.phases.map(\.rawValue)
+            let rows = try await connection.query(
+                """
+                SELECT minute, array_position(\(phases)::text[], phase) - 1, histogram,
+                    CASE WHEN phase = 'total' THEN region || '|' || profile || '|' || class END
+                FROM latency_minute
+                WHERE check_name = \(check) AND minute BETWEEN \(builder.firstMinute) AND \(builder.lastMinute)
+                AND region = ANY(\(regions)) AND profile = ANY(\(shownProfiles)) AND phase = ANY(\(phases))
+                """, logger: logger)
+            for try await (minute, phase, histogram, key) in rows.decode((Int64, Int, ByteBuffer, String?).self) {
+                histogram.withUnsafeReadableBytes { bytes in
+                    builder.addHistogram(minute: minute, phase: phase, sliceKey: key, serialized: bytes)
+                }
+            }
+            return builder.build()
         }
-        return builder.build()
     }
 
     public func checkFailures(
         check: String, regions: [String], profiles: [String], fromMinute: Int64, toMinute: Int64, limit: Int
     ) async throws -> CheckFailures {
-        guard !regions.isEmpty, !profiles.isEmpty else { return CheckFailures(failures: []) }
-        // The minutes with failures first, from the outcome rollups, so a check that rarely fails
-        // does not cost a scan of all its results.
-        var minutes: [Int64] = []
-        for try await minute in try await client.query(
-            """
-            SELECT DISTINCT minute FROM outcome_minute
-            WHERE check_name = \(check) AND minute BETWEEN \(fromMinute) AND \(toMinute)
-            AND region = ANY(\(regions)) AND profile = ANY(\(profiles)) AND error_code != ''
-            ORDER BY minute DESC
-            """, logger: logger
-        ).decode(Int64.self) {
-            minutes.append(minute)
-        }
-        let profileSet = Set(profiles)
-        var failures: [CheckFailures.Failure] = []
-        for minute in minutes where failures.count < limit {
-            let rows = try await client.query(
+        try await withConnection { [logger] connection in
+            guard !regions.isEmpty, !profiles.isEmpty else { return CheckFailures(failures: []) }
+            // The minutes with failures first, from the outcome rollups, so a check that rarely fails
+            // does not cost a scan of all its results.
+            var minutes: [Int64] = []
+            for try await minute in try await connection.query(
                 """
-                SELECT started_at_ms, agent, region, profile, step, error_code,
-                    json::jsonb #>> '{error,message}', (json::jsonb #>> '{http,status}')::int
-                FROM results
-                WHERE check_name = \(check) AND started_at_ms >= \(minute * 60_000)
-                AND started_at_ms < \((minute + 1) * 60_000) AND NOT ok
-                ORDER BY started_at_ms DESC, id DESC LIMIT \(limit - failures.count)
-                """, logger: logger)
-            for try await (ms, agent, region, profile, step, code, message, status) in rows.decode(
-                (Int64, String, String, String, String?, String?, String?, Int?).self)
-            where profileSet.contains(profile) {
-                failures.append(
-                    CheckFailures.Failure(
-                        at: Date(timeIntervalSince1970: Double(ms) / 1000), agent: agent, region: region,
-                        profile: profile, step: step, code: code ?? "internal", message: message ?? "",
-                        httpStatus: status))
+                SELECT DISTINCT minute FROM outcome_minute
+                WHERE check_name = \(check) AND minute BETWEEN \(fromMinute) AND \(toMinute)
+                AND region = ANY(\(regions)) AND profile = ANY(\(profiles)) AND error_code != ''
+                ORDER BY minute DESC
+                """, logger: logger
+            ).decode(Int64.self) {
+                minutes.append(minute)
             }
+            let profileSet = Set(profiles)
+            var failures: [CheckFailures.Failure] = []
+            for minute in minutes where failures.count < limit {
+                let rows = try await connection.query(
+                    """
+                    SELECT started_at_ms, agent, region, profile, step, error_code,
+                        json::jsonb #>> '{error,message}', (json::jsonb #>> '{http,status}')::int
+                    FROM results
+                    WHERE check_name = \(check) AND started_at_ms >= \(minute * 60_000)
+                    AND started_at_ms < \((minute + 1) * 60_000) AND NOT ok
+                    ORDER BY started_at_ms DESC, id DESC LIMIT \(limit - failures.count)
+                    """, logger: logger)
+                for try await (ms, agent, region, profile, step, code, message, status) in rows.decode(
+                    (Int64, String, String, String, String?, String?, String?, Int?).self)
+                where profileSet.contains(profile) {
+                    failures.append(
+                        CheckFailures.Failure(
+                            at: Date(timeIntervalSince1970: Double(ms) / 1000), agent: agent, region: region,
+                            profile: profile, step: step, code: code ?? "internal", message: message ?? "",
+                            httpStatus: status))
+                }
+            }
+            return CheckFailures(failures: failures)
         }
-        return CheckFailures(failures: failures)
     }
 }

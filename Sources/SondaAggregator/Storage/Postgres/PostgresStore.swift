@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PostgresNIO
+import SondaConfig
 import ServiceLifecycle
 import Synchronization
 
@@ -23,11 +24,11 @@ public final class PostgresStore: AggregatorStore {
         pool = Task { await client.run() }
     }
 
-    /// Connects, and migrates the schema; throws when the server cannot be reached, refuses the
-    /// login, or the database does not exist.
-    public static func open(_ url: PostgresURL, logger: Logger = Logger(label: "sonda-aggregator.database")) async throws
-        -> PostgresStore
-    {
+    /// Connects, and migrates the schema unless `migrate` is false; throws when the server cannot
+    /// be reached, refuses the login, or the database does not exist.
+    public static func open(
+        _ url: PostgresURL, migrate: Bool = true, logger: Logger = Logger(label: "sonda-aggregator.database")
+    ) async throws -> PostgresStore {
         do {
             try await url.connectOnce(logger: logger)
         } catch {
@@ -35,7 +36,7 @@ public final class PostgresStore: AggregatorStore {
         }
         let store = PostgresStore(client: PostgresClient(configuration: url.clientConfiguration), logger: logger)
         do {
-            try await PostgresSchema.migrate(store.client, logger: logger)
+            if migrate { try await PostgresSchema.migrate(store.client, logger: logger) }
         } catch {
             await store.close()
             throw PostgresStoreError.connect(url, error)
@@ -54,10 +55,55 @@ public final class PostgresStore: AggregatorStore {
     public func flushRollups() async throws {}
 
     public func ping() async throws {
-        try await client.query("SELECT 1", logger: logger)
+        try await withConnection { [logger] connection in
+            _ = try await connection.query("SELECT 1", logger: logger)
+        }
     }
 
     // MARK: audit
+
+    /// How long a use of the database waits for a connection from the pool. A pool whose server
+    /// is down only fails its waiters when its circuit breaker trips, a minute later; past this
+    /// the store fails at once (the API answers 503), and the pool goes on trying in the background.
+    static let leasePatience: Duration = .seconds(5)
+
+    /// Runs `body` on a connection of the pool; throws `PostgresStoreError.unreachable` when none
+    /// comes within `leasePatience`, and wraps the driver's errors so the API can tell them apart.
+    func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        let leased = LeaseTaken()
+        let client = client
+        do {
+            return try await withThrowingTaskGroup(of: T?.self) { group in
+                group.addTask {
+                    try await client.withConnection { connection in
+                        leased.flag.store(true, ordering: .releasing)
+                        return try await body(connection)
+                    }
+                }
+                group.addTask {
+                    try await Task.sleep(for: Self.leasePatience)
+                    return nil
+                }
+                while let next = try await group.next() {
+                    if let value = next {
+                        group.cancelAll()
+                        return value
+                    }
+                    if !leased.flag.load(ordering: .acquiring) {
+                        group.cancelAll()
+                        throw PostgresStoreError.unreachable("no connection to the server within \(Self.leasePatience)")
+                    }
+                }
+                throw CancellationError()
+            }
+        } catch let error as PostgresStoreError {
+            throw error
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            throw PostgresStoreError.failed(error)
+        }
+    }
 
     /// The chain is one sequence across replicas: its tail is appended under a transaction-scoped
     /// advisory lock, taken last in the writing transaction so the lock is held only to commit.
@@ -81,68 +127,74 @@ public final class PostgresStore: AggregatorStore {
     }
 
     public func appendAudit(kind: String, detail: String, at date: Date) async throws {
-        let logger = logger
-        try await client.withTransaction(logger: logger) { connection in
-            try await Self.appendAudit(kind: kind, detail: detail, at: date, on: connection, logger: logger)
+        try await withConnection { [logger] connection in
+            let logger = logger
+            try await connection.withTransaction(logger: logger) { connection in
+                try await Self.appendAudit(kind: kind, detail: detail, at: date, on: connection, logger: logger)
+            }
         }
     }
 
     public func verifyAudit() async throws -> AuditLog.Verification {
-        var previous = AuditLog.genesis
-        var entries = 0
-        let rows = try await client.query(
-            "SELECT seq, at_ms, kind, detail, prev_hash, hash FROM audit ORDER BY seq", logger: logger)
-        for try await (seq, at, kind, detail, prev, stored) in rows.decode(
-            (Int64, Int64, String, String, String, String).self)
-        {
-            entries += 1
-            guard prev == previous else {
-                return .init(entries: entries, firstBroken: (seq, "its previous-hash does not match entry before it"))
+        try await withConnection { [logger] connection in
+            var previous = AuditLog.genesis
+            var entries = 0
+            let rows = try await connection.query(
+                "SELECT seq, at_ms, kind, detail, prev_hash, hash FROM audit ORDER BY seq", logger: logger)
+            for try await (seq, at, kind, detail, prev, stored) in rows.decode(
+                (Int64, Int64, String, String, String, String).self)
+            {
+                entries += 1
+                guard prev == previous else {
+                    return .init(entries: entries, firstBroken: (seq, "its previous-hash does not match entry before it"))
+                }
+                guard AuditLog.hash(previous: previous, atMilliseconds: at, kind: kind, detail: detail) == stored else {
+                    return .init(entries: entries, firstBroken: (seq, "its contents do not match its hash"))
+                }
+                previous = stored
             }
-            guard AuditLog.hash(previous: previous, atMilliseconds: at, kind: kind, detail: detail) == stored else {
-                return .init(entries: entries, firstBroken: (seq, "its contents do not match its hash"))
-            }
-            previous = stored
+            return .init(entries: entries, firstBroken: nil)
         }
-        return .init(entries: entries, firstBroken: nil)
     }
 
     // MARK: retention
 
     public func prune(rawBefore: Date, rollupsBefore: Date) async throws -> Int {
-        let rawDay = Int64((rawBefore.timeIntervalSince1970 / 86_400).rounded(.down))
-        let minute = Int64(rawBefore.timeIntervalSince1970 / 60)
-        let hour = Int64(rollupsBefore.timeIntervalSince1970 / 3600)
-        var removed = 0
-        // Whole days of results go with their partition; the day rawBefore falls in stays.
-        for day in try await partitionDays() where day < rawDay {
-            let table = Self.partitionName(day: day)
-            for try await n in try await client.query(PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(table)"))
-                .decode(Int.self)
-            {
-                removed += n
+        try await withConnection { [logger] connection in
+            let rawDay = Int64((rawBefore.timeIntervalSince1970 / 86_400).rounded(.down))
+            let minute = Int64(rawBefore.timeIntervalSince1970 / 60)
+            let hour = Int64(rollupsBefore.timeIntervalSince1970 / 3600)
+            var removed = 0
+            // Whole days of results go with their partition; the day rawBefore falls in stays.
+            for day in try await self.partitionDays(on: connection) where day < rawDay {
+                let table = Self.partitionName(day: day)
+                for try await n in try await connection.query(
+                    PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(table)"), logger: logger
+                ).decode(Int.self) {
+                    removed += n
+                }
+                try await connection.query(PostgresQuery(unsafeSQL: "DROP TABLE IF EXISTS \(table)"), logger: logger)
+                _ = self.partitions.withLock { $0.remove(day) }
+                logger.notice("retention: dropped results partition \(table)")
             }
-            try await client.query(PostgresQuery(unsafeSQL: "DROP TABLE IF EXISTS \(table)"), logger: logger)
-            _ = partitions.withLock { $0.remove(day) }
-            logger.notice("retention: dropped results partition \(table)")
+            try await connection.withTransaction(logger: logger) { [logger] connection in
+                try await connection.query("DELETE FROM latency_minute WHERE minute < \(minute)", logger: logger)
+                try await connection.query("DELETE FROM outcome_minute WHERE minute < \(minute)", logger: logger)
+                try await connection.query("DELETE FROM latency_hour WHERE hour < \(hour)", logger: logger)
+                try await connection.query("DELETE FROM outcome_hour WHERE hour < \(hour)", logger: logger)
+                try await connection.query("DELETE FROM latency_day WHERE day < \(hour / 24)", logger: logger)
+                try await connection.query("DELETE FROM outcome_day WHERE day < \(hour / 24)", logger: logger)
+            }
+            return removed
         }
-        try await client.withTransaction(logger: logger) { [logger] connection in
-            try await connection.query("DELETE FROM latency_minute WHERE minute < \(minute)", logger: logger)
-            try await connection.query("DELETE FROM outcome_minute WHERE minute < \(minute)", logger: logger)
-            try await connection.query("DELETE FROM latency_hour WHERE hour < \(hour)", logger: logger)
-            try await connection.query("DELETE FROM outcome_hour WHERE hour < \(hour)", logger: logger)
-            try await connection.query("DELETE FROM latency_day WHERE day < \(hour / 24)", logger: logger)
-            try await connection.query("DELETE FROM outcome_day WHERE day < \(hour / 24)", logger: logger)
-        }
-        return removed
     }
 
     static func partitionName(day: Int64) -> String { "results_d\(day)" }
 
     /// The days that have a results partition, from the catalogue.
-    func partitionDays() async throws -> [Int64] {
+    func partitionDays(on connection: PostgresConnection) async throws -> [Int64] {
         var days: [Int64] = []
-        let rows = try await client.query(
+        let rows = try await connection.query(
             """
             SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
             WHERE i.inhparent = 'results'::regclass
@@ -155,12 +207,12 @@ public final class PostgresStore: AggregatorStore {
 
     /// Creates the partitions of these days that do not exist yet, each in a transaction of its
     /// own under an advisory lock, so replicas creating the same day take turns.
-    func ensurePartitions(days: Set<Int64>) async throws {
+    func ensurePartitions(days: Set<Int64>, on connection: PostgresConnection) async throws {
         let missing = partitions.withLock { known in days.subtracting(known) }
         for day in missing.sorted() {
             let from = day * 86_400_000
             let to = from + 86_400_000
-            try await client.withTransaction(logger: logger) { [logger] connection in
+            try await connection.withTransaction(logger: logger) { [logger] connection in
                 try await connection.query("SELECT pg_advisory_xact_lock(\(Self.partitionLock))", logger: logger)
                 try await connection.query(
                     PostgresQuery(
@@ -175,15 +227,36 @@ public final class PostgresStore: AggregatorStore {
     static let partitionLock: Int64 = 0x534F_4E44_4103
 }
 
+/// Whether a use of the database got its connection.
+private final class LeaseTaken: Sendable {
+    let flag = Atomic<Bool>(false)
+}
+
 /// Why the PostgreSQL store could not start, in one line without the password.
 public enum PostgresStoreError: Error, CustomStringConvertible {
     case connect(PostgresURL, any Error)
+    /// No connection came from the pool in time: the server is down or unreachable.
+    case unreachable(String)
+    /// The server or the driver failed a query.
+    case failed(any Error)
 
     public var description: String {
         switch self {
         case .connect(let url, let error):
             "cannot open the database \(url.redacted): \(PostgresStoreError.reason(error))"
+        case .unreachable(let reason):
+            "the database is unreachable: \(reason)"
+        case .failed(let error):
+            PostgresStoreError.reason(error)
         }
+    }
+
+    /// Whether the server could not be reached at all (rather than refusing the login or
+    /// lacking the database), so trying again later may work.
+    public var isUnreachable: Bool {
+        guard case .connect(_, let error) = self, let error = error as? PSQLError else { return false }
+        return error.serverInfo == nil
+            && [PSQLError.Code.connectionError, .serverClosedConnection, .uncleanShutdown].contains(error.code)
     }
 
     /// The server's message when there is one, else the client's.
@@ -192,6 +265,10 @@ public enum PostgresStoreError: Error, CustomStringConvertible {
             if let message = error.serverInfo?[.message] { return message }
             if let underlying = error.underlying { return "\(underlying)" }
             return "\(error.code)"
+        }
+        if let error = error as? PostgresStoreError { return "\(error)" }
+        if "\(error)".contains("connectionCreationCircuitBreakerTripped") {
+            return "cannot connect to the server (the connection pool gave up after repeated failures)"
         }
         if let error = error as? PostgresTransactionError {
             return reason(error.closureError ?? error.beginError ?? error.commitError ?? error)

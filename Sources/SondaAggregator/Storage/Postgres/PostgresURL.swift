@@ -2,70 +2,9 @@ import Foundation
 import NIOSSL
 import Logging
 import PostgresNIO
+import SondaConfig
 
-/// `database: postgres://user[:password]@host[:port]/name[?sslmode=…]`, as libpq reads it. The
-/// password usually comes from `${env:…}` or `${file:…}` in the configuration. `sslmode` is one of
-/// disable, prefer (the default, as libpq's), require (encrypted, server unverified) and
-/// verify-full (encrypted, certificate and host name checked against the system trust store).
-public struct PostgresURL: Sendable, Hashable {
-    public var user: String
-    public var password: String?
-    public var host: String
-    public var port: Int
-    public var database: String
-    public var sslMode: String
-
-    static let sslModes = ["disable", "prefer", "require", "verify-full"]
-
-    /// Whether a `database:` value names a PostgreSQL server rather than a SQLite file.
-    public static func isURL(_ text: String) -> Bool {
-        text.hasPrefix("postgres://") || text.hasPrefix("postgresql://")
-    }
-
-    public init(_ text: String) throws {
-        guard Self.isURL(text), let components = URLComponents(string: text) else {
-            throw PostgresURLError("'\(Self.redacted(text))' is not a URL like postgres://user@host:5432/sonda")
-        }
-        guard let host = components.host, !host.isEmpty else {
-            throw PostgresURLError("'\(Self.redacted(text))' names no host")
-        }
-        guard let user = components.user, !user.isEmpty else {
-            throw PostgresURLError("'\(Self.redacted(text))' names no user (postgres://USER@host/db)")
-        }
-        let name = String(components.path.drop(while: { $0 == "/" }))
-        guard !name.isEmpty, !name.contains("/") else {
-            throw PostgresURLError("'\(Self.redacted(text))' names no database (postgres://user@host/DATABASE)")
-        }
-        self.user = user.removingPercentEncoding ?? user
-        password = components.password.map { $0.removingPercentEncoding ?? $0 }
-        self.host = host
-        port = components.port ?? 5432
-        database = name.removingPercentEncoding ?? name
-        sslMode = "prefer"
-        for item in components.queryItems ?? [] {
-            guard item.name == "sslmode" else {
-                throw PostgresURLError("unknown parameter '\(item.name)' in the database URL (only sslmode is read)")
-            }
-            guard let mode = item.value, Self.sslModes.contains(mode) else {
-                throw PostgresURLError(
-                    "sslmode must be one of \(Self.sslModes.joined(separator: ", ")), got '\(item.value ?? "")'")
-            }
-            sslMode = mode
-        }
-    }
-
-    /// The URL with its password replaced by `***`, for logs and errors.
-    public var redacted: String {
-        "postgres://\(user)\(password == nil ? "" : ":***")@\(host):\(port)/\(database)?sslmode=\(sslMode)"
-    }
-
-    static func redacted(_ text: String) -> String {
-        guard let at = text.lastIndex(of: "@"), let scheme = text.range(of: "://"), scheme.upperBound < at,
-            let colon = text[scheme.upperBound..<at].firstIndex(of: ":")
-        else { return text }
-        return text[..<text.index(after: colon)] + "***" + text[at...]
-    }
-
+extension PostgresURL {
     /// The TLS configuration `sslmode` asks for, or nil for none.
     var tlsConfiguration: TLSConfiguration? {
         switch sslMode {
@@ -113,9 +52,4 @@ extension PostgresURL {
         let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
         try await connection.close()
     }
-}
-
-public struct PostgresURLError: Error, CustomStringConvertible {
-    public var description: String
-    init(_ description: String) { self.description = description }
 }

@@ -23,6 +23,15 @@ public final class SQLiteStore: AggregatorStore {
         try pool.write { db in _ = try PendingRollups.recover(in: db) }
     }
 
+    /// Walks the audit chain of the file at `path` through a read-only connection: no migration,
+    /// no rollup recovery, nothing written, so it is safe beside a running `serve`.
+    static func verifyAudit(readOnly path: String) throws -> AuditLog.Verification {
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(5)
+        return try DatabaseQueue(path: path, configuration: configuration).read { db in try SQLiteAudit.verify(in: db) }
+    }
+
     public func flushRollups() async throws {
         try await pool.write { [pending] db in try pending.flush(in: db) }
     }
@@ -62,4 +71,6 @@ public final class SQLiteStore: AggregatorStore {
     }
 
     public var maintenance: [any Service] { [WALCheckpointer(store: self)] }
+
+    public func close() async {}
 }
