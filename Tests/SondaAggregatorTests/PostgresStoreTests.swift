@@ -1,5 +1,5 @@
 import Foundation
-import SondaAggregator
+@testable import SondaAggregator
 import SondaConfig
 import SondaCore
 import TestSupport
@@ -183,6 +183,40 @@ import Testing
             cursor = last
         }
         #expect(seen == ["slow-check", "fast-check"], "in transaction order, none skipped")
+    }
+
+    @Test func oneReplicaHoldsTheLeaseAndOneThatLostItCannotWrite() async throws {
+        let url = try PostgresURL(try await PostgresServer.database())
+        let (a, b) = (try await PostgresStore.open(url), try await PostgresStore.open(url))
+        defer { for replica in [a, b] { Task { await replica.close() } } }
+        let first = try #require(try await a.acquireLease(holder: "a", ttl: .seconds(60)))
+        #expect(try await b.acquireLease(holder: "b", ttl: .seconds(60)) == nil, "held by a")
+        #expect(try await a.acquireLease(holder: "a", ttl: .seconds(60)) == first, "a renews, same epoch")
+        // a's last renewal runs out at once, as if it had stopped renewing; b takes over after it.
+        #expect(try await a.acquireLease(holder: "a", ttl: .milliseconds(1)) == first)
+        var taken: Lease?
+        #expect(
+            await eventually(every: .milliseconds(100)) {
+                taken = try? await b.acquireLease(holder: "b", ttl: .seconds(60))
+                return taken != nil
+            })
+        let second = try #require(taken)
+        #expect(second.epoch == first.epoch + 1)
+        #expect(try await a.acquireLease(holder: "a", ttl: .seconds(60)) == nil, "b holds it now")
+
+        // a, paused through the takeover, tries to save what it evaluated: refused, nothing written.
+        let alert = TrackedAlert(
+            fingerprint: "f1", labels: ["alertname": "SondaDown"], summary: "down", description: "",
+            state: .firing, activeSince: Date(), startsAt: Date())
+        let evaluation = AlertEngine.Evaluation(
+            round: AlertRound(at: Date(), firing: [], changed: [], reminders: []), updated: [alert], dropped: [],
+            changes: [])
+        await #expect(throws: LeaseLost.self) {
+            try await a.saveAlerts(evaluation, cursor: 42, at: Date(), lease: first)
+        }
+        #expect(try await b.activeAlerts().isEmpty, "the fenced save wrote nothing")
+        try await b.saveAlerts(evaluation, cursor: 42, at: Date(), lease: second)
+        #expect(try await a.activeAlerts().map(\.fingerprint) == ["f1"])
     }
 
     @Test func retentionDropsWholeDaysOfResults() async throws {

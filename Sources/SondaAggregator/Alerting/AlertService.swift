@@ -17,25 +17,40 @@ public struct DiscardingAlertSink: AlertSink {
 ///
 /// After a restart it restores the pending and firing alerts and replays the last hour of results
 /// into the engine, so an alert that is still true stays the same alert and is not re-announced.
+///
+/// With several replicas on one database, only the holder of the fleet's lease evaluates: the
+/// others stand by, renewing nothing, and try to take the lease every `leaseRenewal`; the holder
+/// renews it as often. Its saves are fenced by the lease, so a replica that lost it (paused, cut
+/// off) cannot write alert state or send a round, and the one that took over starts from the
+/// database as after a restart. A `kill -9` of the holder is taken over within `leaseTTL` plus one
+/// renewal.
 public actor AlertService: Service {
     /// Results replayed into a fresh engine: enough for every streak, TLS and certificate state.
     static let warmUp: TimeInterval = 3600
     static let rollupRefresh: TimeInterval = 60
     static let page = 20_000
+    static let leaseTTL: Duration = .seconds(10)
+    static let leaseRenewal: Duration = .seconds(2)
 
     let config: AggregatorConfig
     let store: any AggregatorStore
     let sink: any AlertSink
     let now: @Sendable () -> Date
     let logger: Logger
+    /// This replica's name as a lease holder.
+    let replica: String
+    var lease: Lease?
+    var standingBy = false
     var engine: AlertEngine?
     var cursor: Int64 = 0
     var rollupsAt: Date?
 
     public init(
         config: AggregatorConfig, store: any AggregatorStore, sink: any AlertSink = DiscardingAlertSink(),
-        now: @escaping @Sendable () -> Date = Date.init, logger: Logger = Logger(label: "sonda-aggregator.alerts")
+        now: @escaping @Sendable () -> Date = Date.init, logger: Logger = Logger(label: "sonda-aggregator.alerts"),
+        replica: String = Lease.replica
     ) {
+        self.replica = replica
         self.config = config
         self.store = store
         self.sink = sink
@@ -45,19 +60,47 @@ public actor AlertService: Service {
 
     public func run() async throws {
         let every = config.alerting.evaluateEvery
+        var next = ContinuousClock.now
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
-                _ = try await evaluateOnce()
+                if try await holdLease() != nil, ContinuousClock.now >= next {
+                    next = ContinuousClock.now + every
+                    _ = try await evaluateOnce()
+                }
             } catch {
                 logger.error("alert evaluation failed: \(error)")
             }
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: every) }
+            let pause = min(Self.leaseRenewal, max(.zero, next - ContinuousClock.now))
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: pause) }
         }
     }
 
-    /// One evaluation at `now()`: what `run` does every period, callable from tests.
+    /// Takes or renews the fleet's lease; nil while another replica holds it. A replica that loses
+    /// the lease forgets its engine, so it starts from the database if it leads again.
+    @discardableResult
+    func holdLease() async throws -> Lease? {
+        let held = try await store.acquireLease(holder: replica, ttl: Self.leaseTTL)
+        if held != lease || (held == nil && !standingBy) {
+            if let held {
+                logger.notice("alerts: this replica (\(replica)) evaluates now, lease epoch \(held.epoch)")
+            } else {
+                logger.notice("alerts: another replica evaluates; this one (\(replica)) stands by")
+            }
+            engine = nil
+        }
+        (lease, standingBy) = (held, held == nil)
+        return held
+    }
+
+    /// One evaluation at `now()`: what `run` does every period, callable from tests. Throws
+    /// `LeaseLost` when another replica holds the lease.
     @discardableResult
     public func evaluateOnce() async throws -> AlertRound {
+        var current = lease
+        if current == nil { current = try await holdLease() }
+        guard let lease = current else {
+            throw LeaseLost(lease: Lease(holder: replica, epoch: 0))
+        }
         let at = now()
         var engine: AlertEngine
         if let running = self.engine {
@@ -81,7 +124,13 @@ public actor AlertService: Service {
         }
         let evaluation = engine.evaluate(at: at, rollups: rollups, silences: silences)
         let next = last ?? cursor
-        try await store.saveAlerts(evaluation, cursor: next, at: at)
+        do {
+            try await store.saveAlerts(evaluation, cursor: next, at: at, lease: lease)
+        } catch let error as LeaseLost {
+            logger.notice("alerts: \(error); this replica stands by")
+            (self.lease, self.engine, standingBy) = (nil, nil, true)
+            throw error
+        }
         self.engine = engine
         cursor = next
         await sink.send(evaluation.round)

@@ -60,6 +60,13 @@ public protocol AggregatorStore: Sendable {
         check: String, regions: [String], profiles: [String], fromMinute: Int64, toMinute: Int64, limit: Int
     ) async throws -> CheckFailures
 
+    // MARK: leadership
+
+    /// Takes the lease that lets one replica act for the whole fleet (evaluate alerts, prune), or
+    /// renews it when `holder` has it, for `ttl`; nil while another replica holds it. A store that
+    /// only one process can write (SQLite) grants it at once.
+    func acquireLease(holder: String, ttl: Duration) async throws -> Lease?
+
     // MARK: alerts
 
     /// What a fresh evaluator starts from: the pending and firing alerts, the saved results
@@ -72,8 +79,9 @@ public protocol AggregatorStore: Sendable {
     func burnCounts(now: Date) async throws -> [BurnCounts]
     /// Saves an evaluation and moves the cursor in one transaction: upserts what changed, forgets
     /// pending alerts that lapsed, appends each firing and resolution to the audit chain, and
-    /// forgets resolved episodes older than `AlertHistory.kept`.
-    func saveAlerts(_ evaluation: AlertEngine.Evaluation, cursor: Int64?, at: Date) async throws
+    /// forgets resolved episodes older than `AlertHistory.kept`. Fenced: throws `LeaseLost`, and
+    /// writes nothing, unless `lease` is still the current one.
+    func saveAlerts(_ evaluation: AlertEngine.Evaluation, cursor: Int64?, at: Date, lease: Lease) async throws
     /// The pending and firing alerts.
     func activeAlerts() async throws -> [TrackedAlert]
     /// Firing alerts (and pending ones when `includePending`), then resolved ones newest first,
@@ -134,6 +142,32 @@ public struct AlertStart: Sendable {
     public var active: [TrackedAlert]
     public var cursor: Int64
     public var recent: [ResultEvent]
+}
+
+/// The right to act for the fleet, as one replica holds it: its `epoch` grows each time the lease
+/// changes hands, so a write fenced with an old epoch is refused.
+public struct Lease: Sendable, Hashable {
+    public var holder: String
+    public var epoch: Int64
+
+    public init(holder: String, epoch: Int64) {
+        self.holder = holder
+        self.epoch = epoch
+    }
+
+    /// This process's name as a lease holder: host, process id and a random suffix.
+    public static let replica: String = {
+        var name = [CChar](repeating: 0, count: 256)
+        gethostname(&name, name.count - 1)
+        let host = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return "\(host)-\(getpid())-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
+    }()
+}
+
+/// A fenced write found that its lease had passed to another replica, and wrote nothing.
+public struct LeaseLost: Error, CustomStringConvertible {
+    public var lease: Lease
+    public var description: String { "the lease of \(lease.holder) (epoch \(lease.epoch)) is no longer current" }
 }
 
 /// How long resolved alert episodes are kept.

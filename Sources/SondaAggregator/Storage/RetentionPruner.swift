@@ -1,7 +1,8 @@
 import Foundation
 import ServiceLifecycle
 
-/// Prunes raw results past their retention, and minute rollups past theirs, every `interval`.
+/// Prunes raw results past their retention, and minute rollups past theirs, every `interval`, on
+/// the replica that holds the fleet's lease only (the others would do the same work again).
 public struct RetentionPruner: Service {
     let store: any AggregatorStore
     let raw: Duration
@@ -18,9 +19,11 @@ public struct RetentionPruner: Service {
     public func run() async throws {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             let now = Date()
-            _ = try? await store.prune(
-                rawBefore: now.addingTimeInterval(-Double(raw.components.seconds)),
-                rollupsBefore: now.addingTimeInterval(-Double(rollups.components.seconds)))
+            if (try? await store.acquireLease(holder: Lease.replica, ttl: AlertService.leaseTTL)) != nil {
+                _ = try? await store.prune(
+                    rawBefore: now.addingTimeInterval(-Double(raw.components.seconds)),
+                    rollupsBefore: now.addingTimeInterval(-Double(rollups.components.seconds)))
+            }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
     }

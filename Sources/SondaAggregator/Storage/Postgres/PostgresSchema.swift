@@ -140,7 +140,17 @@ enum PostgresSchema {
                 """,
                 "CREATE TABLE alert_cursor (name text PRIMARY KEY, value bigint NOT NULL)",
             ]
-        )
+        ),
+        (
+            "v2: the fleet's lease",
+            [
+                // One row per lease: the replica that evaluates alerts and prunes, until expires_at.
+                """
+                CREATE TABLE leases (
+                    name text PRIMARY KEY, holder text NOT NULL, epoch bigint NOT NULL, expires_at timestamptz NOT NULL)
+                """
+            ]
+        ),
     ]
 
     /// Applies the migrations not yet applied, each in its own transaction, under the lock.

@@ -120,10 +120,12 @@ extension PostgresStore {
         }
     }
 
-    public func saveAlerts(_ evaluation: AlertEngine.Evaluation, cursor: Int64?, at now: Date) async throws {
+    public func saveAlerts(_ evaluation: AlertEngine.Evaluation, cursor: Int64?, at now: Date, lease: Lease)
+        async throws
+    {
         try await withConnection { [logger] connection in
-            let logger = logger
             try await connection.withTransaction(logger: logger) { connection in
+                try await Self.fence(lease, on: connection, logger: logger)
                 for a in evaluation.updated {
                     let labels = try AlertRecord.labelsJSON(a.labels)
                     try await connection.query(

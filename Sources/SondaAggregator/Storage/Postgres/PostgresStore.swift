@@ -98,6 +98,10 @@ public final class PostgresStore: AggregatorStore {
             }
         } catch let error as PostgresStoreError {
             throw error
+        } catch let error as LeaseLost {
+            throw error
+        } catch let error as PostgresTransactionError where error.closureError is LeaseLost {
+            throw error.closureError!
         } catch is CancellationError {
             throw CancellationError()
         } catch {

@@ -24,7 +24,12 @@ extension SQLiteStore {
         try await pool.read { db in try SQLiteAlerts.burns(now: now, in: db) }
     }
 
-    public func saveAlerts(_ evaluation: AlertEngine.Evaluation, cursor: Int64?, at: Date) async throws {
+    /// One `serve` writes a SQLite file, so it always leads.
+    public func acquireLease(holder: String, ttl: Duration) async throws -> Lease? {
+        Lease(holder: holder, epoch: 1)
+    }
+
+    public func saveAlerts(_ evaluation: AlertEngine.Evaluation, cursor: Int64?, at: Date, lease: Lease) async throws {
         try await pool.write { db in try SQLiteAlerts.save(evaluation, cursor: cursor, at: at, in: db) }
     }
 
