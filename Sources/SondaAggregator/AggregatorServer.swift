@@ -25,6 +25,8 @@ public enum AggregatorServer {
             store = try await StoreOpening.open(config.database, logger: logger)
         } catch let error as PostgresStoreError {
             throw AggregatorStartError(message: "\(error)")
+        } catch let error as SQLiteLockError {
+            throw AggregatorStartError(message: error.message)
         }
         do {
             try await serve(store: store, config: config, configText: configText, alertSink: alertSink, logger: logger,

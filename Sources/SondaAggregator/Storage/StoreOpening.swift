@@ -7,11 +7,11 @@ import SondaConfig
 /// Opens the configured database, and tells the rest of the aggregator whether an error came
 /// from it, without either knowing which database it is.
 public enum StoreOpening {
-    /// A SQLite file, or a PostgreSQL server for a `postgres://` URL. A server that cannot be
+    /// A SQLite file (locked against a second `serve`), or a PostgreSQL server for a `postgres://` URL. A server that cannot be
     /// reached is tried again with backoff (it may be starting too), logging each try; one that
     /// refuses the login or has no such database is an error at once.
     public static func open(_ database: String, logger: Logger) async throws -> any AggregatorStore {
-        guard PostgresURL.isURL(database) else { return try SQLiteStore(path: database) }
+        guard PostgresURL.isURL(database) else { return try SQLiteStore(path: database, exclusive: true) }
         let url = try PostgresURL(database)
         var delay: Duration = .seconds(1)
         while true {

@@ -11,8 +11,14 @@ import ServiceLifecycle
 public final class SQLiteStore: AggregatorStore {
     public let pool: DatabasePool
     let pending = PendingRollups()
+    /// The file descriptor holding `serve`'s exclusive lock on the file, or -1.
+    private let lock: Int32
 
-    public init(path: String) throws {
+    /// Opens (creating and migrating) the file. `exclusive`: `serve` takes an exclusive lock on
+    /// the file first, so a second `serve` on the same file stops with a clear message instead of
+    /// folding the same rollups twice.
+    public init(path: String, exclusive: Bool = false) throws {
+        lock = exclusive ? try Self.lockExclusively(path) : -1
         var configuration = Configuration()
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
@@ -73,4 +79,30 @@ public final class SQLiteStore: AggregatorStore {
     public var maintenance: [any Service] { [WALCheckpointer(store: self)] }
 
     public func close() async {}
+
+    deinit {
+        if lock >= 0 { Foundation.close(lock) }
+    }
+
+    /// An advisory lock (flock) on the database file itself, held for the life of the process;
+    /// SQLite's own locks are of another kind (fcntl) and unaffected.
+    private static func lockExclusively(_ path: String) throws -> Int32 {
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            throw SQLiteLockError(message: "cannot open the database '\(path)': \(String(cString: strerror(errno)))")
+        }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            Foundation.close(fd)
+            throw SQLiteLockError(
+                message: "the database '\(path)' is in use by another sonda-aggregator serve; stop that one first "
+                    + "(several replicas need PostgreSQL: database: postgres://…)")
+        }
+        return fd
+    }
+}
+
+/// Another `serve` holds the SQLite file.
+public struct SQLiteLockError: Error, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
 }
