@@ -2,8 +2,8 @@ import Foundation
 import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
-import NIOSSL
 import Logging
+import NIOSSL
 import ServiceLifecycle
 import SondaConfig
 
@@ -29,7 +29,8 @@ public enum AggregatorServer {
             throw AggregatorStartError(message: error.message)
         }
         do {
-            try await serve(store: store, config: config, configText: configText, alertSink: alertSink, logger: logger,
+            try await serve(
+                store: store, config: config, configText: configText, alertSink: alertSink, logger: logger,
                 onListening: onListening)
         } catch {
             await store.close()
@@ -44,9 +45,12 @@ public enum AggregatorServer {
     ) async throws {
         try await store.appendAudit(
             kind: "config",
-            detail: "file=\(config.file) sha256=\(AuditLog.digest(Data(configText.utf8))) agents=\(config.agents.count)",
+            detail:
+                "file=\(config.file) sha256=\(AuditLog.digest(Data(configText.utf8))) agents=\(config.agents.count)",
             at: Date())
-        let dispatcher = AlertDispatcher(config: config.alerting, logger: logger)
+        var options = AlertDispatcher.Options()
+        options.expiry = config.alerting.deliveryExpiry
+        let dispatcher = AlertDispatcher(config: config.alerting, options: options, store: store, logger: logger)
         let statusURL = config.alerting.externalURL ?? ""
         let router = AggregatorRouter(
             config: config, store: store, deliveries: dispatcher.counters,
@@ -78,13 +82,18 @@ public enum AggregatorServer {
     /// TLS 1.2 and 1.3 (agents' libcurl negotiates 1.3); the chain file holds the leaf first.
     static func tlsConfiguration(_ files: AggregatorConfig.TLSFiles) throws -> TLSConfiguration {
         do {
-            let chain = try NIOSSLCertificate.fromPEMFile(files.certificateChain).map { NIOSSLCertificateSource.certificate($0) }
+            let chain = try NIOSSLCertificate.fromPEMFile(files.certificateChain).map {
+                NIOSSLCertificateSource.certificate($0)
+            }
             let key = try NIOSSLPrivateKey(file: files.privateKey, format: .pem)
-            var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
+            var configuration = TLSConfiguration.makeServerConfiguration(
+                certificateChain: chain, privateKey: .privateKey(key))
             configuration.minimumTLSVersion = .tlsv12
             return configuration
         } catch {
-            throw AggregatorStartError(message: "cannot load TLS certificate '\(files.certificateChain)' or key '\(files.privateKey)': \(error)")
+            throw AggregatorStartError(
+                message:
+                    "cannot load TLS certificate '\(files.certificateChain)' or key '\(files.privateKey)': \(error)")
         }
     }
 }

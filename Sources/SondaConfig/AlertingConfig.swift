@@ -49,6 +49,8 @@ public struct AlertingConfig: Sendable {
     }
 
     public var evaluateEvery: Duration = .seconds(15)
+    /// How long a notification is retried before it counts as expired (`delivery_expiry`).
+    public var deliveryExpiry: Duration = .seconds(24 * 3600)
     /// `down`: this many regions/agents failing (or all, when fewer report) …
     public var downQuorum: Int = 2
     /// … for this many consecutive results of the check.

@@ -8,7 +8,7 @@ import Yams
 struct AlertingConfigReader {
     static let keys = [
         "evaluate_every", "down", "agent_silent", "budget", "cert_expiry", "renotify", "external_url", "receivers",
-        "routes",
+        "routes", "delivery_expiry",
     ]
     static let receiverKinds = ["alertmanager", "webhook", "slack"]
 
@@ -26,6 +26,7 @@ struct AlertingConfigReader {
         var config = AlertingConfig()
         guard let r = MappingReader(node, in: file, context: "'alerting'", allowed: Self.keys) else { return config }
         if let every = positive(r, "evaluate_every") { config.evaluateEvery = every }
+        if let expiry = positive(r, "delivery_expiry") { config.deliveryExpiry = expiry }
         if let down = r.mapping("down", allowed: ["quorum", "for"]) {
             config.downQuorum = down.int("quorum", in: 1...1000) ?? config.downQuorum
             config.downFor = down.int("for", in: 1...100) ?? config.downFor

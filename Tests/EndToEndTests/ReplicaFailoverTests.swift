@@ -31,15 +31,15 @@ import Testing
         let keygen = try await AgentCLI.run("keygen", "--out", "\(directory)/agent.key", "--id", "bench")
         let publicKey = try #require(keygen.stdout.split(separator: "\"").first { $0.hasPrefix("ed25519:") })
         try """
-            listen: 127.0.0.1:0
-            database: "\(try await PostgresServer.database())"
-            agents: [{id: bench, region: sao_paulo, public_key: "\(publicKey)"}]
-            alerting:
-              evaluate_every: 500ms
-              agent_silent: {after: 3, heartbeat: 1s}
-              receivers: [{name: ops, webhook: {url: "http://127.0.0.1:\(webhookPort)/hook"}}]
-              routes: [{receiver: ops}]
-            """.write(toFile: "\(directory)/aggregator.yaml", atomically: true, encoding: .utf8)
+        listen: 127.0.0.1:0
+        database: "\(try await PostgresServer.database())"
+        agents: [{id: bench, region: sao_paulo, public_key: "\(publicKey)"}]
+        alerting:
+          evaluate_every: 500ms
+          agent_silent: {after: 3, heartbeat: 1s}
+          receivers: [{name: ops, webhook: {url: "http://127.0.0.1:\(webhookPort)/hook"}}]
+          routes: [{receiver: ops}]
+        """.write(toFile: "\(directory)/aggregator.yaml", atomically: true, encoding: .utf8)
 
         func replica(_ name: String) async throws -> (BackgroundProcess, Int) {
             let process = try BackgroundProcess(
@@ -57,11 +57,18 @@ import Testing
                 ])
             try #require(load.status == 0, "\(load.stderr)")
         }
+        /// How often the silent agent's first episode was announced with `status`. (Once resolved,
+        /// the agent may fall silent again: that is a new episode, with a later startsAt.)
         func delivered(_ status: String) -> Int {
             let log = (try? String(contentsOfFile: "\(directory)/webhook.log", encoding: .utf8)) ?? ""
-            return log.split(separator: "\n").filter {
-                $0.contains(#""alertname":"SondaAgentSilent""#) && $0.contains(#""status":"\#(status)""#)
-            }.count
+            let alerts = log.split(separator: "\n").compactMap { line -> [String: Any]? in
+                let message = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+                return (message?["alerts"] as? [[String: Any]])?.first {
+                    ($0["labels"] as? [String: String])?["alertname"] == "SondaAgentSilent"
+                }
+            }
+            let episode = alerts.first?["startsAt"] as? String
+            return alerts.filter { $0["startsAt"] as? String == episode && $0["status"] as? String == status }.count
         }
 
         let (first, _) = try await replica("first")

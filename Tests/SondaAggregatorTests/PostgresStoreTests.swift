@@ -212,10 +212,10 @@ import Testing
             round: AlertRound(at: Date(), firing: [], changed: [], reminders: []), updated: [alert], dropped: [],
             changes: [])
         await #expect(throws: LeaseLost.self) {
-            try await a.saveAlerts(evaluation, cursor: 42, at: Date(), lease: first)
+            try await a.saveAlerts(evaluation, cursor: 42, at: Date(), lease: first, notifications: [])
         }
         #expect(try await b.activeAlerts().isEmpty, "the fenced save wrote nothing")
-        try await b.saveAlerts(evaluation, cursor: 42, at: Date(), lease: second)
+        try await b.saveAlerts(evaluation, cursor: 42, at: Date(), lease: second, notifications: [])
         #expect(try await a.activeAlerts().map(\.fingerprint) == ["f1"])
     }
 

@@ -20,6 +20,12 @@ import Synchronization
 ///
 /// A `Service`: `run` sends until graceful shutdown, then tries what is queued once more each,
 /// without backoff, for at most `drainTimeout`, and counts the rest as dropped.
+///
+/// With a store (as `serve` runs it), nothing is held in memory: each round's notifications are
+/// queued in the database in the round's own transaction (`notifications(for:)`), and one sender
+/// per receiver claims them oldest first, retrying with backoff until delivered or older than
+/// `Options.expiry`; a restart, or another replica taking over, picks up what is still pending, and
+/// a claim keeps two replicas from sending the same one.
 public final class AlertDispatcher: AlertSink, Service {
     public struct Options: Sendable {
         /// Tries per request, the first included.
@@ -30,6 +36,10 @@ public final class AlertDispatcher: AlertSink, Service {
         /// Requests waiting per receiver; beyond it the oldest is dropped.
         public var queueLimit = 256
         public var drainTimeout: Duration = .seconds(5)
+        /// With a store: how long a notification is retried before it counts as expired.
+        public var expiry: Duration = .seconds(24 * 3600)
+        /// With a store: how often an idle sender looks for notifications another replica queued.
+        public var poll: Duration = .seconds(1)
 
         public init() {}
     }
@@ -39,6 +49,17 @@ public final class AlertDispatcher: AlertSink, Service {
         var body: Data
         var secret: String?
         var alerts: Int
+    }
+
+    /// One receiver's message for a round, before it goes to the queue in memory or in the store.
+    struct Message: Sendable {
+        var receiver: String
+        var body: Data
+        var alerts: [AlertNotification]
+        /// Whether it repeats alerts already announced (reminders, Alertmanager's re-sends), which
+        /// makes the round's time part of what it announces.
+        var repeats: Bool
+        var at: Date
     }
 
     private struct Queue: Sendable {
@@ -63,11 +84,16 @@ public final class AlertDispatcher: AlertSink, Service {
     private let session: URLSession
     private let queues: [String: Queue]
     private let state = Mutex(State())
+    private let store: (any AggregatorStore)?
+    /// Counts the rounds queued in the store, so idle senders look again at once.
+    private let queuedRounds = Mutex(0)
 
     public init(
         config: AlertingConfig, options: Options = Options(), counters: DeliveryCounters = DeliveryCounters(),
-        logger: Logger = Logger(label: "sonda-aggregator.alerts"), now: @escaping @Sendable () -> Date = Date.init
+        store: (any AggregatorStore)? = nil, logger: Logger = Logger(label: "sonda-aggregator.alerts"),
+        now: @escaping @Sendable () -> Date = Date.init
     ) {
+        self.store = store
         self.config = config
         self.routes = AlertRoutes(routes: config.routes)
         self.options = options
@@ -92,14 +118,20 @@ public final class AlertDispatcher: AlertSink, Service {
         }
     }
 
-    public func send(_ round: AlertRound) async {
+    /// Each receiver's message for a round: changes at once, reminders for webhooks and Slack, and
+    /// every firing alert to Alertmanager at least once per `alertmanagerResend`.
+    func messages(for round: AlertRound) -> [Message] {
         let changed = routes.split(round.changed)
         let firing = routes.split(round.firing)
         let reminders = routes.split(round.reminders)
+        var messages: [Message] = []
         for receiver in config.receivers {
             let name = receiver.name
+            let alerts: [AlertNotification]
+            let body: () throws -> Data
+            var repeats = !(reminders[name] ?? []).isEmpty
             switch receiver.kind {
-            case .alertmanager(let url):
+            case .alertmanager:
                 let changes = changed[name] ?? []
                 let due = state.withLock { state in
                     let last = state.lastResend[name] ?? .distantPast
@@ -110,27 +142,67 @@ public final class AlertDispatcher: AlertSink, Service {
                     state.lastResend[name] = round.at
                     return true
                 }
-                let alerts = unique(changes + (firing[name] ?? []))
-                guard due, !alerts.isEmpty else { continue }
-                enqueue(name, url: Self.trimmed(url) + "/api/v2/alerts", secret: nil, alerts: alerts.count) {
+                guard due else { continue }
+                alerts = unique(changes + (firing[name] ?? []))
+                repeats = alerts.count > changes.count
+                body = { [options, config] in
                     try AlertmanagerPayload.body(
                         alerts, at: round.at, resend: options.alertmanagerResend, externalURL: config.externalURL)
                 }
-            case .webhook(let url, let secret):
-                let alerts = unique((changed[name] ?? []) + (reminders[name] ?? [])).map { alert in
+            case .webhook:
+                alerts = unique((changed[name] ?? []) + (reminders[name] ?? [])).map { alert in
                     var linked = alert
                     linked.generatorURL = StatusPageLink.url(for: alert, externalURL: config.externalURL) ?? ""
                     return linked
                 }
-                guard !alerts.isEmpty else { continue }
-                enqueue(name, url: url, secret: secret, alerts: alerts.count) { try WebhookPayload.body(alerts) }
-            case .slack(let url):
-                let alerts = unique((changed[name] ?? []) + (reminders[name] ?? []))
-                guard !alerts.isEmpty else { continue }
-                enqueue(name, url: url, secret: nil, alerts: alerts.count) {
-                    try SlackMessage.body(alerts, externalURL: config.externalURL)
-                }
+                body = { try WebhookPayload.body(alerts) }
+            case .slack:
+                alerts = unique((changed[name] ?? []) + (reminders[name] ?? []))
+                body = { [config] in try SlackMessage.body(alerts, externalURL: config.externalURL) }
             }
+            guard !alerts.isEmpty else { continue }
+            do {
+                messages.append(
+                    Message(receiver: name, body: try body(), alerts: alerts, repeats: repeats, at: round.at))
+            } catch {
+                logger.error("cannot encode notifications for '\(name)': \(error)")
+            }
+        }
+        return messages
+    }
+
+    public func notifications(for round: AlertRound) -> [Notification] {
+        guard store != nil else { return [] }
+        return messages(for: round).map { message in
+            var identity = message.alerts.map { alert in
+                let at = alert.endsAt ?? alert.startsAt
+                return "\(alert.fingerprint)/\(alert.status.rawValue)/\(Int64(at.timeIntervalSince1970 * 1000))"
+            }.sorted().joined(separator: ",")
+            if message.repeats { identity += "@\(Int64(message.at.timeIntervalSince1970 * 1000))" }
+            return Notification(
+                key: "\(message.receiver)|" + AuditLog.digest(Data(identity.utf8)), receiver: message.receiver,
+                body: message.body, alerts: message.alerts.count, createdAt: message.at)
+        }
+    }
+
+    public func send(_ round: AlertRound) async {
+        guard store == nil else {
+            queuedRounds.withLock { $0 += 1 }
+            return
+        }
+        for message in messages(for: round) {
+            guard let receiver = queues[message.receiver]?.receiver else { continue }
+            let (url, secret) = Self.target(receiver)
+            enqueue(message.receiver, url: url, secret: secret, body: message.body, alerts: message.alerts.count)
+        }
+    }
+
+    /// Where a receiver's requests go, and the webhook's signing secret.
+    static func target(_ receiver: AlertingConfig.Receiver) -> (url: String, secret: String?) {
+        switch receiver.kind {
+        case .alertmanager(let url): (trimmed(url) + "/api/v2/alerts", nil)
+        case .webhook(let url, let secret): (url, secret?.isEmpty == false ? secret : nil)
+        case .slack(let url): (url, nil)
         }
     }
 
@@ -139,8 +211,14 @@ public final class AlertDispatcher: AlertSink, Service {
         state.withLock { state in
             guard !state.started else { return }
             state.started = true
-            for queue in queues.values {
-                state.workers.append(Task { [self] in await drain(queue) })
+            if let store {
+                for queue in queues.values {
+                    state.workers.append(Task { [self] in await sendQueued(queue.receiver, store: store) })
+                }
+            } else {
+                for queue in queues.values {
+                    state.workers.append(Task { [self] in await drain(queue) })
+                }
             }
         }
     }
@@ -157,6 +235,12 @@ public final class AlertDispatcher: AlertSink, Service {
         let workers = state.withLock { state in
             state.draining = true
             return state.workers
+        }
+        if store != nil {
+            // What is pending stays queued in the store for the next start or another replica.
+            workers.forEach { $0.cancel() }
+            for worker in workers { await worker.value }
+            return
         }
         for queue in queues.values { queue.continuation.finish() }
         let deadline = Task {
@@ -175,17 +259,10 @@ public final class AlertDispatcher: AlertSink, Service {
         }
     }
 
-    private func enqueue(_ receiver: String, url: String, secret: String?, alerts: Int, body: () throws -> Data) {
+    private func enqueue(_ receiver: String, url: String, secret: String?, body data: Data, alerts: Int) {
         guard let queue = queues[receiver] else { return }
-        let data: Data
-        do {
-            data = try body()
-        } catch {
-            logger.error("cannot encode notifications for '\(receiver)': \(error)")
-            return
-        }
         counters.update(receiver) { $0.queued += alerts }
-        let delivery = Delivery(url: url, body: data, secret: secret?.isEmpty == false ? secret : nil, alerts: alerts)
+        let delivery = Delivery(url: url, body: data, secret: secret, alerts: alerts)
         switch queue.continuation.yield(delivery) {
         case .enqueued: break
         case .dropped(let old):
@@ -210,6 +287,92 @@ public final class AlertDispatcher: AlertSink, Service {
         }
     }
 
+    /// One receiver's sender with a store: claims its oldest pending notification, posts it, and
+    /// records the outcome; idles for `poll` (or until a round is queued) when there is none due.
+    private func sendQueued(_ receiver: AlertingConfig.Receiver, store: any AggregatorStore) async {
+        let name = receiver.name
+        let (url, secret) = Self.target(receiver)
+        var random = SystemRandomNumberGenerator()
+        while !Task.isCancelled, !state.withLock({ $0.draining }) {
+            let seen = queuedRounds.withLock { $0 }
+            do {
+                let at = now()
+                let claimFor = (options.requestTimeout + .seconds(5)).milliseconds / 1000
+                let claim = try await store.claimNotification(
+                    receiver: name, now: at, until: at.addingTimeInterval(claimFor))
+                if let claim {
+                    try await deliver(claim, to: name, url: url, secret: secret, store: store, random: &random)
+                }
+                let pending = try await store.pendingNotifications()[name] ?? 0
+                counters.update(name) { $0.queued = pending }
+                if claim != nil { continue }
+            } catch is CancellationError {
+                return
+            } catch {
+                logger.error("alert delivery to '\(name)': the queue in the database failed: \(error)")
+            }
+            let end = ContinuousClock.now + options.poll
+            while ContinuousClock.now < end, !Task.isCancelled, queuedRounds.withLock({ $0 }) == seen {
+                try? await Task.sleep(for: .milliseconds(50))
+            }
+        }
+    }
+
+    /// One try of a claimed notification, and what it leaves in the store.
+    private func deliver(
+        _ claim: Notification.Claimed, to receiver: String, url: String, secret: String?, store: any AggregatorStore,
+        random: inout SystemRandomNumberGenerator
+    ) async throws {
+        let n = claim.notification
+        let at = now()
+        if at.timeIntervalSince(n.createdAt) > options.expiry.milliseconds / 1000 {
+            let attempts = claim.attempts - 1
+            let expiry = DurationParsing.format(options.expiry)
+            logger.error(
+                "alert delivery to '\(receiver)': \(n.alerts) notifications expired after \(attempts) attempts over \(expiry)"
+            )
+            try await store.finishNotification(id: claim.id, state: .expired, retryAt: nil, error: "expired", at: at)
+            counters.update(receiver) { $0.expired += n.alerts }
+            return
+        }
+        var headers: [String: String] = [:]
+        if let secret {
+            headers[WebhookPayload.signatureHeader] = WebhookPayload.signature(body: n.body, secret: secret, at: at)
+        }
+        let outcome = await DeliveryAttempt.post(
+            url, body: n.body, headers: headers, timeout: options.requestTimeout, session: session)
+        let done = now()
+        // Recorded even when `stop` cancelled the request, so the claim does not hold the
+        // notification back from the next start or another replica until it runs out.
+        func finish(_ state: Notification.State, retryAt: Date? = nil, error: String? = nil) async throws {
+            try await Task {
+                try await store.finishNotification(id: claim.id, state: state, retryAt: retryAt, error: error, at: done)
+            }.value
+        }
+        switch outcome {
+        case .delivered:
+            try await finish(.delivered)
+            counters.update(receiver) {
+                $0.sent += n.alerts
+                $0.lastSuccessAt = done
+            }
+        case .refused(let reason):
+            try await finish(.failed, error: reason)
+            failed(n.alerts, receiver, reason: reason, attempts: claim.attempts)
+        case .retry(let reason):
+            var backoff = options.backoff
+            var wait = Duration.zero
+            for _ in 0..<claim.attempts { wait = backoff.failed(using: &random) }
+            try await finish(.pending, retryAt: done.addingTimeInterval(wait.milliseconds / 1000), error: reason)
+            counters.update(receiver) {
+                $0.retries += 1
+                $0.lastError = reason
+                $0.lastErrorAt = done
+            }
+            logger.debug("alert delivery to '\(receiver)' failed (\(reason)); retrying in \(wait)")
+        }
+    }
+
     private func deliver(_ delivery: Delivery, to receiver: String) async {
         var backoff = options.backoff
         var random = SystemRandomNumberGenerator()
@@ -230,11 +393,11 @@ public final class AlertDispatcher: AlertSink, Service {
                 }
                 return
             case .refused(let reason):
-                return failed(delivery, receiver, reason: reason, attempts: attempt)
+                return failed(delivery.alerts, receiver, reason: reason, attempts: attempt)
             case .retry(let reason):
                 let draining = state.withLock { $0.draining }
                 if attempt >= options.attempts || draining || Task.isCancelled {
-                    return failed(delivery, receiver, reason: reason, attempts: attempt)
+                    return failed(delivery.alerts, receiver, reason: reason, attempts: attempt)
                 }
                 counters.update(receiver) { $0.retries += 1 }
                 let wait = backoff.failed(using: &random)
@@ -252,14 +415,14 @@ public final class AlertDispatcher: AlertSink, Service {
         }
     }
 
-    private func failed(_ delivery: Delivery, _ receiver: String, reason: String, attempts: Int) {
+    private func failed(_ alerts: Int, _ receiver: String, reason: String, attempts: Int) {
         let tries = attempts == 1 ? "1 attempt" : "\(attempts) attempts"
         logger.error(
-            "alert delivery to '\(receiver)' failed after \(tries); dropped \(delivery.alerts) notifications: \(reason)"
+            "alert delivery to '\(receiver)' failed after \(tries); dropped \(alerts) notifications: \(reason)"
         )
         let at = now()
         counters.update(receiver) {
-            $0.failed += delivery.alerts
+            $0.failed += alerts
             $0.lastError = reason
             $0.lastErrorAt = at
         }

@@ -48,22 +48,25 @@ public struct ReceiverEntry: Codable, Sendable {
     public var sent: Int
     public var failed: Int
     public var dropped: Int
+    /// Retried past the expiry without being delivered (absent from servers before it existed).
+    public var expired: Int?
     public var retries: Int
+    /// Waiting to be sent: queued in the database, where a restart or another replica finds them.
     public var queued: Int
     public var lastSuccessAt: String?
     public var lastError: String?
     public var lastErrorAt: String?
 
     init(_ s: DeliveryCounters.ReceiverStatus) {
-        (receiver, kind, sent, failed, dropped, retries, queued) =
-            (s.receiver, s.kind, s.sent, s.failed, s.dropped, s.retries, s.queued)
+        (receiver, kind, sent, failed, dropped, expired, retries, queued) =
+            (s.receiver, s.kind, s.sent, s.failed, s.dropped, s.expired, s.retries, s.queued)
         lastSuccessAt = s.lastSuccessAt.map(Timestamp.format)
         lastError = s.lastError
         lastErrorAt = s.lastErrorAt.map(Timestamp.format)
     }
 
     enum CodingKeys: String, CodingKey {
-        case receiver, kind, sent, failed, dropped, retries, queued
+        case receiver, kind, sent, failed, dropped, expired, retries, queued
         case lastSuccessAt = "last_success_at"
         case lastError = "last_error"
         case lastErrorAt = "last_error_at"

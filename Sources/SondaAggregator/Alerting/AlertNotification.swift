@@ -31,7 +31,9 @@ public struct AlertNotification: Sendable, Codable, Hashable {
         self.generatorURL = generatorURL
     }
 
-    public var severity: AlertingConfig.Severity? { labels["severity"].flatMap(AlertingConfig.Severity.init(rawValue:)) }
+    public var severity: AlertingConfig.Severity? {
+        labels["severity"].flatMap(AlertingConfig.Severity.init(rawValue:))
+    }
 }
 
 /// What one evaluation hands to delivery. Silenced alerts are in none of the lists.
@@ -55,5 +57,13 @@ public struct AlertRound: Sendable {
 /// Takes each round's notifications to the receivers. `send` must return quickly: delivery,
 /// retries and backoff happen in the background so a slow receiver never delays evaluation.
 public protocol AlertSink: Sendable {
+    /// The notifications to queue durably for a round, saved in the same transaction as the
+    /// round's alert state (before `send`); none for a sink that keeps nothing.
+    func notifications(for round: AlertRound) -> [Notification]
+    /// Called once the round is saved.
     func send(_ round: AlertRound) async
+}
+
+extension AlertSink {
+    public func notifications(for round: AlertRound) -> [Notification] { [] }
 }

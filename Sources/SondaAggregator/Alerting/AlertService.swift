@@ -125,7 +125,9 @@ public actor AlertService: Service {
         let evaluation = engine.evaluate(at: at, rollups: rollups, silences: silences)
         let next = last ?? cursor
         do {
-            try await store.saveAlerts(evaluation, cursor: next, at: at, lease: lease)
+            try await store.saveAlerts(
+                evaluation, cursor: next, at: at, lease: lease, notifications: sink.notifications(for: evaluation.round)
+            )
         } catch let error as LeaseLost {
             logger.notice("alerts: \(error); this replica stands by")
             (self.lease, self.engine, standingBy) = (nil, nil, true)

@@ -2,8 +2,8 @@ import Foundation
 import Synchronization
 
 /// What each receiver's deliveries came to, for `/metrics` and `GET /v1/alerts`: notifications
-/// sent, failed (retries exhausted or refused) and dropped (queue full), retries, and the last
-/// error with its time. Counted in notifications (alerts), not HTTP requests.
+/// sent, failed (retries exhausted or refused), dropped (queue full) and expired (retried past
+/// the expiry), retries, and the last error with its time. Counted in notifications (alerts), not HTTP requests.
 public final class DeliveryCounters: Sendable {
     public struct ReceiverStatus: Sendable, Codable, Hashable {
         public var receiver: String
@@ -12,6 +12,8 @@ public final class DeliveryCounters: Sendable {
         public var sent = 0
         public var failed = 0
         public var dropped = 0
+        /// Notifications retried until `AlertDispatcher.Options.expiry` without being delivered.
+        public var expired = 0
         /// Requests sent again after a network error, 429 or 5xx.
         public var retries = 0
         /// Notifications waiting to be sent.
@@ -26,7 +28,7 @@ public final class DeliveryCounters: Sendable {
         }
 
         enum CodingKeys: String, CodingKey {
-            case receiver, kind, sent, failed, dropped, retries, queued
+            case receiver, kind, sent, failed, dropped, expired, retries, queued
             case lastSuccessAt = "last_success_at"
             case lastError = "last_error"
             case lastErrorAt = "last_error_at"

@@ -5,12 +5,13 @@ import Foundation
 enum DeliveryMetricsText {
     static func render(_ receivers: [DeliveryCounters.ReceiverStatus]) -> String {
         var out = """
-            # HELP sonda_alert_notifications_total Alert notifications by receiver and result: sent, failed, dropped.
+            # HELP sonda_alert_notifications_total Alert notifications by receiver and result: sent, failed, dropped, expired.
             # TYPE sonda_alert_notifications_total counter
 
             """
         for r in receivers {
-            for (result, n) in [("sent", r.sent), ("failed", r.failed), ("dropped", r.dropped)] {
+            for (result, n) in [("sent", r.sent), ("failed", r.failed), ("dropped", r.dropped), ("expired", r.expired)]
+            {
                 out += "sonda_alert_notifications_total{\(labels(r)),result=\"\(result)\"} \(n)\n"
             }
         }

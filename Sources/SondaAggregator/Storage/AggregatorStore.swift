@@ -79,9 +79,12 @@ public protocol AggregatorStore: Sendable {
     func burnCounts(now: Date) async throws -> [BurnCounts]
     /// Saves an evaluation and moves the cursor in one transaction: upserts what changed, forgets
     /// pending alerts that lapsed, appends each firing and resolution to the audit chain, and
-    /// forgets resolved episodes older than `AlertHistory.kept`. Fenced: throws `LeaseLost`, and
-    /// writes nothing, unless `lease` is still the current one.
-    func saveAlerts(_ evaluation: AlertEngine.Evaluation, cursor: Int64?, at: Date, lease: Lease) async throws
+    /// forgets resolved episodes older than `AlertHistory.kept`, and queues `notifications` (a key
+    /// already queued is skipped). Fenced: throws `LeaseLost`, and writes nothing, unless `lease`
+    /// is still the current one.
+    func saveAlerts(
+        _ evaluation: AlertEngine.Evaluation, cursor: Int64?, at: Date, lease: Lease, notifications: [Notification]
+    ) async throws
     /// The pending and firing alerts.
     func activeAlerts() async throws -> [TrackedAlert]
     /// Firing alerts (and pending ones when `includePending`), then resolved ones newest first,
@@ -91,6 +94,49 @@ public protocol AggregatorStore: Sendable {
     func silences(notEndedAt now: Date) async throws -> [Silence]
     /// Stores a silence and records it on the audit chain.
     func insert(_ silence: Silence) async throws
+
+    // MARK: notifications queued for delivery
+
+    /// Claims the oldest notification still to be delivered to `receiver`, until `until`, when
+    /// it is due at `now` and nobody else's claim on it is running; nil otherwise. Only the oldest
+    /// is ever handed out, so a receiver gets its notifications in order.
+    func claimNotification(receiver: String, now: Date, until: Date) async throws -> Notification.Claimed?
+    /// Records how a claimed notification's delivery ended: `.delivered`, `.failed` or `.expired`
+    /// for good, or `.pending` with the time to try again.
+    func finishNotification(id: Int64, state: Notification.State, retryAt: Date?, error: String?, at: Date)
+        async throws
+    /// How many notifications wait per receiver.
+    func pendingNotifications() async throws -> [String: Int]
+}
+
+/// A notification of alert changes for one receiver: its request body, queued in the same
+/// transaction as the alert state it announces and delivered until sent or expired.
+public struct Notification: Sendable, Hashable {
+    public enum State: String, Sendable { case pending, delivered, failed, expired }
+
+    /// What the notification announces, for receiver × alert transitions: the same round saved
+    /// twice queues it once.
+    public var key: String
+    public var receiver: String
+    public var body: Data
+    /// How many alerts the body carries.
+    public var alerts: Int
+    public var createdAt: Date
+
+    public init(key: String, receiver: String, body: Data, alerts: Int, createdAt: Date) {
+        self.key = key
+        self.receiver = receiver
+        self.body = body
+        self.alerts = alerts
+        self.createdAt = createdAt
+    }
+
+    /// A notification handed to one sender: its row and how many tries it has had, this one included.
+    public struct Claimed: Sendable, Hashable {
+        public var id: Int64
+        public var notification: Notification
+        public var attempts: Int
+    }
 }
 
 /// A budget cell's dimensions.

@@ -151,6 +151,29 @@ enum PostgresSchema {
                 """
             ]
         ),
+        (
+            "v3: notifications queued for delivery",
+            [
+                // One row per notification: pending until delivered, failed (refused) or expired.
+                """
+                CREATE TABLE notifications (
+                    id bigserial PRIMARY KEY,
+                    key text NOT NULL UNIQUE,
+                    receiver text NOT NULL,
+                    body bytea NOT NULL,
+                    alerts bigint NOT NULL,
+                    created_at_ms bigint NOT NULL,
+                    state text NOT NULL DEFAULT 'pending',
+                    due_at_ms bigint NOT NULL,
+                    claimed_until_ms bigint NOT NULL DEFAULT 0,
+                    attempts bigint NOT NULL DEFAULT 0,
+                    last_error text,
+                    finished_at_ms bigint
+                )
+                """,
+                "CREATE INDEX notifications_pending ON notifications (receiver, state, id)",
+            ]
+        ),
     ]
 
     /// Applies the migrations not yet applied, each in its own transaction, under the lock.

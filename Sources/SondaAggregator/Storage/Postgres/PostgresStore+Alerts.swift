@@ -13,13 +13,18 @@ extension PostgresStore {
         FROM results
         """
 
-    static func events(_ query: PostgresQuery, on connection: PostgresConnection, logger: Logger) async throws -> [(Int64, ResultEvent)] {
+    static func events(_ query: PostgresQuery, on connection: PostgresConnection, logger: Logger) async throws -> [(
+        Int64, ResultEvent
+    )] {
         var events: [(Int64, ResultEvent)] = []
         let rows = try await connection.query(query, logger: logger)
         for try await row in rows {
             let (xid, check, endpointClass, agent, region, profile, ms, ok, code, version, expiry, step) =
-                try row.decode((Int64, String, String, String, String, String, Int64, Bool, String?, String?, String?,
-                    String?).self)
+                try row.decode(
+                    (
+                        Int64, String, String, String, String, String, Int64, Bool, String?, String?, String?,
+                        String?
+                    ).self)
             events.append(
                 (
                     xid,
@@ -77,7 +82,9 @@ extension PostgresStore {
                 (bound, first) = (boundary, firstXid)
             }
             guard let first else { return ([], nil) }
-            let upper = bound.map { $0 == first ? "<= \(first)" : "< \($0)" } ?? "< pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+            let upper =
+                bound.map { $0 == first ? "<= \(first)" : "< \($0)" }
+                ?? "< pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
             let rows = try await Self.events(
                 """
                 \(unescaped: Self.eventColumns)
@@ -110,7 +117,9 @@ extension PostgresStore {
             for try await row in rows {
                 let (check, region, endpointClass, t5, f5, t30, f30, t60, f60, t360, f360) = try row.decode(
                     (String, String, String, Int?, Int?, Int?, Int?, Int?, Int?, Int?, Int?).self)
-                func window(_ total: Int?, _ failed: Int?) -> BurnCounts.Window { .init(total: total ?? 0, failed: failed ?? 0) }
+                func window(_ total: Int?, _ failed: Int?) -> BurnCounts.Window {
+                    .init(total: total ?? 0, failed: failed ?? 0)
+                }
                 burns.append(
                     BurnCounts(
                         check: check, endpointClass: endpointClass, region: region, fiveMinutes: window(t5, f5),
@@ -120,12 +129,13 @@ extension PostgresStore {
         }
     }
 
-    public func saveAlerts(_ evaluation: AlertEngine.Evaluation, cursor: Int64?, at now: Date, lease: Lease)
-        async throws
-    {
+    public func saveAlerts(
+        _ evaluation: AlertEngine.Evaluation, cursor: Int64?, at now: Date, lease: Lease, notifications: [Notification]
+    ) async throws {
         try await withConnection { [logger] connection in
             try await connection.withTransaction(logger: logger) { connection in
                 try await Self.fence(lease, on: connection, logger: logger)
+                try await Self.queue(notifications, on: connection, logger: logger)
                 for a in evaluation.updated {
                     let labels = try AlertRecord.labelsJSON(a.labels)
                     try await connection.query(
@@ -203,12 +213,16 @@ extension PostgresStore {
         ends_at_ms, last_sent_ms, false_since_ms
         """
 
-    static func alerts(_ query: PostgresQuery, on connection: PostgresConnection, logger: Logger) async throws -> [TrackedAlert] {
+    static func alerts(_ query: PostgresQuery, on connection: PostgresConnection, logger: Logger) async throws
+        -> [TrackedAlert]
+    {
         var alerts: [TrackedAlert] = []
         for try await row in try await connection.query(query, logger: logger) {
-            let (fingerprint, activeSince, labels, _, state, silenced, summary, description, startsAt, endsAt, lastSent,
-                falseSince) = try row.decode(
-                    (String, Int64, String, String, String, Bool, String, String, Int64?, Int64?, Int64?, Int64?).self)
+            let (
+                fingerprint, activeSince, labels, _, state, silenced, summary, description, startsAt, endsAt, lastSent,
+                falseSince
+            ) = try row.decode(
+                (String, Int64, String, String, String, Bool, String, String, Int64?, Int64?, Int64?, Int64?).self)
             alerts.append(
                 TrackedAlert(
                     fingerprint: fingerprint,

@@ -5,7 +5,8 @@ import SondaCore
 extension SQLiteStore {
     public func alertStart(since: Date) async throws -> AlertStart {
         try await pool.read { db in
-            let saved = try SQLiteAlerts.cursor(in: db) ?? Int64.fetchOne(db, sql: "SELECT MAX(rowid) FROM results") ?? 0
+            let saved =
+                try SQLiteAlerts.cursor(in: db) ?? Int64.fetchOne(db, sql: "SELECT MAX(rowid) FROM results") ?? 0
             let recent = try SQLiteAlerts.events(
                 db, where: "started_at_ms >= ? AND rowid <= ? ORDER BY started_at_ms",
                 arguments: [SQLiteAlerts.milliseconds(since), saved])
@@ -29,8 +30,13 @@ extension SQLiteStore {
         Lease(holder: holder, epoch: 1)
     }
 
-    public func saveAlerts(_ evaluation: AlertEngine.Evaluation, cursor: Int64?, at: Date, lease: Lease) async throws {
-        try await pool.write { db in try SQLiteAlerts.save(evaluation, cursor: cursor, at: at, in: db) }
+    public func saveAlerts(
+        _ evaluation: AlertEngine.Evaluation, cursor: Int64?, at: Date, lease: Lease, notifications: [Notification]
+    ) async throws {
+        try await pool.write { db in
+            try SQLiteAlerts.save(evaluation, cursor: cursor, at: at, in: db)
+            try Self.queue(notifications, in: db)
+        }
     }
 
     public func activeAlerts() async throws -> [TrackedAlert] {

@@ -151,6 +151,27 @@ enum SchemaMigrations {
                     INSERT INTO rollup_cursor VALUES (1, (SELECT IFNULL(MAX(rowid), 0) FROM results));
                     """)
         }
+        migrator.registerMigration("v7: notifications queued for delivery") { db in
+            try db.execute(
+                sql: """
+                    -- one row per notification: pending until delivered, failed (refused) or expired
+                    CREATE TABLE notifications (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        key TEXT NOT NULL UNIQUE,
+                        receiver TEXT NOT NULL,
+                        body BLOB NOT NULL,
+                        alerts INTEGER NOT NULL,
+                        created_at_ms INTEGER NOT NULL,
+                        state TEXT NOT NULL DEFAULT 'pending',
+                        due_at_ms INTEGER NOT NULL,
+                        claimed_until_ms INTEGER NOT NULL DEFAULT 0,
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        last_error TEXT,
+                        finished_at_ms INTEGER
+                    );
+                    CREATE INDEX notifications_pending ON notifications(receiver, state, id);
+                    """)
+        }
         return migrator
     }
 }
