@@ -44,53 +44,9 @@ import Testing
             #expect(receipt.accepted == 0 && receipt.duplicates == again.results.count)
         }
 
-        func answers(_ store: any AggregatorStore) async throws -> [String: String] {
-            let page = StatusPage(config: f.config, store: store, now: { f.now })
-            var answers: [String: String] = [:]
-            for window in ["1h", "24h", "7d", "30d"] {
-                answers["fleet \(window)"] = try await page.fleet(window: window).html
-                let report = try await BudgetEvaluator(rules: f.config.budgets).report(
-                    window: try DurationParsing.parse(window), windowText: window, filter: CellFilter(), now: f.now,
-                    from: store)
-                answers["budgets \(window)"] = try Self.json(report)
-                answers["uptime \(window)"] = try Self.json(
-                    try await UptimeReport.compute(
-                        window: try DurationParsing.parse(window), windowText: window, slo: f.config.slo, check: nil,
-                        region: nil, now: f.now, from: store))
-            }
-            answers["budgets filtered"] = try Self.json(
-                try await BudgetEvaluator(rules: f.config.budgets).report(
-                    window: .seconds(86_400), windowText: "24h",
-                    filter: CellFilter(region: "rio_de_janeiro", profile: "mobile_3g_brazil"), now: f.now, from: store))
-            for check in StatusPageFixture.checks.map(\.name) + ["no-such-check"] {
-                for window in ["1h", "24h"] {
-                    let rendered = try await page.check(name: check, window: window)
-                    answers["check \(check) \(window)"] = "\(rendered.status) \(rendered.html)"
-                }
-                let profiled = try await page.check(name: check, window: "24h", profile: "mobile_3g_brazil")
-                answers["check \(check) 3g"] = "\(profiled.status) \(profiled.html)"
-            }
-            let burns = try await store.burnCounts(now: f.now).sorted { ($0.check, $0.region) < ($1.check, $1.region) }
-            answers["burns"] = "\(burns)"
-            answers["agents"] = "\(try await store.agents().sorted { $0.id < $1.id })"
-            var cursor: ResultCursor?
-            var pages = 0
-            repeat {
-                let page = try await store.results(check: "booking-slots", before: cursor, limit: 500)
-                answers["results page \(pages)"] = page.map(\.json).joined(separator: "\n")
-                cursor = page.count == 500 ? page.last?.cursor : nil
-                pages += 1
-            } while cursor != nil
-            answers["audit"] = "\(try await store.verifyAudit())"
-            return answers
-        }
-
-        let expected = try await answers(f.store)
-        let actual = try await answers(postgres)
-        #expect(expected.keys.sorted() == actual.keys.sorted())
-        for key in expected.keys.sorted() {
-            #expect(actual[key] == expected[key], "PostgreSQL answers '\(key)' differently: \(Self.difference(expected[key], actual[key]))")
-        }
+        let expected = try await StoreAnswers.of(f.store, fixture: f)
+        let actual = try await StoreAnswers.of(postgres, fixture: f)
+        StoreAnswers.expectSame(expected, actual, "PostgreSQL")
         #expect(expected["audit"]?.contains("firstBroken: nil") == true)
         #expect(expected["fleet 24h"]?.contains("legacy-portal") == true, "the comparison covers a populated page")
     }
@@ -252,20 +208,5 @@ import Testing
         let missing = try PostgresURL(server.replacingOccurrences(of: "/t_", with: "/missing_"))
         let refused = await #expect(throws: PostgresStoreError.self) { try await PostgresStore.open(missing) }
         #expect("\(refused.map { $0 as Any } ?? "")".contains("does not exist"))
-    }
-
-    /// Where two answers part, with some context.
-    static func difference(_ a: String?, _ b: String?) -> String {
-        let (a, b) = (Array(a ?? "nil"), Array(b ?? "nil"))
-        guard let i = (0..<min(a.count, b.count)).first(where: { a[$0] != b[$0] }) ?? (a.count == b.count ? nil : min(a.count, b.count))
-        else { return "none" }
-        func around(_ s: [Character]) -> String { String(s[max(0, i - 120)..<min(s.count, i + 120)]) }
-        return "SQLite: …\(around(a))… PostgreSQL: …\(around(b))…"
-    }
-
-    static func json(_ value: some Encodable) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 }

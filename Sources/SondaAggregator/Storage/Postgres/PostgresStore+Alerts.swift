@@ -193,10 +193,11 @@ extension PostgresStore {
     public func alerts(includePending: Bool, since: Date, limit: Int) async throws -> [TrackedAlert] {
         let states = includePending ? ["pending", "firing"] : ["firing"]
         return try await withConnection { [logger] connection in
+            // Pending alerts have no start: after the firing ones, where SQLite sorts NULL descending.
             let live = try await Self.alerts(
                 """
                 SELECT \(unescaped: Self.alertColumns) FROM alerts WHERE state = ANY(\(states))
-                ORDER BY starts_at_ms DESC, active_since_ms DESC
+                ORDER BY starts_at_ms DESC NULLS LAST, active_since_ms DESC
                 """, on: connection, logger: logger)
             let resolved = try await Self.alerts(
                 """

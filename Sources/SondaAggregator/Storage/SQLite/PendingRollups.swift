@@ -67,6 +67,17 @@ final class PendingRollups: Sendable {
     /// memory when the process stopped without flushing.
     static func recover(in db: Database) throws -> Int {
         let cursor = try Int64.fetchOne(db, sql: "SELECT row_id FROM rollup_cursor") ?? 0
+        let unfolded = try fold(after: cursor, in: db)
+        try unfolded.rollup.save(in: db)
+        try db.execute(sql: "UPDATE rollup_cursor SET row_id = ?", arguments: [unfolded.through])
+        return unfolded.results
+    }
+
+    /// The rollup of the results stored after rowid `cursor` (a result whose JSON no longer
+    /// decodes is skipped), the last rowid read and how many results it counts.
+    static func fold(after cursor: Int64, in db: Database) throws
+        -> (rollup: MinuteRollup, through: Int64, results: Int)
+    {
         let decoder = ResultJSON.decoder()
         var rollup = MinuteRollup()
         var last: Int64 = cursor
@@ -80,8 +91,6 @@ final class PendingRollups: Sendable {
             rollup.add(result, key: RollupKey(result, agentRegion: row[1]))
             folded += 1
         }
-        try rollup.save(in: db)
-        try db.execute(sql: "UPDATE rollup_cursor SET row_id = ?", arguments: [last])
-        return folded
+        return (rollup, last, folded)
     }
 }

@@ -1,0 +1,117 @@
+import Foundation
+
+/// A table `sonda-aggregator migrate` copies row for row from SQLite to PostgreSQL. Both schemas
+/// name these columns alike; what differs (SQLite's rowid, PostgreSQL's partitions, transaction
+/// ids and sequences) is each side's to handle.
+struct CopiedTable: Sendable {
+    enum Kind: Sendable { case text, bigint, double, boolean, bytes }
+
+    struct Column: Sendable {
+        var name: String
+        var kind: Kind
+        var nullable = false
+    }
+
+    var name: String
+    var columns: [Column]
+    /// The columns the table is read in order of, a chunk at a time: its primary key (or SQLite's
+    /// rowid, which is the order results were stored in).
+    var key: [String]
+
+    static let results = CopiedTable(
+        name: "results",
+        columns: [
+            .init(name: "id", kind: .text), .init(name: "started_at_ms", kind: .bigint),
+            .init(name: "agent", kind: .text), .init(name: "check_name", kind: .text),
+            .init(name: "step", kind: .text, nullable: true), .init(name: "region", kind: .text),
+            .init(name: "profile", kind: .text), .init(name: "class", kind: .text), .init(name: "ok", kind: .boolean),
+            .init(name: "error_code", kind: .text, nullable: true), .init(name: "total_ms", kind: .double),
+            .init(name: "json", kind: .text),
+        ],
+        key: ["rowid"])
+
+    /// The latency and outcome rollups, minute, hour and day, with the counts and histograms as stored.
+    static let rollups: [CopiedTable] = MinuteRollup.Span.allCases.flatMap { span in
+        let check = span == .minute ? ["check_name"] : []
+        let latencyKey = [span.column, "region", "profile"] + check + ["class", "phase"]
+        let outcomeKey = [span.column, "region", "profile", "check_name", "class", "error_code"]
+        return [
+            CopiedTable(
+                name: span.latencyTable,
+                columns: [.init(name: span.column, kind: .bigint)]
+                    + latencyKey.dropFirst().map { .init(name: $0, kind: .text) }
+                    + [.init(name: "count", kind: .bigint), .init(name: "histogram", kind: .bytes)],
+                key: latencyKey),
+            CopiedTable(
+                name: span.outcomeTable,
+                columns: [.init(name: span.column, kind: .bigint)]
+                    + outcomeKey.dropFirst().map { .init(name: $0, kind: .text) }
+                    + [.init(name: "count", kind: .bigint)],
+                key: outcomeKey),
+        ]
+    }
+
+    static let agents = CopiedTable(
+        name: "agents",
+        columns: [
+            .init(name: "id", kind: .text), .init(name: "region", kind: .text),
+            .init(name: "last_seen_ms", kind: .bigint), .init(name: "version", kind: .text),
+            .init(name: "config_hash", kind: .text), .init(name: "spool_depth", kind: .bigint),
+            .init(name: "dropped_total", kind: .bigint), .init(name: "batches", kind: .bigint),
+            .init(name: "results", kind: .bigint),
+        ],
+        key: ["id"])
+
+    /// Every episode: pending, firing and the resolved history.
+    static let alerts = CopiedTable(
+        name: "alerts",
+        columns: [
+            .init(name: "fingerprint", kind: .text), .init(name: "active_since_ms", kind: .bigint),
+            .init(name: "labels", kind: .text), .init(name: "severity", kind: .text), .init(name: "state", kind: .text),
+            .init(name: "silenced", kind: .boolean), .init(name: "summary", kind: .text),
+            .init(name: "description", kind: .text), .init(name: "starts_at_ms", kind: .bigint, nullable: true),
+            .init(name: "ends_at_ms", kind: .bigint, nullable: true),
+            .init(name: "last_sent_ms", kind: .bigint, nullable: true),
+            .init(name: "false_since_ms", kind: .bigint, nullable: true),
+        ],
+        key: ["fingerprint", "active_since_ms"])
+
+    static let silences = CopiedTable(
+        name: "silences",
+        columns: [
+            .init(name: "id", kind: .text), .init(name: "matchers", kind: .text),
+            .init(name: "starts_at_ms", kind: .bigint), .init(name: "ends_at_ms", kind: .bigint),
+            .init(name: "comment", kind: .text), .init(name: "created_at_ms", kind: .bigint),
+        ],
+        key: ["id"])
+
+    /// The chain's rows as they are, sequence numbers included, so every hash still verifies.
+    static let audit = CopiedTable(
+        name: "audit",
+        columns: [
+            .init(name: "seq", kind: .bigint), .init(name: "at_ms", kind: .bigint), .init(name: "kind", kind: .text),
+            .init(name: "detail", kind: .text), .init(name: "prev_hash", kind: .text), .init(name: "hash", kind: .text),
+        ],
+        key: ["seq"])
+
+    /// Every table, in the order they are copied: results first (the largest, and the evaluator's
+    /// cursor is placed among them), the audit chain last.
+    static let all: [CopiedTable] = [results] + rollups + [agents, alerts, silences, audit]
+}
+
+/// A chunk of a table's rows, a column at a time (as PostgreSQL's `UNNEST` takes them). A
+/// nullable column has a placeholder where `nulls` is true.
+struct CopiedRows: Sendable {
+    enum Values: Sendable {
+        case text([String])
+        case bigint([Int64])
+        case double([Double])
+        case boolean([Bool])
+        case bytes([Data])
+    }
+
+    var values: [Values]
+    /// Per column: which rows hold NULL, for nullable columns; nil for the others.
+    var nulls: [[Bool]?]
+    var count: Int
+}
