@@ -22,7 +22,8 @@ import Testing
         let stored = try #require(
             try await f.store.pool.read { try Int64.fetchOne($0, sql: "SELECT max(rowid) FROM results") })
         try await f.store.saveAlerts(
-            Self.evaluation(now: f.now), cursor: stored - 100, at: f.now, lease: Lease(holder: "test", epoch: 1))
+            Self.evaluation(now: f.now), cursor: stored - 100, at: f.now, lease: Lease(holder: "test", epoch: 1),
+            notifications: [])
         for silence in Self.silences(now: f.now) { try await f.store.insert(silence) }
 
         let url = try PostgresURL(try await PostgresServer.database())
