@@ -23,7 +23,11 @@ import Testing
             try await f.store.pool.read { try Int64.fetchOne($0, sql: "SELECT max(rowid) FROM results") })
         try await f.store.saveAlerts(
             Self.evaluation(now: f.now), cursor: stored - 100, at: f.now, lease: Lease(holder: "test", epoch: 1),
-            notifications: [])
+            notifications: [
+                Notification(
+                    key: "ops|a", receiver: "ops", body: Data("{\"status\":\"resolved\"}".utf8), alerts: 1,
+                    createdAt: f.now)
+            ])
         for silence in Self.silences(now: f.now) { try await f.store.insert(silence) }
 
         let url = try PostgresURL(try await PostgresServer.database())
@@ -53,6 +57,9 @@ import Testing
         #expect(try await postgres.alerts(includePending: true, since: longAgo, limit: 100).count == 4)
         #expect(try await postgres.silences(notEndedAt: longAgo) == (try await f.store.silences(notEndedAt: longAgo)))
         #expect(try await postgres.silences(notEndedAt: f.now).map(\.comment) == ["maintenance", "next window"])
+        #expect(try await postgres.pendingNotifications() == ["ops": 1], "a notification still to send moves too")
+        let claimed = try await postgres.claimNotification(receiver: "ops", now: f.now, until: f.now.addingTimeInterval(30))
+        #expect(claimed?.notification.body == Data("{\"status\":\"resolved\"}".utf8))
 
         // The evaluator restarts on the copy as it would have on the file: the same alerts and
         // replayed hour, then only the 100 results it had not read.

@@ -85,6 +85,19 @@ struct CopiedTable: Sendable {
         ],
         key: ["id"])
 
+    /// Notifications queued for delivery, pending ones included (a resolution still to be sent
+    /// must not be lost by moving), in the order they were queued.
+    static let notifications = CopiedTable(
+        name: "notifications",
+        columns: [
+            .init(name: "key", kind: .text), .init(name: "receiver", kind: .text), .init(name: "body", kind: .bytes),
+            .init(name: "alerts", kind: .bigint), .init(name: "created_at_ms", kind: .bigint),
+            .init(name: "state", kind: .text), .init(name: "due_at_ms", kind: .bigint),
+            .init(name: "attempts", kind: .bigint), .init(name: "last_error", kind: .text, nullable: true),
+            .init(name: "finished_at_ms", kind: .bigint, nullable: true),
+        ],
+        key: ["id"])
+
     /// The chain's rows as they are, sequence numbers included, so every hash still verifies.
     static let audit = CopiedTable(
         name: "audit",
@@ -96,7 +109,7 @@ struct CopiedTable: Sendable {
 
     /// Every table, in the order they are copied: results first (the largest, and the evaluator's
     /// cursor is placed among them), the audit chain last.
-    static let all: [CopiedTable] = [results] + rollups + [agents, alerts, silences, audit]
+    static let all: [CopiedTable] = [results] + rollups + [agents, alerts, silences, notifications, audit]
 }
 
 /// A chunk of a table's rows, a column at a time (as PostgreSQL's `UNNEST` takes them). A

@@ -107,7 +107,7 @@ private struct Copy {
             try await target.importRollup(unfolded.rollup)
         }
 
-        for table in [CopiedTable.agents, .alerts, .silences, .audit] {
+        for table in [CopiedTable.agents, .alerts, .silences, .notifications, .audit] {
             let total = try await reading { try await source.count(table) }
             tables.append((table.name, try await copyRows(table, total: total, progress).rows))
         }
