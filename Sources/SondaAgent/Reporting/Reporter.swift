@@ -138,14 +138,17 @@ public final class Reporter: Service, @unchecked Sendable {
             return min(spool.timeUntilSealDue ?? Self.heartbeatInterval, Self.heartbeatInterval - idle)
         }
         let objects = batch?.objects ?? []
+        // Counted as reported only once the aggregator has them: a failed POST hands them on.
+        let counts = spool.unreportedCounts()
         let payload = ResultBatch(
             agent: signer.agentID, batchID: batch?.id ?? "heartbeat-\(UUIDv7.generate())", sentAt: Date(),
             results: [],
             heartbeat: Heartbeat(
                 version: SondaVersion.current, configHash: configHash, spoolDepth: spool.depth,
-                dropped: spool.takeDroppedSinceLastReport()))
+                dropped: counts.dropped))
         let response = send(payload, objects: objects, timeout: timeout, on: runner)
         if response.status == 200 {
+            spool.reported(counts)
             if let batch { try? spool.acknowledge(batch) }
             backoff.succeeded()
             lastSent = ContinuousClock.now

@@ -27,6 +27,13 @@ public struct SpoolBatch: Hashable, Sendable {
     }
 }
 
+/// Counts for a heartbeat, from `ResultSpool.unreportedCounts()`.
+public struct UnreportedCounts: Hashable, Sendable {
+    /// The spool's running total these counts reach up to.
+    let droppedThrough: Int
+    public let dropped: Int
+}
+
 /// The agent's durable queue of results the aggregator has not acknowledged, so that neither an
 /// aggregator outage nor an agent crash loses a result.
 ///
@@ -182,15 +189,24 @@ public final class ResultSpool: Sendable {
     /// Lines skipped since this instance opened: torn by a crash mid-write, or otherwise not a result.
     public var unreadableLines: Int { state.withLock { $0.unreadableLines } }
 
-    /// Results dropped since the previous call, for the next heartbeat. Remembered across restarts;
-    /// if the state file cannot be written, a restart reports them again rather than never.
-    public func takeDroppedSinceLastReport() -> Int {
+    /// What the next heartbeat carries: the results dropped that no heartbeat the aggregator
+    /// acknowledged has carried yet. Nothing is marked as reported here: call `reported(_:)` once
+    /// the aggregator has answered 200, so a failed POST loses no count.
+    public func unreportedCounts() -> UnreportedCounts {
         state.withLock { state in
-            let dropped = state.counters.droppedTotal - state.counters.droppedReported
-            guard dropped > 0 else { return 0 }
-            state.counters.droppedReported = state.counters.droppedTotal
+            UnreportedCounts(
+                droppedThrough: state.counters.droppedTotal,
+                dropped: state.counters.droppedTotal - state.counters.droppedReported)
+        }
+    }
+
+    /// The aggregator acknowledged a heartbeat carrying `counts`. Remembered across restarts; if
+    /// the state file cannot be written, a restart reports them again rather than never.
+    public func reported(_ counts: UnreportedCounts) {
+        state.withLock { state in
+            guard counts.droppedThrough > state.counters.droppedReported else { return }
+            state.counters.droppedReported = counts.droppedThrough
             try? state.counters.save(to: directory)
-            return dropped
         }
     }
 

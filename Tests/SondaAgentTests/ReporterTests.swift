@@ -1,0 +1,80 @@
+import Crypto
+import Foundation
+import Logging
+import ServiceLifecycle
+import SondaCore
+import TestSupport
+import Testing
+
+@testable import SondaAgent
+
+/// The reporter in this process, with a real spool, sending signed batches over HTTP to the test
+/// receiver.
+@Suite struct ReporterTests {
+    /// A reporter running in a service group, until `stop()`.
+    final class Running: Sendable {
+        let group: ServiceGroup
+        let task: Task<Void, any Error>
+        let metrics: AgentMetrics
+
+        init(spool: ResultSpool, url: String, key: Curve25519.Signing.PrivateKey, agent: String) {
+            var logger = Logger(label: "reporter-test")
+            logger.logLevel = .error
+            let metrics = AgentMetrics()
+            let reporter = Reporter(
+                aggregatorURL: url, caFile: nil, signer: BatchSigner(agentID: agent, key: key), spool: spool,
+                metrics: metrics, configHash: "test", logger: logger)
+            let group = ServiceGroup(configuration: .init(services: [.init(service: reporter)], logger: logger))
+            self.group = group
+            self.metrics = metrics
+            task = Task { try await group.run() }
+        }
+
+        /// A counter of the reporter's `/metrics`.
+        func sample(_ name: String) -> Double {
+            let line = metrics.render().split(separator: "\n").first { $0.hasPrefix(name + " ") }
+            return line.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
+        }
+
+        func stop() async throws {
+            await group.triggerGracefulShutdown()
+            try await task.value
+        }
+    }
+
+    /// Results dropped from a full spool while the aggregator is away are counted in a heartbeat
+    /// it acknowledges: a heartbeat whose POST failed hands its count on to the next.
+    @Test func resultsDroppedDuringAnOutageAreReportedOnceTheAggregatorIsBack() async throws {
+        let directory = SpoolTestDirectory()
+        try FileManager.default.createDirectory(atPath: directory.path, withIntermediateDirectories: true)
+        let down = directory.path + "/receiver-down"
+        try Data().write(to: URL(fileURLWithPath: down))
+        let key = Curve25519.Signing.PrivateKey()
+        let receiver = try await TestReceiver(
+            agent: "r1", publicKey: AgentKey.publicKeyText(key), directory: directory.path, downWhileExists: down)
+        // One result a segment, sealed at once; room for seven: the eighth drops the oldest.
+        let line = SpoolSamples.lineLength
+        let spool = try ResultSpool(
+            directory: directory.path + "/spool",
+            configuration: SpoolConfiguration(
+                maxResultsPerSegment: 1, maxSegmentAge: .seconds(3600), maxBytes: 7 * line))
+        let reporter = Running(spool: spool, url: receiver.url, key: key, agent: "r1")
+
+        try spool.append(SpoolSamples.results(1...1))  // sent at once, refused with 503
+        #expect(await eventually { reporter.sample("sonda_send_failures_total") >= 1 })
+        try spool.append(SpoolSamples.results(2...12))
+        let dropped = spool.droppedTotal
+        #expect(dropped == 5, "the cap kept seven results")
+        // A POST built before the drops may still be in flight; the one after it carries them.
+        let failed = reporter.sample("sonda_send_failures_total")
+        #expect(await eventually { reporter.sample("sonda_send_failures_total") >= failed + 2 })
+
+        try FileManager.default.removeItem(atPath: down)
+        let delivered = await eventually { spool.depth == 0 && receiver.heartbeatTotal("dropped") >= dropped }
+        try await reporter.stop()
+        #expect(delivered, "dropped \(dropped), the aggregator heard of \(receiver.heartbeatTotal("dropped"))")
+        #expect(receiver.heartbeatTotal("dropped") == dropped, "counted once")
+        #expect(Set(receiver.resultIDs).count == 12 - dropped, "every result the cap kept arrived")
+        #expect(spool.unreportedCounts().dropped == 0)
+    }
+}
