@@ -17,12 +17,12 @@ import Testing
         let task: Task<Void, any Error>
         let metrics: AgentMetrics
 
-        init(spool: ResultSpool, url: String, key: Curve25519.Signing.PrivateKey, agent: String) {
+        init(spool: ResultSpool, urls: [String], key: Curve25519.Signing.PrivateKey, agent: String) {
             var logger = Logger(label: "reporter-test")
             logger.logLevel = .error
             let metrics = AgentMetrics()
             let reporter = Reporter(
-                aggregatorURL: url, caFile: nil, signer: BatchSigner(agentID: agent, key: key), spool: spool,
+                aggregatorURLs: urls, caFile: nil, signer: BatchSigner(agentID: agent, key: key), spool: spool,
                 metrics: metrics, configHash: "test", logger: logger)
             let group = ServiceGroup(configuration: .init(services: [.init(service: reporter)], logger: logger))
             self.group = group
@@ -58,7 +58,7 @@ import Testing
             directory: directory.path + "/spool",
             configuration: SpoolConfiguration(
                 maxResultsPerSegment: 1, maxSegmentAge: .seconds(3600), maxBytes: 7 * line))
-        let reporter = Running(spool: spool, url: receiver.url, key: key, agent: "r1")
+        let reporter = Running(spool: spool, urls: [receiver.url], key: key, agent: "r1")
 
         try spool.append(SpoolSamples.results(1...1))  // sent at once, refused with 503
         #expect(await eventually { reporter.sample("sonda_send_failures_total") >= 1 })

@@ -5,16 +5,15 @@ import SondaCore
 import SondaProbe
 
 /// Sends the spool's batches to the aggregator, signed; deletes a batch only after a 200;
-/// backs off with jitter while the aggregator is away; sends a heartbeat alone each minute when
-/// there is nothing else to send. On graceful shutdown it makes one last attempt to flush.
+/// fails over between several aggregators (`AggregatorLink`) and backs off with jitter while none
+/// answers; sends a heartbeat alone each minute when there is nothing else to send. On graceful
+/// shutdown it makes one last attempt to flush.
 ///
 /// A plain thread with its own easy handle, like the scheduler's workers, not a task: a task
 /// sleeping between batches needs libdispatch's timers, whose thread then wakes every second for
 /// the rest of the process's life (see `TaskThread`), and it hopped to a probe thread for each
 /// send. Together that cost as much CPU as the scheduler at 5 probes a second.
 public final class Reporter: Service, @unchecked Sendable {
-    private let url: String
-    private let caFile: String?
     private let signer: BatchSigner
     private let spool: ResultSpool
     private let metrics: AgentMetrics
@@ -34,16 +33,17 @@ public final class Reporter: Service, @unchecked Sendable {
     private var finished: CheckedContinuation<Void, Never>?
 
     // The reporter thread's own.
+    private var link: AggregatorLink
     private var backoff = Backoff()
     private var lastSent = ContinuousClock.now
     private var generator = SystemRandomNumberGenerator()
 
+    /// `aggregatorURLs` (at least one) are tried in turn, starting with the one that answered last.
     public init(
-        aggregatorURL: String, caFile: String?, signer: BatchSigner, spool: ResultSpool, metrics: AgentMetrics,
+        aggregatorURLs: [String], caFile: String?, signer: BatchSigner, spool: ResultSpool, metrics: AgentMetrics,
         configHash: String, logger: Logger, whenDrained: @escaping @Sendable () -> Void = {}
     ) {
-        self.url = aggregatorURL.hasSuffix("/") ? aggregatorURL + "v1/results" : aggregatorURL + "/v1/results"
-        self.caFile = caFile
+        link = AggregatorLink(urls: aggregatorURLs, caFile: caFile, logger: logger)
         self.signer = signer
         self.spool = spool
         self.metrics = metrics
@@ -137,30 +137,23 @@ public final class Reporter: Service, @unchecked Sendable {
             // busy agent polling was a sixth of the CPU, and an idle agent's only wake-up a second.
             return min(spool.timeUntilSealDue ?? Self.heartbeatInterval, Self.heartbeatInterval - idle)
         }
-        let objects = batch?.objects ?? []
-        // Counted as reported only once the aggregator has them: a failed POST hands them on.
-        let counts = spool.unreportedCounts()
-        let payload = ResultBatch(
-            agent: signer.agentID, batchID: batch?.id ?? "heartbeat-\(UUIDv7.generate())", sentAt: Date(),
-            results: [],
-            heartbeat: Heartbeat(
-                version: SondaVersion.current, configHash: configHash, spoolDepth: spool.depth,
-                dropped: counts.dropped))
-        let response = send(payload, objects: objects, timeout: timeout, on: runner)
-        if response.status == 200 {
-            spool.reported(counts)
+        let answer = post(
+            batchID: batch?.id ?? "heartbeat-\(UUIDv7.generate())", objects: batch?.objects ?? [], timeout: timeout,
+            on: runner)
+        let reason: String
+        switch answer {
+        case .accepted:
             if let batch { try? spool.acknowledge(batch) }
             backoff.succeeded()
             lastSent = ContinuousClock.now
-            let depth = spool.depth
-            metrics.reported(ok: true, spoolDepth: depth, dropped: spool.droppedTotal)
-            if depth == 0 { whenDrained() }
+            if spool.depth == 0 { whenDrained() }
             return .zero
+        case .refused(let refusal): reason = refusal.description
+        case .unavailable(let unavailable): reason = unavailable
         }
-        metrics.reported(ok: false, spoolDepth: spool.depth, dropped: spool.droppedTotal)
         let wait = backoff.failed(using: &generator)
-        let reason = response.transportError ?? "HTTP \(response.status) \(response.body.prefix(200))"
-        logger.warning("sending \(batch?.count ?? 0) results failed (\(reason)); retrying in \(DurationParsing.format(wait))")
+        let failed = "sending \(batch?.count ?? 0) results failed (\(reason))"
+        logger.warning("\(failed); retrying in \(DurationParsing.format(wait))")
         return wait
     }
 
@@ -185,17 +178,24 @@ public final class Reporter: Service, @unchecked Sendable {
         return body
     }
 
-    private func send(_ batch: ResultBatch, objects: [UInt8], timeout: Duration, on runner: ProbeRunner) -> HTTPPostResponse {
-        let body: [UInt8]
-        let header: String
+    /// Posts `objects` (results as a JSON array's contents) as batch `batchID` with the heartbeat.
+    /// The heartbeat's count of dropped results is marked as reported only once the aggregator has
+    /// answered 200, so a failed POST hands it on to the next.
+    private func post(batchID: String, objects: [UInt8], timeout: Duration, on runner: ProbeRunner) -> AggregatorAnswer {
+        let counts = spool.unreportedCounts()
+        let payload = ResultBatch(
+            agent: signer.agentID, batchID: batchID, sentAt: Date(), results: [],
+            heartbeat: Heartbeat(
+                version: SondaVersion.current, configHash: configHash, spoolDepth: spool.depth, dropped: counts.dropped))
+        let answer: AggregatorAnswer
         do {
-            body = try Self.body(batch, objects: objects)
-            header = try signer.header(for: body)
+            let body = try Self.body(payload, objects: objects)
+            answer = link.post(body, signature: try signer.header(for: body), timeout: timeout, on: runner)
         } catch {
-            return HTTPPostResponse(status: 0, body: "", transportError: "cannot encode or sign the batch: \(error)")
+            answer = .unavailable("cannot encode or sign the batch: \(error)")
         }
-        return runner.post(
-            url: url, body: body, headers: [HTTPHeader(name: BatchSigner.headerName, value: header)], timeout: timeout,
-            caFile: caFile)
+        if answer.isAccepted { spool.reported(counts) }
+        metrics.reported(ok: answer.isAccepted, spoolDepth: spool.depth, dropped: spool.droppedTotal)
+        return answer
     }
 }
