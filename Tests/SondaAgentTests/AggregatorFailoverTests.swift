@@ -62,4 +62,42 @@ import Testing
         }
         #expect(text == expected)
     }
+
+    static func refusal(_ status: Int) -> BatchRefusal { BatchRefusal(status: status, code: nil, message: "no") }
+
+    /// A batch refused as too large goes again in halves, down to single results; a part refused
+    /// otherwise, or a single result too large, is set aside.
+    @Test func tooLargeBatchesAreSplitInHalvesDownToSingleResults() {
+        var delivery = BatchDelivery(batchID: "b", count: 5)
+        #expect(delivery.isWhole)
+        var split = delivery.refused(0..<5, Self.refusal(413))
+        #expect(split && !delivery.isWhole)
+        #expect(delivery.pending == [0..<2, 2..<5])
+        delivery.accepted(0..<2)
+        split = delivery.refused(2..<5, Self.refusal(413))
+        #expect(split)
+        #expect(delivery.pending == [2..<3, 3..<5])
+        split = delivery.refused(2..<3, Self.refusal(413))
+        #expect(!split, "one result cannot be split")
+        split = delivery.refused(3..<5, Self.refusal(413))
+        #expect(split)
+        split = delivery.refused(3..<4, Self.refusal(400))
+        #expect(!split, "malformed is not split")
+        delivery.accepted(4..<5)
+        #expect(delivery.next == nil)
+        #expect(delivery.refused.map(\.part) == [2..<3, 3..<4])
+        #expect(delivery.refusedResults == 2 && delivery.deliveredResults == 3)
+    }
+
+    @Test func aMalformedBatchIsSetAsideWhole() {
+        var delivery = BatchDelivery(batchID: "b", count: 8)
+        var split = delivery.refused(0..<8, Self.refusal(400))
+        #expect(!split)
+        #expect(delivery.next == nil)
+        #expect(delivery.refused.map(\.part) == [0..<8])
+        var uncuttable = BatchDelivery(batchID: "c", count: 8)
+        split = uncuttable.refused(0..<8, Self.refusal(413), divisible: false)
+        #expect(!split)
+        #expect(uncuttable.refused.map(\.part) == [0..<8])
+    }
 }

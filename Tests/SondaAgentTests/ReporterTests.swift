@@ -77,4 +77,38 @@ import Testing
         #expect(Set(receiver.resultIDs).count == 12 - dropped, "every result the cap kept arrived")
         #expect(spool.unreportedCounts().dropped == 0)
     }
+
+    /// A batch the aggregator refuses for good (400) is set aside in the quarantine instead of
+    /// blocking the spool: the next batch goes, and the next heartbeat counts what was set aside.
+    @Test func aRefusedBatchIsQuarantinedAndTheNextOneGoes() async throws {
+        let directory = SpoolTestDirectory()
+        try FileManager.default.createDirectory(atPath: directory.path, withIntermediateDirectories: true)
+        let key = Curve25519.Signing.PrivateKey()
+        let receiver = try await TestReceiver(
+            agent: "r2", publicKey: AgentKey.publicKeyText(key), directory: directory.path, refuseCheck: "poison")
+        let spool = try ResultSpool(
+            directory: directory.path + "/spool",
+            configuration: SpoolConfiguration(maxResultsPerSegment: 2, maxSegmentAge: .seconds(3600)))
+        var refused = SpoolSamples.results(1...2)
+        refused[1].check = "poison"
+        try spool.append(refused)
+        try spool.append(SpoolSamples.results(3...4))
+        let reporter = Running(spool: spool, urls: [receiver.url], key: key, agent: "r2")
+
+        let settled = await eventually { spool.depth == 0 && receiver.heartbeatTotal("quarantined") == 2 }
+        try await reporter.stop()
+        #expect(settled, "\(receiver.batches)")
+        #expect(receiver.resultIDs == SpoolSamples.ids(3...4))
+        #expect(reporter.sample("sonda_quarantined_results_total") == 2)
+        #expect(reporter.sample("sonda_quarantined_batches_total") == 1)
+        let files = try FileManager.default.contentsOfDirectory(atPath: spool.quarantinePath).sorted()
+        #expect(files.count == 2 && files[0].hasSuffix(".error.json") && files[1].hasSuffix(".jsonl"), "\(files)")
+        let kept = try String(contentsOfFile: spool.quarantinePath + "/" + files[1], encoding: .utf8)
+        #expect(
+            kept.split(separator: "\n").map { $0.contains(#""id":"r-000001""#) || $0.contains(#""id":"r-000002""#) }
+                == [true, true])
+        let explanation = try String(contentsOfFile: spool.quarantinePath + "/" + files[0], encoding: .utf8)
+        #expect(explanation.contains(#""message":"$.results[1] is refused by the test""#), "\(explanation)")
+        #expect(explanation.contains(#""code":"malformed""#) && explanation.contains(#""status":400"#))
+    }
 }

@@ -6,7 +6,8 @@ agent's public key, a 300 s window), appends every accepted batch as one JSON li
 and answers like the aggregator: 200 after the write, 401 bad signature, 409 stale, 400 bad JSON.
 --down-for S answers 503 for S seconds from the first request on (an outage the agent always
 meets, however long it takes to start); --down-while-exists FILE answers 503 while FILE exists
-(an outage the test ends when it chooses). Listens on 127.0.0.1 only.
+(an outage the test ends when it chooses). --refuse-check NAME answers 400 to a batch holding a
+result of check NAME, as the aggregator does to a malformed one. Listens on 127.0.0.1 only.
 """
 import argparse, base64, json, os, sys, time
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -20,6 +21,7 @@ parser.add_argument("--agent", required=True)
 parser.add_argument("--public-key", required=True, help="ed25519:BASE64")
 parser.add_argument("--down-for", type=float, default=0)
 parser.add_argument("--down-while-exists")
+parser.add_argument("--refuse-check")
 args = parser.parse_args()
 key = Ed25519PublicKey.from_public_bytes(base64.b64decode(args.public_key.removeprefix("ed25519:")))
 first_request = None  # when the first request came (one request at a time: HTTPServer)
@@ -60,6 +62,9 @@ class Ingest(BaseHTTPRequestHandler):
             batch = json.loads(body)
         except ValueError:
             return self.answer(400, "malformed", "body is not JSON")
+        for index, result in enumerate(batch.get("results", [])):
+            if args.refuse_check and result.get("check") == args.refuse_check:
+                return self.answer(400, "malformed", f"$.results[{index}] is refused by the test")
         with open(args.out, "a") as f:
             f.write(json.dumps(batch) + "\n")
             f.flush()

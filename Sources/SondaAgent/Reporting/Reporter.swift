@@ -6,19 +6,21 @@ import SondaProbe
 
 /// Sends the spool's batches to the aggregator, signed; deletes a batch only after a 200;
 /// fails over between several aggregators (`AggregatorLink`) and backs off with jitter while none
-/// answers; sends a heartbeat alone each minute when there is nothing else to send. On graceful
-/// shutdown it makes one last attempt to flush.
+/// answers; sends a heartbeat alone each minute when there is nothing else to send. A batch the
+/// aggregator refuses for good (400, 413) does not stop it: it is split or set aside in the
+/// spool's quarantine, and the next batch goes (`Reporter+Delivery.swift`). On graceful shutdown it
+/// makes one last attempt to flush.
 ///
 /// A plain thread with its own easy handle, like the scheduler's workers, not a task: a task
 /// sleeping between batches needs libdispatch's timers, whose thread then wakes every second for
 /// the rest of the process's life (see `TaskThread`), and it hopped to a probe thread for each
 /// send. Together that cost as much CPU as the scheduler at 5 probes a second.
 public final class Reporter: Service, @unchecked Sendable {
-    private let signer: BatchSigner
-    private let spool: ResultSpool
-    private let metrics: AgentMetrics
-    private let logger: Logger
-    private let configHash: String
+    let signer: BatchSigner
+    let spool: ResultSpool
+    let metrics: AgentMetrics
+    let logger: Logger
+    let configHash: String
     private let whenDrained: @Sendable () -> Void
     static let heartbeatInterval = Duration.seconds(60)
 
@@ -33,7 +35,9 @@ public final class Reporter: Service, @unchecked Sendable {
     private var finished: CheckedContinuation<Void, Never>?
 
     // The reporter thread's own.
-    private var link: AggregatorLink
+    var link: AggregatorLink
+    /// A batch whose delivery a failure interrupted, resumed where it stopped.
+    var unfinished: BatchDelivery?
     private var backoff = Backoff()
     private var lastSent = ContinuousClock.now
     private var generator = SystemRandomNumberGenerator()
@@ -52,6 +56,7 @@ public final class Reporter: Service, @unchecked Sendable {
         self.whenDrained = whenDrained
         wakeup = SchedulerLock.Condition(lock)
         spool.onNews { [weak self] in self?.nudge() }
+        metrics.quarantined(results: spool.quarantinedTotal, batches: spool.quarantinedBatches)
     }
 
     private func nudge() {
@@ -137,22 +142,20 @@ public final class Reporter: Service, @unchecked Sendable {
             // busy agent polling was a sixth of the CPU, and an idle agent's only wake-up a second.
             return min(spool.timeUntilSealDue ?? Self.heartbeatInterval, Self.heartbeatInterval - idle)
         }
-        let answer = post(
-            batchID: batch?.id ?? "heartbeat-\(UUIDv7.generate())", objects: batch?.objects ?? [], timeout: timeout,
-            on: runner)
-        let reason: String
-        switch answer {
-        case .accepted:
-            if let batch { try? spool.acknowledge(batch) }
+        let failure: Failure?
+        if let batch {
+            failure = deliver(batch, timeout: timeout, on: runner)
+        } else {
+            failure = sendHeartbeat(timeout: timeout, on: runner)
+        }
+        guard let failure else {
             backoff.succeeded()
             lastSent = ContinuousClock.now
             if spool.depth == 0 { whenDrained() }
             return .zero
-        case .refused(let refusal): reason = refusal.description
-        case .unavailable(let unavailable): reason = unavailable
         }
         let wait = backoff.failed(using: &generator)
-        let failed = "sending \(batch?.count ?? 0) results failed (\(reason))"
+        let failed = "sending \(failure.results) results failed (\(failure.reason))"
         logger.warning("\(failed); retrying in \(DurationParsing.format(wait))")
         return wait
     }
@@ -178,24 +181,4 @@ public final class Reporter: Service, @unchecked Sendable {
         return body
     }
 
-    /// Posts `objects` (results as a JSON array's contents) as batch `batchID` with the heartbeat.
-    /// The heartbeat's count of dropped results is marked as reported only once the aggregator has
-    /// answered 200, so a failed POST hands it on to the next.
-    private func post(batchID: String, objects: [UInt8], timeout: Duration, on runner: ProbeRunner) -> AggregatorAnswer {
-        let counts = spool.unreportedCounts()
-        let payload = ResultBatch(
-            agent: signer.agentID, batchID: batchID, sentAt: Date(), results: [],
-            heartbeat: Heartbeat(
-                version: SondaVersion.current, configHash: configHash, spoolDepth: spool.depth, dropped: counts.dropped))
-        let answer: AggregatorAnswer
-        do {
-            let body = try Self.body(payload, objects: objects)
-            answer = link.post(body, signature: try signer.header(for: body), timeout: timeout, on: runner)
-        } catch {
-            answer = .unavailable("cannot encode or sign the batch: \(error)")
-        }
-        if answer.isAccepted { spool.reported(counts) }
-        metrics.reported(ok: answer.isAccepted, spoolDepth: spool.depth, dropped: spool.droppedTotal)
-        return answer
-    }
 }
