@@ -111,4 +111,34 @@ import Testing
         #expect(explanation.contains(#""message":"$.results[1] is refused by the test""#), "\(explanation)")
         #expect(explanation.contains(#""code":"malformed""#) && explanation.contains(#""status":400"#))
     }
+
+    /// While no aggregator answers, the reporter waits out its backoff: new batches (the spool's
+    /// news) do not make it retry sooner, or a busy agent would retry at every batch.
+    @Test func newBatchesDoNotCutABackoffShort() async throws {
+        let directory = SpoolTestDirectory()
+        try FileManager.default.createDirectory(atPath: directory.path, withIntermediateDirectories: true)
+        let down = directory.path + "/receiver-down"
+        try Data().write(to: URL(fileURLWithPath: down))
+        let key = Curve25519.Signing.PrivateKey()
+        let receiver = try await TestReceiver(
+            agent: "r3", publicKey: AgentKey.publicKeyText(key), directory: directory.path, downWhileExists: down)
+        let spool = try ResultSpool(
+            directory: directory.path + "/spool",
+            configuration: SpoolConfiguration(maxResultsPerSegment: 1, maxSegmentAge: .seconds(3600)))
+        let reporter = Running(spool: spool, urls: [receiver.url], key: key, agent: "r3")
+        try spool.append(SpoolSamples.results(1...1))
+        #expect(await eventually { reporter.sample("sonda_send_failures_total") >= 1 })
+        // Forty new batches, each one news: retried at each, the failures would be about forty;
+        // backing off (1 s, 2 s, 4 s …), a handful at most however slow the machine.
+        for number in 2...41 {
+            try spool.append(SpoolSamples.results(number...number))
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        let failures = reporter.sample("sonda_send_failures_total")
+        try FileManager.default.removeItem(atPath: down)
+        let delivered = await eventually { spool.depth == 0 }
+        try await reporter.stop()
+        #expect(failures < 10, "\(failures) attempts while the aggregator was down")
+        #expect(delivered && Set(receiver.resultIDs) == Set(SpoolSamples.ids(1...41)))
+    }
 }

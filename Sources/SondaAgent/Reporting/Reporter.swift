@@ -102,8 +102,12 @@ public final class Reporter: Service, @unchecked Sendable {
         let runner = ProbeRunner()
         while !isStopping {
             let wait = step(force: false, on: runner)
+            // After a failure the wait is a backoff: the spool's news (a new batch) does not cut it
+            // short, or a busy agent would retry at every batch while no aggregator answers.
+            let patient = backoff.failures > 0
+            let deadline = SchedulerLock.now + wait.nanoseconds
             lock.lock()
-            if !stopping && !nudged { wakeup.wait(until: SchedulerLock.now + wait.nanoseconds) }
+            while !stopping && (patient || !nudged) && SchedulerLock.now < deadline { wakeup.wait(until: deadline) }
             nudged = false
             lock.unlock()
         }
