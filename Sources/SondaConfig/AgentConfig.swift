@@ -6,7 +6,9 @@ public struct AgentConfig: Sendable {
     public var id: String
     public var region: String
     public var site: String?
-    public var aggregatorURL: String?
+    /// Where the agent reports, in the order given (`aggregator.url`, or each of `aggregator.urls`);
+    /// empty when the file has no `aggregator:`.
+    public var aggregatorURLs: [String]
     public var keyFile: String?
     public var spool: String?
     public var batch: BatchLimits

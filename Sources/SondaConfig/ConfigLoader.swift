@@ -50,16 +50,10 @@ public struct ConfigLoader {
             region = agent.string("region", required: true) ?? ""
             site = agent.string("site")
         }
-        var aggregatorURL: String?
+        var aggregatorURLs: [String] = []
         var keyFile: String?
-        if let aggregator = r.mapping("aggregator", allowed: ["url", "key"]) {
-            if let (raw, node) = aggregator.scalar("url", required: true) {
-                let url = interpolation.resolve(raw, at: node, in: file, secret: false)
-                aggregatorURL = url
-                if !(url.hasPrefix("https://") || url.hasPrefix("http://")) {
-                    file.error("aggregator url must start with https:// (or http:// on loopback), got '\(raw)'", at: node)
-                }
-            }
+        if let aggregator = r.mapping("aggregator", allowed: ["url", "urls", "key"]) {
+            aggregatorURLs = AggregatorURLReader.urls(in: aggregator, interpolation: &interpolation, file: file)
             if let (raw, node) = aggregator.scalar("key") {
                 keyFile = relative(interpolation.resolve(raw, at: node, in: file, secret: false), to: path)
             }
@@ -115,7 +109,7 @@ public struct ConfigLoader {
         }
         guard !sink.hasErrors else { return nil }
         return AgentConfig(
-            file: path, id: id, region: region, site: site, aggregatorURL: aggregatorURL, keyFile: keyFile,
+            file: path, id: id, region: region, site: site, aggregatorURLs: aggregatorURLs, keyFile: keyFile,
             spool: spool, batch: batchLimits, profiles: profiles, checks: loaded, budgets: budgets, redactor: redactor)
     }
 

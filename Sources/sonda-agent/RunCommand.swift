@@ -36,8 +36,8 @@ struct RunCommand: AsyncParsableCommand {
         var logger = Logger(label: "sonda-agent")
         logger.logLevel = .info
         let agent = try Self.load(config)
-        guard let aggregatorURL = agent.aggregatorURL else {
-            throw CommandFailure(message: "\(config): 'aggregator: {url, key}' is required to run", code: 78)
+        guard !agent.aggregatorURLs.isEmpty else {
+            throw CommandFailure(message: "\(config): 'aggregator: {url (or urls), key}' is required to run", code: 78)
         }
         guard let keyFile = agent.keyFile else {
             throw CommandFailure(message: "\(config): aggregator 'key' is required (sonda-agent keygen --out FILE)", code: 78)
@@ -59,12 +59,12 @@ struct RunCommand: AsyncParsableCommand {
             throw CommandFailure(message: "\(error)", code: 78)
         }
         defer { server.close() }
-        logger.info("agent \(agent.id) (\(agent.region)): /metrics and /health on port \(server.port), reporting to \(aggregatorURL)")
+        logger.info("agent \(agent.id) (\(agent.region)): /metrics and /health on port \(server.port), reporting to \(agent.aggregatorURLs.joined(separator: ", "))")
 
         let scheduler = ProbeScheduler(config: agent, workers: max(workers, 1), spool: spool, metrics: metrics, logger: logger)
         let hash = SHA256.hash(data: Data(((try? String(contentsOfFile: config, encoding: .utf8)) ?? "").utf8))
         let reporter = Reporter(
-            aggregatorURL: aggregatorURL, caFile: aggregatorCAFile, signer: BatchSigner(agentID: agent.id, key: key),
+            aggregatorURLs: agent.aggregatorURLs, caFile: aggregatorCAFile, signer: BatchSigner(agentID: agent.id, key: key),
             spool: spool, metrics: metrics, configHash: hash.map { String(format: "%02x", $0) }.joined(),
             logger: logger,
             whenDrained: {

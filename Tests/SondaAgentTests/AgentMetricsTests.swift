@@ -157,7 +157,13 @@ import Testing
         metrics.scheduled(skipped: 1, at: Date(timeIntervalSince1970: 102))  // a reload's new schedule
         metrics.reported(ok: true, spoolDepth: 3, dropped: 4)
         metrics.reported(ok: false, spoolDepth: 7, dropped: 6)
+        metrics.quarantined(results: 0, batches: 0)
+        #expect(Self.samples(metrics.render())["sonda_quarantined_results_total"] == 0, "there from the start")
+        metrics.quarantined(results: 12, batches: 2)
+        metrics.quarantined(results: 13, batches: 3)
         let samples = Self.samples(metrics.render())
+        #expect(samples["sonda_quarantined_results_total"] == 13)
+        #expect(samples["sonda_quarantined_batches_total"] == 3)
         #expect(samples["sonda_probes_skipped_total"] == 6)
         #expect(samples["sonda_batches_sent_total"] == 1)
         #expect(samples["sonda_send_failures_total"] == 1)

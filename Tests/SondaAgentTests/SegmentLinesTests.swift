@@ -44,4 +44,20 @@ import Testing
         #expect(Self.join("\n\n") == ("[]", 0, 0))
         #expect(Self.join("{").unreadable == 1)
     }
+
+    /// A batch sent in parts (after a 413) is cut between its objects, never at a comma or brace
+    /// inside a string.
+    @Test func objectRangesCutABatchBetweenItsObjects() {
+        let objects = [
+            #"{"id":"a","error":"a, b } and {\"c\",[d]"}"#,
+            #"{"id":"b","tags":[1,{"x":","}]}"#,
+            #"{"id":"c","path":"C:\\"}"#,
+        ]
+        let bytes = Array(objects.joined(separator: ",").utf8)
+        let ranges = SegmentLines.objectRanges(bytes)
+        #expect(ranges?.map { String(decoding: bytes[$0], as: UTF8.self) } == objects)
+        #expect(SegmentLines.objectRanges([]) == [])
+        #expect(SegmentLines.objectRanges(Array(#"{"id":"a"} {"id":"b"}"#.utf8)) == nil)
+        #expect(SegmentLines.objectRanges(Array(#"{"id":"a"},{"id":"#.utf8)) == nil)
+    }
 }

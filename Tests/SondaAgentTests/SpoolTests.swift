@@ -157,16 +157,22 @@ import Testing
             #expect(spool.droppedTotal == 2)
             #expect(spool.depth == 8)
             #expect(spool.bytes <= 9 * line)
-            #expect(spool.takeDroppedSinceLastReport() == 2)
-            #expect(spool.takeDroppedSinceLastReport() == 0)
+            let counts = spool.unreportedCounts()
+            #expect(counts.dropped == 2)
+            #expect(spool.unreportedCounts().dropped == 2, "a heartbeat not yet acknowledged marks nothing")
+            spool.reported(counts)
+            #expect(spool.unreportedCounts().dropped == 0)
 
+            let sentBefore = spool.unreportedCounts()
             try spool.append(SpoolSamples.results(11...14))
             #expect(spool.droppedTotal == 6)
             #expect(spool.depth == 8)
+            spool.reported(sentBefore)
+            #expect(spool.unreportedCounts().dropped == 4, "drops after the heartbeat was built wait for the next")
         }
         let reopened = try ResultSpool(directory: directory.path, configuration: configuration, clock: SpoolTestClock())
         #expect(reopened.droppedTotal == 6, "the total is kept across restarts")
-        #expect(reopened.takeDroppedSinceLastReport() == 4, "and so is what was already reported")
+        #expect(reopened.unreportedCounts().dropped == 4, "and so is what was already reported")
         #expect(try reopened.drain().flatMap { $0.results.map(\.id) } == SpoolSamples.ids(7...14))
     }
 

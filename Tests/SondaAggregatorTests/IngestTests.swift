@@ -132,4 +132,23 @@ import Testing
             #expect(list.agents.first { $0.id == "rj-clinic-01" }?.lastSeen == nil)
         }
     }
+
+    /// Agents newer than this aggregator may add heartbeat fields (`quarantined`, or ones not
+    /// invented yet): the batch is still accepted and the fields it knows are kept.
+    @Test func heartbeatFieldsOfNewerAgentsAreAccepted() async throws {
+        let f = try IngestFixture()
+        let text = #"{"agent":"sp-clinic-01","batch_id":"b","sent_at":"2026-11-23T10:00:00Z","results":[],"#
+            + #""heartbeat":{"version":"9.0.0","config_hash":"x","spool_depth":4,"dropped":2,"quarantined":3,"#
+            + #""newer_field":{"nested":[1,{"a":null}],"s":"}"}}}"#
+        let body = Array(text.utf8)
+        #expect(try BatchReader.read(Data(body), maxResults: 10).batch.heartbeat.quarantined == 3)
+        try await f.application().test(.router) { client in
+            let response = try await client.post(body, signature: try f.signature(for: body, agent: "sp-clinic-01"))
+            #expect(response.status == .ok, "\(String(buffer: response.body))")
+            let agents = try await client.execute(uri: "/v1/agents", method: .get)
+            let list = try JSONDecoder().decode(AgentStatus.List.self, from: Data(buffer: agents.body))
+            let sp = try #require(list.agents.first { $0.id == "sp-clinic-01" })
+            #expect(sp.version == "9.0.0" && sp.spoolDepth == 4 && sp.dropped == 2)
+        }
+    }
 }

@@ -5,7 +5,9 @@ Verifies `Sonda-Signature` exactly as DESIGN.md specifies (Ed25519 over "<t>." +
 agent's public key, a 300 s window), appends every accepted batch as one JSON line to --out,
 and answers like the aggregator: 200 after the write, 401 bad signature, 409 stale, 400 bad JSON.
 --down-for S answers 503 for S seconds from the first request on (an outage the agent always
-meets, however long it takes to start). Listens on 127.0.0.1 only.
+meets, however long it takes to start); --down-while-exists FILE answers 503 while FILE exists
+(an outage the test ends when it chooses). --refuse-check NAME answers 400 to a batch holding a
+result of check NAME, as the aggregator does to a malformed one. Listens on 127.0.0.1 only.
 """
 import argparse, base64, json, os, sys, time
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -18,6 +20,8 @@ parser.add_argument("--out", required=True)
 parser.add_argument("--agent", required=True)
 parser.add_argument("--public-key", required=True, help="ed25519:BASE64")
 parser.add_argument("--down-for", type=float, default=0)
+parser.add_argument("--down-while-exists")
+parser.add_argument("--refuse-check")
 args = parser.parse_args()
 key = Ed25519PublicKey.from_public_bytes(base64.b64decode(args.public_key.removeprefix("ed25519:")))
 first_request = None  # when the first request came (one request at a time: HTTPServer)
@@ -41,6 +45,8 @@ class Ingest(BaseHTTPRequestHandler):
         first_request = first_request or time.monotonic()
         if time.monotonic() - first_request < args.down_for:
             return self.answer(503, "unavailable", "down for maintenance")
+        if args.down_while_exists and os.path.exists(args.down_while_exists):
+            return self.answer(503, "unavailable", "down for maintenance")
         if self.path != "/v1/results":
             return self.answer(404, "not_found", self.path)
         fields = dict(p.split("=", 1) for p in self.headers.get("Sonda-Signature", "").split(",") if "=" in p)
@@ -56,6 +62,9 @@ class Ingest(BaseHTTPRequestHandler):
             batch = json.loads(body)
         except ValueError:
             return self.answer(400, "malformed", "body is not JSON")
+        for index, result in enumerate(batch.get("results", [])):
+            if args.refuse_check and result.get("check") == args.refuse_check:
+                return self.answer(400, "malformed", f"$.results[{index}] is refused by the test")
         with open(args.out, "a") as f:
             f.write(json.dumps(batch) + "\n")
             f.flush()

@@ -20,6 +20,8 @@ enum AgentMetricFamily: String {
     case spoolDropped = "sonda_spool_dropped_total"
     case batchesSent = "sonda_batches_sent_total"
     case sendFailures = "sonda_send_failures_total"
+    case quarantinedResults = "sonda_quarantined_results_total"
+    case quarantinedBatches = "sonda_quarantined_batches_total"
 
     var help: String {
         switch self {
@@ -38,6 +40,8 @@ enum AgentMetricFamily: String {
         case .spoolDropped: "Results dropped from a full spool."
         case .batchesSent: "Batches the aggregator acknowledged."
         case .sendFailures: "Batch sends that failed."
+        case .quarantinedResults: "Results the aggregator refused for good (400, 413), set aside in the spool's quarantine."
+        case .quarantinedBatches: "Batches, or refused parts of batches, set aside in the spool's quarantine."
         }
     }
 

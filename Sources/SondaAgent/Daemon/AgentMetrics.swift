@@ -25,6 +25,8 @@ public final class AgentMetrics: Sendable {
         /// The running totals last reported, to turn them into counter increments.
         var skippedSeen = 0
         var droppedSeen = 0
+        var quarantinedResultsSeen = 0
+        var quarantinedBatchesSeen = 0
         var lastTick = Date.distantPast
     }
 
@@ -38,6 +40,8 @@ public final class AgentMetrics: Sendable {
     private let spoolDropped: Counter
     private let batchesSent: Counter
     private let sendFailures: Counter
+    private let quarantinedResults: Counter
+    private let quarantinedBatches: Counter
 
     public init() {
         probes = registry.makeCounter(descriptor: AgentMetricFamily.probes.descriptor)
@@ -49,6 +53,8 @@ public final class AgentMetrics: Sendable {
         spoolDropped = registry.makeCounter(descriptor: AgentMetricFamily.spoolDropped.descriptor)
         batchesSent = registry.makeCounter(descriptor: AgentMetricFamily.batchesSent.descriptor)
         sendFailures = registry.makeCounter(descriptor: AgentMetricFamily.sendFailures.descriptor)
+        quarantinedResults = registry.makeCounter(descriptor: AgentMetricFamily.quarantinedResults.descriptor)
+        quarantinedBatches = registry.makeCounter(descriptor: AgentMetricFamily.quarantinedBatches.descriptor)
     }
 
     /// Counts a probe and, for a result of a whole check (not one of its steps), makes it the
@@ -106,6 +112,14 @@ public final class AgentMetrics: Sendable {
         (ok ? batchesSent : sendFailures).increment()
         spoolDepth.set(to: Double(depth))
         state.withLock { Self.add(dropped, since: &$0.droppedSeen, to: spoolDropped) }
+    }
+
+    /// The spool's running totals of quarantined results and batches, which it keeps across restarts.
+    public func quarantined(results: Int, batches: Int) {
+        state.withLock { state in
+            Self.add(results, since: &state.quarantinedResultsSeen, to: quarantinedResults)
+            Self.add(batches, since: &state.quarantinedBatchesSeen, to: quarantinedBatches)
+        }
     }
 
     /// The scheduler ticked recently: what `/health` reports.

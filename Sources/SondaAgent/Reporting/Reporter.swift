@@ -5,21 +5,22 @@ import SondaCore
 import SondaProbe
 
 /// Sends the spool's batches to the aggregator, signed; deletes a batch only after a 200;
-/// backs off with jitter while the aggregator is away; sends a heartbeat alone each minute when
-/// there is nothing else to send. On graceful shutdown it makes one last attempt to flush.
+/// fails over between several aggregators (`AggregatorLink`) and backs off with jitter while none
+/// answers; sends a heartbeat alone each minute when there is nothing else to send. A batch the
+/// aggregator refuses for good (400, 413) does not stop it: it is split or set aside in the
+/// spool's quarantine, and the next batch goes (`Reporter+Delivery.swift`). On graceful shutdown it
+/// makes one last attempt to flush.
 ///
 /// A plain thread with its own easy handle, like the scheduler's workers, not a task: a task
 /// sleeping between batches needs libdispatch's timers, whose thread then wakes every second for
 /// the rest of the process's life (see `TaskThread`), and it hopped to a probe thread for each
 /// send. Together that cost as much CPU as the scheduler at 5 probes a second.
 public final class Reporter: Service, @unchecked Sendable {
-    private let url: String
-    private let caFile: String?
-    private let signer: BatchSigner
-    private let spool: ResultSpool
-    private let metrics: AgentMetrics
-    private let logger: Logger
-    private let configHash: String
+    let signer: BatchSigner
+    let spool: ResultSpool
+    let metrics: AgentMetrics
+    let logger: Logger
+    let configHash: String
     private let whenDrained: @Sendable () -> Void
     static let heartbeatInterval = Duration.seconds(60)
 
@@ -34,16 +35,19 @@ public final class Reporter: Service, @unchecked Sendable {
     private var finished: CheckedContinuation<Void, Never>?
 
     // The reporter thread's own.
+    var link: AggregatorLink
+    /// A batch whose delivery a failure interrupted, resumed where it stopped.
+    var unfinished: BatchDelivery?
     private var backoff = Backoff()
     private var lastSent = ContinuousClock.now
     private var generator = SystemRandomNumberGenerator()
 
+    /// `aggregatorURLs` (at least one) are tried in turn, starting with the one that answered last.
     public init(
-        aggregatorURL: String, caFile: String?, signer: BatchSigner, spool: ResultSpool, metrics: AgentMetrics,
+        aggregatorURLs: [String], caFile: String?, signer: BatchSigner, spool: ResultSpool, metrics: AgentMetrics,
         configHash: String, logger: Logger, whenDrained: @escaping @Sendable () -> Void = {}
     ) {
-        self.url = aggregatorURL.hasSuffix("/") ? aggregatorURL + "v1/results" : aggregatorURL + "/v1/results"
-        self.caFile = caFile
+        link = AggregatorLink(urls: aggregatorURLs, caFile: caFile, logger: logger)
         self.signer = signer
         self.spool = spool
         self.metrics = metrics
@@ -52,6 +56,7 @@ public final class Reporter: Service, @unchecked Sendable {
         self.whenDrained = whenDrained
         wakeup = SchedulerLock.Condition(lock)
         spool.onNews { [weak self] in self?.nudge() }
+        metrics.quarantined(results: spool.quarantinedTotal, batches: spool.quarantinedBatches)
     }
 
     private func nudge() {
@@ -97,8 +102,12 @@ public final class Reporter: Service, @unchecked Sendable {
         let runner = ProbeRunner()
         while !isStopping {
             let wait = step(force: false, on: runner)
+            // After a failure the wait is a backoff: the spool's news (a new batch) does not cut it
+            // short, or a busy agent would retry at every batch while no aggregator answers.
+            let patient = backoff.failures > 0
+            let deadline = SchedulerLock.now + wait.nanoseconds
             lock.lock()
-            if !stopping && !nudged { wakeup.wait(until: SchedulerLock.now + wait.nanoseconds) }
+            while !stopping && (patient || !nudged) && SchedulerLock.now < deadline { wakeup.wait(until: deadline) }
             nudged = false
             lock.unlock()
         }
@@ -137,27 +146,21 @@ public final class Reporter: Service, @unchecked Sendable {
             // busy agent polling was a sixth of the CPU, and an idle agent's only wake-up a second.
             return min(spool.timeUntilSealDue ?? Self.heartbeatInterval, Self.heartbeatInterval - idle)
         }
-        let objects = batch?.objects ?? []
-        let payload = ResultBatch(
-            agent: signer.agentID, batchID: batch?.id ?? "heartbeat-\(UUIDv7.generate())", sentAt: Date(),
-            results: [],
-            heartbeat: Heartbeat(
-                version: SondaVersion.current, configHash: configHash, spoolDepth: spool.depth,
-                dropped: spool.takeDroppedSinceLastReport()))
-        let response = send(payload, objects: objects, timeout: timeout, on: runner)
-        if response.status == 200 {
-            if let batch { try? spool.acknowledge(batch) }
+        let failure: Failure?
+        if let batch {
+            failure = deliver(batch, timeout: timeout, on: runner)
+        } else {
+            failure = sendHeartbeat(timeout: timeout, on: runner)
+        }
+        guard let failure else {
             backoff.succeeded()
             lastSent = ContinuousClock.now
-            let depth = spool.depth
-            metrics.reported(ok: true, spoolDepth: depth, dropped: spool.droppedTotal)
-            if depth == 0 { whenDrained() }
+            if spool.depth == 0 { whenDrained() }
             return .zero
         }
-        metrics.reported(ok: false, spoolDepth: spool.depth, dropped: spool.droppedTotal)
         let wait = backoff.failed(using: &generator)
-        let reason = response.transportError ?? "HTTP \(response.status) \(response.body.prefix(200))"
-        logger.warning("sending \(batch?.count ?? 0) results failed (\(reason)); retrying in \(DurationParsing.format(wait))")
+        let failed = "sending \(failure.results) results failed (\(failure.reason))"
+        logger.warning("\(failed); retrying in \(DurationParsing.format(wait))")
         return wait
     }
 
@@ -182,17 +185,4 @@ public final class Reporter: Service, @unchecked Sendable {
         return body
     }
 
-    private func send(_ batch: ResultBatch, objects: [UInt8], timeout: Duration, on runner: ProbeRunner) -> HTTPPostResponse {
-        let body: [UInt8]
-        let header: String
-        do {
-            body = try Self.body(batch, objects: objects)
-            header = try signer.header(for: body)
-        } catch {
-            return HTTPPostResponse(status: 0, body: "", transportError: "cannot encode or sign the batch: \(error)")
-        }
-        return runner.post(
-            url: url, body: body, headers: [HTTPHeader(name: BatchSigner.headerName, value: header)], timeout: timeout,
-            caFile: caFile)
-    }
 }

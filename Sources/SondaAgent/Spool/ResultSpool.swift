@@ -10,21 +10,13 @@ import Synchronization
     import Darwin
 #endif
 
-/// One sealed segment of the spool, to be sent as one batch and then acknowledged.
-public struct SpoolBatch: Hashable, Sendable {
-    /// The segment's name: the same every time the batch is returned, across restarts too. The wire's
-    /// `batch_id`.
-    public var id: String
-    /// The results as the JSON objects the spool holds, separated by commas (a JSON array's
-    /// contents), sent as they are: the agent never decodes its own results again.
-    public var objects: [UInt8]
-    public var count: Int
-
-    /// The results decoded (for tests and tools; the reporter sends `objects`).
-    public var results: [ProbeResult] {
-        (try? ResultJSON.decoder().decode([ProbeResult].self, from: Data([UInt8(ascii: "[")] + objects + [UInt8(ascii: "]")])))
-            ?? []
-    }
+/// Counts for a heartbeat, from `ResultSpool.unreportedCounts()`.
+public struct UnreportedCounts: Hashable, Sendable {
+    /// The spool's running totals these counts reach up to.
+    let droppedThrough: Int
+    public let dropped: Int
+    let quarantinedThrough: Int
+    public let quarantined: Int
 }
 
 /// The agent's durable queue of results the aggregator has not acknowledged, so that neither an
@@ -33,16 +25,18 @@ public struct SpoolBatch: Hashable, Sendable {
 /// A directory of segment files, one result per JSON line. Results are appended to the open segment,
 /// which is sealed when full or old; the reporter takes the oldest sealed segment with `nextBatch()`
 /// and deletes it with `acknowledge(_:)` once the aggregator has committed it. Opening an existing
-/// directory resumes it. Past `maxBytes` the oldest segments are dropped and counted.
+/// directory resumes it. Past `maxBytes` the oldest segments are dropped and counted. What the
+/// aggregator refuses for good is set aside in `quarantine/` (`ResultSpool+Quarantine.swift`).
 ///
 /// One instance may be used from several threads: the scheduler appends while the reporter drains.
 public final class ResultSpool: Sendable {
     public let configuration: SpoolConfiguration
-    private let directory: SegmentDirectory
+    let directory: SegmentDirectory
+    let quarantineFolder: SpoolQuarantine
     private let now: @Sendable () -> Duration
-    private let state: Mutex<State>
+    let state: Mutex<State>
 
-    private struct State {
+    struct State {
         var ledger: SpoolLedger
         var counters: SpoolCounters
         var openFile: Int32?
@@ -79,6 +73,7 @@ public final class ResultSpool: Sendable {
         self.configuration = configuration
         let directory = try SegmentDirectory(path: directory)
         self.directory = directory
+        self.quarantineFolder = SpoolQuarantine(spool: directory, maxBytes: configuration.maxQuarantineBytes)
         var state = State(
             ledger: SpoolLedger(configuration: configuration), counters: try SpoolCounters.load(from: directory))
         state.unreadableLines = try SpoolRecovery.restore(directory, into: &state.ledger)
@@ -182,15 +177,33 @@ public final class ResultSpool: Sendable {
     /// Lines skipped since this instance opened: torn by a crash mid-write, or otherwise not a result.
     public var unreadableLines: Int { state.withLock { $0.unreadableLines } }
 
-    /// Results dropped since the previous call, for the next heartbeat. Remembered across restarts;
-    /// if the state file cannot be written, a restart reports them again rather than never.
-    public func takeDroppedSinceLastReport() -> Int {
+    /// Results set aside in `quarantine/` since the spool directory was created.
+    public var quarantinedTotal: Int { state.withLock { $0.counters.quarantinedTotal } }
+
+    /// Quarantine files written since the spool directory was created (one per refused batch).
+    public var quarantinedBatches: Int { state.withLock { $0.counters.quarantinedBatches } }
+
+    /// What the next heartbeat carries: the results dropped and quarantined that no heartbeat the
+    /// aggregator acknowledged has carried yet. Nothing is marked as reported here: call
+    /// `reported(_:)` once the aggregator has answered 200, so a failed POST loses no count.
+    public func unreportedCounts() -> UnreportedCounts {
         state.withLock { state in
-            let dropped = state.counters.droppedTotal - state.counters.droppedReported
-            guard dropped > 0 else { return 0 }
-            state.counters.droppedReported = state.counters.droppedTotal
-            try? state.counters.save(to: directory)
-            return dropped
+            UnreportedCounts(
+                droppedThrough: state.counters.droppedTotal,
+                dropped: state.counters.droppedTotal - state.counters.droppedReported,
+                quarantinedThrough: state.counters.quarantinedTotal,
+                quarantined: state.counters.quarantinedTotal - state.counters.quarantinedReported)
+        }
+    }
+
+    /// The aggregator acknowledged a heartbeat carrying `counts`. Remembered across restarts; if
+    /// the state file cannot be written, a restart reports them again rather than never.
+    public func reported(_ counts: UnreportedCounts) {
+        state.withLock { state in
+            let before = state.counters
+            state.counters.droppedReported = max(state.counters.droppedReported, counts.droppedThrough)
+            state.counters.quarantinedReported = max(state.counters.quarantinedReported, counts.quarantinedThrough)
+            if state.counters != before { try? state.counters.save(to: directory) }
         }
     }
 
@@ -237,7 +250,7 @@ public final class ResultSpool: Sendable {
 
     /// Not synced: a removal a power cut undoes only sends the batch again, which the aggregator
     /// ignores (results are idempotent by id).
-    private func remove(_ name: SegmentName, _ state: inout State) throws {
+    func remove(_ name: SegmentName, _ state: inout State) throws {
         guard state.ledger.sealed.contains(where: { $0.name == name }) else { return }
         try directory.remove(name.sealedFile)
         state.ledger.remove(name)

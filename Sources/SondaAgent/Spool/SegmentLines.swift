@@ -66,9 +66,33 @@ enum SegmentLines {
     /// Every batch the reporter sends is read back through this, so it is a tight loop over the
     /// bytes (it was 6 % of the daemon's instructions as a loop over an enumerated slice).
     static func isCompleteObject(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard let base = bytes.baseAddress, bytes.first == UInt8(ascii: "{") else { return false }
+        objectEnd(in: bytes, from: 0) == bytes.count
+    }
+
+    /// Where each object of a batch's `objects` (JSON objects separated by commas, as `join` and
+    /// the spool's in-memory copy make them) starts and ends, so a batch can be sent in parts. Nil
+    /// if they are not such a run.
+    static func objectRanges(_ objects: [UInt8]) -> [Range<Int>]? {
+        objects.withUnsafeBufferPointer { buffer -> [Range<Int>]? in
+            var ranges: [Range<Int>] = []
+            var start = 0
+            while start < buffer.count {
+                guard let end = objectEnd(in: buffer, from: start) else { return nil }
+                ranges.append(start..<end)
+                guard end < buffer.count else { break }
+                guard buffer[end] == UInt8(ascii: ",") else { return nil }
+                start = end + 1
+            }
+            return ranges
+        }
+    }
+
+    /// One past the `}` that closes the object starting at `start`, or nil if there is no object
+    /// there or it does not close.
+    static func objectEnd(in bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
+        guard let base = bytes.baseAddress, start < bytes.count, bytes[start] == UInt8(ascii: "{") else { return nil }
         var depth = 0
-        var index = 0
+        var index = start
         while index < bytes.count {
             let byte = bytes[index]
             index += 1
@@ -79,7 +103,7 @@ enum SegmentLines {
                 let opened = index
                 while true {
                     guard index < bytes.count, let quote = memchr(base + index, 0x22, bytes.count - index) else {
-                        return false
+                        return nil
                     }
                     let at = base.distance(to: quote.assumingMemoryBound(to: UInt8.self))
                     var backslashes = 0
@@ -90,11 +114,11 @@ enum SegmentLines {
             case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
             case UInt8(ascii: "}"), UInt8(ascii: "]"):
                 depth -= 1
-                if depth == 0 { return index == bytes.count }
-            case 0x00: return false
+                if depth == 0 { return index }
+            case 0x00: return nil
             default: break
             }
         }
-        return false
+        return nil
     }
 }

@@ -104,7 +104,7 @@ public struct BatchReader {
     }
 
     mutating func heartbeat() throws -> Heartbeat {
-        var version: String?, configHash: String?, spoolDepth: Int?, dropped: Int?
+        var version: String?, configHash: String?, spoolDepth: Int?, dropped: Int?, quarantined: Int?
         try beginObject()
         var object = ObjectState(start: position)
         while let key = try nextKey(&object) {
@@ -116,13 +116,16 @@ public struct BatchReader {
                 spoolDepth = try field("spool_depth") { r in try r.int() }
             } else if key == "dropped" {
                 dropped = try field("dropped") { r in try r.int() }
+            } else if key == "quarantined" {
+                quarantined = try field("quarantined") { r in try r.optional { r in try r.int() } }
             } else {
                 try skipValue(depth: 1)
             }
         }
         return Heartbeat(
             version: try required(version, "version"), configHash: try required(configHash, "config_hash"),
-            spoolDepth: try required(spoolDepth, "spool_depth"), dropped: try required(dropped, "dropped"))
+            spoolDepth: try required(spoolDepth, "spool_depth"), dropped: try required(dropped, "dropped"),
+            quarantined: quarantined)
     }
 
     mutating func result() throws -> ProbeResult {
