@@ -146,12 +146,17 @@ import Yams
         #expect(run.stdout.contains("2 checks × 3 profiles"), "\(run.stdout)")
     }
 
+    /// Each file stands alone (beside namespace.yaml): what a workload mounts or reads is in the
+    /// same file, or is a Secret the file's header says how to make.
     @Test func kubernetesManifestsHaveTheObjectsTheyReferTo() throws {
         let files = try FileManager.default.contentsOfDirectory(atPath: Self.deploy + "/k8s").filter {
             $0.hasSuffix(".yaml")
         }
-        var objects: [String: [String: Any]] = [:]
-        for file in files {
+        var workloads: [String] = []
+        for file in files.sorted() {
+            let header = try String(contentsOfFile: Self.deploy + "/k8s/" + file, encoding: .utf8)
+                .split(separator: "\n").prefix { $0.hasPrefix("#") }.joined(separator: "\n")
+            var objects: [String: [String: Any]] = [:]
             for object in try Self.manifests(file) {
                 let kind = try #require(object["kind"] as? String, "\(file): a document without kind")
                 let metadata = try #require(object["metadata"] as? [String: Any], "\(file): \(kind) without metadata")
@@ -160,42 +165,55 @@ import Yams
                 if kind != "Namespace" { #expect(metadata["namespace"] as? String == "sonda", "\(kind)/\(name)") }
                 objects["\(kind)/\(name)"] = object
             }
-        }
-        let statefulSet = try #require(objects["StatefulSet/sonda-aggregator"])
-        let spec = try #require(statefulSet["spec"] as? [String: Any])
-        #expect(objects["Service/\(spec["serviceName"] as? String ?? "")"] != nil, "the StatefulSet's Service exists")
-        #expect((spec["volumeClaimTemplates"] as? [Any])?.count == 1)
-        let workloads = [
-            "StatefulSet/sonda-aggregator", "Deployment/sonda-agent-sao-paulo", "Deployment/sonda-agent-rio-de-janeiro",
-        ]
-        for workload in workloads {
-            let object = try #require(objects[workload], "\(workload) is missing")
-            let pod = try #require(
-                ((object["spec"] as? [String: Any])?["template"] as? [String: Any])?["spec"] as? [String: Any])
-            #expect((pod["securityContext"] as? [String: Any])?["runAsNonRoot"] as? Bool == true, "\(workload)")
-            let containers = try #require(pod["containers"] as? [[String: Any]])
-            for container in containers {
-                #expect((container["image"] as? String)?.isEmpty == false)
-                #expect((container["securityContext"] as? [String: Any])?["allowPrivilegeEscalation"] as? Bool == false)
-                for variable in container["env"] as? [[String: Any]] ?? [] {
-                    guard let ref = ((variable["valueFrom"] as? [String: Any])?["secretKeyRef"]) as? [String: Any]
-                    else { continue }
-                    let secret = try #require(
-                        objects["Secret/\(ref["name"] as? String ?? "")"], "\(workload): missing Secret")
+            func secretExists(_ name: String, key: String?) -> Bool {
+                if let secret = objects["Secret/\(name)"] {
+                    return key.map { (secret["stringData"] as? [String: Any])?[$0] != nil } ?? true
+                }
+                return header.contains("kubectl -n sonda create secret generic \(name) ")
+                    && key.map { header.contains("--from-literal=\($0)=") } ?? true
+            }
+            for (id, object) in objects where id.hasPrefix("StatefulSet/") || id.hasPrefix("Deployment/") {
+                let workload = "\(file): \(id)"
+                workloads.append(workload)
+                let spec = try #require(object["spec"] as? [String: Any])
+                if let serviceName = spec["serviceName"] as? String {
+                    #expect(objects["Service/\(serviceName)"] != nil, "\(workload): its Service exists")
+                }
+                let pod = try #require((spec["template"] as? [String: Any])?["spec"] as? [String: Any])
+                #expect((pod["securityContext"] as? [String: Any])?["runAsNonRoot"] as? Bool == true, "\(workload)")
+                let containers = try #require(pod["containers"] as? [[String: Any]])
+                for container in containers {
+                    #expect((container["image"] as? String)?.isEmpty == false)
                     #expect(
-                        (secret["stringData"] as? [String: Any])?[ref["key"] as? String ?? ""] != nil,
-                        "\(workload): \(ref)")
+                        (container["securityContext"] as? [String: Any])?["allowPrivilegeEscalation"] as? Bool == false)
+                    for variable in container["env"] as? [[String: Any]] ?? [] {
+                        guard let ref = ((variable["valueFrom"] as? [String: Any])?["secretKeyRef"]) as? [String: Any]
+                        else { continue }
+                        #expect(
+                            secretExists(ref["name"] as? String ?? "", key: ref["key"] as? String),
+                            "\(workload): no Secret for \(ref)")
+                    }
                 }
-            }
-            for volume in pod["volumes"] as? [[String: Any]] ?? [] {
-                if let name = (volume["configMap"] as? [String: Any])?["name"] as? String {
-                    #expect(objects["ConfigMap/\(name)"] != nil, "\(workload): missing ConfigMap \(name)")
-                }
-                if let name = (volume["secret"] as? [String: Any])?["secretName"] as? String {
-                    #expect(objects["Secret/\(name)"] != nil, "\(workload): missing Secret \(name)")
+                for volume in pod["volumes"] as? [[String: Any]] ?? [] {
+                    if let name = (volume["configMap"] as? [String: Any])?["name"] as? String {
+                        #expect(objects["ConfigMap/\(name)"] != nil, "\(workload): missing ConfigMap \(name)")
+                    }
+                    if let name = (volume["secret"] as? [String: Any])?["secretName"] as? String {
+                        #expect(secretExists(name, key: nil), "\(workload): missing Secret \(name)")
+                    }
                 }
             }
         }
+        for workload in [
+            "aggregator.yaml: StatefulSet/sonda-aggregator", "aggregator-postgres.yaml: Deployment/sonda-aggregator",
+            "agent-sao-paulo.yaml: Deployment/sonda-agent-sao-paulo",
+            "agent-rio-de-janeiro.yaml: Deployment/sonda-agent-rio-de-janeiro",
+        ] {
+            #expect(workloads.contains(workload), "\(workload) is missing")
+        }
+        let sqlite = try #require(
+            try Self.manifests("aggregator.yaml").first { $0["kind"] as? String == "StatefulSet" })
+        #expect(((sqlite["spec"] as? [String: Any])?["volumeClaimTemplates"] as? [Any])?.count == 1)
     }
 
     @Test(.enabled(if: tool("systemd-analyze") != nil, "needs systemd-analyze"))
