@@ -175,6 +175,42 @@ import Testing
         #expect(try await a.activeAlerts().map(\.fingerprint) == ["f1"])
     }
 
+    @Test func compactionMergesAppendedLatencyRowsAndChangesNoAnswer() async throws {
+        let url = try await PostgresServer.database()
+        let store = try await PostgresStore.open(try PostgresURL(url))
+        defer { Task { await store.close() } }
+        let f = try StatusPageFixture.fixture()
+        // Small batches, as agents send them: each appends its own rows to every latency table.
+        let all = StatusPageFixture.results(agent: "sp-clinic-01", region: "sao_paulo", now: f.now)
+        for start in stride(from: 0, to: all.count, by: 400) {
+            try await store.write(
+                f.batch(agent: "sp-clinic-01", results: Array(all[start..<min(start + 400, all.count)])),
+                rawResults: nil, region: "sao_paulo", now: f.now, auditDetail: nil)
+        }
+        func rows(_ table: String) async throws -> Int {
+            Int(try await PostgresServer.psql(url, "SELECT count(*) FROM \(table)")) ?? -1
+        }
+        let before = try await StoreAnswers.of(store, fixture: f)
+        let dayRows = try await rows("latency_day")
+        let removed = try await store.compactRollups(now: f.now)
+        #expect(removed > 0)
+        #expect(try await rows("latency_day") < dayRows, "merged")
+        for table in ["latency_minute", "latency_hour", "latency_day"] {
+            let column = table.replacingOccurrences(of: "latency_", with: "")
+            let check = table == "latency_minute" ? ", check_name" : ""
+            let duplicated = try await PostgresServer.psql(
+                url,
+                """
+                SELECT count(*) FROM (SELECT 1 FROM \(table)
+                WHERE \(column) < (SELECT max(\(column)) FROM \(table))
+                GROUP BY \(column), region, profile\(check), class, phase HAVING count(*) > 1) d
+                """)
+            #expect(duplicated == "0", "\(table): one row per key for every finished bucket")
+        }
+        let after = try await StoreAnswers.of(store, fixture: f)
+        StoreAnswers.expectSame(before, after, "the compacted store")
+    }
+
     @Test func retentionDropsWholeDaysOfResults() async throws {
         let store = try await Self.open()
         defer { Task { await store.close() } }

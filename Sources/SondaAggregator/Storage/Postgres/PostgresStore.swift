@@ -50,7 +50,7 @@ public final class PostgresStore: AggregatorStore {
         await pool.value
     }
 
-    public var maintenance: [any Service] { [] }
+    public var maintenance: [any Service] { [RollupCompactor(store: self)] }
 
     public func flushRollups() async throws {}
 

@@ -1,0 +1,89 @@
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+import ServiceLifecycle
+
+/// Latency rollups on PostgreSQL are appended, one row per batch and key, so that no two writers
+/// contend for a row; merging them is this compaction's job. For each bucket that is over (before
+/// the current minute, hour or day), it deletes a key's rows and inserts their merged histogram in
+/// one transaction, so the counts stay exact whatever runs beside it (a concurrent compaction
+/// deletes only rows it can still see, and merges only those). Without it, the hour and day
+/// tables would grow by a row per batch for as long as rollups are kept.
+extension PostgresStore {
+    /// Merges the latency rows of finished buckets, at most `limit` keys per table; returns the rows removed.
+    @discardableResult
+    public func compactRollups(now: Date, limit: Int = 20_000) async throws -> Int {
+        var removed = 0
+        for span in MinuteRollup.Span.allCases {
+            let seconds: Int64 = span == .minute ? 60 : span == .hour ? 3600 : 86_400
+            let current = Int64(now.timeIntervalSince1970).floorDivided(by: seconds)
+            let key = [span.column, "region", "profile"] + (span == .minute ? ["check_name"] : []) + ["class", "phase"]
+            let columns = key.joined(separator: ", ")
+            let join = key.map { "l.\($0) = g.\($0)" }.joined(separator: " AND ")
+            removed += try await withConnection { [logger] connection in
+                try await connection.withTransaction(logger: logger) { connection in
+                    var merged: [[String]: (bucket: Int64, histogram: LatencyHistogram)] = [:]
+                    var deleted = 0
+                    let rows = try await connection.query(
+                        PostgresQuery(
+                            unsafeSQL: """
+                                WITH g AS (
+                                    SELECT \(columns) FROM \(span.latencyTable) WHERE \(span.column) < \(current)
+                                    GROUP BY \(columns) HAVING count(*) > 1 LIMIT \(limit))
+                                DELETE FROM \(span.latencyTable) l USING g WHERE \(join)
+                                RETURNING \(key.map { "l.\($0)" }.joined(separator: ", ")), l.histogram
+                                """), logger: logger)
+                    for try await row in rows {
+                        let cells = row.makeRandomAccess()
+                        let bucket = try cells[0].decode(Int64.self)
+                        let labels = try (1..<key.count).map { try cells[$0].decode(String.self) }
+                        let bytes = try cells[key.count].decode(ByteBuffer.self)
+                        let histogram = LatencyHistogram(serialized: bytes.readableBytesView) ?? LatencyHistogram()
+                        merged[[String(bucket)] + labels, default: (bucket, LatencyHistogram())].histogram.merge(histogram)
+                        deleted += 1
+                    }
+                    guard !merged.isEmpty else { return 0 }
+                    let entries = Array(merged.values)
+                    let labels = Array(merged.keys)
+                    var binds = PostgresBindings()
+                    binds.append(entries.map(\.bucket))
+                    for i in 1..<key.count { binds.append(labels.map { $0[i] }) }
+                    binds.append(entries.map { Int64($0.histogram.count) })
+                    binds.append(entries.map { ByteBuffer(bytes: $0.histogram.serialized) })
+                    let arrays = (1...key.count + 2).map { i -> String in
+                        let type = i == 1 || i == key.count + 1 ? "bigint[]" : i == key.count + 2 ? "bytea[]" : "text[]"
+                        return "$\(i)::\(type)"
+                    }
+                    try await connection.query(
+                        PostgresQuery(
+                            unsafeSQL: """
+                                INSERT INTO \(span.latencyTable) (\(columns), count, histogram)
+                                SELECT * FROM UNNEST(\(arrays.joined(separator: ", ")))
+                                """, binds: binds), logger: logger)
+                    return deleted - merged.count
+                }
+            }
+        }
+        return removed
+    }
+}
+
+/// Runs the compaction every `interval` on the replica that holds the fleet's lease.
+struct RollupCompactor: Service {
+    let store: PostgresStore
+    var interval: Duration = .seconds(60)
+
+    func run() async throws {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            if (try? await store.acquireLease(holder: Lease.replica, ttl: AlertService.leaseTTL)) != nil {
+                do {
+                    try await store.compactRollups(now: Date())
+                } catch {
+                    store.logger.error("rollup compaction failed: \(error)")
+                }
+            }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+        }
+    }
+}
