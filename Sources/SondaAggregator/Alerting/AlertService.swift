@@ -101,7 +101,9 @@ public actor AlertService: Service {
         guard let lease = current else {
             throw LeaseLost(lease: Lease(holder: replica, epoch: 0))
         }
-        let at = now()
+        // Whole milliseconds, as the store keeps them: an alert restored from the database (after
+        // a restart or a failover) announces the same startsAt as the one that announced it first.
+        let at = Date(timeIntervalSince1970: (now().timeIntervalSince1970 * 1000).rounded() / 1000)
         var engine: AlertEngine
         if let running = self.engine {
             engine = running
