@@ -7,22 +7,10 @@ import Testing
 /// answered with 503 and a reason until it is back, without a restart.
 @Suite struct PostgresAggregatorTests {
     @Test func servesFromPostgreSQLAndAnswers503WhileTheServerIsDown() async throws {
-        let script = TLSLab.packageRoot.appendingPathComponent("scripts/test-postgres").path
-        let cluster = try await ChildProcess.run(script, ["start"])
-        try #require(cluster.status == 0 && cluster.lines.count == 2, "\(cluster.stderr)")
-        let (clusterDirectory, url) = (cluster.lines[0], cluster.lines[1])
-        defer { _ = try? ChildProcess.runBlocking(script, ["stop", clusterDirectory]) }
-        func pgctl(_ action: String) async throws {
-            let port = try #require(url.firstMatch(of: /:(\d+)\//)).output.1
-            let output = try await ChildProcess.run(
-                "/usr/sbin/runuser",
-                [
-                    "-u", "postgres", "--", "/usr/lib/postgresql/15/bin/pg_ctl", "-D", "\(clusterDirectory)/data", "-w",
-                    "-l", "\(clusterDirectory)/server.log", "-m", "immediate", "-o",
-                    "-c listen_addresses=127.0.0.1 -p \(port) -k \(clusterDirectory) -c fsync=off", action,
-                ])
-            try #require(output.status == 0, "pg_ctl \(action): \(output.stdout)\(output.stderr)")
-        }
+        let cluster = try await DedicatedPostgres()
+        defer { withExtendedLifetime(cluster) {} }
+        let url = cluster.url
+        func pgctl(_ action: String) async throws { try await cluster.control(action) }
 
         let directory = NSTemporaryDirectory() + "sonda-pg-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

@@ -41,3 +41,37 @@ public enum PostgresServer {
         return output.lines[1]
     }
 }
+
+/// A PostgreSQL cluster of one test's own (scripts/test-postgres), for tests that stop and start
+/// the server; removed when the value goes away.
+public final class DedicatedPostgres: Sendable {
+    public let directory: String
+    public let url: String
+    static let script = TLSLab.packageRoot.appendingPathComponent("scripts/test-postgres").path
+
+    public init() async throws {
+        let cluster = try await ChildProcess.run(Self.script, ["start"])
+        guard cluster.status == 0, cluster.lines.count == 2 else {
+            throw ChildProcess.SpawnFailed(description: "scripts/test-postgres start failed: \(cluster.stderr)")
+        }
+        (directory, url) = (cluster.lines[0], cluster.lines[1])
+    }
+
+    /// `pg_ctl stop -m immediate` (as a crash would leave it) or `start`, with the script's options.
+    public func control(_ action: String) async throws {
+        let port = url.firstMatch(of: /:(\d+)\//).map { String($0.output.1) } ?? ""
+        var command = [
+            "/usr/lib/postgresql/15/bin/pg_ctl", "-D", "\(directory)/data", "-w", "-l", "\(directory)/server.log",
+            "-m", "immediate", "-o", "-c listen_addresses=127.0.0.1 -p \(port) -k \(directory) -c fsync=off", action,
+        ]
+        if getuid() == 0 { command = ["/usr/sbin/runuser", "-u", "postgres", "--"] + command }
+        let output = try await ChildProcess.run(command[0], Array(command.dropFirst()))
+        guard output.status == 0 else {
+            throw ChildProcess.SpawnFailed(description: "pg_ctl \(action): \(output.stdout)\(output.stderr)")
+        }
+    }
+
+    deinit {
+        _ = try? ChildProcess.runBlocking(Self.script, ["stop", directory])
+    }
+}
