@@ -77,6 +77,12 @@ let package = Package(
             name: "ingest-baseline", dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
             path: "Benchmarks/IngestBaseline"),
         .executableTarget(
+            name: "postgres-ingest-baseline",
+            dependencies: [
+                "SondaAggregator", "SondaConfig", "SondaCore", .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            path: "Benchmarks/PostgresIngestBaseline"),
+        .executableTarget(
             name: "budget-query-bench", dependencies: ["SondaAggregator", "SondaCore"], path: "Benchmarks/BudgetQuery"),
         .executableTarget(
             name: "alert-replay-bench", dependencies: ["SondaAggregator", "SondaCore", "SondaConfig"], path: "Benchmarks/AlertReplay"),
