@@ -77,11 +77,25 @@ let package = Package(
             name: "ingest-baseline", dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
             path: "Benchmarks/IngestBaseline"),
         .executableTarget(
-            name: "budget-query-bench", dependencies: ["SondaAggregator", "SondaCore"], path: "Benchmarks/BudgetQuery"),
+            name: "postgres-ingest-baseline",
+            dependencies: [
+                "SondaAggregator", "SondaConfig", "SondaCore", .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            path: "Benchmarks/PostgresIngestBaseline"),
+        .target(
+            name: "RollupFill",
+            dependencies: [
+                "SondaAggregator", "SondaConfig", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            path: "Benchmarks/RollupFill"),
+        .executableTarget(
+            name: "budget-query-bench", dependencies: ["SondaAggregator", "SondaCore", "RollupFill"],
+            path: "Benchmarks/BudgetQuery"),
         .executableTarget(
             name: "alert-replay-bench", dependencies: ["SondaAggregator", "SondaCore", "SondaConfig"], path: "Benchmarks/AlertReplay"),
         .executableTarget(
-            name: "status-page-bench", dependencies: ["SondaAggregator", "SondaCore", "SondaConfig"],
+            name: "status-page-bench", dependencies: ["SondaAggregator", "SondaCore", "SondaConfig", "RollupFill"],
             path: "Benchmarks/StatusPage"),
         .executableTarget(
             name: "config-bench", dependencies: ["SondaConfig", .product(name: "Yams", package: "Yams")],

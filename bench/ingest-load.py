@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Load for bench/ingest.sh: N senders POST signed batches of B distinct results to /v1/results
-over keep-alive loopback connections and count results acknowledged with 200.
+over keep-alive loopback connections and count results acknowledged with 200. With --ports the
+senders are spread over several aggregators (replicas on one PostgreSQL database).
 
 Batches are built and signed before the clock starts, so the figure is the aggregator's rate.
 Also writes the same result objects, one per line, for the bare-GRDB baseline. With --lazy (for
@@ -11,7 +12,9 @@ import argparse, base64, http.client, json, threading, time, uuid
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 p = argparse.ArgumentParser()
-p.add_argument("--port", type=int, required=True)
+where = p.add_mutually_exclusive_group(required=True)
+where.add_argument("--port", type=int)
+where.add_argument("--ports", help="several aggregators sharing one database, PORT,PORT,…: sender k posts to the k-th (round robin)")
 p.add_argument("--key", required=True, help="agent key file (base64 of 32 bytes)")
 p.add_argument("--agent", default="bench")
 p.add_argument("--senders", type=int, default=8)
@@ -22,6 +25,7 @@ p.add_argument("--acked-out", help="append the ids of every acknowledged batch, 
 p.add_argument("--until-down", action="store_true", help="stop quietly when the aggregator goes away")
 p.add_argument("--lazy", action="store_true", help="build and sign each batch as it is sent, not up front")
 a = p.parse_args()
+ports = [int(port) for port in a.ports.split(",")] if a.ports else [a.port]
 if a.lazy == bool(a.rows_out):
     p.error("give --rows-out, or --lazy without it")
 key = Ed25519PrivateKey.from_private_bytes(base64.b64decode(open(a.key).read().strip()))
@@ -72,7 +76,7 @@ acked_file = open(a.acked_out, "a") if a.acked_out else None
 lock = threading.Lock()
 
 def sender(k):
-    conn = http.client.HTTPConnection("127.0.0.1", a.port)
+    conn = http.client.HTTPConnection("127.0.0.1", ports[k % len(ports)])
     batches = (build(b)[:2] for b in range(k, a.batches, a.senders)) if a.lazy else bodies[k::a.senders]
     for body, header in batches:
         try:

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import RollupFill
 import SondaAggregator
 import SondaConfig
 import SondaCore
@@ -9,11 +10,17 @@ import SondaCore
 /// the last hour of every check and the last day of one (the check whose page is timed), hour rows
 /// for 7 days, day rows for 30, and each check's latest raw results with their TLS report.
 /// Prints the p50 and p95 time to render `/` (1h, 24h and 7d windows) and `/checks/{name}`.
-/// Usage: status-page-bench [DATABASE]
-let path =
-    CommandLine.arguments.count > 1
-    ? CommandLine.arguments[1] : NSTemporaryDirectory() + "status-bench-\(getpid()).sqlite"
+/// With `--postgres URL` the same rows also go to that database (`--pg-copies N`: each latency
+/// row N times, as N batches appending to a key leave it), and each page is timed on both
+/// stores alternately.
+/// Usage: status-page-bench [DATABASE] [--postgres URL [--pg-copies N]]
+let arguments = try BenchArguments(CommandLine.arguments)
+let path = arguments.sqlitePath ?? NSTemporaryDirectory() + "status-bench-\(getpid()).sqlite"
 let store = try SQLiteStore(path: path)
+let sqlite = SQLiteRollupFill(store: store)
+var postgres: PostgresRollupFill?
+if let url = arguments.postgres { postgres = try await PostgresRollupFill(url: url) }
+let copies = arguments.postgresCopies
 let regions = (0..<10).map { "region_\($0)" }
 let profiles = ["desktop_brazil", "mobile_4g_brazil", "mobile_3g_brazil"]
 let classes = ["authentication", "patient_data", "appointment_booking", "treatment_planning", "reporting"]
@@ -32,57 +39,63 @@ func histogram(_ base: Double, samples: Int) -> Data {
 
 let generation = ContinuousClock.now
 for minuteOffset in 0..<1440 {
-    try await store.pool.write { db in
-        let latency = try db.cachedStatement(
-            sql: "INSERT OR REPLACE INTO latency_minute VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
-        let outcome = try db.cachedStatement(sql: "INSERT OR REPLACE INTO outcome_minute VALUES (?, ?, ?, ?, ?, ?, ?)")
-        let minute = nowMinute - Int64(minuteOffset)
-        for check in (minuteOffset < 60 ? checks : [checks[0]]) {
-            for region in regions {
-                for profile in profiles {
-                    for phase in PhaseTimings.Phase.allCases {
-                        let base = phase == .total ? 120.0 : 8.0
-                        try latency.execute(arguments: [
-                            minute, region, profile, check.name, check.endpointClass, phase.rawValue, 100,
-                            histogram(base, samples: 100),
-                        ])
-                    }
-                    try outcome.execute(arguments: [minute, region, profile, check.name, check.endpointClass, "", 99])
-                    try outcome.execute(arguments: [
-                        minute, region, profile, check.name, check.endpointClass, "timeout", 1,
-                    ])
+    var latency = LatencyRows()
+    var outcomes = OutcomeRows()
+    let minute = nowMinute - Int64(minuteOffset)
+    for check in (minuteOffset < 60 ? checks : [checks[0]]) {
+        for region in regions {
+            for profile in profiles {
+                for phase in PhaseTimings.Phase.allCases {
+                    latency.append(
+                        bucket: minute, region: region, profile: profile, check: check.name,
+                        endpointClass: check.endpointClass, phase: phase.rawValue, count: 100,
+                        histogram: histogram(phase == .total ? 120.0 : 8.0, samples: 100))
                 }
+                outcomes.append(
+                    bucket: minute, region: region, profile: profile, check: check.name,
+                    endpointClass: check.endpointClass, errorCode: "", count: 99)
+                outcomes.append(
+                    bucket: minute, region: region, profile: profile, check: check.name,
+                    endpointClass: check.endpointClass, errorCode: "timeout", count: 1)
             }
         }
     }
+    try await sqlite.insert(latency, into: "latency_minute")
+    try await sqlite.insert(outcomes, into: "outcome_minute")
+    try await postgres?.insert(latency, into: "latency_minute", copies: copies)
+    try await postgres?.insert(outcomes, into: "outcome_minute")
 }
 /// Hour or day rollups for `buckets` buckets back: `samples` latencies per class and phase, and
 /// per check `ok` successes and `failed` timeouts.
-func fillRollups(unit: String, now: Int64, buckets: Int, samples: Int, ok: Int, failed: Int) async throws {
+func fillRollups(unit: String, now: Int64, buckets: Int, samples: Int, ok: Int64, failed: Int64) async throws {
     for offset in 0..<buckets {
-        try await store.pool.write { db in
-            let latency = try db.cachedStatement(sql: "INSERT OR REPLACE INTO latency_\(unit) VALUES (?, ?, ?, ?, ?, ?, ?)")
-            let outcome = try db.cachedStatement(sql: "INSERT OR REPLACE INTO outcome_\(unit) VALUES (?, ?, ?, ?, ?, ?, ?)")
-            let bucket = now - Int64(offset)
-            for region in regions {
-                for profile in profiles {
-                    for endpointClass in classes {
-                        for phase in PhaseTimings.Phase.allCases {
-                            try latency.execute(arguments: [
-                                bucket, region, profile, endpointClass, phase.rawValue, samples,
-                                histogram(phase == .total ? 120 : 8, samples: samples),
-                            ])
-                        }
+        var latency = LatencyRows()
+        var outcomes = OutcomeRows()
+        let bucket = now - Int64(offset)
+        for region in regions {
+            for profile in profiles {
+                for endpointClass in classes {
+                    for phase in PhaseTimings.Phase.allCases {
+                        latency.append(
+                            bucket: bucket, region: region, profile: profile, endpointClass: endpointClass,
+                            phase: phase.rawValue, count: Int64(samples),
+                            histogram: histogram(phase == .total ? 120 : 8, samples: samples))
                     }
-                    for check in checks {
-                        try outcome.execute(arguments: [bucket, region, profile, check.name, check.endpointClass, "", ok])
-                        try outcome.execute(arguments: [
-                            bucket, region, profile, check.name, check.endpointClass, "timeout", failed,
-                        ])
-                    }
+                }
+                for check in checks {
+                    outcomes.append(
+                        bucket: bucket, region: region, profile: profile, check: check.name,
+                        endpointClass: check.endpointClass, errorCode: "", count: ok)
+                    outcomes.append(
+                        bucket: bucket, region: region, profile: profile, check: check.name,
+                        endpointClass: check.endpointClass, errorCode: "timeout", count: failed)
                 }
             }
         }
+        try await sqlite.insert(latency, into: "latency_\(unit)")
+        try await sqlite.insert(outcomes, into: "outcome_\(unit)")
+        try await postgres?.insert(latency, into: "latency_\(unit)", copies: copies)
+        try await postgres?.insert(outcomes, into: "outcome_\(unit)")
     }
 }
 let nowHour = nowMinute / 60
@@ -92,45 +105,62 @@ try await fillRollups(unit: "day", now: nowHour / 24, buckets: 30, samples: 576_
 let agents = (0..<1000).map {
     AggregatorConfig.Agent(id: "agent-\($0)", region: regions[$0 % 10], publicKey: Data(count: 32))
 }
+var results: [(result: ProbeResult, json: String)] = []
+let encoder = ResultJSON.encoder()
+for check in checks {
+    for i in 0..<300 {
+        let agent = agents[i % agents.count]
+        let at = now.addingTimeInterval(-Double(i) * 0.2)
+        let failed = i % 50 == 0
+        let leaf = CertificateInfo(
+            subject: "CN=\(check.name).example", issuer: "CN=CA", sans: ["\(check.name).example"],
+            notBefore: now.addingTimeInterval(-86_400 * 60), notAfter: now.addingTimeInterval(86_400 * 30),
+            sha256: "00",
+            spkiSHA256: "AA==")
+        let result = ProbeResult(
+            check: check.name, agent: agent.id, region: agent.region, profile: profiles[i % 3],
+            endpointClass: check.endpointClass, startedAt: at,
+            error: failed ? ProbeError(.timeout, "no response within 5 s") : nil, phases: PhaseTimings(total: 120),
+            tls: TLSReport(version: "TLSv1.3", cipher: nil, verified: true, leaf: leaf, chain: [], now: at))
+        results.append((result, String(decoding: try encoder.encode(result), as: UTF8.self)))
+    }
+}
+var heartbeats = AgentRows()
+for agent in agents {
+    heartbeats.append(
+        id: agent.id, region: agent.region,
+        lastSeenMilliseconds: Int64(now.timeIntervalSince1970 * 1000) - Int64.random(in: 0...400_000))
+}
 try await store.pool.write { db in
     let insert = try db.cachedStatement(
         sql: "INSERT OR REPLACE INTO results VALUES (?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?)")
-    let encoder = ResultJSON.encoder()
-    for check in checks {
-        for i in 0..<300 {
-            let agent = agents[i % agents.count]
-            let at = now.addingTimeInterval(-Double(i) * 0.2)
-            let failed = i % 50 == 0
-            let leaf = CertificateInfo(
-                subject: "CN=\(check.name).example", issuer: "CN=CA", sans: ["\(check.name).example"],
-                notBefore: now.addingTimeInterval(-86_400 * 60), notAfter: now.addingTimeInterval(86_400 * 30),
-                sha256: "00",
-                spkiSHA256: "AA==")
-            let result = ProbeResult(
-                check: check.name, agent: agent.id, region: agent.region, profile: profiles[i % 3],
-                endpointClass: check.endpointClass, startedAt: at,
-                error: failed ? ProbeError(.timeout, "no response within 5 s") : nil, phases: PhaseTimings(total: 120),
-                tls: TLSReport(version: "TLSv1.3", cipher: nil, verified: true, leaf: leaf, chain: [], now: at))
-            try insert.execute(arguments: [
-                result.id, agent.id, check.name, agent.region, profiles[i % 3], check.endpointClass,
-                Int64(at.timeIntervalSince1970 * 1000), !failed, failed ? "timeout" : nil, 120.0,
-                String(decoding: try encoder.encode(result), as: UTF8.self),
-            ])
-        }
+    for (result, json) in results {
+        try insert.execute(arguments: [
+            result.id, result.agent, result.check, result.region, result.profile, result.endpointClass,
+            Int64(result.startedAt.timeIntervalSince1970 * 1000), result.ok, result.error?.code.rawValue, 120.0, json,
+        ])
     }
-    for agent in agents {
+    for (id, (region, seen)) in zip(heartbeats.ids, zip(heartbeats.regions, heartbeats.lastSeenMilliseconds)) {
         try db.execute(
             sql: "INSERT OR REPLACE INTO agents VALUES (?, ?, ?, '0.1.0', 'abc', 0, 0, 1, 1)",
-            arguments: [
-                agent.id, agent.region, Int64(now.timeIntervalSince1970 * 1000) - Int64.random(in: 0...400_000),
-            ])
+            arguments: [id, region, seen])
     }
+}
+if let postgres {
+    // Grouped by agent, as their batches would bring them.
+    for (agent, sent) in Dictionary(grouping: results, by: { $0.result.agent ?? "" }) {
+        try await postgres.insert(
+            ResultColumns(sent.map(\.result), agent: agent, agentRegion: "", rawResults: sent.map(\.json)))
+    }
+    try await postgres.insert(heartbeats)
+    try await postgres.analyze()
 }
 let rules =
     classes.enumerated().map { i, c in BudgetRule(endpointClass: c, limit: .milliseconds(100 + 100 * i)) }
     + [BudgetRule(profile: "mobile_3g_brazil", limit: .milliseconds(3500))]
 let config = AggregatorConfig(database: path, agents: agents, budgets: rules)
-let page = StatusPage(config: config, store: store, now: { now })
+let pages = [("", StatusPage(config: config, store: store, now: { now }))]
+    + (postgres.map { [("pg_", StatusPage(config: config, store: $0.store, now: { now }))] } ?? [])
 let rows = try await store.pool.read { db in
     try ["latency_minute", "outcome_minute", "latency_hour", "outcome_hour", "latency_day", "outcome_day"].reduce(0) {
         $0 + (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \($1)") ?? 0)
@@ -138,29 +168,35 @@ let rows = try await store.pool.read { db in
 }
 print(
     "# \(rows) rollup rows generated in \((ContinuousClock.now - generation).components.seconds) s; \(agents.count) agents"
+        + (postgres == nil ? "" : "; PostgreSQL has each latency row \(copies) times")
 )
 
-func time(_ name: String, target: String, _ render: () async throws -> StatusPage.Rendered) async throws {
-    var samples: [Double] = []
-    var bytes = 0
+/// Renders with each store in turn, 12 times, and prints each store's p50 and p95 (the slowest of 12).
+func time(_ name: String, target: String, _ render: (StatusPage) async throws -> StatusPage.Rendered) async throws {
+    var samples = pages.map { _ in [Double]() }
+    var bytes = pages.map { _ in 0 }
     for _ in 0..<12 {
-        let start = ContinuousClock.now
-        let rendered = try await render()
-        let elapsed = (ContinuousClock.now - start).components
-        samples.append(Double(elapsed.seconds) * 1000 + Double(elapsed.attoseconds) / 1e15)
-        precondition(rendered.status == 200, "\(name): \(rendered.status)")
-        bytes = rendered.html.utf8.count
+        for (i, (_, page)) in pages.enumerated() {
+            let start = ContinuousClock.now
+            let rendered = try await render(page)
+            samples[i].append(millisecondsSince(start))
+            precondition(rendered.status == 200, "\(pages[i].0)\(name): \(rendered.status)")
+            bytes[i] = rendered.html.utf8.count
+        }
     }
-    samples.sort()
-    print(String(format: "# %@: %d KB of HTML", name, bytes / 1024))
-    print(String(format: "%@_p50_ms  %.1f", name, samples[samples.count / 2]))
-    print(String(format: "%@_p95_ms  %.1f  %@", name, samples[samples.count - 1], target))
+    for (i, (prefix, _)) in pages.enumerated() {
+        let sorted = samples[i].sorted()
+        print(String(format: "# %@%@: %d KB of HTML", prefix, name, bytes[i] / 1024))
+        print(String(format: "%@%@_p50_ms  %.1f", prefix, name, sorted[sorted.count / 2]))
+        print(String(format: "%@%@_p95_ms  %.1f  %@", prefix, name, sorted[sorted.count - 1], target))
+    }
 }
-try await time("status_page_1h", target: "<=1000ms") { try await page.fleet(window: "1h") }
-try await time("status_page_24h", target: "<=1000ms") { try await page.fleet(window: "24h") }
-try await time("status_page_7d", target: "<=1000ms") { try await page.fleet(window: "7d") }
-try await time("check_page_1h", target: "<=1000ms") { try await page.check(name: timedCheck, window: "1h") }
-try await time("check_page_24h", target: "<=1000ms") { try await page.check(name: timedCheck, window: "24h") }
-if CommandLine.arguments.count <= 1 {
+try await time("status_page_1h", target: "<=1000ms") { try await $0.fleet(window: "1h") }
+try await time("status_page_24h", target: "<=1000ms") { try await $0.fleet(window: "24h") }
+try await time("status_page_7d", target: "<=1000ms") { try await $0.fleet(window: "7d") }
+try await time("check_page_1h", target: "<=1000ms") { try await $0.check(name: timedCheck, window: "1h") }
+try await time("check_page_24h", target: "<=1000ms") { try await $0.check(name: timedCheck, window: "24h") }
+try await postgres?.close()
+if arguments.sqlitePath == nil {
     for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
 }

@@ -13,42 +13,12 @@ extension PostgresStore {
         _ batch: ResultBatch, rawResults: [String]? = nil, region agentRegion: String, now: Date = Date(),
         auditDetail: String? = nil
     ) async throws -> BatchReceipt {
-        var columns = ResultColumns()
-        var writer = ResultJSONWriter()
-        var days: Set<Int64> = []
-        for (index, result) in batch.results.enumerated() {
-            let key = RollupKey(result, agentRegion: agentRegion)
-            let ms = Int64(result.startedAt.timeIntervalSince1970 * 1000)
-            days.insert(ms.floorDivided(by: 86_400_000))
-            columns.append(
-                id: result.id, startedAt: ms, agent: batch.agent, key: key, step: result.step ?? "", ok: result.ok,
-                errorCode: result.error?.code.rawValue ?? "", totalMilliseconds: result.phases.total,
-                json: rawResults?[index] ?? String(decoding: writer.line(result).dropLast(), as: UTF8.self))
-        }
-        let (rows, dayList) = (columns, days)
+        let rows = ResultColumns(batch.results, agent: batch.agent, agentRegion: agentRegion, rawResults: rawResults)
         return try await withConnection { connection in
-            try await self.ensurePartitions(days: dayList, on: connection)
+            try await self.ensurePartitions(days: rows.days, on: connection)
             let logger = self.logger
             return try await connection.withTransaction(logger: logger) { connection in
-                var inserted: Set<String> = []
-                if !batch.results.isEmpty {
-                    let rows = try await connection.query(
-                        """
-                        INSERT INTO results (id, started_at_ms, agent, check_name, step, region, profile, class, ok,
-                                             error_code, total_ms, json)
-                        SELECT id, started_at_ms, agent, check_name, NULLIF(step, ''), region, profile, class, ok,
-                               NULLIF(error_code, ''), total_ms, json
-                        FROM UNNEST(\(rows.ids)::text[], \(rows.startedAt)::bigint[], \(rows.agents)::text[],
-                                    \(rows.checks)::text[], \(rows.steps)::text[], \(rows.regions)::text[],
-                                    \(rows.profiles)::text[], \(rows.classes)::text[], \(rows.ok)::boolean[],
-                                    \(rows.errorCodes)::text[], \(rows.totals)::float8[], \(rows.json)::text[])
-                             AS r(id, started_at_ms, agent, check_name, step, region, profile, class, ok, error_code,
-                                  total_ms, json)
-                        ON CONFLICT DO NOTHING
-                        RETURNING id
-                        """, logger: logger)
-                    for try await id in rows.decode(String.self) { inserted.insert(id) }
-                }
+                let inserted = try await Self.insertResults(rows, on: connection, logger: logger)
                 // A result id twice in one batch is stored once, and counted once.
                 var uncounted = inserted
                 var rollup = MinuteRollup()
@@ -76,6 +46,34 @@ extension PostgresStore {
                 return BatchReceipt(accepted: inserted.count, duplicates: batch.results.count - inserted.count)
             }
         }
+    }
+
+    /// Inserts a batch's results with one `UNNEST` statement, skipping ids already stored; returns
+    /// the ids inserted. The caller holds the transaction and has created the days' partitions
+    /// (`ensurePartitions`). The ingest baseline (Benchmarks/PostgresIngestBaseline) runs this
+    /// same statement, so the two stay comparable.
+    package static func insertResults(_ rows: ResultColumns, on connection: PostgresConnection, logger: Logger)
+        async throws -> Set<String>
+    {
+        var inserted: Set<String> = []
+        guard !rows.ids.isEmpty else { return inserted }
+        let ids = try await connection.query(
+            """
+            INSERT INTO results (id, started_at_ms, agent, check_name, step, region, profile, class, ok,
+                                 error_code, total_ms, json)
+            SELECT id, started_at_ms, agent, check_name, NULLIF(step, ''), region, profile, class, ok,
+                   NULLIF(error_code, ''), total_ms, json
+            FROM UNNEST(\(rows.ids)::text[], \(rows.startedAt)::bigint[], \(rows.agents)::text[],
+                        \(rows.checks)::text[], \(rows.steps)::text[], \(rows.regions)::text[],
+                        \(rows.profiles)::text[], \(rows.classes)::text[], \(rows.ok)::boolean[],
+                        \(rows.errorCodes)::text[], \(rows.totals)::float8[], \(rows.json)::text[])
+                 AS r(id, started_at_ms, agent, check_name, step, region, profile, class, ok, error_code,
+                      total_ms, json)
+            ON CONFLICT DO NOTHING
+            RETURNING id
+            """, logger: logger)
+        for try await id in ids.decode(String.self) { inserted.insert(id) }
+        return inserted
     }
 
     /// Appends the latency rows and adds the outcome counts. Outcome rows go in key order, so two
@@ -132,10 +130,28 @@ extension PostgresStore {
 }
 
 /// A batch's results as one array per column, for `UNNEST`.
-struct ResultColumns {
+package struct ResultColumns: Sendable {
     var ids: [String] = [], startedAt: [Int64] = [], agents: [String] = [], checks: [String] = []
     var steps: [String] = [], regions: [String] = [], profiles: [String] = [], classes: [String] = []
     var ok: [Bool] = [], errorCodes: [String] = [], totals: [Double] = [], json: [String] = []
+
+    /// `rawResults`, when given, is each result's JSON as received; otherwise it is encoded.
+    package init(_ results: [ProbeResult], agent: String, agentRegion: String, rawResults: [String]? = nil) {
+        var writer = ResultJSONWriter()
+        for (index, result) in results.enumerated() {
+            let key = RollupKey(result, agentRegion: agentRegion)
+            append(
+                id: result.id, startedAt: Int64(result.startedAt.timeIntervalSince1970 * 1000), agent: agent, key: key,
+                step: result.step ?? "", ok: result.ok, errorCode: result.error?.code.rawValue ?? "",
+                totalMilliseconds: result.phases.total,
+                json: rawResults?[index] ?? String(decoding: writer.line(result).dropLast(), as: UTF8.self))
+        }
+    }
+
+    /// The days (since 1970) the results started on: the partitions they go to.
+    package var days: Set<Int64> { Set(startedAt.map { $0.floorDivided(by: 86_400_000) }) }
+
+    package var count: Int { ids.count }
 
     mutating func append(
         id: String, startedAt ms: Int64, agent: String, key: RollupKey, step: String, ok passed: Bool,

@@ -211,7 +211,7 @@ public final class PostgresStore: AggregatorStore {
 
     /// Creates the partitions of these days that do not exist yet, each in a transaction of its
     /// own under an advisory lock, so replicas creating the same day take turns.
-    func ensurePartitions(days: Set<Int64>, on connection: PostgresConnection) async throws {
+    package func ensurePartitions(days: Set<Int64>, on connection: PostgresConnection) async throws {
         let missing = partitions.withLock { known in days.subtracting(known) }
         for day in missing.sorted() {
             let from = day * 86_400_000

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Ingest on PostgreSQL with two replicas: results/s that two `sonda-aggregator serve` processes on
+# one database answer 200 for (signature checked, JSON decoded, one transaction per batch with the
+# results, their rollups, the heartbeat and the audit entry; fsync on, so a 200 is durable), from
+# 8 signed loopback senders posting batches of 500, half of them to each replica; and the ratio to
+# a bare postgres-nio loop (Benchmarks/PostgresIngestBaseline) writing the same rows into the same
+# schema with the same UNNEST statement, 500 rows a transaction, on as many connections as there
+# are senders, in a second database of the same server.
+# Prints: pg_ingest_results_per_s  value  baseline  ratio  >=0.6;
+#         pg_ingest_cpu_s_per_100k  replicas+server  bare-loop+server  ratio
+# Env: SONDA_AGGREGATOR, PG_INGEST_BASELINE (release builds), BATCHES (160), SENDERS (8).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+AGG=$(realpath -m "${SONDA_AGGREGATOR:-$ROOT/.build/release/sonda-aggregator}")
+BASE=$(realpath -m "${PG_INGEST_BASELINE:-$(dirname "$AGG")/postgres-ingest-baseline}")
+SENDERS=${SENDERS:-8}
+WORK=$(mktemp -d)
+. "$ROOT/bench/pg-cluster.sh"
+trap pg_cleanup EXIT
+TEST_POSTGRES_FSYNC=on pg_start
+public=$(pg_agent_key "$WORK/agent.key")
+cat >"$WORK/aggregator.yaml" <<YAML
+listen: 127.0.0.1:0
+database: "$PG_URL"
+agents: [{id: bench, region: sao_paulo, public_key: "$public"}]
+budgets: $ROOT/probes/budgets.yaml
+YAML
+# One replica first, so the second finds the schema migrated (they would take turns anyway).
+for r in 1 2; do
+  pg_spawn "agg$r" "$AGG" serve --config "$WORK/aggregator.yaml" --port-file "$WORK/port$r"
+  for _ in $(seq 300); do [ -s "$WORK/port$r" ] && break; sleep 0.1; done
+  [ -s "$WORK/port$r" ] || { cat "$WORK/agg$r.log" >&2; exit 1; }
+done
+ports="$(cat "$WORK/port1"),$(cat "$WORK/port2")"
+server_before=$(pg_server_cpu_ticks)
+read -r acked seconds rate < <(python3 "$ROOT/bench/ingest-load.py" --ports "$ports" --key "$WORK/agent.key" \
+  --senders "$SENDERS" --batches "${BATCHES:-160}" --rows-out "$WORK/rows.jsonl")
+cpu_ticks=0
+for r in 1 2; do
+  cpu_ticks=$((cpu_ticks + $(awk '{print $14 + $15}' "/proc/$(cat "$WORK/agg$r.pid")/stat")))
+done
+count=$(curl -s "http://127.0.0.1:$(cat "$WORK/port2")/v1/agents" | python3 -c 'import json,sys; print(json.load(sys.stdin)["agents"][0]["results"])')
+[ "$count" = "$acked" ] || { echo "acknowledged $acked but stored $count" >&2; exit 1; }
+pg_stop agg1
+pg_stop agg2
+sleep 0.5  # the replicas' backends exit and are reaped
+server_ingest=$(($(pg_server_cpu_ticks) - server_before))
+psql "$PG_URL" -qc "CREATE DATABASE baseline" -c "CREATE DATABASE baseline_one"
+server_before=$(pg_server_cpu_ticks)
+read -r baseline client_cpu < <("$BASE" "${PG_URL%/*}/baseline" "$WORK/rows.jsonl" "$SENDERS")
+sleep 0.5
+server_baseline=$(($(pg_server_cpu_ticks) - server_before))
+read -r single _ < <("$BASE" "${PG_URL%/*}/baseline_one" "$WORK/rows.jsonl" 1)
+echo "# $acked results acknowledged in ${seconds}s by 2 replicas; bare postgres-nio loop: $baseline results/s on $SENDERS connections, $single on 1"
+# CPU time is steadier than wall time on a shared machine: per 100 000 results, the replicas' and the
+# server's under ingest, against the bare loop's (inserting only) and the server's.
+python3 - <<PY
+import os
+t = os.sysconf("SC_CLK_TCK") / 100000 * $acked
+full, bare = ($cpu_ticks + $server_ingest) / t, $client_cpu * 100000 / $acked + $server_baseline / t
+print("# CPU-s per 100 000 results: replicas %.2f + server %.2f; bare loop %.2f + server %.2f"
+      % ($cpu_ticks / t, $server_ingest / t, $client_cpu * 100000 / $acked, $server_baseline / t))
+print("pg_ingest_cpu_s_per_100k  %.2f  %.2f  %.2f" % (full, bare, full / bare))
+print("pg_ingest_results_per_s  %s  %s  %.2f  >=0.6" % ($rate, $baseline, $rate / $baseline))
+PY
