@@ -62,17 +62,27 @@ public actor AlertService: Service {
         let every = config.alerting.evaluateEvery
         var next = ContinuousClock.now
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            var holding = false
             do {
-                if try await holdLease() != nil, ContinuousClock.now >= next {
+                holding = try await holdLease() != nil
+                if holding, ContinuousClock.now >= next {
                     next = ContinuousClock.now + every
                     _ = try await evaluateOnce()
                 }
             } catch {
                 logger.error("alert evaluation failed: \(error)")
             }
-            let pause = min(Self.leaseRenewal, max(.zero, next - ContinuousClock.now))
+            let pause = Self.pause(holding: holding, untilNextRound: next - ContinuousClock.now)
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: pause) }
         }
+    }
+
+    /// How long `run` waits before its next turn: the holder until its next round or its next
+    /// renewal, whichever comes first; a standby (or a replica whose database failed) tries the
+    /// lease again after `leaseRenewal`, rather than at once and again without end.
+    static func pause(holding: Bool, untilNextRound: Duration) -> Duration {
+        guard holding else { return leaseRenewal }
+        return min(leaseRenewal, max(.zero, untilNextRound))
     }
 
     /// Takes or renews the fleet's lease; nil while another replica holds it. A replica that loses
