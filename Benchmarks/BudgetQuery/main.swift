@@ -63,7 +63,8 @@ try await postgres?.insert(dayRows, into: "latency_day", copies: arguments.postg
 try await postgres?.analyze()
 let generated = (ContinuousClock.now - generation).components.seconds
 
-let rules = classes.enumerated().map { i, c in BudgetRule(endpointClass: c, limit: .milliseconds(100 + 100 * i)) }
+let rules =
+    classes.enumerated().map { i, c in BudgetRule(endpointClass: c, limit: .milliseconds(100 + 100 * i)) }
     + [BudgetRule(profile: "mobile_3g_brazil", limit: .milliseconds(3500))]
 let evaluator = BudgetEvaluator(rules: rules)
 /// One 30-day report from `store`: its time in milliseconds and its number of cells.
@@ -93,9 +94,13 @@ func printQuantiles(_ name: String, _ samples: [Double], target: String) {
     print(String(format: "%@_p50_ms  %.1f", name, sorted[sorted.count / 2]))
     print(String(format: "%@_p95_ms  %.1f  %@", name, sorted[Int(Double(sorted.count) * 0.95) - 1], target))
 }
-print("# \(cells) cells; \(30 * 24 * regions.count * profiles.count * classes.count * 7) hour rows, \(dayHistograms.count) day rows (generated in \(generated) s)")
+print(
+    "# \(cells) cells; \(30 * 24 * regions.count * profiles.count * classes.count * 7) hour rows, \(dayHistograms.count) day rows (generated in \(generated) s)"
+)
 printQuantiles("budget_query_30d", samples, target: "<50")
 if postgres != nil {
-    print("# PostgreSQL: each day row \(arguments.postgresCopies) times, \(dayHistograms.count * arguments.postgresCopies) rows")
+    print(
+        "# PostgreSQL: each day row \(arguments.postgresCopies) times, \(dayHistograms.count * arguments.postgresCopies) rows"
+    )
     printQuantiles("pg_budget_query_30d", postgresSamples, target: "<100")
 }

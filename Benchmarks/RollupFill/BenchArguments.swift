@@ -24,7 +24,9 @@ public struct BenchArguments {
                 }
                 postgresCopies = n
             default:
-                guard sqlitePath == nil, !argument.hasPrefix("-") else { throw BenchArgumentError("unexpected \(argument)") }
+                guard sqlitePath == nil, !argument.hasPrefix("-") else {
+                    throw BenchArgumentError("unexpected \(argument)")
+                }
                 sqlitePath = argument
             }
         }

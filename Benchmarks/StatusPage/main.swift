@@ -159,7 +159,8 @@ let rules =
     classes.enumerated().map { i, c in BudgetRule(endpointClass: c, limit: .milliseconds(100 + 100 * i)) }
     + [BudgetRule(profile: "mobile_3g_brazil", limit: .milliseconds(3500))]
 let config = AggregatorConfig(database: path, agents: agents, budgets: rules)
-let pages = [("", StatusPage(config: config, store: store, now: { now }))]
+let pages =
+    [("", StatusPage(config: config, store: store, now: { now }))]
     + (postgres.map { [("pg_", StatusPage(config: config, store: $0.store, now: { now }))] } ?? [])
 let rows = try await store.pool.read { db in
     try ["latency_minute", "outcome_minute", "latency_hour", "outcome_hour", "latency_day", "outcome_day"].reduce(0) {
