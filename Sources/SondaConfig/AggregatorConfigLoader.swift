@@ -40,8 +40,9 @@ public struct AggregatorConfigLoader {
         }
         if let (database, node) = r.scalar("database") {
             if PostgresURL.isURL(database) {
-                // A URL's password (from ${env:} or ${file:}) is a secret; the rest is not.
-                let url = interpolation.resolve(database, at: node, in: file)
+                // A URL's password (from ${env:} or ${file:}) is a secret; the rest is not. Values
+                // go in percent-encoded, so a password with '@', '/' or '%' stays one password.
+                let url = interpolation.resolve(database, at: node, in: file, encoding: PostgresURL.encodeComponent)
                 do {
                     config.database = try PostgresURL(url).text
                 } catch {

@@ -27,8 +27,12 @@ struct Interpolation {
 
     /// Replaces `${env:…}` and `${file:…}`; reports what cannot be resolved against `node`.
     /// Resolved values are secrets unless `secret` is false (a base URL from the environment is
-    /// configuration, not a credential).
-    mutating func resolve(_ text: String, at node: Node?, in file: ConfigFile, secret: Bool = true) -> String {
+    /// configuration, not a credential). `encoding` rewrites each value before it goes in (a
+    /// password inside a URL must be percent-encoded, whatever characters it has).
+    mutating func resolve(
+        _ text: String, at node: Node?, in file: ConfigFile, secret: Bool = true,
+        encoding: (String) -> String = { $0 }
+    ) -> String {
         guard text.contains("${") else { return text }
         var result = text
         for reference in Self.references(in: text) {
@@ -59,7 +63,11 @@ struct Interpolation {
             } else {
                 continue
             }
-            if let value { result = result.replacingOccurrences(of: "${\(reference)}", with: value) }
+            if let value {
+                let encoded = encoding(value)
+                if secret && encoded != value { redactor.add(encoded) }
+                result = result.replacingOccurrences(of: "${\(reference)}", with: encoded)
+            }
         }
         return result
     }

@@ -19,9 +19,19 @@ public struct PostgresURL: Sendable, Hashable {
         text.hasPrefix("postgres://") || text.hasPrefix("postgresql://")
     }
 
+    /// `text` percent-encoded for any part of the URL: only RFC 3986's unreserved characters stay.
+    public static func encodeComponent(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: unreserved) ?? text
+    }
+
+    private static let unreserved = CharacterSet(
+        charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
     public init(_ text: String) throws {
         guard Self.isURL(text), let components = URLComponents(string: text) else {
-            throw PostgresURLError("'\(Self.redacted(text))' is not a URL like postgres://user@host:5432/sonda")
+            throw PostgresURLError(
+                "'\(Self.redacted(text))' is not a URL like postgres://user@host:5432/sonda"
+                    + " (write characters such as @ / : % # in a password percent-encoded, or take it from ${env:…})")
         }
         guard let host = components.host, !host.isEmpty else {
             throw PostgresURLError("'\(Self.redacted(text))' names no host")
@@ -29,15 +39,16 @@ public struct PostgresURL: Sendable, Hashable {
         guard let user = components.user, !user.isEmpty else {
             throw PostgresURLError("'\(Self.redacted(text))' names no user (postgres://USER@host/db)")
         }
-        let name = String(components.path.drop(while: { $0 == "/" }))
+        let name = String(components.path.drop(while: { $0 == "/" }))  // decoded, as `user` is
         guard !name.isEmpty, !name.contains("/") else {
             throw PostgresURLError("'\(Self.redacted(text))' names no database (postgres://user@host/DATABASE)")
         }
-        self.user = user.removingPercentEncoding ?? user
-        password = components.password.map { $0.removingPercentEncoding ?? $0 }
+        // `user` and `password` come back decoded already: decoding again would turn "%2541" into "A".
+        self.user = user
+        password = components.password
         self.host = host
         port = components.port ?? 5432
-        database = name.removingPercentEncoding ?? name
+        database = name
         sslMode = "prefer"
         for item in components.queryItems ?? [] {
             guard item.name == "sslmode" else {
@@ -55,8 +66,9 @@ public struct PostgresURL: Sendable, Hashable {
     public var text: String {
         var components = URLComponents()
         components.scheme = "postgres"
-        components.user = user
-        components.password = password
+        // Foundation leaves a '%' in a password as it is, so encode each part ourselves.
+        components.percentEncodedUser = Self.encodeComponent(user)
+        components.percentEncodedPassword = password.map(Self.encodeComponent)
         components.host = host
         components.port = port
         components.path = "/" + database

@@ -1,0 +1,78 @@
+import Foundation
+import SondaAggregator
+import SondaConfig
+import TestSupport
+import Testing
+
+/// Logging in to a PostgreSQL server that checks passwords (scram-sha-256) and offers TLS with a
+/// certificate no trust store knows: what an operator's first `database:` line meets.
+@Suite struct PostgresLoginTests {
+    static let password = "p@ss/w:rd%41#?& x"
+
+    /// A cluster of its own where role `clinic` logs in with `password` over TCP and the server
+    /// speaks TLS with a self-signed certificate.
+    static func server() async throws -> (DedicatedPostgres, port: String) {
+        let cluster = try await DedicatedPostgres()
+        let data = "\(cluster.directory)/data"
+        let quoted = password.replacingOccurrences(of: "'", with: "''")
+        _ = try await PostgresServer.psql(cluster.url, "CREATE ROLE clinic LOGIN PASSWORD '\(quoted)'")
+        _ = try await PostgresServer.psql(cluster.url, "CREATE DATABASE clinic OWNER clinic")
+        let certificate = try await ChildProcess.run(
+            "/usr/bin/openssl",
+            [
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+                "-keyout", "\(data)/server.key", "-out", "\(data)/server.crt",
+            ])
+        #expect(certificate.status == 0, "\(certificate.stderr)")
+        try "host all clinic 127.0.0.1/32 scram-sha-256\nhost all all 127.0.0.1/32 trust\nlocal all all trust\n"
+            .write(toFile: "\(data)/pg_hba.conf", atomically: false, encoding: .utf8)
+        if getuid() == 0 {
+            _ = try await ChildProcess.run("/usr/bin/chown", ["postgres:", "\(data)/server.key", "\(data)/server.crt"])
+        }
+        chmod("\(data)/server.key", 0o600)
+        _ = try await PostgresServer.psql(cluster.url, "ALTER SYSTEM SET ssl = on")
+        _ = try await PostgresServer.psql(cluster.url, "SELECT pg_reload_conf()")
+        let port = cluster.url.firstMatch(of: /:(\d+)\//).map { String($0.output.1) } ?? ""
+        return (cluster, port)
+    }
+
+    /// `database:` as an operator writes it, the password from the environment.
+    static func loadedURL(port: String, sslMode: String, password: String = password) throws -> PostgresURL {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("login-\(UUID()).yaml").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try """
+        database: "postgres://clinic:${env:SONDA_DB_PASSWORD}@127.0.0.1:\(port)/clinic?sslmode=\(sslMode)"
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        var loader = AggregatorConfigLoader(environment: ["SONDA_DB_PASSWORD": password])
+        let loaded = loader.load(path: path)
+        let config = try #require(loaded, "\(loader.diagnostics)")
+        return try PostgresURL(config.database)
+    }
+
+    @Test func aPasswordWithURLCharactersFromTheEnvironmentLogsIn() async throws {
+        let (cluster, port) = try await Self.server()
+        let url = try Self.loadedURL(port: port, sslMode: "require")
+        #expect(url.password == Self.password)
+        #expect(!url.redacted.contains("p@ss"))
+        let store = try await PostgresStore.open(url)
+        _ = try await store.agents()
+        await store.close()
+
+        let wrong = try Self.loadedURL(port: port, sslMode: "require", password: "p@ss/w:rd")
+        let refused = await #expect(throws: PostgresStoreError.self) { try await PostgresStore.open(wrong) }
+        #expect(refused?.isUnreachable == false)
+        #expect("\(refused.map { $0 as Any } ?? "")".contains("password authentication failed"))
+        _ = cluster
+    }
+
+    /// verify-full against a certificate that no trust store signed cannot get better by waiting:
+    /// `serve` must stop with the reason (exit 78), not try again forever.
+    @Test func aCertificateThatFailsVerificationIsNotRetried() async throws {
+        let (cluster, port) = try await Self.server()
+        let url = try Self.loadedURL(port: port, sslMode: "verify-full")
+        let error = await #expect(throws: PostgresStoreError.self) { try await PostgresStore.open(url) }
+        #expect(error?.isUnreachable == false, "\(error.map { $0 as Any } ?? "")")
+        #expect("\(error.map { $0 as Any } ?? "")".lowercased().contains("certificate"))
+        _ = cluster
+    }
+}
