@@ -2,7 +2,8 @@
 # Ingest on PostgreSQL with two replicas: results/s that two `sonda-aggregator serve` processes on
 # one database answer 200 for (signature checked, JSON decoded, one transaction per batch with the
 # results, their rollups, the heartbeat and the audit entry; fsync on, so a 200 is durable), from
-# 8 signed loopback senders posting batches of 500, half of them to each replica; and the ratio to
+# 8 signed loopback senders (8 agents, one per sender) posting batches of 500, half of them to each
+# replica; and the ratio to
 # a bare postgres-nio loop (Benchmarks/PostgresIngestBaseline) writing the same rows into the same
 # schema with the same UNNEST statement, 500 rows a transaction, on as many connections as there
 # are senders, in a second database of the same server.
@@ -18,13 +19,18 @@ WORK=$(mktemp -d)
 . "$ROOT/bench/pg-cluster.sh"
 trap pg_cleanup EXIT
 TEST_POSTGRES_FSYNC=on pg_start
-public=$(pg_agent_key "$WORK/agent.key")
-cat >"$WORK/aggregator.yaml" <<YAML
-listen: 127.0.0.1:0
-database: "$PG_URL"
-agents: [{id: bench, region: sao_paulo, public_key: "$public"}]
-budgets: $ROOT/probes/budgets.yaml
-YAML
+# One agent per sender, as a fleet has: an agent sends its batches one after the other.
+keys=()
+{
+  echo "listen: 127.0.0.1:0"
+  echo "database: \"$PG_URL\""
+  echo "budgets: $ROOT/probes/budgets.yaml"
+  echo "agents:"
+  for k in $(seq 0 $((SENDERS - 1))); do
+    echo "  - {id: bench-$k, region: sao_paulo, public_key: \"$(pg_agent_key "$WORK/agent$k.key")\"}"
+    keys+=(--key "$WORK/agent$k.key")
+  done
+} >"$WORK/aggregator.yaml"
 # One replica first, so the second finds the schema migrated (they would take turns anyway).
 for r in 1 2; do
   pg_spawn "agg$r" "$AGG" serve --config "$WORK/aggregator.yaml" --port-file "$WORK/port$r"
@@ -33,13 +39,13 @@ for r in 1 2; do
 done
 ports="$(cat "$WORK/port1"),$(cat "$WORK/port2")"
 server_before=$(pg_server_cpu_ticks)
-read -r acked seconds rate < <(python3 "$ROOT/bench/ingest-load.py" --ports "$ports" --key "$WORK/agent.key" \
+read -r acked seconds rate < <(python3 "$ROOT/bench/ingest-load.py" --ports "$ports" "${keys[@]}" \
   --senders "$SENDERS" --batches "${BATCHES:-160}" --rows-out "$WORK/rows.jsonl")
 cpu_ticks=0
 for r in 1 2; do
   cpu_ticks=$((cpu_ticks + $(awk '{print $14 + $15}' "/proc/$(cat "$WORK/agg$r.pid")/stat")))
 done
-count=$(curl -s "http://127.0.0.1:$(cat "$WORK/port2")/v1/agents" | python3 -c 'import json,sys; print(json.load(sys.stdin)["agents"][0]["results"])')
+count=$(curl -s "http://127.0.0.1:$(cat "$WORK/port2")/v1/agents" | python3 -c 'import json,sys; print(sum(a["results"] for a in json.load(sys.stdin)["agents"]))')
 [ "$count" = "$acked" ] || { echo "acknowledged $acked but stored $count" >&2; exit 1; }
 pg_stop agg1
 pg_stop agg2

@@ -8,7 +8,7 @@ import SondaConfig
 /// Writes generated rows into a PostgreSQL store's tables with bulk `UNNEST` statements, on a
 /// connection of its own. The store is opened first (`PostgresStore.open` migrates), so the tables
 /// are the project's schema. Latency rows are appended, as PostgreSQL's ingest appends one row
-/// per batch and key; outcome rows are added to existing counts, as ingest adds them.
+/// per batch and key, and so are outcome rows, as ingest appends them.
 public final class PostgresRollupFill: Sendable {
     public let store: PostgresStore
     let connection: PostgresConnection
@@ -79,11 +79,9 @@ public final class PostgresRollupFill: Sendable {
             try await connection.query(
                 PostgresQuery(
                     unsafeSQL: """
-                        INSERT INTO \(table) AS o (\(column), region, profile, check_name, class, error_code, count)
+                        INSERT INTO \(table) (\(column), region, profile, check_name, class, error_code, count)
                         SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
                                              $7::bigint[])
-                        ON CONFLICT (\(column), region, profile, check_name, class, error_code)
-                        DO UPDATE SET count = o.count + excluded.count
                         """, binds: binds), logger: logger)
         }
     }

@@ -34,7 +34,8 @@ struct AuditCommand: AsyncParsableCommand {
             if let broken = verification.firstBroken {
                 throw CommandFailure(message: "audit chain broken at entry \(broken.seq): \(broken.reason)", code: 1)
             }
-            print("audit chain intact: \(verification.entries) entries")
+            let queued = verification.queued == 0 ? "" : " (and \(verification.queued) batch entries queued to join it)"
+            print("audit chain intact: \(verification.entries) entries\(queued)")
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import TestSupport
 import Testing
 
@@ -49,10 +50,16 @@ import Testing
         #expect(load.stdout.hasPrefix("1000 "), "\(load.stdout)")
         let agents = try await ChildProcess.run("/usr/bin/curl", ["-s", "http://127.0.0.1:\(port)/v1/agents"])
         #expect(agents.stdout.contains(#""results":1000"#), "\(agents.stdout)")
-        let audit = try await ChildProcess.run(
-            AggregatorEndToEndTests.aggregatorBinary, ["audit", "verify", "--config", "\(directory)/aggregator.yaml"],
-            environment: environment)
-        #expect(audit.stdout.contains("audit chain intact: 21 entries"), "\(audit.stdout)\(audit.stderr)")
+        // Each batch's entry joins the chain within a second or two of its commit (the lease holder links it).
+        let audit = Mutex("")
+        let linked = await eventually {
+            let verify = try? await ChildProcess.run(
+                AggregatorEndToEndTests.aggregatorBinary, ["audit", "verify", "--config", "\(directory)/aggregator.yaml"],
+                environment: environment)
+            audit.withLock { $0 = "\(verify?.stdout ?? "")\(verify?.stderr ?? "")" }
+            return verify?.stdout == "audit chain intact: 21 entries\n"
+        }
+        #expect(linked, "\(audit.withLock { $0 })")
 
         try await pgctl("stop")
         let down = try await ChildProcess.run(

@@ -88,6 +88,7 @@ import Testing
         let agents = try await replicas[1].agents()
         #expect(agents.map(\.results).reduce(0, +) == sent)
         #expect(agents.map(\.batches).reduce(0, +) == 2 * batches.count)
+        #expect(try await replicas[1].chainAudit() == 2 * batches.count, "every batch queued its entry")
         let audit = try await replicas[0].verifyAudit()
         #expect(audit.firstBroken == nil && audit.entries == 2 * batches.count, "one chain across replicas")
     }
@@ -179,7 +180,7 @@ import Testing
         #expect(try await a.activeAlerts().map(\.fingerprint) == ["f1"])
     }
 
-    @Test func compactionMergesAppendedLatencyRowsAndChangesNoAnswer() async throws {
+    @Test func compactionMergesAppendedRowsAndChangesNoAnswer() async throws {
         let url = try await PostgresServer.database()
         let store = try await PostgresStore.open(try PostgresURL(url))
         defer { Task { await store.close() } }
@@ -196,20 +197,26 @@ import Testing
         }
         let before = try await StoreAnswers.of(store, fixture: f)
         let dayRows = try await rows("latency_day")
+        let outcomeDayRows = try await rows("outcome_day")
+        let counted = try await PostgresServer.psql(url, "SELECT sum(count) FROM outcome_minute")
         let removed = try await store.compactRollups(now: f.now)
         #expect(removed > 0)
         #expect(try await rows("latency_day") < dayRows, "merged")
-        for table in ["latency_minute", "latency_hour", "latency_day"] {
-            let column = table.replacingOccurrences(of: "latency_", with: "")
-            let check = table == "latency_minute" ? ", check_name" : ""
-            let duplicated = try await PostgresServer.psql(
-                url,
-                """
-                SELECT count(*) FROM (SELECT 1 FROM \(table)
-                WHERE \(column) < (SELECT max(\(column)) FROM \(table))
-                GROUP BY \(column), region, profile\(check), class, phase HAVING count(*) > 1) d
-                """)
-            #expect(duplicated == "0", "\(table): one row per key for every finished bucket")
+        #expect(try await rows("outcome_day") < outcomeDayRows, "merged")
+        #expect(try await PostgresServer.psql(url, "SELECT sum(count) FROM outcome_minute") == counted)
+        for span in ["minute", "hour", "day"] {
+            let check = span == "minute" ? ", check_name" : ""
+            for (table, key) in [("latency_\(span)", "region, profile\(check), class, phase"),
+                                 ("outcome_\(span)", "region, profile, check_name, class, error_code")] {
+                let duplicated = try await PostgresServer.psql(
+                    url,
+                    """
+                    SELECT count(*) FROM (SELECT 1 FROM \(table)
+                    WHERE \(span) < (SELECT max(\(span)) FROM \(table))
+                    GROUP BY \(span), \(key) HAVING count(*) > 1) d
+                    """)
+                #expect(duplicated == "0", "\(table): one row per key for every finished bucket")
+            }
         }
         let after = try await StoreAnswers.of(store, fixture: f)
         StoreAnswers.expectSame(before, after, "the compacted store")

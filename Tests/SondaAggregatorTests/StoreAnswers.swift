@@ -45,6 +45,7 @@ enum StoreAnswers {
             cursor = page.count == 500 ? page.last?.cursor : nil
             pages += 1
         } while cursor != nil
+        if let postgres = store as? PostgresStore { try await postgres.chainAudit() }
         answers["audit"] = "\(try await store.verifyAudit())"
         return answers
     }

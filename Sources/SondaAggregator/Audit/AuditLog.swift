@@ -19,9 +19,18 @@ public enum AuditLog {
         public var entries: Int
         /// The first entry whose stored fields no longer hash to the chain, and why.
         public var firstBroken: (seq: Int64, reason: String)?
+        /// Batch entries stored but not yet linked onto the chain (PostgreSQL links them within a
+        /// second or two; always 0 on SQLite).
+        public var queued: Int = 0
+
+        public init(entries: Int, firstBroken: (seq: Int64, reason: String)?, queued: Int = 0) {
+            self.entries = entries
+            self.firstBroken = firstBroken
+            self.queued = queued
+        }
 
         public static func == (a: Self, b: Self) -> Bool {
-            a.entries == b.entries && a.firstBroken?.seq == b.firstBroken?.seq
+            a.entries == b.entries && a.firstBroken?.seq == b.firstBroken?.seq && a.queued == b.queued
         }
         public func hash(into hasher: inout Hasher) { hasher.combine(entries) }
     }

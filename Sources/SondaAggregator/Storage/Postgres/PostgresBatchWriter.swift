@@ -6,8 +6,8 @@ import SondaCore
 extension PostgresStore {
     /// One transaction per batch: the results through `UNNEST` arrays (one parameter per column,
     /// so a batch of any size is one statement; a known id is skipped), the rollups of the rows
-    /// actually inserted, the agent's heartbeat and the audit entry. A batch that another replica
-    /// stored first inserts nothing and counts nothing.
+    /// actually inserted, the agent's heartbeat and the audit entry (queued for the chain, see
+    /// `chainAudit`). A batch that another replica stored first inserts nothing and counts nothing.
     @discardableResult
     public func write(
         _ batch: ResultBatch, rawResults: [String]? = nil, region agentRegion: String, now: Date = Date(),
@@ -39,9 +39,12 @@ extension PostgresStore {
                         batches = a.batches + 1, results = a.results + excluded.results
                     """, logger: logger)
                 if let auditDetail {
-                    try await Self.appendAudit(
-                        kind: "batch", detail: auditDetail + " accepted=\(inserted.count)", at: now, on: connection,
-                        logger: logger)
+                    let detail = auditDetail + " accepted=\(inserted.count)"
+                    try await connection.query(
+                        """
+                        INSERT INTO audit_queue (at_ms, kind, detail)
+                        VALUES (\(Int64(now.timeIntervalSince1970 * 1000)), 'batch', \(detail))
+                        """, logger: logger)
                 }
                 return BatchReceipt(accepted: inserted.count, duplicates: batch.results.count - inserted.count)
             }
@@ -76,8 +79,8 @@ extension PostgresStore {
         return inserted
     }
 
-    /// Appends the latency rows and adds the outcome counts. Outcome rows go in key order, so two
-    /// replicas adding to the same rows lock them in the same order and never deadlock.
+    /// Appends the latency and outcome rows: no row is ever updated, so concurrent batches never
+    /// wait for each other's commit (`compactRollups` merges them later).
     static func save(_ rows: MinuteRollup.Rows, on connection: PostgresConnection, logger: Logger) async throws {
         for span in MinuteRollup.Span.allCases {
             if let latency = rows.latency[span], !latency.isEmpty {
@@ -102,11 +105,7 @@ extension PostgresStore {
                                                  $6::bytea[]\(checkArray), $\(countIndex)::bigint[])
                             """, binds: binds), logger: logger)
             }
-            if var outcomes = rows.outcomes[span], !outcomes.isEmpty {
-                outcomes.sort {
-                    ($0.bucket, $0.region, $0.profile, $0.check ?? "", $0.endpointClass, $0.label)
-                        < ($1.bucket, $1.region, $1.profile, $1.check ?? "", $1.endpointClass, $1.label)
-                }
+            if let outcomes = rows.outcomes[span], !outcomes.isEmpty {
                 var binds = PostgresBindings()
                 binds.append(outcomes.map(\.bucket))
                 binds.append(outcomes.map(\.region))
@@ -118,11 +117,9 @@ extension PostgresStore {
                 try await connection.query(
                     PostgresQuery(
                         unsafeSQL: """
-                            INSERT INTO \(span.outcomeTable) AS o (\(span.column), region, profile, check_name, class, error_code, count)
+                            INSERT INTO \(span.outcomeTable) (\(span.column), region, profile, check_name, class, error_code, count)
                             SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[],
                                                  $6::text[], $7::bigint[])
-                            ON CONFLICT (\(span.column), region, profile, check_name, class, error_code)
-                            DO UPDATE SET count = o.count + excluded.count
                             """, binds: binds), logger: logger)
             }
         }

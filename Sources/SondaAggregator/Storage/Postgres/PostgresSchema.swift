@@ -174,6 +174,41 @@ enum PostgresSchema {
                 "CREATE INDEX notifications_pending ON notifications (receiver, state, id)",
             ]
         ),
+        (
+            "v4: outcome counts appended, not added to",
+            // Adding to a counter row locks it until commit, and every concurrent batch with a
+            // result in the same minute, check and profile waited for that commit (most of ingest's
+            // time with 8 senders). Outcome rows are now appended like latency rows; readers sum
+            // them, and the lease holder's compaction merges the rows of finished buckets.
+            MinuteRollup.Span.allCases.flatMap { span in
+                [
+                    "ALTER TABLE \(span.outcomeTable) DROP CONSTRAINT \(span.outcomeTable)_pkey",
+                    """
+                    CREATE INDEX \(span.outcomeTable)_by_key
+                    ON \(span.outcomeTable) (\(span.column), region, profile, check_name, class, error_code)
+                    """,
+                ]
+            }
+        ),
+        (
+            "v5: batch audit entries queued for the chain",
+            [
+                // A batch's audit entry used to extend the chain in the batch's own transaction,
+                // under one lock held to commit: every batch of every replica waited for the
+                // commit before it. Batches now queue their entry (in their transaction, so an
+                // acknowledged batch always has one), and the lease holder links queued entries
+                // onto the chain in the order their transactions ended (`chainAudit`).
+                """
+                CREATE TABLE audit_queue (
+                    seq bigserial PRIMARY KEY,
+                    at_ms bigint NOT NULL,
+                    kind text NOT NULL,
+                    detail text NOT NULL,
+                    ingest_xid xid8 NOT NULL DEFAULT pg_current_xact_id()
+                )
+                """
+            ]
+        ),
     ]
 
     /// Applies the migrations not yet applied, each in its own transaction, under the lock.

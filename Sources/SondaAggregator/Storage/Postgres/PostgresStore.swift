@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOSSL
 import PostgresNIO
 import SondaConfig
 import ServiceLifecycle
@@ -50,7 +51,7 @@ public final class PostgresStore: AggregatorStore {
         await pool.value
     }
 
-    public var maintenance: [any Service] { [RollupCompactor(store: self)] }
+    public var maintenance: [any Service] { [LeaderUpkeep(store: self)] }
 
     public func flushRollups() async throws {}
 
@@ -67,34 +68,52 @@ public final class PostgresStore: AggregatorStore {
     /// the store fails at once (the API answers 503), and the pool goes on trying in the background.
     static let leasePatience: Duration = .seconds(5)
 
+    /// How long one use of a connection may take before the connection is closed under it. The
+    /// longest legitimate use (a compaction round, a chunk of `migrate`) takes a few seconds.
+    static let useDeadline: Duration = .seconds(30)
+
     /// Runs `body` on a connection of the pool; throws `PostgresStoreError.unreachable` when none
     /// comes within `leasePatience`, and wraps the driver's errors so the API can tell them apart.
+    /// A request that gives up does not wait for the pool to notice: while the server restarts,
+    /// the pool may answer a cancelled wait only once it has a connection again, and a request
+    /// answered late is an agent's batch held for nothing. The body never runs after giving up.
     func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
-        let leased = LeaseTaken()
+        let use = ConnectionUse()
         let client = client
+        let logger = logger
+        let work = Task<T, any Error> {
+            try await client.withConnection { connection in
+                guard use.take() else { throw CancellationError() }
+                // Seen here after the server restarted under load: a query the driver never sends
+                // (the server idle after its last COMMIT, every byte delivered both ways) and
+                // waits on for ever. Closing the connection fails the query; the pool opens another.
+                let watchdog = Task {
+                    try await Task.sleep(for: Self.useDeadline)
+                    logger.error("a database query ran past \(Self.useDeadline); closing its connection")
+                    try? await connection.close()
+                }
+                defer { watchdog.cancel() }
+                return try await body(connection)
+            }
+        }
         do {
-            return try await withThrowingTaskGroup(of: T?.self) { group in
-                group.addTask {
-                    try await client.withConnection { connection in
-                        leased.flag.store(true, ordering: .releasing)
-                        return try await body(connection)
+            return try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+                    let answer = ResumeOnce(continuation)
+                    Task {
+                        do { answer.resume(with: .success(try await work.value)) } catch { answer.resume(with: .failure(error)) }
+                    }
+                    Task {
+                        try? await Task.sleep(for: Self.leasePatience)
+                        guard use.giveUp() else { return }
+                        work.cancel()
+                        answer.resume(
+                            with: .failure(
+                                PostgresStoreError.unreachable("no connection to the server within \(Self.leasePatience)")))
                     }
                 }
-                group.addTask {
-                    try await Task.sleep(for: Self.leasePatience)
-                    return nil
-                }
-                while let next = try await group.next() {
-                    if let value = next {
-                        group.cancelAll()
-                        return value
-                    }
-                    if !leased.flag.load(ordering: .acquiring) {
-                        group.cancelAll()
-                        throw PostgresStoreError.unreachable("no connection to the server within \(Self.leasePatience)")
-                    }
-                }
-                throw CancellationError()
+            } onCancel: {
+                work.cancel()
             }
         } catch let error as PostgresStoreError {
             throw error
@@ -111,18 +130,14 @@ public final class PostgresStore: AggregatorStore {
 
     /// The chain is one sequence across replicas: its tail is appended under a transaction-scoped
     /// advisory lock, taken last in the writing transaction so the lock is held only to commit.
+    /// Alert and silence changes append directly; batches queue their entries (`chainAudit`).
     static let auditLock: Int64 = 0x534F_4E44_4102
 
     static func appendAudit(kind: String, detail: String, at date: Date, on connection: PostgresConnection, logger: Logger)
         async throws
     {
         try await connection.query("SELECT pg_advisory_xact_lock(\(auditLock))", logger: logger)
-        var previous = AuditLog.genesis
-        for try await hash in try await connection.query(
-            "SELECT hash FROM audit ORDER BY seq DESC LIMIT 1", logger: logger
-        ).decode(String.self) {
-            previous = hash
-        }
+        let previous = try await auditHead(on: connection, logger: logger)
         let at = Int64(date.timeIntervalSince1970 * 1000)
         let hash = AuditLog.hash(previous: previous, atMilliseconds: at, kind: kind, detail: detail)
         try await connection.query(
@@ -139,8 +154,68 @@ public final class PostgresStore: AggregatorStore {
         }
     }
 
+    /// Links the queued batch entries onto the chain, in the order their transactions ended:
+    /// only entries of transactions older than every transaction still running (below the
+    /// snapshot's xmin), so an entry that commits later can never belong before one already
+    /// linked. Returns how many it linked. The lease holder runs it every second (`LeaderUpkeep`).
+    @discardableResult
+    public func chainAudit(limit: Int = 10_000) async throws -> Int {
+        try await withConnection { [logger] connection in
+            try await connection.withTransaction(logger: logger) { connection in
+                try await connection.query("SELECT pg_advisory_xact_lock(\(Self.auditLock))", logger: logger)
+                let rows = try await connection.query(
+                    """
+                    DELETE FROM audit_queue WHERE seq IN (
+                        SELECT seq FROM audit_queue WHERE ingest_xid < pg_snapshot_xmin(pg_current_snapshot())
+                        ORDER BY ingest_xid, seq LIMIT \(limit))
+                    RETURNING ingest_xid::text::bigint, seq, at_ms, kind, detail
+                    """, logger: logger)
+                var queued: [(xid: Int64, seq: Int64, at: Int64, kind: String, detail: String)] = []
+                for try await row in rows.decode((Int64, Int64, Int64, String, String).self) { queued.append(row) }
+                guard !queued.isEmpty else { return 0 }
+                queued.sort { ($0.xid, $0.seq) < ($1.xid, $1.seq) }
+                var previous = try await Self.auditHead(on: connection, logger: logger)
+                var at: [Int64] = [], kinds: [String] = [], details: [String] = [], prevs: [String] = []
+                var hashes: [String] = []
+                for entry in queued {
+                    let hash = AuditLog.hash(previous: previous, atMilliseconds: entry.at, kind: entry.kind, detail: entry.detail)
+                    at.append(entry.at)
+                    kinds.append(entry.kind)
+                    details.append(entry.detail)
+                    prevs.append(previous)
+                    hashes.append(hash)
+                    previous = hash
+                }
+                try await connection.query(
+                    """
+                    INSERT INTO audit (at_ms, kind, detail, prev_hash, hash)
+                    SELECT at_ms, kind, detail, prev_hash, hash
+                    FROM UNNEST(\(at)::bigint[], \(kinds)::text[], \(details)::text[], \(prevs)::text[], \(hashes)::text[])
+                         WITH ORDINALITY AS e(at_ms, kind, detail, prev_hash, hash, n)
+                    ORDER BY n
+                    """, logger: logger)
+                return queued.count
+            }
+        }
+    }
+
+    static func auditHead(on connection: PostgresConnection, logger: Logger) async throws -> String {
+        for try await hash in try await connection.query(
+            "SELECT hash FROM audit ORDER BY seq DESC LIMIT 1", logger: logger
+        ).decode(String.self) {
+            return hash
+        }
+        return AuditLog.genesis
+    }
+
     public func verifyAudit() async throws -> AuditLog.Verification {
         try await withConnection { [logger] connection in
+            var queued = 0
+            for try await count in try await connection.query("SELECT count(*) FROM audit_queue", logger: logger)
+                .decode(Int.self)
+            {
+                queued = count
+            }
             var previous = AuditLog.genesis
             var entries = 0
             let rows = try await connection.query(
@@ -150,14 +225,16 @@ public final class PostgresStore: AggregatorStore {
             {
                 entries += 1
                 guard prev == previous else {
-                    return .init(entries: entries, firstBroken: (seq, "its previous-hash does not match entry before it"))
+                    return .init(
+                        entries: entries, firstBroken: (seq, "its previous-hash does not match entry before it"),
+                        queued: queued)
                 }
                 guard AuditLog.hash(previous: previous, atMilliseconds: at, kind: kind, detail: detail) == stored else {
-                    return .init(entries: entries, firstBroken: (seq, "its contents do not match its hash"))
+                    return .init(entries: entries, firstBroken: (seq, "its contents do not match its hash"), queued: queued)
                 }
                 previous = stored
             }
-            return .init(entries: entries, firstBroken: nil)
+            return .init(entries: entries, firstBroken: nil, queued: queued)
         }
     }
 
@@ -231,9 +308,29 @@ public final class PostgresStore: AggregatorStore {
     static let partitionLock: Int64 = 0x534F_4E44_4103
 }
 
-/// Whether a use of the database got its connection.
-private final class LeaseTaken: Sendable {
-    let flag = Atomic<Bool>(false)
+/// A use of the database: waiting for a connection, then either running on one or given up.
+private final class ConnectionUse: Sendable {
+    private let state = Atomic<Int>(0)  // 0 waiting, 1 running, 2 given up
+
+    /// Whether the body may run: false once the caller gave up waiting.
+    func take() -> Bool { state.compareExchange(expected: 0, desired: 1, ordering: .acquiringAndReleasing).exchanged }
+
+    /// Whether the caller may give up: false once the body runs (it then waits for the body).
+    func giveUp() -> Bool { state.compareExchange(expected: 0, desired: 2, ordering: .acquiringAndReleasing).exchanged }
+}
+
+/// A continuation that the first of two racing tasks resumes.
+private final class ResumeOnce<T: Sendable>: Sendable {
+    private let continuation: Mutex<CheckedContinuation<T, any Error>?>
+
+    init(_ continuation: CheckedContinuation<T, any Error>) { self.continuation = Mutex(continuation) }
+
+    func resume(with result: Result<T, any Error>) {
+        continuation.withLock { waiting in
+            waiting?.resume(with: result)
+            waiting = nil
+        }
+    }
 }
 
 /// Why the PostgreSQL store could not start, in one line without the password.
@@ -256,11 +353,17 @@ public enum PostgresStoreError: Error, CustomStringConvertible {
     }
 
     /// Whether the server could not be reached at all (rather than refusing the login or
-    /// lacking the database), so trying again later may work.
+    /// lacking the database), so trying again later may work. A server that is starting, shutting
+    /// down or out of connection slots counts as unreachable; a certificate that fails
+    /// verification does not (waiting will not fix it).
     public var isUnreachable: Bool {
         guard case .connect(_, let error) = self, let error = error as? PSQLError else { return false }
-        return error.serverInfo == nil
-            && [PSQLError.Code.connectionError, .serverClosedConnection, .uncleanShutdown].contains(error.code)
+        if let state = error.serverInfo?[.sqlState] {
+            // cannot_connect_now (starting up, shutting down, in recovery), too_many_connections
+            return ["57P03", "53300"].contains(state)
+        }
+        if error.underlying is NIOSSLError { return false }
+        return [PSQLError.Code.connectionError, .serverClosedConnection, .uncleanShutdown].contains(error.code)
     }
 
     /// The server's message when there is one, else the client's.

@@ -4,17 +4,41 @@ import NIOCore
 import PostgresNIO
 import ServiceLifecycle
 
-/// Latency rollups on PostgreSQL are appended, one row per batch and key, so that no two writers
-/// contend for a row; merging them is this compaction's job. For each bucket that is over (before
-/// the current minute, hour or day), it deletes a key's rows and inserts their merged histogram in
-/// one transaction, so the counts stay exact whatever runs beside it (a concurrent compaction
-/// deletes only rows it can still see, and merges only those). Without it, the hour and day
-/// tables would grow by a row per batch for as long as rollups are kept.
+/// Rollups on PostgreSQL are appended, one latency and one outcome row per batch and key, so that
+/// no two writers contend for a row; merging them is this compaction's job. For each bucket that
+/// is over (before the current minute, hour or day), it deletes a key's rows and inserts their
+/// merged histogram or summed count in one transaction, so the counts stay exact whatever runs
+/// beside it (a concurrent compaction deletes only rows it can still see, and merges only those).
+/// Without it, the tables would grow by a row per batch for as long as rollups are kept.
 extension PostgresStore {
-    /// Merges the latency rows of finished buckets, at most `limit` keys per table; returns the rows removed.
+    /// Merges the rows of finished buckets, at most `limit` keys per table; returns the rows removed.
     @discardableResult
     public func compactRollups(now: Date, limit: Int = 20_000) async throws -> Int {
         var removed = 0
+        for span in MinuteRollup.Span.allCases {
+            let seconds: Int64 = span == .minute ? 60 : span == .hour ? 3600 : 86_400
+            let current = Int64(now.timeIntervalSince1970).floorDivided(by: seconds)
+            let key = [span.column, "region", "profile", "check_name", "class", "error_code"].joined(separator: ", ")
+            let join = [span.column, "region", "profile", "check_name", "class", "error_code"]
+                .map { "o.\($0) = g.\($0)" }.joined(separator: " AND ")
+            // Counts add up in SQL: the deleted rows come back as one row per key, in one statement.
+            removed += try await withConnection { [logger] connection in
+                let rows = try await connection.query(
+                    PostgresQuery(
+                        unsafeSQL: """
+                            WITH g AS (
+                                SELECT \(key) FROM \(span.outcomeTable) WHERE \(span.column) < \(current)
+                                GROUP BY \(key) HAVING count(*) > 1 LIMIT \(limit)),
+                            d AS (DELETE FROM \(span.outcomeTable) o USING g WHERE \(join) RETURNING o.*),
+                            i AS (INSERT INTO \(span.outcomeTable) (\(key), count)
+                                  SELECT \(key), SUM(count) FROM d GROUP BY \(key) RETURNING 1)
+                            SELECT (SELECT count(*) FROM d) - (SELECT count(*) FROM i)
+                            """), logger: logger)
+                var merged = 0
+                for try await count in rows.decode(Int.self) { merged = count }
+                return merged
+            }
+        }
         for span in MinuteRollup.Span.allCases {
             let seconds: Int64 = span == .minute ? 60 : span == .hour ? 3600 : 86_400
             let current = Int64(now.timeIntervalSince1970).floorDivided(by: seconds)
@@ -69,21 +93,30 @@ extension PostgresStore {
     }
 }
 
-/// Runs the compaction every `interval` on the replica that holds the fleet's lease.
-struct RollupCompactor: Service {
+/// The lease holder's upkeep of a shared database: every second it links queued batch entries
+/// onto the audit chain, every minute it compacts the rollups. It links once more on shutdown, so
+/// a replica stopped in an orderly way leaves nothing queued that it could have linked.
+struct LeaderUpkeep: Service {
     let store: PostgresStore
-    var interval: Duration = .seconds(60)
+    var chainEvery: Duration = .seconds(1)
+    var compactEvery: Duration = .seconds(60)
 
     func run() async throws {
+        var lastCompaction = ContinuousClock.now - compactEvery
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             if (try? await store.acquireLease(holder: Lease.replica, ttl: AlertService.leaseTTL)) != nil {
                 do {
-                    try await store.compactRollups(now: Date())
+                    try await store.chainAudit()
+                    if ContinuousClock.now - lastCompaction >= compactEvery {
+                        lastCompaction = .now
+                        try await store.compactRollups(now: Date())
+                    }
                 } catch {
-                    store.logger.error("rollup compaction failed: \(error)")
+                    store.logger.error("database upkeep failed: \(error)")
                 }
             }
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: chainEvery) }
         }
+        _ = try? await store.chainAudit()  // safe on any replica: linking takes the chain's lock
     }
 }
