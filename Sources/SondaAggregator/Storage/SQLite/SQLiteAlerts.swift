@@ -51,18 +51,43 @@ enum SQLiteAlerts {
         try Row.fetchAll(db, sql: "SELECT * FROM alerts WHERE state IN ('pending', 'firing')").map(alert)
     }
 
-    static func list(includePending: Bool, since: Date, limit: Int, in db: Database) throws
-        -> [TrackedAlert]
+    /// One page of `selection`, each group read by keyset from where the page starts in it.
+    static func list(_ selection: AlertSelection, after position: AlertPosition?, limit: Int, in db: Database)
+        throws -> [TrackedAlert]
     {
-        let states = includePending ? "'pending', 'firing'" : "'firing'"
-        let live = try Row.fetchAll(
-            db, sql: "SELECT * FROM alerts WHERE state IN (\(states)) ORDER BY starts_at_ms DESC, active_since_ms DESC")
-        let resolved = try Row.fetchAll(
-            db,
-            sql: "SELECT * FROM alerts WHERE state = 'resolved' AND ends_at_ms >= ? ORDER BY ends_at_ms DESC LIMIT ?",
-            arguments: [milliseconds(since), limit])
-        return try (live + resolved).map(alert)
+        var alerts: [TrackedAlert] = []
+        for (group, after) in selection.groups(after: position) where alerts.count < limit {
+            var arguments: StatementArguments
+            switch group {
+            case .live:
+                let states = selection.live.map(\.rawValue).sorted()
+                arguments = [String(decoding: try JSONEncoder().encode(states), as: UTF8.self)]
+            case .resolved:
+                arguments = [milliseconds(selection.resolvedSince ?? .distantPast)]
+            }
+            // A position before every alert of the group when none is given (no start or end is Int64.max).
+            arguments +=
+                after.map { [$0.key, $0.activeSinceMilliseconds, $0.fingerprint] } ?? [Int64.max, Int64.max, ""]
+            arguments += [limit - alerts.count]
+            alerts += try Row.fetchAll(db, sql: pageQueries[group]!, arguments: arguments).map(alert)
+        }
+        return alerts
     }
+
+    /// Per group, a page after a position: (key, active since, fingerprint) descending, where the
+    /// key is the start for live alerts (pending ones, without, last) and the end for resolved ones.
+    private static let pageQueries: [AlertPosition.Group: String] = [
+        .live: """
+        SELECT * FROM alerts WHERE state IN (SELECT value FROM json_each(?))
+        AND (COALESCE(starts_at_ms, -1), active_since_ms, fingerprint) < (?, ?, ?)
+        ORDER BY COALESCE(starts_at_ms, -1) DESC, active_since_ms DESC, fingerprint DESC LIMIT ?
+        """,
+        .resolved: """
+        SELECT * FROM alerts WHERE state = 'resolved' AND ends_at_ms >= ?
+        AND (ends_at_ms, active_since_ms, fingerprint) < (?, ?, ?)
+        ORDER BY ends_at_ms DESC, active_since_ms DESC, fingerprint DESC LIMIT ?
+        """,
+    ]
 
     static func alert(_ row: Row) throws -> TrackedAlert {
         let labels = try AlertRecord.labels(fromJSON: row["labels"])
@@ -80,15 +105,24 @@ enum SQLiteAlerts {
             sql:
                 "INSERT INTO silences (id, matchers, starts_at_ms, ends_at_ms, comment, created_at_ms) VALUES (?, ?, ?, ?, ?, ?)",
             arguments: [
-                s.id, try AlertRecord.labelsJSON(s.matchers), milliseconds(s.startsAt), milliseconds(s.endsAt), s.comment,
+                s.id, try AlertRecord.labelsJSON(s.matchers), milliseconds(s.startsAt), milliseconds(s.endsAt),
+                s.comment,
                 milliseconds(s.createdAt),
             ])
         try SQLiteAudit.append(kind: "silence", detail: try AlertRecord.auditDetail(s), at: s.createdAt, in: db)
     }
 
-    static func silences(notEndedAt now: Date, in db: Database) throws -> [Silence] {
-        try Row.fetchAll(
-            db, sql: "SELECT * FROM silences WHERE ends_at_ms > ? ORDER BY ends_at_ms", arguments: [milliseconds(now)]
+    static func silences(notEndedAt now: Date, after position: SilencePosition?, limit: Int, in db: Database) throws
+        -> [Silence]
+    {
+        // A position before every silence when none is given: one statement for every page.
+        let (endsAt, id) = position.map { ($0.endsAtMilliseconds, $0.id) } ?? (Int64.min, "")
+        return try Row.fetchAll(
+            db,
+            sql: """
+                SELECT * FROM silences WHERE ends_at_ms > ? AND (ends_at_ms, id) > (?, ?)
+                ORDER BY ends_at_ms, id LIMIT ?
+                """, arguments: [milliseconds(now), endsAt, id, limit]
         ).map { row in
             Silence(
                 id: row["id"],

@@ -43,14 +43,16 @@ extension SQLiteStore {
         try await pool.read { db in try SQLiteAlerts.active(in: db) }
     }
 
-    public func alerts(includePending: Bool, since: Date, limit: Int) async throws -> [TrackedAlert] {
-        try await pool.read { db in
-            try SQLiteAlerts.list(includePending: includePending, since: since, limit: limit, in: db)
-        }
+    public func alerts(_ selection: AlertSelection, after position: AlertPosition?, limit: Int) async throws
+        -> [TrackedAlert]
+    {
+        try await pool.read { db in try SQLiteAlerts.list(selection, after: position, limit: limit, in: db) }
     }
 
-    public func silences(notEndedAt now: Date) async throws -> [Silence] {
-        try await pool.read { db in try SQLiteAlerts.silences(notEndedAt: now, in: db) }
+    public func silences(notEndedAt now: Date, after position: SilencePosition?, limit: Int) async throws
+        -> [Silence]
+    {
+        try await pool.read { db in try SQLiteAlerts.silences(notEndedAt: now, after: position, limit: limit, in: db) }
     }
 
     public func insert(_ silence: Silence) async throws {

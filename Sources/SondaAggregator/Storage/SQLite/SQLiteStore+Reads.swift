@@ -9,7 +9,9 @@ extension SQLiteStore {
     {
         var condition = ""
         var arguments: StatementArguments = [span.since]
-        for (column, value) in [("region", filter.region), ("profile", filter.profile), ("class", filter.endpointClass)] {
+        for (column, value) in [
+            ("region", filter.region), ("profile", filter.profile), ("class", filter.endpointClass),
+        ] {
             guard let value else { continue }
             condition += " AND \(column) = ?"
             arguments += [value]
@@ -32,7 +34,8 @@ extension SQLiteStore {
             // Cells that only failed in the span still appear, as no-data.
             let seen = try Row.fetchAll(
                 db,
-                sql: "SELECT DISTINCT region, profile, class FROM \(span.outcomeTable) WHERE \(span.column) >= ?\(condition)",
+                sql:
+                    "SELECT DISTINCT region, profile, class FROM \(span.outcomeTable) WHERE \(span.column) >= ?\(condition)",
                 arguments: arguments)
             for row in seen {
                 let key = BudgetCellKey(region: row[0], profile: row[1], endpointClass: row[2])
@@ -64,15 +67,27 @@ extension SQLiteStore {
     }
 
     public func agents() async throws -> [AgentRecord] {
-        try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM agents").map { row in
-                AgentRecord(
-                    id: row["id"], region: row["region"],
-                    lastSeen: Date(timeIntervalSince1970: Double(row["last_seen_ms"] as Int64) / 1000),
-                    version: row["version"], configHash: row["config_hash"], spoolDepth: row["spool_depth"],
-                    dropped: row["dropped_total"], batches: row["batches"], results: row["results"])
-            }
+        try await pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM agents").map(Self.agent) }
+    }
+
+    public func agents(ids: [String]) async throws -> [AgentRecord] {
+        guard !ids.isEmpty else { return [] }
+        // One bound JSON array rather than a placeholder per id: a page may hold a thousand.
+        let list = String(decoding: try JSONEncoder().encode(ids), as: UTF8.self)
+        return try await pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM agents WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id",
+                arguments: [list]
+            ).map(Self.agent)
         }
+    }
+
+    static func agent(_ row: Row) -> AgentRecord {
+        AgentRecord(
+            id: row["id"], region: row["region"],
+            lastSeen: Date(timeIntervalSince1970: Double(row["last_seen_ms"] as Int64) / 1000),
+            version: row["version"], configHash: row["config_hash"], spoolDepth: row["spool_depth"],
+            dropped: row["dropped_total"], batches: row["batches"], results: row["results"])
     }
 
     public func results(check: String, before cursor: ResultCursor?, limit: Int) async throws -> [StoredResult] {
