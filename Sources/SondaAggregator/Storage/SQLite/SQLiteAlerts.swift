@@ -134,17 +134,23 @@ enum SQLiteAlerts {
 
     // MARK: what the evaluator reads
 
-    static func events(_ db: Database, where condition: String, arguments: StatementArguments) throws
-        -> [(Int64, ResultEvent)]
-    {
-        let rows = try Row.fetchCursor(
-            db,
-            sql: """
-                SELECT rowid, check_name, class, agent, region, profile, started_at_ms, ok, error_code,
-                       json_extract(json, '$.tls.version'), json_extract(json, '$.tls.earliest_expiry'), step
-                FROM results WHERE \(condition)
-                """,
-            arguments: arguments)
+    /// The results started since a time, up to a rowid: (started at ms, rowid).
+    static let recentEvents = """
+        SELECT rowid, check_name, class, agent, region, profile, started_at_ms, ok, error_code,
+               json_extract(json, '$.tls.version'), json_extract(json, '$.tls.earliest_expiry'), step
+        FROM results WHERE started_at_ms >= ? AND rowid <= ? ORDER BY started_at_ms
+        """
+
+    /// The results stored after a rowid, in storage order: (rowid, limit).
+    static let eventsAfter = """
+        SELECT rowid, check_name, class, agent, region, profile, started_at_ms, ok, error_code,
+               json_extract(json, '$.tls.version'), json_extract(json, '$.tls.earliest_expiry'), step
+        FROM results WHERE rowid > ? ORDER BY rowid LIMIT ?
+        """
+
+    /// The (rowid, event) rows of `recentEvents` or `eventsAfter`.
+    static func events(_ db: Database, sql: String, arguments: StatementArguments) throws -> [(Int64, ResultEvent)] {
+        let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
         var events: [(Int64, ResultEvent)] = []
         while let row = try rows.next() {
             let expiry: String? = row[10]
@@ -164,15 +170,19 @@ enum SQLiteAlerts {
     static func burns(now: Date, in db: Database) throws -> [BurnCounts] {
         let minute = Int64((now.timeIntervalSince1970 / 60).rounded(.down))
         let starts = [5, 30, 60, 360].map { minute - $0 }
-        var columns: [String] = []
-        for _ in starts {
-            columns.append("SUM(CASE WHEN minute >= ? THEN count ELSE 0 END)")
-            columns.append("SUM(CASE WHEN minute >= ? AND error_code != '' THEN count ELSE 0 END)")
-        }
+        // Per window (5m, 30m, 1h, 6h) its total and its failures, each bound to the window's first minute.
         let rows = try Row.fetchAll(
             db,
             sql: """
-                SELECT check_name, region, MAX(class), \(columns.joined(separator: ", "))
+                SELECT check_name, region, MAX(class),
+                    SUM(CASE WHEN minute >= ? THEN count ELSE 0 END),
+                    SUM(CASE WHEN minute >= ? AND error_code != '' THEN count ELSE 0 END),
+                    SUM(CASE WHEN minute >= ? THEN count ELSE 0 END),
+                    SUM(CASE WHEN minute >= ? AND error_code != '' THEN count ELSE 0 END),
+                    SUM(CASE WHEN minute >= ? THEN count ELSE 0 END),
+                    SUM(CASE WHEN minute >= ? AND error_code != '' THEN count ELSE 0 END),
+                    SUM(CASE WHEN minute >= ? THEN count ELSE 0 END),
+                    SUM(CASE WHEN minute >= ? AND error_code != '' THEN count ELSE 0 END)
                 FROM outcome_minute WHERE minute >= ? GROUP BY check_name, region
                 """,
             arguments: StatementArguments(starts.flatMap { [$0, $0] } + [starts[3]]))
