@@ -17,6 +17,8 @@ public struct AgentConfig: Sendable {
     public var budgets: [BudgetRule]
     /// Every secret the config resolved; outputs pass through it.
     public var redactor: SecretRedactor
+    /// The files the configuration was read from, in the order they were read.
+    public var sourceFiles: [SourceFile] = []
 
     /// Probes started per minute: every check under every profile at its interval.
     public var probesPerMinute: Double {

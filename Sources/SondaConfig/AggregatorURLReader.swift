@@ -1,3 +1,4 @@
+import Foundation
 import Yams
 
 /// The agent file's `aggregator:` URLs: `url` for one aggregator, or `urls` for several that the
@@ -36,14 +37,20 @@ enum AggregatorURLReader {
         }
     }
 
+    /// What every accepted URL is. Plain http:// is accepted to any host (a TLS proxy beside the
+    /// agent, a test on loopback): the batches are signed either way, only not encrypted.
+    static let notAURL = "aggregator url must be an https:// or http:// URL with a host"
+
     private static func checked(
         _ entries: [(String, Node)], interpolation: inout Interpolation, file: ConfigFile
     ) -> [String] {
         var urls: [String] = []
         for (raw, node) in entries {
             let url = interpolation.resolve(raw, at: node, in: file, secret: false)
-            guard url.hasPrefix("https://") || url.hasPrefix("http://") else {
-                file.error("aggregator url must start with https:// (or http:// on loopback), got '\(raw)'", at: node)
+            let scheme = url.prefix(8).lowercased()
+            guard scheme.hasPrefix("https://") || scheme.hasPrefix("http://"), URL(string: url)?.host?.isEmpty == false
+            else {
+                file.error(Self.notAURL + ", got '\(raw)'", at: node)
                 continue
             }
             let bare = url.hasSuffix("/") ? String(url.dropLast()) : url

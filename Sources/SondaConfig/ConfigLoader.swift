@@ -8,6 +8,8 @@ public struct ConfigLoader {
     public let sink = DiagnosticSink()
     private var interpolation: Interpolation
     private var checks: CheckLoader
+    /// Every file read since the load began, in order.
+    private var sourceFiles: [SourceFile] = []
 
     static let agentKeys = [
         "agent", "aggregator", "spool", "batch", "profiles", "profile_definitions", "include", "checks", "budgets",
@@ -39,11 +41,13 @@ public struct ConfigLoader {
     /// Loads an agent file; nil when it has errors (see `diagnostics`).
     public mutating func loadAgent(path: String) -> AgentConfig? {
         checks.definedAt = [:]
+        sourceFiles = []
         guard let file = open(path) else { return nil }
         guard let root = file.root,
             let r = MappingReader(root, in: file, context: "an agent file", allowed: Self.agentKeys)
         else { return nil }
-        var id = "", region = ""
+        var id = ""
+        var region = ""
         var site: String?
         if let agent = r.mapping("agent", allowed: ["id", "region", "site"], required: true) {
             id = agent.string("id", required: true) ?? ""
@@ -110,7 +114,8 @@ public struct ConfigLoader {
         guard !sink.hasErrors else { return nil }
         return AgentConfig(
             file: path, id: id, region: region, site: site, aggregatorURLs: aggregatorURLs, keyFile: keyFile,
-            spool: spool, batch: batchLimits, profiles: profiles, checks: loaded, budgets: budgets, redactor: redactor)
+            spool: spool, batch: batchLimits, profiles: profiles, checks: loaded, budgets: budgets, redactor: redactor,
+            sourceFiles: sourceFiles)
     }
 
     /// Loads a file of checks on its own; `text` stands in for the file's contents when given.
@@ -136,11 +141,12 @@ public struct ConfigLoader {
 
     // MARK: files and includes
 
-    private func open(_ path: String) -> ConfigFile? {
+    mutating func open(_ path: String) -> ConfigFile? {
         guard let data = FileManager.default.contents(atPath: path) else {
             sink.report(Diagnostic(file: path, line: 1, column: 1, message: "cannot read file"))
             return nil
         }
+        sourceFiles.append(SourceFile(path: path, bytes: Array(data)))
         guard let text = String(data: data, encoding: .utf8) else {
             sink.report(Diagnostic(file: path, line: 1, column: 1, message: "file is not UTF-8 text"))
             return nil

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// One problem in a configuration file, located like a compiler's error.
 public struct Diagnostic: Error, Hashable, Sendable, CustomStringConvertible {
     public enum Severity: String, Sendable { case error, warning }
@@ -33,15 +35,19 @@ public struct Diagnostic: Error, Hashable, Sendable, CustomStringConvertible {
 }
 
 /// Collects diagnostics across every file of a load, so all problems are reported at once.
-public final class DiagnosticSink: @unchecked Sendable {
-    public private(set) var diagnostics: [Diagnostic] = []
+/// Safe to report into from several threads at once.
+public final class DiagnosticSink: Sendable {
+    private let reported = Mutex<[Diagnostic]>([])
 
     public init() {}
 
-    public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
+    /// Every diagnostic, in the order reported.
+    public var diagnostics: [Diagnostic] { reported.withLock { $0 } }
+
+    public var hasErrors: Bool { reported.withLock { $0.contains { $0.severity == .error } } }
 
     public func report(_ diagnostic: Diagnostic) {
-        diagnostics.append(diagnostic)
+        reported.withLock { $0.append(diagnostic) }
     }
 
     /// Diagnostics in file order, then position.

@@ -20,11 +20,14 @@ enum ProfileReader {
         func kilobits(_ key: String) -> Double {
             guard let (text, valueNode) = r.scalar(key) else { return 0 }
             guard let value = Double(text), value.isFinite else {
-                file.error("\(key) of profile '\(name)' must be a number of kilobits per second, got '\(text)'", at: valueNode)
+                file.error(
+                    "\(key) of profile '\(name)' must be a number of kilobits per second, got '\(text)'", at: valueNode)
                 return 0
             }
             if value <= 0 {
-                file.error("\(key) of profile '\(name)' must be more than 0 (leave it out for no limit), got \(text)", at: valueNode)
+                file.error(
+                    "\(key) of profile '\(name)' must be more than 0 (leave it out for no limit), got \(text)",
+                    at: valueNode)
             }
             return value
         }
@@ -55,12 +58,7 @@ enum ProfileReader {
 extension ConfigLoader {
     /// The profiles a file defines; nil when it has errors (they are in `diagnostics`).
     public mutating func loadProfiles(path: String) -> [NetworkProfile]? {
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-            sink.report(Diagnostic(file: path, line: 1, column: 1, message: "cannot read file"))
-            return nil
-        }
-        let file = ConfigFile(path: path, text: text, sink: sink)
-        guard let root = file.root else { return nil }
+        guard let file = open(path), let root = file.root else { return nil }
         guard let r = MappingReader(root, in: file, context: "a profiles file", allowed: ["profiles"]),
             let items = r.sequence("profiles", required: true)
         else { return nil }

@@ -5,6 +5,10 @@ import CCurl
 final class CurlEasy {
     let handle: UnsafeMutableRawPointer
     let certificates = CertificateCache()
+    /// CURLOPT_ERRORBUFFER's memory: allocated with the handle and freed only after
+    /// `curl_easy_cleanup`, so libcurl can write into it at any time the handle points at it.
+    private let errorBuffer: UnsafeMutablePointer<CChar>
+    private static let errorBufferSize = Int(CURL_ERROR_SIZE) + 1
 
     private static let globalInit: Void = {
         curl_global_init(Int(CURL_GLOBAL_DEFAULT))
@@ -14,9 +18,24 @@ final class CurlEasy {
         _ = Self.globalInit
         guard let handle = curl_easy_init() else { fatalError("curl_easy_init failed: out of memory") }
         self.handle = handle
+        errorBuffer = .allocate(capacity: Self.errorBufferSize)
+        errorBuffer.initialize(repeating: 0, count: Self.errorBufferSize)
     }
 
-    deinit { curl_easy_cleanup(handle) }
+    deinit {
+        curl_easy_cleanup(handle)
+        errorBuffer.deallocate()
+    }
+
+    /// Has libcurl write the next transfer's error message into the handle's own buffer, emptied
+    /// first (after `reset`, which forgets the option).
+    func collectErrorMessage() {
+        errorBuffer[0] = 0
+        set(CURLOPT_ERRORBUFFER, pointer: UnsafeMutableRawPointer(errorBuffer))
+    }
+
+    /// libcurl's message for the last transfer since `collectErrorMessage`; empty when it wrote none.
+    var errorMessage: String { String(cString: errorBuffer) }
 
     /// Set once a flow has turned libcurl's cookie engine on. curl_easy_reset keeps the engine and
     /// its cookies, so from then on every probe that is not a flow step empties the jar first.

@@ -8,28 +8,45 @@ public struct HTTPPostResponse: Sendable {
     public var body: String
     /// libcurl's message when no HTTP response came back.
     public var transportError: String?
+    /// The answer was longer than the request's `maxBodyBytes`: the transfer was stopped there,
+    /// `body` is empty and `transportError` says so.
+    public var tooLarge: Bool
 
-    public init(status: Int, body: String, transportError: String?) {
+    public init(status: Int, body: String, transportError: String?, tooLarge: Bool = false) {
         self.status = status
         self.body = body
         self.transportError = transportError
+        self.tooLarge = tooLarge
     }
+
+    /// How much of an answer is read unless a caller says otherwise: far more than any answer of
+    /// Sonda's API, far less than would hurt the process reading it.
+    public static let defaultMaxBodyBytes = 64 << 20
 }
 
 extension ProbeRunner {
     public func post(
-        url: String, body: [UInt8], headers: [HTTPHeader], timeout: Duration, caFile: String?
+        url: String, body: [UInt8], headers: [HTTPHeader], timeout: Duration, caFile: String?,
+        maxBodyBytes: Int = HTTPPostResponse.defaultMaxBodyBytes
     ) -> HTTPPostResponse {
-        send(url: url, body: body, headers: headers + [HTTPHeader(name: "Content-Type", value: "application/json")], timeout: timeout, caFile: caFile)
+        send(
+            url: url, body: body, headers: headers + [HTTPHeader(name: "Content-Type", value: "application/json")],
+            timeout: timeout, caFile: caFile, maxBodyBytes: maxBodyBytes)
     }
 
-    public func get(url: String, headers: [HTTPHeader], timeout: Duration, caFile: String?) -> HTTPPostResponse {
-        send(url: url, body: nil, headers: headers, timeout: timeout, caFile: caFile)
+    /// The whole answer to a GET, up to `maxBodyBytes` (past that, `tooLarge` and no body).
+    public func get(
+        url: String, headers: [HTTPHeader], timeout: Duration, caFile: String?,
+        maxBodyBytes: Int = HTTPPostResponse.defaultMaxBodyBytes
+    ) -> HTTPPostResponse {
+        send(url: url, body: nil, headers: headers, timeout: timeout, caFile: caFile, maxBodyBytes: maxBodyBytes)
     }
 
     /// A GET when `body` is nil, a POST of it otherwise.
-    func send(url: String, body: [UInt8]?, headers: [HTTPHeader], timeout: Duration, caFile: String?) -> HTTPPostResponse {
-        let sink = ResponseSink()
+    func send(
+        url: String, body: [UInt8]?, headers: [HTTPHeader], timeout: Duration, caFile: String?, maxBodyBytes: Int
+    ) -> HTTPPostResponse {
+        let sink = ResponseSink(limit: maxBodyBytes)
         let handle = easy.handle
         easy.reset()
         easy.set(CURLOPT_URL, url)
@@ -57,16 +74,33 @@ extension ProbeRunner {
                 return easy.perform()
             }
         }
+        if sink.overflowed {
+            return HTTPPostResponse(
+                status: easy.long(CURLINFO_RESPONSE_CODE), body: "",
+                transportError: "the answer is longer than \(Self.size(maxBodyBytes))", tooLarge: true)
+        }
         let text = String(decoding: sink.bytes, as: UTF8.self)
         guard code == CURLE_OK else {
             return HTTPPostResponse(status: 0, body: text, transportError: CurlEasy.describe(code))
         }
         return HTTPPostResponse(status: easy.long(CURLINFO_RESPONSE_CODE), body: text, transportError: nil)
     }
+
+    /// "64 MiB", "512 KiB", "1000 bytes".
+    static func size(_ bytes: Int) -> String {
+        if bytes >= 1 << 20 && bytes % (1 << 20) == 0 { return "\(bytes >> 20) MiB" }
+        if bytes >= 1 << 10 && bytes % (1 << 10) == 0 { return "\(bytes >> 10) KiB" }
+        return "\(bytes) bytes"
+    }
 }
 
+/// The answer's bytes as they arrive, up to `limit`: one more byte and the transfer stops.
 private final class ResponseSink {
+    let limit: Int
     var bytes: [UInt8] = []
+    var overflowed = false
+
+    init(limit: Int) { self.limit = limit }
 }
 
 private let sinkCallback: @convention(c) (UnsafeMutablePointer<CChar>?, Int, Int, UnsafeMutableRawPointer?) -> Int = {
@@ -74,10 +108,12 @@ private let sinkCallback: @convention(c) (UnsafeMutablePointer<CChar>?, Int, Int
     guard let pointer, let userData else { return 0 }
     let sink = Unmanaged<ResponseSink>.fromOpaque(userData).takeUnretainedValue()
     let total = size * count
-    if sink.bytes.count < 64 << 10 {
-        pointer.withMemoryRebound(to: UInt8.self, capacity: total) {
-            sink.bytes.append(contentsOf: UnsafeBufferPointer(start: $0, count: total))
-        }
+    guard total <= sink.limit - sink.bytes.count else {
+        sink.overflowed = true
+        return 0  // anything but `total` makes libcurl stop the transfer with CURLE_WRITE_ERROR
+    }
+    pointer.withMemoryRebound(to: UInt8.self, capacity: total) {
+        sink.bytes.append(contentsOf: UnsafeBufferPointer(start: $0, count: total))
     }
     return total
 }

@@ -67,9 +67,7 @@ enum HTTPProber {
 
         let transferPointer = Unmanaged.passUnretained(transfer).toOpaque()
         let capturePointer = Unmanaged.passUnretained(transfer.tls).toOpaque()
-        transfer.errorBuffer.withUnsafeMutableBufferPointer {
-            easy.set(CURLOPT_ERRORBUFFER, pointer: UnsafeMutableRawPointer($0.baseAddress))
-        }
+        easy.collectErrorMessage()
         sonda_setopt_write_function(easy.handle, writeCallback)
         easy.set(CURLOPT_WRITEDATA, pointer: transferPointer)
         sonda_setopt_prereq_function(easy.handle, prereqCallback)
@@ -119,7 +117,8 @@ enum HTTPProber {
             assertions.append(AssertionOutcome(name: "status", ok: statusOK, actual: statusOK ? nil : String(status)))
             if failure == nil && !statusOK {
                 failure = ProbeError(
-                    .httpStatus, "HTTP \(status), expected \(request.expectedStatus.map(\.spelled).joined(separator: ","))"
+                    .httpStatus,
+                    "HTTP \(status), expected \(request.expectedStatus.map(\.spelled).joined(separator: ","))"
                 )
             }
         }

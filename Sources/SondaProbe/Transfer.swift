@@ -12,7 +12,6 @@ final class Transfer {
     let capture: ResponseCapture?
     /// The emulated link, when the request's profile shapes anything.
     let shaper: LinkShaper?
-    var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
     var bodyBytes = 0
     var bodyTooLarge = false
     var bodyHash: OpaquePointer?
@@ -49,9 +48,8 @@ final class Transfer {
         return digest.hexString
     }
 
-    var curlMessage: String {
-        errorBuffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-    }
+    /// libcurl's own message for how the transfer failed (empty when it gave none).
+    var curlMessage: String { easy.errorMessage }
 
     /// Runs between the connection (and its TLS handshake) and the request: the last moment to
     /// refuse a connection that breaks the TLS policy before any request byte is sent.

@@ -1,10 +1,10 @@
 import ArgumentParser
-import SondaCLI
 import Crypto
 import Foundation
 import Logging
 import ServiceLifecycle
 import SondaAgent
+import SondaCLI
 import SondaConfig
 import SondaCore
 import SondaProbe
@@ -14,7 +14,8 @@ struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Run the agent: schedule checks, spool and report signed results, serve /metrics and /health.",
-        discussion: "SIGTERM drains (in-flight probes finish, the spool is flushed) and exits 0; SIGHUP reloads the config."
+        discussion:
+            "SIGTERM drains (in-flight probes finish, the spool is flushed) and exits 0; SIGHUP reloads the config."
     )
 
     @Option(help: "The agent file.")
@@ -40,7 +41,8 @@ struct RunCommand: AsyncParsableCommand {
             throw CommandFailure(message: "\(config): 'aggregator: {url (or urls), key}' is required to run", code: 78)
         }
         guard let keyFile = agent.keyFile else {
-            throw CommandFailure(message: "\(config): aggregator 'key' is required (sonda-agent keygen --out FILE)", code: 78)
+            throw CommandFailure(
+                message: "\(config): aggregator 'key' is required (sonda-agent keygen --out FILE)", code: 78)
         }
         let key: Curve25519.Signing.PrivateKey
         do { key = try AgentKey.load(from: keyFile) } catch { throw CommandFailure(message: "\(error)", code: 78) }
@@ -49,7 +51,8 @@ struct RunCommand: AsyncParsableCommand {
         do {
             spool = try ResultSpool(
                 directory: spoolDirectory,
-                configuration: SpoolConfiguration(maxResultsPerSegment: agent.batch.maxResults, maxSegmentAge: agent.batch.maxAge))
+                configuration: SpoolConfiguration(
+                    maxResultsPerSegment: agent.batch.maxResults, maxSegmentAge: agent.batch.maxAge))
         } catch {
             throw CommandFailure(message: "cannot open spool '\(spoolDirectory)': \(error)", code: 73)
         }
@@ -62,18 +65,19 @@ struct RunCommand: AsyncParsableCommand {
         let listening: Logger.Message =
             "agent \(agent.id) (\(agent.region)): /metrics and /health on port \(server.port), reporting to \(agent.aggregatorURLs.joined(separator: ", "))"
 
-        let scheduler = ProbeScheduler(config: agent, workers: max(workers, 1), spool: spool, metrics: metrics, logger: logger)
-        let hash = SHA256.hash(data: Data(((try? String(contentsOfFile: config, encoding: .utf8)) ?? "").utf8))
+        let scheduler = ProbeScheduler(
+            config: agent, workers: max(workers, 1), spool: spool, metrics: metrics, logger: logger)
         let reporter = Reporter(
-            aggregatorURLs: agent.aggregatorURLs, caFile: aggregatorCAFile, signer: BatchSigner(agentID: agent.id, key: key),
-            spool: spool, metrics: metrics, configHash: hash.map { String(format: "%02x", $0) }.joined(),
+            aggregatorURLs: agent.aggregatorURLs, caFile: aggregatorCAFile,
+            signer: BatchSigner(agentID: agent.id, key: key),
+            spool: spool, metrics: metrics, configHash: ConfigDigest.of(agent),
             logger: logger,
             whenDrained: {
                 // Everything sent and nothing due for a minute: give back the code pages that
                 // probing and reporting touched; the next probe faults back what it needs.
                 if scheduler.isIdle(for: .seconds(60)) { StartupPages.release() }
             })
-        let reload = ReloadOnHangup(path: config, scheduler: scheduler, logger: logger)
+        let reload = ReloadOnHangup(path: config, scheduler: scheduler, reporter: reporter, logger: logger)
         var configuration = ServiceGroupConfiguration(
             // Graceful shutdown runs in reverse order: stop reloading, drain the probes in
             // flight, and only then flush the spool to the aggregator.
@@ -93,7 +97,8 @@ struct RunCommand: AsyncParsableCommand {
         try await ServiceGroup(configuration: configuration).run()
         if scheduler.abandonedProbes {
             throw CommandFailure(
-                message: "shutdown took longer than the grace of \(DurationParsing.format(grace)); exited with probes in flight",
+                message:
+                    "shutdown took longer than the grace of \(DurationParsing.format(grace)); exited with probes in flight",
                 code: 1)
         }
         logger.info("stopped")
@@ -111,10 +116,12 @@ struct RunCommand: AsyncParsableCommand {
     }
 }
 
-/// SIGHUP: load the config again; a broken one is reported and the running one kept.
+/// SIGHUP: load the config again; a broken one is reported and the running one kept. The next
+/// heartbeat carries the new configuration's hash.
 struct ReloadOnHangup: Service {
     let path: String
     let scheduler: ProbeScheduler
+    let reporter: Reporter
     let logger: Logger
 
     func run() async throws {
@@ -122,6 +129,7 @@ struct ReloadOnHangup: Service {
             var loader = ConfigLoader()
             if let agent = loader.loadAgent(path: path), loader.diagnostics.isEmpty {
                 scheduler.reload(agent)
+                reporter.configHash = ConfigDigest.of(agent)
             } else {
                 let text = loader.diagnosticsText
                 logger.error("reload of \(path) failed; keeping the running config:\n\(text)")

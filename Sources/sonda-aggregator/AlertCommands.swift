@@ -15,10 +15,9 @@ struct AlertsCommand: AsyncParsableCommand {
     @Option(help: "How far back resolved alerts are listed.") var since = "24h"
 
     func run() async throws {
-        let data = try await options.get("/v1/alerts", query: [("state", state), ("since", since)])
-        try options.output(data) {
-            ReportTables.alerts(try JSONDecoder().decode(AlertList.self, from: $0), colour: ServerOptions.colour)
-        }
+        let alerts = try await options.list(
+            "/v1/alerts", query: [("state", state), ("since", since)], as: AlertList.self)
+        try options.output(alerts) { ReportTables.alerts($0, colour: ServerOptions.colour) }
     }
 }
 
@@ -63,8 +62,8 @@ struct SilenceCommand: AsyncParsableCommand {
         @OptionGroup var options: ServerOptions
 
         func run() async throws {
-            let data = try await options.get("/v1/silences")
-            try options.output(data) { ReportTables.silences(try JSONDecoder().decode(SilenceList.self, from: $0)) }
+            try options.output(
+                try await options.list("/v1/silences", as: SilenceList.self), table: ReportTables.silences)
         }
     }
 }

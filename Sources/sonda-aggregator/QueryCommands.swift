@@ -1,7 +1,7 @@
 import ArgumentParser
-import SondaCLI
 import Foundation
 import SondaAggregator
+import SondaCLI
 import SondaProbe
 
 #if canImport(FoundationNetworking)
@@ -24,7 +24,9 @@ struct ServerOptions: ParsableArguments {
 
     /// GETs `path` with `query`; non-2xx answers become the server's error message.
     func get(_ path: String, query: [(String, String?)] = []) async throws -> Data {
-        guard var components = URLComponents(string: server.hasSuffix("/") ? String(server.dropLast()) + path : server + path)
+        guard
+            var components = URLComponents(
+                string: server.hasSuffix("/") ? String(server.dropLast()) + path : server + path)
         else { throw CommandFailure(message: "--server '\(server)' is not a URL", code: 64) }
         let items = query.compactMap { name, value in value.map { URLQueryItem(name: name, value: $0) } }
         if !items.isEmpty { components.queryItems = items }
@@ -40,6 +42,11 @@ struct ServerOptions: ParsableArguments {
         let response = await ProbeWorkerPool(workers: 1).withWorker { [headers] runner in
             runner.get(url: url, headers: headers, timeout: .seconds(30), caFile: caFile)
         }
+        if response.tooLarge {
+            throw CommandFailure(
+                message: "the answer to \(path) is larger than \(HTTPPostResponse.defaultMaxBodyBytes >> 20) MiB; "
+                    + "narrow the query", code: 1)
+        }
         if let failure = response.transportError {
             throw CommandFailure(message: "cannot reach \(server): \(failure)", code: 69)
         }
@@ -50,6 +57,38 @@ struct ServerOptions: ParsableArguments {
                 message: "\(status): \(object?["error"]?["message"] ?? String(decoding: data, as: UTF8.self))", code: 1)
         }
         return data
+    }
+
+    /// Every page of a list endpoint, read with the largest page the server allows, as one list.
+    func list<List: PagedList>(_ path: String, query: [(String, String?)] = [], as: List.Type) async throws -> List {
+        var whole: List?
+        var cursor: String?
+        var cursors: Set<String> = []
+        repeat {
+            let data = try await get(path, query: query + [("limit", String(ListLimits.maximum)), ("cursor", cursor)])
+            let page: List
+            do {
+                page = try JSONDecoder().decode(List.self, from: data)
+            } catch {
+                throw CommandFailure(message: "the answer to \(path) is not the list the API sends: \(error)", code: 1)
+            }
+            if whole == nil { whole = page } else { whole?.append(page) }
+            cursor = page.nextCursor
+            if let cursor, !cursors.insert(cursor).inserted {
+                throw CommandFailure(message: "\(path) answered a cursor it had already answered; stopped", code: 1)
+            }
+        } while cursor != nil
+        whole?.nextCursor = nil
+        return whole!
+    }
+
+    /// A list read with `list`: its JSON as the API writes it (one object, every page's entries),
+    /// or a table.
+    func output<List: PagedList>(_ list: List, table: (List) -> String) throws {
+        guard json else { return print(table(list), terminator: "") }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        FileHandle.standardOutput.write(try encoder.encode(list) + Data("\n".utf8))
     }
 
     func output(_ data: Data, table: (Data) throws -> String) throws {
@@ -74,7 +113,8 @@ struct BudgetsCommand: AsyncParsableCommand {
 
     func run() async throws {
         let data = try await options.get(
-            "/v1/budgets", query: [("region", region), ("profile", profile), ("class", endpointClass), ("window", window)])
+            "/v1/budgets",
+            query: [("region", region), ("profile", profile), ("class", endpointClass), ("window", window)])
         try options.output(data) {
             ReportTables.budgets(try JSONDecoder().decode(BudgetReport.self, from: $0), colour: ServerOptions.colour)
         }
@@ -90,7 +130,8 @@ struct UptimeCommand: AsyncParsableCommand {
     @Option var window = "1h"
 
     func run() async throws {
-        let data = try await options.get("/v1/uptime", query: [("check", check), ("region", region), ("window", window)])
+        let data = try await options.get(
+            "/v1/uptime", query: [("check", check), ("region", region), ("window", window)])
         try options.output(data) {
             ReportTables.uptime(try JSONDecoder().decode(UptimeReport.self, from: $0), colour: ServerOptions.colour)
         }
@@ -103,7 +144,6 @@ struct AgentsCommand: AsyncParsableCommand {
     @OptionGroup var options: ServerOptions
 
     func run() async throws {
-        let data = try await options.get("/v1/agents")
-        try options.output(data) { ReportTables.agents(try JSONDecoder().decode(AgentStatus.List.self, from: $0)) }
+        try options.output(try await options.list("/v1/agents", as: AgentStatus.List.self), table: ReportTables.agents)
     }
 }

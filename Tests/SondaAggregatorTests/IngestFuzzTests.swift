@@ -15,7 +15,8 @@ import Testing
             check: "c", agent: "a", region: "r", profile: "p", endpointClass: "authentication",
             startedAt: Date(timeIntervalSince1970: 1_790_000_000), error: ProbeError(.timeout, "t"),
             phases: PhaseTimings(dns: 1, connect: 2, tls: 3, send: 4, wait: 5, receive: 6, total: 21),
-            http: HTTPInfo(status: 200, version: "1.1", redirects: 0, redirectMilliseconds: 0, bodyBytes: 3, remoteIP: nil))
+            http: HTTPInfo(
+                status: 200, version: "1.1", redirects: 0, redirectMilliseconds: 0, bodyBytes: 3, remoteIP: nil))
         let batch = ResultBatch(
             agent: "a", batchID: "b", sentAt: result.startedAt, results: [result, result],
             heartbeat: Heartbeat(version: "1", configHash: "h", spoolDepth: 0, dropped: 0))
@@ -48,7 +49,9 @@ import Testing
         var disagreements: [String] = []
         for _ in 0..<Self.iterations {
             let body = Data(Self.mutate(Self.seed, &rng))
-            let expected = (try? decoder.decode(ResultBatch.self, from: body)).flatMap { $0.results.count <= 100 ? $0 : nil }
+            let expected = (try? decoder.decode(ResultBatch.self, from: body)).flatMap {
+                $0.results.count <= 100 ? $0 : nil
+            }
             let read: BatchReader.Batch
             do {
                 read = try BatchReader.read(body, maxResults: 100)
@@ -65,7 +68,9 @@ import Testing
                     stricter += 1
                     continue
                 }
-                if expected != nil { disagreements.append("refused (\(error.message)): \(String(decoding: body, as: UTF8.self))") }
+                if expected != nil {
+                    disagreements.append("refused (\(error.message)): \(String(decoding: body, as: UTF8.self))")
+                }
                 continue
             }
             if read.batch != expected { disagreements.append("accepted: \(String(decoding: body, as: UTF8.self))") }
@@ -85,27 +90,58 @@ import Testing
             #"{"batch_id":"b","agent":"a","sent_at":"2026-11-23T10:00:00Z","results":[],"heartbeat":{"version":"1","config_hash":"x","spool_depth":0,"dropped":0},"agent":"b"}"#,
             #"{"agent":"a","batch_id":"b","sent_at":"2026-11-23T10:00:00Z","results":[],"heartbeat":{"version":"1","config_hash":"x","spool_depth":0,"dropped":0,"dropp\u0065d":5}}"#,
         ] {
-            #expect(performing: { try BatchReader.read(Data(body.utf8), maxResults: 10) }, throws: { error in
-                (error as? BatchReader.Failure)?.message.contains("appears twice") == true
-            })
+            #expect(
+                performing: { try BatchReader.read(Data(body.utf8), maxResults: 10) },
+                throws: { error in
+                    (error as? BatchReader.Failure)?.message.contains("appears twice") == true
+                })
         }
-        let sorted = #"{"agent":"a","batch_id":"b","heartbeat":{"config_hash":"x","dropped":0,"spool_depth":0,"version":"1"},"results":[],"sent_at":"2026-11-23T10:00:00Z"}"#
-        let unsorted = #"{"sent_at":"2026-11-23T10:00:00Z","results":[],"heartbeat":{"version":"1","spool_depth":0,"dropped":0,"config_hash":"x"},"batch_id":"b","agent":"a"}"#
+        let sorted =
+            #"{"agent":"a","batch_id":"b","heartbeat":{"config_hash":"x","dropped":0,"spool_depth":0,"version":"1"},"results":[],"sent_at":"2026-11-23T10:00:00Z"}"#
+        let unsorted =
+            #"{"sent_at":"2026-11-23T10:00:00Z","results":[],"heartbeat":{"version":"1","spool_depth":0,"dropped":0,"config_hash":"x"},"batch_id":"b","agent":"a"}"#
         let a = try BatchReader.read(Data(sorted.utf8), maxResults: 10).batch
         let b = try BatchReader.read(Data(unsorted.utf8), maxResults: 10).batch
         #expect(a == b)
     }
 
+    /// What the header grammar says a header holds: the last value of each `key=value` part.
+    static func expectedFields(_ text: String) -> (agent: String, t: Int64, sig: Data)? {
+        var fields: [String: String] = [:]
+        for part in text.split(separator: ",") {
+            guard let eq = part.firstIndex(of: "=") else { continue }
+            fields[part[..<eq].trimmingCharacters(in: .whitespaces)] = String(part[part.index(after: eq)...])
+        }
+        guard let agent = fields["keyid"], !agent.isEmpty, let t = fields["t"].flatMap({ Int64($0) }),
+            let sig = fields["sig"].flatMap({ Data(base64Encoded: $0) }), sig.count == 64
+        else { return nil }
+        return (agent, t, sig)
+    }
+
+    /// Mutated headers are parsed to exactly what they say, or refused with a 401 naming what is
+    /// wrong; both happen.
     @Test func mutatedSignatureHeadersAreParsedOrRefusedWith401() {
         var rng = SplitMix64(seed: 9)
-        let header = Array("keyid=sp-clinic-01,t=1790000000,sig=\(Data(repeating: 7, count: 64).base64EncodedString())".utf8)
+        let header = Array(
+            "keyid=sp-clinic-01,t=1790000000,sig=\(Data(repeating: 7, count: 64).base64EncodedString())".utf8)
+        var parsed = 0
+        var refused = 0
         for _ in 0..<Self.iterations {
             let text = String(decoding: Self.mutate(header, &rng), as: UTF8.self)
+            let expected = Self.expectedFields(text)
             do {
-                _ = try SignatureHeader(parsing: text)
+                let read = try SignatureHeader(parsing: text)
+                parsed += 1
+                #expect(
+                    expected.map { ($0.agent, $0.t, $0.sig) == (read.agent, read.timestamp, read.signature) } == true,
+                    "accepted '\(text)' as \(read)")
             } catch {
-                #expect(error.status == .unauthorized)
+                refused += 1
+                #expect(expected == nil, "refused '\(text)': \(error.message)")
+                #expect(error.status == .unauthorized && error.code == "bad_signature")
+                #expect(error.message.hasPrefix("signature header has no "), "\(error.message)")
             }
         }
+        #expect(parsed > Self.iterations / 50 && refused > Self.iterations / 2, "\(parsed) parsed, \(refused) refused")
     }
 }

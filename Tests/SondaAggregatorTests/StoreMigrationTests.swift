@@ -51,14 +51,16 @@ import Testing
         #expect(expected["fleet 24h"]?.contains("legacy-portal") == true, "the comparison covers a populated page")
 
         let longAgo = f.now.addingTimeInterval(-30 * 86_400)
-        let alerts = try await postgres.alerts(includePending: true, since: longAgo, limit: 100)
-        let alertsOnSQLite = try await f.store.alerts(includePending: true, since: longAgo, limit: 100)
+        let every = AlertSelection(live: [.pending, .firing], resolvedSince: longAgo)
+        let alerts = try await postgres.alerts(every, after: nil, limit: 100)
+        let alertsOnSQLite = try await f.store.alerts(every, after: nil, limit: 100)
         #expect(alerts == alertsOnSQLite, "\(alerts.map(\.fingerprint)) \(alertsOnSQLite.map(\.fingerprint))")
-        #expect(try await postgres.alerts(includePending: true, since: longAgo, limit: 100).count == 4)
+        #expect(alerts.count == 4)
         #expect(try await postgres.silences(notEndedAt: longAgo) == (try await f.store.silences(notEndedAt: longAgo)))
         #expect(try await postgres.silences(notEndedAt: f.now).map(\.comment) == ["maintenance", "next window"])
         #expect(try await postgres.pendingNotifications() == ["ops": 1], "a notification still to send moves too")
-        let claimed = try await postgres.claimNotification(receiver: "ops", now: f.now, until: f.now.addingTimeInterval(30))
+        let claimed = try await postgres.claimNotification(
+            receiver: "ops", now: f.now, until: f.now.addingTimeInterval(30))
         #expect(claimed?.notification.body == Data("{\"status\":\"resolved\"}".utf8))
 
         // The evaluator restarts on the copy as it would have on the file: the same alerts and

@@ -34,6 +34,15 @@ import Testing
         #expect(agent?.aggregatorURLs == ["https://a.example", "https://b.example", "http://127.0.0.1:9470/"])
     }
 
+    /// What the error message says is accepted is what is accepted: http:// to any host, either
+    /// scheme in any case.
+    @Test func plainHTTPToAnyHostIsAcceptedAsTheMessageSays() throws {
+        let (agent, diagnostics) = try Self.load(
+            #"aggregator: {urls: ["http://sonda.example:9470", "HTTPS://b.example", "http://[::1]:9470"], key: k}"#)
+        #expect(diagnostics.isEmpty, "\(diagnostics)")
+        #expect(agent?.aggregatorURLs == ["http://sonda.example:9470", "HTTPS://b.example", "http://[::1]:9470"])
+    }
+
     @Test(arguments: [
         (
             #"aggregator: {url: "https://a.example", urls: ["https://b.example"]}"#,
@@ -44,7 +53,15 @@ import Testing
         (#"aggregator: {key: k}"#, "2:13: 'aggregator' is missing required key 'url' (or 'urls', a list)"),
         (
             #"aggregator: {urls: ["https://a.example", "ftp://b.example"]}"#,
-            "2:42: aggregator url must start with https:// (or http:// on loopback), got 'ftp://b.example'"
+            "2:42: aggregator url must be an https:// or http:// URL with a host, got 'ftp://b.example'"
+        ),
+        (
+            #"aggregator: {url: "http://", key: k}"#,
+            "2:19: aggregator url must be an https:// or http:// URL with a host, got 'http://'"
+        ),
+        (
+            #"aggregator: {url: "https:/a.example", key: k}"#,
+            "2:19: aggregator url must be an https:// or http:// URL with a host, got 'https:/a.example'"
         ),
         (
             #"aggregator: {urls: ["https://a.example", "https://a.example/"]}"#,

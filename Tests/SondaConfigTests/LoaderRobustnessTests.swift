@@ -9,7 +9,7 @@ import Testing
     struct Generator {
         var state: UInt64
         mutating func next() -> UInt64 {
-            state = state &* 6364136223846793005 &+ 1442695040888963407
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             return state >> 33
         }
         mutating func pick<T>(_ items: [T]) -> T { items[Int(next() % UInt64(items.count))] }
@@ -28,8 +28,12 @@ import Testing
         mutating func value(depth: Int) -> String {
             switch depth > 3 ? 0 : next() % 4 {
             case 0: return pick(Self.scalars)
-            case 1: return "{" + (0..<Int(next() % 3)).map { _ in "\(pick(Self.keys)): \(value(depth: depth + 1))" }.joined(separator: ", ") + "}"
-            case 2: return "[" + (0..<Int(next() % 3)).map { _ in value(depth: depth + 1) }.joined(separator: ", ") + "]"
+            case 1:
+                return "{"
+                    + (0..<Int(next() % 3)).map { _ in "\(pick(Self.keys)): \(value(depth: depth + 1))" }.joined(
+                        separator: ", ") + "}"
+            case 2:
+                return "[" + (0..<Int(next() % 3)).map { _ in value(depth: depth + 1) }.joined(separator: ", ") + "]"
             default: return "\"\(pick(Self.scalars))\""
             }
         }
@@ -39,7 +43,9 @@ import Testing
             for index in 0..<Int(next() % 3) {
                 if next() % 2 == 0 {
                     // A valid check, sometimes with one stray line, so loading succeeds often too.
-                    lines += ["  - name: c\(index)", "    class: authentication", "    http: {url: \"https://a.example/x\"}"]
+                    lines += [
+                        "  - name: c\(index)", "    class: authentication", "    http: {url: \"https://a.example/x\"}",
+                    ]
                     if next() % 4 == 0 { lines.append("    \(pick(Self.keys)): \(value(depth: 0))") }
                     continue
                 }
@@ -52,18 +58,30 @@ import Testing
     }
 
     @Test func tenThousandGeneratedDocumentsNeverCrash() {
-        var generator = Generator(state: 20261123)
-        var loaded = 0, rejected = 0
+        var generator = Generator(state: 20_261_123)
+        var loaded = 0
+        var rejected = 0
         for index in 0..<10_000 {
             var loader = ConfigLoader(environment: [:])
-            if loader.loadChecks(path: "case-\(index).yaml", text: generator.document()) != nil {
+            let (path, text) = ("case-\(index).yaml", generator.document())
+            let lines = text.split(separator: "\n", omittingEmptySubsequences: false).count
+            if let checks = loader.loadChecks(path: path, text: text) {
                 loaded += 1
+                #expect(loader.diagnostics.allSatisfy { $0.severity != .error }, "loaded despite an error: \(text)")
+                #expect(checks.allSatisfy { !$0.name.isEmpty }, "\(text)")
             } else {
                 rejected += 1
-                #expect(!loader.diagnostics.isEmpty, "rejected without saying why")
+                let errors = loader.diagnostics.filter { $0.severity == .error }
+                #expect(!errors.isEmpty, "rejected without saying why: \(text)")
+                // Every error points into the document it is about.
+                for error in errors {
+                    #expect(
+                        error.file == path && (1...lines + 1).contains(error.line) && error.column >= 1,
+                        "\(error) for:\n\(text)")
+                }
             }
         }
-        #expect(loaded + rejected == 10_000)
-        #expect(rejected > 0 && loaded > 0, "the generator should reach both outcomes: \(loaded) loaded")
+        // The generator makes both kinds, so both branches above were checked many times.
+        #expect(loaded >= 500 && rejected >= 500, "\(loaded) loaded, \(rejected) rejected")
     }
 }

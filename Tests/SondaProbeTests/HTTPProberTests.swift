@@ -65,7 +65,8 @@ import Testing
             let run = try await ChildProcess.run(
                 "/usr/bin/openssl", ["x509", "-in", "\(lab.dir)/pki/\(name).pem", "-noout", "-fingerprint", "-sha256"])
             let hex = try #require(run.stdout.split(separator: "=").last)
-            return hex.replacingOccurrences(of: ":", with: "").trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+            return hex.replacingOccurrences(of: ":", with: "").trimmingCharacters(in: .whitespacesAndNewlines)
+                .lowercased()
         }
         let good = try await fingerprint("good")
         let expired = try await fingerprint("expired")
@@ -148,6 +149,28 @@ import Testing
         #expect(unknown.phases.connect == nil)
     }
 
+    /// libcurl writes its message into the easy handle's error buffer: each failure on one worker
+    /// reports its own (with the port or name libcurl's bare code description lacks), and a
+    /// success in between leaves nothing behind.
+    @Test func eachFailureOnAWorkerCarriesLibcurlsOwnMessage() async throws {
+        let lab = try TLSLab.shared()
+        let worker = ProbeWorkerPool(workers: 1)
+        func closedPort() throws -> Int {
+            let silent = try SilentListener()
+            return silent.port  // closed when `silent` goes away
+        }
+        let (first, second) = (try closedPort(), try closedPort())
+        let refused = await worker.probe(ProbeRequest(url: "http://127.0.0.1:\(first)/"))
+        #expect(refused.error?.message.contains("port \(first)") == true, "\(refused.error?.message ?? "no error")")
+        let unknown = await worker.probe(ProbeRequest(url: "http://sonda-probe-test.invalid/"))
+        #expect(unknown.error?.message.contains("sonda-probe-test.invalid") == true, "\(unknown.error?.message ?? "")")
+        #expect(unknown.error?.message.contains("port \(first)") == false)
+        let fine = await worker.probe(ProbeRequest(url: lab.url("http", "/small.txt")))
+        #expect(fine.error == nil, "\(fine.error?.message ?? "")")
+        let again = await worker.probe(ProbeRequest(url: "http://127.0.0.1:\(second)/"))
+        #expect(again.error?.message.contains("port \(second)") == true, "\(again.error?.message ?? "no error")")
+    }
+
     @Test func theSchemeDecidesTLSWhateverItsCase() {
         #expect(ProbeRequest(url: "https://a.example/").usesTLS)
         #expect(ProbeRequest(url: "HTTPS://a.example/").usesTLS)
@@ -174,7 +197,8 @@ import Testing
         let first = await probe(ProbeRequest(url: lab.url("tls13"), caFile: lab.ca))
         let pin = try #require(first.tls?.leaf?.spkiSHA256)
         let matching = await probe(
-            ProbeRequest(url: lab.url("tls13"), caFile: lab.ca, tlsPolicy: TLSPolicy(spkiSHA256Pins: ["sha256//" + pin])))
+            ProbeRequest(
+                url: lab.url("tls13"), caFile: lab.ca, tlsPolicy: TLSPolicy(spkiSHA256Pins: ["sha256//" + pin])))
         #expect(matching.ok)
         let other = await probe(
             ProbeRequest(

@@ -20,13 +20,13 @@ public final class Reporter: Service, @unchecked Sendable {
     let spool: ResultSpool
     let metrics: AgentMetrics
     let logger: Logger
-    let configHash: String
     private let whenDrained: @Sendable () -> Void
     static let heartbeatInterval = Duration.seconds(60)
 
     private let lock = SchedulerLock()
     private let wakeup: SchedulerLock.Condition
     // Guarded by `lock`.
+    private var configDigest: String
     private var stopping = false
     /// The spool got results since the reporter last looked.
     private var nudged = false
@@ -51,12 +51,26 @@ public final class Reporter: Service, @unchecked Sendable {
         self.signer = signer
         self.spool = spool
         self.metrics = metrics
-        self.configHash = configHash
+        configDigest = configHash
         self.logger = logger
         self.whenDrained = whenDrained
         wakeup = SchedulerLock.Condition(lock)
         spool.onNews { [weak self] in self?.nudge() }
         metrics.quarantined(results: spool.quarantinedTotal, batches: spool.quarantinedBatches)
+    }
+
+    /// What the heartbeats say of the configuration: `ConfigDigest` of the one running now.
+    public var configHash: String {
+        get {
+            lock.lock()
+            defer { lock.unlock() }
+            return configDigest
+        }
+        set {
+            lock.lock()
+            configDigest = newValue
+            lock.unlock()
+        }
     }
 
     private func nudge() {

@@ -39,6 +39,13 @@ public struct AlertList: Codable, Sendable {
     public var alerts: [AlertEntry]
     /// How delivery to each configured receiver is going.
     public var receivers: [ReceiverEntry]?
+    /// The cursor of the next page, while more remain.
+    public var nextCursor: String?
+
+    enum CodingKeys: String, CodingKey {
+        case alerts, receivers
+        case nextCursor = "next_cursor"
+    }
 }
 
 /// One receiver's delivery counts in `GET /v1/alerts`, so a failing pager shows where alerts are read.
@@ -74,7 +81,18 @@ public struct ReceiverEntry: Codable, Sendable {
 }
 public struct SilenceList: Codable, Sendable {
     public var silences: [SilenceEntry]
-    public init(silences: [SilenceEntry]) { self.silences = silences }
+    /// The cursor of the next page, while more remain.
+    public var nextCursor: String?
+
+    public init(silences: [SilenceEntry], nextCursor: String? = nil) {
+        self.silences = silences
+        self.nextCursor = nextCursor
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case silences
+        case nextCursor = "next_cursor"
+    }
 }
 
 public struct SilenceEntry: Codable, Sendable {

@@ -13,10 +13,12 @@ struct AlertsEndpoint: Sendable {
 
     func register(on group: RouterGroup<BasicRequestContext>) {
         group.get("/v1/alerts") { request, _ in try json(try await alerts(QueryParameters(request: request))) }
-        group.get("/v1/silences") { _, _ in
+        group.get("/v1/silences") { request, _ in
+            let page = try ListPage<SilencePosition>(QueryParameters(request: request))
             let at = now()
-            let silences = try await store.silences(notEndedAt: at)
-            return try json(SilenceList(silences: silences.map(SilenceEntry.init)))
+            let read = try await store.silences(notEndedAt: at, after: page.after, limit: page.readLimit)
+            let (shown, next) = page.split(read, position: SilencePosition.init(of:))
+            return try json(SilenceList(silences: shown.map(SilenceEntry.init), nextCursor: next))
         }
         group.post("/v1/silences") { request, _ in
             let buffer: ByteBuffer
@@ -40,9 +42,18 @@ struct AlertsEndpoint: Sendable {
                 "state", "expected one of \(Self.states.joined(separator: ", ")), got '\(state)'")
         }
         let history = try q.lookBack("since", default: "24h", maximum: .seconds(Int64(AlertHistory.kept)))
+        let page = try ListPage<AlertPosition>(q)
         let at = now()
-        let alerts = try await store.alerts(
-            includePending: state == "pending", since: at.addingTimeInterval(-history.intervalSeconds), limit: 1000)
+        let resolvedSince = at.addingTimeInterval(-history.intervalSeconds)
+        let selection =
+            switch state {
+            case "firing", "silenced": AlertSelection(live: [.firing], resolvedSince: nil)
+            case "pending": AlertSelection(live: [.pending], resolvedSince: nil)
+            case "resolved": AlertSelection(live: [], resolvedSince: resolvedSince)
+            default: AlertSelection(live: [.firing], resolvedSince: resolvedSince)
+            }
+        let read = try await store.alerts(selection, after: page.after, limit: page.readLimit)
+        let (alerts, next) = page.split(read, position: AlertPosition.init(of:))
         let silences = try await store.silences(notEndedAt: at).filter { $0.isActive(at: at) }
         let entries = alerts.map { a -> AlertEntry in
             var shown = a.state.rawValue
@@ -52,9 +63,10 @@ struct AlertsEndpoint: Sendable {
                 startsAt: Timestamp.format(a.startsAt ?? a.activeSince), endsAt: a.endsAt.map(Timestamp.format),
                 summary: a.summary, description: a.description, lastSent: a.lastSent.map(Timestamp.format))
         }
+        // firing and silenced are one state in the store: a page of either may show fewer than `limit`.
         return AlertList(
             alerts: state.map { s in entries.filter { $0.state == s } } ?? entries,
-            receivers: deliveries.snapshot.map(ReceiverEntry.init))
+            receivers: deliveries.snapshot.map(ReceiverEntry.init), nextCursor: next)
     }
 }
 

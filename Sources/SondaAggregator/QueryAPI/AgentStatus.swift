@@ -42,6 +42,26 @@ public struct AgentStatus: Codable, Sendable, Hashable {
 
     public struct List: Codable, Sendable {
         public var agents: [AgentStatus]
+        /// The cursor of the next page, while more remain.
+        public var nextCursor: String?
+
+        enum CodingKeys: String, CodingKey {
+            case agents
+            case nextCursor = "next_cursor"
+        }
+    }
+
+    /// A page of `GET /v1/agents`: the configured agents by id, each with the store's record of it.
+    static func page(
+        _ page: ListPage<AgentPosition>, configured: [AggregatorConfig.Agent], from store: any AggregatorStore,
+        now: Date
+    ) async throws -> List {
+        let remaining = configured.filter { agent in page.after.map { agent.id > $0.id } ?? true }
+        let read = Array(remaining.sorted { $0.id < $1.id }.prefix(page.readLimit))
+        let (shown, next) = page.split(read) { AgentPosition(id: $0.id) }
+        var list = Self.list(configured: shown, records: try await store.agents(ids: shown.map(\.id)), now: now)
+        list.nextCursor = next
+        return list
     }
 
     static func list(configured: [AggregatorConfig.Agent], records: [AgentRecord], now: Date) -> List {

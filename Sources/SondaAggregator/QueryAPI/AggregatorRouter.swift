@@ -43,7 +43,8 @@ public struct AggregatorRouter: Sendable {
         read.get("/v1/budgets") { request, _ in
             let q = QueryParameters(request: request)
             let (window, text) = try q.window(maximum: config.rollupRetention)
-            let filter = CellFilter(region: q.string("region"), profile: q.string("profile"), endpointClass: q.string("class"))
+            let filter = CellFilter(
+                region: q.string("region"), profile: q.string("profile"), endpointClass: q.string("class"))
             let report = try await budgets(window: window, text: text, filter: filter)
             return try json(report)
         }
@@ -56,16 +57,17 @@ public struct AggregatorRouter: Sendable {
                 window: window, windowText: text, slo: slo, check: check, region: region, now: at, from: store)
             return try json(report)
         }
-        read.get("/v1/agents") { _, _ in
+        read.get("/v1/agents") { request, _ in
+            let page = try ListPage<AgentPosition>(QueryParameters(request: request))
             let (agents, at) = (config.agents, now())
-            return try json(AgentStatus.list(configured: agents, records: try await store.agents(), now: at))
+            return try json(try await AgentStatus.page(page, configured: agents, from: store, now: at))
         }
         read.get("/v1/checks/:name/results") { request, context in
             let name = try context.parameters.require("name")
             let q = QueryParameters(request: request)
             let limit = try q.int("limit", default: 100, in: 1...1000)
-            let before = q.string("before")
-            return json(try await ResultPage.page(check: name, limit: limit, before: before, from: store))
+            let cursor = q.string("cursor").map { ("cursor", $0) } ?? q.string("before").map { ("before", $0) }
+            return json(try await ResultPage.page(check: name, limit: limit, before: cursor, from: store))
         }
         AlertsEndpoint(store: store, deliveries: deliveries, now: now).register(on: read)
         read.get("/metrics") { _, _ in
@@ -88,7 +90,8 @@ public struct AggregatorRouter: Sendable {
 }
 
 func json(_ text: String) -> Response {
-    Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
+    Response(
+        status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
 }
 
 func json(_ value: some Encodable) throws -> Response {

@@ -45,6 +45,8 @@ public protocol AggregatorStore: Sendable {
     func outcomeCounts(span: RollupSpan, check: String?, region: String?) async throws -> [OutcomeCount]
     /// Every agent heard from, with its last heartbeat.
     func agents() async throws -> [AgentRecord]
+    /// The agents among `ids` that have been heard from (a page of `GET /v1/agents`), by id.
+    func agents(ids: [String]) async throws -> [AgentRecord]
     /// A check's stored results, newest first, strictly before `cursor` when given.
     func results(check: String, before cursor: ResultCursor?, limit: Int) async throws -> [StoredResult]
 
@@ -87,11 +89,13 @@ public protocol AggregatorStore: Sendable {
     ) async throws
     /// The pending and firing alerts.
     func activeAlerts() async throws -> [TrackedAlert]
-    /// Firing alerts (and pending ones when `includePending`), then resolved ones newest first,
-    /// ended at or after `since`.
-    func alerts(includePending: Bool, since: Date, limit: Int) async throws -> [TrackedAlert]
-    /// Silences not yet over at `now` (active or scheduled), soonest ending first.
-    func silences(notEndedAt now: Date) async throws -> [Silence]
+    /// Up to `limit` of the alerts `selection` picks, in its order, strictly after `position` when
+    /// given (keyset paging: each page costs the same however deep it is).
+    func alerts(_ selection: AlertSelection, after position: AlertPosition?, limit: Int) async throws
+        -> [TrackedAlert]
+    /// Up to `limit` silences not yet over at `now` (active or scheduled), soonest ending first
+    /// (then by id), strictly after `position` when given.
+    func silences(notEndedAt now: Date, after position: SilencePosition?, limit: Int) async throws -> [Silence]
     /// Stores a silence and records it on the audit chain.
     func insert(_ silence: Silence) async throws
 
@@ -107,6 +111,13 @@ public protocol AggregatorStore: Sendable {
         async throws
     /// How many notifications wait per receiver.
     func pendingNotifications() async throws -> [String: Int]
+}
+
+extension AggregatorStore {
+    /// Every silence not yet over at `now`, soonest ending first.
+    public func silences(notEndedAt now: Date) async throws -> [Silence] {
+        try await silences(notEndedAt: now, after: nil, limit: Int(Int32.max))
+    }
 }
 
 /// A notification of alert changes for one receiver: its request body, queued in the same

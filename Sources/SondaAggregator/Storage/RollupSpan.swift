@@ -7,22 +7,23 @@ public struct RollupSpan: Sendable {
     static let minuteLimit: Int64 = 6 * 3600
     static let hourLimit: Int64 = 7 * 86_400
 
-    var latencyTable: String
-    var outcomeTable: String
-    var column: String
+    var granularity: MinuteRollup.Span
+    var latencyTable: String { granularity.latencyTable }
+    var outcomeTable: String { granularity.outcomeTable }
+    var column: String { granularity.column }
     /// The first minute or hour inside the window.
     var since: Int64
 
     init(window: Duration, now: Date) {
         let start = now.timeIntervalSince1970 - Double(window.components.seconds)
         if window.components.seconds <= Self.minuteLimit {
-            (latencyTable, outcomeTable, column) = ("latency_minute", "outcome_minute", "minute")
+            granularity = .minute
             since = Int64((start / 60).rounded(.down))
         } else if window.components.seconds <= Self.hourLimit {
-            (latencyTable, outcomeTable, column) = ("latency_hour", "outcome_hour", "hour")
+            granularity = .hour
             since = Int64((start / 3600).rounded(.down))
         } else {
-            (latencyTable, outcomeTable, column) = ("latency_day", "outcome_day", "day")
+            granularity = .day
             since = Int64((start / 86_400).rounded(.down))
         }
     }

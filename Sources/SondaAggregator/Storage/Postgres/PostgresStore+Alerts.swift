@@ -190,22 +190,46 @@ extension PostgresStore {
         }
     }
 
-    public func alerts(includePending: Bool, since: Date, limit: Int) async throws -> [TrackedAlert] {
-        let states = includePending ? ["pending", "firing"] : ["firing"]
-        return try await withConnection { [logger] connection in
-            // Pending alerts have no start: after the firing ones, where SQLite sorts NULL descending.
-            let live = try await Self.alerts(
+    public func alerts(_ selection: AlertSelection, after position: AlertPosition?, limit: Int) async throws
+        -> [TrackedAlert]
+    {
+        try await withConnection { [logger] connection in
+            var alerts: [TrackedAlert] = []
+            for (group, after) in selection.groups(after: position) where alerts.count < limit {
+                let query = Self.alertPage(group, of: selection, after: after, limit: limit - alerts.count)
+                alerts += try await Self.alerts(query, on: connection, logger: logger)
+            }
+            return alerts
+        }
+    }
+
+    /// A page of one group of `AlertSelection`'s order, by keyset. Text compares in the C
+    /// collation, byte by byte, as SQLite's does, so both stores page alike.
+    static func alertPage(_ group: AlertPosition.Group, of selection: AlertSelection, after: AlertPosition?, limit: Int)
+        -> PostgresQuery
+    {
+        // A position before every alert of the group when none is given (no start or end is
+        // Int64.max): one statement for every page.
+        let (key, activeSince, fingerprint) =
+            after.map { ($0.key, $0.activeSinceMilliseconds, $0.fingerprint) } ?? (.max, .max, "")
+        switch group {
+        case .live:
+            let states = selection.live.map(\.rawValue).sorted()
+            return """
+                SELECT \(unescaped: alertColumns) FROM alerts WHERE state = ANY(\(states))
+                AND (COALESCE(starts_at_ms, -1), active_since_ms, fingerprint COLLATE "C")
+                    < (\(key), \(activeSince), \(fingerprint))
+                ORDER BY COALESCE(starts_at_ms, -1) DESC, active_since_ms DESC, fingerprint COLLATE "C" DESC
+                LIMIT \(limit)
                 """
-                SELECT \(unescaped: Self.alertColumns) FROM alerts WHERE state = ANY(\(states))
-                ORDER BY starts_at_ms DESC NULLS LAST, active_since_ms DESC
-                """, on: connection, logger: logger)
-            let resolved = try await Self.alerts(
+        case .resolved:
+            let since = milliseconds(selection.resolvedSince ?? .distantPast)
+            return """
+                SELECT \(unescaped: alertColumns) FROM alerts WHERE state = 'resolved' AND ends_at_ms >= \(since)
+                AND (ends_at_ms, active_since_ms, fingerprint COLLATE "C") < (\(key), \(activeSince), \(fingerprint))
+                ORDER BY ends_at_ms DESC, active_since_ms DESC, fingerprint COLLATE "C" DESC
+                LIMIT \(limit)
                 """
-                SELECT \(unescaped: Self.alertColumns) FROM alerts
-                WHERE state = 'resolved' AND ends_at_ms >= \(Self.milliseconds(since))
-                ORDER BY ends_at_ms DESC LIMIT \(limit)
-                """, on: connection, logger: logger)
-            return live + resolved
         }
     }
 
@@ -236,12 +260,17 @@ extension PostgresStore {
         return alerts
     }
 
-    public func silences(notEndedAt now: Date) async throws -> [Silence] {
-        try await withConnection { [logger] connection in
+    public func silences(notEndedAt now: Date, after position: SilencePosition?, limit: Int) async throws
+        -> [Silence]
+    {
+        // A position before every silence when none is given: one statement for every page.
+        let (endsAt, id) = position.map { ($0.endsAtMilliseconds, $0.id) } ?? (Int64.min, "")
+        return try await withConnection { [logger] connection in
             let rows = try await connection.query(
                 """
                 SELECT id, matchers, starts_at_ms, ends_at_ms, comment, created_at_ms FROM silences
-                WHERE ends_at_ms > \(Self.milliseconds(now)) ORDER BY ends_at_ms
+                WHERE ends_at_ms > \(Self.milliseconds(now)) AND (ends_at_ms, id COLLATE "C") > (\(endsAt), \(id))
+                ORDER BY ends_at_ms, id COLLATE "C" LIMIT \(limit)
                 """, logger: logger)
             var silences: [Silence] = []
             for try await (id, matchers, startsAt, endsAt, comment, createdAt) in rows.decode(

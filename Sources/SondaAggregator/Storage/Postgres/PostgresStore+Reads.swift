@@ -49,7 +49,9 @@ extension PostgresStore {
     /// " AND region = $n …" for the filter's set fields, their values appended to `binds`.
     static func condition(_ filter: CellFilter, binds: inout PostgresBindings) -> String {
         var condition = ""
-        for (column, value) in [("region", filter.region), ("profile", filter.profile), ("class", filter.endpointClass)] {
+        for (column, value) in [
+            ("region", filter.region), ("profile", filter.profile), ("class", filter.endpointClass),
+        ] {
             guard let value else { continue }
             binds.append(value)
             condition += " AND \(column) = $\(binds.count)"
@@ -84,15 +86,25 @@ extension PostgresStore {
     }
 
     public func agents() async throws -> [AgentRecord] {
+        try await agents("SELECT \(unescaped: Self.agentColumns) FROM agents")
+    }
+
+    public func agents(ids: [String]) async throws -> [AgentRecord] {
+        guard !ids.isEmpty else { return [] }
+        return try await agents(
+            "SELECT \(unescaped: Self.agentColumns) FROM agents WHERE id = ANY(\(ids)) ORDER BY id COLLATE \"C\"")
+    }
+
+    static let agentColumns =
+        "id, region, last_seen_ms, version, config_hash, spool_depth, dropped_total, batches, results"
+
+    private func agents(_ query: PostgresQuery) async throws -> [AgentRecord] {
         try await withConnection { [logger] connection in
-            let rows = try await connection.query(
-                """
-                SELECT id, region, last_seen_ms, version, config_hash, spool_depth, dropped_total, batches, results
-                FROM agents
-                """, logger: logger)
+            let rows = try await connection.query(query, logger: logger)
             var agents: [AgentRecord] = []
-            for try await (id, region, lastSeen, version, configHash, spoolDepth, dropped, batches, results) in rows.decode(
-                (String, String, Int64, String, String, Int, Int, Int, Int).self)
+            for try await (id, region, lastSeen, version, configHash, spoolDepth, dropped, batches, results)
+                in rows.decode(
+                    (String, String, Int64, String, String, Int, Int, Int, Int).self)
             {
                 agents.append(
                     AgentRecord(
@@ -120,7 +132,9 @@ extension PostgresStore {
                     """
             }
             var results: [StoredResult] = []
-            for try await (ms, id, json) in try await connection.query(query, logger: logger).decode((Int64, String, String).self) {
+            for try await (ms, id, json) in try await connection.query(query, logger: logger).decode(
+                (Int64, String, String).self)
+            {
                 results.append(StoredResult(cursor: ResultCursor(startedAtMilliseconds: ms, id: id), json: json))
             }
             return results

@@ -51,18 +51,43 @@ enum SQLiteAlerts {
         try Row.fetchAll(db, sql: "SELECT * FROM alerts WHERE state IN ('pending', 'firing')").map(alert)
     }
 
-    static func list(includePending: Bool, since: Date, limit: Int, in db: Database) throws
-        -> [TrackedAlert]
+    /// One page of `selection`, each group read by keyset from where the page starts in it.
+    static func list(_ selection: AlertSelection, after position: AlertPosition?, limit: Int, in db: Database)
+        throws -> [TrackedAlert]
     {
-        let states = includePending ? "'pending', 'firing'" : "'firing'"
-        let live = try Row.fetchAll(
-            db, sql: "SELECT * FROM alerts WHERE state IN (\(states)) ORDER BY starts_at_ms DESC, active_since_ms DESC")
-        let resolved = try Row.fetchAll(
-            db,
-            sql: "SELECT * FROM alerts WHERE state = 'resolved' AND ends_at_ms >= ? ORDER BY ends_at_ms DESC LIMIT ?",
-            arguments: [milliseconds(since), limit])
-        return try (live + resolved).map(alert)
+        var alerts: [TrackedAlert] = []
+        for (group, after) in selection.groups(after: position) where alerts.count < limit {
+            var arguments: StatementArguments
+            switch group {
+            case .live:
+                let states = selection.live.map(\.rawValue).sorted()
+                arguments = [String(decoding: try JSONEncoder().encode(states), as: UTF8.self)]
+            case .resolved:
+                arguments = [milliseconds(selection.resolvedSince ?? .distantPast)]
+            }
+            // A position before every alert of the group when none is given (no start or end is Int64.max).
+            arguments +=
+                after.map { [$0.key, $0.activeSinceMilliseconds, $0.fingerprint] } ?? [Int64.max, Int64.max, ""]
+            arguments += [limit - alerts.count]
+            alerts += try Row.fetchAll(db, sql: pageQueries[group]!, arguments: arguments).map(alert)
+        }
+        return alerts
     }
+
+    /// Per group, a page after a position: (key, active since, fingerprint) descending, where the
+    /// key is the start for live alerts (pending ones, without, last) and the end for resolved ones.
+    private static let pageQueries: [AlertPosition.Group: String] = [
+        .live: """
+        SELECT * FROM alerts WHERE state IN (SELECT value FROM json_each(?))
+        AND (COALESCE(starts_at_ms, -1), active_since_ms, fingerprint) < (?, ?, ?)
+        ORDER BY COALESCE(starts_at_ms, -1) DESC, active_since_ms DESC, fingerprint DESC LIMIT ?
+        """,
+        .resolved: """
+        SELECT * FROM alerts WHERE state = 'resolved' AND ends_at_ms >= ?
+        AND (ends_at_ms, active_since_ms, fingerprint) < (?, ?, ?)
+        ORDER BY ends_at_ms DESC, active_since_ms DESC, fingerprint DESC LIMIT ?
+        """,
+    ]
 
     static func alert(_ row: Row) throws -> TrackedAlert {
         let labels = try AlertRecord.labels(fromJSON: row["labels"])
@@ -80,15 +105,24 @@ enum SQLiteAlerts {
             sql:
                 "INSERT INTO silences (id, matchers, starts_at_ms, ends_at_ms, comment, created_at_ms) VALUES (?, ?, ?, ?, ?, ?)",
             arguments: [
-                s.id, try AlertRecord.labelsJSON(s.matchers), milliseconds(s.startsAt), milliseconds(s.endsAt), s.comment,
+                s.id, try AlertRecord.labelsJSON(s.matchers), milliseconds(s.startsAt), milliseconds(s.endsAt),
+                s.comment,
                 milliseconds(s.createdAt),
             ])
         try SQLiteAudit.append(kind: "silence", detail: try AlertRecord.auditDetail(s), at: s.createdAt, in: db)
     }
 
-    static func silences(notEndedAt now: Date, in db: Database) throws -> [Silence] {
-        try Row.fetchAll(
-            db, sql: "SELECT * FROM silences WHERE ends_at_ms > ? ORDER BY ends_at_ms", arguments: [milliseconds(now)]
+    static func silences(notEndedAt now: Date, after position: SilencePosition?, limit: Int, in db: Database) throws
+        -> [Silence]
+    {
+        // A position before every silence when none is given: one statement for every page.
+        let (endsAt, id) = position.map { ($0.endsAtMilliseconds, $0.id) } ?? (Int64.min, "")
+        return try Row.fetchAll(
+            db,
+            sql: """
+                SELECT * FROM silences WHERE ends_at_ms > ? AND (ends_at_ms, id) > (?, ?)
+                ORDER BY ends_at_ms, id LIMIT ?
+                """, arguments: [milliseconds(now), endsAt, id, limit]
         ).map { row in
             Silence(
                 id: row["id"],
@@ -100,17 +134,23 @@ enum SQLiteAlerts {
 
     // MARK: what the evaluator reads
 
-    static func events(_ db: Database, where condition: String, arguments: StatementArguments) throws
-        -> [(Int64, ResultEvent)]
-    {
-        let rows = try Row.fetchCursor(
-            db,
-            sql: """
-                SELECT rowid, check_name, class, agent, region, profile, started_at_ms, ok, error_code,
-                       json_extract(json, '$.tls.version'), json_extract(json, '$.tls.earliest_expiry'), step
-                FROM results WHERE \(condition)
-                """,
-            arguments: arguments)
+    /// The results started since a time, up to a rowid: (started at ms, rowid).
+    static let recentEvents = """
+        SELECT rowid, check_name, class, agent, region, profile, started_at_ms, ok, error_code,
+               json_extract(json, '$.tls.version'), json_extract(json, '$.tls.earliest_expiry'), step
+        FROM results WHERE started_at_ms >= ? AND rowid <= ? ORDER BY started_at_ms
+        """
+
+    /// The results stored after a rowid, in storage order: (rowid, limit).
+    static let eventsAfter = """
+        SELECT rowid, check_name, class, agent, region, profile, started_at_ms, ok, error_code,
+               json_extract(json, '$.tls.version'), json_extract(json, '$.tls.earliest_expiry'), step
+        FROM results WHERE rowid > ? ORDER BY rowid LIMIT ?
+        """
+
+    /// The (rowid, event) rows of `recentEvents` or `eventsAfter`.
+    static func events(_ db: Database, sql: String, arguments: StatementArguments) throws -> [(Int64, ResultEvent)] {
+        let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
         var events: [(Int64, ResultEvent)] = []
         while let row = try rows.next() {
             let expiry: String? = row[10]
@@ -130,15 +170,19 @@ enum SQLiteAlerts {
     static func burns(now: Date, in db: Database) throws -> [BurnCounts] {
         let minute = Int64((now.timeIntervalSince1970 / 60).rounded(.down))
         let starts = [5, 30, 60, 360].map { minute - $0 }
-        var columns: [String] = []
-        for _ in starts {
-            columns.append("SUM(CASE WHEN minute >= ? THEN count ELSE 0 END)")
-            columns.append("SUM(CASE WHEN minute >= ? AND error_code != '' THEN count ELSE 0 END)")
-        }
+        // Per window (5m, 30m, 1h, 6h) its total and its failures, each bound to the window's first minute.
         let rows = try Row.fetchAll(
             db,
             sql: """
-                SELECT check_name, region, MAX(class), \(columns.joined(separator: ", "))
+                SELECT check_name, region, MAX(class),
+                    SUM(CASE WHEN minute >= ? THEN count ELSE 0 END),
+                    SUM(CASE WHEN minute >= ? AND error_code != '' THEN count ELSE 0 END),
+                    SUM(CASE WHEN minute >= ? THEN count ELSE 0 END),
+                    SUM(CASE WHEN minute >= ? AND error_code != '' THEN count ELSE 0 END),
+                    SUM(CASE WHEN minute >= ? THEN count ELSE 0 END),
+                    SUM(CASE WHEN minute >= ? AND error_code != '' THEN count ELSE 0 END),
+                    SUM(CASE WHEN minute >= ? THEN count ELSE 0 END),
+                    SUM(CASE WHEN minute >= ? AND error_code != '' THEN count ELSE 0 END)
                 FROM outcome_minute WHERE minute >= ? GROUP BY check_name, region
                 """,
             arguments: StatementArguments(starts.flatMap { [$0, $0] } + [starts[3]]))

@@ -8,15 +8,14 @@ extension SQLiteStore {
             let saved =
                 try SQLiteAlerts.cursor(in: db) ?? Int64.fetchOne(db, sql: "SELECT MAX(rowid) FROM results") ?? 0
             let recent = try SQLiteAlerts.events(
-                db, where: "started_at_ms >= ? AND rowid <= ? ORDER BY started_at_ms",
-                arguments: [SQLiteAlerts.milliseconds(since), saved])
+                db, sql: SQLiteAlerts.recentEvents, arguments: [SQLiteAlerts.milliseconds(since), saved])
             return AlertStart(active: try SQLiteAlerts.active(in: db), cursor: saved, recent: recent.map(\.1))
         }
     }
 
     public func resultEvents(after cursor: Int64, limit: Int) async throws -> (events: [ResultEvent], last: Int64?) {
         let rows = try await pool.read { db in
-            try SQLiteAlerts.events(db, where: "rowid > ? ORDER BY rowid LIMIT ?", arguments: [cursor, limit])
+            try SQLiteAlerts.events(db, sql: SQLiteAlerts.eventsAfter, arguments: [cursor, limit])
         }
         return (rows.map(\.1), rows.last?.0)
     }
@@ -43,14 +42,16 @@ extension SQLiteStore {
         try await pool.read { db in try SQLiteAlerts.active(in: db) }
     }
 
-    public func alerts(includePending: Bool, since: Date, limit: Int) async throws -> [TrackedAlert] {
-        try await pool.read { db in
-            try SQLiteAlerts.list(includePending: includePending, since: since, limit: limit, in: db)
-        }
+    public func alerts(_ selection: AlertSelection, after position: AlertPosition?, limit: Int) async throws
+        -> [TrackedAlert]
+    {
+        try await pool.read { db in try SQLiteAlerts.list(selection, after: position, limit: limit, in: db) }
     }
 
-    public func silences(notEndedAt now: Date) async throws -> [Silence] {
-        try await pool.read { db in try SQLiteAlerts.silences(notEndedAt: now, in: db) }
+    public func silences(notEndedAt now: Date, after position: SilencePosition?, limit: Int) async throws
+        -> [Silence]
+    {
+        try await pool.read { db in try SQLiteAlerts.silences(notEndedAt: now, after: position, limit: limit, in: db) }
     }
 
     public func insert(_ silence: Silence) async throws {

@@ -7,34 +7,22 @@ extension SQLiteStore {
     public func latencyHistograms(span: RollupSpan, filter: CellFilter, phases: [String]) async throws
         -> [BudgetCellKey: [String: HistogramAccumulator]]
     {
-        var condition = ""
-        var arguments: StatementArguments = [span.since]
-        for (column, value) in [("region", filter.region), ("profile", filter.profile), ("class", filter.endpointClass)] {
-            guard let value else { continue }
-            condition += " AND \(column) = ?"
-            arguments += [value]
-        }
-        let phaseMarks = Array(repeating: "?", count: phases.count).joined(separator: ", ")
-        return try await pool.read { [condition, arguments] db in
+        let cellArguments: StatementArguments = [
+            span.since, filter.region, filter.region, filter.profile, filter.profile, filter.endpointClass,
+            filter.endpointClass,
+        ]
+        let phaseList = String(decoding: try JSONEncoder().encode(phases), as: UTF8.self)
+        return try await pool.read { db in
             var histograms: [BudgetCellKey: [String: HistogramAccumulator]] = [:]
             let rows = try Row.fetchCursor(
-                db,
-                sql: """
-                    SELECT region, profile, class, phase, histogram FROM \(span.latencyTable)
-                    WHERE \(span.column) >= ?\(condition) AND phase IN (\(phaseMarks))
-                    """,
-                arguments: arguments + StatementArguments(phases))
+                db, sql: SQLiteRollupSQL.histograms(span.granularity), arguments: cellArguments + [phaseList])
             while let row = try rows.next() {
                 let key = BudgetCellKey(region: row[0], profile: row[1], endpointClass: row[2])
                 let data: Data = row[4]
                 histograms[key, default: [:]][row[3], default: HistogramAccumulator()].add(serialized: data)
             }
             // Cells that only failed in the span still appear, as no-data.
-            let seen = try Row.fetchAll(
-                db,
-                sql: "SELECT DISTINCT region, profile, class FROM \(span.outcomeTable) WHERE \(span.column) >= ?\(condition)",
-                arguments: arguments)
-            for row in seen {
+            for row in try Row.fetchAll(db, sql: SQLiteRollupSQL.cells(span.granularity), arguments: cellArguments) {
                 let key = BudgetCellKey(region: row[0], profile: row[1], endpointClass: row[2])
                 if histograms[key] == nil { histograms[key] = [:] }
             }
@@ -43,36 +31,36 @@ extension SQLiteStore {
     }
 
     public func outcomeCounts(span: RollupSpan, check: String?, region: String?) async throws -> [OutcomeCount] {
-        var sql = """
-            SELECT check_name, region, SUM(count), SUM(CASE WHEN error_code != '' THEN count ELSE 0 END)
-            FROM \(span.outcomeTable) WHERE \(span.column) >= ?
-            """
-        var arguments: StatementArguments = [span.since]
-        if let check {
-            sql += " AND check_name = ?"
-            arguments += [check]
-        }
-        if let region {
-            sql += " AND region = ?"
-            arguments += [region]
-        }
-        return try await pool.read { [sql, arguments] db in
-            try Row.fetchAll(db, sql: sql + " GROUP BY check_name, region", arguments: arguments).map {
-                OutcomeCount(check: $0[0], region: $0[1], total: $0[2], failed: $0[3])
-            }
+        try await pool.read { db in
+            try Row.fetchAll(
+                db, sql: SQLiteRollupSQL.outcomeCounts(span.granularity),
+                arguments: [span.since, check, check, region, region]
+            ).map { OutcomeCount(check: $0[0], region: $0[1], total: $0[2], failed: $0[3]) }
         }
     }
 
     public func agents() async throws -> [AgentRecord] {
-        try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM agents").map { row in
-                AgentRecord(
-                    id: row["id"], region: row["region"],
-                    lastSeen: Date(timeIntervalSince1970: Double(row["last_seen_ms"] as Int64) / 1000),
-                    version: row["version"], configHash: row["config_hash"], spoolDepth: row["spool_depth"],
-                    dropped: row["dropped_total"], batches: row["batches"], results: row["results"])
-            }
+        try await pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM agents").map(Self.agent) }
+    }
+
+    public func agents(ids: [String]) async throws -> [AgentRecord] {
+        guard !ids.isEmpty else { return [] }
+        // One bound JSON array rather than a placeholder per id: a page may hold a thousand.
+        let list = String(decoding: try JSONEncoder().encode(ids), as: UTF8.self)
+        return try await pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM agents WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id",
+                arguments: [list]
+            ).map(Self.agent)
         }
+    }
+
+    static func agent(_ row: Row) -> AgentRecord {
+        AgentRecord(
+            id: row["id"], region: row["region"],
+            lastSeen: Date(timeIntervalSince1970: Double(row["last_seen_ms"] as Int64) / 1000),
+            version: row["version"], configHash: row["config_hash"], spoolDepth: row["spool_depth"],
+            dropped: row["dropped_total"], batches: row["batches"], results: row["results"])
     }
 
     public func results(check: String, before cursor: ResultCursor?, limit: Int) async throws -> [StoredResult] {
