@@ -79,15 +79,13 @@ import Testing
             case .staleTimestamp, .futureTimestamp:
                 #expect(response.status == .conflict)
                 #expect(errorCode(response) == "replay")
-            case .unknownAgent:
-                #expect(response.status == .unauthorized)
-                #expect(errorCode(response) == "unknown_agent")
             default:
                 #expect(response.status == .unauthorized)
                 #expect(errorCode(response) == "bad_signature")
             }
             // The other agent is unaffected.
-            let good = try f.body(f.batch(agent: "rj-clinic-01", results: [IngestFixture.result(totalMilliseconds: 9, at: f.now)]))
+            let rio = IngestFixture.result(totalMilliseconds: 9, at: f.now, agent: "rj-clinic-01", region: "rio")
+            let good = try f.body(f.batch(agent: "rj-clinic-01", results: [rio]))
             let ok = try await client.post(good, signature: try f.signature(for: good, agent: "rj-clinic-01"))
             #expect(ok.status == .ok)
         }

@@ -193,6 +193,27 @@ public final class PostgresStore: AggregatorStore {
         }
     }
 
+    @discardableResult
+    public func pruneExpired(now: Date) async throws -> ExpiredRows {
+        let ms = Int64(now.timeIntervalSince1970 * 1000)
+        return try await withConnection { [logger] connection in
+            var removed = ExpiredRows()
+            for try await n in try await connection.query(
+                "WITH gone AS (DELETE FROM silences WHERE ends_at_ms <= \(ms) RETURNING 1) SELECT count(*) FROM gone",
+                logger: logger
+            ).decode(Int.self) {
+                removed.silences = n
+            }
+            for try await n in try await connection.query(
+                "WITH gone AS (DELETE FROM batch_ids WHERE until_ms < \(ms) RETURNING 1) SELECT count(*) FROM gone",
+                logger: logger
+            ).decode(Int.self) {
+                removed.batchIDs = n
+            }
+            return removed
+        }
+    }
+
     static func partitionName(day: Int64) -> String { "results_d\(day)" }
 
     /// The days that have a results partition, from the catalogue.
