@@ -51,7 +51,8 @@ public struct AggregatorConfigLoader {
                     file.error("'database': \(error)", at: node)
                 }
             } else {
-                config.database = Self.relative(interpolation.resolve(database, at: node, in: file, secret: false), to: path)
+                config.database = Self.relative(
+                    interpolation.resolve(database, at: node, in: file, secret: false), to: path)
             }
         }
         config.agents = agents(r, in: file)
@@ -109,7 +110,9 @@ public struct AggregatorConfigLoader {
         var agents: [AggregatorConfig.Agent] = []
         var ids: Set<String> = []
         for node in r.sequence("agents") ?? [] {
-            guard let a = MappingReader(node, in: file, context: "an agent", allowed: ["id", "region", "site", "public_key"])
+            guard
+                let a = MappingReader(
+                    node, in: file, context: "an agent", allowed: ["id", "region", "site", "public_key"])
             else { continue }
             let id = a.string("id", required: true)
             let region = a.string("region", required: true)
@@ -146,7 +149,8 @@ public struct AggregatorConfigLoader {
                     "an admin token must be at least \(Self.shortestAdminToken) characters (openssl rand -hex 16 makes one)",
                     at: node)
             } else if readTokens.contains(value) {
-                file.error("this admin token is also a read token; an admin token can read too, so list it once", at: node)
+                file.error(
+                    "this admin token is also a read token; an admin token can read too, so list it once", at: node)
             } else {
                 tokens.append(value)
             }
@@ -159,7 +163,9 @@ public struct AggregatorConfigLoader {
         if case .sequence(let items) = node {
             return items.compactMap { BudgetRuleReader.rule($0, in: file) }
         }
-        guard let (budgetPath, pathNode) = r.scalar("budgets", what: "a file path or a list of rules") else { return [] }
+        guard let (budgetPath, pathNode) = r.scalar("budgets", what: "a file path or a list of rules") else {
+            return []
+        }
         let full = Self.relative(budgetPath, to: path)
         guard FileManager.default.isReadableFile(atPath: full) else {
             file.error("cannot read budgets file '\(budgetPath)'", at: pathNode)

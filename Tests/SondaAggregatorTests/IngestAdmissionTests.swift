@@ -70,7 +70,8 @@ import Testing
         let error = await #expect(throws: AggregatorError.self) {
             _ = try await endpoint.handle(Request(head: head, body: RequestBody(asyncSequence: probe)))
         }
-        #expect(error?.status == (case_ == "too large" ? .contentTooLarge : .unauthorized), "\(String(describing: error))")
+        #expect(
+            error?.status == (case_ == "too large" ? .contentTooLarge : .unauthorized), "\(String(describing: error))")
         #expect(probe.reads.load(ordering: .relaxed) == 0, "the body was read before the request was refused")
     }
 

@@ -29,7 +29,9 @@ struct IngestFixture: Sendable {
             let key = Curve25519.Signing.PrivateKey()
             keys[id] = key.rawRepresentation
             configured.append(
-                .init(id: id, region: id.hasPrefix("sp") ? "sao_paulo" : "rio", publicKey: key.publicKey.rawRepresentation))
+                .init(
+                    id: id, region: id.hasPrefix("sp") ? "sao_paulo" : "rio", publicKey: key.publicKey.rawRepresentation
+                ))
         }
         self.keys = keys
         config = AggregatorConfig(
@@ -45,7 +47,8 @@ struct IngestFixture: Sendable {
     {
         let now = self.now
         return Application(
-            router: AggregatorRouter(config: config, store: store ?? self.store, counters: counters, now: { now }).build())
+            router: AggregatorRouter(config: config, store: store ?? self.store, counters: counters, now: { now })
+                .build())
     }
 
     /// The router behind the HTTP server `serve` runs (`Expect: 100-continue` included), on a free
@@ -77,14 +80,16 @@ struct IngestFixture: Sendable {
     }
 
     static func result(
-        check: String = "booking-slots", endpointClass: String = "appointment_booking", profile: String = "desktop_brazil",
+        check: String = "booking-slots", endpointClass: String = "appointment_booking",
+        profile: String = "desktop_brazil",
         totalMilliseconds: Double, error: ProbeError? = nil, at: Date, agent: String = "sp-clinic-01",
         region: String = "sao_paulo"
     ) -> ProbeResult {
         ProbeResult(
             check: check, agent: agent, region: region, profile: profile, endpointClass: endpointClass,
             startedAt: at, error: error,
-            phases: PhaseTimings(dns: 0.1, connect: 0.2, tls: 1, send: 0.1, wait: totalMilliseconds - 1.5, receive: 0.1,
+            phases: PhaseTimings(
+                dns: 0.1, connect: 0.2, tls: 1, send: 0.1, wait: totalMilliseconds - 1.5, receive: 0.1,
                 total: totalMilliseconds))
     }
 }

@@ -29,7 +29,9 @@ import Testing
     func aReplayedBatchIsAnswered200AndCountsNothingTwice(_ kind: Store) async throws {
         let f = try IngestFixture()
         let store = try await Self.store(kind, f)
-        let results = (0..<3).map { IngestFixture.result(totalMilliseconds: 100, at: f.now.addingTimeInterval(Double($0))) }
+        let results = (0..<3).map {
+            IngestFixture.result(totalMilliseconds: 100, at: f.now.addingTimeInterval(Double($0)))
+        }
         let body = try f.body(f.batch(results: results, dropped: 7))
         let signature = try f.signature(for: body, agent: "sp-clinic-01")
         try await f.application(store: store).test(.router) { client in
@@ -47,7 +49,9 @@ import Testing
             #expect(sp.batches == 1 && sp.results == 3 && sp.dropped == 7, "\(sp)")
             #expect(try await store.verifyAudit().entries == audited, "a replay adds no audit entry")
             let metrics = try await Self.metrics(client)
-            #expect(metrics.contains("sonda_ingest_batches_total 1\n") && metrics.contains("sonda_ingest_replays_total 2\n"))
+            #expect(
+                metrics.contains("sonda_ingest_batches_total 1\n") && metrics.contains("sonda_ingest_replays_total 2\n")
+            )
         }
         // The id is remembered for the signature window after the latest signature, then forgotten.
         let window = f.config.signatureWindow.intervalSeconds
@@ -60,7 +64,9 @@ import Testing
         let f = try IngestFixture()
         let url = try PostgresURL(try await PostgresServer.database())
         let replicas = [try await PostgresStore.open(url), try await PostgresStore.open(url)]
-        let results = (0..<2).map { IngestFixture.result(totalMilliseconds: 90, at: f.now.addingTimeInterval(Double($0))) }
+        let results = (0..<2).map {
+            IngestFixture.result(totalMilliseconds: 90, at: f.now.addingTimeInterval(Double($0)))
+        }
         let body = try f.body(f.batch(results: results, dropped: 4))
         let signature = try f.signature(for: body, agent: "sp-clinic-01")
         let answers = try await withThrowingTaskGroup(of: String.self) { group in
@@ -73,7 +79,8 @@ import Testing
             }
             return try await group.reduce(into: [String]()) { $0.append($1) }
         }
-        #expect(answers.sorted() == [#"{"accepted":0,"duplicates":2,"replayed":true}"#, #"{"accepted":2,"duplicates":0}"#])
+        #expect(
+            answers.sorted() == [#"{"accepted":0,"duplicates":2,"replayed":true}"#, #"{"accepted":2,"duplicates":0}"#])
         let sp = try #require(try await replicas[1].agents().first { $0.id == "sp-clinic-01" })
         #expect(sp.batches == 1 && sp.dropped == 4)
         for replica in replicas { await replica.close() }
@@ -96,7 +103,9 @@ import Testing
             let response = try await client.post(body, signature: try f.signature(for: body, agent: "sp-clinic-01"))
             #expect(response.status == .badRequest && errorCode(response) == code, "\(String(buffer: response.body))")
             let message = String(buffer: response.body)
-            #expect(message.contains(claim == .resultRegion ? "'rio'" : "'rj-clinic-01'") && message.contains("'sp-clinic-01'"))
+            #expect(
+                message.contains(claim == .resultRegion ? "'rio'" : "'rj-clinic-01'")
+                    && message.contains("'sp-clinic-01'"))
             #expect(try await Self.metrics(client).contains("sonda_ingest_rejected_total{code=\"\(code)\"} 1\n"))
         }
         #expect(try await f.store.agents().isEmpty, "nothing of the batch is stored")
@@ -115,10 +124,12 @@ import Testing
         try await store.write(
             f.batch(results: [claimed]), rawResults: nil, region: "sao_paulo", now: f.now, auditDetail: nil)
         try await f.application(store: store).test(.router) { client in
-            #expect(try await client.post(body, signature: try f.signature(for: body, agent: "sp-clinic-01")).status == .ok)
+            #expect(
+                try await client.post(body, signature: try f.signature(for: body, agent: "sp-clinic-01")).status == .ok)
             let response = try await client.execute(uri: "/v1/budgets?window=1h", method: .get)
             let report = try JSONDecoder().decode(BudgetReport.self, from: Data(buffer: response.body))
-            #expect(Set(report.cells.map(\.region)) == ["sao_paulo"] && report.cells.first?.count == 2, "\(report.cells)")
+            #expect(
+                Set(report.cells.map(\.region)) == ["sao_paulo"] && report.cells.first?.count == 2, "\(report.cells)")
         }
         await store.close()
     }

@@ -43,7 +43,8 @@ public struct IngestEndpoint: Sendable {
             let replayed = receipt.replayed ? #","replayed":true"# : ""
             let body = #"{"accepted":\#(receipt.accepted),"duplicates":\#(receipt.duplicates)\#(replayed)}"#
             return Response(
-                status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
+                status: .ok, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: body)))
         } catch let error as AggregatorError {
             counters.rejected(error.code)
             throw error

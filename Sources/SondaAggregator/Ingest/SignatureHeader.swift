@@ -55,7 +55,8 @@ public struct SignatureHeader: Sendable, Hashable {
         let skew = now.timeIntervalSince1970 - Double(timestamp)
         let limit = Double(window.components.seconds)
         guard abs(skew) <= limit else {
-            throw .replay("signature timestamp is \(Int(skew)) s from the aggregator's clock (allowed ±\(Int(limit)) s)")
+            throw .replay(
+                "signature timestamp is \(Int(skew)) s from the aggregator's clock (allowed ±\(Int(limit)) s)")
         }
     }
 

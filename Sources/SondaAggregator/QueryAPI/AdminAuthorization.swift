@@ -14,7 +14,8 @@ struct AdminAuthorization<Context: RemoteAddressRequestContext>: RouterMiddlewar
             guard Self.isLoopback(context.remoteAddress) else {
                 throw AggregatorError(
                     .forbidden, "forbidden",
-                    "no admin_tokens are configured, so changes are taken only from the aggregator's own host (loopback)")
+                    "no admin_tokens are configured, so changes are taken only from the aggregator's own host (loopback)"
+                )
             }
             try ReadAuthorization<Context>.check(request, tokens: tokens)
             return try await next(request, context)
@@ -27,7 +28,8 @@ struct AdminAuthorization<Context: RemoteAddressRequestContext>: RouterMiddlewar
         case .admin: return try await next(request, context)
         case .read:
             throw AggregatorError(.forbidden, "forbidden", "a read token cannot change anything: use an admin token")
-        case nil: throw AggregatorError(.unauthorized, "unauthorized", "the bearer token is not one of the admin tokens")
+        case nil:
+            throw AggregatorError(.unauthorized, "unauthorized", "the bearer token is not one of the admin tokens")
         }
     }
 

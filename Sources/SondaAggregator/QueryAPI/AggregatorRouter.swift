@@ -47,7 +47,8 @@ public struct AggregatorRouter: Sendable {
         read.get("/v1/budgets") { request, _ in
             let q = QueryParameters(request: request)
             let (window, text) = try q.window(maximum: config.rollupRetention)
-            let filter = CellFilter(region: q.string("region"), profile: q.string("profile"), endpointClass: q.string("class"))
+            let filter = CellFilter(
+                region: q.string("region"), profile: q.string("profile"), endpointClass: q.string("class"))
             let report = try await budgets(window: window, text: text, filter: filter)
             return try json(report)
         }
@@ -92,7 +93,8 @@ public struct AggregatorRouter: Sendable {
 }
 
 func json(_ text: String) -> Response {
-    Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
+    Response(
+        status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
 }
 
 func json(_ value: some Encodable) throws -> Response {

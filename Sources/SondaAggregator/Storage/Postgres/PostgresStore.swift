@@ -1,8 +1,8 @@
 import Foundation
 import Logging
 import PostgresNIO
-import SondaConfig
 import ServiceLifecycle
+import SondaConfig
 import Synchronization
 
 /// The aggregator's database on a PostgreSQL server (`database: postgres://…`), which several
@@ -69,7 +69,9 @@ public final class PostgresStore: AggregatorStore {
 
     /// Runs `body` on a connection of the pool; throws `PostgresStoreError.unreachable` when none
     /// comes within `leasePatience`, and wraps the driver's errors so the API can tell them apart.
-    func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+    func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws
+        -> T
+    {
         let leased = LeaseTaken()
         let client = client
         do {
@@ -113,7 +115,9 @@ public final class PostgresStore: AggregatorStore {
     /// advisory lock, taken last in the writing transaction so the lock is held only to commit.
     static let auditLock: Int64 = 0x534F_4E44_4102
 
-    static func appendAudit(kind: String, detail: String, at date: Date, on connection: PostgresConnection, logger: Logger)
+    static func appendAudit(
+        kind: String, detail: String, at date: Date, on connection: PostgresConnection, logger: Logger
+    )
         async throws
     {
         try await connection.query("SELECT pg_advisory_xact_lock(\(auditLock))", logger: logger)
@@ -150,7 +154,8 @@ public final class PostgresStore: AggregatorStore {
             {
                 entries += 1
                 guard prev == previous else {
-                    return .init(entries: entries, firstBroken: (seq, "its previous-hash does not match entry before it"))
+                    return .init(
+                        entries: entries, firstBroken: (seq, "its previous-hash does not match entry before it"))
                 }
                 guard AuditLog.hash(previous: previous, atMilliseconds: at, kind: kind, detail: detail) == stored else {
                     return .init(entries: entries, firstBroken: (seq, "its contents do not match its hash"))

@@ -65,7 +65,9 @@ extension SQLiteStore {
             if pending.isDue {
                 try pending.flush(adding: rollup, throughRowID: lastRowID, in: db)
             } else if accepted > 0 {
-                db.afterNextTransaction(onCommit: { [rollup, lastRowID] _ in pending.add(rollup, throughRowID: lastRowID) })
+                db.afterNextTransaction(onCommit: { [rollup, lastRowID] _ in
+                    pending.add(rollup, throughRowID: lastRowID)
+                })
             }
             try db.execute(
                 sql: """

@@ -80,7 +80,8 @@ enum SQLiteAlerts {
             sql:
                 "INSERT INTO silences (id, matchers, starts_at_ms, ends_at_ms, comment, created_at_ms) VALUES (?, ?, ?, ?, ?, ?)",
             arguments: [
-                s.id, try AlertRecord.labelsJSON(s.matchers), milliseconds(s.startsAt), milliseconds(s.endsAt), s.comment,
+                s.id, try AlertRecord.labelsJSON(s.matchers), milliseconds(s.startsAt), milliseconds(s.endsAt),
+                s.comment,
                 milliseconds(s.createdAt),
             ])
         try SQLiteAudit.append(kind: "silence", detail: try AlertRecord.auditDetail(s), at: s.createdAt, in: db)
