@@ -26,9 +26,14 @@ public struct AggregatorError: HTTPResponseError, CustomStringConvertible {
     }
 
     static func badSignature(_ message: String) -> Self { .init(.unauthorized, "bad_signature", message) }
-    static func unknownAgent(_ agent: String) -> Self {
-        .init(.unauthorized, "unknown_agent", "agent '\(agent)' is not in the aggregator's agents list")
+    /// An unknown keyid and a signature that does not verify get this same answer, byte for byte.
+    static let signatureRejected = badSignature(
+        "the signature does not verify: its keyid is not a configured agent, or the body was not signed with that "
+            + "agent's key")
+    static func agentMismatch(_ message: String) -> Self {
+        .init(.badRequest, "agent_mismatch", message + "; an agent reports only for itself")
     }
+    static func regionMismatch(_ message: String) -> Self { .init(.badRequest, "region_mismatch", message) }
     static func replay(_ message: String) -> Self { .init(.conflict, "replay", message) }
     static func tooLarge(_ message: String) -> Self { .init(.contentTooLarge, "too_large", message) }
     static func malformed(_ message: String) -> Self { .init(.badRequest, "malformed", message) }

@@ -59,11 +59,9 @@ public enum AggregatorServer {
                     .map { $0.notification(generatorURL: statusURL) }
             }
         ).build()
-        let server: HTTPServerBuilder =
-            if let tls = config.tls { try .tls(.http1(), tlsConfiguration: tlsConfiguration(tls)) } else { .http1() }
         let app = Application(
             router: router,
-            server: server,
+            server: try httpServer(config),
             configuration: .init(address: .hostname(config.host, port: config.port), serverName: "sonda-aggregator"),
             onServerRunning: { channel in onListening(channel.localAddress?.port ?? config.port) },
             logger: logger)
@@ -77,6 +75,16 @@ public enum AggregatorServer {
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         try await store.flushRollups()
+    }
+
+    /// HTTP/1.1, over TLS when `tls:` is configured, answering `Expect: 100-continue` only for
+    /// requests ingest would read (`ExpectContinue`).
+    public static func httpServer(_ config: AggregatorConfig) throws -> HTTPServerBuilder {
+        let admits = ExpectContinue.aggregatorAdmits(config)
+        let http1 = HTTPServerBuilder.http1(
+            configuration: .init(additionalChannelHandlers: [ExpectContinue(admits: admits)]))
+        guard let tls = config.tls else { return http1 }
+        return try .tls(http1, tlsConfiguration: tlsConfiguration(tls))
     }
 
     /// TLS 1.2 and 1.3 (agents' libcurl negotiates 1.3); the chain file holds the leaf first.

@@ -40,6 +40,8 @@ public struct AggregatorConfig: Sendable {
     public var slo: Objective
     /// Bearer tokens for read endpoints; empty means the read endpoints are public.
     public var readTokens: [String]
+    /// Bearer tokens that may also change silences; empty means changes are taken from loopback only.
+    public var adminTokens: [String] = []
     /// How long raw results are kept before pruning (rollups are kept longer).
     public var rawRetention: Duration
     public var rollupRetention: Duration

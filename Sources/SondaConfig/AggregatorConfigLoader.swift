@@ -8,8 +8,11 @@ public struct AggregatorConfigLoader {
     private var interpolation: Interpolation
 
     static let keys = [
-        "listen", "database", "agents", "budgets", "slo", "read_tokens", "retention", "limits", "alerting", "tls",
+        "listen", "database", "agents", "budgets", "slo", "read_tokens", "admin_tokens", "retention", "limits",
+        "alerting", "tls",
     ]
+    /// The shortest admin token taken: one that changes silences must not be guessable.
+    public static let shortestAdminToken = 16
 
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
         interpolation = Interpolation(environment: environment)
@@ -49,7 +52,8 @@ public struct AggregatorConfigLoader {
                     file.error("'database': \(error)", at: node)
                 }
             } else {
-                config.database = Self.relative(interpolation.resolve(database, at: node, in: file, secret: false), to: path)
+                config.database = Self.relative(
+                    interpolation.resolve(database, at: node, in: file, secret: false), to: path)
             }
         }
         config.agents = agents(r, in: file)
@@ -69,6 +73,7 @@ public struct AggregatorConfigLoader {
             let value = interpolation.resolve(token, at: node, in: file)
             if !value.isEmpty { config.readTokens.append(value) }
         }
+        config.adminTokens = adminTokens(r, readTokens: config.readTokens, in: file)
         if let retention = r.mapping("retention", allowed: ["raw", "rollups"]) {
             config.rawRetention = retention.duration("raw") ?? config.rawRetention
             config.rollupRetention = retention.duration("rollups") ?? config.rollupRetention
@@ -106,7 +111,9 @@ public struct AggregatorConfigLoader {
         var agents: [AggregatorConfig.Agent] = []
         var ids: Set<String> = []
         for node in r.sequence("agents") ?? [] {
-            guard let a = MappingReader(node, in: file, context: "an agent", allowed: ["id", "region", "site", "public_key"])
+            guard
+                let a = MappingReader(
+                    node, in: file, context: "an agent", allowed: ["id", "region", "site", "public_key"])
             else { continue }
             let id = a.string("id", required: true)
             let region = a.string("region", required: true)
@@ -131,12 +138,35 @@ public struct AggregatorConfigLoader {
         return agents
     }
 
+    /// `admin_tokens`: like `read_tokens` (an entry that resolves to nothing is left out), but each
+    /// must be long enough not to be guessed and must not also be a read token.
+    private mutating func adminTokens(_ r: MappingReader, readTokens: [String], in file: ConfigFile) -> [String] {
+        var tokens: [String] = []
+        for (token, node) in r.strings("admin_tokens") ?? [] {
+            let value = interpolation.resolve(token, at: node, in: file)
+            if value.isEmpty { continue }
+            if value.count < Self.shortestAdminToken {
+                file.error(
+                    "an admin token must be at least \(Self.shortestAdminToken) characters (openssl rand -hex 16 makes one)",
+                    at: node)
+            } else if readTokens.contains(value) {
+                file.error(
+                    "this admin token is also a read token; an admin token can read too, so list it once", at: node)
+            } else {
+                tokens.append(value)
+            }
+        }
+        return tokens
+    }
+
     private func budgets(_ r: MappingReader, in file: ConfigFile, path: String) -> [BudgetRule] {
         guard let node = r.value("budgets") else { return [] }
         if case .sequence(let items) = node {
             return items.compactMap { BudgetRuleReader.rule($0, in: file) }
         }
-        guard let (budgetPath, pathNode) = r.scalar("budgets", what: "a file path or a list of rules") else { return [] }
+        guard let (budgetPath, pathNode) = r.scalar("budgets", what: "a file path or a list of rules") else {
+            return []
+        }
         let full = Self.relative(budgetPath, to: path)
         guard FileManager.default.isReadableFile(atPath: full) else {
             file.error("cannot read budgets file '\(budgetPath)'", at: pathNode)

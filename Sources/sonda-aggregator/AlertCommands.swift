@@ -23,8 +23,12 @@ struct AlertsCommand: AsyncParsableCommand {
 
 struct SilenceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "silence", abstract: "Mute matching alerts for a while, or list the silences.",
-        subcommands: [Add.self, List.self])
+        commandName: "silence", abstract: "Mute matching alerts for a while, list the silences, or end one early.",
+        discussion: """
+            add and expire need an admin token (--token, or $SONDA_ADMIN_TOKEN) when the aggregator has \
+            admin_tokens; without them they are taken only from the aggregator's own host.
+            """,
+        subcommands: [Add.self, List.self, Expire.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -57,6 +61,22 @@ struct SilenceCommand: AsyncParsableCommand {
         }
     }
 
+    struct Expire: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "End a silence now (its id is in silence list); its alerts are announced again.")
+        @OptionGroup var options: ServerOptions
+        @Argument(help: "The silence's id.") var id: String
+
+        func run() async throws {
+            guard let escaped = id.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["/"]))
+            else { throw CommandFailure(message: "'\(id)' is not a silence id", code: 64) }
+            let data = try await options.send("/v1/silences/\(escaped)", method: "DELETE", body: nil)
+            try options.output(data) {
+                ReportTables.silences(SilenceList(silences: [try JSONDecoder().decode(SilenceEntry.self, from: $0)]))
+            }
+        }
+    }
+
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Silences that are active or scheduled.")
         @OptionGroup var options: ServerOptions
@@ -69,16 +89,21 @@ struct SilenceCommand: AsyncParsableCommand {
 }
 
 extension ServerOptions {
-    /// Sends `body` as JSON with `method`; non-2xx answers become the server's error message.
-    func send(_ path: String, method: String, body: Data) async throws -> Data {
+    /// Sends `body` as JSON with `method` and the admin token (`--token`, else `$SONDA_ADMIN_TOKEN`,
+    /// else `$SONDA_READ_TOKEN`); non-2xx answers become the server's error message.
+    func send(_ path: String, method: String, body: Data?) async throws -> Data {
         guard let url = URL(string: (server.hasSuffix("/") ? String(server.dropLast()) : server) + path) else {
             throw CommandFailure(message: "--server '\(server)' is not a URL", code: 64)
         }
         var request = URLRequest(url: url)
         request.httpMethod = method
-        request.httpBody = body
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        if let token = token ?? ProcessInfo.processInfo.environment["SONDA_READ_TOKEN"], !token.isEmpty {
+        if let body {
+            request.httpBody = body
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        let environment = ProcessInfo.processInfo.environment
+        let admin = environment["SONDA_ADMIN_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+        if let token = token ?? admin ?? environment["SONDA_READ_TOKEN"], !token.isEmpty {
             request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
         }
         let (data, response): (Data, URLResponse)

@@ -35,7 +35,8 @@ struct ServeCommand: AsyncParsableCommand {
 
 struct ValidateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "validate", abstract: "Check an aggregator file; print every problem with file:line:col (exit 78).")
+        commandName: "validate", abstract: "Check an aggregator file; print every problem with file:line:col (exit 78)."
+    )
 
     @Argument(help: "aggregator.yaml")
     var file: String
@@ -45,7 +46,10 @@ struct ValidateCommand: ParsableCommand {
         print(
             "\(file): \(config.agents.count) agents, \(config.budgets.count) budget rules, listen "
                 + "\(config.host):\(config.port), database \(config.databaseShown), read endpoints "
-                + (config.readTokens.isEmpty ? "public" : "need a token") + (config.tls == nil ? ", plain HTTP" : ", HTTPS")
+                + (config.readTokens.isEmpty ? "public" : "need a token")
+                + (config.adminTokens.isEmpty
+                    ? ", silences changed from loopback only" : ", silences need an admin token")
+                + (config.tls == nil ? ", plain HTTP" : ", HTTPS")
                 + ", alerts every \(DurationParsing.format(config.alerting.evaluateEvery)) to "
                 + "\(config.alerting.receivers.count) receivers")
     }

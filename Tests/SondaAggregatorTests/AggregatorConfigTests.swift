@@ -16,6 +16,24 @@ import Testing
         #expect(config.database.hasSuffix("Fixtures/aggregator/./sonda.sqlite"))
     }
 
+    @Test func adminTokensAreReadAndTheirProblemsReportedWithTheirPosition() throws {
+        var loader = AggregatorConfigLoader(environment: [:])
+        #expect(loader.load(path: Self.fixtures + "/admin-tokens-bad.yaml") == nil)
+        #expect(
+            loader.diagnostics.map { "\($0.line):\($0.column): \($0.message)" } == [
+                "5:5: an admin token must be at least 16 characters (openssl rand -hex 16 makes one)",
+                "6:5: this admin token is also a read token; an admin token can read too, so list it once",
+                "8:5: items of 'admin_tokens' must be strings",
+            ])
+        let good = FileManager.default.temporaryDirectory.appendingPathComponent("admin-\(UUID().uuidString).yaml").path
+        try "admin_tokens: [\"${env:SONDA_ADMIN_TOKEN}\", \"${env:UNSET:-}\"]\n".write(
+            toFile: good, atomically: true, encoding: .utf8)
+        var env = AggregatorConfigLoader(environment: ["SONDA_ADMIN_TOKEN": "admin-token-0123456789abcdef"])
+        let loaded = env.load(path: good)
+        let config = try #require(loaded, "\(env.diagnostics)")
+        #expect(config.adminTokens == ["admin-token-0123456789abcdef"] && config.readTokens.isEmpty)
+    }
+
     @Test func everyProblemIsReportedWithItsPosition() throws {
         var loader = AggregatorConfigLoader(environment: [:])
         let loaded = loader.load(path: Self.fixtures + "/bad.yaml")

@@ -33,10 +33,11 @@ final class RecordingSink: AlertSink {
         var config = AggregatorConfig()
         let clock = TestClock(Date(timeIntervalSince1970: 1_800_000_000))
 
-        init(readTokens: [String] = []) throws {
+        init(readTokens: [String] = [], adminTokens: [String] = []) throws {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             config.database = directory + "/sonda.sqlite"
             config.readTokens = readTokens
+            config.adminTokens = adminTokens
             config.agents = AlertServiceTests.agents.map { .init(id: $0.0, region: $0.1, publicKey: Data(count: 32)) }
         }
 
@@ -145,7 +146,7 @@ final class RecordingSink: AlertSink {
     }
 
     @Test func alertsEndpointListsFiringAndSilencedAlerts() async throws {
-        let fleet = try Fleet(readTokens: ["t0ken"])
+        let fleet = try Fleet(readTokens: ["t0ken"], adminTokens: ["admin-t0ken-0123456789"])
         let store = try fleet.store()
         let service = fleet.service(store, sink: RecordingSink())
         for _ in 0..<3 {
@@ -169,7 +170,8 @@ final class RecordingSink: AlertSink {
             #expect((alert["labels"] as? [String: String])?["alertname"] == "SondaDown")
 
             let body = ByteBuffer(string: #"{"matchers":{"check":"booking"},"duration":"2h","comment":"deploy"}"#)
-            let created = try await client.execute(uri: "/v1/silences", method: .post, headers: auth, body: body)
+            let admin: HTTPFields = [.authorization: "Bearer admin-t0ken-0123456789"]
+            let created = try await client.execute(uri: "/v1/silences", method: .post, headers: admin, body: body)
             #expect(created.status == .created)
             let silence = try JSONDecoder().decode(SilenceEntry.self, from: Data(buffer: created.body))
             #expect(silence.matchers == ["check": "booking"] && silence.comment == "deploy")
@@ -228,10 +230,12 @@ final class RecordingSink: AlertSink {
         (#"{"matchers":{"check":"booking"},"duration":"2h","coment":"x"}"#, "bad_silence"),
     ])
     func badSilencesAreRefusedWithAReason(_ body: String, _ code: String) async throws {
-        let fleet = try Fleet()
+        let fleet = try Fleet(adminTokens: ["admin-t0ken-0123456789"])
         let store = try fleet.store()
         try await fleet.router(store).test(.router) { client in
-            let response = try await client.execute(uri: "/v1/silences", method: .post, body: ByteBuffer(string: body))
+            let response = try await client.execute(
+                uri: "/v1/silences", method: .post, headers: [.authorization: "Bearer admin-t0ken-0123456789"],
+                body: ByteBuffer(string: body))
             #expect(response.status == .badRequest)
             #expect(errorCode(response) == code, "\(String(buffer: response.body))")
             if body.contains("coment") { #expect(String(buffer: response.body).contains("did you mean 'comment'?")) }

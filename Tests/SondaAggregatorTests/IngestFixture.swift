@@ -29,7 +29,9 @@ struct IngestFixture: Sendable {
             let key = Curve25519.Signing.PrivateKey()
             keys[id] = key.rawRepresentation
             configured.append(
-                .init(id: id, region: id.hasPrefix("sp") ? "sao_paulo" : "rio", publicKey: key.publicKey.rawRepresentation))
+                .init(
+                    id: id, region: id.hasPrefix("sp") ? "sao_paulo" : "rio", publicKey: key.publicKey.rawRepresentation
+                ))
         }
         self.keys = keys
         config = AggregatorConfig(
@@ -39,9 +41,24 @@ struct IngestFixture: Sendable {
         self.now = now
     }
 
-    func application() -> some ApplicationProtocol {
+    /// The aggregator's router over `store` (the fixture's SQLite file unless given).
+    func application(store: (any AggregatorStore)? = nil, counters: IngestCounters = IngestCounters())
+        -> some ApplicationProtocol
+    {
         let now = self.now
-        return Application(router: AggregatorRouter(config: config, store: store, now: { now }).build())
+        return Application(
+            router: AggregatorRouter(config: config, store: store ?? self.store, counters: counters, now: { now })
+                .build())
+    }
+
+    /// The router behind the HTTP server `serve` runs (`Expect: 100-continue` included), on a free
+    /// loopback port, for `.live` tests.
+    func liveApplication() throws -> some ApplicationProtocol {
+        let now = self.now
+        return Application(
+            router: AggregatorRouter(config: config, store: store, now: { now }).build(),
+            server: try AggregatorServer.httpServer(config),
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)))
     }
 
     func body(_ batch: ResultBatch) throws -> [UInt8] {
@@ -63,13 +80,16 @@ struct IngestFixture: Sendable {
     }
 
     static func result(
-        check: String = "booking-slots", endpointClass: String = "appointment_booking", profile: String = "desktop_brazil",
-        totalMilliseconds: Double, error: ProbeError? = nil, at: Date
+        check: String = "booking-slots", endpointClass: String = "appointment_booking",
+        profile: String = "desktop_brazil",
+        totalMilliseconds: Double, error: ProbeError? = nil, at: Date, agent: String = "sp-clinic-01",
+        region: String = "sao_paulo"
     ) -> ProbeResult {
         ProbeResult(
-            check: check, agent: "sp-clinic-01", region: "sao_paulo", profile: profile, endpointClass: endpointClass,
+            check: check, agent: agent, region: region, profile: profile, endpointClass: endpointClass,
             startedAt: at, error: error,
-            phases: PhaseTimings(dns: 0.1, connect: 0.2, tls: 1, send: 0.1, wait: totalMilliseconds - 1.5, receive: 0.1,
+            phases: PhaseTimings(
+                dns: 0.1, connect: 0.2, tls: 1, send: 0.1, wait: totalMilliseconds - 1.5, receive: 0.1,
                 total: totalMilliseconds))
     }
 }

@@ -83,7 +83,7 @@ enum ListFixture {
         try await store.write(batch, rawResults: nil, region: agent.region, now: now, auditDetail: nil)
     }
 
-    static func router(agents: [AggregatorConfig.Agent] = [], store: any AggregatorStore) -> Router<BasicRequestContext>
+    static func router(agents: [AggregatorConfig.Agent] = [], store: any AggregatorStore) -> Router<AggregatorRequestContext>
     {
         AggregatorRouter(config: AggregatorConfig(agents: agents), store: store, now: { now }).build()
     }

@@ -223,9 +223,9 @@ import Testing
         let ids = (0..<25).map { "sp-\($0)" } + (0..<20).map { "rj-\($0)" }
         let f = try IngestFixture(agents: ids)
         try await f.application().test(.router) { client in
-            for agent in ["sp-0", "rj-0"] {
-                let body = try f.body(
-                    f.batch(agent: agent, results: [IngestFixture.result(totalMilliseconds: 80, at: f.now)]))
+            for (agent, region) in [("sp-0", "sao_paulo"), ("rj-0", "rio")] {
+                let result = IngestFixture.result(totalMilliseconds: 80, at: f.now, agent: agent, region: region)
+                let body = try f.body(f.batch(agent: agent, results: [result]))
                 #expect(try await client.post(body, signature: try f.signature(for: body, agent: agent)).status == .ok)
             }
             let html = String(buffer: try await client.execute(uri: "/", method: .get).body)

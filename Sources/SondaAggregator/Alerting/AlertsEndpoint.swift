@@ -3,7 +3,7 @@ import Hummingbird
 import SondaConfig
 import SondaCore
 
-/// `GET /v1/alerts`, `GET /v1/silences` and `POST /v1/silences`, on the read-token group.
+/// `GET /v1/alerts` and `GET /v1/silences`, on the read-token group.
 struct AlertsEndpoint: Sendable {
     let store: any AggregatorStore
     let deliveries: DeliveryCounters
@@ -11,7 +11,7 @@ struct AlertsEndpoint: Sendable {
 
     static let states = ["firing", "silenced", "resolved", "pending"]
 
-    func register(on group: RouterGroup<BasicRequestContext>) {
+    func register<Context: RequestContext>(on group: RouterGroup<Context>) {
         group.get("/v1/alerts") { request, _ in try json(try await alerts(QueryParameters(request: request))) }
         group.get("/v1/silences") { request, _ in
             let page = try ListPage<SilencePosition>(QueryParameters(request: request))
@@ -19,19 +19,6 @@ struct AlertsEndpoint: Sendable {
             let read = try await store.silences(notEndedAt: at, after: page.after, limit: page.readLimit)
             let (shown, next) = page.split(read, position: SilencePosition.init(of:))
             return try json(SilenceList(silences: shown.map(SilenceEntry.init), nextCursor: next))
-        }
-        group.post("/v1/silences") { request, _ in
-            let buffer: ByteBuffer
-            do {
-                buffer = try await request.body.collect(upTo: 64 * 1024)
-            } catch {
-                throw AggregatorError.tooLarge("a silence body is at most 64 KiB")
-            }
-            let silence = try SilenceRequest.parse(Data(buffer: buffer), now: now())
-            try await store.insert(silence)
-            var response = try json(SilenceEntry(silence))
-            response.status = .created
-            return response
         }
     }
 

@@ -25,6 +25,12 @@ public struct Silence: Sendable, Hashable, Codable {
 
     public func isActive(at now: Date) -> Bool { startsAt <= now && now < endsAt }
 
+    /// Ends the silence at `now`; one scheduled later never starts.
+    public mutating func expire(at now: Date) {
+        startsAt = min(startsAt, now)
+        endsAt = now
+    }
+
     public func matches(_ labels: [String: String]) -> Bool {
         !matchers.isEmpty && matchers.allSatisfy { labels[$0.key] == $0.value }
     }

@@ -30,24 +30,38 @@ public struct SignatureHeader: Sendable, Hashable {
         self.signature = signature
     }
 
+    /// The header of a request and the configured agent it names, before any of the body is read.
+    /// A missing or malformed header is 401 naming the problem; a keyid that is not a configured
+    /// agent is the same 401 as a signature that does not verify, so ids cannot be probed.
+    public static func admit(_ text: String?, agents: [String: AggregatorConfig.Agent])
+        throws(AggregatorError) -> (SignatureHeader, AggregatorConfig.Agent)
+    {
+        guard let text else { throw .badSignature("missing \(name) header") }
+        let header = try SignatureHeader(parsing: text)
+        guard let agent = agents[header.agent] else { throw .signatureRejected }
+        return (header, agent)
+    }
+
     /// Checks the signature against the agent's key, then the timestamp against `now` ± `window`.
-    /// An unknown agent or a signature that does not verify is 401; a stale timestamp 409.
-    public func verify(body: some DataProtocol, agents: [String: AggregatorConfig.Agent], now: Date, window: Duration)
+    /// A signature that does not verify is 401 (`signatureRejected`); a stale timestamp 409.
+    public func verify(body: some DataProtocol, agent: AggregatorConfig.Agent, now: Date, window: Duration)
         throws(AggregatorError)
     {
-        guard let known = agents[agent] else { throw .unknownAgent(agent) }
-        guard let key = try? Curve25519.Signing.PublicKey(rawRepresentation: known.publicKey) else {
-            throw .badSignature("agent '\(agent)' has no usable public key")
-        }
         var signed = Data("\(timestamp).".utf8)
         signed.append(contentsOf: body)
-        guard key.isValidSignature(signature, for: signed) else {
-            throw .badSignature("signature does not verify with agent '\(agent)''s public key")
-        }
+        guard let key = try? Curve25519.Signing.PublicKey(rawRepresentation: agent.publicKey),
+            key.isValidSignature(signature, for: signed)
+        else { throw .signatureRejected }
         let skew = now.timeIntervalSince1970 - Double(timestamp)
         let limit = Double(window.components.seconds)
         guard abs(skew) <= limit else {
-            throw .replay("signature timestamp is \(Int(skew)) s from the aggregator's clock (allowed ±\(Int(limit)) s)")
+            throw .replay(
+                "signature timestamp is \(Int(skew)) s from the aggregator's clock (allowed ±\(Int(limit)) s)")
         }
+    }
+
+    /// Until when this signature could be replayed: its timestamp plus the window.
+    public func replayableUntil(window: Duration) -> Date {
+        Date(timeIntervalSince1970: Double(timestamp) + Double(window.components.seconds))
     }
 }

@@ -3,8 +3,9 @@ import Hummingbird
 import SondaConfig
 import SondaCore
 
-/// The aggregator's HTTP surface: ingest (signed, for agents) and the read API (bearer token
-/// unless public). Built as a router so tests drive it with `app.test(.router)`.
+/// The aggregator's HTTP surface: ingest (signed, for agents), the read API (bearer token unless
+/// public) and changes to silences (admin token, or loopback when none is configured). Built as a
+/// router so tests drive it with `app.test(.router)`.
 public struct AggregatorRouter: Sendable {
     public let config: AggregatorConfig
     public let store: any AggregatorStore
@@ -28,8 +29,8 @@ public struct AggregatorRouter: Sendable {
         self.now = now
     }
 
-    public func build() -> Router<BasicRequestContext> {
-        let router = Router()
+    public func build() -> Router<AggregatorRequestContext> {
+        let router = Router(context: AggregatorRequestContext.self)
         router.add(middleware: DatabaseUnavailable())
         let ingest = IngestEndpoint(store: store, config: config, counters: counters, now: now)
         router.get("/health") { _, _ in
@@ -37,9 +38,12 @@ public struct AggregatorRouter: Sendable {
             return json(#"{"status":"ok"}"#)
         }
         router.post("/v1/results") { request, _ in try await ingest.handle(request) }
+        let tokens = AccessTokens(read: config.readTokens, admin: config.adminTokens)
         StatusPage(config: config, store: store, activeAlerts: activeAlerts, now: now)
-            .register(on: router, tokens: Set(config.readTokens))
-        let read = router.group().add(middleware: ReadAuthorization(tokens: Set(config.readTokens)))
+            .register(on: router, tokens: tokens)
+        let read = router.group().add(middleware: ReadAuthorization(tokens: tokens))
+        let admin = router.group().add(middleware: AdminAuthorization(tokens: tokens))
+        SilenceChanges(store: store, now: now).register(on: admin)
         read.get("/v1/budgets") { request, _ in
             let q = QueryParameters(request: request)
             let (window, text) = try q.window(maximum: config.rollupRetention)

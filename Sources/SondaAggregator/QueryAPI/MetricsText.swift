@@ -14,6 +14,9 @@ enum MetricsText {
             # HELP sonda_ingest_duplicates_total Results ignored because their id was already stored.
             # TYPE sonda_ingest_duplicates_total counter
             sonda_ingest_duplicates_total \(ingest.duplicates)
+            # HELP sonda_ingest_replays_total Batches whose id was already stored inside the signature window: answered 200, nothing stored.
+            # TYPE sonda_ingest_replays_total counter
+            sonda_ingest_replays_total \(ingest.replays)
             # HELP sonda_ingest_rejected_total Batches refused, by error code.
             # TYPE sonda_ingest_rejected_total counter
 

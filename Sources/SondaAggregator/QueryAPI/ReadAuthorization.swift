@@ -1,20 +1,25 @@
 import Hummingbird
 
-/// Read endpoints need `Authorization: Bearer <token>` with one of the configured tokens;
-/// with no tokens configured they are public.
+/// Read endpoints need `Authorization: Bearer <token>` with a read or an admin token; with no read
+/// tokens configured they are public.
 struct ReadAuthorization<Context: RequestContext>: RouterMiddleware {
-    let tokens: Set<String>
+    let tokens: AccessTokens
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
         async throws -> Response
     {
-        guard !tokens.isEmpty else { return try await next(request, context) }
-        guard let header = request.headers[.authorization] else {
+        try Self.check(request, tokens: tokens)
+        return try await next(request, context)
+    }
+
+    /// Throws 401 unless the read endpoints are public or the request carries a read or admin token.
+    static func check(_ request: Request, tokens: AccessTokens) throws {
+        guard tokens.readNeedsToken else { return }
+        guard request.headers[.authorization] != nil else {
             throw AggregatorError(.unauthorized, "unauthorized", "this endpoint needs Authorization: Bearer TOKEN")
         }
-        guard header.hasPrefix("Bearer "), tokens.contains(String(header.dropFirst(7))) else {
+        guard let token = AccessTokens.bearer(request), tokens.role(of: token) != nil else {
             throw AggregatorError(.unauthorized, "unauthorized", "the bearer token is not one of the read tokens")
         }
-        return try await next(request, context)
     }
 }

@@ -5,7 +5,7 @@ import Hummingbird
 /// or, because a browser cannot send a header from the address bar, as `?token=`; a token given
 /// in the query is carried into the page's links to the other status pages and nowhere else.
 extension StatusPage {
-    func register<Context: RequestContext>(on router: Router<Context>, tokens: Set<String>) {
+    func register<Context: RequestContext>(on router: Router<Context>, tokens: AccessTokens) {
         router.get("/") { request, _ in
             let q = QueryParameters(request: request)
             return try await answer(request, tokens: tokens) { token in
@@ -24,15 +24,15 @@ extension StatusPage {
     }
 
     private func answer(
-        _ request: Request, tokens: Set<String>, render: (String?) async throws -> Rendered
+        _ request: Request, tokens: AccessTokens, render: (String?) async throws -> Rendered
     ) async throws -> Response {
         var linkToken: String?
-        if !tokens.isEmpty {
+        if tokens.readNeedsToken {
             let header = request.headers[.authorization]
             let query = QueryParameters(request: request).string("token")
-            if let header, header.hasPrefix("Bearer "), tokens.contains(String(header.dropFirst(7))) {
+            if let bearer = AccessTokens.bearer(request), tokens.role(of: bearer) != nil {
                 linkToken = nil
-            } else if let query, tokens.contains(query) {
+            } else if let query, tokens.role(of: query) != nil {
                 linkToken = query
             } else {
                 let text: HTML =

@@ -14,10 +14,15 @@ public protocol AggregatorStore: Sendable {
 
     /// Stores a batch in one transaction: new results (a known result id is ignored), their
     /// rollups, the agent's heartbeat, and `auditDetail` (when given) on the audit chain.
-    /// `rawResults`, when given, is each result's JSON as received, stored as is.
+    /// `rawResults`, when given, is each result's JSON as received, stored as is. Every result is
+    /// stored under `region` (the agent's configured one). With `rememberUntil`, the agent's batch
+    /// id is remembered in the same transaction until then (or later): a batch id already
+    /// remembered is a replay, which writes nothing and answers `replayed`, on every replica.
     @discardableResult
-    func write(_ batch: ResultBatch, rawResults: [String]?, region: String, now: Date, auditDetail: String?)
-        async throws -> BatchReceipt
+    func write(
+        _ batch: ResultBatch, rawResults: [String]?, region: String, now: Date, auditDetail: String?,
+        rememberUntil: Date?
+    ) async throws -> BatchReceipt
     /// Appends an entry to the audit chain in a transaction of its own.
     func appendAudit(kind: String, detail: String, at: Date) async throws
     /// Walks the audit chain from its first entry.
@@ -28,6 +33,10 @@ public protocol AggregatorStore: Sendable {
     /// than `rollupsBefore`; returns the raw results removed.
     @discardableResult
     func prune(rawBefore: Date, rollupsBefore: Date) async throws -> Int
+    /// Forgets what has run out by `now`: silences that have ended, and batch ids remembered
+    /// against replays whose time has passed. The pruner calls it on the replica holding the lease.
+    @discardableResult
+    func pruneExpired(now: Date) async throws -> ExpiredRows
     /// Merges rollups still held in memory into the tables (at shutdown; queries need not).
     func flushRollups() async throws
     /// Services of the store's own that run beside the server (SQLite's WAL checkpointer).
@@ -98,6 +107,9 @@ public protocol AggregatorStore: Sendable {
     func silences(notEndedAt now: Date, after position: SilencePosition?, limit: Int) async throws -> [Silence]
     /// Stores a silence and records it on the audit chain.
     func insert(_ silence: Silence) async throws
+    /// Ends silence `id` at `at` (one scheduled later never starts) and records it on the audit
+    /// chain; nil when no silence with that id is active or scheduled.
+    func expireSilence(id: String, at: Date) async throws -> Silence?
 
     // MARK: notifications queued for delivery
 
@@ -118,6 +130,33 @@ extension AggregatorStore {
     public func silences(notEndedAt now: Date) async throws -> [Silence] {
         try await silences(notEndedAt: now, after: nil, limit: Int(Int32.max))
     }
+
+    /// A batch written without remembering its id (tests, tools): see the requirement.
+    @discardableResult
+    public func write(_ batch: ResultBatch, rawResults: [String]?, region: String, now: Date, auditDetail: String?)
+        async throws -> BatchReceipt
+    {
+        try await write(
+            batch, rawResults: rawResults, region: region, now: now, auditDetail: auditDetail, rememberUntil: nil)
+    }
+}
+
+/// What one committed batch did. A replay (its batch id already remembered) changed nothing.
+public struct BatchReceipt: Sendable, Hashable {
+    public var accepted: Int
+    public var duplicates: Int
+    public var replayed = false
+
+    /// A replay: every result counts as a duplicate.
+    static func replay(of batch: ResultBatch) -> Self {
+        BatchReceipt(accepted: 0, duplicates: batch.results.count, replayed: true)
+    }
+}
+
+/// What `pruneExpired` removed.
+public struct ExpiredRows: Sendable, Hashable {
+    public var silences = 0
+    public var batchIDs = 0
 }
 
 /// A notification of alert changes for one receiver: its request body, queued in the same

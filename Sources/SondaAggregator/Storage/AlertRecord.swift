@@ -23,4 +23,7 @@ enum AlertRecord {
     static func auditDetail(_ s: Silence) throws -> String {
         "id=\(s.id) matchers=\(try labelsJSON(s.matchers)) until=\(Timestamp.format(s.endsAt)) \(s.comment)"
     }
+
+    /// A silence ended early: `expired`, then the silence as it now is.
+    static func expiryDetail(_ s: Silence) throws -> String { "expired " + (try auditDetail(s)) }
 }

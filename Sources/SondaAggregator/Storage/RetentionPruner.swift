@@ -2,7 +2,8 @@ import Foundation
 import ServiceLifecycle
 
 /// Prunes raw results past their retention, and minute rollups past theirs, every `interval`, on
-/// the replica that holds the fleet's lease only (the others would do the same work again).
+/// the replica that holds the fleet's lease only (the others would do the same work again); and
+/// forgets ended silences and batch ids past their replay window (`pruneExpired`).
 public struct RetentionPruner: Service {
     let store: any AggregatorStore
     let raw: Duration
@@ -23,6 +24,7 @@ public struct RetentionPruner: Service {
                 _ = try? await store.prune(
                     rawBefore: now.addingTimeInterval(-Double(raw.components.seconds)),
                     rollupsBefore: now.addingTimeInterval(-Double(rollups.components.seconds)))
+                _ = try? await store.pruneExpired(now: now)
             }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }

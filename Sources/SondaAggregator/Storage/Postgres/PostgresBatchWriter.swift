@@ -8,16 +8,23 @@ extension PostgresStore {
     /// so a batch of any size is one statement; a known id is skipped), the rollups of the rows
     /// actually inserted, the agent's heartbeat and the audit entry (queued for the chain, see
     /// `chainAudit`). A batch that another replica stored first inserts nothing and counts nothing.
+    /// With `rememberUntil`, the batch id goes in first: when any replica has already remembered
+    /// it, the batch is a replay and writes nothing.
     @discardableResult
     public func write(
         _ batch: ResultBatch, rawResults: [String]? = nil, region agentRegion: String, now: Date = Date(),
-        auditDetail: String? = nil
+        auditDetail: String? = nil, rememberUntil: Date? = nil
     ) async throws -> BatchReceipt {
         let rows = ResultColumns(batch.results, agent: batch.agent, agentRegion: agentRegion, rawResults: rawResults)
         return try await withConnection { connection in
             try await self.ensurePartitions(days: rows.days, on: connection)
             let logger = self.logger
             return try await connection.withTransaction(logger: logger) { connection in
+                if let rememberUntil,
+                    try await !Self.remember(batch, until: rememberUntil, on: connection, logger: logger)
+                {
+                    return BatchReceipt.replay(of: batch)
+                }
                 let inserted = try await Self.insertResults(rows, on: connection, logger: logger)
                 // A result id twice in one batch is stored once, and counted once.
                 var uncounted = inserted
@@ -49,6 +56,24 @@ extension PostgresStore {
                 return BatchReceipt(accepted: inserted.count, duplicates: batch.results.count - inserted.count)
             }
         }
+    }
+
+    /// Remembers the batch's id until `until`; false when it was already remembered (a replay),
+    /// whose memory is then kept until the later of the two times. A replica inserting the same id
+    /// at the same time waits for this transaction and then finds it.
+    static func remember(_ batch: ResultBatch, until: Date, on connection: PostgresConnection, logger: Logger)
+        async throws -> Bool
+    {
+        let ms = Int64(until.timeIntervalSince1970 * 1000)
+        let rows = try await connection.query(
+            """
+            INSERT INTO batch_ids AS b (agent, batch_id, until_ms) VALUES (\(batch.agent), \(batch.batchID), \(ms))
+            ON CONFLICT (agent, batch_id) DO UPDATE SET until_ms = GREATEST(b.until_ms, excluded.until_ms)
+            RETURNING (xmax = 0)
+            """, logger: logger)
+        var inserted = false
+        for try await fresh in rows.decode(Bool.self) { inserted = fresh }
+        return inserted
     }
 
     /// Inserts a batch's results with one `UNNEST` statement, skipping ids already stored; returns

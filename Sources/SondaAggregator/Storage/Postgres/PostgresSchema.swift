@@ -209,6 +209,19 @@ enum PostgresSchema {
                 """
             ]
         ),
+        (
+            "v6: batch ids remembered against replays",
+            [
+                // One row per accepted batch, kept until its signature can no longer be replayed;
+                // written in the batch's transaction, so every replica sees it.
+                """
+                CREATE TABLE batch_ids (
+                    agent text NOT NULL, batch_id text NOT NULL, until_ms bigint NOT NULL,
+                    PRIMARY KEY (agent, batch_id))
+                """,
+                "CREATE INDEX batch_ids_by_until ON batch_ids (until_ms)",
+            ]
+        ),
     ]
 
     /// Applies the migrations not yet applied, each in its own transaction, under the lock.

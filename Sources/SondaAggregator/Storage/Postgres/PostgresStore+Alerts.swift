@@ -304,6 +304,37 @@ extension PostgresStore {
         }
     }
 
+    public func expireSilence(id: String, at now: Date) async throws -> Silence? {
+        try await withConnection { [logger] connection in
+            let logger = logger
+            return try await connection.withTransaction(logger: logger) { connection in
+                let rows = try await connection.query(
+                    """
+                    SELECT matchers, starts_at_ms, ends_at_ms, comment, created_at_ms FROM silences
+                    WHERE id = \(id) AND ends_at_ms > \(Self.milliseconds(now)) FOR UPDATE
+                    """, logger: logger)
+                var found: Silence?
+                for try await (matchers, startsAt, endsAt, comment, createdAt) in rows.decode(
+                    (String, Int64, Int64, String, Int64).self)
+                {
+                    found = Silence(
+                        id: id, matchers: try AlertRecord.labels(fromJSON: matchers), startsAt: Self.date(startsAt),
+                        endsAt: Self.date(endsAt), comment: comment, createdAt: Self.date(createdAt))
+                }
+                guard var s = found else { return nil }
+                s.expire(at: now)
+                try await connection.query(
+                    """
+                    UPDATE silences SET starts_at_ms = \(Self.milliseconds(s.startsAt)),
+                        ends_at_ms = \(Self.milliseconds(s.endsAt)) WHERE id = \(id)
+                    """, logger: logger)
+                try await Self.appendAudit(
+                    kind: "silence", detail: try AlertRecord.expiryDetail(s), at: now, on: connection, logger: logger)
+                return s
+            }
+        }
+    }
+
     static func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
     static func date(_ milliseconds: Int64) -> Date { Date(timeIntervalSince1970: Double(milliseconds) / 1000) }
 }

@@ -2,8 +2,8 @@ import Foundation
 import Logging
 import NIOSSL
 import PostgresNIO
-import SondaConfig
 import ServiceLifecycle
+import SondaConfig
 import Synchronization
 
 /// The aggregator's database on a PostgreSQL server (`database: postgres://…`), which several
@@ -133,7 +133,9 @@ public final class PostgresStore: AggregatorStore {
     /// Alert and silence changes append directly; batches queue their entries (`chainAudit`).
     static let auditLock: Int64 = 0x534F_4E44_4102
 
-    static func appendAudit(kind: String, detail: String, at date: Date, on connection: PostgresConnection, logger: Logger)
+    static func appendAudit(
+        kind: String, detail: String, at date: Date, on connection: PostgresConnection, logger: Logger
+    )
         async throws
     {
         try await connection.query("SELECT pg_advisory_xact_lock(\(auditLock))", logger: logger)
@@ -265,6 +267,27 @@ public final class PostgresStore: AggregatorStore {
                 try await connection.query("DELETE FROM outcome_hour WHERE hour < \(hour)", logger: logger)
                 try await connection.query("DELETE FROM latency_day WHERE day < \(hour / 24)", logger: logger)
                 try await connection.query("DELETE FROM outcome_day WHERE day < \(hour / 24)", logger: logger)
+            }
+            return removed
+        }
+    }
+
+    @discardableResult
+    public func pruneExpired(now: Date) async throws -> ExpiredRows {
+        let ms = Int64(now.timeIntervalSince1970 * 1000)
+        return try await withConnection { [logger] connection in
+            var removed = ExpiredRows()
+            for try await n in try await connection.query(
+                "WITH gone AS (DELETE FROM silences WHERE ends_at_ms <= \(ms) RETURNING 1) SELECT count(*) FROM gone",
+                logger: logger
+            ).decode(Int.self) {
+                removed.silences = n
+            }
+            for try await n in try await connection.query(
+                "WITH gone AS (DELETE FROM batch_ids WHERE until_ms < \(ms) RETURNING 1) SELECT count(*) FROM gone",
+                logger: logger
+            ).decode(Int.self) {
+                removed.batchIDs = n
             }
             return removed
         }

@@ -3,28 +3,24 @@ import GRDB
 import SondaCore
 import Synchronization
 
-/// What one committed batch did.
-public struct BatchReceipt: Sendable, Hashable, Codable {
-    public var accepted: Int
-    public var duplicates: Int
-}
-
 extension SQLiteStore {
     /// Writes a batch in one transaction: new results (a known id is ignored) and the agent's
     /// heartbeat; the results' rollups are merged now or soon after (`PendingRollups`).
     /// Returns only after the commit.
     /// `auditDetail`, when given, is appended to the audit chain in the same transaction.
     /// `rawResults`, when given, is each result's JSON as received, stored as is.
+    /// With `rememberUntil`, a batch id already remembered is a replay and writes nothing.
     @discardableResult
     public func write(
         _ batch: ResultBatch, rawResults: [String]? = nil, region agentRegion: String, now: Date = Date(),
-        auditDetail: String? = nil
+        auditDetail: String? = nil, rememberUntil: Date? = nil
     ) async throws -> BatchReceipt {
         pending.waitingWriters.add(1, ordering: .releasing)
         let entered = WriterEntered()
         do {
             return try await write(
-                batch, rawResults: rawResults, region: agentRegion, now: now, auditDetail: auditDetail, entered: entered)
+                batch, rawResults: rawResults, region: agentRegion, now: now, auditDetail: auditDetail,
+                rememberUntil: rememberUntil, entered: entered)
         } catch {
             // Refused before the transaction began (a closed pool, a cancelled task): this batch
             // waits no longer, or every later rollup would wait for the one-second rule.
@@ -35,11 +31,14 @@ extension SQLiteStore {
 
     private func write(
         _ batch: ResultBatch, rawResults: [String]?, region agentRegion: String, now: Date, auditDetail: String?,
-        entered: WriterEntered
+        rememberUntil: Date?, entered: WriterEntered
     ) async throws -> BatchReceipt {
         try await pool.write { [pending] db in
             entered.flag.store(true, ordering: .releasing)
             pending.waitingWriters.subtract(1, ordering: .releasing)
+            if let rememberUntil, try !SQLiteBatchIDs.remember(batch, until: rememberUntil, in: db) {
+                return BatchReceipt.replay(of: batch)
+            }
             var writer = ResultJSONWriter()
             let insert = try db.cachedStatement(
                 sql: """
@@ -66,7 +65,9 @@ extension SQLiteStore {
             if pending.isDue {
                 try pending.flush(adding: rollup, throughRowID: lastRowID, in: db)
             } else if accepted > 0 {
-                db.afterNextTransaction(onCommit: { [rollup, lastRowID] _ in pending.add(rollup, throughRowID: lastRowID) })
+                db.afterNextTransaction(onCommit: { [rollup, lastRowID] _ in
+                    pending.add(rollup, throughRowID: lastRowID)
+                })
             }
             try db.execute(
                 sql: """
@@ -97,8 +98,10 @@ struct RollupKey: Hashable {
     var check: String
     var endpointClass: String
 
+    /// `agentRegion` is the sending agent's configured region: a result's own `region` is not
+    /// trusted (ingest refuses one that differs).
     init(_ result: ProbeResult, agentRegion: String) {
-        region = result.region ?? agentRegion
+        region = agentRegion
         profile = result.profile ?? ""
         check = result.check ?? ""
         endpointClass = result.endpointClass ?? ""

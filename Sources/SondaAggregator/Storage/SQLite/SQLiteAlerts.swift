@@ -123,13 +123,29 @@ enum SQLiteAlerts {
                 SELECT * FROM silences WHERE ends_at_ms > ? AND (ends_at_ms, id) > (?, ?)
                 ORDER BY ends_at_ms, id LIMIT ?
                 """, arguments: [milliseconds(now), endsAt, id, limit]
-        ).map { row in
-            Silence(
-                id: row["id"],
-                matchers: try AlertRecord.labels(fromJSON: row["matchers"]),
-                startsAt: date(row["starts_at_ms"])!, endsAt: date(row["ends_at_ms"])!, comment: row["comment"],
-                createdAt: date(row["created_at_ms"]))
-        }
+        ).map(silence)
+    }
+
+    static func expireSilence(id: String, at now: Date, in db: Database) throws -> Silence? {
+        guard
+            var s = try Row.fetchOne(
+                db, sql: "SELECT * FROM silences WHERE id = ? AND ends_at_ms > ?", arguments: [id, milliseconds(now)]
+            ).map(silence)
+        else { return nil }
+        s.expire(at: now)
+        try db.execute(
+            sql: "UPDATE silences SET starts_at_ms = ?, ends_at_ms = ? WHERE id = ?",
+            arguments: [milliseconds(s.startsAt), milliseconds(s.endsAt), id])
+        try SQLiteAudit.append(kind: "silence", detail: try AlertRecord.expiryDetail(s), at: now, in: db)
+        return s
+    }
+
+    private static func silence(_ row: Row) throws -> Silence {
+        Silence(
+            id: row["id"],
+            matchers: try AlertRecord.labels(fromJSON: row["matchers"]),
+            startsAt: date(row["starts_at_ms"])!, endsAt: date(row["ends_at_ms"])!, comment: row["comment"],
+            createdAt: date(row["created_at_ms"]))
     }
 
     // MARK: what the evaluator reads

@@ -57,4 +57,8 @@ extension SQLiteStore {
     public func insert(_ silence: Silence) async throws {
         try await pool.write { db in try SQLiteAlerts.insert(silence, in: db) }
     }
+
+    public func expireSilence(id: String, at now: Date) async throws -> Silence? {
+        try await pool.write { db in try SQLiteAlerts.expireSilence(id: id, at: now, in: db) }
+    }
 }

@@ -64,6 +64,19 @@ public final class SQLiteStore: AggregatorStore {
         }
     }
 
+    @discardableResult
+    public func pruneExpired(now: Date) async throws -> ExpiredRows {
+        let ms = Int64(now.timeIntervalSince1970 * 1000)
+        return try await pool.write { db in
+            var removed = ExpiredRows()
+            try db.execute(sql: "DELETE FROM silences WHERE ends_at_ms <= ?", arguments: [ms])
+            removed.silences = db.changesCount
+            try db.execute(sql: "DELETE FROM batch_ids WHERE until_ms < ?", arguments: [ms])
+            removed.batchIDs = db.changesCount
+            return removed
+        }
+    }
+
     public func appendAudit(kind: String, detail: String, at date: Date) async throws {
         try await pool.write { db in try SQLiteAudit.append(kind: kind, detail: detail, at: date, in: db) }
     }

@@ -172,6 +172,19 @@ enum SchemaMigrations {
                     CREATE INDEX notifications_pending ON notifications(receiver, state, id);
                     """)
         }
+        migrator.registerMigration("v8: batch ids remembered against replays") { db in
+            try db.execute(
+                sql: """
+                    -- one row per accepted batch, kept until its signature can no longer be replayed
+                    CREATE TABLE batch_ids (
+                        agent TEXT NOT NULL,
+                        batch_id TEXT NOT NULL,
+                        until_ms INTEGER NOT NULL,
+                        PRIMARY KEY (agent, batch_id)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX batch_ids_by_until ON batch_ids(until_ms);
+                    """)
+        }
         return migrator
     }
 }
