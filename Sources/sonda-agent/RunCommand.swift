@@ -1,10 +1,10 @@
 import ArgumentParser
-import SondaCLI
 import Crypto
 import Foundation
 import Logging
 import ServiceLifecycle
 import SondaAgent
+import SondaCLI
 import SondaConfig
 import SondaCore
 import SondaProbe
@@ -14,7 +14,8 @@ struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Run the agent: schedule checks, spool and report signed results, serve /metrics and /health.",
-        discussion: "SIGTERM drains (in-flight probes finish, the spool is flushed) and exits 0; SIGHUP reloads the config."
+        discussion:
+            "SIGTERM drains (in-flight probes finish, the spool is flushed) and exits 0; SIGHUP reloads the config."
     )
 
     @Option(help: "The agent file.")
@@ -40,7 +41,8 @@ struct RunCommand: AsyncParsableCommand {
             throw CommandFailure(message: "\(config): 'aggregator: {url (or urls), key}' is required to run", code: 78)
         }
         guard let keyFile = agent.keyFile else {
-            throw CommandFailure(message: "\(config): aggregator 'key' is required (sonda-agent keygen --out FILE)", code: 78)
+            throw CommandFailure(
+                message: "\(config): aggregator 'key' is required (sonda-agent keygen --out FILE)", code: 78)
         }
         let key: Curve25519.Signing.PrivateKey
         do { key = try AgentKey.load(from: keyFile) } catch { throw CommandFailure(message: "\(error)", code: 78) }
@@ -49,11 +51,14 @@ struct RunCommand: AsyncParsableCommand {
         do {
             spool = try ResultSpool(
                 directory: spoolDirectory,
-                configuration: SpoolConfiguration(maxResultsPerSegment: agent.batch.maxResults, maxSegmentAge: agent.batch.maxAge))
+                configuration: SpoolConfiguration(
+                    maxResultsPerSegment: agent.batch.maxResults, maxSegmentAge: agent.batch.maxAge))
         } catch {
             throw CommandFailure(message: "cannot open spool '\(spoolDirectory)': \(error)", code: 73)
         }
-        let metrics = AgentMetrics()
+        let metrics = AgentMetrics(
+            faults: FaultLog { [logger] change in logger.log(level: change.isRecovery ? .notice : .error, "\(change)") }
+        )
         let server: AgentHTTPServer
         do { server = try AgentHTTPServer(address: listen, metrics: metrics) } catch {
             throw CommandFailure(message: "\(error)", code: 78)
@@ -62,10 +67,12 @@ struct RunCommand: AsyncParsableCommand {
         let listening: Logger.Message =
             "agent \(agent.id) (\(agent.region)): /metrics and /health on port \(server.port), reporting to \(agent.aggregatorURLs.joined(separator: ", "))"
 
-        let scheduler = ProbeScheduler(config: agent, workers: max(workers, 1), spool: spool, metrics: metrics, logger: logger)
+        let scheduler = ProbeScheduler(
+            config: agent, workers: max(workers, 1), spool: spool, metrics: metrics, logger: logger)
         let hash = SHA256.hash(data: Data(((try? String(contentsOfFile: config, encoding: .utf8)) ?? "").utf8))
         let reporter = Reporter(
-            aggregatorURLs: agent.aggregatorURLs, caFile: aggregatorCAFile, signer: BatchSigner(agentID: agent.id, key: key),
+            aggregatorURLs: agent.aggregatorURLs, caFile: aggregatorCAFile,
+            signer: BatchSigner(agentID: agent.id, key: key),
             spool: spool, metrics: metrics, configHash: hash.map { String(format: "%02x", $0) }.joined(),
             logger: logger,
             whenDrained: {
@@ -93,7 +100,8 @@ struct RunCommand: AsyncParsableCommand {
         try await ServiceGroup(configuration: configuration).run()
         if scheduler.abandonedProbes {
             throw CommandFailure(
-                message: "shutdown took longer than the grace of \(DurationParsing.format(grace)); exited with probes in flight",
+                message:
+                    "shutdown took longer than the grace of \(DurationParsing.format(grace)); exited with probes in flight",
                 code: 1)
         }
         logger.info("stopped")

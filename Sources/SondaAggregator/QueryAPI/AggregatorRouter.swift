@@ -34,7 +34,10 @@ public struct AggregatorRouter: Sendable {
         let ingest = IngestEndpoint(store: store, config: config, counters: counters, now: now)
         router.get("/health") { _, _ in
             try await store.ping()
-            return json(#"{"status":"ok"}"#)
+            let health = store.faults.health()
+            return Response(
+                status: .init(code: health.httpStatus), headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: health.json)))
         }
         router.post("/v1/results") { request, _ in try await ingest.handle(request) }
         StatusPage(config: config, store: store, activeAlerts: activeAlerts, now: now)
@@ -43,7 +46,8 @@ public struct AggregatorRouter: Sendable {
         read.get("/v1/budgets") { request, _ in
             let q = QueryParameters(request: request)
             let (window, text) = try q.window(maximum: config.rollupRetention)
-            let filter = CellFilter(region: q.string("region"), profile: q.string("profile"), endpointClass: q.string("class"))
+            let filter = CellFilter(
+                region: q.string("region"), profile: q.string("profile"), endpointClass: q.string("class"))
             let report = try await budgets(window: window, text: text, filter: filter)
             return try json(report)
         }
@@ -72,7 +76,7 @@ public struct AggregatorRouter: Sendable {
             let report = try await budgets(window: .seconds(3600), text: "1h", filter: CellFilter())
             let text =
                 MetricsText.render(ingest: counters.snapshot, budgets: report)
-                + DeliveryMetricsText.render(deliveries.snapshot)
+                + DeliveryMetricsText.render(deliveries.snapshot) + store.faults.metricsText()
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                 body: .init(byteBuffer: ByteBuffer(string: text)))
@@ -88,7 +92,8 @@ public struct AggregatorRouter: Sendable {
 }
 
 func json(_ text: String) -> Response {
-    Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
+    Response(
+        status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
 }
 
 func json(_ value: some Encodable) throws -> Response {

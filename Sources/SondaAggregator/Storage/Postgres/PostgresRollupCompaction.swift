@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import PostgresNIO
 import ServiceLifecycle
+import SondaCore
 
 /// Latency rollups on PostgreSQL are appended, one row per batch and key, so that no two writers
 /// contend for a row; merging them is this compaction's job. For each bucket that is over (before
@@ -18,13 +19,15 @@ extension PostgresStore {
         for span in MinuteRollup.Span.allCases {
             let seconds: Int64 = span == .minute ? 60 : span == .hour ? 3600 : 86_400
             let current = Int64(now.timeIntervalSince1970).floorDivided(by: seconds)
-            let key = [span.column, "region", "profile"] + (span == .minute ? ["check_name"] : []) + ["class", "phase"]
+            let key =
+                [span.column, "region", "profile"] + (span == .minute ? ["check_name"] : []) + ["class", "phase"]
             let columns = key.joined(separator: ", ")
             let join = key.map { "l.\($0) = g.\($0)" }.joined(separator: " AND ")
-            removed += try await withConnection { [logger] connection in
+            let (removedHere, undecodable) = try await withConnection { [logger] connection in
                 try await connection.withTransaction(logger: logger) { connection in
                     var merged: [[String]: (bucket: Int64, histogram: LatencyHistogram)] = [:]
                     var deleted = 0
+                    var undecodable = 0
                     let rows = try await connection.query(
                         PostgresQuery(
                             unsafeSQL: """
@@ -39,11 +42,16 @@ extension PostgresStore {
                         let bucket = try cells[0].decode(Int64.self)
                         let labels = try (1..<key.count).map { try cells[$0].decode(String.self) }
                         let bytes = try cells[key.count].decode(ByteBuffer.self)
-                        let histogram = LatencyHistogram(serialized: bytes.readableBytesView) ?? LatencyHistogram()
-                        merged[[String(bucket)] + labels, default: (bucket, LatencyHistogram())].histogram.merge(histogram)
+                        guard let histogram = LatencyHistogram(serialized: bytes.readableBytesView) else {
+                            undecodable += 1
+                            deleted += 1
+                            continue
+                        }
+                        merged[[String(bucket)] + labels, default: (bucket, LatencyHistogram())].histogram.merge(
+                            histogram)
                         deleted += 1
                     }
-                    guard !merged.isEmpty else { return 0 }
+                    guard !merged.isEmpty else { return (deleted, undecodable) }
                     let entries = Array(merged.values)
                     let labels = Array(merged.keys)
                     var binds = PostgresBindings()
@@ -61,29 +69,39 @@ extension PostgresStore {
                                 INSERT INTO \(span.latencyTable) (\(columns), count, histogram)
                                 SELECT * FROM UNNEST(\(arrays.joined(separator: ", ")))
                                 """, binds: binds), logger: logger)
-                    return deleted - merged.count
+                    return (deleted - merged.count, undecodable)
                 }
+            }
+            removed += removedHere
+            if undecodable > 0 {
+                faults.record(
+                    .undecodableRollup,
+                    "\(undecodable) stored histogram\(undecodable == 1 ? "" : "s") of \(span.latencyTable) no longer "
+                        + "decode\(undecodable == 1 ? "s" : ""); merged without \(undecodable == 1 ? "it" : "them")",
+                    occurrences: undecodable)
             }
         }
         return removed
     }
 }
 
-/// Runs the compaction every `interval` on the replica that holds the fleet's lease.
+/// Runs the compaction every `interval` on the replica that holds the fleet's lease. A round that
+/// fails is a fault of cause `rollup_compaction` in the store's `FaultLog` until one succeeds.
 struct RollupCompactor: Service {
     let store: PostgresStore
     var interval: Duration = .seconds(60)
 
     func run() async throws {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            if (try? await store.acquireLease(holder: Lease.replica, ttl: AlertService.leaseTTL)) != nil {
-                do {
-                    try await store.compactRollups(now: Date())
-                } catch {
-                    store.logger.error("rollup compaction failed: \(error)")
-                }
-            }
+            await compactOnce(now: Date())
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+        }
+    }
+
+    func compactOnce(now: Date) async {
+        await store.faults.attempt(.rollupCompaction, describe: StoreOpening.describe) {
+            guard try await store.acquireLease(holder: Lease.replica, ttl: AlertService.leaseTTL) != nil else { return }
+            try await store.compactRollups(now: now)
         }
     }
 }

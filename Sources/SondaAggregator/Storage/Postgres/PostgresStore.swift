@@ -1,8 +1,9 @@
 import Foundation
 import Logging
 import PostgresNIO
-import SondaConfig
 import ServiceLifecycle
+import SondaConfig
+import SondaCore
 import Synchronization
 
 /// The aggregator's database on a PostgreSQL server (`database: postgres://…`), which several
@@ -14,27 +15,33 @@ import Synchronization
 public final class PostgresStore: AggregatorStore {
     let client: PostgresClient
     let logger: Logger
+    public let faults: FaultLog
     private let pool: Task<Void, Never>
     /// Days (since 1970) whose results partition is known to exist.
     let partitions = Mutex<Set<Int64>>([])
 
-    private init(client: PostgresClient, logger: Logger) {
+    private init(client: PostgresClient, logger: Logger, faults: FaultLog) {
         self.client = client
         self.logger = logger
+        self.faults = faults
+        faults.register(.rollupCompaction, .undecodableRollup)
         pool = Task { await client.run() }
     }
 
     /// Connects, and migrates the schema unless `migrate` is false; throws when the server cannot
-    /// be reached, refuses the login, or the database does not exist.
+    /// be reached, refuses the login, or the database does not exist. Faults of its upkeep go to
+    /// `faults`.
     public static func open(
-        _ url: PostgresURL, migrate: Bool = true, logger: Logger = Logger(label: "sonda-aggregator.database")
+        _ url: PostgresURL, migrate: Bool = true, logger: Logger = Logger(label: "sonda-aggregator.database"),
+        faults: FaultLog = FaultLog()
     ) async throws -> PostgresStore {
         do {
             try await url.connectOnce(logger: logger)
         } catch {
             throw PostgresStoreError.connect(url, error)
         }
-        let store = PostgresStore(client: PostgresClient(configuration: url.clientConfiguration), logger: logger)
+        let store = PostgresStore(
+            client: PostgresClient(configuration: url.clientConfiguration), logger: logger, faults: faults)
         do {
             if migrate { try await PostgresSchema.migrate(store.client, logger: logger) }
         } catch {
@@ -69,7 +76,9 @@ public final class PostgresStore: AggregatorStore {
 
     /// Runs `body` on a connection of the pool; throws `PostgresStoreError.unreachable` when none
     /// comes within `leasePatience`, and wraps the driver's errors so the API can tell them apart.
-    func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+    func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws
+        -> T
+    {
         let leased = LeaseTaken()
         let client = client
         do {
@@ -113,7 +122,9 @@ public final class PostgresStore: AggregatorStore {
     /// advisory lock, taken last in the writing transaction so the lock is held only to commit.
     static let auditLock: Int64 = 0x534F_4E44_4102
 
-    static func appendAudit(kind: String, detail: String, at date: Date, on connection: PostgresConnection, logger: Logger)
+    static func appendAudit(
+        kind: String, detail: String, at date: Date, on connection: PostgresConnection, logger: Logger
+    )
         async throws
     {
         try await connection.query("SELECT pg_advisory_xact_lock(\(auditLock))", logger: logger)
@@ -150,7 +161,8 @@ public final class PostgresStore: AggregatorStore {
             {
                 entries += 1
                 guard prev == previous else {
-                    return .init(entries: entries, firstBroken: (seq, "its previous-hash does not match entry before it"))
+                    return .init(
+                        entries: entries, firstBroken: (seq, "its previous-hash does not match entry before it"))
                 }
                 guard AuditLog.hash(previous: previous, atMilliseconds: at, kind: kind, detail: detail) == stored else {
                     return .init(entries: entries, firstBroken: (seq, "its contents do not match its hash"))
