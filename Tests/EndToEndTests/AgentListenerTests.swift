@@ -37,7 +37,7 @@ import Testing
         }
         defer {
             trickling.cancel()
-            clients.forEach { $0.close() }
+            for client in clients { client.close() }
         }
         let scrape = await onThread { RawHTTPClient.get("/metrics", port: port) }
         let waiting = clients.filter { !$0.peerAnsweredOrClosed }.count
