@@ -17,7 +17,7 @@ build: deps
 	$(SWIFT) build
 
 # Suites that assert on time run after the rest, one test at a time, so a busy machine does not decide them.
-TIMING_SUITES := ProbeTimingTests|LinkShaperTests|ProfileCommandTests|AgentDaemonTests|ProbeCommandTests|DemoTests|DeliveryRetryTests
+TIMING_SUITES := ProbeTimingTests|LinkShaperTests|ShapingMemoryTests|ProfileCommandTests|AgentDaemonTests|ProbeCommandTests|DemoTests|DeliveryRetryTests
 
 test: build
 	$(SWIFT) test --disable-xctest --skip '$(TIMING_SUITES)'

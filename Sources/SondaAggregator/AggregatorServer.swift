@@ -6,6 +6,7 @@ import Logging
 import NIOSSL
 import ServiceLifecycle
 import SondaConfig
+import SondaCore
 
 /// `sonda-aggregator serve`: the HTTP application, the pruner, the alert evaluator and alert
 /// delivery in one ServiceGroup, which drains in-flight requests on SIGTERM or SIGINT (alert
@@ -22,7 +23,7 @@ public enum AggregatorServer {
         logger.logLevel = .notice
         let store: any AggregatorStore
         do {
-            store = try await StoreOpening.open(config.database, logger: logger)
+            store = try await StoreOpening.open(config.database, logger: logger, faults: FaultLog(logger: logger))
         } catch let error as PostgresStoreError {
             throw AggregatorStartError(message: "\(error)")
         } catch let error as SQLiteLockError {

@@ -56,7 +56,9 @@ struct RunCommand: AsyncParsableCommand {
         } catch {
             throw CommandFailure(message: "cannot open spool '\(spoolDirectory)': \(error)", code: 73)
         }
-        let metrics = AgentMetrics()
+        let metrics = AgentMetrics(
+            faults: FaultLog { [logger] change in logger.log(level: change.isRecovery ? .notice : .error, "\(change)") }
+        )
         let server: AgentHTTPServer
         do { server = try AgentHTTPServer(address: listen, metrics: metrics) } catch {
             throw CommandFailure(message: "\(error)", code: 78)

@@ -66,6 +66,7 @@ import Yams
             "Sources/SondaAggregator/QueryAPI/MetricsText.swift",
             "Sources/SondaAggregator/QueryAPI/DeliveryMetricsText.swift",
             "Sources/SondaAgent/Daemon/AgentMetricFamily.swift",
+            "Sources/SondaCore/FaultLog.swift",
         ]
         let exported = try exporters.map { try String(contentsOfFile: Self.root + "/" + $0, encoding: .utf8) }.joined()
         let rules = try String(contentsOfFile: Self.deploy + "/prometheus/sonda-rules.yml", encoding: .utf8)

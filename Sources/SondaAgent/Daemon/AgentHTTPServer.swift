@@ -1,25 +1,45 @@
 import Foundation
 import SondaCore
 
-/// The agent's small HTTP listener for `/health` and `/metrics`: one thread, one request per
-/// connection, nothing else. Bind it to loopback or a scrape network only.
+/// The agent's small HTTP listener for `/health` and `/metrics`, bound to loopback or a scrape
+/// network only: one thread, one request per connection.
+///
+/// The thread serves every connection at once from one `poll` loop over non-blocking sockets, so
+/// a scraper that stalls cannot hold up another: a request must arrive within
+/// `Limits.requestTimeout` and its answer leave within `Limits.responseTimeout`, or the
+/// connection is closed; past `Limits.maxConnections` the connection that has waited longest for
+/// its request is closed to make room. A peer that resets the connection costs a failed send
+/// (`MSG_NOSIGNAL`: no SIGPIPE), never the process. Nothing here runs on the probe threads.
 public final class AgentHTTPServer: @unchecked Sendable {
+    public struct Limits: Sendable {
+        public var requestTimeout: Duration = .seconds(5)
+        public var responseTimeout: Duration = .seconds(10)
+        public var maxConnections = 64
+        public var maxRequestBytes = 8192
+
+        public init() {}
+    }
+
+    static let sendBufferBytes: Int32 = 128 << 10
+
     public let port: Int
     private let fd: Int32
     private let metrics: AgentMetrics
+    private let limits: Limits
 
     public struct BindFailed: Error, CustomStringConvertible {
         public var description: String
     }
 
     /// `address` is "host:port"; port 0 picks a free one.
-    public init(address: String, metrics: AgentMetrics) throws {
+    public init(address: String, metrics: AgentMetrics, limits: Limits = Limits()) throws {
         self.metrics = metrics
+        self.limits = limits
         let parts = address.split(separator: ":")
         guard parts.count == 2, let requested = UInt16(parts[1]) else {
             throw BindFailed(description: "listen address must be host:port, got '\(address)'")
         }
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue), 0)
         var yes: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
         var sin = sockaddr_in()
@@ -33,7 +53,7 @@ public final class AgentHTTPServer: @unchecked Sendable {
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let ok = withUnsafeMutablePointer(to: &sin) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, length) == 0 && listen(fd, 16) == 0 && getsockname(fd, $0, &length) == 0
+                bind(fd, $0, length) == 0 && listen(fd, 128) == 0 && getsockname(fd, $0, &length) == 0
             }
         }
         guard ok else {
@@ -46,31 +66,62 @@ public final class AgentHTTPServer: @unchecked Sendable {
         startThread("sonda-http") { [self] in serve() }
     }
 
+    /// Stops listening; the thread closes the open connections and ends.
     public func close() { shutdown(fd, Int32(SHUT_RDWR)) }
 
     private func serve() {
+        var connections: [HTTPConnection] = []
+        defer {
+            for connection in connections { connection.close() }
+            Glibc.close(fd)
+        }
         while true {
-            let client = accept(fd, nil, nil)
-            if client < 0 {
+            let now = ContinuousClock.now
+            connections.removeAll { connection in
+                guard connection.isFinished || connection.deadline <= now else { return false }
+                connection.close()
+                return true
+            }
+            var polled = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0)]
+            polled += connections.map {
+                pollfd(fd: $0.fd, events: Int16($0.isAnswering ? POLLOUT : POLLIN), revents: 0)
+            }
+            let wait = connections.map { $0.deadline }.min().map { max($0 - now, .zero) } ?? .seconds(60)
+            let ready = poll(&polled, nfds_t(polled.count), Int32(wait.milliseconds + 1))
+            if ready < 0 {
                 if errno == EINTR { continue }
                 return
             }
-            var timeout = timeval(tv_sec: 2, tv_usec: 0)
-            setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            var buffer = [UInt8](repeating: 0, count: 4096)
-            let count = read(client, &buffer, buffer.count)
-            let line = count > 0 ? String(decoding: buffer[..<count], as: UTF8.self).prefix { $0 != "\r" && $0 != "\n" } : ""
-            let parts = line.split(separator: " ")
-            let (status, type, body) = respond(method: parts.first.map(String.init) ?? "", path: parts.count > 1 ? String(parts[1]) : "")
-            let head = "HTTP/1.1 \(status)\r\nContent-Type: \(type)\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n"
-            let bytes = Array((head + body).utf8)
-            var sent = 0
-            while sent < bytes.count {
-                let n = bytes[sent...].withUnsafeBytes { write(client, $0.baseAddress, $0.count) }
-                if n <= 0 { break }
-                sent += n
+            for (connection, entry) in zip(connections, polled.dropFirst()) where entry.revents != 0 {
+                connection.progress(limits: limits, answer: respond)
             }
-            Glibc.close(client)
+            let listener = polled[0].revents
+            if listener & Int16(POLLHUP | POLLERR | POLLNVAL) != 0 { return }
+            if listener & Int16(POLLIN) != 0 { accepting(into: &connections) }
+        }
+    }
+
+    /// Takes every connection waiting in the backlog.
+    private func accepting(into connections: inout [HTTPConnection]) {
+        while true {
+            let client = accept(fd, nil, nil)
+            if client < 0 {
+                if errno == EINTR || errno == ECONNABORTED { continue }
+                return
+            }
+            _ = fcntl(client, F_SETFL, fcntl(client, F_GETFL) | O_NONBLOCK)
+            _ = fcntl(client, F_SETFD, FD_CLOEXEC)
+            // A fixed send buffer: a scraper that stops reading holds this much of the kernel's
+            // memory, not the several megabytes autotuning would grow it to.
+            var sendBuffer = Self.sendBufferBytes
+            setsockopt(client, SOL_SOCKET, SO_SNDBUF, &sendBuffer, socklen_t(MemoryLayout<Int32>.size))
+            if connections.count >= limits.maxConnections {
+                // The one that has waited longest for its request (a slow client's) makes room.
+                let oldest = connections.indices.filter { !connections[$0].isAnswering }
+                    .min { connections[$0].deadline < connections[$1].deadline }
+                connections.remove(at: oldest ?? 0).close()
+            }
+            connections.append(HTTPConnection(fd: client, deadline: .now + limits.requestTimeout))
         }
     }
 
@@ -78,12 +129,20 @@ public final class AgentHTTPServer: @unchecked Sendable {
         guard method == "GET" else { return ("405 Method Not Allowed", "text/plain", "GET only\n") }
         switch path.split(separator: "?").first.map(String.init) ?? path {
         case "/health":
-            return metrics.isAlive(within: 30)
-                ? ("200 OK", "text/plain", "ok\n") : ("503 Service Unavailable", "text/plain", "scheduler stalled\n")
+            let health = metrics.health()
+            let status = health.httpStatus == 200 ? "200 OK" : "503 Service Unavailable"
+            return (status, "application/json", health.json + "\n")
         case "/metrics":
             return ("200 OK", "text/plain; version=0.0.4; charset=utf-8", metrics.render())
         default:
             return ("404 Not Found", "text/plain", "not found: try /metrics or /health\n")
         }
+    }
+}
+
+extension Duration {
+    fileprivate var milliseconds: Int {
+        let (seconds, attoseconds) = components
+        return Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
     }
 }

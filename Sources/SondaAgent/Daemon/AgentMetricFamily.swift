@@ -18,6 +18,7 @@ enum AgentMetricFamily: String {
     case queueWait = "sonda_probe_queue_wait_seconds"
     case spoolDepth = "sonda_spool_depth"
     case spoolDropped = "sonda_spool_dropped_total"
+    case spoolUnwritten = "sonda_spool_unwritten_total"
     case batchesSent = "sonda_batches_sent_total"
     case sendFailures = "sonda_send_failures_total"
     case quarantinedResults = "sonda_quarantined_results_total"
@@ -38,9 +39,11 @@ enum AgentMetricFamily: String {
         case .queueWait: "How long a due probe waited for a worker."
         case .spoolDepth: "Results waiting in the spool."
         case .spoolDropped: "Results dropped from a full spool."
+        case .spoolUnwritten: "Results lost because the spool could not write them (disk full, read-only, I/O error)."
         case .batchesSent: "Batches the aggregator acknowledged."
         case .sendFailures: "Batch sends that failed."
-        case .quarantinedResults: "Results the aggregator refused for good (400, 413), set aside in the spool's quarantine."
+        case .quarantinedResults:
+            "Results the aggregator refused for good (400, 413), set aside in the spool's quarantine."
         case .quarantinedBatches: "Batches, or refused parts of batches, set aside in the spool's quarantine."
         }
     }

@@ -11,6 +11,9 @@ import Synchronization
 /// stores into metric objects it already holds (`CheckSeries`); the registry's own lookups run only
 /// when a check × profile, a phase or a TLS version is first seen. Counters and gauges are the
 /// library's atomics; its histograms take a short lock of their own.
+///
+/// `faults` is where the agent's work reports faults no caller sees (a spool write that failed);
+/// its counts are part of the exposition, and what persists of them is what `/health` reports.
 public final class AgentMetrics: Sendable {
     private struct SeriesKey: Hashable {
         var check: String
@@ -38,12 +41,16 @@ public final class AgentMetrics: Sendable {
     private let queueWait: ValueHistogram
     private let spoolDepth: Gauge
     private let spoolDropped: Counter
+    private let spoolUnwritten: Counter
     private let batchesSent: Counter
     private let sendFailures: Counter
     private let quarantinedResults: Counter
     private let quarantinedBatches: Counter
+    public let faults: FaultLog
 
-    public init() {
+    public init(faults: FaultLog = FaultLog()) {
+        self.faults = faults
+        faults.register(.spoolWrite, .spoolRead)
         probes = registry.makeCounter(descriptor: AgentMetricFamily.probes.descriptor)
         probeFailures = registry.makeCounter(descriptor: AgentMetricFamily.probeFailures.descriptor)
         probesSkipped = registry.makeCounter(descriptor: AgentMetricFamily.probesSkipped.descriptor)
@@ -51,6 +58,7 @@ public final class AgentMetrics: Sendable {
             descriptor: AgentMetricFamily.queueWait.descriptor, buckets: AgentMetricFamily.queueWaitBuckets)
         spoolDepth = registry.makeGauge(descriptor: AgentMetricFamily.spoolDepth.descriptor)
         spoolDropped = registry.makeCounter(descriptor: AgentMetricFamily.spoolDropped.descriptor)
+        spoolUnwritten = registry.makeCounter(descriptor: AgentMetricFamily.spoolUnwritten.descriptor)
         batchesSent = registry.makeCounter(descriptor: AgentMetricFamily.batchesSent.descriptor)
         sendFailures = registry.makeCounter(descriptor: AgentMetricFamily.sendFailures.descriptor)
         quarantinedResults = registry.makeCounter(descriptor: AgentMetricFamily.quarantinedResults.descriptor)
@@ -114,6 +122,9 @@ public final class AgentMetrics: Sendable {
         state.withLock { Self.add(dropped, since: &$0.droppedSeen, to: spoolDropped) }
     }
 
+    /// `count` results were lost: the spool could not write them.
+    public func unwritten(_ count: Int) { spoolUnwritten.increment(by: Int64(count)) }
+
     /// The spool's running totals of quarantined results and batches, which it keeps across restarts.
     public func quarantined(results: Int, batches: Int) {
         state.withLock { state in
@@ -122,14 +133,28 @@ public final class AgentMetrics: Sendable {
         }
     }
 
-    /// The scheduler ticked recently: what `/health` reports.
+    /// The scheduler ticked recently.
     public func isAlive(within seconds: TimeInterval, now: Date = Date()) -> Bool {
         state.withLock { now.timeIntervalSince($0.lastTick) < seconds }
     }
 
+    /// What `/health` reports: the persisting faults, and a scheduler that has not ticked for
+    /// `stalledAfter` (which fails health).
+    public func health(stalledAfter seconds: TimeInterval = 30, now: Date = Date()) -> HealthReport {
+        var report = faults.health()
+        let lastTick = state.withLock { $0.lastTick }
+        if now.timeIntervalSince(lastTick) >= seconds {
+            report.faults.append(
+                .init(
+                    cause: "scheduler_stalled", since: lastTick == .distantPast ? now : lastTick,
+                    message: "the scheduler has not ticked for \(Int(seconds)) s", failsHealth: true))
+        }
+        return report
+    }
+
     /// The exposition in Prometheus' text format 0.0.4. Families come in no fixed order.
     public func render() -> String {
-        registry.emitToString()
+        registry.emitToString() + faults.metricsText()
     }
 
     private static func add(_ total: Int, since seen: inout Int, to counter: Counter) {

@@ -131,7 +131,8 @@ public final class ProbeScheduler: Service, @unchecked Sendable {
     }
 
     public func run() async throws {
-        logger.info("scheduling \(schedule.jobCount) jobs (\(config.checks.count) checks × \(config.profiles.count) profiles)")
+        logger.info(
+            "scheduling \(schedule.jobCount) jobs (\(config.checks.count) checks × \(config.profiles.count) profiles)")
         lock.lock()
         liveThreads = workerCount
         lock.unlock()
@@ -336,12 +337,17 @@ public final class ProbeScheduler: Service, @unchecked Sendable {
         return results
     }
 
-    /// Spools a worker's results and records them in the metrics.
+    /// Spools a worker's results and records them in the metrics. Results the spool cannot write
+    /// are lost: they are counted, and the fault is logged once and shown by `/health` until a
+    /// write succeeds again.
     private func keep(_ results: [ProbeResult]) {
         do {
             try spool.append(results)
+            metrics.faults.recovered(.spoolWrite)
         } catch {
-            logger.error("cannot spool \(results.count) results: \(error)")
+            let unwritten = (error as? SpoolError)?.unwrittenResults ?? results.count
+            metrics.unwritten(unwritten)
+            metrics.faults.record(.spoolWrite, "cannot spool results, \(unwritten) lost: \(error)")
         }
         results.forEach(metrics.record)
     }

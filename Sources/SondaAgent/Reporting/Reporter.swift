@@ -149,8 +149,9 @@ public final class Reporter: Service, @unchecked Sendable {
         let batch: SpoolBatch?
         do {
             batch = try spool.nextBatch(force: force)
+            metrics.faults.recovered(.spoolRead)
         } catch {
-            logger.error("spool: \(error)")
+            metrics.faults.record(.spoolRead, "\(error)")
             return .seconds(1)
         }
         let idle = ContinuousClock.now - lastSent

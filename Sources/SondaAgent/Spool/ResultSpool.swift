@@ -90,9 +90,19 @@ public final class ResultSpool: Sendable {
     /// Writes `results` to the open segment; they are in the spool once this returns (and on disk,
     /// against a power cut, once the segment is sealed for sending). When it throws, results
     /// written before the failure stay spooled: appending them again is harmless, as the aggregator
-    /// keeps one copy per result id.
+    /// keeps one copy per result id. A `SpoolError` says how many were not written.
     public func append(_ results: [ProbeResult]) throws {
         guard !results.isEmpty else { return }
+        var written = 0
+        do {
+            try append(results, written: &written)
+        } catch var error as SpoolError {
+            error.unwrittenResults = results.count - written
+            throw error
+        }
+    }
+
+    private func append(_ results: [ProbeResult], written: inout Int) throws {
         let (bytes, ends) = SegmentLines.encode(results)
         let sizes = ends.indices.map { ends[$0] - ($0 == 0 ? 0 : ends[$0 - 1]) }
         let news: (@Sendable () -> Void)? = try state.withLock { state in
@@ -112,6 +122,7 @@ public final class ResultSpool: Sendable {
                 let end = ends[index + count - 1]
                 try write(bytes[start..<end], &state)
                 state.ledger.recordWrite(results: count, bytes: end - start)
+                written += count
                 Self.copy(bytes[start..<end], into: &state.openObjects)
                 if state.ledger.openIsFull { try seal(&state) }
                 index += count

@@ -22,6 +22,9 @@ public struct SpoolError: Error, Hashable, Sendable, CustomStringConvertible {
 
     public var code: Code
     public var description: String
+    /// For a failed `ResultSpool.append`: how many of its results were not written (the others
+    /// are spooled).
+    public var unwrittenResults = 0
 
     init(_ code: Code, _ description: String) {
         self.code = code

@@ -73,6 +73,7 @@ public struct AlertEngine: Sendable {
     public mutating func evaluate(at now: Date, rollups: RollupInputs = RollupInputs(), silences: [Silence] = [])
         -> Evaluation
     {
+        observations.forgetStale(now: now)
         if let cells = rollups.budgetCells { budgetCells = cells }
         if let burns = rollups.burns { self.burns = burns }
         let context = RuleContext(

@@ -3,7 +3,8 @@ import Foundation
 /// What the engine remembers of the fleet between evaluations: per check × agent × profile the
 /// run of consecutive failures and passes, per check × agent the latest TLS outcome and certificate
 /// expiry, and when each agent was last heard from. Rebuilt after a restart by replaying the recent
-/// results (see `AlertService`).
+/// results (see `AlertService`). What no rule can use any more is forgotten (`forgetStale`), so a
+/// fleet whose checks, profiles or agents change keeps what is current, not all it ever saw.
 struct FleetObservations: Sendable {
     struct SeriesKey: Hashable { var check: String, agent: String, profile: String }
     struct PairKey: Hashable { var check: String, agent: String }
@@ -44,6 +45,8 @@ struct FleetObservations: Sendable {
     var classes: [String: String] = [:]
     /// Checks each agent runs, to walk the series of one check quickly.
     var seriesByCheck: [String: Set<SeriesKey>] = [:]
+    /// When `forgetStale` last looked.
+    var lastForgotten = Date.distantPast
 
     /// Errors that mean TLS itself is out of policy.
     static let tlsPolicyErrors: Set<String> = [
@@ -104,6 +107,25 @@ struct FleetObservations: Sendable {
     static let forgetAfter: TimeInterval = 86_400
 
     func isCurrent(_ at: Date, now: Date) -> Bool { now.timeIntervalSince(at) <= Self.forgetAfter }
+
+    /// Drops, at most once a minute, the series not seen for `forgetAfter` (or three of their
+    /// intervals, if longer), the TLS and certificate observations no longer current, and the
+    /// classes of checks with nothing left. No rule reads any of them: a stale series is out of
+    /// the down count (`isFresh`), a stale TLS or expiry observation raises nothing. Agents stay:
+    /// the configuration bounds them, and a silent one must keep its alert.
+    mutating func forgetStale(now: Date) {
+        guard now.timeIntervalSince(lastForgotten) >= 60 else { return }
+        lastForgotten = now
+        for (key, s) in series where now.timeIntervalSince(s.lastAt) > max(Self.forgetAfter, 3 * (s.interval ?? 0)) {
+            series[key] = nil
+            seriesByCheck[key.check]?.remove(key)
+            if seriesByCheck[key.check]?.isEmpty == true { seriesByCheck[key.check] = nil }
+        }
+        tls = tls.filter { isCurrent($0.value.at, now: now) }
+        expiries = expiries.filter { isCurrent($0.value.at, now: now) }
+        let observed = Set(seriesByCheck.keys).union(tls.keys.map(\.check)).union(expiries.keys.map(\.check))
+        classes = classes.filter { observed.contains($0.key) }
+    }
 
     /// A series whose latest result is older than three of its intervals (and than the silence
     /// window) no longer tells anything about now: the profile or check was removed, or the agent

@@ -35,7 +35,10 @@ public struct AggregatorRouter: Sendable {
         let ingest = IngestEndpoint(store: store, config: config, counters: counters, now: now)
         router.get("/health") { _, _ in
             try await store.ping()
-            return json(#"{"status":"ok"}"#)
+            let health = store.faults.health()
+            return Response(
+                status: .init(code: health.httpStatus), headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: health.json)))
         }
         router.post("/v1/results") { request, _ in try await ingest.handle(request) }
         let tokens = AccessTokens(read: config.readTokens, admin: config.adminTokens)
@@ -78,7 +81,7 @@ public struct AggregatorRouter: Sendable {
             let report = try await budgets(window: .seconds(3600), text: "1h", filter: CellFilter())
             let text =
                 MetricsText.render(ingest: counters.snapshot, budgets: report)
-                + DeliveryMetricsText.render(deliveries.snapshot)
+                + DeliveryMetricsText.render(deliveries.snapshot) + store.faults.metricsText()
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                 body: .init(byteBuffer: ByteBuffer(string: text)))

@@ -41,6 +41,9 @@ public protocol AggregatorStore: Sendable {
     func flushRollups() async throws
     /// Services of the store's own that run beside the server (SQLite's WAL checkpointer).
     var maintenance: [any Service] { get }
+    /// Where the store's own work and the server's upkeep (retention) report faults that no
+    /// request would see; `/health` and `/metrics` read it.
+    var faults: FaultLog { get }
     /// Lets go of the database (the server's connections); the store is not used after.
     func close() async
 

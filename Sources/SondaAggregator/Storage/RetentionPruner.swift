@@ -1,9 +1,12 @@
 import Foundation
 import ServiceLifecycle
+import SondaCore
 
 /// Prunes raw results past their retention, and minute rollups past theirs, every `interval`, on
 /// the replica that holds the fleet's lease only (the others would do the same work again); and
-/// forgets ended silences and batch ids past their replay window (`pruneExpired`).
+/// forgets ended silences and batch ids past their replay window (`pruneExpired`). A failure (of
+/// the lease or of the deletes) is a fault of the store's `FaultLog`, cause `retention`, until a
+/// round succeeds.
 public struct RetentionPruner: Service {
     let store: any AggregatorStore
     let raw: Duration
@@ -15,18 +18,24 @@ public struct RetentionPruner: Service {
         self.raw = raw
         self.rollups = rollups
         self.interval = interval
+        store.faults.register(.retention)
     }
 
     public func run() async throws {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            let now = Date()
-            if (try? await store.acquireLease(holder: Lease.replica, ttl: AlertService.leaseTTL)) != nil {
-                _ = try? await store.prune(
-                    rawBefore: now.addingTimeInterval(-Double(raw.components.seconds)),
-                    rollupsBefore: now.addingTimeInterval(-Double(rollups.components.seconds)))
-                _ = try? await store.pruneExpired(now: now)
-            }
+            await pruneOnce(now: Date())
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+        }
+    }
+
+    /// One round: prunes if this replica holds the lease.
+    func pruneOnce(now: Date) async {
+        await store.faults.attempt(.retention, describe: StoreOpening.describe) {
+            guard try await store.acquireLease(holder: Lease.replica, ttl: AlertService.leaseTTL) != nil else { return }
+            try await store.prune(
+                rawBefore: now.addingTimeInterval(-Double(raw.components.seconds)),
+                rollupsBefore: now.addingTimeInterval(-Double(rollups.components.seconds)))
+            try await store.pruneExpired(now: now)
         }
     }
 }

@@ -7,12 +7,23 @@ import SondaCore
 /// The relay owns both descriptors and closes them when both sides are done or one fails.
 /// Under a lossy profile each direction loses segments from its own random seed, drawn per
 /// connection, so runs of a probe see different losses as they would on a real link.
+///
+/// Each direction reads its source only while the link has little waiting to leave: once the
+/// segments queued depart more than `lead` ahead (about four bandwidth-delay products), or hold
+/// more than `maximumQueuedBytes`, the relay stops reading until they have moved on, and the
+/// kernel's flow control holds the sender back. Reading later than a real link would receive
+/// changes no time: a segment read before its departure departs when it would have. So a large
+/// body on a slow link costs a few hundred kilobytes of memory, not the body.
 final class LinkRelay: @unchecked Sendable {
     private struct Pending {
         var bytes: [UInt8]
         var delivery: Double
         var sequence: Int
     }
+
+    /// The most bytes a direction holds however far ahead they depart (a link without a rate
+    /// limit, whose window only acknowledgements bound).
+    static let maximumQueuedBytes = 4 << 20
 
     /// One direction: what was read from `source` and waits to be written to `sink`.
     private struct Direction {
@@ -23,12 +34,25 @@ final class LinkRelay: @unchecked Sendable {
         var next = 0
         var sourceClosed = false
         var sinkShut = false
+        /// Bytes queued and not yet written to the sink.
+        var queuedBytes = 0
+        /// When the last segment queued leaves the emulated sender.
+        var lastDeparture = -Double.infinity
 
         var isIdle: Bool { next == queue.count }
+
+        /// When reading may resume, if the queue is too far ahead at `now` (the bytes bound is
+        /// lifted by a delivery, which wakes the relay anyway).
+        func resumes(after now: Double, lead: Double) -> Double? {
+            if queuedBytes > LinkRelay.maximumQueuedBytes { return .infinity }
+            return lastDeparture - now > lead ? lastDeparture - lead : nil
+        }
     }
 
     private let listener: Int32
     private let acceptTimeout: Duration
+    /// How far ahead of now the queued segments may depart before the relay stops reading.
+    let lead: Double
     private var upload: Direction
     private var download: Direction
     private let origin = DispatchTime.now().uptimeNanoseconds
@@ -39,6 +63,7 @@ final class LinkRelay: @unchecked Sendable {
     init(listener: Int32, upstream: Int32, profile: NetworkProfile, acceptTimeout: Duration) {
         self.listener = listener
         self.acceptTimeout = acceptTimeout
+        lead = max(4 * profile.rttMilliseconds / 1000, 0.1)
         let client: Int32 = -1
         let oneWay = profile.rttMilliseconds / 2000
         upload = Direction(
@@ -91,11 +116,19 @@ final class LinkRelay: @unchecked Sendable {
         while true {
             guard deliver(&upload), deliver(&download) else { return }
             if upload.sourceClosed && download.sourceClosed && upload.isIdle && download.isIdle { return }
+            let time = now
             var fds: [pollfd] = []
-            if !upload.sourceClosed { fds.append(pollfd(fd: upload.source, events: Int16(POLLIN), revents: 0)) }
-            if !download.sourceClosed { fds.append(pollfd(fd: download.source, events: Int16(POLLIN), revents: 0)) }
-            let due = [upload, download].compactMap { $0.isIdle ? nil : $0.queue[$0.next].delivery }.min()
-            let timeout = due.map { max(Int64(($0 - now) * 1e9), 0) } ?? -1
+            var wakes: [Double] = []
+            for direction in [upload, download] where !direction.sourceClosed {
+                if let resume = direction.resumes(after: time, lead: lead) {
+                    wakes.append(resume)
+                } else {
+                    fds.append(pollfd(fd: direction.source, events: Int16(POLLIN), revents: 0))
+                }
+            }
+            wakes += [upload, download].compactMap { $0.isIdle ? nil : $0.queue[$0.next].delivery }
+            let due = wakes.min().flatMap { $0.isFinite ? $0 : nil }
+            let timeout = due.map { max(Int64(($0 - time) * 1e9), 0) } ?? -1
             if fds.isEmpty && timeout < 0 { return }
             let ready = sonda_poll_ns(&fds, Int32(fds.count), timeout)
             if ready < 0 && errno != EINTR { return }
@@ -123,7 +156,9 @@ final class LinkRelay: @unchecked Sendable {
                     bytes: Array(buffer[offset..<offset + segment.bytes]), delivery: segment.delivery,
                     sequence: segment.sequence))
             offset += segment.bytes
+            direction.lastDeparture = max(direction.lastDeparture, segment.departure)
         }
+        direction.queuedBytes += count
         // A retransmission that three later segments brought forward: still queued, since its old
         // and new delivery times are both after now.
         for segment in direction.schedule.revised {
@@ -139,10 +174,15 @@ final class LinkRelay: @unchecked Sendable {
         while !direction.isIdle && direction.queue[direction.next].delivery <= time {
             let ok = direction.queue[direction.next].bytes.withUnsafeBytes { writeAll(direction.sink, $0) }
             guard ok else { return false }
+            direction.queuedBytes -= direction.queue[direction.next].bytes.count
             direction.next += 1
         }
         if direction.isIdle && !direction.queue.isEmpty {
             direction.queue.removeAll(keepingCapacity: true)
+            direction.next = 0
+        } else if direction.next > 256 && direction.next * 2 > direction.queue.count {
+            // A long transfer never idles: drop what was delivered.
+            direction.queue.removeFirst(direction.next)
             direction.next = 0
         }
         if direction.sourceClosed && direction.isIdle && !direction.sinkShut {

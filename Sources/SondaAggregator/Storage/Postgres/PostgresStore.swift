@@ -4,6 +4,7 @@ import NIOSSL
 import PostgresNIO
 import ServiceLifecycle
 import SondaConfig
+import SondaCore
 import Synchronization
 
 /// The aggregator's database on a PostgreSQL server (`database: postgres://…`), which several
@@ -15,27 +16,33 @@ import Synchronization
 public final class PostgresStore: AggregatorStore {
     let client: PostgresClient
     let logger: Logger
+    public let faults: FaultLog
     private let pool: Task<Void, Never>
     /// Days (since 1970) whose results partition is known to exist.
     let partitions = Mutex<Set<Int64>>([])
 
-    private init(client: PostgresClient, logger: Logger) {
+    private init(client: PostgresClient, logger: Logger, faults: FaultLog) {
         self.client = client
         self.logger = logger
+        self.faults = faults
+        faults.register(.rollupCompaction, .undecodableRollup)
         pool = Task { await client.run() }
     }
 
     /// Connects, and migrates the schema unless `migrate` is false; throws when the server cannot
-    /// be reached, refuses the login, or the database does not exist.
+    /// be reached, refuses the login, or the database does not exist. Faults of its upkeep go to
+    /// `faults`.
     public static func open(
-        _ url: PostgresURL, migrate: Bool = true, logger: Logger = Logger(label: "sonda-aggregator.database")
+        _ url: PostgresURL, migrate: Bool = true, logger: Logger = Logger(label: "sonda-aggregator.database"),
+        faults: FaultLog = FaultLog()
     ) async throws -> PostgresStore {
         do {
             try await url.connectOnce(logger: logger)
         } catch {
             throw PostgresStoreError.connect(url, error)
         }
-        let store = PostgresStore(client: PostgresClient(configuration: url.clientConfiguration), logger: logger)
+        let store = PostgresStore(
+            client: PostgresClient(configuration: url.clientConfiguration), logger: logger, faults: faults)
         do {
             if migrate { try await PostgresSchema.migrate(store.client, logger: logger) }
         } catch {

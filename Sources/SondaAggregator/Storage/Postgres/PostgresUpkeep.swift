@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import PostgresNIO
 import ServiceLifecycle
+import SondaCore
 
 /// Rollups on PostgreSQL are appended, one latency and one outcome row per batch and key, so that
 /// no two writers contend for a row; merging them is this compaction's job. For each bucket that
@@ -45,10 +46,11 @@ extension PostgresStore {
             let key = [span.column, "region", "profile"] + (span == .minute ? ["check_name"] : []) + ["class", "phase"]
             let columns = key.joined(separator: ", ")
             let join = key.map { "l.\($0) = g.\($0)" }.joined(separator: " AND ")
-            removed += try await withConnection { [logger] connection in
+            let (removedHere, undecodable) = try await withConnection { [logger] connection in
                 try await connection.withTransaction(logger: logger) { connection in
                     var merged: [[String]: (bucket: Int64, histogram: LatencyHistogram)] = [:]
                     var deleted = 0
+                    var undecodable = 0
                     let rows = try await connection.query(
                         PostgresQuery(
                             unsafeSQL: """
@@ -63,11 +65,16 @@ extension PostgresStore {
                         let bucket = try cells[0].decode(Int64.self)
                         let labels = try (1..<key.count).map { try cells[$0].decode(String.self) }
                         let bytes = try cells[key.count].decode(ByteBuffer.self)
-                        let histogram = LatencyHistogram(serialized: bytes.readableBytesView) ?? LatencyHistogram()
-                        merged[[String(bucket)] + labels, default: (bucket, LatencyHistogram())].histogram.merge(histogram)
+                        guard let histogram = LatencyHistogram(serialized: bytes.readableBytesView) else {
+                            undecodable += 1
+                            deleted += 1
+                            continue
+                        }
+                        merged[[String(bucket)] + labels, default: (bucket, LatencyHistogram())].histogram.merge(
+                            histogram)
                         deleted += 1
                     }
-                    guard !merged.isEmpty else { return 0 }
+                    guard !merged.isEmpty else { return (deleted, undecodable) }
                     let entries = Array(merged.values)
                     let labels = Array(merged.keys)
                     var binds = PostgresBindings()
@@ -85,8 +92,16 @@ extension PostgresStore {
                                 INSERT INTO \(span.latencyTable) (\(columns), count, histogram)
                                 SELECT * FROM UNNEST(\(arrays.joined(separator: ", ")))
                                 """, binds: binds), logger: logger)
-                    return deleted - merged.count
+                    return (deleted - merged.count, undecodable)
                 }
+            }
+            removed += removedHere
+            if undecodable > 0 {
+                faults.record(
+                    .undecodableRollup,
+                    "\(undecodable) stored histogram\(undecodable == 1 ? "" : "s") of \(span.latencyTable) no longer "
+                        + "decode\(undecodable == 1 ? "s" : ""); merged without \(undecodable == 1 ? "it" : "them")",
+                    occurrences: undecodable)
             }
         }
         return removed
@@ -95,7 +110,9 @@ extension PostgresStore {
 
 /// The lease holder's upkeep of a shared database: every second it links queued batch entries
 /// onto the audit chain, every minute it compacts the rollups. It links once more on shutdown, so
-/// a replica stopped in an orderly way leaves nothing queued that it could have linked.
+/// a replica stopped in an orderly way leaves nothing queued that it could have linked. A round
+/// that fails is a fault (`audit_chain`, `rollup_compaction`) in the store's `FaultLog` until one
+/// succeeds.
 struct LeaderUpkeep: Service {
     let store: PostgresStore
     var chainEvery: Duration = .seconds(1)
@@ -104,19 +121,27 @@ struct LeaderUpkeep: Service {
     func run() async throws {
         var lastCompaction = ContinuousClock.now - compactEvery
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            if (try? await store.acquireLease(holder: Lease.replica, ttl: AlertService.leaseTTL)) != nil {
-                do {
-                    try await store.chainAudit()
-                    if ContinuousClock.now - lastCompaction >= compactEvery {
-                        lastCompaction = .now
-                        try await store.compactRollups(now: Date())
-                    }
-                } catch {
-                    store.logger.error("database upkeep failed: \(error)")
-                }
+            await chainOnce()
+            if ContinuousClock.now - lastCompaction >= compactEvery {
+                lastCompaction = .now
+                await compactOnce(now: Date())
             }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: chainEvery) }
         }
         _ = try? await store.chainAudit()  // safe on any replica: linking takes the chain's lock
+    }
+
+    func chainOnce() async {
+        await store.faults.attempt(.auditChain, describe: StoreOpening.describe) {
+            guard try await store.acquireLease(holder: Lease.replica, ttl: AlertService.leaseTTL) != nil else { return }
+            try await store.chainAudit()
+        }
+    }
+
+    func compactOnce(now: Date) async {
+        await store.faults.attempt(.rollupCompaction, describe: StoreOpening.describe) {
+            guard try await store.acquireLease(holder: Lease.replica, ttl: AlertService.leaseTTL) != nil else { return }
+            try await store.compactRollups(now: now)
+        }
     }
 }

@@ -65,32 +65,59 @@ final class PendingRollups: Sendable {
 
     /// Folds results past the cursor into the rollups: the batches whose rollups were still in
     /// memory when the process stopped without flushing.
-    static func recover(in db: Database) throws -> Int {
+    static func recover(in db: Database) throws -> (results: Int, undecodable: UndecodableResults) {
         let cursor = try Int64.fetchOne(db, sql: "SELECT row_id FROM rollup_cursor") ?? 0
         let unfolded = try fold(after: cursor, in: db)
         try unfolded.rollup.save(in: db)
         try db.execute(sql: "UPDATE rollup_cursor SET row_id = ?", arguments: [unfolded.through])
-        return unfolded.results
+        return (unfolded.results, unfolded.undecodable)
     }
 
-    /// The rollup of the results stored after rowid `cursor` (a result whose JSON no longer
-    /// decodes is skipped), the last rowid read and how many results it counts.
+    /// The rollup of the results stored after rowid `cursor`, the last rowid read and how many
+    /// results it counts. A result whose JSON no longer decodes is left out and reported in
+    /// `undecodable`.
     static func fold(after cursor: Int64, in db: Database) throws
-        -> (rollup: MinuteRollup, through: Int64, results: Int)
+        -> (rollup: MinuteRollup, through: Int64, results: Int, undecodable: UndecodableResults)
     {
         let decoder = ResultJSON.decoder()
         var rollup = MinuteRollup()
         var last: Int64 = cursor
         var folded = 0
+        var undecodable = UndecodableResults()
         let rows = try Row.fetchCursor(
             db, sql: "SELECT rowid, region, json FROM results WHERE rowid > ? ORDER BY rowid", arguments: [cursor])
         while let row = try rows.next() {
             last = row[0]
             let json: String = row[2]
-            guard let result = try? decoder.decode(ProbeResult.self, from: Data(json.utf8)) else { continue }
-            rollup.add(result, key: RollupKey(result, agentRegion: row[1]))
-            folded += 1
+            do {
+                let result = try decoder.decode(ProbeResult.self, from: Data(json.utf8))
+                rollup.add(result, key: RollupKey(result, agentRegion: row[1]))
+                folded += 1
+            } catch {
+                undecodable.add(rowID: last, error)
+            }
         }
-        return (rollup, last, folded)
+        return (rollup, last, folded, undecodable)
+    }
+}
+
+/// Stored results that no longer decode, met while folding rollups: each is left out of them.
+struct UndecodableResults {
+    var count = 0
+    var first: (rowID: Int64, error: String)?
+
+    mutating func add(rowID: Int64, _ error: any Error) {
+        count += 1
+        if first == nil { first = (rowID, "\(error)") }
+    }
+
+    /// Records them as faults of cause `undecodable_result`, one per row.
+    func record(in faults: FaultLog) {
+        guard let first else { return }
+        faults.record(
+            .undecodableResult,
+            "\(count) stored result\(count == 1 ? "" : "s") no longer decode\(count == 1 ? "s" : "") and "
+                + "\(count == 1 ? "is" : "are") left out of the rollups (first: results rowid \(first.rowID): \(first.error))",
+            occurrences: count)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import ServiceLifecycle
+import SondaCore
 
 /// The aggregator's SQLite file: a GRDB pool in WAL mode, migrated on open.
 ///
@@ -11,14 +12,18 @@ import ServiceLifecycle
 public final class SQLiteStore: AggregatorStore {
     public let pool: DatabasePool
     let pending = PendingRollups()
+    public let faults: FaultLog
     /// The file descriptor holding `serve`'s exclusive lock on the file, or -1.
     private let lock: Int32
 
     /// Opens (creating and migrating) the file. `exclusive`: `serve` takes an exclusive lock on
     /// the file first, so a second `serve` on the same file stops with a clear message instead of
-    /// folding the same rollups twice.
-    public init(path: String, exclusive: Bool = false) throws {
+    /// folding the same rollups twice. Results that no longer decode are left out of the rollups
+    /// and recorded in `faults`.
+    public init(path: String, exclusive: Bool = false, faults: FaultLog = FaultLog()) throws {
         lock = exclusive ? try Self.lockExclusively(path) : -1
+        self.faults = faults
+        faults.register(.walCheckpoint, .undecodableResult)
         var configuration = Configuration()
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
@@ -26,7 +31,8 @@ public final class SQLiteStore: AggregatorStore {
         configuration.busyMode = .timeout(5)
         pool = try DatabasePool(path: path, configuration: configuration)
         try SchemaMigrations.migrator.migrate(pool)
-        try pool.write { db in _ = try PendingRollups.recover(in: db) }
+        let recovered = try pool.write { db in try PendingRollups.recover(in: db) }
+        recovered.undecodable.record(in: faults)
     }
 
     /// Walks the audit chain of the file at `path` through a read-only connection: no migration,

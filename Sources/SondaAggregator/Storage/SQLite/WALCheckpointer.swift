@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import ServiceLifecycle
+import SondaCore
 
 /// Copies the write-ahead log back into the database from a connection of its own, so the writer
 /// never does it. SQLite's default makes the committing writer checkpoint every 1 000 pages
@@ -10,7 +11,9 @@ import ServiceLifecycle
 /// checkpoint has caught up with no writer in the way, which under steady ingest never happens:
 /// once it holds `truncateAbovePages` frames, a TRUNCATE checkpoint takes its turn between two
 /// batches on the writer (the copying is mostly done by then) and empties it, so its size stays
-/// bounded.
+/// bounded. A round that fails (a checkpoint refused by a reader that holds the log, an I/O
+/// error) is a fault of cause `wal_checkpoint` in the store's `FaultLog` until a round succeeds:
+/// with the writer's checkpoints off, nothing else keeps the log from growing meanwhile.
 public struct WALCheckpointer: Service {
     let store: SQLiteStore
     let interval: Duration
@@ -30,11 +33,19 @@ public struct WALCheckpointer: Service {
         defer { try? connection.writeWithoutTransaction { db in _ = try db.checkpoint(.passive) } }
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
-            let frames = try? await connection.writeWithoutTransaction { db in try db.checkpoint(.passive).walFrameCount }
-            if let frames, frames > truncateAbovePages {
+            await checkpoint(from: connection)
+        }
+    }
+
+    /// One round: a passive checkpoint, then a truncating one if the log is still long.
+    func checkpoint(from connection: DatabaseQueue) async {
+        await store.faults.attempt(.walCheckpoint, describe: StoreOpening.describe) {
+            let frames = try await connection.writeWithoutTransaction { db in try db.checkpoint(.passive).walFrameCount
+            }
+            if frames > truncateAbovePages {
                 // In the writer's own queue: it gets its turn between two batches instead of
                 // polling for a gap that steady ingest never leaves.
-                _ = try? await store.pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+                _ = try await store.pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
             }
         }
     }

@@ -1,0 +1,74 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// An agent whose spool disk fills up loses results: it says so once in its log, counts them on
+/// `/metrics` and fails `/health` until it can write again.
+@Suite struct AgentSpoolFaultTests {
+    /// A small tmpfs mounted at `path` (the test runs as root, as CI does), unmounted at the end.
+    final class SmallDisk {
+        let path: String
+
+        init(at path: String, kilobytes: Int) async throws {
+            self.path = path
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            let mount = try await ChildProcess.run(
+                "/bin/mount", ["-t", "tmpfs", "-o", "size=\(kilobytes)k", "tmpfs", path])
+            guard mount.status == 0 else {
+                throw ChildProcess.SpawnFailed(description: "mount tmpfs at \(path): \(mount.stderr)")
+            }
+        }
+
+        /// Writes a file until the disk is full.
+        func fill() async throws {
+            _ = try await ChildProcess.run("/bin/dd", ["if=/dev/zero", "of=\(path)/filler", "bs=4k"])
+        }
+
+        func free() throws { try FileManager.default.removeItem(atPath: "\(path)/filler") }
+
+        func unmount() { _ = try? ChildProcess.runBlocking("/bin/umount", ["-l", path]) }
+
+        deinit { unmount() }
+    }
+
+    @Test(.enabled(if: getuid() == 0, "mounting a small disk needs root"))
+    func aFullSpoolDiskIsLoggedOnceCountedAndFailsHealthUntilItHasRoomAgain() async throws {
+        let setup = try await AgentDaemonTests.Setup()
+        let disk = try await SmallDisk(at: setup.directory + "/disk", kilobytes: 512)
+        let config = try String(contentsOfFile: setup.directory + "/agent.yaml", encoding: .utf8)
+        try setup.write(config: config.replacingOccurrences(of: "spool: spool", with: "spool: disk/spool"))
+        let agent = try setup.startAgent()
+        let port = try await agent.agentListenPort()
+        let reporting = await eventually { setup.receivedIDs.count >= 2 || agent.exitStatus != nil }
+        try #require(reporting && agent.exitStatus == nil, "\(agent.log)")
+
+        try await disk.fill()
+        var health: (status: Int, body: String)?
+        var metrics = ""
+        let failing = await eventually {
+            health = await onThread { RawHTTPClient.get("/health", port: port) }
+            metrics = await onThread { RawHTTPClient.get("/metrics", port: port) }?.body ?? ""
+            return health?.status == 503 && metrics.contains(#"sonda_faults_total{cause="spool_write"} "#)
+                && !metrics.contains(#"sonda_faults_total{cause="spool_write"} 1"#)
+        }
+        #expect(failing, "several writes failed: \(health?.body ?? "")\n\(metrics)")
+        #expect(health?.body.contains(#""status":"failing""#) == true, "\(health?.body ?? "")")
+        #expect(health?.body.contains(#""cause":"spool_write""#) == true, "\(health?.body ?? "")")
+        #expect(health?.body.contains("No space left on device") == true, "\(health?.body ?? "")")
+        let lost = metrics.split(separator: "\n").first { $0.hasPrefix("sonda_spool_unwritten_total ") }
+        #expect((lost.flatMap { Double($0.split(separator: " ")[1]) } ?? 0) > 0, "lost results are counted: \(metrics)")
+        #expect(agent.log.components(separatedBy: "spool_write: ").count == 2, "logged once:\n\(agent.log)")
+
+        try disk.free()
+        let recovered = await eventually {
+            await onThread { RawHTTPClient.get("/health", port: port) }?.body == #"{"status":"ok"}"# + "\n"
+        }
+        #expect(recovered, "\(agent.log)")
+        #expect(agent.log.contains("spool_write: recovered after"), "\(agent.log)")
+        let since = Date()
+        #expect(await eventually { setup.receivedStarts.contains { $0.startedAt > since } }, "results flow again")
+        agent.signal(SIGTERM)
+        #expect(await agent.wait() == 0, "\(agent.log)")
+        disk.unmount()
+    }
+}

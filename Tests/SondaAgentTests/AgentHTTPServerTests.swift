@@ -1,0 +1,76 @@
+import Foundation
+import SondaCore
+import TestSupport
+import Testing
+
+@testable import SondaAgent
+
+/// The agent's listener in-process, where its limits can be made short: a scraper that stops
+/// reading a large answer holds up no other scrape and is cut off, and `/health` says why it fails.
+@Suite struct AgentHTTPServerTests {
+    /// The TCP state (as /proc/net/tcp writes it: 01 established) of the loopback socket between
+    /// these ports, nil once it is gone.
+    static func tcpState(local: Int, remote: Int) -> String? {
+        // Read to the end: the file has no size to go by.
+        let bytes = (try? FileHandle(forReadingFrom: URL(fileURLWithPath: "/proc/net/tcp")).readToEnd()) ?? nil
+        let table = String(decoding: bytes ?? Data(), as: UTF8.self)
+        let hex = { (port: Int) in String(format: ":%04X", port) }
+        return table.split(separator: "\n").lazy.map { $0.split(separator: " ") }
+            .first { $0.count > 3 && $0[1].hasSuffix(hex(local)) && $0[2].hasSuffix(hex(remote)) }
+            .map { String($0[3]) }
+    }
+
+    static func localPort(of fd: Int32) -> Int {
+        var address = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    @Test func aScraperThatStopsReadingIsCutOffAndHoldsUpNoOtherScrape() async throws {
+        let metrics = AgentMetrics()
+        for index in 0..<1000 { metrics.record(AgentMetricsTests.result(check: "check-\(index)")) }
+        var limits = AgentHTTPServer.Limits()
+        limits.responseTimeout = .seconds(1)
+        let server = try AgentHTTPServer(address: "127.0.0.1:0", metrics: metrics, limits: limits)
+        defer { server.close() }
+        let size = metrics.render().utf8.count
+        try #require(size > 512 << 10, "an answer larger than the socket buffers: \(size) bytes")
+
+        let stalled = try RawHTTPClient(port: server.port, receiveBuffer: 4096)
+        defer { stalled.close() }
+        stalled.send("GET /metrics HTTP/1.1\r\n\r\n")
+        let other = await onThread { RawHTTPClient.get("/metrics", port: server.port) }
+        #expect(other?.status == 200 && other?.body.utf8.count == size, "another scrape gets the whole answer")
+
+        // The agent gives up on the stalled one: its end of the connection leaves ESTABLISHED,
+        // and what the reader gets then is cut short.
+        let local = Self.localPort(of: stalled.fd)
+        #expect(await eventually(every: .milliseconds(50)) { Self.tcpState(local: server.port, remote: local) != "01" })
+        let received = await onThread { stalled.read() }
+        #expect(received.count < size, "cut off after \(received.count) of \(size) bytes")
+    }
+
+    @Test func healthIsJSONWithTheFaultsThatPersist() async throws {
+        let metrics = AgentMetrics()
+        metrics.scheduled(skipped: 0)
+        let server = try AgentHTTPServer(address: "127.0.0.1:0", metrics: metrics)
+        defer { server.close() }
+        let ok = await onThread { RawHTTPClient.get("/health", port: server.port) }
+        #expect(ok?.status == 200 && ok?.body == #"{"status":"ok"}"# + "\n")
+
+        metrics.faults.record(.spoolWrite, "spool: write '/var/lib/sonda/spool/x.open': No space left on device")
+        let failing = await onThread { RawHTTPClient.get("/health", port: server.port) }
+        #expect(failing?.status == 503)
+        #expect(failing?.body.contains(#""status":"failing""#) == true, "\(failing?.body ?? "")")
+        #expect(failing?.body.contains("No space left on device") == true, "\(failing?.body ?? "")")
+
+        let stalled = AgentMetrics()
+        let idle = try AgentHTTPServer(address: "127.0.0.1:0", metrics: stalled)
+        defer { idle.close() }
+        let never = await onThread { RawHTTPClient.get("/health", port: idle.port) }
+        #expect(never?.status == 503 && never?.body.contains(#""cause":"scheduler_stalled""#) == true)
+    }
+}
