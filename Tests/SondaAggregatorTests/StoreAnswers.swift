@@ -1,5 +1,6 @@
 import Foundation
 import SondaCore
+import TestSupport
 import Testing
 
 @testable import SondaAggregator
@@ -45,9 +46,18 @@ enum StoreAnswers {
             cursor = page.count == 500 ? page.last?.cursor : nil
             pages += 1
         } while cursor != nil
-        if let postgres = store as? PostgresStore { try await postgres.chainAudit() }
+        if let postgres = store as? PostgresStore { await Self.chainEverything(postgres) }
         answers["audit"] = "\(try await store.verifyAudit())"
         return answers
+    }
+
+    /// Links every queued audit entry. Transactions of other tests on the same server hold the
+    /// horizon back for a moment (it is the whole server's), so this waits until none is queued.
+    static func chainEverything(_ store: PostgresStore) async {
+        _ = await eventually(every: .milliseconds(50)) {
+            _ = try? await store.chainAudit()
+            return (try? await store.verifyAudit().queued) == 0
+        }
     }
 
     /// Expects `actual` to answer every read as `expected` does, naming the first difference of each.

@@ -83,7 +83,7 @@ import Testing
         let next = f.batch(results: [IngestFixture.result(totalMilliseconds: 40, at: f.now)])
         try await postgres.write(next, rawResults: nil, region: "sao_paulo", now: f.now, auditDetail: "batch=after")
         #expect(try await postgres.verifyAudit().queued == 1)
-        try await postgres.chainAudit()
+        await StoreAnswers.chainEverything(postgres)
         let audit = try await postgres.verifyAudit()
         #expect(audit.firstBroken == nil && audit.entries == summary.audit.entries + 1 && audit.queued == 0)
     }

@@ -86,6 +86,7 @@ public final class PostgresStore: AggregatorStore {
     /// answered late is an agent's batch held for nothing. The body never runs after giving up.
     func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         let use = ConnectionUse()
+        let answer = ResumeOnce<T>()
         let client = client
         let logger = logger
         let work = Task<T, any Error> {
@@ -93,10 +94,14 @@ public final class PostgresStore: AggregatorStore {
                 guard use.take() else { throw CancellationError() }
                 // Seen here after the server restarted under load: a query the driver never sends
                 // (the server idle after its last COMMIT, every byte delivered both ways) and
-                // waits on for ever. Closing the connection fails the query; the pool opens another.
+                // waits on for ever. Past the deadline the caller gets its answer (a retried
+                // batch is idempotent), and closing the connection fails the query if it can.
                 let watchdog = Task {
                     try await Task.sleep(for: Self.useDeadline)
-                    logger.error("a database query ran past \(Self.useDeadline); closing its connection")
+                    logger.error("a database query got no answer within \(Self.useDeadline); closing its connection")
+                    answer.resume(
+                        with: .failure(
+                            PostgresStoreError.unreachable("no answer from the server within \(Self.useDeadline)")))
                     try? await connection.close()
                 }
                 defer { watchdog.cancel() }
@@ -106,7 +111,7 @@ public final class PostgresStore: AggregatorStore {
         do {
             return try await withTaskCancellationHandler {
                 try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-                    let answer = ResumeOnce(continuation)
+                    answer.wait(continuation)
                     Task {
                         do { answer.resume(with: .success(try await work.value)) } catch { answer.resume(with: .failure(error)) }
                     }
@@ -349,16 +354,37 @@ private final class ConnectionUse: Sendable {
     func giveUp() -> Bool { state.compareExchange(expected: 0, desired: 2, ordering: .acquiringAndReleasing).exchanged }
 }
 
-/// A continuation that the first of two racing tasks resumes.
+/// A continuation that the first of several racing tasks resumes; a result that comes before the
+/// continuation is kept for it.
 private final class ResumeOnce<T: Sendable>: Sendable {
-    private let continuation: Mutex<CheckedContinuation<T, any Error>?>
+    private enum State {
+        case idle
+        case waiting(CheckedContinuation<T, any Error>)
+        case early(Result<T, any Error>)
+        case done
+    }
+    private let state = Mutex<State>(.idle)
 
-    init(_ continuation: CheckedContinuation<T, any Error>) { self.continuation = Mutex(continuation) }
+    func wait(_ continuation: CheckedContinuation<T, any Error>) {
+        state.withLock { state in
+            if case .early(let result) = state {
+                continuation.resume(with: result)
+                state = .done
+            } else {
+                state = .waiting(continuation)
+            }
+        }
+    }
 
     func resume(with result: Result<T, any Error>) {
-        continuation.withLock { waiting in
-            waiting?.resume(with: result)
-            waiting = nil
+        state.withLock { state in
+            switch state {
+            case .idle: state = .early(result)
+            case .waiting(let continuation):
+                continuation.resume(with: result)
+                state = .done
+            case .early, .done: break
+            }
         }
     }
 }
