@@ -24,7 +24,7 @@ public struct AggregatorConfigLoader {
     public mutating func load(path: String) -> AggregatorConfig? {
         guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8)
         else {
-            sink.report(Diagnostic(file: path, line: 1, column: 1, message: "cannot read file"))
+            sink.report(Diagnostic.unreadable(path))
             return nil
         }
         let file = ConfigFile(path: path, text: text, sink: sink)

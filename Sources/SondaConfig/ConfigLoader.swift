@@ -143,7 +143,7 @@ public struct ConfigLoader {
 
     mutating func open(_ path: String) -> ConfigFile? {
         guard let data = FileManager.default.contents(atPath: path) else {
-            sink.report(Diagnostic(file: path, line: 1, column: 1, message: "cannot read file"))
+            sink.report(Diagnostic.unreadable(path))
             return nil
         }
         sourceFiles.append(SourceFile(path: path, bytes: Array(data)))

@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 
 /// One problem in a configuration file, located like a compiler's error.
@@ -87,5 +88,17 @@ public enum Suggestion {
             swap(&previous, &current)
         }
         return previous[b.count]
+    }
+}
+
+extension Diagnostic {
+    /// A file that cannot be read, with the system's reason ("No such file or directory",
+    /// "Permission denied": a service's user must be able to read the file and search every
+    /// directory above it).
+    static func unreadable(_ path: String) -> Diagnostic {
+        let descriptor = open(path, O_RDONLY)
+        let reason = descriptor < 0 ? String(cString: strerror(errno)) : "not valid UTF-8 text"
+        if descriptor >= 0 { close(descriptor) }
+        return Diagnostic(file: path, line: 1, column: 1, message: "cannot read file: \(reason)")
     }
 }

@@ -238,6 +238,80 @@ import Yams
         }
     }
 
+    /// The documented systemd rollout, done for real under a temporary root: the directories and
+    /// files get the modes deploy/README.md and the units' headers give them, and the units' own
+    /// commands (`validate`, as ExecStartPre runs it) run as an unprivileged user, as DynamicUser=
+    /// runs them. The agent's key comes through a copy that user owns, as LoadCredential= hands it.
+    @Test(.enabled(if: getuid() == 0, "needs root to run a command as nobody (CI runs as root)"))
+    func theSystemdRolloutIsReadableByTheUnitsUser() async throws {
+        let readme = try String(contentsOfFile: "\(Self.deploy)/README.md", encoding: .utf8)
+        var documented = readme
+        for unit in ["sonda-agent", "sonda-aggregator"] {
+            documented += try String(contentsOfFile: "\(Self.deploy)/systemd/\(unit).service", encoding: .utf8)
+        }
+        let modes = documented.matches(of: /install -d -m (\d+) \/etc\/sonda/).map { String($0.output.1) }
+        #expect(modes.count >= 3, "the rollout's directory commands: \(modes)")
+        let root = "/tmp/sonda-rollout-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        for path in ["", "/etc", "/var/lib/sonda-aggregator", "/var/lib/sonda", "/run/credentials", "/bin"] {
+            try FileManager.default.createDirectory(atPath: root + path, withIntermediateDirectories: true)
+            chmod(root + path, 0o755)
+        }
+        // Copies of the binaries: the checkout may sit where that user cannot look. `install` writes
+        // them in a process of its own, so no child this test process spawns meanwhile inherits a
+        // descriptor open for writing (exec would fail with "Text file busy").
+        for binary in ["sonda-agent", "sonda-aggregator"] {
+            let copied = try await ChildProcess.run(
+                "/usr/bin/install", ["-m", "0755", TLSLab.builtBinary(binary), "\(root)/bin/\(binary)"])
+            #expect(copied.status == 0, "\(copied.stderr)")
+        }
+        for mode in Set(modes) {
+            let etc = "\(root)/etc/sonda"
+            try? FileManager.default.removeItem(atPath: etc)
+            for directory in [etc, etc + "/checks"] {
+                let made = try await ChildProcess.run("/usr/bin/install", ["-d", "-m", mode, directory])
+                #expect(made.status == 0, "\(made.stderr)")
+            }
+            // `cp` under root's usual umask (022), as the README's commands run.
+            func place(_ text: String, _ name: String) throws {
+                try text.replacingOccurrences(of: "/etc/sonda", with: etc)
+                    .replacingOccurrences(of: "/var/lib/", with: "\(root)/var/lib/")
+                    .write(toFile: "\(etc)/\(name)", atomically: true, encoding: .utf8)
+                chmod("\(etc)/\(name)", 0o644)
+            }
+            try place(try String(contentsOfFile: "\(Self.deploy)/agent.yaml", encoding: .utf8), "agent.yaml")
+            try place(try String(contentsOfFile: "\(Self.deploy)/aggregator.yaml", encoding: .utf8), "aggregator.yaml")
+            let probes = TLSLab.packageRoot.appendingPathComponent("probes").path
+            try place(try String(contentsOfFile: "\(probes)/budgets.yaml", encoding: .utf8), "budgets.yaml")
+            for check in try FileManager.default.contentsOfDirectory(atPath: "\(probes)/checks") {
+                try place(try String(contentsOfFile: "\(probes)/checks/\(check)", encoding: .utf8), "checks/\(check)")
+            }
+            let keygen = try await ChildProcess.run(
+                TLSLab.builtBinary("sonda-agent"), ["keygen", "--out", "\(etc)/agent.key", "--id", "sp-clinic-01"])
+            #expect(keygen.status == 0, "\(keygen.stderr)")
+            let credential = "\(root)/run/credentials/agent.key"
+            try? FileManager.default.removeItem(atPath: credential)
+            try FileManager.default.copyItem(atPath: "\(etc)/agent.key", toPath: credential)
+            _ = try await ChildProcess.run("/usr/bin/chown", ["nobody", credential])
+
+            let agent = try await ChildProcess.run(
+                "/usr/sbin/runuser",
+                [
+                    "-u", "nobody", "--", "/usr/bin/env", "SONDA_AGENT_KEY=\(credential)",
+                    "\(root)/bin/sonda-agent", "validate", "\(etc)/agent.yaml",
+                ])
+            #expect(agent.status == 0, "directories \(mode): \(agent.stdout)\(agent.stderr)")
+            let aggregator = try await ChildProcess.run(
+                "/usr/sbin/runuser",
+                [
+                    "-u", "nobody", "--", "/usr/bin/env", "SONDA_READ_TOKEN=read-token-0123456789",
+                    "SONDA_WEBHOOK_SECRET=webhook-secret-0123", "SLACK_WEBHOOK_URL=https://hooks.slack.com/services/T/B/x",
+                    "\(root)/bin/sonda-aggregator", "validate", "\(etc)/aggregator.yaml",
+                ])
+            #expect(aggregator.status == 0, "directories \(mode): \(aggregator.stdout)\(aggregator.stderr)")
+        }
+    }
+
     @Test(arguments: ["agent", "aggregator"])
     func dockerfilesAreMultiStageStaticAndUnprivileged(_ binary: String) throws {
         let text = try String(contentsOfFile: "\(Self.deploy)/docker/Dockerfile.\(binary)", encoding: .utf8)

@@ -93,7 +93,7 @@ import Testing
             #expect(await eventually { await health(port) == #"{"status":"ok"}"# }, "replica on \(port) recovers")
         }
         // A request whose query the driver lost after the restart is answered once the store's
-        // watchdog closes that connection (PostgresStore.useDeadline, 30 s), so allow for a few.
+        // watchdog closes that connection (PostgresStore.useDeadline, 120 s), so allow for a few.
         #expect(await load.wait(timeout: .seconds(600)) == 0, "every batch is acknowledged in the end: \(load.log)")
         #expect(load.log.contains("batches sent again"), "\(load.log)")
         let storedBench = try await PostgresServer.psql(cluster.url, "SELECT count(*) FROM results WHERE agent = 'bench'")

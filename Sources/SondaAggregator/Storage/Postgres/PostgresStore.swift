@@ -76,8 +76,9 @@ public final class PostgresStore: AggregatorStore {
     static let leasePatience: Duration = .seconds(5)
 
     /// How long one use of a connection may take before the connection is closed under it. The
-    /// longest legitimate use (a compaction round, a chunk of `migrate`) takes a few seconds.
-    static let useDeadline: Duration = .seconds(30)
+    /// longest legitimate uses (a compaction round, a chunk of `migrate`, a round saving thousands
+    /// of alerts) take seconds, and more than 30 s on a loaded 2-core machine.
+    static let useDeadline: Duration = .seconds(120)
 
     /// Runs `body` on a connection of the pool; throws `PostgresStoreError.unreachable` when none
     /// comes within `leasePatience`, and wraps the driver's errors so the API can tell them apart.
