@@ -68,7 +68,7 @@ public final class PostgresStore: AggregatorStore {
         }
     }
 
-    // MARK: audit
+    // MARK: connections
 
     /// How long a use of the database waits for a connection from the pool. A pool whose server
     /// is down only fails its waiters when its circuit breaker trips, a minute later; past this
@@ -138,118 +138,6 @@ public final class PostgresStore: AggregatorStore {
             throw CancellationError()
         } catch {
             throw PostgresStoreError.failed(error)
-        }
-    }
-
-    /// The chain is one sequence across replicas: its tail is appended under a transaction-scoped
-    /// advisory lock, taken last in the writing transaction so the lock is held only to commit.
-    /// Alert and silence changes append directly; batches queue their entries (`chainAudit`).
-    static let auditLock: Int64 = 0x534F_4E44_4102
-
-    static func appendAudit(
-        kind: String, detail: String, at date: Date, on connection: PostgresConnection, logger: Logger
-    )
-        async throws
-    {
-        try await connection.query("SELECT pg_advisory_xact_lock(\(auditLock))", logger: logger)
-        let previous = try await auditHead(on: connection, logger: logger)
-        let at = Int64(date.timeIntervalSince1970 * 1000)
-        let hash = AuditLog.hash(previous: previous, atMilliseconds: at, kind: kind, detail: detail)
-        try await connection.query(
-            "INSERT INTO audit (at_ms, kind, detail, prev_hash, hash) VALUES (\(at), \(kind), \(detail), \(previous), \(hash))",
-            logger: logger)
-    }
-
-    public func appendAudit(kind: String, detail: String, at date: Date) async throws {
-        try await withConnection { [logger] connection in
-            let logger = logger
-            try await connection.withTransaction(logger: logger) { connection in
-                try await Self.appendAudit(kind: kind, detail: detail, at: date, on: connection, logger: logger)
-            }
-        }
-    }
-
-    /// Links the queued batch entries onto the chain, in the order their transactions ended:
-    /// only entries of transactions older than every transaction still running (below the
-    /// snapshot's xmin), so an entry that commits later can never belong before one already
-    /// linked. Returns how many it linked. The lease holder runs it every second (`LeaderUpkeep`).
-    @discardableResult
-    public func chainAudit(limit: Int = 10_000) async throws -> Int {
-        try await withConnection { [logger] connection in
-            try await connection.withTransaction(logger: logger) { connection in
-                try await connection.query("SELECT pg_advisory_xact_lock(\(Self.auditLock))", logger: logger)
-                let rows = try await connection.query(
-                    """
-                    DELETE FROM audit_queue WHERE seq IN (
-                        SELECT seq FROM audit_queue WHERE ingest_xid < pg_snapshot_xmin(pg_current_snapshot())
-                        ORDER BY ingest_xid, seq LIMIT \(limit))
-                    RETURNING ingest_xid::text::bigint, seq, at_ms, kind, detail
-                    """, logger: logger)
-                var queued: [(xid: Int64, seq: Int64, at: Int64, kind: String, detail: String)] = []
-                for try await row in rows.decode((Int64, Int64, Int64, String, String).self) { queued.append(row) }
-                guard !queued.isEmpty else { return 0 }
-                queued.sort { ($0.xid, $0.seq) < ($1.xid, $1.seq) }
-                var previous = try await Self.auditHead(on: connection, logger: logger)
-                var at: [Int64] = [], kinds: [String] = [], details: [String] = [], prevs: [String] = []
-                var hashes: [String] = []
-                for entry in queued {
-                    let hash = AuditLog.hash(previous: previous, atMilliseconds: entry.at, kind: entry.kind, detail: entry.detail)
-                    at.append(entry.at)
-                    kinds.append(entry.kind)
-                    details.append(entry.detail)
-                    prevs.append(previous)
-                    hashes.append(hash)
-                    previous = hash
-                }
-                try await connection.query(
-                    """
-                    INSERT INTO audit (at_ms, kind, detail, prev_hash, hash)
-                    SELECT at_ms, kind, detail, prev_hash, hash
-                    FROM UNNEST(\(at)::bigint[], \(kinds)::text[], \(details)::text[], \(prevs)::text[], \(hashes)::text[])
-                         WITH ORDINALITY AS e(at_ms, kind, detail, prev_hash, hash, n)
-                    ORDER BY n
-                    """, logger: logger)
-                return queued.count
-            }
-        }
-    }
-
-    static func auditHead(on connection: PostgresConnection, logger: Logger) async throws -> String {
-        for try await hash in try await connection.query(
-            "SELECT hash FROM audit ORDER BY seq DESC LIMIT 1", logger: logger
-        ).decode(String.self) {
-            return hash
-        }
-        return AuditLog.genesis
-    }
-
-    public func verifyAudit() async throws -> AuditLog.Verification {
-        try await withConnection { [logger] connection in
-            var queued = 0
-            for try await count in try await connection.query("SELECT count(*) FROM audit_queue", logger: logger)
-                .decode(Int.self)
-            {
-                queued = count
-            }
-            var previous = AuditLog.genesis
-            var entries = 0
-            let rows = try await connection.query(
-                "SELECT seq, at_ms, kind, detail, prev_hash, hash FROM audit ORDER BY seq", logger: logger)
-            for try await (seq, at, kind, detail, prev, stored) in rows.decode(
-                (Int64, Int64, String, String, String, String).self)
-            {
-                entries += 1
-                guard prev == previous else {
-                    return .init(
-                        entries: entries, firstBroken: (seq, "its previous-hash does not match entry before it"),
-                        queued: queued)
-                }
-                guard AuditLog.hash(previous: previous, atMilliseconds: at, kind: kind, detail: detail) == stored else {
-                    return .init(entries: entries, firstBroken: (seq, "its contents do not match its hash"), queued: queued)
-                }
-                previous = stored
-            }
-            return .init(entries: entries, firstBroken: nil, queued: queued)
         }
     }
 
