@@ -67,6 +67,8 @@ def main(arguments):
     for path in arguments[1:]:
         for where, document in documents(path, lines):
             for error in sorted(validator.iter_errors(document), key=lambda e: list(e.absolute_path)):
+                # Inside `oneOf` (a value or null), the alternative that came closest says what is wrong.
+                error = jsonschema.exceptions.best_match([error])
                 location = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
                 print(f"{where}: {location}: {error.message}")
                 problems += 1
