@@ -4,12 +4,20 @@ import Foundation
 /// with its own key every `checkpointEvery` and at shutdown, and appends it outside the database.
 public struct AuditConfig: Sendable, Hashable {
     /// Where checkpoints go, one JSON line each.
-    public enum Destination: Sendable, Hashable {
+    public enum Destination: Sendable, Hashable, CustomStringConvertible {
         /// A file opened for appending (created 0640 when missing), fsynced after each line.
         case file(String)
         case stdout
         /// The local syslog (`/dev/log`), facility `auth`, as `sonda-aggregator`.
         case syslog
+
+        public var description: String {
+            switch self {
+            case .file(let path): path
+            case .stdout: "stdout"
+            case .syslog: "syslog"
+            }
+        }
     }
 
     /// The Ed25519 key file `sonda-aggregator keygen` wrote.

@@ -129,7 +129,9 @@ struct MappingReader {
     func int(_ key: String, in range: ClosedRange<Int>, required: Bool = false) -> Int? {
         guard let (text, node) = scalar(key, required: required, what: "a whole number") else { return nil }
         guard let value = Int(text), range.contains(value) else {
-            file.error("'\(key)' must be a whole number from \(range.lowerBound) to \(range.upperBound), got '\(text)'", at: node)
+            file.error(
+                "'\(key)' must be a whole number from \(range.lowerBound) to \(range.upperBound), got '\(text)'",
+                at: node)
             return nil
         }
         return value

@@ -14,7 +14,8 @@ struct AuditCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "verify",
             abstract: "Walk the chain, read-only; name the first tampered entry (exit 1), and hold it against "
-                + "signed checkpoints (2 truncated, 3 rewritten, 4 bad signature, 5 unsigned head, 6 not a checkpoint).")
+                + "signed checkpoints (2 truncated, 3 rewritten, 4 bad signature, 5 unsigned head, 6 not a checkpoint)."
+        )
 
         @Option(help: "The aggregator configuration, for the database path (and the key, with --checkpoints).")
         var config: String?
@@ -46,7 +47,8 @@ struct AuditCommand: AsyncParsableCommand {
             if !checkpoints.isEmpty {
                 review = try readCheckpoints(keys: try keys(config: loaded))
             } else if !publicKey.isEmpty || requireSignedHead {
-                throw CommandFailure(message: "--public-key and --require-signed-head need --checkpoints FILE", code: 64)
+                throw CommandFailure(
+                    message: "--public-key and --require-signed-head need --checkpoints FILE", code: 64)
             }
             let verification: AuditLog.Verification
             do {
@@ -56,7 +58,8 @@ struct AuditCommand: AsyncParsableCommand {
             }
             guard let review else {
                 if let broken = verification.firstBroken {
-                    throw CommandFailure(message: "audit chain broken at entry \(broken.seq): \(broken.reason)", code: 1)
+                    throw CommandFailure(
+                        message: "audit chain broken at entry \(broken.seq): \(broken.reason)", code: 1)
                 }
                 print(Self.intact(verification))
                 return
@@ -71,7 +74,9 @@ struct AuditCommand: AsyncParsableCommand {
             }
             guard let worst = findings.min(by: { $0.code < $1.code }) else {
                 print(Self.intact(verification))
-                let latest = review.signed.max { $0.checkpoint.entries < $1.checkpoint.entries }?.checkpoint
+                // Of the checkpoints signing the most entries, the last one read.
+                let most = review.signed.map(\.checkpoint.entries).max()
+                let latest = review.signed.last { $0.checkpoint.entries == most }?.checkpoint
                 print(
                     "checkpoints: \(review.signed.count) signed by key \(review.keyIDs.joined(separator: ", ")) agree "
                         + "with the chain"

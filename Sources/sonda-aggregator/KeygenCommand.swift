@@ -18,7 +18,8 @@ struct KeygenCommand: ParsableCommand {
     func run() throws {
         do {
             let key = try Ed25519KeyFile.generate(to: out, replacing: force).publicKey
-            let note = "wrote \(out) (keep it secret; mode 0600); its public key, id \(Ed25519KeyFile.keyID(key)), "
+            let note =
+                "wrote \(out) (keep it secret; mode 0600); its public key, id \(Ed25519KeyFile.keyID(key)), "
                 + "for audit verify --public-key, follows on stdout\n"
             FileHandle.standardError.write(Data(note.utf8))
             print(Ed25519KeyFile.publicKeyText(key))

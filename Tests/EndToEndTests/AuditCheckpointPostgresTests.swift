@@ -36,7 +36,8 @@ import Testing
         let files = ["--checkpoints", "\(dir)/a.jsonl", "--public-key", trail.publicKey]
         let intact = try await trail.verify(["--database", url, "--require-signed-head"] + files)
         #expect(intact.status == 0, "\(intact.stderr)")
-        let entries = try #require(intact.stdout.firstMatch(of: /^audit chain intact: (\d+) entries\n/).flatMap { Int($0.1) })
+        let entries = try #require(
+            intact.stdout.firstMatch(of: /^audit chain intact: (\d+) entries\n/).flatMap { Int($0.1) })
         #expect(entries >= 8 && intact.stdout.hasSuffix("shutdown) signs \(entries) entries\n"), "\(intact.stdout)")
 
         func copy(_ sql: String) async throws -> String {
@@ -51,7 +52,9 @@ import Testing
         let cut = try await copy(AuditTrail.cutTail)
         let truncated = try await trail.verify(["--database", cut] + files)
         #expect(truncated.status == 2)
-        #expect(truncated.stderr.contains("audit chain truncated: it has \(entries - 2) entries, but checkpoint"), "\(truncated.stderr)")
+        #expect(
+            truncated.stderr.contains("audit chain truncated: it has \(entries - 2) entries, but checkpoint"),
+            "\(truncated.stderr)")
 
         let rebuilt = try await copy(AuditTrail.recomputePostgres)
         #expect(try await trail.verify("--database", rebuilt).stdout == "audit chain intact: \(entries) entries\n")

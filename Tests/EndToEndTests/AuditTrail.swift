@@ -27,14 +27,14 @@ struct AuditTrail {
         _ name: String = "aggregator.yaml", database: String, checkpoints: String, every: String = "1h"
     ) throws -> String {
         try """
-            listen: 127.0.0.1:0
-            database: "\(database)"
-            agents: [{id: bench, region: sao_paulo, public_key: "\(agentPublicKey)"}]
-            audit:
-              signing_key: audit.key
-              checkpoints: \(checkpoints)
-              checkpoint_every: \(every)
-            """.write(toFile: "\(directory)/\(name)", atomically: true, encoding: .utf8)
+        listen: 127.0.0.1:0
+        database: "\(database)"
+        agents: [{id: bench, region: sao_paulo, public_key: "\(agentPublicKey)"}]
+        audit:
+          signing_key: audit.key
+          checkpoints: \(checkpoints)
+          checkpoint_every: \(every)
+        """.write(toFile: "\(directory)/\(name)", atomically: true, encoding: .utf8)
         return "\(directory)/\(name)"
     }
 
@@ -50,7 +50,8 @@ struct AuditTrail {
             "/usr/bin/env",
             [
                 "python3", TLSLab.packageRoot.appendingPathComponent("bench/ingest-load.py").path, "--port", "\(port)",
-                "--key", "\(directory)/agent.key", "--senders", "1", "--batch", "5", "--batches", "\(batches)", "--lazy",
+                "--key", "\(directory)/agent.key", "--senders", "1", "--batch", "5", "--batches", "\(batches)",
+                "--lazy",
             ])
     }
 
@@ -99,4 +100,40 @@ struct AuditTrail {
     static let cutTail = "DELETE FROM audit WHERE seq IN (SELECT seq FROM audit ORDER BY seq DESC LIMIT 2)"
 
     func remove() { try? FileManager.default.removeItem(atPath: directory) }
+}
+
+extension AuditTrail {
+    /// Runs `serve --config config` in a mount namespace of its own whose `/dev/log` is a socket
+    /// this test reads (so the machine's own syslog, if any, is left alone), until its first
+    /// checkpoint arrives; then stops it with SIGTERM. Returns what syslog received, one datagram
+    /// a line, and the shell's output.
+    func serveLoggingToSyslog(_ config: String) async throws -> (received: String, output: ChildProcess.Output) {
+        let script = """
+            set -e
+            d=\(directory)
+            mkdir -p "$d/olddev"
+            mount --rbind /dev "$d/olddev"
+            mount -t tmpfs tmpfs /dev
+            for n in null zero urandom random; do touch /dev/$n; mount --bind "$d/olddev/$n" /dev/$n; done
+            python3 -c '
+            import socket, sys
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+            s.bind("/dev/log")
+            out = open(sys.argv[1], "ab", buffering=0)
+            while True: out.write(s.recv(65536) + b"\\n")
+            ' "$d/syslog.txt" &
+            listener=$!
+            n=0; until [ -S /dev/log ]; do n=$((n+1)); [ $n -lt 2400 ] || exit 70; sleep 0.05; done
+            \(Self.binary) serve --config \(config) --port-file "$d/syslog.port" &
+            serve=$!
+            n=0; until grep -q '"reason":"start"' "$d/syslog.txt" 2>/dev/null; do n=$((n+1)); [ $n -lt 2400 ] || exit 71; sleep 0.05; done
+            kill -TERM $serve
+            wait $serve
+            kill $listener
+            """
+        let output = try await ChildProcess.run(
+            "/usr/bin/unshare", ["--mount", "--propagation", "private", "sh", "-c", script])
+        let received = (try? String(contentsOfFile: "\(directory)/syslog.txt", encoding: .utf8)) ?? ""
+        return (received, output)
+    }
 }

@@ -24,7 +24,8 @@ import Testing
         let read = try AuditCheckpoint(line: Substring("Dec  5 07:00:00 host sonda-aggregator[42]: " + line))
         #expect(read == checkpoint && read.isSigned(by: key.publicKey))
         #expect(!read.isSigned(by: Curve25519.Signing.PrivateKey().publicKey))
-        let raised = try AuditCheckpoint(line: Substring(line.replacingOccurrences(of: #""entries":27"#, with: #""entries":28"#)))
+        let raised = try AuditCheckpoint(
+            line: Substring(line.replacingOccurrences(of: #""entries":27"#, with: #""entries":28"#)))
         #expect(!raised.isSigned(by: key.publicKey), "a changed count no longer verifies")
         let moved = try AuditCheckpoint(line: Substring(line.replacingOccurrences(of: "11:06:40", with: "11:06:41")))
         #expect(!moved.isSigned(by: key.publicKey), "the time is signed too")
@@ -47,10 +48,11 @@ import Testing
         try await store.appendAudit(kind: "silence", detail: "id=s1", at: f.now)
         // PostgreSQL links the queued batch entry first; another test's open transaction may delay it.
         var head = try await store.auditHead()
-        #expect(await eventually(every: .milliseconds(50)) {
-            head = (try? await store.auditHead()) ?? head
-            return head.entries == 3
-        })
+        #expect(
+            await eventually(every: .milliseconds(50)) {
+                head = (try? await store.auditHead()) ?? head
+                return head.entries == 3
+            })
         let walked = try await store.verifyAudit(noting: [0, 1, 3, 9])
         #expect(walked.firstBroken == nil && walked.entries == 3 && walked.queued == 0)
         #expect(walked.hashes == [0: String(repeating: "0", count: 64), 1: first.hash, 3: head.hash])
@@ -76,10 +78,13 @@ import Testing
 
         var review = CheckpointReview(keys: [key.publicKey])
         review.read(try String(contentsOfFile: file, encoding: .utf8), file: "checkpoints.jsonl")
-        #expect(review.signed.map(\.checkpoint.entries) == [1, 2] && review.signed.last?.place == "checkpoints.jsonl:2")
+        #expect(
+            review.signed.map(\.checkpoint.entries) == [1, 2] && review.signed.last?.place == "checkpoints.jsonl:2")
         let verdict = review.review(try await store.verifyAudit(noting: review.signedCounts), requireSignedHead: true)
         #expect(verdict.findings.isEmpty && verdict.warnings.isEmpty, "\(verdict)")
-        #expect(FileManager.default.fileExists(atPath: file) && (try? FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int) == 0o640)
+        #expect(
+            FileManager.default.fileExists(atPath: file)
+                && (try? FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int) == 0o640)
 
         try FileManager.default.removeItem(atPath: directory)
         #expect(await checkpointer.checkpointOnce(reason: .interval) == nil)

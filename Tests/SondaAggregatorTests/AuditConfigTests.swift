@@ -22,7 +22,8 @@ import Testing
     @Test func theSectionIsReadWithItsDefaults() throws {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         var loader = AggregatorConfigLoader(environment: [:])
-        let loaded = loader.load(path: try write("audit: {signing_key: audit.key, checkpoints: trail/checkpoints.jsonl}\n"))
+        let loaded = loader.load(
+            path: try write("audit: {signing_key: audit.key, checkpoints: trail/checkpoints.jsonl}\n"))
         let audit = try #require(loaded?.audit, "\(loader.diagnostics)")
         #expect(loader.diagnostics.isEmpty)
         #expect(audit.signingKey == directory + "/audit.key" && audit.checkpointEvery == .seconds(300))
@@ -31,7 +32,10 @@ import Testing
             var other = AggregatorConfigLoader(environment: [:])
             let config = other.load(
                 path: try write("audit: {signing_key: audit.key, checkpoints: \(text), checkpoint_every: 90s}\n"))
-            #expect(config?.audit == AuditConfig(signingKey: directory + "/audit.key", checkpointEvery: .seconds(90), destination: destination))
+            #expect(
+                config?.audit
+                    == AuditConfig(
+                        signingKey: directory + "/audit.key", checkpointEvery: .seconds(90), destination: destination))
         }
         var none = AggregatorConfigLoader(environment: [:])
         #expect(try #require(none.load(path: try write("listen: 127.0.0.1:9470\n"))).audit == nil)
@@ -65,9 +69,10 @@ import Testing
             ])
         var empty = AggregatorConfigLoader(environment: [:])
         #expect(empty.load(path: try write("audit: {checkpoint_every: 1m}\n")) == nil)
-        #expect(empty.diagnostics.map(\.message) == [
-            "'audit' is missing required key 'signing_key'", "'audit' is missing required key 'checkpoints'",
-        ])
+        #expect(
+            empty.diagnostics.map(\.message) == [
+                "'audit' is missing required key 'signing_key'", "'audit' is missing required key 'checkpoints'",
+            ])
     }
 
     @Test func aKeyOthersMayReadIsAWarning() throws {

@@ -12,9 +12,12 @@ struct CheckpointOutput: Sendable {
         var description: String
     }
 
+    /// openlog keeps the pointer it is given for the life of the process.
+    nonisolated(unsafe) private static let ident = strdup("sonda-aggregator")
+
     init(_ destination: AuditConfig.Destination) {
         self.destination = destination
-        if destination == .syslog { openlog("sonda-aggregator", LOG_PID | LOG_NDELAY, LOG_AUTH) }
+        if destination == .syslog { openlog(Self.ident, LOG_PID | LOG_NDELAY, LOG_AUTH) }
     }
 
     func append(_ line: String) throws {

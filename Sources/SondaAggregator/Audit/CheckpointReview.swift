@@ -12,7 +12,8 @@ public struct CheckpointReview {
     /// What the review found; `code` is the exit status it gives (the smallest wins).
     public struct Finding: Sendable, Hashable, CustomStringConvertible {
         public enum Kind: Int32, Sendable {
-            case broken = 1, truncated, rewritten, badSignature, unsignedHead, unreadable
+            case broken = 1
+            case truncated, rewritten, badSignature, unsignedHead, unreadable
         }
         public var kind: Kind
         public var message: String
@@ -67,7 +68,8 @@ public struct CheckpointReview {
             } else {
                 unsigned.append(
                     "checkpoint \(place) was signed by key \(checkpoint.keyID), not by "
-                        + (keyIDs.count == 1 ? "the given key \(keyIDs[0])" : "any given key (\(keyIDs.joined(separator: ", ")))"))
+                        + (keyIDs.count == 1
+                            ? "the given key \(keyIDs[0])" : "any given key (\(keyIDs.joined(separator: ", ")))"))
             }
         }
         findings += Self.summed(unsigned, kind: .badSignature, what: "checkpoints that do not verify")
@@ -103,9 +105,9 @@ public struct CheckpointReview {
             found.append(
                 .init(
                     kind: .rewritten,
-                    message: "audit chain rewritten: its first \(bad.checkpoint.entries) entries do not end in the hash "
-                        + "checkpoint \(bad.place) (\(bad.checkpoint.at)) signed; an entry from \(from) to "
-                        + "\(bad.checkpoint.entries) was changed and the chain recomputed"
+                    message: "audit chain rewritten: its first \(bad.checkpoint.entries) entries no longer end in the "
+                        + "hash that checkpoint \(bad.place) (\(bad.checkpoint.at)) signed; an entry from \(from) to "
+                        + "\(bad.checkpoint.entries) was changed and the hashes after it recomputed"
                         + (others == 0 ? "" : " (\(others) later checkpoint\(others == 1 ? "" : "s") disagree too)")))
         }
         let latest = byCount.last?.checkpoint.entries ?? 0

@@ -36,7 +36,9 @@ public enum StoreOpening {
     public static func verifyAudit(
         _ database: String, noting: Set<Int> = [], logger: Logger = Logger(label: "sonda-aggregator")
     ) async throws -> AuditLog.Verification {
-        guard PostgresURL.isURL(database) else { return try SQLiteStore.verifyAudit(readOnly: database, noting: noting) }
+        guard PostgresURL.isURL(database) else {
+            return try SQLiteStore.verifyAudit(readOnly: database, noting: noting)
+        }
         let store = try await PostgresStore.open(try PostgresURL(database), migrate: false, logger: logger)
         defer { Task { await store.close() } }
         return try await store.verifyAudit(noting: noting)

@@ -54,10 +54,14 @@ extension PostgresStore {
                 guard !queued.isEmpty else { return 0 }
                 queued.sort { ($0.xid, $0.seq) < ($1.xid, $1.seq) }
                 var previous = try await Self.auditHead(on: connection, logger: logger)
-                var at: [Int64] = [], kinds: [String] = [], details: [String] = [], prevs: [String] = []
+                var at: [Int64] = []
+                var kinds: [String] = []
+                var details: [String] = []
+                var prevs: [String] = []
                 var hashes: [String] = []
                 for entry in queued {
-                    let hash = AuditLog.hash(previous: previous, atMilliseconds: entry.at, kind: entry.kind, detail: entry.detail)
+                    let hash = AuditLog.hash(
+                        previous: previous, atMilliseconds: entry.at, kind: entry.kind, detail: entry.detail)
                     at.append(entry.at)
                     kinds.append(entry.kind)
                     details.append(entry.detail)
