@@ -17,7 +17,13 @@ struct CheckpointOutput: Sendable {
 
     init(_ destination: AuditConfig.Destination) {
         self.destination = destination
-        if destination == .syslog { openlog(Self.ident, LOG_PID | LOG_NDELAY, LOG_AUTH) }
+        switch destination {
+        case .syslog: openlog(Self.ident, LOG_PID | LOG_NDELAY, LOG_AUTH)
+        // A reader of stdout that went away is a failed checkpoint (EPIPE, a fault), not the end of
+        // the process; the HTTP server's sockets never raise SIGPIPE anyway.
+        case .stdout: signal(SIGPIPE, SIG_IGN)
+        case .file: break
+        }
     }
 
     func append(_ line: String) throws {
