@@ -105,7 +105,7 @@ struct AuditTrail {
 extension AuditTrail {
     /// Runs `serve --config config` in a mount namespace of its own whose `/dev/log` is a socket
     /// this test reads (so the machine's own syslog, if any, is left alone), until its first
-    /// checkpoint arrives; then stops it with SIGTERM. Returns what syslog received, one datagram
+    /// checkpoint arrives; then stops it with SIGTERM and reads until its last. Returns what syslog received, one datagram
     /// a line, and the shell's output.
     func serveLoggingToSyslog(_ config: String) async throws -> (received: String, output: ChildProcess.Output) {
         let script = """
@@ -129,6 +129,7 @@ extension AuditTrail {
             n=0; until grep -q '"reason":"start"' "$d/syslog.txt" 2>/dev/null; do n=$((n+1)); [ $n -lt 2400 ] || exit 71; sleep 0.05; done
             kill -TERM $serve
             wait $serve
+            n=0; until grep -q '"reason":"shutdown"' "$d/syslog.txt"; do n=$((n+1)); [ $n -lt 2400 ] || break; sleep 0.05; done
             kill $listener
             """
         let output = try await ChildProcess.run(
