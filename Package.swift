@@ -29,11 +29,12 @@ let package = Package(
         .target(name: "SondaCore", dependencies: ["CSondaSystem"]),
         .target(name: "SondaCLI", dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .target(name: "SondaProbe", dependencies: ["CCurl", "SondaCore"]),
-        .target(name: "SondaConfig", dependencies: ["SondaCore", .product(name: "Yams", package: "Yams")]),
+        .target(name: "SondaKeys", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "SondaConfig", dependencies: ["SondaCore", "SondaKeys", .product(name: "Yams", package: "Yams")]),
         .target(
             name: "SondaAgent",
             dependencies: [
-                "SondaCore", "SondaProbe", "SondaConfig", "CSondaSystem",
+                "SondaCore", "SondaProbe", "SondaConfig", "SondaKeys", "CSondaSystem",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -55,7 +56,7 @@ let package = Package(
         .target(
             name: "SondaAggregator",
             dependencies: [
-                "SondaCore", "SondaConfig",
+                "SondaCore", "SondaConfig", "SondaKeys",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -67,7 +68,7 @@ let package = Package(
         .executableTarget(
             name: "sonda-aggregator",
             dependencies: [
-                "SondaAggregator", "SondaCore", "SondaConfig", "SondaCLI", "SondaProbe",
+                "SondaAggregator", "SondaCore", "SondaConfig", "SondaCLI", "SondaKeys", "SondaProbe",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Hummingbird
 import HummingbirdCore
@@ -7,6 +8,7 @@ import NIOSSL
 import ServiceLifecycle
 import SondaConfig
 import SondaCore
+import SondaKeys
 
 /// `sonda-aggregator serve`: the HTTP application, the pruner, the alert evaluator and alert
 /// delivery in one ServiceGroup, which drains in-flight requests on SIGTERM or SIGINT (alert
@@ -21,6 +23,7 @@ public enum AggregatorServer {
     ) async throws {
         var logger = Logger(label: "sonda-aggregator")
         logger.logLevel = .notice
+        let signingKey = try config.audit.map(Self.signingKey)
         let store: any AggregatorStore
         do {
             store = try await StoreOpening.open(config.database, logger: logger, faults: FaultLog(logger: logger))
@@ -31,8 +34,8 @@ public enum AggregatorServer {
         }
         do {
             try await serve(
-                store: store, config: config, configText: configText, alertSink: alertSink, logger: logger,
-                onListening: onListening)
+                store: store, config: config, configText: configText, signingKey: signingKey, alertSink: alertSink,
+                logger: logger, onListening: onListening)
         } catch {
             await store.close()
             throw error
@@ -41,8 +44,9 @@ public enum AggregatorServer {
     }
 
     static func serve(
-        store: any AggregatorStore, config: AggregatorConfig, configText: String, alertSink: (any AlertSink)?,
-        logger: Logger, onListening: @escaping @Sendable (Int) -> Void
+        store: any AggregatorStore, config: AggregatorConfig, configText: String,
+        signingKey: Curve25519.Signing.PrivateKey?, alertSink: (any AlertSink)?, logger: Logger,
+        onListening: @escaping @Sendable (Int) -> Void
     ) async throws {
         try await store.appendAudit(
             kind: "config",
@@ -68,14 +72,29 @@ public enum AggregatorServer {
             logger: logger)
         let pruner = RetentionPruner(store: store, raw: config.rawRetention, rollups: config.rollupRetention)
         let alerts = AlertService(config: config, store: store, sink: alertSink ?? dispatcher, logger: logger)
+        // Services stop in reverse order: the checkpointer's last checkpoint comes after the server
+        // has drained and the store's upkeep has linked what it could.
+        var checkpointer: AuditCheckpointer?
+        if let audit = config.audit, let signingKey {
+            checkpointer = AuditCheckpointer(store: store, key: signingKey, config: audit)
+        }
         let group = ServiceGroup(
             configuration: .init(
-                services: [
-                    .init(service: dispatcher), .init(service: app), .init(service: pruner), .init(service: alerts),
+                services: [.init(service: dispatcher)] + (checkpointer.map { [.init(service: $0)] } ?? []) + [
+                    .init(service: app), .init(service: pruner), .init(service: alerts),
                 ] + store.maintenance.map { .init(service: $0) },
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         try await store.flushRollups()
+    }
+
+    /// The key `audit: signing_key` names (checked when the file was loaded; it may have gone since).
+    static func signingKey(_ audit: AuditConfig) throws -> Curve25519.Signing.PrivateKey {
+        do {
+            return try Ed25519KeyFile.load(from: audit.signingKey, madeBy: "sonda-aggregator keygen --out FILE")
+        } catch {
+            throw AggregatorStartError(message: "audit: \(error)")
+        }
     }
 
     /// HTTP/1.1, over TLS when `tls:` is configured, answering `Expect: 100-continue` only for

@@ -53,6 +53,8 @@ public struct AggregatorConfig: Sendable {
     public var alerting = AlertingConfig()
     /// PEM certificate chain and private key to serve HTTPS; nil serves plain HTTP.
     public var tls: TLSFiles?
+    /// Signed checkpoints of the audit chain; nil writes none.
+    public var audit: AuditConfig?
 
     public struct TLSFiles: Sendable, Hashable {
         public var certificateChain: String

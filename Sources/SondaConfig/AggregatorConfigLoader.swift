@@ -9,7 +9,7 @@ public struct AggregatorConfigLoader {
 
     static let keys = [
         "listen", "database", "agents", "budgets", "slo", "read_tokens", "admin_tokens", "retention", "limits",
-        "alerting", "tls",
+        "alerting", "tls", "audit",
     ]
     /// The shortest admin token taken: one that changes silences must not be guessable.
     public static let shortestAdminToken = 16
@@ -92,6 +92,9 @@ public struct AggregatorConfigLoader {
             let cert = readablePath(tls, "cert", in: file, configPath: path)
             let key = readablePath(tls, "key", in: file, configPath: path)
             if let cert, let key { config.tls = .init(certificateChain: cert, privateKey: key) }
+        }
+        if let audit = r.mapping("audit", allowed: AuditConfigReader.keys) {
+            config.audit = AuditConfigReader.read(audit, in: file, configPath: path, interpolation: &interpolation)
         }
         return sink.hasErrors ? nil : config
     }

@@ -28,8 +28,18 @@ final class ConfigFile {
     }
 
     func error(_ message: String, line: Int, column: Int) {
+        report(message, severity: .error, line: line, column: column)
+    }
+
+    func warning(_ message: String, at node: Node?) {
+        report(message, severity: .warning, line: node?.mark?.line ?? 1, column: node?.mark?.column ?? 1)
+    }
+
+    private func report(_ message: String, severity: Diagnostic.Severity, line: Int, column: Int) {
         let source = lines.indices.contains(line - 1) ? String(lines[line - 1]) : nil
-        sink.report(Diagnostic(file: path, line: line, column: column, message: message, sourceLine: source))
+        sink.report(
+            Diagnostic(
+                file: path, line: line, column: column, severity: severity, message: message, sourceLine: source))
     }
 
     private func report(yaml error: YamlError) {
@@ -119,7 +129,9 @@ struct MappingReader {
     func int(_ key: String, in range: ClosedRange<Int>, required: Bool = false) -> Int? {
         guard let (text, node) = scalar(key, required: required, what: "a whole number") else { return nil }
         guard let value = Int(text), range.contains(value) else {
-            file.error("'\(key)' must be a whole number from \(range.lowerBound) to \(range.upperBound), got '\(text)'", at: node)
+            file.error(
+                "'\(key)' must be a whole number from \(range.lowerBound) to \(range.upperBound), got '\(text)'",
+                at: node)
             return nil
         }
         return value

@@ -51,6 +51,9 @@ struct ValidateCommand: ParsableCommand {
                     ? ", silences changed from loopback only" : ", silences need an admin token")
                 + (config.tls == nil ? ", plain HTTP" : ", HTTPS")
                 + ", alerts every \(DurationParsing.format(config.alerting.evaluateEvery)) to "
-                + "\(config.alerting.receivers.count) receivers")
+                + "\(config.alerting.receivers.count) receivers"
+                + (config.audit.map {
+                    ", audit checkpoints every \(DurationParsing.format($0.checkpointEvery)) to \($0.destination)"
+                } ?? ""))
     }
 }

@@ -11,7 +11,7 @@ struct SondaAggregatorCommand: AsyncParsableCommand {
         version: SondaVersion.current,
         subcommands: [
             ServeCommand.self, ValidateCommand.self, BudgetsCommand.self, UptimeCommand.self, AgentsCommand.self,
-            AuditCommand.self, AlertsCommand.self, SilenceCommand.self, MigrateCommand.self,
+            AuditCommand.self, KeygenCommand.self, AlertsCommand.self, SilenceCommand.self, MigrateCommand.self,
         ]
     )
 

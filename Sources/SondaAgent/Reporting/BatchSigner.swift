@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import SondaKeys
 
 /// Signs result batches with the agent's Ed25519 key, as the aggregator verifies them:
 /// `Sonda-Signature: keyid=<agent id>,t=<unix seconds>,sig=<base64 Ed25519 over "<t>." + body>`.
@@ -25,42 +26,26 @@ public struct BatchSigner: @unchecked Sendable {
     }
 }
 
-/// The agent's key on disk: base64 of the 32-byte Ed25519 private key, mode 0600.
+/// The agent's key on disk, in the file format both keygens share (`Ed25519KeyFile`).
 public enum AgentKey {
-    public struct Problem: Error, CustomStringConvertible {
-        public var description: String
-    }
+    public typealias Problem = Ed25519KeyFile.Problem
 
+    /// A new key at `path`; an existing file is never overwritten.
     public static func generate(to path: String) throws -> Curve25519.Signing.PrivateKey {
-        let key = Curve25519.Signing.PrivateKey()
-        let text = key.rawRepresentation.base64EncodedString() + "\n"
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-        guard fd >= 0 else {
-            throw Problem(description: "cannot create '\(path)': \(String(cString: strerror(errno)))"
-                + (errno == EEXIST ? " (it exists; keys are never overwritten)" : ""))
+        do {
+            return try Ed25519KeyFile.generate(to: path)
+        } catch var problem as Problem where problem.exists {
+            problem.description += " (it exists; keys are never overwritten)"
+            throw problem
         }
-        defer { close(fd) }
-        let written = text.utf8CString.withUnsafeBufferPointer { write(fd, $0.baseAddress, $0.count - 1) }
-        guard written == text.utf8.count, fsync(fd) == 0 else {
-            throw Problem(description: "cannot write '\(path)': \(String(cString: strerror(errno)))")
-        }
-        return key
     }
 
     public static func load(from path: String) throws -> Curve25519.Signing.PrivateKey {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw Problem(description: "cannot read key file '\(path)'")
-        }
-        guard let raw = Data(base64Encoded: text.trimmingCharacters(in: .whitespacesAndNewlines)),
-            let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: raw)
-        else {
-            throw Problem(description: "'\(path)' is not a Sonda agent key (sonda-agent keygen --out FILE makes one)")
-        }
-        return key
+        try Ed25519KeyFile.load(from: path, madeBy: "sonda-agent keygen --out FILE")
     }
 
     /// The line for the aggregator's `agents:` list.
     public static func publicKeyText(_ key: Curve25519.Signing.PrivateKey) -> String {
-        "ed25519:" + key.publicKey.rawRepresentation.base64EncodedString()
+        Ed25519KeyFile.publicKeyText(key.publicKey)
     }
 }

@@ -25,8 +25,11 @@ public protocol AggregatorStore: Sendable {
     ) async throws -> BatchReceipt
     /// Appends an entry to the audit chain in a transaction of its own.
     func appendAudit(kind: String, detail: String, at: Date) async throws
-    /// Walks the audit chain from its first entry.
-    func verifyAudit() async throws -> AuditLog.Verification
+    /// Walks the audit chain from its first entry, noting the head hash at each count in `noting`.
+    func verifyAudit(noting: Set<Int>) async throws -> AuditLog.Verification
+    /// The audit chain's head, as a checkpoint signs it. PostgreSQL first links the batch entries
+    /// queued to join the chain (as its lease holder does every second), so the head is current.
+    func auditHead() async throws -> AuditLog.Head
     /// Throws when the database cannot answer a trivial query.
     func ping() async throws
     /// Deletes raw results and minute rollups older than `rawBefore`, hour and day rollups older
@@ -129,6 +132,11 @@ public protocol AggregatorStore: Sendable {
 }
 
 extension AggregatorStore {
+    /// Walks the audit chain from its first entry.
+    public func verifyAudit() async throws -> AuditLog.Verification {
+        try await verifyAudit(noting: [])
+    }
+
     /// Every silence not yet over at `now`, soonest ending first.
     public func silences(notEndedAt now: Date) async throws -> [Silence] {
         try await silences(notEndedAt: now, after: nil, limit: Int(Int32.max))

@@ -13,6 +13,9 @@ extension FaultCause {
     /// PostgreSQL's batch audit entries could not be linked onto the chain: they wait, unchained,
     /// in `audit_queue` (nothing is lost; `audit verify` counts them as queued).
     static let auditChain = FaultCause("audit_chain")
+    /// A signed checkpoint of the audit chain's head could not be read from the database or
+    /// appended to its destination (`AuditCheckpointer`): the chain's newest entries go unsigned.
+    static let auditCheckpoint = FaultCause("audit_checkpoint")
     /// PostgreSQL's rollup compaction failed: hour and day tables grow by a row per batch.
     static let rollupCompaction = FaultCause("rollup_compaction")
     /// A stored latency histogram that no longer decodes was dropped when its rows were merged.

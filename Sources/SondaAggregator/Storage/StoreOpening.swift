@@ -32,13 +32,16 @@ public enum StoreOpening {
     }
 
     /// Walks the audit chain without changing the database: no migration, no rollup folding.
-    public static func verifyAudit(_ database: String, logger: Logger = Logger(label: "sonda-aggregator"))
-        async throws -> AuditLog.Verification
-    {
-        guard PostgresURL.isURL(database) else { return try SQLiteStore.verifyAudit(readOnly: database) }
+    /// Notes the head hash at each count in `noting` (the counts checkpoints signed).
+    public static func verifyAudit(
+        _ database: String, noting: Set<Int> = [], logger: Logger = Logger(label: "sonda-aggregator")
+    ) async throws -> AuditLog.Verification {
+        guard PostgresURL.isURL(database) else {
+            return try SQLiteStore.verifyAudit(readOnly: database, noting: noting)
+        }
         let store = try await PostgresStore.open(try PostgresURL(database), migrate: false, logger: logger)
         defer { Task { await store.close() } }
-        return try await store.verifyAudit()
+        return try await store.verifyAudit(noting: noting)
     }
 
     /// An error of the database or of anything else, in one line without secrets (a PostgreSQL

@@ -54,10 +54,14 @@ extension PostgresStore {
                 guard !queued.isEmpty else { return 0 }
                 queued.sort { ($0.xid, $0.seq) < ($1.xid, $1.seq) }
                 var previous = try await Self.auditHead(on: connection, logger: logger)
-                var at: [Int64] = [], kinds: [String] = [], details: [String] = [], prevs: [String] = []
+                var at: [Int64] = []
+                var kinds: [String] = []
+                var details: [String] = []
+                var prevs: [String] = []
                 var hashes: [String] = []
                 for entry in queued {
-                    let hash = AuditLog.hash(previous: previous, atMilliseconds: entry.at, kind: entry.kind, detail: entry.detail)
+                    let hash = AuditLog.hash(
+                        previous: previous, atMilliseconds: entry.at, kind: entry.kind, detail: entry.detail)
                     at.append(entry.at)
                     kinds.append(entry.kind)
                     details.append(entry.detail)
@@ -87,7 +91,7 @@ extension PostgresStore {
         return AuditLog.genesis
     }
 
-    public func verifyAudit() async throws -> AuditLog.Verification {
+    public func verifyAudit(noting: Set<Int>) async throws -> AuditLog.Verification {
         try await withConnection { [logger] connection in
             var queued = 0
             for try await count in try await connection.query("SELECT count(*) FROM audit_queue", logger: logger)
@@ -95,25 +99,28 @@ extension PostgresStore {
             {
                 queued = count
             }
-            var previous = AuditLog.genesis
-            var entries = 0
+            var walk = AuditLog.Walk(noting: noting)
             let rows = try await connection.query(
                 "SELECT seq, at_ms, kind, detail, prev_hash, hash FROM audit ORDER BY seq", logger: logger)
-            for try await (seq, at, kind, detail, prev, stored) in rows.decode(
+            for try await (seq, at, kind, detail, prev, hash) in rows.decode(
                 (Int64, Int64, String, String, String, String).self)
             {
-                entries += 1
-                guard prev == previous else {
-                    return .init(
-                        entries: entries, firstBroken: (seq, "its previous-hash does not match entry before it"),
-                        queued: queued)
-                }
-                guard AuditLog.hash(previous: previous, atMilliseconds: at, kind: kind, detail: detail) == stored else {
-                    return .init(entries: entries, firstBroken: (seq, "its contents do not match its hash"), queued: queued)
-                }
-                previous = stored
+                guard walk.step(seq: seq, atMilliseconds: at, kind: kind, detail: detail, prev: prev, hash: hash)
+                else { break }
             }
-            return .init(entries: entries, firstBroken: nil, queued: queued)
+            return walk.result(queued: queued)
+        }
+    }
+
+    public func auditHead() async throws -> AuditLog.Head {
+        try await chainAudit()
+        return try await withConnection { [logger] connection in
+            let rows = try await connection.query(
+                "SELECT count(*), (SELECT hash FROM audit ORDER BY seq DESC LIMIT 1) FROM audit", logger: logger)
+            for try await (entries, hash) in rows.decode((Int, String?).self) {
+                return AuditLog.Head(entries: entries, hash: hash)
+            }
+            return AuditLog.Head(entries: 0, hash: nil)
         }
     }
 }

@@ -37,11 +37,13 @@ public final class SQLiteStore: AggregatorStore {
 
     /// Walks the audit chain of the file at `path` through a read-only connection: no migration,
     /// no rollup recovery, nothing written, so it is safe beside a running `serve`.
-    static func verifyAudit(readOnly path: String) throws -> AuditLog.Verification {
+    static func verifyAudit(readOnly path: String, noting: Set<Int>) throws -> AuditLog.Verification {
         var configuration = Configuration()
         configuration.readonly = true
         configuration.busyMode = .timeout(5)
-        return try DatabaseQueue(path: path, configuration: configuration).read { db in try SQLiteAudit.verify(in: db) }
+        return try DatabaseQueue(path: path, configuration: configuration).read { db in
+            try SQLiteAudit.verify(in: db, noting: noting)
+        }
     }
 
     public func flushRollups() async throws {
@@ -87,8 +89,12 @@ public final class SQLiteStore: AggregatorStore {
         try await pool.write { db in try SQLiteAudit.append(kind: kind, detail: detail, at: date, in: db) }
     }
 
-    public func verifyAudit() async throws -> AuditLog.Verification {
-        try await pool.read { db in try SQLiteAudit.verify(in: db) }
+    public func verifyAudit(noting: Set<Int>) async throws -> AuditLog.Verification {
+        try await pool.read { db in try SQLiteAudit.verify(in: db, noting: noting) }
+    }
+
+    public func auditHead() async throws -> AuditLog.Head {
+        try await pool.read { db in try SQLiteAudit.head(in: db) }
     }
 
     public func ping() async throws {
