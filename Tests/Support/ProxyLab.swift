@@ -1,0 +1,102 @@
+import Foundation
+import Synchronization
+
+/// Real proxies from Debian on loopback for the proxy cases: tinyproxy open, with Basic auth, and
+/// refusing every CONNECT (it allows only port 1); microsocks as a SOCKS5 proxy, open and with a
+/// user. One lab serves the whole test process; its proxies are killed when the process exits.
+public struct ProxyLab: Sendable {
+    public static let user = "sonda"
+    /// Has a `%`, which a proxy URL must percent-encode (tinyproxy takes no `:` or `@` here).
+    public static let password = "pr0xy%s3cret-x"
+
+    /// tinyproxy, forwarding anything.
+    public let open: Int
+    /// tinyproxy with `BasicAuth sonda <password>`.
+    public let authenticated: Int
+    /// tinyproxy that answers every CONNECT (but to port 1) with 403.
+    public let refusing: Int
+    /// microsocks without authentication.
+    public let socks: Int
+    /// microsocks with user `sonda`.
+    public let socksAuthenticated: Int
+
+    public static func shared() throws -> ProxyLab { try sharedLab.get() }
+
+    /// `http://user:password@127.0.0.1:port` with the password percent-encoded.
+    public static func url(_ scheme: String, port: Int, credentials: Bool = false) -> String {
+        let encoded = password.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? password
+        return "\(scheme)://\(credentials ? "\(user):\(encoded)@" : "")127.0.0.1:\(port)"
+    }
+
+    private static let sharedLab: Result<ProxyLab, any Error> = Result {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sonda-proxies-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        atexit {
+            for pid in children.withLock({ $0 }) { kill(pid, SIGKILL) }
+        }
+        let lab = ProxyLab(
+            open: try tinyproxy(dir, "open", []),
+            authenticated: try tinyproxy(dir, "auth", ["BasicAuth \(user) \(password)"]),
+            refusing: try tinyproxy(dir, "refusing", ["ConnectPort 1"]),
+            socks: try microsocks([]),
+            socksAuthenticated: try microsocks(["-u", user, "-P", password]))
+        for port in [lab.open, lab.authenticated, lab.refusing, lab.socks, lab.socksAuthenticated] {
+            try waitUntilListening(port)
+        }
+        return lab
+    }
+
+    private static func tinyproxy(_ dir: String, _ name: String, _ extra: [String]) throws -> Int {
+        let port = try unusedLoopbackPort()
+        let config = "\(dir)/\(name).conf"
+        let lines = [
+            "Port \(port)", "Listen 127.0.0.1", "Timeout 60", "MaxClients 64", "LogLevel Warning",
+            "LogFile \"\(dir)/\(name).log\"",
+        ]
+        try (lines + extra).joined(separator: "\n").write(toFile: config, atomically: true, encoding: .utf8)
+        try start(executable("tinyproxy", package: "tinyproxy"), ["-d", "-c", config])
+        return port
+    }
+
+    private static func microsocks(_ extra: [String]) throws -> Int {
+        let port = try unusedLoopbackPort()
+        try start(executable("microsocks", package: "microsocks"), ["-i", "127.0.0.1", "-p", String(port)] + extra)
+        return port
+    }
+
+    private static func executable(_ name: String, package: String) throws -> String {
+        let path = "/usr/bin/\(name)"
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            throw ChildProcess.SpawnFailed(description: "\(path) is missing: apt-get install \(package) (make test does)")
+        }
+        return path
+    }
+
+    private static func start(_ executable: String, _ arguments: [String]) throws {
+        let log = ChildProcess.temporaryStem() + ".log"
+        let pid = try ChildProcess.spawn(executable, arguments, environment: [:], stdout: log, stderr: log)
+        children.withLock { $0.append(pid) }
+    }
+
+    private static func waitUntilListening(_ port: Int) throws {
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            address.sin_port = UInt16(port).bigEndian
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+                }
+            }
+            close(fd)
+            if connected { return }
+            usleep(20_000)
+        }
+        throw ChildProcess.SpawnFailed(description: "no proxy listening on 127.0.0.1:\(port) after 60 s")
+    }
+}
+
+private let children = Mutex<[pid_t]>([])
