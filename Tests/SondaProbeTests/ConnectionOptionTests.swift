@@ -12,7 +12,7 @@ import Testing
 
     @Test(arguments: [
         ("h2", HTTPVersion.auto, "2"), ("h2", .http1_1, "1.1"), ("h2", .http2, "2"), ("tls13", .http2, "1.1"),
-        ("h2c", .http2, "2"), ("h2c", .auto, "1.1"), ("http", .auto, "1.1"),
+        ("h2c", .http2, "2"), ("http", .auto, "1.1"),
     ])
     func theNegotiatedVersionIsReported(_ host: String, _ version: HTTPVersion, _ negotiated: String) async throws {
         let lab = try TLSLab.shared()
