@@ -11,7 +11,7 @@ import Testing
     static let pool = ProbeWorkerPool(workers: 2)
 
     enum Proxy: String, Sendable {
-        case open, authenticated, refusing, socks, socksAuthenticated, closed
+        case open, authenticated, refusing, socks, socksAuthenticated, https, closed
     }
 
     struct Case: Sendable, CustomTestStringConvertible {
@@ -41,6 +41,8 @@ import Testing
         Case(proxy: .authenticated, host: "http", code: .proxyAuth, phases: all),
         Case(proxy: .refusing, code: .proxyRefused, phases: untilProxy),
         Case(proxy: .closed, code: .proxyUnreachable, phases: [.dns, .connect, .total]),
+        Case(proxy: .https, scheme: "https", code: nil, phases: all),
+        Case(proxy: .https, scheme: "https", host: "expired", code: .tlsExpired, phases: [.dns, .connect, .proxy, .tls, .total]),
         Case(proxy: .socks, scheme: "socks5h", code: nil, phases: all),
         Case(proxy: .socks, scheme: "socks5h", host: "http", code: nil, phases: all),
         Case(proxy: .socks, scheme: "socks5h", host: "closed", code: .proxyRefused, phases: untilProxy),
@@ -56,6 +58,7 @@ import Testing
         case .refusing: return lab.refusing
         case .socks: return lab.socks
         case .socksAuthenticated: return lab.socksAuthenticated
+        case .https: return lab.https
         case .closed: return try unusedLoopbackPort()
         }
     }
@@ -91,11 +94,11 @@ import Testing
         #expect(result.http?.remoteIP == nil, "the origin's address is the proxy's to know")
         let message = result.error?.message ?? ""
         #expect(!message.contains(ProxyLab.password) && !message.contains("wrong-password"))
-        if c.scheme == "http" && c.host != "http" && c.code != .proxyUnreachable {
+        if c.scheme.hasPrefix("http") && c.host != "http" && c.code != .proxyUnreachable {
             #expect(proxy.connectStatus != nil, "the proxy answered the CONNECT")
         }
         if c.code == nil && c.host != "http" {
-            #expect(proxy.connectStatus == (c.scheme == "http" ? 200 : nil))
+            #expect(proxy.connectStatus == (c.scheme.hasPrefix("http") ? 200 : nil))
             #expect(try #require(result.phases.proxy) > 0, "a tunnel takes time to open")
             #expect(result.tls?.leaf?.subject == "CN=localhost", "the TLS report is the origin's")
         }
@@ -103,6 +106,17 @@ import Testing
             #expect(result.phases.proxy == 0, "an HTTP proxy fetches http:// itself: no tunnel")
         }
         if c.host == "h2" { #expect(result.http?.version == "2", "ALPN runs with the origin, through the tunnel") }
+    }
+
+    /// The proxy's certificate is checked against the same trust store as the origin's; one it
+    /// does not trust makes the proxy unreachable, not the origin untrusted.
+    @Test func anUntrustedHTTPSProxyIsUnreachable() async throws {
+        let (lab, proxies) = (try TLSLab.shared(), try ProxyLab.shared())
+        let proxy = ProxyRoute(try ProxyEndpoint(parsing: ProxyLab.url("https", port: proxies.https)))
+        let result = await Self.pool.probe(
+            ProbeRequest(url: lab.url("http"), connection: ConnectionOptions(proxy: proxy)))
+        #expect(result.error?.code == .proxyUnreachable, "\(result.error?.message ?? "no error")")
+        #expect(result.tls == nil)
     }
 
     /// An HTTPS_PROXY in the environment is not used: only a configured proxy is.

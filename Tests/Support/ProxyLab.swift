@@ -3,7 +3,9 @@ import Synchronization
 
 /// Real proxies from Debian on loopback for the proxy cases: tinyproxy open, with Basic auth, and
 /// refusing every CONNECT (it allows only port 1); microsocks as a SOCKS5 proxy, open and with a
-/// user. One lab serves the whole test process; its proxies are killed when the process exits.
+/// user; and `https-proxy.py`, a CONNECT proxy behind TLS with the TLS lab's `localhost`
+/// certificate (Debian packages none). One lab serves the whole test process; its proxies are
+/// killed when the process exits.
 public struct ProxyLab: Sendable {
     public static let user = "sonda"
     /// tinyproxy's config takes letters, digits and `-._` in a password (the percent-encoding of
@@ -20,6 +22,8 @@ public struct ProxyLab: Sendable {
     public let socks: Int
     /// microsocks with user `sonda`.
     public let socksAuthenticated: Int
+    /// An HTTPS proxy whose certificate the TLS lab's CA issued.
+    public let https: Int
 
     public static func shared() throws -> ProxyLab { try sharedLab.get() }
 
@@ -40,7 +44,8 @@ public struct ProxyLab: Sendable {
             authenticated: try tinyproxy(dir, "auth", ["BasicAuth \(user) \(password)"]),
             refusing: try tinyproxy(dir, "refusing", ["ConnectPort 1"]),
             socks: try microsocks([]),
-            socksAuthenticated: try microsocks(["-u", user, "-P", password]))
+            socksAuthenticated: try microsocks(["-u", user, "-P", password]),
+            https: try httpsProxy(dir, lab: try TLSLab.shared()))
         for port in [lab.open, lab.authenticated, lab.refusing, lab.socks, lab.socksAuthenticated] {
             try waitUntilListening(port)
         }
@@ -63,6 +68,18 @@ public struct ProxyLab: Sendable {
         let port = try unusedLoopbackPort()
         try start(executable("microsocks", package: "microsocks"), ["-i", "127.0.0.1", "-p", String(port)] + extra)
         return port
+    }
+
+    private static func httpsProxy(_ dir: String, lab: TLSLab) throws -> Int {
+        let portFile = "\(dir)/https.port"
+        let script = TLSLab.packageRoot.appendingPathComponent("Tests/Support/https-proxy.py").path
+        try start("/usr/bin/python3", [script, "\(lab.dir)/pki/good-chain.pem", "\(lab.dir)/pki/good.key", portFile])
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            if let port = (try? String(contentsOfFile: portFile, encoding: .utf8)).flatMap({ Int($0) }) { return port }
+            usleep(20_000)
+        }
+        throw ChildProcess.SpawnFailed(description: "https-proxy.py wrote no port to \(portFile)")
     }
 
     private static func executable(_ name: String, package: String) throws -> String {
