@@ -155,13 +155,6 @@ public struct ProxyInfo: Codable, Hashable, Sendable {
         case url, ip
         case connectStatus = "connect_status"
     }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(url, forKey: .url)
-        try c.encodeIfPresent(ip, forKey: .ip)
-        try c.encodeIfPresent(connectStatus, forKey: .connectStatus)
-    }
 }
 
 public struct AssertionOutcome: Codable, Hashable, Sendable {

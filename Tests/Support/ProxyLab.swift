@@ -99,18 +99,10 @@ public struct ProxyLab: Sendable {
     private static func waitUntilListening(_ port: Int) throws {
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            address.sin_port = UInt16(port).bigEndian
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
-                }
+            if let client = try? RawHTTPClient(port: port, timeout: .seconds(1)) {
+                client.close()
+                return
             }
-            close(fd)
-            if connected { return }
             usleep(20_000)
         }
         throw ChildProcess.SpawnFailed(description: "no proxy listening on 127.0.0.1:\(port) after 60 s")
