@@ -71,7 +71,8 @@ enum ConnectionReader {
         case "none", "direct", "":
             return .direct
         case "env", "environment":
-            return fromEnvironment(interpolation.environment, noProxy: noProxy, interpolation: &interpolation, at: node, in: file)
+            return fromEnvironment(
+                interpolation.environment, noProxy: noProxy, interpolation: &interpolation, at: node, in: file)
         default:
             guard let endpoint = endpoint(raw, interpolation: &interpolation, at: node, in: file) else { return nil }
             return ProxyRoute(endpoint, noProxy: noProxy ?? [])

@@ -124,7 +124,8 @@ public struct ProxyEndpoint: Sendable, Hashable {
         let schemeText = text[..<separator.lowerBound].lowercased()
         guard let scheme = Scheme(rawValue: schemeText) else {
             throw ParseError(
-                description: "unsupported proxy scheme '\(schemeText)://' in '\(Self.masked(text))'; use one of \(schemes)")
+                description:
+                    "unsupported proxy scheme '\(schemeText)://' in '\(Self.masked(text))'; use one of \(schemes)")
         }
         guard let components = URLComponents(string: text), let host = components.host, !host.isEmpty else {
             throw ParseError(description: "proxy '\(Self.masked(text))' is not a URL like http://host:3128")

@@ -48,8 +48,10 @@ enum ProxyErrorClassifier {
     }
 
     private static func socksFailure(_ reason: Int, proxy: String, curl: String) -> ProbeError {
-        let authentication = [CURLPX_NO_AUTH, CURLPX_USER_REJECTED, CURLPX_RECV_AUTH, CURLPX_SEND_AUTH,
-            CURLPX_LONG_USER, CURLPX_LONG_PASSWD].map { Int($0.rawValue) }
+        let authentication = [
+            CURLPX_NO_AUTH, CURLPX_USER_REJECTED, CURLPX_RECV_AUTH, CURLPX_SEND_AUTH,
+            CURLPX_LONG_USER, CURLPX_LONG_PASSWD,
+        ].map { Int($0.rawValue) }
         if authentication.contains(reason) {
             return ProbeError(.proxyAuth, "SOCKS proxy \(proxy) did not accept the credentials: \(curl)")
         }

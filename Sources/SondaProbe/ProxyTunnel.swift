@@ -81,10 +81,13 @@ final class ProxyTunnel {
     }
 }
 
-let debugCallback: @convention(c) (UnsafeMutableRawPointer?, curl_infotype, UnsafeMutablePointer<CChar>?, Int, UnsafeMutableRawPointer?)
-    -> Int32 = { _, type, data, size, userData in
-        guard type == CURLINFO_TEXT, let data, let userData else { return 0 }
-        let transfer = Unmanaged<Transfer>.fromOpaque(userData).takeUnretainedValue()
-        transfer.proxy?.note(UnsafeRawBufferPointer(start: data, count: size))
-        return 0
-    }
+let debugCallback:
+    @convention(c) (
+        UnsafeMutableRawPointer?, curl_infotype, UnsafeMutablePointer<CChar>?, Int, UnsafeMutableRawPointer?
+    )
+        -> Int32 = { _, type, data, size, userData in
+            guard type == CURLINFO_TEXT, let data, let userData else { return 0 }
+            let transfer = Unmanaged<Transfer>.fromOpaque(userData).takeUnretainedValue()
+            transfer.proxy?.note(UnsafeRawBufferPointer(start: data, count: size))
+            return 0
+        }

@@ -10,7 +10,9 @@ struct ConnectionFlags: ParsableArguments {
             valueName: "url"))
     var proxy: String?
 
-    @Option(name: .customLong("noproxy"), help: ArgumentHelp("Hosts to reach without the proxy, comma-separated.", valueName: "hosts"))
+    @Option(
+        name: .customLong("noproxy"),
+        help: ArgumentHelp("Hosts to reach without the proxy, comma-separated.", valueName: "hosts"))
     var noProxy: String?
 
     @Flag(name: .customLong("ipv4"), help: "Connect over IPv4 only.")
@@ -27,7 +29,9 @@ struct ConnectionFlags: ParsableArguments {
 
     @Option(
         name: .customLong("resolve"),
-        help: ArgumentHelp("Connect to ADDR for HOST:PORT, keeping the name for SNI and Host (repeatable).", valueName: "host:port:addr"))
+        help: ArgumentHelp(
+            "Connect to ADDR for HOST:PORT, keeping the name for SNI and Host (repeatable).",
+            valueName: "host:port:addr"))
     var resolve: [String] = []
 
     /// `options` with what the flags say; a ValidationError (exit 64) for a malformed value.

@@ -47,7 +47,8 @@ import Testing
         #expect(waterfall.stdout.contains("via proxy http://127.0.0.1:\(proxies.authenticated) (127.0.0.1)"))
         #expect(waterfall.stdout.contains("\n  proxy "), "the waterfall has a proxy row:\n\(waterfall.stdout)")
         let wrong = try await AgentCLI.run(
-            "probe", lab.url("tls13"), "--ca-file", lab.ca, "--proxy", "http://sonda:not-it@127.0.0.1:\(proxies.authenticated)")
+            "probe", lab.url("tls13"), "--ca-file", lab.ca, "--proxy",
+            "http://sonda:not-it@127.0.0.1:\(proxies.authenticated)")
         #expect(wrong.status == 1)
         #expect(wrong.stdout.contains("proxy_auth"), "\(wrong.stdout)")
         for text in [run.stdout, run.stderr, harText, waterfall.stdout, wrong.stdout, wrong.stderr] {
@@ -99,12 +100,12 @@ import Testing
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("sonda-ipv-\(UUID()).yaml").path
         defer { try? FileManager.default.removeItem(atPath: file) }
         try """
-            checks:
-              - name: api
-                class: reporting
-                http: {url: "https://api.example/"}
-                ip_version: 5
-            """.write(toFile: file, atomically: true, encoding: .utf8)
+        checks:
+          - name: api
+            class: reporting
+            http: {url: "https://api.example/"}
+            ip_version: 5
+        """.write(toFile: file, atomically: true, encoding: .utf8)
         let run = try await AgentCLI.run("validate", file)
         #expect(run.status == 78)
         #expect((run.stdout + run.stderr).contains("\(file):5:17: error: ip_version must be auto, 4 or 6, got '5'"))

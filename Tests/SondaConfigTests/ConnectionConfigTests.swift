@@ -63,15 +63,15 @@ import Testing
         defer { try? FileManager.default.removeItem(at: directory) }
         let file = directory.appendingPathComponent("agent.yaml")
         try """
-            agent: {id: a1, region: sao_paulo}
-            proxy: http://proxy.clinic.lan:3128
-            no_proxy: [intranet.lan]
-            checks:
-              - {name: plain, class: reporting, http: {url: "https://a.example/"}}
-              - {name: direct, class: reporting, http: {url: "https://b.example/"}, proxy: none}
-              - {name: own, class: reporting, http: {url: "https://c.example/"}, proxy: "socks5h://127.0.0.1:1080"}
-              - {name: env, class: reporting, http: {url: "https://d.example/"}, proxy: env}
-            """.write(to: file, atomically: true, encoding: .utf8)
+        agent: {id: a1, region: sao_paulo}
+        proxy: http://proxy.clinic.lan:3128
+        no_proxy: [intranet.lan]
+        checks:
+          - {name: plain, class: reporting, http: {url: "https://a.example/"}}
+          - {name: direct, class: reporting, http: {url: "https://b.example/"}, proxy: none}
+          - {name: own, class: reporting, http: {url: "https://c.example/"}, proxy: "socks5h://127.0.0.1:1080"}
+          - {name: env, class: reporting, http: {url: "https://d.example/"}, proxy: env}
+        """.write(to: file, atomically: true, encoding: .utf8)
         var loader = ConfigLoader(environment: ["HTTPS_PROXY": "http://envproxy.lan:8080", "NO_PROXY": "d.example"])
         let loaded = loader.loadAgent(path: file.path)
         let agent = try #require(loaded, "\(loader.diagnosticsText)")
@@ -98,9 +98,12 @@ import Testing
     static let badValues: [BadValue] = [
         BadValue(
             yaml: "proxy: ftp://proxy.lan:21", line: 5, column: 12,
-            message: "unsupported proxy scheme 'ftp://' in 'ftp://proxy.lan:21'; use one of http://, https://, socks5://, socks5h://"),
+            message:
+                "unsupported proxy scheme 'ftp://' in 'ftp://proxy.lan:21'; use one of http://, https://, socks5://, socks5h://"
+        ),
         BadValue(yaml: "proxy: proxy.lan:3128", line: 5, column: 12, message: "needs a scheme"),
-        BadValue(yaml: "proxy: \"http://u:secret-pw@proxy.lan:3128/path\"", line: 5, column: 12, message: "u:[redacted]@"),
+        BadValue(
+            yaml: "proxy: \"http://u:secret-pw@proxy.lan:3128/path\"", line: 5, column: 12, message: "u:[redacted]@"),
         BadValue(yaml: "no_proxy: localhost", line: 5, column: 5, message: "'no_proxy' goes beside 'proxy'"),
         BadValue(yaml: "ip_version: 5", line: 5, column: 17, message: "ip_version must be auto, 4 or 6, got '5'"),
         BadValue(yaml: "http_version: \"3\"", line: 5, column: 19, message: "HTTP/3 is not supported"),
@@ -131,6 +134,9 @@ import Testing
     @Test func aProxyFromTheEnvironmentIsCheckedToo() throws {
         let (checks, loader) = Self.load(Self.check("proxy: env"), environment: ["HTTPS_PROXY": "gopher://x.lan:70"])
         #expect(checks == nil)
-        #expect(loader.diagnosticsText.contains("checks.yaml:5:12: error: proxy: env: HTTPS_PROXY: unsupported proxy scheme 'gopher://'"), "\(loader.diagnosticsText)")
+        #expect(
+            loader.diagnosticsText.contains(
+                "checks.yaml:5:12: error: proxy: env: HTTPS_PROXY: unsupported proxy scheme 'gopher://'"),
+            "\(loader.diagnosticsText)")
     }
 }

@@ -42,7 +42,9 @@ import Testing
         Case(proxy: .refusing, code: .proxyRefused, phases: untilProxy),
         Case(proxy: .closed, code: .proxyUnreachable, phases: [.dns, .connect, .total]),
         Case(proxy: .https, scheme: "https", code: nil, phases: all),
-        Case(proxy: .https, scheme: "https", host: "expired", code: .tlsExpired, phases: [.dns, .connect, .proxy, .tls, .total]),
+        Case(
+            proxy: .https, scheme: "https", host: "expired", code: .tlsExpired,
+            phases: [.dns, .connect, .proxy, .tls, .total]),
         Case(proxy: .socks, scheme: "socks5h", code: nil, phases: all),
         Case(proxy: .socks, scheme: "socks5h", host: "http", code: nil, phases: all),
         Case(proxy: .socks, scheme: "socks5h", host: "closed", code: .proxyRefused, phases: untilProxy),

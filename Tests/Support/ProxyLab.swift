@@ -85,7 +85,8 @@ public struct ProxyLab: Sendable {
     private static func executable(_ name: String, package: String) throws -> String {
         let path = "/usr/bin/\(name)"
         guard FileManager.default.isExecutableFile(atPath: path) else {
-            throw ChildProcess.SpawnFailed(description: "\(path) is missing: apt-get install \(package) (make test does)")
+            throw ChildProcess.SpawnFailed(
+                description: "\(path) is missing: apt-get install \(package) (make test does)")
         }
         return path
     }
