@@ -22,7 +22,8 @@ public struct CheckSpec: Sendable, Hashable {
     public init(
         name: String, endpointClass: String, interval: Duration = .seconds(30), timeout: Duration = .seconds(10),
         retries: Int = 0, target: CheckTarget, tls: TLSPolicy = TLSPolicy(), caFile: String? = nil,
-        connection: ConnectionOptions = ConnectionOptions(), budgets: [LatencyBudget] = [], labels: [String: String] = [:]
+        connection: ConnectionOptions = ConnectionOptions(), budgets: [LatencyBudget] = [],
+        labels: [String: String] = [:]
     ) {
         self.name = name
         self.endpointClass = endpointClass

@@ -2,8 +2,9 @@
 ///
 /// `proxy` is there only for a probe through a proxy: the CONNECT tunnel or SOCKS handshake (with
 /// an https:// proxy, the TLS handshake with the proxy too), from the TCP connection to the proxy
-/// until the tunnel carries the first byte for the origin. A phase the probe never reached is nil. On a failure, the phase that failed carries the
-/// time spent in it until the failure, so the present phases still add up to `total`.
+/// until the tunnel carries the first byte for the origin. A phase the probe never reached is nil.
+/// On a failure, the phase that failed carries the time spent in it until the failure, so the
+/// present phases still add up to `total`.
 public struct PhaseTimings: Codable, Hashable, Sendable {
     public enum Phase: String, CaseIterable, Codable, Sendable {
         case dns, connect, proxy, tls, send, wait, receive, total

@@ -84,7 +84,9 @@ enum HTTPProber {
     /// Proxy, IP family, HTTP version. Proxies come from the request alone: "" keeps libcurl from
     /// taking one from http_proxy, HTTPS_PROXY or ALL_PROXY in the environment, and an empty
     /// NOPROXY from taking NO_PROXY (the request's `no_proxy` was applied when it chose the proxy).
-    private static func configureConnection(_ easy: CurlEasy, for transfer: Transfer, userData: UnsafeMutableRawPointer) {
+    private static func configureConnection(
+        _ easy: CurlEasy, for transfer: Transfer, userData: UnsafeMutableRawPointer
+    ) {
         let request = transfer.request
         if let proxy = transfer.proxy {
             proxy.install(on: easy, caFile: request.caFile ?? ProbeRequest.systemCAFile, userData: userData)
@@ -128,7 +130,8 @@ enum HTTPProber {
             counters: counters, usesTLS: request.usesTLS, tcpConnectedMicroseconds: tcpConnected,
             stopsAfterTLS: handshakeOnly || transfer.policyError != nil,
             proxy: transfer.proxy?.time(counters: counters) ?? .direct)
-        let connectedIP = transfer.shaper?.upstreamIP ?? easy.string(CURLINFO_PRIMARY_IP).flatMap { $0.isEmpty ? nil : $0 }
+        let primaryIP = easy.string(CURLINFO_PRIMARY_IP).flatMap { $0.isEmpty ? nil : $0 }
+        let connectedIP = transfer.shaper?.upstreamIP ?? primaryIP
         let proxy = transfer.proxy.map { tunnel in
             let status = easy.long(CURLINFO_HTTP_CONNECTCODE)
             return ProxyInfo(url: tunnel.endpoint.url, ip: connectedIP, connectStatus: status > 0 ? status : nil)

@@ -6,7 +6,8 @@ import SondaCore
 struct ConnectionFlags: ParsableArguments {
     @Option(
         help: ArgumentHelp(
-            "Proxy: http://, https://, socks5:// or socks5h:// URL with optional user:password@, env (the environment's HTTPS_PROXY and the like, which are otherwise ignored) or none.",
+            "Proxy: an http://, https://, socks5:// or socks5h:// URL (user:password@ optional), env "
+                + "(HTTPS_PROXY and the like, otherwise ignored) or none.",
             valueName: "url"))
     var proxy: String?
 

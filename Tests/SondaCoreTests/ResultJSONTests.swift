@@ -44,7 +44,8 @@ import Testing
 
     @Test func errorCodesAreTheClosedSetOfTheDesign() {
         #expect(Set(ProbeError.Code.allCases.map(\.rawValue)) == [
-            "dns", "connect_refused", "connect_timeout", "proxy_unreachable", "proxy_auth", "proxy_refused", "tls_handshake", "tls_version", "tls_untrusted",
+            "dns", "connect_refused", "connect_timeout", "proxy_unreachable", "proxy_auth", "proxy_refused",
+            "tls_handshake", "tls_version", "tls_untrusted",
             "tls_hostname", "tls_expired", "tls_expiring", "tls_pin", "http_status", "assertion", "timeout",
             "redirects", "body_too_large", "internal",
         ])
