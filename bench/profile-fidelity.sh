@@ -12,7 +12,10 @@
 # Prints the table on stderr and, on stdout, rows for bench/run:
 #   fidelity_total_worst_ratio  R  <=1.03   (max over cells of emulated/reference or its inverse)
 #   fidelity_phase_worst        E  <=1.0    (max |emu−ref| / max(5 % of ref, 10 ms) over phases)
-# Needs root and /dev/net/tun (the reference's own requirements); without them it says so and prints no rows.
+# Needs the reference shaper (REFERENCE_SHAPER, by default ../shared/reference-shaper beside the
+# clone; it is not part of this repository), root and /dev/net/tun (the reference's own
+# requirements); without any of them it says it skipped the fidelity cells, prints a note row for
+# bench/run instead of its rows, and exits 0.
 # Env: SONDA_AGENT (default .build/release/sonda-agent), RUNS (5 probes per cell, median),
 #      PROFILES ("3G 4G Cable"), SIZES ("10000 100000 500000").
 set -euo pipefail
@@ -26,8 +29,14 @@ SIZES=${SIZES:-"10000 100000 500000"}
 PREFIX=sfid
 
 [ -x "$AGENT" ] || { echo "profile-fidelity: agent binary $AGENT not found (swift build -c release --product sonda-agent)" >&2; exit 1; }
-[ -x "$REF/up" ] || { echo "profile-fidelity: reference shaper not found at $REF" >&2; exit 1; }
-[ "$(id -u)" = 0 ] && [ -c /dev/net/tun ] || { echo "profile-fidelity: needs root and /dev/net/tun (skipped)" >&2; exit 0; }
+skip() { # REASON
+  echo "profile-fidelity: skipped: $1" >&2
+  echo "# fidelity_total_worst_ratio and fidelity_phase_worst skipped: $1"
+  exit 0
+}
+[ -x "$REF/up" ] || skip "no reference shaper at $REF (set REFERENCE_SHAPER)"
+[ "$(id -u)" = 0 ] && [ -c /dev/net/tun ] || skip "needs root and /dev/net/tun"
+
 
 W=$(mktemp -d /tmp/sonda-fidelity.XXXXXX)
 EMU_PID=

@@ -4,6 +4,7 @@ import NIOCore
 import PostgresNIO
 import SondaAggregator
 import SondaConfig
+import SondaCore
 
 /// Writes generated rows into a PostgreSQL store's tables with bulk `UNNEST` statements, on a
 /// connection of its own. The store is opened first (`PostgresStore.open` migrates), so the tables
@@ -41,27 +42,61 @@ public final class PostgresRollupFill: Sendable {
             for _ in 0..<copies { repeated.append(contentsOf: rows) }
             return try await insert(repeated, into: table)
         }
+        // PostgreSQL keeps a key's phases in one row, a column each (`PhaseHistograms`): the
+        // generated rows of one key are grouped into one, as ingest writes them.
         let withCheck = !rows.checks.isEmpty
         let column = String(table.dropFirst("latency_".count))
-        for start in stride(from: 0, to: rows.count, by: Self.chunk) {
-            let range = start..<min(start + Self.chunk, rows.count)
+        let phases = PhaseTimings.Phase.allCases.map(\.rawValue)
+        var keys: [LatencyKey: Int] = [:]
+        var grouped = LatencyRows()
+        var histograms: [[Data]] = []
+        for i in 0..<rows.count {
+            let key = LatencyKey(
+                bucket: rows.buckets[i], region: rows.regions[i], profile: rows.profiles[i],
+                check: withCheck ? rows.checks[i] : "", endpointClass: rows.classes[i])
+            let at =
+                keys[key]
+                ?? {
+                    keys[key] = grouped.count
+                    grouped.buckets.append(key.bucket)
+                    grouped.regions.append(key.region)
+                    grouped.profiles.append(key.profile)
+                    grouped.checks.append(key.check)
+                    grouped.classes.append(key.endpointClass)
+                    grouped.counts.append(0)
+                    histograms.append(Array(repeating: Data(), count: phases.count))
+                    return grouped.count - 1
+                }()
+            if rows.phases[i] == "total" { grouped.counts[at] += rows.counts[i] }
+            if let phase = phases.firstIndex(of: rows.phases[i]) { histograms[at][phase] = rows.histograms[i] }
+        }
+        let columns = phases.joined(separator: ", ")
+        let arrays = phases.indices.map { "$\(7 + $0)::bytea[]" }.joined(separator: ", ")
+        let check = withCheck ? "check_name, " : ""
+        for start in stride(from: 0, to: grouped.count, by: Self.chunk) {
+            let range = start..<min(start + Self.chunk, grouped.count)
             var binds = PostgresBindings()
-            binds.append(Array(rows.buckets[range]))
-            binds.append(Array(rows.regions[range]))
-            binds.append(Array(rows.profiles[range]))
-            binds.append(Array(rows.classes[range]))
-            binds.append(Array(rows.phases[range]))
-            binds.append(Array(rows.counts[range]))
-            binds.append(rows.histograms[range].map { ByteBuffer(bytes: $0) })
-            if withCheck { binds.append(Array(rows.checks[range])) }
+            binds.append(Array(grouped.buckets[range]))
+            binds.append(Array(grouped.regions[range]))
+            binds.append(Array(grouped.profiles[range]))
+            binds.append(Array(grouped.checks[range]))
+            binds.append(Array(grouped.classes[range]))
+            binds.append(Array(grouped.counts[range]))
+            for phase in phases.indices { binds.append(histograms[range].map { ByteBuffer(bytes: $0[phase]) }) }
             try await connection.query(
                 PostgresQuery(
                     unsafeSQL: """
-                        INSERT INTO \(table) (\(column), region, profile, class, phase, count, histogram\(withCheck ? ", check_name" : ""))
-                        SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[],
-                                             $7::bytea[]\(withCheck ? ", $8::text[]" : ""))
+                        INSERT INTO \(table) (\(column), region, profile, \(check)class, count, \(columns))
+                        SELECT bucket, region, profile, \(check)class, count, \(columns)
+                        FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], \(arrays))
+                             AS u(bucket, region, profile, check_name, class, count, \(columns))
                         """, binds: binds), logger: logger)
         }
+    }
+
+    private struct LatencyKey: Hashable {
+        var bucket: Int64
+        var region: String, profile: String, check: String, endpointClass: String
     }
 
     public func insert(_ rows: OutcomeRows, into table: String) async throws {

@@ -77,7 +77,7 @@ import Testing
                     """
                     SELECT (SELECT SUM(count) FROM outcome_minute) = (SELECT COUNT(*) FROM results)
                        AND (SELECT SUM(count) FROM outcome_hour) = (SELECT COUNT(*) FROM results)
-                       AND (SELECT SUM(count) FROM latency_minute WHERE phase = 'total')
+                       AND (SELECT SUM(count) FROM latency_minute)
                            = (SELECT COUNT(*) FROM results WHERE ok)
                     """) == "t"
         }

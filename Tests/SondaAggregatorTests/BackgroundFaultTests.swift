@@ -169,8 +169,8 @@ import Testing
         _ = try await PostgresServer.psql(
             url,
             """
-            UPDATE latency_minute SET histogram = '\\xff7f01'::bytea WHERE ctid =
-                (SELECT ctid FROM latency_minute WHERE phase = 'total' LIMIT 1)
+            UPDATE latency_minute SET total = '\\xff7f01'::bytea WHERE ctid =
+                (SELECT ctid FROM latency_minute LIMIT 1)
             """)
         let compactor = LeaderUpkeep(store: store)
         await compactor.compactOnce(now: Date())

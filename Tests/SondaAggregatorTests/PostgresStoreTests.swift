@@ -1,9 +1,10 @@
 import Foundation
-@testable import SondaAggregator
 import SondaConfig
 import SondaCore
 import TestSupport
 import Testing
+
+@testable import SondaAggregator
 
 /// The PostgreSQL store against a real server (a throwaway cluster, scripts/test-postgres), held to
 /// the SQLite store as the reference: the same batches written to both must answer every read of
@@ -51,6 +52,60 @@ import Testing
         #expect(expected["fleet 24h"]?.contains("legacy-portal") == true, "the comparison covers a populated page")
     }
 
+    /// A database that v6 left holds a latency row per phase; v7 turns them into rows per key
+    /// with every phase in one value, and no read answers differently.
+    @Test func migrationV7KeepsEveryAnswerOfRowsPerPhase() async throws {
+        let f = try StatusPageFixture.fixture()
+        let url = try await PostgresServer.database()
+        let postgres = try await PostgresStore.open(try PostgresURL(url))
+        for (batch, region) in Self.batches(f) {
+            for store in [f.store, postgres] as [any AggregatorStore] {
+                try await store.write(batch, rawResults: nil, region: region, now: f.now, auditDetail: nil)
+            }
+        }
+        await postgres.close()
+        try await f.store.flushRollups()
+        let expected = try await StoreAnswers.of(f.store, fixture: f)
+        // The latency tables as v6 had them: SQLite's rows, which have v6's layout.
+        var perPhase = 0
+        for span in ["minute", "hour", "day"] {
+            let check = span == "minute" ? "check_name, " : ""
+            let columns = "\(span), region, profile, \(check)class, phase, count, histogram"
+            let csv = try await ChildProcess.run(
+                "/usr/bin/sqlite3",
+                [
+                    "-csv", f.config.database,
+                    "SELECT \(span), region, profile, \(check)class, phase, count, '\\x' || hex(histogram) FROM latency_\(span)",
+                ])
+            let file = f.directory + "/latency_\(span).csv"
+            try csv.stdout.write(toFile: file, atomically: true, encoding: .utf8)
+            perPhase += csv.lines.count
+            _ = try await PostgresServer.psql(
+                url,
+                """
+                DROP TABLE latency_\(span);
+                CREATE TABLE latency_\(span) (\(span) bigint NOT NULL, region text NOT NULL, profile text NOT NULL,
+                    \(check.isEmpty ? "" : "check_name text NOT NULL, ")class text NOT NULL, phase text NOT NULL,
+                    count bigint NOT NULL, histogram bytea NOT NULL)
+                """)
+            _ = try await PostgresServer.psql(url, "\\copy latency_\(span) (\(columns)) FROM '\(file)' CSV")
+        }
+        #expect(perPhase > 1000, "the fixture fills the latency tables")
+        _ = try await PostgresServer.psql(url, "DELETE FROM schema_migrations WHERE name LIKE 'v7:%'")
+
+        let migrated = try await PostgresStore.open(try PostgresURL(url))
+        defer { Task { await migrated.close() } }
+        let allRows =
+            "SELECT (SELECT count(*) FROM latency_minute) + (SELECT count(*) FROM latency_hour) + (SELECT count(*) FROM latency_day)"
+        let rows = try await PostgresServer.psql(url, allRows)
+        #expect(Int(rows) == perPhase, "each row of one phase becomes a row of its own")
+        StoreAnswers.expectSame(expected, try await StoreAnswers.of(migrated, fixture: f), "PostgreSQL after v7")
+        try await migrated.compactRollups(now: f.now)
+        StoreAnswers.expectSame(expected, try await StoreAnswers.of(migrated, fixture: f), "v7's rows compacted")
+        let compacted = try await PostgresServer.psql(url, allRows)
+        #expect(try #require(Int(compacted)) * 3 < perPhase, "compaction merges a key's phases into one row")
+    }
+
     @Test func twoReplicasIngestingTheSameBatchesAtOnceCountEachResultOnce() async throws {
         let url = try PostgresURL(try await PostgresServer.database())
         let replicas = [try await PostgresStore.open(url), try await PostgresStore.open(url)]
@@ -78,12 +133,14 @@ import Testing
             """
             SELECT (SELECT count(*) FROM results), (SELECT sum(count) FROM outcome_minute),
                    (SELECT sum(count) FROM outcome_hour), (SELECT sum(count) FROM outcome_day),
-                   (SELECT sum(count) FROM latency_minute WHERE phase = 'total'),
+                   (SELECT sum(count) FROM latency_minute),
                    (SELECT count(*) FROM results WHERE ok)
             """)
         let numbers = counts.split(separator: "|").map { Int($0) }
         #expect(numbers[0] == sent)
-        #expect(numbers[1] == sent && numbers[2] == sent && numbers[3] == sent, "rollups count every stored result once: \(counts)")
+        #expect(
+            numbers[1] == sent && numbers[2] == sent && numbers[3] == sent,
+            "rollups count every stored result once: \(counts)")
         #expect(numbers[4] == numbers[5], "latency histograms hold every successful result once: \(counts)")
         let agents = try await replicas[1].agents()
         #expect(agents.map(\.results).reduce(0, +) == sent)
@@ -218,8 +275,10 @@ import Testing
         #expect(try await PostgresServer.psql(url, "SELECT sum(count) FROM outcome_minute") == counted)
         for span in ["minute", "hour", "day"] {
             let check = span == "minute" ? ", check_name" : ""
-            for (table, key) in [("latency_\(span)", "region, profile\(check), class, phase"),
-                                 ("outcome_\(span)", "region, profile, check_name, class, error_code")] {
+            for (table, key) in [
+                ("latency_\(span)", "region, profile\(check), class"),
+                ("outcome_\(span)", "region, profile, check_name, class, error_code"),
+            ] {
                 let duplicated = try await PostgresServer.psql(
                     url,
                     """
@@ -238,9 +297,12 @@ import Testing
         let store = try await Self.open()
         defer { Task { await store.close() } }
         let f = try IngestFixture()
-        let old = (0..<3).map { IngestFixture.result(totalMilliseconds: 10, at: f.now.addingTimeInterval(-10 * 86_400 - Double($0))) }
+        let old = (0..<3).map {
+            IngestFixture.result(totalMilliseconds: 10, at: f.now.addingTimeInterval(-10 * 86_400 - Double($0)))
+        }
         let new = [IngestFixture.result(totalMilliseconds: 10, at: f.now)]
-        try await store.write(f.batch(results: old + new), rawResults: nil, region: "sao_paulo", now: f.now, auditDetail: nil)
+        try await store.write(
+            f.batch(results: old + new), rawResults: nil, region: "sao_paulo", now: f.now, auditDetail: nil)
         let removed = try await store.prune(
             rawBefore: f.now.addingTimeInterval(-7 * 86_400), rollupsBefore: f.now.addingTimeInterval(-90 * 86_400))
         #expect(removed == 3)

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """A stand-in for the aggregator's ingest, for agent tests until the aggregator exists.
 
-Verifies `Sonda-Signature` exactly as DESIGN.md specifies (Ed25519 over "<t>." + body, the
-agent's public key, a 300 s window), appends every accepted batch as one JSON line to --out,
+Verifies `Sonda-Signature` exactly as docs/contract.md specifies (Ed25519 over "<t>." + body, the
+agent's public key, a 300 s window), appends every accepted batch as one JSON line to --out (the
+body byte for byte, as the agent sent it, when it is one line, as agents' bodies are),
 and answers like the aggregator: 200 after the write, 401 bad signature, 409 stale, 400 bad JSON.
 --down-for S answers 503 for S seconds from the first request on (an outage the agent always
 meets, however long it takes to start); --down-while-exists FILE answers 503 while FILE exists
@@ -65,8 +66,9 @@ class Ingest(BaseHTTPRequestHandler):
         for index, result in enumerate(batch.get("results", [])):
             if args.refuse_check and result.get("check") == args.refuse_check:
                 return self.answer(400, "malformed", f"$.results[{index}] is refused by the test")
+        line = body.decode() if b"\n" not in body else json.dumps(batch)
         with open(args.out, "a") as f:
-            f.write(json.dumps(batch) + "\n")
+            f.write(line + "\n")
             f.flush()
             os.fsync(f.fileno())
         self.answer(200)

@@ -23,12 +23,12 @@ struct MinuteRollup {
             }
         }
 
-        static let emptyPhases = [LatencyHistogram](repeating: LatencyHistogram(), count: PhaseTimings.Phase.allCases.count)
+        static let emptyPhases = [LatencyHistogram](
+            repeating: LatencyHistogram(), count: PhaseTimings.Phase.allCases.count)
     }
     struct HourLatencyKey: Hashable {
         var hour: Int64
         var region: String, profile: String, endpointClass: String
-        var phase: PhaseTimings.Phase
     }
     struct HourOutcomeKey: Hashable {
         var hour: Int64
@@ -55,33 +55,44 @@ struct MinuteRollup {
     }
 
     /// The rows this rollup adds to each table, every store's to write: histograms for the
-    /// latency tables (hour and day rows without the check), counts for the outcome tables.
-    var rows: Rows {
+    /// latency tables (hour and day rows without the check), counts for the outcome tables. With
+    /// `phasesTogether` (PostgreSQL's layout) a key's histograms of every phase make one row, in
+    /// `phaseLatency`; otherwise each phase is a row of its own, in `latency`.
+    func rows(phasesTogether: Bool = false) -> Rows {
         var rows = Rows()
-        var hourLatency: [HourLatencyKey: LatencyHistogram] = [:]
-        var dayLatency: [HourLatencyKey: LatencyHistogram] = [:]
+        var hourLatency: [HourLatencyKey: [LatencyHistogram]] = [:]
+        var dayLatency: [HourLatencyKey: [LatencyHistogram]] = [:]
         var hourOutcomes: [HourOutcomeKey: Int] = [:]
         var dayOutcomes: [HourOutcomeKey: Int] = [:]
         for (k, s) in series {
             for (minute, histograms) in s.latency {
                 let (hour, day) = (minute.floorDivided(by: 60), minute.floorDivided(by: 1440))
+                let hourKey = HourLatencyKey(
+                    hour: hour, region: k.region, profile: k.profile, endpointClass: k.endpointClass)
+                hourLatency[hourKey, default: Series.emptyPhases].merge(histograms)
+                var dayKey = hourKey
+                dayKey.hour = day
+                dayLatency[dayKey, default: Series.emptyPhases].merge(histograms)
+                if phasesTogether {
+                    rows.phaseLatency[.minute, default: []].append(
+                        Row(
+                            bucket: minute, region: k.region, profile: k.profile, check: k.check,
+                            endpointClass: k.endpointClass, label: "", value: histograms))
+                    continue
+                }
                 for (phase, histogram) in zip(PhaseTimings.Phase.allCases, histograms) where histogram.count > 0 {
                     rows.latency[.minute, default: []].append(
-                        Row(bucket: minute, region: k.region, profile: k.profile, check: k.check,
+                        Row(
+                            bucket: minute, region: k.region, profile: k.profile, check: k.check,
                             endpointClass: k.endpointClass, label: phase.rawValue, value: histogram))
-                    let hourKey = HourLatencyKey(
-                        hour: hour, region: k.region, profile: k.profile, endpointClass: k.endpointClass, phase: phase)
-                    hourLatency[hourKey, default: LatencyHistogram()].merge(histogram)
-                    var dayKey = hourKey
-                    dayKey.hour = day
-                    dayLatency[dayKey, default: LatencyHistogram()].merge(histogram)
                 }
             }
             for (minute, counts) in s.outcomes {
                 let (hour, day) = (minute.floorDivided(by: 60), minute.floorDivided(by: 1440))
                 for (code, n) in counts {
                     rows.outcomes[.minute, default: []].append(
-                        Row(bucket: minute, region: k.region, profile: k.profile, check: k.check,
+                        Row(
+                            bucket: minute, region: k.region, profile: k.profile, check: k.check,
                             endpointClass: k.endpointClass, label: code, value: n))
                     hourOutcomes[HourOutcomeKey(hour: hour, key: k, errorCode: code), default: 0] += n
                     dayOutcomes[HourOutcomeKey(hour: day, key: k, errorCode: code), default: 0] += n
@@ -89,14 +100,26 @@ struct MinuteRollup {
             }
         }
         for (span, histograms) in [(Span.hour, hourLatency), (.day, dayLatency)] {
-            rows.latency[span] = histograms.map { k, h in
-                Row(bucket: k.hour, region: k.region, profile: k.profile, check: nil, endpointClass: k.endpointClass,
-                    label: k.phase.rawValue, value: h)
+            for (k, phases) in histograms {
+                if phasesTogether {
+                    rows.phaseLatency[span, default: []].append(
+                        Row(
+                            bucket: k.hour, region: k.region, profile: k.profile, check: nil,
+                            endpointClass: k.endpointClass, label: "", value: phases))
+                    continue
+                }
+                for (phase, h) in zip(PhaseTimings.Phase.allCases, phases) where h.count > 0 {
+                    rows.latency[span, default: []].append(
+                        Row(
+                            bucket: k.hour, region: k.region, profile: k.profile, check: nil,
+                            endpointClass: k.endpointClass, label: phase.rawValue, value: h))
+                }
             }
         }
         for (span, counts) in [(Span.hour, hourOutcomes), (.day, dayOutcomes)] {
             rows.outcomes[span] = counts.map { k, n in
-                Row(bucket: k.hour, region: k.key.region, profile: k.key.profile, check: k.key.check,
+                Row(
+                    bucket: k.hour, region: k.key.region, profile: k.key.profile, check: k.key.check,
                     endpointClass: k.key.endpointClass, label: k.errorCode, value: n)
             }
         }
@@ -130,6 +153,8 @@ struct MinuteRollup {
 
     struct Rows {
         var latency: [Span: [Row<LatencyHistogram>]] = [:]
+        /// One histogram per phase, in `PhaseTimings.Phase.allCases`' order (empty where none).
+        var phaseLatency: [Span: [Row<[LatencyHistogram]>]] = [:]
         var outcomes: [Span: [Row<Int>]] = [:]
     }
 }

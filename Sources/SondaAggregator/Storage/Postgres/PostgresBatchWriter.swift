@@ -32,7 +32,9 @@ extension PostgresStore {
                 for result in batch.results where uncounted.remove(result.id) != nil {
                     rollup.add(result, key: RollupKey(result, agentRegion: agentRegion))
                 }
-                if !rollup.isEmpty { try await Self.save(rollup.rows, on: connection, logger: logger) }
+                if !rollup.isEmpty {
+                    try await Self.save(rollup.rows(phasesTogether: true), on: connection, logger: logger)
+                }
                 let heartbeat = batch.heartbeat
                 try await connection.query(
                     """
@@ -108,26 +110,27 @@ extension PostgresStore {
     /// wait for each other's commit (`compactRollups` merges them later).
     static func save(_ rows: MinuteRollup.Rows, on connection: PostgresConnection, logger: Logger) async throws {
         for span in MinuteRollup.Span.allCases {
-            if let latency = rows.latency[span], !latency.isEmpty {
-                let checks = span == .minute ? ", check_name" : ""
-                let checkArray = span == .minute ? ", $7::text[]" : ""
+            if let latency = rows.phaseLatency[span], !latency.isEmpty {
+                let total = PhaseTimings.Phase.allCases.firstIndex(of: .total)!
                 var binds = PostgresBindings()
                 binds.append(latency.map(\.bucket))
                 binds.append(latency.map(\.region))
                 binds.append(latency.map(\.profile))
+                binds.append(latency.map { $0.check ?? "" })
                 binds.append(latency.map(\.endpointClass))
-                binds.append(latency.map(\.label))
-                binds.append(latency.map { ByteBuffer(bytes: $0.value.serialized) })
-                if span == .minute { binds.append(latency.map { $0.check ?? "" }) }
-                let counts = latency.map { Int64($0.value.count) }
-                binds.append(counts)
-                let countIndex = span == .minute ? 8 : 7
+                binds.append(latency.map { Int64($0.value[total].count) })
+                for phase in PhaseHistograms.phases.indices {
+                    binds.append(latency.map { ByteBuffer(bytes: $0.value[phase].serialized) })
+                }
+                let check = span == .minute ? "check_name, " : ""
+                let arrays = (7..<(7 + PhaseHistograms.phases.count)).map { "$\($0)::bytea[]" }.joined(separator: ", ")
                 try await connection.query(
                     PostgresQuery(
                         unsafeSQL: """
-                            INSERT INTO \(span.latencyTable) (\(span.column), region, profile, class, phase, histogram\(checks), count)
-                            SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[],
-                                                 $6::bytea[]\(checkArray), $\(countIndex)::bigint[])
+                            INSERT INTO \(span.latencyTable) (\(span.column), region, profile, \(check)class, count, \(PhaseHistograms.columns))
+                            SELECT bucket, region, profile, \(check)class, count, \(PhaseHistograms.columns)
+                            FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], \(arrays))
+                                 AS u(bucket, region, profile, check_name, class, count, \(PhaseHistograms.columns))
                             """, binds: binds), logger: logger)
             }
             if let outcomes = rows.outcomes[span], !outcomes.isEmpty {

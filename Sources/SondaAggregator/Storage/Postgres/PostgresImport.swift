@@ -91,11 +91,22 @@ extension PostgresStore {
                 selected.append("u.\(column.name)")
             }
         }
+        var targets = aliases
+        if aliases.contains("phase") {
+            // SQLite keeps a latency row per phase, PostgreSQL a row per key with a column per
+            // phase (`PhaseHistograms`): each copied row becomes a row of one phase, which the
+            // compaction merges like rows appended by ingest.
+            let kept = zip(aliases, selected).filter { !["phase", "count", "histogram"].contains($0.0) }
+            targets = kept.map(\.0) + ["count"] + PhaseHistograms.phases.map(\.rawValue)
+            selected =
+                kept.map(\.1) + ["CASE WHEN u.phase = 'total' THEN u.count ELSE 0 END"]
+                + PhaseHistograms.columns(fromPhase: "u.phase", histogram: "u.histogram")
+        }
         let maskAliases = table.columns.filter(\.nullable).map { "\($0.name)_is_null" }
         let unnested = "UNNEST(\((arrays + masks).joined(separator: ", ")))"
         return PostgresQuery(
             unsafeSQL: """
-                INSERT INTO \(table.name) (\(aliases.joined(separator: ", ")))
+                INSERT INTO \(table.name) (\(targets.joined(separator: ", ")))
                 SELECT \(selected.joined(separator: ", "))
                 FROM \(unnested) AS u(\((aliases + maskAliases).joined(separator: ", ")))
                 """, binds: binds)
@@ -106,7 +117,7 @@ extension PostgresStore {
         guard !rollup.isEmpty else { return }
         try await withConnection { [logger] connection in
             try await connection.withTransaction(logger: logger) { connection in
-                try await Self.save(rollup.rows, on: connection, logger: logger)
+                try await Self.save(rollup.rows(phasesTogether: true), on: connection, logger: logger)
             }
         }
     }

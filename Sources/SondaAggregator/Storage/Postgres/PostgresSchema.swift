@@ -222,6 +222,39 @@ enum PostgresSchema {
                 "CREATE INDEX batch_ids_by_until ON batch_ids (until_ms)",
             ]
         ),
+        (
+            "v7: every phase's latency histogram of a key in one row",
+            // A batch of 500 results appended about 900 latency rows, one per bucket, key and
+            // phase: after the results themselves, most of what ingest cost the server. A row now
+            // has a histogram column per phase (`PhaseHistograms`), and `count` the successful
+            // results it covers. Existing rows become rows of one phase each, which the compaction
+            // merges like any appended rows. Rows of about 4 KB stay whole in the table rather
+            // than compressed (`toast_tuple_target`), so reading one phase decompresses nothing.
+            MinuteRollup.Span.allCases.flatMap { span in
+                let check = span == .minute ? "check_name text NOT NULL, " : ""
+                let key = [span.column, "region", "profile"] + (span == .minute ? ["check_name"] : []) + ["class"]
+                let columns = key.joined(separator: ", ")
+                let histograms = PhaseHistograms.phases.map { "\($0.rawValue) bytea NOT NULL" }.joined(separator: ", ")
+                return [
+                    "ALTER TABLE \(span.latencyTable) RENAME TO \(span.latencyTable)_by_phase",
+                    """
+                    CREATE TABLE \(span.latencyTable) (
+                        \(span.column) bigint NOT NULL, region text NOT NULL, profile text NOT NULL, \(check)
+                        class text NOT NULL, count bigint NOT NULL, \(histograms)) WITH (toast_tuple_target = 8160)
+                    """,
+                    """
+                    INSERT INTO \(span.latencyTable) (\(columns), count, \(PhaseHistograms.columns))
+                    SELECT \(columns), CASE WHEN phase = 'total' THEN count ELSE 0 END,
+                           \(PhaseHistograms.columns(fromPhase: "phase", histogram: "histogram").joined(separator: ", "))
+                    FROM \(span.latencyTable)_by_phase
+                    """,
+                    "DROP TABLE \(span.latencyTable)_by_phase",
+                    "CREATE INDEX \(span.latencyTable)_by_\(span.column) ON \(span.latencyTable) (\(span.column))",
+                ]
+                    + (span == .minute
+                        ? ["CREATE INDEX latency_minute_by_check ON latency_minute (check_name, minute)"] : [])
+            }
+        ),
     ]
 
     /// Applies the migrations not yet applied, each in its own transaction, under the lock.

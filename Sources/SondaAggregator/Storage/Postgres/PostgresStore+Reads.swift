@@ -11,21 +11,29 @@ extension PostgresStore {
         try await withConnection { [logger] connection in
             var binds = PostgresBindings()
             binds.append(span.since)
-            binds.append(phases)
             let condition = Self.condition(filter, binds: &binds)
+            // Column names from the closed set of phases; a phase this version does not know has none.
+            let wanted = PhaseHistograms.phases.map(\.rawValue).filter(phases.contains)
             var histograms: [BudgetCellKey: [String: HistogramAccumulator]] = [:]
-            let rows = try await connection.query(
-                PostgresQuery(
-                    unsafeSQL: """
-                        SELECT region, profile, class, phase, histogram FROM \(span.latencyTable)
-                        WHERE \(span.column) >= $1 AND phase = ANY($2)\(condition)
-                        """, binds: binds), logger: logger)
-            for try await (region, profile, endpointClass, phase, histogram) in rows.decode(
-                (String, String, String, String, ByteBuffer).self)
-            {
-                let key = BudgetCellKey(region: region, profile: profile, endpointClass: endpointClass)
-                histogram.withUnsafeReadableBytes { bytes in
-                    histograms[key, default: [:]][phase, default: HistogramAccumulator()].add(serialized: bytes)
+            if !wanted.isEmpty {
+                let rows = try await connection.query(
+                    PostgresQuery(
+                        unsafeSQL: """
+                            SELECT region, profile, class, \(wanted.joined(separator: ", ")) FROM \(span.latencyTable)
+                            WHERE \(span.column) >= $1\(condition)
+                            """, binds: binds), logger: logger)
+                for try await row in rows {
+                    let cells = row.makeRandomAccess()
+                    let key = BudgetCellKey(
+                        region: try cells[0].decode(String.self), profile: try cells[1].decode(String.self),
+                        endpointClass: try cells[2].decode(String.self))
+                    for (i, phase) in wanted.enumerated() {
+                        let histogram = try cells[3 + i].decode(ByteBuffer.self)
+                        guard histogram.readableBytes > 0 else { continue }
+                        histogram.withUnsafeReadableBytes { bytes in
+                            histograms[key, default: [:]][phase, default: HistogramAccumulator()].add(serialized: bytes)
+                        }
+                    }
                 }
             }
             // Cells that only failed in the span still appear, as no-data.

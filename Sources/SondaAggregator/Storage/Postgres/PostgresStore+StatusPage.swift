@@ -17,14 +17,17 @@ extension PostgresStore {
                 (String, String, String, Int64, Bool, Int).self)
             {
                 builder.addHour(
-                    check: check, endpointClass: endpointClass, region: region, hour: hour, failed: failed, count: count)
+                    check: check, endpointClass: endpointClass, region: region, hour: hour, failed: failed, count: count
+                )
             }
             let days = try await connection.query(
                 """
                 SELECT check_name, class, day, error_code != '', SUM(count)::bigint FROM outcome_day
                 WHERE day >= \(builder.firstDay) GROUP BY 1, 2, 3, 4
                 """, logger: logger)
-            for try await (check, endpointClass, day, failed, count) in days.decode((String, String, Int64, Bool, Int).self) {
+            for try await (check, endpointClass, day, failed, count) in days.decode(
+                (String, String, Int64, Bool, Int).self)
+            {
                 builder.addDay(check: check, endpointClass: endpointClass, day: day, failed: failed, count: count)
             }
             let span = RollupSpan(window: slo.window, now: now)
@@ -60,7 +63,9 @@ extension PostgresStore {
                     (String, Int64, String?, String?, String?).self)
                 {
                     observations.append(
-                        .init(agent: agent, startedAtMilliseconds: ms, earliestExpiry: expiry, leafName: name, version: version))
+                        .init(
+                            agent: agent, startedAtMilliseconds: ms, earliestExpiry: expiry, leafName: name,
+                            version: version))
                 }
                 entries += CertificateExpiry.entries(check: check, newestFirst: observations)
             }
@@ -86,22 +91,32 @@ extension PostgresStore {
             for try await (region, shown, endpointClass, code, count) in outcomes.decode(
                 (String, String, String, String, Int).self)
             {
-                builder.addOutcome(region: region, profile: shown, endpointClass: endpointClass, errorCode: code, count: count)
+                builder.addOutcome(
+                    region: region, profile: shown, endpointClass: endpointClass, errorCode: code, count: count)
             }
             let (regions, shownProfiles) = (builder.regions, builder.shownProfiles)
             guard !regions.isEmpty else { return builder.build() }
+            // Column names from the closed set of phases (`PhaseHistograms`).
             let phases = CheckLatency.phases.map(\.rawValue)
+            let total = phases.firstIndex(of: "total")
             let rows = try await connection.query(
                 """
-                SELECT minute, array_position(\(phases)::text[], phase) - 1, histogram,
-                    CASE WHEN phase = 'total' THEN region || '|' || profile || '|' || class END
+                SELECT minute, region || '|' || profile || '|' || class, \(unescaped: phases.joined(separator: ", "))
                 FROM latency_minute
                 WHERE check_name = \(check) AND minute BETWEEN \(builder.firstMinute) AND \(builder.lastMinute)
-                AND region = ANY(\(regions)) AND profile = ANY(\(shownProfiles)) AND phase = ANY(\(phases))
+                AND region = ANY(\(regions)) AND profile = ANY(\(shownProfiles))
                 """, logger: logger)
-            for try await (minute, phase, histogram, key) in rows.decode((Int64, Int, ByteBuffer, String?).self) {
-                histogram.withUnsafeReadableBytes { bytes in
-                    builder.addHistogram(minute: minute, phase: phase, sliceKey: key, serialized: bytes)
+            for try await row in rows {
+                let cells = row.makeRandomAccess()
+                let minute = try cells[0].decode(Int64.self)
+                let key = try cells[1].decode(String.self)
+                for phase in phases.indices {
+                    let histogram = try cells[2 + phase].decode(ByteBuffer.self)
+                    guard histogram.readableBytes > 0 else { continue }
+                    histogram.withUnsafeReadableBytes { bytes in
+                        builder.addHistogram(
+                            minute: minute, phase: phase, sliceKey: phase == total ? key : nil, serialized: bytes)
+                    }
                 }
             }
             return builder.build()

@@ -43,12 +43,13 @@ extension PostgresStore {
         for span in MinuteRollup.Span.allCases {
             let seconds: Int64 = span == .minute ? 60 : span == .hour ? 3600 : 86_400
             let current = Int64(now.timeIntervalSince1970).floorDivided(by: seconds)
-            let key = [span.column, "region", "profile"] + (span == .minute ? ["check_name"] : []) + ["class", "phase"]
+            let key = [span.column, "region", "profile"] + (span == .minute ? ["check_name"] : []) + ["class"]
             let columns = key.joined(separator: ", ")
             let join = key.map { "l.\($0) = g.\($0)" }.joined(separator: " AND ")
+            let phaseCount = PhaseHistograms.phases.count
             let (removedHere, undecodable) = try await withConnection { [logger] connection in
                 try await connection.withTransaction(logger: logger) { connection in
-                    var merged: [[String]: (bucket: Int64, histogram: LatencyHistogram)] = [:]
+                    var merged: [[String]: (bucket: Int64, count: Int64, phases: [LatencyHistogram])] = [:]
                     var deleted = 0
                     var undecodable = 0
                     let rows = try await connection.query(
@@ -58,20 +59,24 @@ extension PostgresStore {
                                     SELECT \(columns) FROM \(span.latencyTable) WHERE \(span.column) < \(current)
                                     GROUP BY \(columns) HAVING count(*) > 1 LIMIT \(limit))
                                 DELETE FROM \(span.latencyTable) l USING g WHERE \(join)
-                                RETURNING \(key.map { "l.\($0)" }.joined(separator: ", ")), l.histogram
+                                RETURNING \(key.map { "l.\($0)" }.joined(separator: ", ")), l.count, \(
+                                    PhaseHistograms.phases.map { "l.\($0.rawValue)" }.joined(separator: ", "))
                                 """), logger: logger)
                     for try await row in rows {
                         let cells = row.makeRandomAccess()
                         let bucket = try cells[0].decode(Int64.self)
-                        let labels = try (1..<key.count).map { try cells[$0].decode(String.self) }
-                        let bytes = try cells[key.count].decode(ByteBuffer.self)
-                        guard let histogram = LatencyHistogram(serialized: bytes.readableBytesView) else {
-                            undecodable += 1
-                            deleted += 1
-                            continue
+                        let labels = [String(bucket)] + (try (1..<key.count).map { try cells[$0].decode(String.self) })
+                        var entry = merged[labels] ?? (bucket, 0, MinuteRollup.Series.emptyPhases)
+                        entry.count += try cells[key.count].decode(Int64.self)
+                        for phase in 0..<phaseCount {
+                            let bytes = try cells[key.count + 1 + phase].decode(ByteBuffer.self)
+                            guard let histogram = LatencyHistogram(serialized: bytes.readableBytesView) else {
+                                undecodable += 1
+                                continue
+                            }
+                            entry.phases[phase].merge(histogram)
                         }
-                        merged[[String(bucket)] + labels, default: (bucket, LatencyHistogram())].histogram.merge(
-                            histogram)
+                        merged[labels] = entry
                         deleted += 1
                     }
                     guard !merged.isEmpty else { return (deleted, undecodable) }
@@ -80,16 +85,18 @@ extension PostgresStore {
                     var binds = PostgresBindings()
                     binds.append(entries.map(\.bucket))
                     for i in 1..<key.count { binds.append(labels.map { $0[i] }) }
-                    binds.append(entries.map { Int64($0.histogram.count) })
-                    binds.append(entries.map { ByteBuffer(bytes: $0.histogram.serialized) })
-                    let arrays = (1...key.count + 2).map { i -> String in
-                        let type = i == 1 || i == key.count + 1 ? "bigint[]" : i == key.count + 2 ? "bytea[]" : "text[]"
+                    binds.append(entries.map(\.count))
+                    for phase in 0..<phaseCount {
+                        binds.append(entries.map { ByteBuffer(bytes: $0.phases[phase].serialized) })
+                    }
+                    let arrays = (1...binds.count).map { i -> String in
+                        let type = i == 1 || i == key.count + 1 ? "bigint[]" : i > key.count + 1 ? "bytea[]" : "text[]"
                         return "$\(i)::\(type)"
                     }
                     try await connection.query(
                         PostgresQuery(
                             unsafeSQL: """
-                                INSERT INTO \(span.latencyTable) (\(columns), count, histogram)
+                                INSERT INTO \(span.latencyTable) (\(columns), count, \(PhaseHistograms.columns))
                                 SELECT * FROM UNNEST(\(arrays.joined(separator: ", ")))
                                 """, binds: binds), logger: logger)
                     return (deleted - merged.count, undecodable)

@@ -4,7 +4,7 @@ import GRDB
 extension MinuteRollup {
     /// Merges this rollup into SQLite's tables: histograms merged into the stored row's, counts added.
     func save(in db: Database) throws {
-        let rows = rows
+        let rows = rows()
         for span in Span.allCases {
             try Self.merge(
                 (rows.latency[span] ?? []).map { ($0.arguments(checkColumn: span == .minute), $0.value) }, span: span,
