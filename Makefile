@@ -1,5 +1,5 @@
 # Sonda. `make demo` runs it, `make test` tests it; both install what is missing first.
-APT_PACKAGES := libcurl4-openssl-dev libssl-dev openssl nginx-light libnginx-mod-http-echo python3 libsqlite3-dev prometheus prometheus-alertmanager chromium postgresql-15 sqlite3 python3-cryptography python3-jsonschema
+APT_PACKAGES := libcurl4-openssl-dev libssl-dev openssl nginx-light libnginx-mod-http-echo python3 libsqlite3-dev prometheus prometheus-alertmanager chromium postgresql-15 sqlite3 python3-cryptography python3-jsonschema tinyproxy microsocks
 BENCH_PACKAGES := valgrind linux-perf
 SWIFT ?= swift
 

@@ -101,7 +101,7 @@ let package = Package(
         .executableTarget(
             name: "config-bench", dependencies: ["SondaConfig", .product(name: "Yams", package: "Yams")],
             path: "Benchmarks/ConfigLoad"),
-        .target(name: "TestSupport", path: "Tests/Support"),
+        .target(name: "TestSupport", path: "Tests/Support", exclude: ["test-receiver.py", "https-proxy.py"]),
         .testTarget(name: "SondaCoreTests", dependencies: ["SondaCore"]),
         .testTarget(name: "SondaProbeTests", dependencies: ["SondaProbe", "SondaCore", "TestSupport"]),
         .testTarget(name: "SondaConfigTests", dependencies: ["SondaConfig", "SondaCore"]),

@@ -40,6 +40,12 @@ static inline CURLcode sonda_setopt_ssl_ctx_function(CURL *h, sonda_ssl_ctx_call
     return curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, f);
 }
 
+typedef int (*sonda_debug_callback)(CURL *handle, curl_infotype type, char *data, size_t size, void *userdata);
+
+static inline CURLcode sonda_setopt_debug_function(CURL *h, sonda_debug_callback f) {
+    return curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, f);
+}
+
 // MARK: curl_easy_getinfo
 
 static inline CURLcode sonda_getinfo_long(CURL *h, CURLINFO i, long *v) { return curl_easy_getinfo(h, i, v); }

@@ -9,7 +9,7 @@ public struct ProbeReport {
 
     public init(style: TerminalStyle) { self.style = style }
 
-    static let phases: [PhaseTimings.Phase] = [.dns, .connect, .tls, .send, .wait, .receive]
+    static let phases: [PhaseTimings.Phase] = [.dns, .connect, .proxy, .tls, .send, .wait, .receive]
 
     /// One probe: headline, TLS summary, the phase waterfall and the verdict.
     public func waterfall(_ result: ProbeResult) -> String {
@@ -21,6 +21,10 @@ public struct ProbeReport {
                 parts.append("\(http.redirects) redirect\(http.redirects == 1 ? "" : "s") (\(ms(http.redirectMilliseconds)))")
             }
             lines.append("  " + parts.joined(separator: " · "))
+        }
+        if let proxy = result.proxy {
+            let address = proxy.ip.map { " (\($0))" } ?? ""
+            lines.append("  via proxy \(proxy.url)\(address)")
         }
         if let tls = result.tls { lines.append("  " + tlsSummary(tls)) }
         lines.append("")

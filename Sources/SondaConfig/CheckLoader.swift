@@ -5,13 +5,14 @@ import Yams
 /// Reads `checks:` files into `CheckSpec`s, reporting every problem with its position.
 struct CheckLoader {
     static let classes = ["authentication", "patient_data", "appointment_booking", "treatment_planning", "reporting"]
-    static let checkKeys = [
-        "name", "class", "interval", "timeout", "retries", "http", "tls_handshake", "steps", "expect", "tls",
-        "budgets", "labels",
-    ]
+    static let checkKeys =
+        [
+            "name", "class", "interval", "timeout", "retries", "http", "tls_handshake", "steps", "expect", "tls",
+            "budgets", "labels",
+        ] + ConnectionReader.checkKeys
     static let httpKeys = ["url", "method", "headers", "body"]
     static let stepKeys = ["name", "http", "expect", "extract"]
-    static let expectKeys = ["status", "headers", "body", "json", "max"]
+    static let expectKeys = ["status", "headers", "body", "json", "max", "http_version"]
     static let tlsKeys = ["min_version", "expiry_warning", "expiry_critical", "ca_file", "spki_sha256"]
     static let methods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
@@ -59,6 +60,7 @@ struct CheckLoader {
         }
         let retries = r.int("retries", in: 0...10) ?? 0
         let (policy, caFile) = tlsPolicy(r.mapping("tls", allowed: Self.tlsKeys), in: file)
+        let connection = ConnectionReader.options(r, interpolation: &interpolation, file: file)
 
         let targets = ["http", "tls_handshake", "steps"].filter(r.has)
         if targets.count != 1 {
@@ -96,7 +98,7 @@ struct CheckLoader {
         guard let name, let target else { return nil }
         return CheckSpec(
             name: name, endpointClass: endpointClass, interval: interval, timeout: timeout, retries: retries,
-            target: target, tls: policy, caFile: caFile, budgets: budgets, labels: labels)
+            target: target, tls: policy, caFile: caFile, connection: connection, budgets: budgets, labels: labels)
     }
 
     private mutating func flow(_ nodes: [Node], tlsPolicy: Bool, in file: ConfigFile) -> CheckTarget? {

@@ -11,10 +11,11 @@ public struct ConfigLoader {
     /// Every file read since the load began, in order.
     private var sourceFiles: [SourceFile] = []
 
-    static let agentKeys = [
-        "agent", "aggregator", "spool", "batch", "profiles", "profile_definitions", "include", "checks", "budgets",
-        "ca_file",
-    ]
+    static let agentKeys =
+        [
+            "agent", "aggregator", "spool", "batch", "profiles", "profile_definitions", "include", "checks", "budgets",
+            "ca_file",
+        ] + ConnectionReader.agentKeys
 
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
         interpolation = Interpolation(environment: environment)
@@ -100,6 +101,12 @@ public struct ConfigLoader {
                 for index in loaded.indices where loaded[index].caFile == nil { loaded[index].caFile = full }
             } else {
                 file.error("cannot read ca_file '\(caPath)'", at: node)
+            }
+        }
+        // The agent's proxy for every check that names none of its own (`proxy: none` is one).
+        if let route = ConnectionReader.proxyRoute(r, interpolation: &interpolation, file: file) {
+            for index in loaded.indices where loaded[index].connection.proxy == nil {
+                loaded[index].connection.proxy = route
             }
         }
         var budgets: [BudgetRule] = []

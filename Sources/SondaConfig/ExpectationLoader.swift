@@ -31,6 +31,13 @@ extension CheckLoader {
                 assertions.append(.jsonPath(path: pair.key, expectation))
             }
         }
+        if let (text, node) = r.scalar("http_version", what: "\"1.1\" or \"2\"") {
+            switch ConnectionReader.httpVersion(text) {
+            case .http1_1?: assertions.append(.httpVersion("1.1"))
+            case .http2?: assertions.append(.httpVersion("2"))
+            default: file.error("expect http_version must be \"1.1\" or \"2\", got '\(text)'", at: node)
+            }
+        }
         for pair in r.pairs("max") ?? [] {
             guard let phase = PhaseTimings.Phase(rawValue: pair.key) else {
                 let phases = PhaseTimings.Phase.allCases.map(\.rawValue)

@@ -13,6 +13,8 @@ public struct CheckSpec: Sendable, Hashable {
     public var target: CheckTarget
     public var tls: TLSPolicy
     public var caFile: String?
+    /// Proxy, IP family, HTTP version and host overrides.
+    public var connection: ConnectionOptions
     /// Budget overrides for this check (the most specific rule wins over budgets.yaml).
     public var budgets: [LatencyBudget]
     public var labels: [String: String]
@@ -20,7 +22,8 @@ public struct CheckSpec: Sendable, Hashable {
     public init(
         name: String, endpointClass: String, interval: Duration = .seconds(30), timeout: Duration = .seconds(10),
         retries: Int = 0, target: CheckTarget, tls: TLSPolicy = TLSPolicy(), caFile: String? = nil,
-        budgets: [LatencyBudget] = [], labels: [String: String] = [:]
+        connection: ConnectionOptions = ConnectionOptions(), budgets: [LatencyBudget] = [],
+        labels: [String: String] = [:]
     ) {
         self.name = name
         self.endpointClass = endpointClass
@@ -30,6 +33,7 @@ public struct CheckSpec: Sendable, Hashable {
         self.target = target
         self.tls = tls
         self.caFile = caFile
+        self.connection = connection
         self.budgets = budgets
         self.labels = labels
     }
@@ -88,6 +92,8 @@ public enum Assertion: Sendable, Hashable {
     case jsonPath(path: String, JSONExpectation)
     /// A phase (or total) must not exceed the limit.
     case maxDuration(phase: PhaseTimings.Phase, limit: Duration)
+    /// The HTTP version negotiated ("1.1", "2"), as the result's `http.version` reports it.
+    case httpVersion(String)
 }
 
 public enum TextMatch: Sendable, Hashable {

@@ -1,27 +1,32 @@
-/// The six disjoint phases of one probe, in milliseconds; their sum is `total`.
+/// The disjoint phases of one probe, in milliseconds; their sum is `total`.
 ///
-/// A phase the probe never reached is nil. On a failure, the phase that failed carries the
-/// time spent in it until the failure, so the present phases still add up to `total`.
+/// `proxy` is there only for a probe through a proxy: the CONNECT tunnel or SOCKS handshake (with
+/// an https:// proxy, the TLS handshake with the proxy too), from the TCP connection to the proxy
+/// until the tunnel carries the first byte for the origin. A phase the probe never reached is nil.
+/// On a failure, the phase that failed carries the time spent in it until the failure, so the
+/// present phases still add up to `total`.
 public struct PhaseTimings: Codable, Hashable, Sendable {
     public enum Phase: String, CaseIterable, Codable, Sendable {
-        case dns, connect, tls, send, wait, receive, total
+        case dns, connect, proxy, tls, send, wait, receive, total
 
         /// The position in `allCases`.
         var index: Int {
             switch self {
             case .dns: 0
             case .connect: 1
-            case .tls: 2
-            case .send: 3
-            case .wait: 4
-            case .receive: 5
-            case .total: 6
+            case .proxy: 2
+            case .tls: 3
+            case .send: 4
+            case .wait: 5
+            case .receive: 6
+            case .total: 7
             }
         }
     }
 
     public var dns: Double?
     public var connect: Double?
+    public var proxy: Double?
     public var tls: Double?
     public var send: Double?
     public var wait: Double?
@@ -29,11 +34,12 @@ public struct PhaseTimings: Codable, Hashable, Sendable {
     public var total: Double
 
     public init(
-        dns: Double? = nil, connect: Double? = nil, tls: Double? = nil, send: Double? = nil,
+        dns: Double? = nil, connect: Double? = nil, proxy: Double? = nil, tls: Double? = nil, send: Double? = nil,
         wait: Double? = nil, receive: Double? = nil, total: Double
     ) {
         self.dns = dns
         self.connect = connect
+        self.proxy = proxy
         self.tls = tls
         self.send = send
         self.wait = wait
@@ -45,6 +51,7 @@ public struct PhaseTimings: Codable, Hashable, Sendable {
         switch phase {
         case .dns: dns
         case .connect: connect
+        case .proxy: proxy
         case .tls: tls
         case .send: send
         case .wait: wait
@@ -82,15 +89,24 @@ public struct PhaseTimings: Codable, Hashable, Sendable {
     ///   - tcpConnectedMicroseconds: when the TCP connection was seen established by other means
     ///     (libcurl reports CONNECT as 0 when the TLS handshake that follows fails).
     ///   - stopsAfterTLS: a handshake-only check; send/wait/receive do not apply.
+    ///   - proxyMicroseconds: through a proxy, the time its tunnels took to open (summed over the
+    ///     connections of a redirected request; 0 when the proxy forwards requests without a
+    ///     tunnel); nil when a tunnel never opened. Without a proxy the argument is `.direct`.
     public init(
-        counters c: Counters, usesTLS: Bool, tcpConnectedMicroseconds: Int64? = nil, stopsAfterTLS: Bool = false
+        counters c: Counters, usesTLS: Bool, tcpConnectedMicroseconds: Int64? = nil, stopsAfterTLS: Bool = false,
+        proxy: ProxyTime = .direct
     ) {
         let connected = c.connect > 0 ? c.connect : (tcpConnectedMicroseconds ?? 0)
         // Each stage's end point, in order; 0 means libcurl did not record it.
         var stages: [(phase: Phase, end: Int64)] = []
-        stages.reserveCapacity(6)
+        stages.reserveCapacity(7)
         stages.append((.dns, c.nameLookup))
         stages.append((.connect, connected))
+        switch proxy {
+        case .direct: break
+        case .tunnelled(let microseconds): stages.append((.proxy, connected > 0 ? connected + microseconds : 0))
+        case .notOpened: stages.append((.proxy, 0))
+        }
         if usesTLS { stages.append((.tls, c.appConnect)) }
         if !stopsAfterTLS {
             // TOTAL is set even on failure, so it marks the end of receive only once a response began.
@@ -120,8 +136,18 @@ public struct PhaseTimings: Codable, Hashable, Sendable {
         if !usesTLS && lastReached >= 1 { values[Phase.tls.index] = 0 }
         func ms(_ phase: Phase) -> Double? { values[phase.index].map(Self.milliseconds) }
         self.init(
-            dns: ms(.dns), connect: ms(.connect), tls: ms(.tls), send: ms(.send), wait: ms(.wait),
+            dns: ms(.dns), connect: ms(.connect), proxy: ms(.proxy), tls: ms(.tls), send: ms(.send), wait: ms(.wait),
             receive: ms(.receive), total: Self.milliseconds(total))
+    }
+
+    /// What a proxy added to a probe, for the split into phases.
+    public enum ProxyTime: Sendable, Hashable {
+        /// No proxy: there is no `proxy` phase.
+        case direct
+        /// The tunnels opened, in this many microseconds in all (0: a proxy forwarding requests).
+        case tunnelled(Int64)
+        /// Through a proxy whose tunnel never opened: the probe failed in (or before) `proxy`.
+        case notOpened
     }
 
     /// Microseconds to milliseconds, kept at microsecond precision.

@@ -4,6 +4,14 @@ public struct ProbeError: Error, Codable, Hashable, Sendable, CustomStringConver
         case dns
         case connectRefused = "connect_refused"
         case connectTimeout = "connect_timeout"
+        /// The proxy could not be reached: its name does not resolve, it refuses or drops the TCP
+        /// connection, or the TLS handshake with an https:// proxy fails.
+        case proxyUnreachable = "proxy_unreachable"
+        /// The proxy wants credentials, or rejected the ones given (HTTP 407, SOCKS5 authentication).
+        case proxyAuth = "proxy_auth"
+        /// The proxy would not open a tunnel to the origin (a CONNECT answered with another error
+        /// status, a SOCKS5 request denied or the origin unreachable from the proxy).
+        case proxyRefused = "proxy_refused"
         case tlsHandshake = "tls_handshake"
         case tlsVersion = "tls_version"
         case tlsUntrusted = "tls_untrusted"

@@ -17,6 +17,8 @@ public struct ProbeResult: Codable, Hashable, Sendable {
     public var tls: TLSReport?
     public var assertions: [AssertionOutcome]
     public var budget: BudgetOutcome?
+    /// The proxy the probe went through; nil (and absent from the JSON) when it went direct.
+    public var proxy: ProxyInfo?
     /// The failed attempts before this one when the check's `retries` re-probed it, oldest first;
     /// nil (and absent from the JSON) when the first attempt is the one reported.
     public var attempts: [FailedAttempt]?
@@ -27,7 +29,7 @@ public struct ProbeResult: Codable, Hashable, Sendable {
         id: String = UUIDv7.generate(), check: String? = nil, step: String? = nil, agent: String? = nil,
         region: String? = nil, profile: String? = nil, endpointClass: String? = nil, startedAt: Date,
         error: ProbeError?, phases: PhaseTimings, http: HTTPInfo? = nil, tls: TLSReport? = nil,
-        assertions: [AssertionOutcome] = [], budget: BudgetOutcome? = nil, url: String = ""
+        assertions: [AssertionOutcome] = [], budget: BudgetOutcome? = nil, proxy: ProxyInfo? = nil, url: String = ""
     ) {
         self.id = id
         self.check = check
@@ -44,11 +46,12 @@ public struct ProbeResult: Codable, Hashable, Sendable {
         self.tls = tls
         self.assertions = assertions
         self.budget = budget
+        self.proxy = proxy
         self.url = url
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, check, step, agent, region, profile, ok, error, http, tls, assertions, budget, attempts
+        case id, check, step, agent, region, profile, ok, error, http, tls, assertions, budget, attempts, proxy
         case endpointClass = "class"
         case startedAt = "started_at"
         case phases = "phases_ms"
@@ -73,6 +76,7 @@ public struct ProbeResult: Codable, Hashable, Sendable {
         try c.encode(assertions, forKey: .assertions)
         try c.encode(budget, forKey: .budget)
         try c.encodeIfPresent(attempts, forKey: .attempts)
+        try c.encodeIfPresent(proxy, forKey: .proxy)
     }
 
     /// One failed attempt of a retried check, as the result that reports the check records it.
@@ -131,6 +135,25 @@ public struct HTTPInfo: Codable, Hashable, Sendable {
         case bodyBytes = "body_bytes"
         case bodySHA256 = "body_sha256"
         case remoteIP = "remote_ip"
+    }
+}
+
+/// The proxy a probe went through: its URL without credentials, the address the agent connected
+/// to, and the status it answered the CONNECT with (nil for SOCKS, or a proxy forwarding requests).
+public struct ProxyInfo: Codable, Hashable, Sendable {
+    public var url: String
+    public var ip: String?
+    public var connectStatus: Int?
+
+    public init(url: String, ip: String?, connectStatus: Int? = nil) {
+        self.url = url
+        self.ip = ip
+        self.connectStatus = connectStatus
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case url, ip
+        case connectStatus = "connect_status"
     }
 }
 

@@ -68,6 +68,7 @@ public struct ResultJSONWriter {
                 let p = r.phases
                 if let v = p.connect { key("connect"); number(v) }
                 if let v = p.dns { key("dns"); number(v) }
+                if let v = p.proxy { key("proxy"); number(v) }
                 if let v = p.receive { key("receive"); number(v) }
                 if let v = p.send { key("send"); number(v) }
                 if let v = p.tls { key("tls"); number(v) }
@@ -75,6 +76,14 @@ public struct ResultJSONWriter {
                 if let v = p.wait { key("wait"); number(v) }
             endObject()
             key("profile"); string(r.profile)
+            if let proxy = r.proxy {
+                key("proxy")
+                beginObject()
+                    if let status = proxy.connectStatus { key("connect_status"); number(Double(status)) }
+                    if let ip = proxy.ip { key("ip"); string(ip) }
+                    key("url"); string(proxy.url)
+                endObject()
+            }
             key("region"); string(r.region)
             key("started_at"); timestamp(r.startedAt)
             key("step"); string(r.step)

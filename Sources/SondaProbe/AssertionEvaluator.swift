@@ -6,6 +6,8 @@ import SondaCore
 struct AssertionEvaluator {
     let response: ResponseCapture
     let phases: PhaseTimings
+    /// The negotiated HTTP version, as `http.version` reports it.
+    let httpVersion: String?
     let redactor: SecretRedactor
 
     /// Response headers whose values are credentials in themselves.
@@ -34,6 +36,8 @@ struct AssertionEvaluator {
             let name = "max \(phase.rawValue) \(DurationParsing.format(limit))"
             guard let value = phases[phase] else { return verdict(name, ok: false, actual: "not reached") }
             return verdict(name, ok: value <= limit.milliseconds, actual: Self.milliseconds(value))
+        case .httpVersion(let expected):
+            return verdict("http_version \(expected)", ok: httpVersion == expected, actual: httpVersion ?? "none")
         }
     }
 

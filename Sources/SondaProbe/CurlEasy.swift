@@ -1,4 +1,5 @@
 import CCurl
+import SondaCore
 
 /// One libcurl easy handle. Not thread-safe: a handle belongs to one probe worker thread.
 /// Keeping it across probes keeps libcurl's parsed CA store, which is most of a probe's CPU.
@@ -24,6 +25,7 @@ final class CurlEasy {
 
     deinit {
         curl_easy_cleanup(handle)
+        curl_slist_free_all(resolveList)
         errorBuffer.deallocate()
     }
 
@@ -42,6 +44,24 @@ final class CurlEasy {
     private(set) var hasCookieEngine = false
 
     func reset() { curl_easy_reset(handle) }
+
+    /// `host:port` entries the handle's DNS cache holds from an earlier probe's `resolve`. The
+    /// cache outlives curl_easy_reset, so the next probe removes them unless it sets them again.
+    private var overridden: Set<String> = []
+    private var resolveList: UnsafeMutablePointer<curl_slist>?
+
+    /// Sets the next transfer's host overrides (after `reset`), and drops an earlier probe's.
+    func resolve(_ overrides: [HostOverride]) {
+        let wanted = Set(overrides.map { "\($0.host):\($0.port)" })
+        guard !overrides.isEmpty || !overridden.isEmpty else { return }
+        curl_slist_free_all(resolveList)
+        resolveList = nil
+        for stale in overridden.subtracting(wanted) { resolveList = curl_slist_append(resolveList, "-\(stale)") }
+        for override in overrides { resolveList = curl_slist_append(resolveList, override.curlEntry) }
+        overridden = wanted
+        // libcurl reads the list when the transfer starts; it stays allocated until the next call or deinit.
+        sonda_setopt_slist(handle, CURLOPT_RESOLVE, resolveList)
+    }
 
     /// Turns the cookie engine on for the next transfer (after `reset`): Set-Cookie is stored, and
     /// matching cookies are sent.

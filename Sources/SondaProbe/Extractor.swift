@@ -53,7 +53,7 @@ enum Extractor {
             switch assertion {
             case .header(let name, _): headers.insert(name.lowercased())
             case .body, .jsonPath: body = true
-            case .status, .maxDuration: break
+            case .status, .maxDuration, .httpVersion: break
             }
         }
         return (headers, body)

@@ -47,7 +47,7 @@ struct FlowRunner {
             return present.isEmpty ? nil : present.reduce(0, +)
         }
         return PhaseTimings(
-            dns: total(.dns), connect: total(.connect), tls: total(.tls), send: total(.send), wait: total(.wait),
-            receive: total(.receive), total: phases.map(\.total).reduce(0, +))
+            dns: total(.dns), connect: total(.connect), proxy: total(.proxy), tls: total(.tls), send: total(.send),
+            wait: total(.wait), receive: total(.receive), total: phases.map(\.total).reduce(0, +))
     }
 }

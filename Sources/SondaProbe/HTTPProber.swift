@@ -66,19 +66,49 @@ enum HTTPProber {
         if let body = request.body { easy.set(CURLOPT_COPYPOSTFIELDS, body) }
 
         let transferPointer = Unmanaged.passUnretained(transfer).toOpaque()
-        let capturePointer = Unmanaged.passUnretained(transfer.tls).toOpaque()
         easy.collectErrorMessage()
         sonda_setopt_write_function(easy.handle, writeCallback)
         easy.set(CURLOPT_WRITEDATA, pointer: transferPointer)
         sonda_setopt_prereq_function(easy.handle, prereqCallback)
         easy.set(CURLOPT_PREREQDATA, pointer: transferPointer)
         sonda_setopt_ssl_ctx_function(easy.handle, sslContextCallback)
-        easy.set(CURLOPT_SSL_CTX_DATA, pointer: capturePointer)
+        easy.set(CURLOPT_SSL_CTX_DATA, pointer: transferPointer)
+        configureConnection(easy, for: transfer, userData: transferPointer)
         transfer.shaper?.install(on: easy)
         if transfer.capture != nil {
             sonda_setopt_header_function(easy.handle, headerCallback)
             easy.set(CURLOPT_HEADERDATA, pointer: transferPointer)
         }
+    }
+
+    /// Proxy, IP family, HTTP version. Proxies come from the request alone: "" keeps libcurl from
+    /// taking one from http_proxy, HTTPS_PROXY or ALL_PROXY in the environment, and an empty
+    /// NOPROXY from taking NO_PROXY (the request's `no_proxy` was applied when it chose the proxy).
+    private static func configureConnection(
+        _ easy: CurlEasy, for transfer: Transfer, userData: UnsafeMutableRawPointer
+    ) {
+        let request = transfer.request
+        if let proxy = transfer.proxy {
+            proxy.install(on: easy, caFile: request.caFile ?? ProbeRequest.systemCAFile, userData: userData)
+        } else {
+            easy.set(CURLOPT_PROXY, "")
+        }
+        easy.set(CURLOPT_NOPROXY, "")
+        switch request.connection.ipVersion {
+        case .auto: break
+        case .v4: easy.set(CURLOPT_IPRESOLVE, Int(CURL_IPRESOLVE_V4))
+        case .v6: easy.set(CURLOPT_IPRESOLVE, Int(CURL_IPRESOLVE_V6))
+        }
+        switch request.connection.httpVersion {
+        case .auto: break
+        case .http1_1: easy.set(CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_1_1))
+        case .http2:
+            // Over TLS, ALPN offers h2 (libcurl always offers http/1.1 beside it); in the clear, h2c
+            // with prior knowledge.
+            let version = request.usesTLS ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE
+            easy.set(CURLOPT_HTTP_VERSION, Int(version))
+        }
+        easy.resolve(request.connection.resolve)
     }
 
     private static func result(
@@ -93,11 +123,19 @@ enum HTTPProber {
             preTransfer: easy.microseconds(CURLINFO_PRETRANSFER_TIME_T),
             startTransfer: easy.microseconds(CURLINFO_STARTTRANSFER_TIME_T),
             total: easy.microseconds(CURLINFO_TOTAL_TIME_T))
-        let tcpConnected = transfer.tls.handshakeStartedAt.map { Int64($0 &- startedMonotonic) / 1000 }
+        let connectedAt = transfer.proxy.map(\.firstConnectedAt) ?? transfer.tls.handshakeStartedAt
+        let tcpConnected = connectedAt.map { Int64($0 &- startedMonotonic) / 1000 }
         let handshakeOnly = request.kind == .tlsHandshake
         let phases = PhaseTimings(
             counters: counters, usesTLS: request.usesTLS, tcpConnectedMicroseconds: tcpConnected,
-            stopsAfterTLS: handshakeOnly || transfer.policyError != nil)
+            stopsAfterTLS: handshakeOnly || transfer.policyError != nil,
+            proxy: transfer.proxy?.time(counters: counters) ?? .direct)
+        let primaryIP = easy.string(CURLINFO_PRIMARY_IP).flatMap { $0.isEmpty ? nil : $0 }
+        let connectedIP = transfer.shaper?.upstreamIP ?? primaryIP
+        let proxy = transfer.proxy.map { tunnel in
+            let status = easy.long(CURLINFO_HTTP_CONNECTCODE)
+            return ProxyInfo(url: tunnel.endpoint.url, ip: connectedIP, connectStatus: status > 0 ? status : nil)
+        }
 
         var failure = ProbeErrorClassifier.classify(code, transfer: transfer, counters: counters)
         let verified = failure.map { !$0.code.isCertificateFailure } ?? true
@@ -112,10 +150,12 @@ enum HTTPProber {
                 redirects: easy.long(CURLINFO_REDIRECT_COUNT),
                 redirectMilliseconds: PhaseTimings.milliseconds(easy.microseconds(CURLINFO_REDIRECT_TIME_T)),
                 bodyBytes: transfer.bodyBytes, bodySHA256: transfer.finishBodyHash(),
-                remoteIP: transfer.shaper?.upstreamIP ?? easy.string(CURLINFO_PRIMARY_IP))
+                remoteIP: proxy == nil ? connectedIP : nil)
             let statusOK = request.expectedStatus.contains { $0.contains(status) }
             assertions.append(AssertionOutcome(name: "status", ok: statusOK, actual: statusOK ? nil : String(status)))
-            if failure == nil && !statusOK {
+            if failure == nil && status == 407 && transfer.proxy != nil {
+                failure = ProxyErrorClassifier.forwardedAuthFailure(transfer)
+            } else if failure == nil && !statusOK {
                 failure = ProbeError(
                     .httpStatus,
                     "HTTP \(status), expected \(request.expectedStatus.map(\.spelled).joined(separator: ","))"
@@ -127,7 +167,7 @@ enum HTTPProber {
         }
         return ProbeResult(
             startedAt: startedAt, error: failure, phases: phases, http: http, tls: tls, assertions: assertions,
-            url: request.url)
+            proxy: proxy, url: request.url)
     }
 
     private static func httpVersion(_ curlVersion: Int) -> String {

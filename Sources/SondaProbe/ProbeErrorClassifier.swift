@@ -5,8 +5,10 @@ import SondaCore
 enum ProbeErrorClassifier {
     static func classify(_ code: CURLcode, transfer: Transfer, counters: PhaseTimings.Counters) -> ProbeError? {
         let curl = transfer.curlMessage.isEmpty ? CurlEasy.describe(code) : transfer.curlMessage
-        let tcpConnected = counters.connect > 0 || transfer.tls.handshakeStartedAt != nil
+        let tcpConnected =
+            counters.connect > 0 || transfer.tls.handshakeStartedAt != nil || transfer.proxy?.firstConnectedAt != nil
         let inHandshake = transfer.request.usesTLS && counters.appConnect == 0 && tcpConnected
+        if let failure = ProxyErrorClassifier.classify(code, transfer: transfer, curl: curl) { return failure }
         if let verify = transfer.tls.verifyError { return certificateError(verify, transfer: transfer) }
         switch code {
         case CURLE_OK:

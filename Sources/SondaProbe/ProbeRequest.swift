@@ -27,6 +27,8 @@ public struct ProbeRequest: Sendable, Hashable {
     public var hashBody: Bool
     /// The emulated link the probe runs behind; nil or `none` is the agent's own link.
     public var profile: NetworkProfile?
+    /// Proxy, IP family, HTTP version and host overrides.
+    public var connection: ConnectionOptions
 
     public static let systemCAFile = "/etc/ssl/certs/ca-certificates.crt"
 
@@ -35,7 +37,7 @@ public struct ProbeRequest: Sendable, Hashable {
         body: String? = nil, timeout: Duration = .seconds(10), connectTimeout: Duration? = nil,
         caFile: String? = nil, tlsPolicy: TLSPolicy = TLSPolicy(), expectedStatus: [ClosedRange<Int>] = [200...399],
         maxRedirects: Int = 10, maxBodyBytes: Int = 10 << 20, hashBody: Bool = false,
-        profile: NetworkProfile? = nil
+        profile: NetworkProfile? = nil, connection: ConnectionOptions = ConnectionOptions()
     ) {
         self.url = url
         self.kind = kind
@@ -51,6 +53,7 @@ public struct ProbeRequest: Sendable, Hashable {
         self.maxBodyBytes = maxBodyBytes
         self.hashBody = hashBody
         self.profile = profile
+        self.connection = connection
     }
 
     /// Asked several times a probe: compares the scheme in place, without lowercasing the URL.

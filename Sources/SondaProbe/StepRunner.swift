@@ -55,7 +55,8 @@ struct StepRunner {
                 }
             }
         }
-        let evaluator = AssertionEvaluator(response: response, phases: result.phases, redactor: redactor)
+        let evaluator = AssertionEvaluator(
+            response: response, phases: result.phases, httpVersion: result.http?.version, redactor: redactor)
         for assertion in step.expect {
             guard let verdict = evaluator.judge(assertion) else { continue }
             result.assertions.append(verdict.outcome)
@@ -80,7 +81,7 @@ struct StepRunner {
             },
             body: try step.body.map { body throws(Template.UndefinedVariable) in try Template(body).render(variables) },
             timeout: timeout, caFile: check.caFile, tlsPolicy: check.tls,
-            expectedStatus: statusRanges.isEmpty ? [200...399] : statusRanges)
+            expectedStatus: statusRanges.isEmpty ? [200...399] : statusRanges, connection: check.connection)
     }
 }
 

@@ -69,13 +69,20 @@ final class TLSCapture {
 /// Index of Sonda's slot in each `SSL_CTX`'s ex-data, which leads the verify callback to its capture.
 private let captureIndex: Int32 = sonda_ssl_ctx_new_index()
 
-/// CURLOPT_SSL_CTX_FUNCTION: libcurl calls it once TCP is connected, before the handshake.
+/// CURLOPT_SSL_CTX_FUNCTION (its data is the `Transfer`): libcurl calls it once TCP is connected
+/// (through a proxy: once the tunnel is open), before the handshake. An https:// proxy's own
+/// handshake is left to libcurl's checks alone: the capture is of the origin.
 let sslContextCallback: @convention(c) (UnsafeMutableRawPointer?, UnsafeMutableRawPointer?, UnsafeMutableRawPointer?)
     -> CURLcode = { _, sslContext, userData in
         guard let sslContext, let userData else { return CURLE_OK }
         let context = OpaquePointer(sslContext)
-        Unmanaged<TLSCapture>.fromOpaque(userData).takeUnretainedValue().beginHandshake()
-        SSL_CTX_set_ex_data(context, captureIndex, userData)
+        let transfer = Unmanaged<Transfer>.fromOpaque(userData).takeUnretainedValue()
+        if let proxy = transfer.proxy {
+            if proxy.isProxyHandshake() { return CURLE_OK }
+            proxy.tunnelOpened()
+        }
+        transfer.tls.beginHandshake()
+        SSL_CTX_set_ex_data(context, captureIndex, Unmanaged.passUnretained(transfer.tls).toOpaque())
         SSL_CTX_set_verify(context, SSL_CTX_get_verify_mode(context), verifyCallback)
         return CURLE_OK
     }

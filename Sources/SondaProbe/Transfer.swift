@@ -12,6 +12,8 @@ final class Transfer {
     let capture: ResponseCapture?
     /// The emulated link, when the request's profile shapes anything.
     let shaper: LinkShaper?
+    /// The proxy the request goes through, when it goes through one.
+    let proxy: ProxyTunnel?
     var bodyBytes = 0
     var bodyTooLarge = false
     var bodyHash: OpaquePointer?
@@ -29,6 +31,7 @@ final class Transfer {
         } else {
             shaper = nil
         }
+        proxy = request.connection.proxy(for: request.url).map { ProxyTunnel(endpoint: $0, url: request.url) }
         self.tls = TLSCapture(cache: easy.certificates)
         if request.hashBody { bodyHash = sonda_sha256_new() }
     }
@@ -102,5 +105,6 @@ let prereqCallback:
     ) -> Int32 = { userData, _, _, _, _ in
         guard let userData else { return Int32(CURL_PREREQFUNC_OK) }
         let transfer = Unmanaged<Transfer>.fromOpaque(userData).takeUnretainedValue()
+        transfer.proxy?.tunnelOpened()
         return transfer.connectionReady() ? Int32(CURL_PREREQFUNC_OK) : Int32(CURL_PREREQFUNC_ABORT)
     }

@@ -64,6 +64,8 @@ struct ProbeCommand: AsyncParsableCommand {
     @Option(name: .customLong("spki-pin"), help: "Base64 SHA-256 of the server's public key (repeatable).")
     var pins: [String] = []
 
+    @OptionGroup var connection: ConnectionFlags
+
     func validate() throws {
         switch (url, check) {
         case (nil, nil): throw ValidationError("give a URL, or --check NAME --config FILE")
@@ -75,6 +77,7 @@ struct ProbeCommand: AsyncParsableCommand {
         guard TLSPolicy.versionName(tlsMin) != nil else {
             throw ValidationError("--tls-min must be 1.2 or 1.3, got '\(tlsMin)'")
         }
+        _ = try connection.applied(to: ConnectionOptions())
     }
 
     func run() async throws {
@@ -99,6 +102,7 @@ struct ProbeCommand: AsyncParsableCommand {
                 try requireReadable(caFile)
                 spec.caFile = caFile
             }
+            spec.connection = try connection.applied(to: spec.connection)
             var probe = AdHocProbe(
                 target: .check(spec, redactor), count: count, budget: flagBudget ?? configured, profiles: chosen)
             if flagBudget == nil {
@@ -130,7 +134,8 @@ struct ProbeCommand: AsyncParsableCommand {
             url: target.url, kind: target.kind, method: method, headers: parsedHeaders, timeout: timeout,
             caFile: caFile,
             tlsPolicy: TLSPolicy(minVersion: TLSPolicy.versionName(tlsMin) ?? "TLSv1.3", spkiSHA256Pins: pins),
-            expectedStatus: try StatusRanges.parse(expectStatus))
+            expectedStatus: try StatusRanges.parse(expectStatus),
+            connection: try connection.applied(to: ConnectionOptions()))
     }
 }
 

@@ -42,6 +42,32 @@ import Testing
         #expect(p.receive == nil)
     }
 
+    /// libcurl's APPCONNECT through a proxy includes the tunnel; the tunnel's own time comes out of it.
+    @Test func aTunnelIsItsOwnPhaseBetweenConnectAndTLS() {
+        let c = Counters(nameLookup: 100, connect: 300, appConnect: 6300, preTransfer: 6400, startTransfer: 9400, total: 9500)
+        let p = PhaseTimings(counters: c, usesTLS: true, proxy: .tunnelled(2000))
+        #expect(p == PhaseTimings(dns: 0.1, connect: 0.2, proxy: 2, tls: 4, send: 0.1, wait: 3, receive: 0.1, total: 9.5))
+    }
+
+    @Test func aRefusedTunnelChargesProxyAndStops() {
+        // libcurl reports CONNECT as 0 when the tunnel fails; the agent saw TCP up at 300 µs.
+        let c = Counters(nameLookup: 100, connect: 0, appConnect: 0, preTransfer: 0, startTransfer: 0, total: 1300)
+        let p = PhaseTimings(counters: c, usesTLS: true, tcpConnectedMicroseconds: 300, proxy: .notOpened)
+        #expect(p == PhaseTimings(dns: 0.1, connect: 0.2, proxy: 1, total: 1.3))
+    }
+
+    @Test func anUnreachableProxyChargesConnect() {
+        let c = Counters(nameLookup: 100, connect: 0, appConnect: 0, preTransfer: 0, startTransfer: 0, total: 400)
+        let p = PhaseTimings(counters: c, usesTLS: true, proxy: .notOpened)
+        #expect(p == PhaseTimings(dns: 0.1, connect: 0.3, total: 0.4))
+    }
+
+    @Test func aForwardingProxyHasAZeroProxyPhase() {
+        let c = Counters(nameLookup: 100, connect: 300, appConnect: 0, preTransfer: 350, startTransfer: 1350, total: 1400)
+        let p = PhaseTimings(counters: c, usesTLS: false, proxy: .tunnelled(0))
+        #expect(p == PhaseTimings(dns: 0.1, connect: 0.2, proxy: 0, tls: 0, send: 0.05, wait: 1, receive: 0.05, total: 1.4))
+    }
+
     @Test func handshakeOnlyStopsAfterTLS() {
         let c = Counters(nameLookup: 10, connect: 100, appConnect: 900, preTransfer: 0, startTransfer: 0, total: 950)
         let p = PhaseTimings(counters: c, usesTLS: true, stopsAfterTLS: true)

@@ -44,7 +44,8 @@ import Testing
 
     @Test func errorCodesAreTheClosedSetOfTheDesign() {
         #expect(Set(ProbeError.Code.allCases.map(\.rawValue)) == [
-            "dns", "connect_refused", "connect_timeout", "tls_handshake", "tls_version", "tls_untrusted",
+            "dns", "connect_refused", "connect_timeout", "proxy_unreachable", "proxy_auth", "proxy_refused",
+            "tls_handshake", "tls_version", "tls_untrusted",
             "tls_hostname", "tls_expired", "tls_expiring", "tls_pin", "http_status", "assertion", "timeout",
             "redirects", "body_too_large", "internal",
         ])
@@ -103,6 +104,14 @@ extension ResultJSONWriter {
             ]),
         ProbeResult(startedAt: now, error: ProbeError(.dns, "Could not resolve host: x.invalid"), phases: PhaseTimings(dns: 1.204, total: 1.204)),
         retried,
+        // Through proxies: one that refused the credentials, one whose address is not known.
+        ProbeResult(
+            startedAt: now, error: ProbeError(.proxyAuth, "proxy http://p.lan:3128 answered CONNECT with 407"),
+            phases: PhaseTimings(dns: 0.01, connect: 0.2, proxy: 1.5, total: 1.71),
+            proxy: ProxyInfo(url: "http://p.lan:3128", ip: "10.0.0.5", connectStatus: 407)),
+        ProbeResult(
+            startedAt: now, error: nil, phases: PhaseTimings(connect: 1, proxy: 0, total: 3),
+            proxy: ProxyInfo(url: "socks5h://[::1]:1080", ip: nil)),
         // Several times the writer's first 1 KB, escapes across each boundary.
         ProbeResult(
             startedAt: now, error: ProbeError(.internal, String(repeating: "ab\"c\\d\u{02}é\n", count: 400)),

@@ -77,4 +77,22 @@ import Testing
         let fastest = (none: underNone.min() ?? 0, plain: plain.min() ?? 0)
         #expect(fastest.none - fastest.plain < 1, "none \(fastest.none) ms, plain \(fastest.plain) ms")
     }
+
+    /// Through a proxy the shaped link is the one to the proxy: TCP to it, the CONNECT's round
+    /// trip and the TLS handshake carried by the tunnel each pay one emulated round trip.
+    @Test func aProxysLinkIsTheShapedOne() async throws {
+        let (lab, proxies) = (try TLSLab.shared(), try ProxyLab.shared())
+        let rtt = 40.0
+        let proxy = ProxyRoute(try ProxyEndpoint(parsing: ProxyLab.url("http", port: proxies.open)))
+        let result = await Self.pool.probe(
+            ProbeRequest(
+                url: lab.url("tls13", "/small.txt"), caFile: lab.ca, profile: Self.profile(rtt: rtt),
+                connection: ConnectionOptions(proxy: proxy)))
+        #expect(result.ok, "\(result.error?.message ?? "")")
+        let phases = result.phases
+        #expect((rtt..<rtt + 40).contains(phases.connect ?? 0), "connect \(phases.connect ?? -1)")
+        #expect((rtt..<rtt + 60).contains(phases.proxy ?? 0), "proxy \(phases.proxy ?? -1)")
+        #expect((rtt..<rtt + 60).contains(phases.tls ?? 0), "tls \(phases.tls ?? -1)")
+        #expect(result.proxy?.ip == "127.0.0.1", "the proxy's address, not the relay's port on loopback")
+    }
 }

@@ -209,10 +209,10 @@ public struct BatchReader {
     }
 
     /// `phases_ms` keys in PhaseTimings' order, `total` last.
-    static let phaseNames: [StaticString] = ["dns", "connect", "tls", "send", "wait", "receive", "total"]
+    static let phaseNames: [StaticString] = ["dns", "connect", "proxy", "tls", "send", "wait", "receive", "total"]
 
     mutating func phases() throws -> PhaseTimings {
-        var values = [Double?](repeating: nil, count: 7)
+        var values = [Double?](repeating: nil, count: 8)
         try beginObject()
         var object = ObjectState(start: position)
         while let key = try nextKey(&object) {
@@ -222,12 +222,12 @@ public struct BatchReader {
                 continue
             }
             values[index] = try field(names[index]) { r in
-                index == 6 ? try r.double() : try r.optional { r in try r.double() }
+                index == 7 ? try r.double() : try r.optional { r in try r.double() }
             }
         }
         return PhaseTimings(
-            dns: values[0], connect: values[1], tls: values[2], send: values[3], wait: values[4], receive: values[5],
-            total: try required(values[6], "total"))
+            dns: values[0], connect: values[1], proxy: values[2], tls: values[3], send: values[4], wait: values[5],
+            receive: values[6], total: try required(values[7], "total"))
     }
 
     mutating func httpInfo() throws -> HTTPInfo {
