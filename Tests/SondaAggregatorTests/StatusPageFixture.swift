@@ -146,6 +146,17 @@ enum StatusPageFixture {
         return accepted
     }
 
+    /// The same batches written to the fixture's store directly, without HTTP.
+    static func write(_ f: IngestFixture) async throws {
+        for agent in agents {
+            let all = results(agent: agent.id, region: agent.region, now: f.now)
+            for start in stride(from: 0, to: all.count, by: 2500) {
+                let batch = f.batch(agent: agent.id, results: Array(all[start..<min(start + 2500, all.count)]))
+                try await f.store.write(batch, rawResults: nil, region: agent.region, now: f.now, auditDetail: nil)
+            }
+        }
+    }
+
     /// What the alert store would hold for this fleet.
     static func alerts(now: Date) -> [AlertNotification] {
         func alert(_ name: String, _ severity: String, _ labels: [String: String], _ summary: String, minutes: Double)
