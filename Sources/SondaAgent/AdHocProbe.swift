@@ -25,7 +25,9 @@ public struct AdHocProbe: Sendable {
     /// Budgets for particular profiles (budgets.yaml rules with `profile:`), over `budget`.
     public var profileBudgets: [String: LatencyBudget] = [:]
 
-    public init(request: ProbeRequest, count: Int = 1, budget: LatencyBudget? = nil, profiles: [NetworkProfile?] = [nil]) {
+    public init(
+        request: ProbeRequest, count: Int = 1, budget: LatencyBudget? = nil, profiles: [NetworkProfile?] = [nil]
+    ) {
         self.init(target: .request(request), count: count, budget: budget, profiles: profiles)
     }
 
@@ -50,7 +52,9 @@ public struct AdHocProbe: Sendable {
                     switch target {
                     case .request(var request):
                         request.profile = profile
-                        run = [runner.probe(request)]
+                        var redactor = SecretRedactor()
+                        redactor.addPassword(of: request.url)
+                        run = [runner.probe(request).redacted(by: redactor)]
                     case .check(let check, let redactor): run = runner.run(check, redactor: redactor, profile: profile)
                     }
                     for var result in run {

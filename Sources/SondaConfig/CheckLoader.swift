@@ -39,7 +39,8 @@ struct CheckLoader {
         let name = r.string("name", required: true)
         if let name, let (_, nameNode) = r.scalar("name") {
             if let first = definedAt[name] {
-                file.error("duplicate check name '\(name)' (first defined at \(first.file):\(first.line))", at: nameNode)
+                file.error(
+                    "duplicate check name '\(name)' (first defined at \(first.file):\(first.line))", at: nameNode)
             } else {
                 definedAt[name] = (file.path, nameNode.mark?.line ?? 0)
             }
@@ -56,7 +57,9 @@ struct CheckLoader {
         let interval = r.duration("interval") ?? .seconds(30)
         let timeout = r.duration("timeout") ?? .seconds(10)
         if let (_, node) = r.scalar("timeout"), timeout > interval {
-            file.error("timeout \(DurationParsing.format(timeout)) is longer than the interval \(DurationParsing.format(interval))", at: node)
+            file.error(
+                "timeout \(DurationParsing.format(timeout)) is longer than the interval \(DurationParsing.format(interval))",
+                at: node)
         }
         let retries = r.int("retries", in: 0...10) ?? 0
         let (policy, caFile) = tlsPolicy(r.mapping("tls", allowed: Self.tlsKeys), in: file)
@@ -75,7 +78,9 @@ struct CheckLoader {
         switch targets[0] {
         case "http":
             let expect = self.expectations(r.mapping("expect", allowed: Self.expectKeys), in: file)
-            if let step = httpStep(name: name ?? "", r.value("http")!, expect: expect, extract: [], tlsPolicy: r.has("tls"), in: file) {
+            if let step = httpStep(
+                name: name ?? "", r.value("http")!, expect: expect, extract: [], tlsPolicy: r.has("tls"), in: file)
+            {
                 target = .http(step)
             }
         case "steps":
@@ -149,8 +154,10 @@ struct CheckLoader {
         if node.mapping == nil { checkVariables(in: node, defined: [], in: file) }
         guard let r = MappingReader(node, in: file, context: "'http'", allowed: Self.httpKeys) else { return nil }
         guard let (rawURL, urlNode) = r.scalar("url", required: true) else { return nil }
-        // Only a query string can carry a credential in a URL (?api_key=…).
+        // A query string can carry a credential (?api_key=…), and so can the userinfo, whose
+        // password is a secret however it was written.
         let url = interpolation.resolve(rawURL, at: urlNode, in: file, secret: rawURL.contains("?"))
+        interpolation.redactor.addPassword(of: url)
         let lowered = url.lowercased()
         if !lowered.hasPrefix("http://") && !lowered.hasPrefix("https://") && !lowered.hasPrefix("${") {
             file.error("url must start with http:// or https://, got '\(rawURL)'", at: urlNode)

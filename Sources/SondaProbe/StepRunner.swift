@@ -30,7 +30,8 @@ struct StepRunner {
             return result.redacted(by: redactor)
         }
         let needs = Extractor.needs(of: step)
-        let capture = needs.headers.isEmpty && !needs.body
+        let capture =
+            needs.headers.isEmpty && !needs.body
             ? nil : ResponseCapture(headerNames: needs.headers, keepsBody: needs.body)
         var result = HTTPProber.run(request, on: easy, capture: capture, sharesCookies: sharesCookies)
         result.check = check.name
@@ -39,7 +40,8 @@ struct StepRunner {
         result.url = request.url
 
         // Judged only when a whole response arrived; a failed transfer has already said why.
-        let answered = result.http != nil && (result.error.map { [.httpStatus, .tlsExpiring].contains($0.code) } ?? true)
+        let answered =
+            result.http != nil && (result.error.map { [.httpStatus, .tlsExpiring].contains($0.code) } ?? true)
         guard answered else { return result.redacted(by: redactor) }
         let response = capture ?? ResponseCapture(headerNames: [], keepsBody: false)
 
@@ -87,7 +89,7 @@ struct StepRunner {
 
 extension ProbeResult {
     /// The result with secrets masked in everything it says: the error, the assertions, the URL.
-    func redacted(by redactor: SecretRedactor) -> ProbeResult {
+    public func redacted(by redactor: SecretRedactor) -> ProbeResult {
         guard !redactor.secrets.isEmpty else { return self }
         var result = self
         if var error = result.error {

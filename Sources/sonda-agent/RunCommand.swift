@@ -65,7 +65,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         defer { server.close() }
         let listening: Logger.Message =
-            "agent \(agent.id) (\(agent.region)): /metrics and /health on port \(server.port), reporting to \(agent.aggregatorURLs.joined(separator: ", "))"
+            "agent \(agent.id) (\(agent.region)): /metrics and /health on port \(server.port), reporting to \(agent.aggregatorURLs.map(SecretRedactor.withoutPassword).joined(separator: ", "))"
 
         let scheduler = ProbeScheduler(
             config: agent, workers: max(workers, 1), spool: spool, metrics: metrics, logger: logger)

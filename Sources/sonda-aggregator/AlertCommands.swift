@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SondaAggregator
 import SondaCLI
+import SondaCore
 
 #if canImport(FoundationNetworking)
     import FoundationNetworking
@@ -93,7 +94,7 @@ extension ServerOptions {
     /// else `$SONDA_READ_TOKEN`); non-2xx answers become the server's error message.
     func send(_ path: String, method: String, body: Data?) async throws -> Data {
         guard let url = URL(string: (server.hasSuffix("/") ? String(server.dropLast()) : server) + path) else {
-            throw CommandFailure(message: "--server '\(server)' is not a URL", code: 64)
+            throw CommandFailure(message: "--server '\(SecretRedactor.withoutPassword(server))' is not a URL", code: 64)
         }
         var request = URLRequest(url: url)
         request.httpMethod = method
@@ -110,7 +111,9 @@ extension ServerOptions {
         do {
             (data, response) = try await URLSession.shared.data(for: request)
         } catch {
-            throw CommandFailure(message: "cannot reach \(server): \(error.localizedDescription)", code: 69)
+            throw CommandFailure(
+                message: "cannot reach \(SecretRedactor.withoutPassword(server)): \(error.localizedDescription)",
+                code: 69)
         }
         let status = (response as? HTTPURLResponse)?.statusCode ?? 0
         guard (200..<300).contains(status) else {

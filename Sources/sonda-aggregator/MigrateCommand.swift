@@ -11,9 +11,10 @@ struct MigrateCommand: AsyncParsableCommand {
         discussion: """
             Copies results, rollups, agents, alerts, silences, the audit chain and the alert evaluator's \
             position, after creating the schema. Stop `serve` first: results it stores during the copy are \
-            not copied. The SQLite file is only read. Exit status: 1 the target is not empty or the copy \
-            failed, 64 usage, 66 no usable SQLite file, 69 the server cannot be reached, 78 the server \
-            refused (login, database).
+            not copied. The SQLite file is only read. Stored results that no longer decode are copied as \
+            they are, left out of the rollups and listed at the end with a warning (exit status 0). Exit \
+            status: 1 the target is not empty or the copy failed, 64 usage, 66 no usable SQLite file, 69 the \
+            server cannot be reached, 78 the server refused (login, database).
             """)
 
     @Option(
@@ -63,6 +64,14 @@ struct MigrateCommand: AsyncParsableCommand {
             throw CommandFailure(message: error.description, code: Self.exitStatus(error.code))
         }
         print(Self.report(summary, from: path, to: url, took: ContinuousClock.now - started), terminator: "")
+        if summary.undecodableResults.count > 0 {
+            let count = summary.undecodableResults.count
+            FileHandle.standardError.write(
+                Data(
+                    ("sonda-aggregator: warning: \(count) stored result\(count == 1 ? "" : "s") no longer "
+                        + "decode\(count == 1 ? "s" : "") and \(count == 1 ? "is" : "are") left out of the rollups "
+                        + "(listed above); everything else was copied\n").utf8))
+        }
         if let broken = summary.audit.firstBroken {
             throw CommandFailure(
                 message: "the copied audit chain is broken at entry \(broken.seq): \(broken.reason) "
@@ -106,6 +115,17 @@ struct MigrateCommand: AsyncParsableCommand {
             lines.append(
                 "rollups: \(summary.foldedResults) results the SQLite file had not counted yet (serve did not stop "
                     + "cleanly) were counted into them")
+        }
+        let undecodable = summary.undecodableResults
+        if undecodable.count > 0 {
+            let one = undecodable.count == 1
+            lines.append(
+                "rollups: \(undecodable.count) result\(one ? "" : "s") the SQLite file had not counted yet no longer "
+                    + "decode\(one ? "s" : ""): copied as stored, left out of the rollups:")
+            lines += undecodable.examples.map { "  results rowid \($0.rowID): \($0.error)" }
+            if undecodable.count > undecodable.examples.count {
+                lines.append("  and \(undecodable.count - undecodable.examples.count) more")
+            }
         }
         return lines.joined(separator: "\n") + "\n"
     }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SondaAggregator
 import SondaCLI
+import SondaCore
 import SondaProbe
 
 #if canImport(FoundationNetworking)
@@ -27,7 +28,9 @@ struct ServerOptions: ParsableArguments {
         guard
             var components = URLComponents(
                 string: server.hasSuffix("/") ? String(server.dropLast()) + path : server + path)
-        else { throw CommandFailure(message: "--server '\(server)' is not a URL", code: 64) }
+        else {
+            throw CommandFailure(message: "--server '\(SecretRedactor.withoutPassword(server))' is not a URL", code: 64)
+        }
         let items = query.compactMap { name, value in value.map { URLQueryItem(name: name, value: $0) } }
         if !items.isEmpty { components.queryItems = items }
         if let cacert, !FileManager.default.isReadableFile(atPath: cacert) {
@@ -48,7 +51,8 @@ struct ServerOptions: ParsableArguments {
                     + "narrow the query", code: 1)
         }
         if let failure = response.transportError {
-            throw CommandFailure(message: "cannot reach \(server): \(failure)", code: 69)
+            throw CommandFailure(
+                message: "cannot reach \(SecretRedactor.withoutPassword(server)): \(failure)", code: 69)
         }
         let (status, data) = (response.status, Data(response.body.utf8))
         guard (200..<300).contains(status) else {

@@ -98,6 +98,43 @@ import Testing
         #expect(unreachable.stderr.split(separator: "\n").count == 1, "one line: \(unreachable.stderr)")
     }
 
+    @Test func storedResultsThatNoLongerDecodeAreListedWithAWarning() async throws {
+        let directory = NSTemporaryDirectory() + "sonda-migrate-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let database = "\(directory)/sonda.sqlite"
+        try "listen: 127.0.0.1:0\ndatabase: sonda.sqlite\n".write(
+            toFile: "\(directory)/aggregator.yaml", atomically: true, encoding: .utf8)
+        let created = try await Self.serve("\(directory)/aggregator.yaml", directory: directory)
+        created.process.signal(SIGTERM)
+        #expect(await created.process.wait() == 0, "\(created.process.log)")
+        // A result this release cannot read (written by hand, or by a newer release), not yet rolled up.
+        let insert = try await ChildProcess.run(
+            "/usr/bin/sqlite3",
+            [
+                database,
+                """
+                INSERT INTO results (id, agent, check_name, region, profile, class, started_at_ms, ok, total_ms, json)
+                VALUES ('broken', 'sp', 'health', 'sao_paulo', 'none', 'authentication', 0, 1, 1, '{"id":');
+                """,
+            ])
+        #expect(insert.status == 0, "\(insert.stderr)")
+
+        let migrate = try await AggregatorEndToEndTests.cli(
+            "migrate", "--database", database, "--to", try await PostgresServer.database())
+        #expect(migrate.status == 0, "\(migrate.stdout)\(migrate.stderr)")
+        #expect(migrate.lines.contains { $0.split(separator: " ") == ["results", "1"] }, "\(migrate.stdout)")
+        #expect(
+            migrate.stdout.contains(
+                "rollups: 1 result the SQLite file had not counted yet no longer decodes: copied as stored"),
+            "\(migrate.stdout)")
+        #expect(migrate.lines.contains { $0.hasPrefix("  results rowid 1: ") }, "\(migrate.stdout)")
+        #expect(
+            migrate.stderr.hasSuffix(
+                "sonda-aggregator: warning: 1 stored result no longer decodes and is left out of the rollups (listed "
+                    + "above); everything else was copied\n"), "\(migrate.stderr)")
+    }
+
     static func serve(_ config: String, directory: String) async throws -> (process: BackgroundProcess, port: Int) {
         let portFile = "\(directory)/port-\(UUID().uuidString)"
         let process = try BackgroundProcess(

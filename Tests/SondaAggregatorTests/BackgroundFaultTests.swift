@@ -132,16 +132,7 @@ import Testing
         let f = try IngestFixture()
         // Rollups still in memory when the process died, and beside them a row this version
         // cannot read (written by hand, or by a newer version).
-        f.store.pending.waitingWriters.add(1, ordering: .relaxed)
-        try await f.store.write(
-            f.batch(results: RollupRecoveryTests.results(20, failing: 0, now: f.now)), region: "sao_paulo")
-        try await f.store.pool.write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO results (id, agent, check_name, region, profile, class, started_at_ms, ok, total_ms, json)
-                    VALUES ('broken', 'sp-clinic-01', 'auth-health', 'sao_paulo', 'none', 'authentication', 0, 1, 1, '{"id":')
-                    """)
-        }
+        try await Self.leaveUnfolded(20, andUndecodable: ["broken"], in: f)
         let lines = LoggedLines()
         let restarted = try SQLiteStore(path: f.config.database, faults: lines.faultLog())
         #expect(try await RollupRecoveryTests.counts(restarted).minute == 20, "the readable rows are folded")
@@ -152,6 +143,71 @@ import Testing
         #expect(health.0 == 200 && health.1.contains(#""cause":"undecodable_result""#), "\(health.1)")
         #expect(health.1.contains("results rowid 21"), "names the row: \(health.1)")
         #expect(metrics.contains(#"sonda_faults_total{cause="undecodable_result"} 1"#), "\(metrics)")
+    }
+
+    /// `count` results whose rollups are still in memory (as a process killed before flushing them
+    /// leaves them), and after them a row for each of `ids` whose JSON does not decode.
+    static func leaveUnfolded(_ count: Int, andUndecodable ids: [String], in f: IngestFixture) async throws {
+        f.store.pending.waitingWriters.add(1, ordering: .relaxed)
+        try await f.store.write(
+            f.batch(results: RollupRecoveryTests.results(count, failing: 0, now: f.now)), region: "sao_paulo")
+        try await f.store.pool.write { db in
+            for id in ids {
+                try db.execute(
+                    sql: """
+                        INSERT INTO results (id, agent, check_name, region, profile, class, started_at_ms, ok, total_ms, json)
+                        VALUES (?, 'sp-clinic-01', 'auth-health', 'sao_paulo', 'none', 'authentication', 0, 1, 1, '{"id":')
+                        """, arguments: [id])
+            }
+        }
+    }
+
+    @Test func aStoredHistogramThatNoLongerDecodesIsReportedWhenNewResultsMergeIntoIt() async throws {
+        let f = try IngestFixture()
+        let lines = LoggedLines()
+        let store = try SQLiteStore(path: f.config.database, faults: lines.faultLog())
+        let results = RollupRecoveryTests.results(20, failing: 0, now: f.now)
+        try await store.write(f.batch(results: results), region: "sao_paulo")
+        // One row of the minute rollup, damaged (a bucket index past the histogram's range).
+        let (key, counted) = try await store.pool.write { db in
+            let row = try GRDB.Row.fetchOne(
+                db,
+                sql: "SELECT minute, region, profile, check_name, class, count FROM latency_minute WHERE phase = 'total'")!
+            let key = StatementArguments(Array(row.databaseValues.prefix(5)))
+            try db.execute(
+                sql: """
+                    UPDATE latency_minute SET histogram = x'ff7f01'
+                    WHERE minute = ? AND region = ? AND profile = ? AND check_name = ? AND class = ? AND phase = 'total'
+                    """, arguments: key)
+            return (key, row[5] as Int)
+        }
+        let again = results.map {
+            var copy = $0
+            copy.id = UUIDv7.generate()
+            return copy
+        }
+        try await store.write(f.batch(results: again), region: "sao_paulo")
+
+        #expect(lines.all.count == 1, "\(lines.all)")
+        #expect(
+            lines.all.last?.hasPrefix(
+                "undecodable_rollup: 1 stored histogram of latency_minute no longer decodes; replaced by the new "
+                    + "results', losing the \(counted) result\(counted == 1 ? "" : "s") it counted") == true,
+            "\(lines.all)")
+        let (health, metrics) = try await Self.answers(store)
+        #expect(health.1.contains(#""cause":"undecodable_rollup""#), "\(health.1)")
+        #expect(metrics.contains(#"sonda_faults_total{cause="undecodable_rollup"} 1"#), "\(metrics)")
+        let stored = try await store.pool.read { db in
+            try GRDB.Row.fetchOne(
+                db,
+                sql: """
+                    SELECT count, histogram FROM latency_minute
+                    WHERE minute = ? AND region = ? AND profile = ? AND check_name = ? AND class = ? AND phase = 'total'
+                    """, arguments: key)!
+        }
+        #expect(stored[0] as Int == counted, "the row holds the new results only")
+        #expect(LatencyHistogram(serialized: stored[1] as Data)?.count == UInt64(counted), "and decodes again")
+        #expect(try await RollupRecoveryTests.counts(store).minute == 40, "the outcome counts lost nothing")
     }
 
     @Test func postgresCompactionFaultsAndUndecodableHistogramsAreReported() async throws {

@@ -14,9 +14,7 @@ import Testing
     static func server() async throws -> (DedicatedPostgres, port: String) {
         let cluster = try await DedicatedPostgres()
         let data = "\(cluster.directory)/data"
-        let quoted = password.replacingOccurrences(of: "'", with: "''")
-        _ = try await PostgresServer.psql(cluster.url, "CREATE ROLE clinic LOGIN PASSWORD '\(quoted)'")
-        _ = try await PostgresServer.psql(cluster.url, "CREATE DATABASE clinic OWNER clinic")
+        try await cluster.addPasswordLogin(role: "clinic", password: password)
         let certificate = try await ChildProcess.run(
             "/usr/bin/openssl",
             [
@@ -24,16 +22,13 @@ import Testing
                 "-keyout", "\(data)/server.key", "-out", "\(data)/server.crt",
             ])
         #expect(certificate.status == 0, "\(certificate.stderr)")
-        try "host all clinic 127.0.0.1/32 scram-sha-256\nhost all all 127.0.0.1/32 trust\nlocal all all trust\n"
-            .write(toFile: "\(data)/pg_hba.conf", atomically: false, encoding: .utf8)
         if getuid() == 0 {
             _ = try await ChildProcess.run("/usr/bin/chown", ["postgres:", "\(data)/server.key", "\(data)/server.crt"])
         }
         chmod("\(data)/server.key", 0o600)
         _ = try await PostgresServer.psql(cluster.url, "ALTER SYSTEM SET ssl = on")
         _ = try await PostgresServer.psql(cluster.url, "SELECT pg_reload_conf()")
-        let port = cluster.url.firstMatch(of: /:(\d+)\//).map { String($0.output.1) } ?? ""
-        return (cluster, port)
+        return (cluster, cluster.port)
     }
 
     /// `database:` as an operator writes it, the password from the environment.

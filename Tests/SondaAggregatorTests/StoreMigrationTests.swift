@@ -118,6 +118,18 @@ import Testing
             "the copy of a file left by kill -9")
     }
 
+    @Test func resultsThatNoLongerDecodeAreCopiedAndCountedButLeftOutOfTheRollups() async throws {
+        let f = try IngestFixture()
+        // Beside the results a killed serve had not counted, two rows this release cannot read.
+        try await BackgroundFaultTests.leaveUnfolded(20, andUndecodable: ["broken-1", "broken-2"], in: f)
+        let url = try PostgresURL(try await PostgresServer.database())
+        let summary = try await StoreMigration.copy(sqlite: f.config.database, to: url)
+        #expect(summary.foldedResults == 20)
+        #expect(summary.undecodableResults.count == 2)
+        #expect(summary.undecodableResults.examples.map { $0.rowID } == [21, 22])
+        #expect(summary.tables.first { $0.table == "results" }?.rows == 22, "every row is copied as stored")
+    }
+
     @Test func aDatabaseThatHoldsDataOrCannotBeUsedIsRefusedInOneLine() async throws {
         let f = try IngestFixture()
         try await f.store.write(

@@ -57,9 +57,22 @@ public final class DedicatedPostgres: Sendable {
         (directory, url) = (cluster.lines[0], cluster.lines[1])
     }
 
+    /// The server's TCP port on 127.0.0.1.
+    public var port: String { url.firstMatch(of: /:(\d+)\//).map { String($0.output.1) } ?? "" }
+
+    /// Adds role `role`, which logs in with `password` (scram-sha-256 over TCP) and owns a database
+    /// of the same name; the other roles keep logging in without one.
+    public func addPasswordLogin(role: String, password: String) async throws {
+        let quoted = password.replacingOccurrences(of: "'", with: "''")
+        _ = try await PostgresServer.psql(url, "CREATE ROLE \(role) LOGIN PASSWORD '\(quoted)'")
+        _ = try await PostgresServer.psql(url, "CREATE DATABASE \(role) OWNER \(role)")
+        try "host all \(role) 127.0.0.1/32 scram-sha-256\nhost all all 127.0.0.1/32 trust\nlocal all all trust\n"
+            .write(toFile: "\(directory)/data/pg_hba.conf", atomically: false, encoding: .utf8)
+        _ = try await PostgresServer.psql(url, "SELECT pg_reload_conf()")
+    }
+
     /// `pg_ctl stop -m immediate` (as a crash would leave it) or `start`, with the script's options.
     public func control(_ action: String) async throws {
-        let port = url.firstMatch(of: /:(\d+)\//).map { String($0.output.1) } ?? ""
         var command = [
             "/usr/lib/postgresql/15/bin/pg_ctl", "-D", "\(directory)/data", "-w", "-l", "\(directory)/server.log",
             "-m", "immediate", "-o", "-c listen_addresses=127.0.0.1 -p \(port) -k \(directory) -c fsync=off", action,

@@ -1,7 +1,9 @@
+import SondaCore
+
 /// The aggregator URLs an agent reports to, in their configured order, and which one answered
 /// last: the one each batch is offered to first. A plain value; `AggregatorLink` does the I/O.
 struct AggregatorEndpoints: Sendable {
-    /// As configured, for messages.
+    /// As configured.
     let urls: [String]
     /// Where batches are posted: each URL's `/v1/results`.
     let resultsURLs: [String]
@@ -13,6 +15,9 @@ struct AggregatorEndpoints: Sendable {
         self.urls = urls
         resultsURLs = urls.map { $0.hasSuffix("/") ? $0 + "v1/results" : $0 + "/v1/results" }
     }
+
+    /// The URL at `index` for messages: without the password of its userinfo.
+    func shown(_ index: Int) -> String { SecretRedactor.withoutPassword(urls[index]) }
 
     /// Indices in the order to try: the one that answered last, then the ones after it in the
     /// configured order, wrapping around.

@@ -35,12 +35,12 @@ struct AggregatorLink {
             if let previous = endpoints.answered(at: index) {
                 let reason = failures.first { $0.index == previous }?.reason ?? "no answer"
                 logger.warning(
-                    "aggregator \(endpoints.urls[previous]) failed (\(reason)); reporting to \(endpoints.urls[index]) from now on"
+                    "aggregator \(endpoints.shown(previous)) failed (\(reason)); reporting to \(endpoints.shown(index)) from now on"
                 )
             }
             return answer
         }
         guard failures.count > 1 else { return .unavailable(failures.first?.reason ?? "no aggregator") }
-        return .unavailable(failures.map { "\(endpoints.urls[$0.index]): \($0.reason)" }.joined(separator: "; "))
+        return .unavailable(failures.map { "\(endpoints.shown($0.index)): \($0.reason)" }.joined(separator: "; "))
     }
 }

@@ -3,20 +3,36 @@ import Foundation
 /// A table `sonda-aggregator migrate` copies row for row from SQLite to PostgreSQL. Both schemas
 /// name these columns alike; what differs (SQLite's rowid, PostgreSQL's partitions, transaction
 /// ids and sequences) is each side's to handle.
+///
+/// The copy's SQL is put together from these names, so the set is closed: a table can only be one
+/// of the values below (the initialisers are private), and every name in them is a literal of
+/// this file or of `MinuteRollup.Span`. No text from outside (a file, a flag, a row) can become part of a statement.
 struct CopiedTable: Sendable {
     enum Kind: Sendable { case text, bigint, double, boolean, bytes }
 
     struct Column: Sendable {
-        var name: String
-        var kind: Kind
-        var nullable = false
+        let name: String
+        let kind: Kind
+        let nullable: Bool
+
+        fileprivate init(name: String, kind: Kind, nullable: Bool = false) {
+            self.name = name
+            self.kind = kind
+            self.nullable = nullable
+        }
     }
 
-    var name: String
-    var columns: [Column]
+    let name: String
+    let columns: [Column]
     /// The columns the table is read in order of, a chunk at a time: its primary key (or SQLite's
     /// rowid, which is the order results were stored in).
-    var key: [String]
+    let key: [String]
+
+    private init(name: String, columns: [Column], key: [String]) {
+        self.name = name
+        self.columns = columns
+        self.key = key
+    }
 
     static let results = CopiedTable(
         name: "results",
@@ -110,6 +126,23 @@ struct CopiedTable: Sendable {
     /// Every table, in the order they are copied: results first (the largest, and the evaluator's
     /// cursor is placed among them), the audit chain last.
     static let all: [CopiedTable] = [results] + rollups + [agents, alerts, silences, notifications, audit]
+}
+
+extension CopiedTable {
+    /// How many rows the table has.
+    var countSQL: String { "SELECT count(*) FROM " + name }
+
+    /// A chunk of the table's rows in key order, key columns first: rows after a key (with
+    /// `after`) and up to one (with `through`). Its parameters: the `after` key's values, the
+    /// `through` key's, then the most rows to read.
+    func chunkSQL(after: Bool, through: Bool) -> String {
+        let key = "(" + self.key.joined(separator: ", ") + ")"
+        let marks = "(" + Array(repeating: "?", count: self.key.count).joined(separator: ", ") + ")"
+        let conditions = (after ? [key + " > " + marks] : []) + (through ? [key + " <= " + marks] : [])
+        return "SELECT " + (self.key + columns.map(\.name)).joined(separator: ", ") + " FROM " + name
+            + (conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND "))
+            + " ORDER BY " + self.key.joined(separator: ", ") + " LIMIT ?"
+    }
 }
 
 /// A chunk of a table's rows, a column at a time (as PostgreSQL's `UNNEST` takes them). A

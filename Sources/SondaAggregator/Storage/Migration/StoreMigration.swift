@@ -27,6 +27,8 @@ public enum StoreMigration {
         public var evaluatedResults: Int
         /// Results the rollup tables did not count yet, folded in during the copy.
         public var foldedResults: Int
+        /// Results of those that no longer decode: copied as stored, but left out of the rollups.
+        public var undecodableResults: UndecodableResults
         /// The copied audit chain, walked on PostgreSQL.
         public var audit: AuditLog.Verification
     }
@@ -113,7 +115,9 @@ private struct Copy {
         }
         try await writing("setting the evaluator cursor") { try await target.finishImport(alertCursor: alertCursor) }
         let audit = try await writing("walking the audit chain") { try await target.verifyAudit() }
-        return .init(tables: tables, evaluatedResults: evaluated.rows, foldedResults: unfolded.results, audit: audit)
+        return .init(
+            tables: tables, evaluatedResults: evaluated.rows, foldedResults: unfolded.results,
+            undecodableResults: unfolded.undecodable, audit: audit)
     }
 
     /// Copies `table`'s rows after `start` and up to `through` (inclusive), a chunk per

@@ -25,6 +25,12 @@ final class PendingRollups: Sendable {
     private let state = Mutex(Pending())
     /// Batches that asked for the writer and have not got it yet.
     let waitingWriters = Atomic<Int>(0)
+    /// Where stored histograms that no longer decode are reported, once their merge commits.
+    let faults: FaultLog
+
+    init(faults: FaultLog) {
+        self.faults = faults
+    }
 
     /// Adds a committed batch's rollup (called from the writer, in commit order).
     func add(_ rollup: MinuteRollup, throughRowID: Int64) {
@@ -57,7 +63,10 @@ final class PendingRollups: Sendable {
         pending.rollup.merge(rollup)
         let through = max(pending.throughRowID, rowID)
         guard !pending.rollup.isEmpty || through > 0 else { return }
-        try pending.rollup.save(in: db)
+        let undecodable = try pending.rollup.save(in: db)
+        if undecodable.rows > 0 {
+            db.afterNextTransaction(onCommit: { [faults] _ in undecodable.record(in: faults) })
+        }
         if through > 0 {
             try db.execute(sql: "UPDATE rollup_cursor SET row_id = max(row_id, ?)", arguments: [through])
         }
@@ -65,12 +74,14 @@ final class PendingRollups: Sendable {
 
     /// Folds results past the cursor into the rollups: the batches whose rollups were still in
     /// memory when the process stopped without flushing.
-    static func recover(in db: Database) throws -> (results: Int, undecodable: UndecodableResults) {
+    static func recover(in db: Database) throws
+        -> (results: Int, undecodable: UndecodableResults, histograms: UndecodableHistograms)
+    {
         let cursor = try Int64.fetchOne(db, sql: "SELECT row_id FROM rollup_cursor") ?? 0
         let unfolded = try fold(after: cursor, in: db)
-        try unfolded.rollup.save(in: db)
+        let histograms = try unfolded.rollup.save(in: db)
         try db.execute(sql: "UPDATE rollup_cursor SET row_id = ?", arguments: [unfolded.through])
-        return (unfolded.results, unfolded.undecodable)
+        return (unfolded.results, unfolded.undecodable, histograms)
     }
 
     /// The rollup of the results stored after rowid `cursor`, the last rowid read and how many
@@ -102,13 +113,18 @@ final class PendingRollups: Sendable {
 }
 
 /// Stored results that no longer decode, met while folding rollups: each is left out of them.
-struct UndecodableResults {
-    var count = 0
-    var first: (rowID: Int64, error: String)?
+public struct UndecodableResults: Sendable {
+    /// How many examples are kept: enough to find the rows, not every row of a damaged file.
+    public static let examplesKept = 10
+
+    public private(set) var count = 0
+    /// The first rows met (up to `examplesKept`): the results rowid and why it does not decode.
+    public private(set) var examples: [(rowID: Int64, error: String)] = []
+    var first: (rowID: Int64, error: String)? { examples.first }
 
     mutating func add(rowID: Int64, _ error: any Error) {
         count += 1
-        if first == nil { first = (rowID, "\(error)") }
+        if examples.count < Self.examplesKept { examples.append((rowID, "\(error)")) }
     }
 
     /// Records them as faults of cause `undecodable_result`, one per row.

@@ -73,7 +73,7 @@ final class SQLiteExport: Sendable {
     func count(_ table: CopiedTable) async throws -> Int {
         try await queue.read { db in
             guard try db.tableExists(table.name) else { return 0 }
-            return try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table.name)") ?? 0
+            return try Int.fetchOne(db, sql: table.countSQL) ?? 0
         }
     }
 
@@ -84,23 +84,8 @@ final class SQLiteExport: Sendable {
     {
         try await queue.read { db in
             guard try db.tableExists(table.name) else { return (try CopiedRows(table, rows: []), nil) }
-            let key = "(" + table.key.joined(separator: ", ") + ")"
-            let marks = "(" + Array(repeating: "?", count: table.key.count).joined(separator: ", ") + ")"
-            var conditions: [String] = []
-            var arguments: [DatabaseValue] = []
-            if let position {
-                conditions.append("\(key) > \(marks)")
-                arguments += position.key
-            }
-            if let through {
-                conditions.append("\(key) <= \(marks)")
-                arguments += through.key
-            }
-            let sql = """
-                SELECT \((table.key + table.columns.map(\.name)).joined(separator: ", ")) FROM \(table.name)
-                \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "))
-                ORDER BY \(table.key.joined(separator: ", ")) LIMIT \(limit)
-                """
+            let arguments = (position?.key ?? []) + (through?.key ?? []) + [limit.databaseValue]
+            let sql = table.chunkSQL(after: position != nil, through: through != nil)
             let cursor = try Row.fetchCursor(db, sql: sql, arguments: StatementArguments(arguments))
             var rows: [[DatabaseValue]] = []
             var last: Position?
@@ -125,15 +110,15 @@ final class SQLiteExport: Sendable {
     /// The rollup of the results past the rollup cursor, which a `serve` stopped without flushing
     /// (kill -9, power loss) had not merged into the rollup tables yet: what the next `serve`
     /// would fold in at start. Empty for a file that predates the cursor (rollups were then
-    /// merged in each batch's transaction).
-    func unfoldedRollup() async throws -> (rollup: MinuteRollup, results: Int) {
-        let unfolded = try await queue.read { db -> (MinuteRollup, Int)? in
+    /// merged in each batch's transaction). Results that no longer decode are left out, and returned.
+    func unfoldedRollup() async throws -> (rollup: MinuteRollup, results: Int, undecodable: UndecodableResults) {
+        let unfolded = try await queue.read { db -> (MinuteRollup, Int, UndecodableResults)? in
             guard try db.tableExists("rollup_cursor") else { return nil }
             let cursor = try Int64.fetchOne(db, sql: "SELECT row_id FROM rollup_cursor") ?? 0
             let folded = try PendingRollups.fold(after: cursor, in: db)
-            return (folded.rollup, folded.results)
+            return (folded.rollup, folded.results, folded.undecodable)
         }
-        return unfolded ?? (MinuteRollup(), 0)
+        return unfolded ?? (MinuteRollup(), 0, UndecodableResults())
     }
 }
 

@@ -2,22 +2,22 @@
 /// column name is put together at run time, and every value is bound. A filter that is not
 /// given is bound as NULL (`? IS NULL OR region = ?`); the phases asked for come as one JSON array.
 enum SQLiteRollupSQL {
-    /// `MinuteRollup.save`: the stored histogram of a latency row, by its key in table order.
+    /// `MinuteRollup.save`: the stored histogram and count of a latency row, by its key in table order.
     static func storedHistogram(_ span: MinuteRollup.Span) -> String {
         switch span {
         case .minute:
             """
-            SELECT histogram FROM latency_minute
+            SELECT histogram, count FROM latency_minute
             WHERE minute = ? AND region = ? AND profile = ? AND check_name = ? AND class = ? AND phase = ?
             """
         case .hour:
             """
-            SELECT histogram FROM latency_hour
+            SELECT histogram, count FROM latency_hour
             WHERE hour = ? AND region = ? AND profile = ? AND class = ? AND phase = ?
             """
         case .day:
             """
-            SELECT histogram FROM latency_day
+            SELECT histogram, count FROM latency_day
             WHERE day = ? AND region = ? AND profile = ? AND class = ? AND phase = ?
             """
         }

@@ -29,10 +29,7 @@ extension UptimeHistory {
         let span = RollupSpan(window: slo.window, now: now)
         let sloRows = try Row.fetchCursor(
             db,
-            sql: """
-                SELECT check_name, error_code != '', SUM(count) FROM \(span.outcomeTable)
-                WHERE \(span.column) >= ? GROUP BY 1, 2
-                """, arguments: [span.since])
+            sql: SQLiteStatusPageSQL.outcomesPerCheck(span.granularity), arguments: [span.since])
         while let row = try sloRows.next() {
             builder.addSLOWindow(check: row[0], failed: row[1], count: row[2])
         }
@@ -69,10 +66,7 @@ extension CheckLatency {
         let span = builder.outcomeSpan
         for row in try GRDB.Row.fetchAll(
             db,
-            sql: """
-                SELECT region, profile, class, error_code, SUM(count) FROM \(span.outcomeTable)
-                WHERE \(span.column) >= ? AND check_name = ? GROUP BY 1, 2, 3, 4
-                """, arguments: [builder.outcomeSince, check])
+            sql: SQLiteStatusPageSQL.checkOutcomes(span), arguments: [builder.outcomeSince, check])
         {
             builder.addOutcome(region: row[0], profile: row[1], endpointClass: row[2], errorCode: row[3], count: row[4])
         }
@@ -83,7 +77,8 @@ extension CheckLatency {
             // and copies would cost more than the database. One index seek per minute × region ×
             // profile (`minute IN (…) AND region IN (…)`), so a check's page does not scan the
             // whole fleet's minutes.
-            let phaseCase = phases.enumerated().map { "WHEN '\($1.rawValue)' THEN \($0)" }.joined(separator: " ")
+            // The query numbers phases in `phaseOrder`; the builder wants their place in `phases`.
+            let place = SQLiteStatusPageSQL.phaseOrder.map { phases.firstIndex(of: $0) ?? -1 }
             let marks = { (n: Int) in Array(repeating: "?", count: n).joined(separator: ", ") }
             var arguments: StatementArguments = [builder.firstMinute, builder.lastMinute]
             arguments += StatementArguments(regions)
@@ -94,7 +89,9 @@ extension CheckLatency {
                 db,
                 sql: """
                     WITH RECURSIVE m(minute) AS (SELECT ? UNION ALL SELECT minute + 1 FROM m WHERE minute < ?)
-                    SELECT minute, CASE phase \(phaseCase) END, histogram,
+                    SELECT minute,
+                        CASE phase WHEN 'dns' THEN 0 WHEN 'connect' THEN 1 WHEN 'tls' THEN 2 WHEN 'send' THEN 3
+                        WHEN 'wait' THEN 4 WHEN 'receive' THEN 5 WHEN 'total' THEN 6 END, histogram,
                         CASE WHEN phase = 'total' THEN region || '|' || profile || '|' || class END
                     FROM latency_minute
                     WHERE minute IN (SELECT minute FROM m) AND region IN (\(marks(regions.count)))
@@ -102,7 +99,8 @@ extension CheckLatency {
                     AND phase IN (\(marks(phases.count)))
                     """, arguments: arguments)
             while let row = try cursor.next() {
-                let (minute, phase, key): (Int64, Int, String?) = (row[0], row[1], row[3])
+                let (minute, order, key): (Int64, Int, String?) = (row[0], row[1], row[3])
+                let phase = place[order]
                 try row.withUnsafeData(atIndex: 2) { data in
                     data?.withUnsafeBytes { bytes in
                         builder.addHistogram(minute: minute, phase: phase, sliceKey: key, serialized: bytes)

@@ -11,7 +11,7 @@ import SondaCore
 /// fsync per batch, which batching makes cheap (see bench/ingest.sh).
 public final class SQLiteStore: AggregatorStore {
     public let pool: DatabasePool
-    let pending = PendingRollups()
+    let pending: PendingRollups
     public let faults: FaultLog
     /// The file descriptor holding `serve`'s exclusive lock on the file, or -1.
     private let lock: Int32
@@ -23,7 +23,8 @@ public final class SQLiteStore: AggregatorStore {
     public init(path: String, exclusive: Bool = false, faults: FaultLog = FaultLog()) throws {
         lock = exclusive ? try Self.lockExclusively(path) : -1
         self.faults = faults
-        faults.register(.walCheckpoint, .undecodableResult)
+        pending = PendingRollups(faults: faults)
+        faults.register(.walCheckpoint, .undecodableResult, .undecodableRollup)
         var configuration = Configuration()
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
@@ -33,6 +34,7 @@ public final class SQLiteStore: AggregatorStore {
         try SchemaMigrations.migrator.migrate(pool)
         let recovered = try pool.write { db in try PendingRollups.recover(in: db) }
         recovered.undecodable.record(in: faults)
+        recovered.histograms.record(in: faults)
     }
 
     /// Walks the audit chain of the file at `path` through a read-only connection: no migration,
