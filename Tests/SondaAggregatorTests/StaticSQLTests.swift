@@ -41,6 +41,12 @@ import Testing
         #expect(SQLiteStatusPageSQL.phaseOrder == PhaseTimings.Phase.allCases)
     }
 
+    /// PostgreSQL's latency tables have a column per phase, in this order; a new phase needs a
+    /// migration that adds its column.
+    @Test func postgresHasAColumnForEveryPhase() {
+        #expect(PhaseHistograms.phases == PhaseTimings.Phase.allCases)
+    }
+
     /// The migration's statements are made from the table's own names only.
     @Test func theMigrationsStatementsNameOnlyTheClosedTables() {
         #expect(CopiedTable.all.map(\.name).count == 12)

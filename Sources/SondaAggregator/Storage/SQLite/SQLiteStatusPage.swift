@@ -90,8 +90,8 @@ extension CheckLatency {
                 sql: """
                     WITH RECURSIVE m(minute) AS (SELECT ? UNION ALL SELECT minute + 1 FROM m WHERE minute < ?)
                     SELECT minute,
-                        CASE phase WHEN 'dns' THEN 0 WHEN 'connect' THEN 1 WHEN 'tls' THEN 2 WHEN 'send' THEN 3
-                        WHEN 'wait' THEN 4 WHEN 'receive' THEN 5 WHEN 'total' THEN 6 END, histogram,
+                        CASE phase WHEN 'dns' THEN 0 WHEN 'connect' THEN 1 WHEN 'proxy' THEN 2 WHEN 'tls' THEN 3
+                        WHEN 'send' THEN 4 WHEN 'wait' THEN 5 WHEN 'receive' THEN 6 WHEN 'total' THEN 7 END, histogram,
                         CASE WHEN phase = 'total' THEN region || '|' || profile || '|' || class END
                     FROM latency_minute
                     WHERE minute IN (SELECT minute FROM m) AND region IN (\(marks(regions.count)))

@@ -37,5 +37,5 @@ enum SQLiteStatusPageSQL {
     }
 
     /// The order in which the check page's histogram query numbers phases (its `CASE phase`).
-    static let phaseOrder: [PhaseTimings.Phase] = [.dns, .connect, .tls, .send, .wait, .receive, .total]
+    static let phaseOrder: [PhaseTimings.Phase] = [.dns, .connect, .proxy, .tls, .send, .wait, .receive, .total]
 }
