@@ -57,6 +57,28 @@ public struct ProbeResult: Codable, Hashable, Sendable {
         case phases = "phases_ms"
     }
 
+    /// Reads DESIGN.md's result; a `budget` whose phase this version does not know (a newer
+    /// agent's) reads as nil, as `BatchReader` reads it: the aggregator keeps it only in the stored JSON.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(String.self, forKey: .id)
+        check = try c.decodeIfPresent(String.self, forKey: .check)
+        step = try c.decodeIfPresent(String.self, forKey: .step)
+        agent = try c.decodeIfPresent(String.self, forKey: .agent)
+        region = try c.decodeIfPresent(String.self, forKey: .region)
+        profile = try c.decodeIfPresent(String.self, forKey: .profile)
+        endpointClass = try c.decodeIfPresent(String.self, forKey: .endpointClass)
+        startedAt = try c.decode(Date.self, forKey: .startedAt)
+        ok = try c.decode(Bool.self, forKey: .ok)
+        error = try c.decodeIfPresent(ProbeError.self, forKey: .error)
+        phases = try c.decode(PhaseTimings.self, forKey: .phases)
+        http = try c.decodeIfPresent(HTTPInfo.self, forKey: .http)
+        tls = try c.decodeIfPresent(TLSReport.self, forKey: .tls)
+        assertions = try c.decode([AssertionOutcome].self, forKey: .assertions)
+        budget = try c.decodeIfPresent(BudgetOutcome.Read.self, forKey: .budget)?.outcome
+        attempts = try c.decodeIfPresent([FailedAttempt].self, forKey: .attempts)
+    }
+
     /// Keys with no value are written as null so every object has the same shape.
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
@@ -185,5 +207,18 @@ public struct BudgetOutcome: Codable, Hashable, Sendable {
     enum CodingKeys: String, CodingKey {
         case phase, ok
         case limitMilliseconds = "limit_ms"
+    }
+
+    /// A budget as read from a result: nil for a phase this version does not know.
+    struct Read: Decodable {
+        var outcome: BudgetOutcome?
+
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            let limit = try c.decode(Double.self, forKey: .limitMilliseconds)
+            let phase = try c.decode(String.self, forKey: .phase)
+            let ok = try c.decode(Bool.self, forKey: .ok)
+            outcome = PhaseTimings.Phase(rawValue: phase).map { .init(limitMilliseconds: limit, phase: $0, ok: ok) }
+        }
     }
 }

@@ -163,6 +163,27 @@ import Testing
         #expect(await aggregator.wait() == 0, "\(aggregator.log)")
     }
 
+    /// A result from a newer agent version (a code and keys this aggregator does not know) is no
+    /// reason to refuse: it is stored as sent, nothing is set aside.
+    @Test func aNewerAgentsResultsAreTakenNotSetAside() async throws {
+        let setup = try await Setup()
+        let (aggregator, server) = try await setup.startAggregator()
+        let planted = [true, false].map { NewerAgentTests.result(at: Date(), failing: $0, agent: "q1") }
+        try setup.plant("00000000000000000001-00000000000000e1", planted)
+        let agent = try setup.startAgent(reportingTo: server)
+        let delivered = await eventually {
+            let (planted, live) = (await setup.stored("teleport", in: server), await setup.stored("health", in: server))
+            return planted.count == 2 && !live.isEmpty
+        }
+        agent.signal(SIGTERM)
+        #expect(await agent.wait() == 0, "\(agent.log)")
+        #expect(delivered && setup.quarantined.isEmpty, "\(agent.log)\n\(setup.quarantined)")
+        let page = try await ChildProcess.run("/usr/bin/curl", ["-s", "\(server)/v1/checks/teleport/results"])
+        #expect(planted.allSatisfy { page.stdout.contains($0) }, "stored as sent: \(page.stdout)")
+        aggregator.signal(SIGTERM)
+        #expect(await aggregator.wait() == 0, "\(aggregator.log)")
+    }
+
     /// 401 is not the batch's fault: the agent keeps its results and retries until the aggregator
     /// knows its key.
     @Test func aKeyTheAggregatorDoesNotKnowIsRetriedUntilTheOperatorFixesIt() async throws {

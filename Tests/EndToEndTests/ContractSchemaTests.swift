@@ -84,7 +84,8 @@ import Testing
         let broken: [(String, String, String)] = [
             (#""total":"#, #""total":"1.5","total_was":"#, "$.phases_ms.total"),
             (#""error":null"#, #""error":{"code":"tls_version","message":"x"}"#, "$.error"),
-            (#""error":null"#, #""error":{"code":"no_such_code","message":"x"}"#, "$.error.code"),
+            (#""error":null"#, #""error":{"code":"No such code","message":"x"}"#, "$.error.code"),
+            (#""error":null"#, #""error":{"code":"quantum_tunnel"}"#, "'message' is a required property"),
             (#""ok":true"#, #""ok":"true""#, "$.ok"),
             (#""started_at":""#, #""started_at":"1 "#, "$.started_at"),
             (#""id":""#, #""idx":""#, "'id' is a required property"),

@@ -10,17 +10,19 @@ import Testing
         startedAt: Date(timeIntervalSince1970: 1_795_428_000.123),
         error: ProbeError(.tlsVersion, "server negotiated TLSv1.2; policy requires TLSv1.3"),
         phases: PhaseTimings(dns: 1.2, connect: 0.3, tls: 5.1, total: 6.6),
-        http: HTTPInfo(status: 200, version: "1.1", redirects: 0, redirectMilliseconds: 0, bodyBytes: 123, remoteIP: "127.0.0.1"),
+        http: HTTPInfo(
+            status: 200, version: "1.1", redirects: 0, redirectMilliseconds: 0, bodyBytes: 123, remoteIP: "127.0.0.1"),
         assertions: [AssertionOutcome(name: "status", ok: true)],
         budget: BudgetOutcome(limitMilliseconds: 200, phase: .total, ok: true))
 
     @Test func encodesDesignShapeWithNullsForAbsentFields() throws {
         let data = try ResultJSON.encoder().encode(Self.sample)
         let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
-        #expect(Set(object.keys) == [
-            "id", "check", "step", "agent", "region", "profile", "class", "started_at", "ok", "error", "phases_ms",
-            "http", "tls", "assertions", "budget",
-        ])
+        #expect(
+            Set(object.keys) == [
+                "id", "check", "step", "agent", "region", "profile", "class", "started_at", "ok", "error", "phases_ms",
+                "http", "tls", "assertions", "budget",
+            ])
         #expect(object["step"] is NSNull)
         #expect(object["tls"] is NSNull)
         #expect(object["ok"] as? Bool == false)
@@ -42,13 +44,47 @@ import Testing
         #expect(decoded == Self.sample)
     }
 
-    @Test func errorCodesAreTheClosedSetOfTheDesign() {
-        #expect(Set(ProbeError.Code.allCases.map(\.rawValue)) == [
-            "dns", "connect_refused", "connect_timeout", "proxy_unreachable", "proxy_auth", "proxy_refused",
-            "tls_handshake", "tls_version", "tls_untrusted",
-            "tls_hostname", "tls_expired", "tls_expiring", "tls_pin", "http_status", "assertion", "timeout",
-            "redirects", "body_too_large", "internal",
-        ])
+    @Test func theCodesThisVersionMakesAreTheSetOfTheDesign() {
+        #expect(
+            ProbeError.Code.known.map(\.rawValue) == [
+                "dns", "connect_refused", "connect_timeout", "proxy_unreachable", "proxy_auth", "proxy_refused",
+                "tls_handshake", "tls_version", "tls_untrusted",
+                "tls_hostname", "tls_expired", "tls_expiring", "tls_pin", "http_status", "assertion", "timeout",
+                "redirects", "body_too_large", "internal",
+            ])
+        #expect(ProbeError.Code.known.allSatisfy { $0.isKnown && ProbeError.Code(rawValue: $0.rawValue) == $0 })
+    }
+
+    /// A newer agent's code is read and kept as sent; a code that is not a code is refused.
+    @Test(arguments: [
+        ("quantum_tunnel", true), ("h3_stream_reset2", true), ("x", true), (String(repeating: "a", count: 64), true),
+        (String(repeating: "a", count: 65), false), ("", false), ("Timeout", false), ("2fast", false),
+        ("_x", false), ("tls-version", false), ("dns ", false), ("caf\u{E9}", false),
+    ])
+    func codesOfOtherVersionsAreReadWhenWellFormed(_ text: String, _ wellFormed: Bool) throws {
+        let code = ProbeError.Code(rawValue: text)
+        #expect((code != nil) == wellFormed)
+        #expect(code?.isKnown != true)
+        let json = Data(#"{"code":"\#(text)","message":"m"}"#.utf8)
+        let decoded = try? ResultJSON.decoder().decode(ProbeError.self, from: json)
+        #expect(decoded?.code.rawValue == (wellFormed ? text : nil))
+        if let decoded { #expect(try ResultJSON.encoder().encode(decoded) == json) }
+    }
+
+    /// A budget of a phase this version does not know reads as none; the rest of the result as sent.
+    @Test func aBudgetOfAnUnknownPhaseReadsAsNone() throws {
+        var text = String(decoding: try ResultJSON.encoder().encode(Self.sample), as: UTF8.self)
+        text = text.replacingOccurrences(of: #""phase":"total""#, with: #""phase":"quic""#)
+        #expect(text.contains(#""budget":{"limit_ms":200,"ok":true,"phase":"quic"}"#))
+        var decoded = try ResultJSON.decoder().decode(ProbeResult.self, from: Data(text.utf8))
+        decoded.url = Self.sample.url
+        var expected = Self.sample
+        expected.budget = nil
+        #expect(decoded == expected)
+        let typeError = text.replacingOccurrences(of: #""phase":"quic""#, with: #""phase":7"#)
+        #expect(throws: DecodingError.self) {
+            try ResultJSON.decoder().decode(ProbeResult.self, from: Data(typeError.utf8))
+        }
     }
 
     @Test func uuidV7IsTimeOrderedAndVersioned() {
@@ -70,7 +106,9 @@ import Testing
             mutating func next() -> UInt64 { values.removeFirst() }
         }
         var generator = Fixed()
-        #expect(UUIDv7.generate(milliseconds: 0x0123_4567_89AB, using: &generator) == "01234567-89ab-7abc-bfff-ffffffffffff")
+        #expect(
+            UUIDv7.generate(milliseconds: 0x0123_4567_89AB, using: &generator) == "01234567-89ab-7abc-bfff-ffffffffffff"
+        )
         let ids = (0..<1000).map { _ in UUIDv7.generate() }
         #expect(Set(ids).count == 1000)
         #expect(ids.allSatisfy { $0.count == 36 && $0.split(separator: "-").map(\.count) == [8, 4, 4, 4, 12] })
@@ -94,15 +132,21 @@ extension ResultJSONWriter {
         ResultJSONTests.sample,
         ProbeResult(
             startedAt: now, error: nil,
-            phases: PhaseTimings(dns: 0.031, connect: 0.1, tls: 4.171, send: 0.58, wait: 100.5, receive: 0.049, total: 105.429),
-            http: HTTPInfo(status: 200, version: "2", redirects: 3, redirectMilliseconds: 1.25, bodyBytes: 500_000,
-                           bodySHA256: "ff", remoteIP: "::1"),
-            tls: TLSReport(version: "TLSv1.3", cipher: "TLS_AES_128_GCM_SHA256", verified: true, leaf: cert, chain: [cert], now: now),
+            phases: PhaseTimings(
+                dns: 0.031, connect: 0.1, tls: 4.171, send: 0.58, wait: 100.5, receive: 0.049, total: 105.429),
+            http: HTTPInfo(
+                status: 200, version: "2", redirects: 3, redirectMilliseconds: 1.25, bodyBytes: 500_000,
+                bodySHA256: "ff", remoteIP: "::1"),
+            tls: TLSReport(
+                version: "TLSv1.3", cipher: "TLS_AES_128_GCM_SHA256", verified: true, leaf: cert, chain: [cert],
+                now: now),
             assertions: [
                 AssertionOutcome(name: "status", ok: false, actual: "503\n\t\u{01}"),
                 AssertionOutcome(name: "São Paulo \\ \"clínica\" 🏥", ok: true, actual: "\u{1F}end\\"),
             ]),
-        ProbeResult(startedAt: now, error: ProbeError(.dns, "Could not resolve host: x.invalid"), phases: PhaseTimings(dns: 1.204, total: 1.204)),
+        ProbeResult(
+            startedAt: now, error: ProbeError(.dns, "Could not resolve host: x.invalid"),
+            phases: PhaseTimings(dns: 1.204, total: 1.204)),
         retried,
         // Through proxies: one that refused the credentials, one whose address is not known.
         ProbeResult(
@@ -120,7 +164,8 @@ extension ResultJSONWriter {
 
     /// A check that failed twice before the reported attempt.
     static var retried: ProbeResult {
-        var failed = ProbeResult(startedAt: now, error: ProbeError(.connectRefused, "refused \"twice\""), phases: PhaseTimings(total: 0.25))
+        var failed = ProbeResult(
+            startedAt: now, error: ProbeError(.connectRefused, "refused \"twice\""), phases: PhaseTimings(total: 0.25))
         var result = ProbeResult(startedAt: now.addingTimeInterval(1.5), error: nil, phases: PhaseTimings(total: 12.5))
         result.attempts = [ProbeResult.FailedAttempt(failed)]
         failed.error = nil
@@ -134,7 +179,8 @@ extension ResultJSONWriter {
         #expect(decoded.attempts?.count == 2)
         #expect(decoded.attempts?.first?.error?.code == .connectRefused)
         #expect(decoded.attempts?.first?.totalMilliseconds == 0.25)
-        #expect(!String(decoding: ResultJSONWriter().lineCopy(ResultJSONTests.sample), as: UTF8.self).contains("attempts"))
+        #expect(
+            !String(decoding: ResultJSONWriter().lineCopy(ResultJSONTests.sample), as: UTF8.self).contains("attempts"))
     }
 
     /// Phase times (microseconds / 1000) take the writer's fast path; other numbers do not.

@@ -7,8 +7,9 @@ import SondaCore
 /// JSONDecoder was a third of ingest's CPU (a tree of its own, then Codable's containers per
 /// field); this reader makes one pass and is checked against it by a differential fuzz test: the
 /// same bodies are accepted with the same values, and refusals name the field the same way
-/// (`$.results[3].phases_ms.total must be a number`). Unknown keys are skipped but stay in the
-/// stored text, so a newer agent's extra fields are kept.
+/// (`$.results[3].phases_ms.total must be a number`). Strict on syntax, tolerant of what a newer
+/// agent may add: unknown keys (phases included) are skipped but stay in the stored text, an
+/// error code this version does not know is kept as sent, a budget of an unknown phase reads as nil.
 public struct BatchReader {
     /// A refusal: `tooLarge` for too many results, `malformed` otherwise.
     public struct Failure: Error, Sendable {
@@ -170,7 +171,7 @@ public struct BatchReader {
                     return list
                 }
             } else if key == "budget" {
-                budget = try field("budget") { r in try r.optional { r in try r.budgetOutcome() } }
+                budget = try field("budget") { r in try r.optional { r in try r.budgetOutcome() } } ?? nil
             } else {
                 try skipValue(depth: 1)
             }
@@ -195,7 +196,9 @@ public struct BatchReader {
                     let text = try r.string()
                     guard let code = ProbeError.Code(rawValue: text) else {
                         r.position = start
-                        throw r.failure("cannot be '\(text)'")
+                        throw r.failure(
+                            "must be a code of lowercase letters, digits and '_' (at most "
+                                + "\(ProbeError.Code.maxLength)), not '\(text)'")
                     }
                     return code
                 }
@@ -349,31 +352,27 @@ public struct BatchReader {
         return AssertionOutcome(name: try required(name, "name"), ok: try required(ok, "ok"), actual: actual)
     }
 
-    mutating func budgetOutcome() throws -> BudgetOutcome {
-        var limit: Double?, phase: PhaseTimings.Phase?, ok: Bool?
+    /// nil for a phase this version does not know (a newer agent's): kept only in the stored JSON.
+    mutating func budgetOutcome() throws -> BudgetOutcome? {
+        var limit: Double?, phase: String?, ok: Bool?
         try beginObject()
         var object = ObjectState(start: position)
         while let key = try nextKey(&object) {
             if key == "limit_ms" {
                 limit = try field("limit_ms") { r in try r.double() }
             } else if key == "phase" {
-                phase = try field("phase") { r in
-                    let start = r.position
-                    let text = try r.string()
-                    guard let phase = PhaseTimings.Phase(rawValue: text) else {
-                        r.position = start
-                        throw r.failure("cannot be '\(text)'")
-                    }
-                    return phase
-                }
+                phase = try field("phase") { r in try r.string() }
             } else if key == "ok" {
                 ok = try field("ok") { r in try r.bool() }
             } else {
                 try skipValue(depth: 1)
             }
         }
-        return BudgetOutcome(
-            limitMilliseconds: try required(limit, "limit_ms"), phase: try required(phase, "phase"),
-            ok: try required(ok, "ok"))
+        let limitMilliseconds = try required(limit, "limit_ms")
+        let name = try required(phase, "phase")
+        let passed = try required(ok, "ok")
+        return PhaseTimings.Phase(rawValue: name).map {
+            BudgetOutcome(limitMilliseconds: limitMilliseconds, phase: $0, ok: passed)
+        }
     }
 }
