@@ -19,6 +19,9 @@ public struct ProbeError: Error, Codable, Hashable, Sendable, CustomStringConver
         case tlsExpired = "tls_expired"
         case tlsExpiring = "tls_expiring"
         case tlsPin = "tls_pin"
+        /// The server refused the client certificate, or wanted one and got none (a TLS alert, or
+        /// nginx's HTTP 400); or the agent could not load its own.
+        case tlsClientCert = "tls_client_cert"
         case httpStatus = "http_status"
         case assertion
         case timeout

@@ -81,13 +81,14 @@ struct StepRunner {
             },
             body: try step.body.map { body throws(Template.UndefinedVariable) in try Template(body).render(variables) },
             timeout: timeout, caFile: check.caFile, tlsPolicy: check.tls,
-            expectedStatus: statusRanges.isEmpty ? [200...399] : statusRanges, connection: check.connection)
+            expectedStatus: statusRanges.isEmpty ? [200...399] : statusRanges, connection: check.connection,
+            clientCertificate: check.clientCertificate)
     }
 }
 
 extension ProbeResult {
     /// The result with secrets masked in everything it says: the error, the assertions, the URL.
-    func redacted(by redactor: SecretRedactor) -> ProbeResult {
+    public func redacted(by redactor: SecretRedactor) -> ProbeResult {
         guard !redactor.secrets.isEmpty else { return self }
         var result = self
         if var error = result.error {

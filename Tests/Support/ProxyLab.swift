@@ -91,13 +91,14 @@ public struct ProxyLab: Sendable {
         return path
     }
 
-    private static func start(_ executable: String, _ arguments: [String]) throws {
+    /// Starts a server for the rest of the test process (killed when it exits).
+    static func start(_ executable: String, _ arguments: [String]) throws {
         let log = ChildProcess.temporaryStem() + ".log"
         let pid = try ChildProcess.spawn(executable, arguments, environment: [:], stdout: log, stderr: log)
         children.withLock { $0.append(pid) }
     }
 
-    private static func waitUntilListening(_ port: Int) throws {
+    static func waitUntilListening(_ port: Int) throws {
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
             if let client = try? RawHTTPClient(port: port, timeout: .seconds(1)) {
@@ -106,7 +107,7 @@ public struct ProxyLab: Sendable {
             }
             usleep(20_000)
         }
-        throw ChildProcess.SpawnFailed(description: "no proxy listening on 127.0.0.1:\(port) after 60 s")
+        throw ChildProcess.SpawnFailed(description: "nothing listening on 127.0.0.1:\(port) after 60 s")
     }
 }
 
