@@ -168,7 +168,9 @@ enum HTTPProber {
             assertions.append(AssertionOutcome(name: "status", ok: statusOK, actual: statusOK ? nil : String(status)))
             if failure == nil && status == 407 && transfer.proxy != nil {
                 failure = ProxyErrorClassifier.forwardedAuthFailure(transfer)
-            } else if failure == nil, let refused = ClientCertificateClassifier.classify(status: status, transfer: transfer) {
+            } else if failure == nil,
+                let refused = ClientCertificateClassifier.classify(status: status, transfer: transfer)
+            {
                 failure = refused
             } else if failure == nil && !statusOK {
                 failure = ProbeError(

@@ -30,7 +30,9 @@ struct ClientCertificateFlags: ParsableArguments {
 
     /// Flags that do not go together, or an unknown type: exit 64.
     func validate() throws {
-        if certificate == nil, let flag = [("--key", key), ("--cert-type", type), ("--pass", password)].first(where: { $0.1 != nil }) {
+        if certificate == nil,
+            let flag = [("--key", key), ("--cert-type", type), ("--pass", password)].first(where: { $0.1 != nil })
+        {
             throw ValidationError("\(flag.0) goes with --cert")
         }
         if let type, ClientCertificate.format(named: type) == nil {
@@ -51,7 +53,8 @@ struct ClientCertificateFlags: ParsableArguments {
             _ = try ClientCertificateFile.open(client)
         } catch {
             let message = error.description.replacingOccurrences(of: "client_key_password", with: "--pass")
-                .replacingOccurrences(of: "client_cert", with: "--cert").replacingOccurrences(of: "client_key", with: "--key")
+                .replacingOccurrences(of: "client_cert", with: "--cert").replacingOccurrences(
+                    of: "client_key", with: "--key")
             throw CommandFailure(message: message, code: 78)
         }
         return client

@@ -26,7 +26,8 @@ import Testing
         #expect(client["subject"] as? String == "CN=sonda-agent" && client["sent"] as? Bool == true)
         #expect((client["sha256"] as? String)?.count == 64 && client["not_after"] is String)
         let waterfall = try await AgentCLI.run(["probe", mutual.lab.url("mtls")] + flags)
-        #expect(waterfall.stdout.contains("client certificate CN=sonda-agent · sent · expires "), "\(waterfall.stdout)")
+        #expect(
+            waterfall.stdout.contains("client certificate CN=sonda-agent · sent · expires "), "\(waterfall.stdout)")
         let everything = run.stdout + run.stderr + waterfall.stdout + (try String(contentsOfFile: har, encoding: .utf8))
         #expect(!everything.contains(MutualTLSLab.passphrase))
     }

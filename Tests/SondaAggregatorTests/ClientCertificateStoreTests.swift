@@ -43,7 +43,8 @@ import Testing
         func same(_ a: Date?, _ b: Date) -> Bool { a.map { abs($0.timeIntervalSince(b)) < 0.001 } ?? false }
         let presented = events.compactMap(\.clientCertificate)
         #expect(presented.map(\.subject) == ["CN=sonda-agent"] && same(presented.first?.notAfter, client.notAfter))
-        #expect(events.allSatisfy { same($0.certificateExpiry, server.notAfter) }, "the server's expiry is read as before")
+        #expect(
+            events.allSatisfy { same($0.certificateExpiry, server.notAfter) }, "the server's expiry is read as before")
 
         let expiry = try await store.certificateExpiry(checks: ["partner-api"], now: f.now)
         let rows = expiry.entries.map { "\($0.host) \(Int($0.daysLeft(now: f.now).rounded())) \($0.agents)" }

@@ -81,7 +81,8 @@ import Testing
         Bad(
             tls: ["client_cert: PKI/client.pem", "client_key: PKI/client-rogue.key"], line: 7, column: 19,
             message: "client-rogue.key' is not the key of client_cert"),
-        Bad(tls: ["client_cert: PKI/client.pem"], line: 6, column: 20, message: "holds no private key: give client_key"),
+        Bad(
+            tls: ["client_cert: PKI/client.pem"], line: 6, column: 20, message: "holds no private key: give client_key"),
         Bad(tls: ["client_cert: PKI/client.key"], line: 6, column: 20, message: "holds no PEM certificate"),
         Bad(tls: ["client_key: PKI/client.key"], line: 6, column: 7, message: "'client_key' goes with 'client_cert'"),
         Bad(

@@ -46,7 +46,8 @@ import Testing
         #expect(Set(ProbeError.Code.allCases.map(\.rawValue)) == [
             "dns", "connect_refused", "connect_timeout", "proxy_unreachable", "proxy_auth", "proxy_refused",
             "tls_handshake", "tls_version", "tls_untrusted",
-            "tls_hostname", "tls_expired", "tls_expiring", "tls_pin", "tls_client_cert", "http_status", "assertion", "timeout",
+            "tls_hostname", "tls_expired", "tls_expiring", "tls_pin", "tls_client_cert", "http_status", "assertion",
+            "timeout",
             "redirects", "body_too_large", "internal",
         ])
     }

@@ -37,7 +37,8 @@ import Testing
             server: .nginx12, presented: .rogue, code: .tlsClientCert,
             says: ["refused the client certificate CN=sonda-rogue", "HTTP 400: The SSL certificate error"]),
         Case(server: .nginx13, presented: .expired, code: .tlsClientCert, says: ["expired on 2020-02-01"]),
-        Case(server: .alert13, presented: .none, code: .tlsClientCert, says: ["none was sent", "certificate required"]),
+        Case(
+            server: .alert13, presented: .none, code: .tlsClientCert, says: ["none was sent", "certificate required"]),
         Case(server: .alert12, presented: .none, code: .tlsClientCert, says: ["none was sent", "handshake failure"]),
         Case(server: .alert13, presented: .rogue, code: .tlsClientCert, says: ["CN=sonda-rogue", "unknown CA"]),
         Case(server: .alert12, presented: .rogue, code: .tlsClientCert, says: ["unknown CA"]),

@@ -41,7 +41,8 @@ enum CertificateExpiryRule {
         _ c: RuleContext, _ observed: [FleetObservations.PairKey: FleetObservations.Expiry], client: Bool
     ) -> [AlertCondition] {
         var earliest: [String: FleetObservations.Expiry] = [:]
-        for (pair, expiry) in observed where !c.isSilent(pair.agent) && c.observations.isCurrent(expiry.at, now: c.now) {
+        for (pair, expiry) in observed
+        where !c.isSilent(pair.agent) && c.observations.isCurrent(expiry.at, now: c.now) {
             if expiry.expiry < earliest[pair.check]?.expiry ?? .distantFuture { earliest[pair.check] = expiry }
         }
         return earliest.compactMap { check, expiry -> AlertCondition? in

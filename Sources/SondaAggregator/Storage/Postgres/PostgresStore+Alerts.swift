@@ -22,7 +22,10 @@ extension PostgresStore {
         var events: [(Int64, ResultEvent)] = []
         let rows = try await connection.query(query, logger: logger)
         for try await row in rows {
-            let (xid, check, endpointClass, agent, region, profile, ms, ok, code, version, expiry, step, subject, notAfter) =
+            let (
+                xid, check, endpointClass, agent, region, profile, ms, ok, code, version, expiry, step, subject,
+                notAfter
+            ) =
                 try row.decode(
                     (
                         Int64, String, String, String, String, String, Int64, Bool, String?, String?, String?,
