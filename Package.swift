@@ -30,7 +30,9 @@ let package = Package(
         .target(name: "SondaCLI", dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .target(name: "SondaProbe", dependencies: ["CCurl", "SondaCore"]),
         .target(name: "SondaKeys", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
-        .target(name: "SondaConfig", dependencies: ["SondaCore", "SondaKeys", .product(name: "Yams", package: "Yams")]),
+        .target(
+            name: "SondaConfig",
+            dependencies: ["CCurl", "SondaCore", "SondaKeys", .product(name: "Yams", package: "Yams")]),
         .target(
             name: "SondaAgent",
             dependencies: [
@@ -104,7 +106,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/Support", exclude: ["test-receiver.py", "https-proxy.py"]),
         .testTarget(name: "SondaCoreTests", dependencies: ["SondaCore"]),
         .testTarget(name: "SondaProbeTests", dependencies: ["SondaProbe", "SondaCore", "TestSupport"]),
-        .testTarget(name: "SondaConfigTests", dependencies: ["SondaConfig", "SondaCore"]),
+        .testTarget(name: "SondaConfigTests", dependencies: ["SondaConfig", "SondaCore", "TestSupport"]),
         .testTarget(name: "SondaAgentTests", dependencies: ["SondaAgent", "SondaConfig", "SondaCore", "TestSupport"]),
         .testTarget(
             name: "SondaAggregatorTests",

@@ -292,4 +292,132 @@ static inline int sonda_poll_ns(struct pollfd *fds, int count, int64_t timeout_n
     return ppoll(fds, (nfds_t)count, &t, NULL);
 }
 
+// MARK: client certificates (mTLS)
+
+#include <openssl/pem.h>
+#include <openssl/pkcs12.h>
+#include <openssl/err.h>
+
+/// What a TLS connection showed of client authentication, written by `sonda_watch_client_auth`'s
+/// message callback while the handshake runs.
+typedef struct {
+    /// The server sent a CertificateRequest.
+    int requested;
+    /// The client's Certificate message held a certificate (not the empty list).
+    int sent;
+    /// The first alert the server sent other than close_notify (its description), or -1.
+    int alert;
+} sonda_client_auth;
+
+static inline void sonda_client_auth_msg(int write_p, int version, int content_type, const void *buf, size_t len,
+                                         SSL *ssl, void *arg) {
+    (void)ssl;
+    sonda_client_auth *state = (sonda_client_auth *)arg;
+    const unsigned char *b = (const unsigned char *)buf;
+    if (!state || !b) return;
+    if (content_type == SSL3_RT_HANDSHAKE && len >= 4) {
+        if (!write_p && b[0] == SSL3_MT_CERTIFICATE_REQUEST) state->requested = 1;
+        if (write_p && b[0] == SSL3_MT_CERTIFICATE) {
+            // TLS 1.3 puts a request context (length byte + bytes) before the 3-byte list length.
+            size_t at = 4;
+            if (version == TLS1_3_VERSION) at += 1 + (len > 4 ? b[4] : 0);
+            if (len >= at + 3) state->sent = ((b[at] << 16) | (b[at + 1] << 8) | b[at + 2]) > 0;
+        }
+    }
+    if (content_type == SSL3_RT_ALERT && !write_p && len >= 2 && b[1] != SSL_AD_CLOSE_NOTIFY && state->alert < 0) {
+        state->alert = b[1];
+    }
+}
+
+/// Watches the context's connections for a certificate request, the client certificate going out,
+/// and the server's alerts, into `state` (which must outlive the connection).
+static inline void sonda_watch_client_auth(SSL_CTX *ctx, sonda_client_auth *state) {
+    state->requested = 0;
+    state->sent = 0;
+    state->alert = -1;
+    SSL_CTX_set_msg_callback(ctx, sonda_client_auth_msg);
+    SSL_CTX_set_msg_callback_arg(ctx, state);
+}
+
+/// OpenSSL's long name of a TLS alert description ("unknown CA", "certificate required").
+static inline const char *sonda_alert_name(int description) { return SSL_alert_desc_string_long(description); }
+
+/// A passphrase callback that never prompts: the passphrase in `u`, or none (and *asked is set).
+typedef struct {
+    const char *passphrase;
+    int asked;
+} sonda_passphrase;
+
+static inline int sonda_passphrase_callback(char *buf, int size, int rwflag, void *u) {
+    (void)rwflag;
+    sonda_passphrase *p = (sonda_passphrase *)u;
+    p->asked = 1;
+    if (!p->passphrase) return 0;
+    int n = (int)strlen(p->passphrase);
+    if (n > size) n = size;
+    memcpy(buf, p->passphrase, (size_t)n);
+    return n;
+}
+
+/// The first certificate of a PEM file, or NULL.
+static inline X509 *sonda_read_pem_certificate(const char *path) {
+    BIO *bio = BIO_new_file(path, "rb");
+    if (!bio) return NULL;
+    X509 *x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+    BIO_free(bio);
+    ERR_clear_error();
+    return x;
+}
+
+/// A DER certificate file, or NULL.
+static inline X509 *sonda_read_der_certificate(const char *path) {
+    BIO *bio = BIO_new_file(path, "rb");
+    if (!bio) return NULL;
+    X509 *x = d2i_X509_bio(bio, NULL);
+    BIO_free(bio);
+    ERR_clear_error();
+    return x;
+}
+
+/// The private key of a PEM (or, failing that, DER) file. NULL with *asked set when it is
+/// encrypted and the passphrase is missing or wrong; NULL with *asked clear when there is no key.
+static inline EVP_PKEY *sonda_read_private_key(const char *path, const char *passphrase, int *asked) {
+    sonda_passphrase p = {passphrase, 0};
+    BIO *bio = BIO_new_file(path, "rb");
+    if (!bio) return NULL;
+    EVP_PKEY *key = PEM_read_bio_PrivateKey(bio, NULL, sonda_passphrase_callback, &p);
+    if (!key && !p.asked) {
+        (void)BIO_reset(bio);
+        key = d2i_PrivateKey_bio(bio, NULL);
+    }
+    BIO_free(bio);
+    ERR_clear_error();
+    *asked = p.asked;
+    return key;
+}
+
+/// Reads a PKCS#12 file: 1 with its certificate and key, 0 when the file is no PKCS#12, -1 when
+/// the passphrase does not open it.
+static inline int sonda_read_pkcs12(const char *path, const char *passphrase, X509 **cert, EVP_PKEY **key) {
+    BIO *bio = BIO_new_file(path, "rb");
+    if (!bio) return 0;
+    PKCS12 *p12 = d2i_PKCS12_bio(bio, NULL);
+    BIO_free(bio);
+    if (!p12) {
+        ERR_clear_error();
+        return 0;
+    }
+    int ok = PKCS12_parse(p12, passphrase, key, cert, NULL);
+    PKCS12_free(p12);
+    ERR_clear_error();
+    return ok ? 1 : -1;
+}
+
+/// Whether the key is the certificate's.
+static inline int sonda_key_matches(X509 *cert, EVP_PKEY *key) {
+    int ok = X509_check_private_key(cert, key);
+    ERR_clear_error();
+    return ok;
+}
+
 #endif

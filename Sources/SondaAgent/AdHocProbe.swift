@@ -24,6 +24,9 @@ public struct AdHocProbe: Sendable {
     public var profiles: [NetworkProfile?]
     /// Budgets for particular profiles (budgets.yaml rules with `profile:`), over `budget`.
     public var profileBudgets: [String: LatencyBudget] = [:]
+    /// Masks secrets given on the command line (`--pass`) in the results of a `.request`; a
+    /// `.check` brings its own.
+    public var redactor = SecretRedactor()
 
     public init(
         request: ProbeRequest, count: Int = 1, budget: LatencyBudget? = nil, profiles: [NetworkProfile?] = [nil]
@@ -52,7 +55,7 @@ public struct AdHocProbe: Sendable {
                     switch target {
                     case .request(var request):
                         request.profile = profile
-                        var redactor = SecretRedactor()
+                        var redactor = redactor
                         redactor.addPassword(of: request.url)
                         run = [runner.probe(request).redacted(by: redactor)]
                     case .check(let check, let redactor): run = runner.run(check, redactor: redactor, profile: profile)

@@ -27,6 +27,7 @@ public struct ProbeReport {
             lines.append("  via proxy \(proxy.url)\(address)")
         }
         if let tls = result.tls { lines.append("  " + tlsSummary(tls)) }
+        if let client = result.tls?.clientCert { lines.append("  " + clientSummary(client)) }
         lines.append("")
         let total = max(result.phases.total, 0.001)
         var offset = 0.0
@@ -86,6 +87,16 @@ public struct ProbeReport {
             parts.append(days < 21 ? style.yellow(text) : text)
         }
         return parts.joined(separator: " · ")
+    }
+
+    /// `client certificate CN=sonda-agent · sent · expires 2027-11-23 (365.0 days)`.
+    private func clientSummary(_ client: ClientCertificateReport) -> String {
+        let expiry = "expires \(Timestamp.format(client.certificate.notAfter).prefix(10)) (\(client.daysToExpiry) days)"
+        return [
+            "client certificate \(client.certificate.subject)",
+            client.sent ? "sent" : "not asked for",
+            client.daysToExpiry < 0 ? style.red(expiry) : client.daysToExpiry < 21 ? style.yellow(expiry) : expiry,
+        ].joined(separator: " · ")
     }
 
     private func verdict(_ result: ProbeResult) -> String {

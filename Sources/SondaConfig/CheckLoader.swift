@@ -13,7 +13,8 @@ struct CheckLoader {
     static let httpKeys = ["url", "method", "headers", "body"]
     static let stepKeys = ["name", "http", "expect", "extract"]
     static let expectKeys = ["status", "headers", "body", "json", "max", "http_version"]
-    static let tlsKeys = ["min_version", "expiry_warning", "expiry_critical", "ca_file", "spki_sha256"]
+    static let tlsKeys =
+        ["min_version", "expiry_warning", "expiry_critical", "ca_file", "spki_sha256"] + clientCertificateKeys
     static let methods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
     var interpolation: Interpolation
@@ -62,7 +63,10 @@ struct CheckLoader {
                 at: node)
         }
         let retries = r.int("retries", in: 0...10) ?? 0
-        let (policy, caFile) = tlsPolicy(r.mapping("tls", allowed: Self.tlsKeys), in: file)
+        let tls = r.mapping("tls", allowed: Self.tlsKeys)
+        let (policy, caFile) = tlsPolicy(tls, in: file)
+        var clientCertificate: ClientCertificate?
+        if let tls { clientCertificate = self.clientCertificate(tls, in: file) }
         let connection = ConnectionReader.options(r, interpolation: &interpolation, file: file)
 
         let targets = ["http", "tls_handshake", "steps"].filter(r.has)
@@ -103,7 +107,8 @@ struct CheckLoader {
         guard let name, let target else { return nil }
         return CheckSpec(
             name: name, endpointClass: endpointClass, interval: interval, timeout: timeout, retries: retries,
-            target: target, tls: policy, caFile: caFile, connection: connection, budgets: budgets, labels: labels)
+            target: target, tls: policy, caFile: caFile, connection: connection, clientCertificate: clientCertificate,
+            budgets: budgets, labels: labels)
     }
 
     private mutating func flow(_ nodes: [Node], tlsPolicy: Bool, in file: ConfigFile) -> CheckTarget? {

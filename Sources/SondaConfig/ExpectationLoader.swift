@@ -170,7 +170,7 @@ extension CheckLoader {
             spkiSHA256Pins: pins)
         var caFile: String?
         if let (path, node) = r.scalar("ca_file") {
-            let resolved = path.hasPrefix("/") ? path : (URL(fileURLWithPath: file.path).deletingLastPathComponent().appendingPathComponent(path).path)
+            let resolved = Self.path(path, relativeTo: file)
             if !FileManager.default.isReadableFile(atPath: resolved) {
                 file.error("cannot read ca_file '\(path)'", at: node)
             }

@@ -15,6 +15,8 @@ public struct CheckSpec: Sendable, Hashable {
     public var caFile: String?
     /// Proxy, IP family, HTTP version and host overrides.
     public var connection: ConnectionOptions
+    /// The certificate the check presents when a server asks for one (mutual TLS).
+    public var clientCertificate: ClientCertificate?
     /// Budget overrides for this check (the most specific rule wins over budgets.yaml).
     public var budgets: [LatencyBudget]
     public var labels: [String: String]
@@ -22,8 +24,8 @@ public struct CheckSpec: Sendable, Hashable {
     public init(
         name: String, endpointClass: String, interval: Duration = .seconds(30), timeout: Duration = .seconds(10),
         retries: Int = 0, target: CheckTarget, tls: TLSPolicy = TLSPolicy(), caFile: String? = nil,
-        connection: ConnectionOptions = ConnectionOptions(), budgets: [LatencyBudget] = [],
-        labels: [String: String] = [:]
+        connection: ConnectionOptions = ConnectionOptions(), clientCertificate: ClientCertificate? = nil,
+        budgets: [LatencyBudget] = [], labels: [String: String] = [:]
     ) {
         self.name = name
         self.endpointClass = endpointClass
@@ -34,6 +36,7 @@ public struct CheckSpec: Sendable, Hashable {
         self.tls = tls
         self.caFile = caFile
         self.connection = connection
+        self.clientCertificate = clientCertificate
         self.budgets = budgets
         self.labels = labels
     }

@@ -33,6 +33,9 @@ public struct ProbeError: Error, Codable, Hashable, Sendable, CustomStringConver
         public static let tlsExpired = Code(known: "tls_expired")
         public static let tlsExpiring = Code(known: "tls_expiring")
         public static let tlsPin = Code(known: "tls_pin")
+        /// The server refused the client certificate, or wanted one and got none (a TLS alert, or
+        /// nginx's HTTP 400); or the agent could not load its own.
+        public static let tlsClientCert = Code(known: "tls_client_cert")
         public static let httpStatus = Code(known: "http_status")
         public static let assertion = Code(known: "assertion")
         public static let timeout = Code(known: "timeout")
@@ -42,9 +45,9 @@ public struct ProbeError: Error, Codable, Hashable, Sendable, CustomStringConver
 
         /// The codes this version makes, in the contract's order (docs/contract.md).
         public static let known: [Code] = [
-            .dns, .connectRefused, .connectTimeout, .proxyUnreachable, .proxyAuth, .proxyRefused, .tlsHandshake, .tlsVersion, .tlsUntrusted, .tlsHostname,
-            .tlsExpired, .tlsExpiring, .tlsPin, .httpStatus, .assertion, .timeout, .redirects, .bodyTooLarge,
-            .internal,
+            .dns, .connectRefused, .connectTimeout, .proxyUnreachable, .proxyAuth, .proxyRefused, .tlsHandshake,
+            .tlsVersion, .tlsUntrusted, .tlsHostname, .tlsExpired, .tlsExpiring, .tlsPin, .tlsClientCert, .httpStatus,
+            .assertion, .timeout, .redirects, .bodyTooLarge, .internal,
         ]
 
         /// Whether this version has a name for the code (false for a newer agent's).

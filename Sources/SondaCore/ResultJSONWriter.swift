@@ -111,6 +111,7 @@ public struct ResultJSONWriter {
             }
             endArray()
             if let c = t.cipher { key("cipher"); string(c) }
+            if let client = t.clientCert { key("client_cert"); certificate(client.certificate, client: client) }
             if let d = t.daysToExpiry { key("days_to_expiry"); number(d) }
             if let e = t.earliestExpiry { key("earliest_expiry"); timestamp(e) }
             if let l = t.leaf { key("leaf"); certificate(l) }
@@ -119,8 +120,10 @@ public struct ResultJSONWriter {
         endObject()
     }
 
-    private mutating func certificate(_ c: CertificateInfo) {
+    /// A certificate; a client certificate also has `days_to_expiry` and `sent`, in key order.
+    private mutating func certificate(_ c: CertificateInfo, client: ClientCertificateReport? = nil) {
         beginObject()
+            if let client { key("days_to_expiry"); number(client.daysToExpiry) }
             key("issuer"); string(c.issuer)
             key("not_after"); timestamp(c.notAfter)
             key("not_before"); timestamp(c.notBefore)
@@ -131,6 +134,7 @@ public struct ResultJSONWriter {
                 string(san)
             }
             endArray()
+            if let client { key("sent"); bool(client.sent) }
             key("sha256"); string(c.sha256)
             key("spki_sha256"); string(c.spkiSHA256)
             key("subject"); string(c.subject)

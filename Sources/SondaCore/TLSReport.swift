@@ -47,10 +47,12 @@ public struct TLSReport: Codable, Hashable, Sendable {
     /// The earliest notAfter of the leaf and every intermediate the server sent.
     public var earliestExpiry: Date?
     public var daysToExpiry: Double?
+    /// The certificate this side presents (mutual TLS), when the check has one.
+    public var clientCert: ClientCertificateReport?
 
     public init(
         version: String, cipher: String?, verified: Bool, leaf: CertificateInfo?, chain: [CertificateInfo],
-        now: Date
+        now: Date, clientCert: ClientCertificateReport? = nil
     ) {
         self.version = version
         self.cipher = cipher
@@ -60,12 +62,14 @@ public struct TLSReport: Codable, Hashable, Sendable {
         let expiries = ([leaf].compactMap { $0 } + chain).map(\.notAfter)
         self.earliestExpiry = expiries.min()
         self.daysToExpiry = earliestExpiry.map { ($0.timeIntervalSince(now) / 86_400 * 10).rounded() / 10 }
+        self.clientCert = clientCert
     }
 
     enum CodingKeys: String, CodingKey {
         case version, cipher, verified, leaf, chain
         case earliestExpiry = "earliest_expiry"
         case daysToExpiry = "days_to_expiry"
+        case clientCert = "client_cert"
     }
 
     /// TLS protocol versions ordered for policy comparison; nil for names it does not know.

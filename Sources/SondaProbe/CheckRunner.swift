@@ -18,7 +18,8 @@ extension ProbeRunner {
             let authority = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
             let request = ProbeRequest(
                 url: "https://\(authority)/", kind: .tlsHandshake, timeout: check.timeout, caFile: check.caFile,
-                tlsPolicy: check.tls, profile: profile, connection: check.connection)
+                tlsPolicy: check.tls, profile: profile, connection: check.connection,
+                clientCertificate: check.clientCertificate)
             var result = HTTPProber.run(request, on: easy)
             result.check = check.name
             result.endpointClass = check.endpointClass

@@ -74,6 +74,7 @@ enum HTTPProber {
         sonda_setopt_ssl_ctx_function(easy.handle, sslContextCallback)
         easy.set(CURLOPT_SSL_CTX_DATA, pointer: transferPointer)
         configureConnection(easy, for: transfer, userData: transferPointer)
+        if let client = request.clientCertificate { present(client, on: easy) }
         transfer.shaper?.install(on: easy)
         if transfer.capture != nil {
             sonda_setopt_header_function(easy.handle, headerCallback)
@@ -109,6 +110,18 @@ enum HTTPProber {
             easy.set(CURLOPT_HTTP_VERSION, Int(version))
         }
         easy.resolve(request.connection.resolve)
+    }
+
+    /// The client certificate, its key and the key's passphrase. Without a passphrase an empty one
+    /// is set, so an encrypted key fails to load instead of OpenSSL asking on the terminal.
+    private static func present(_ client: ClientCertificate, on easy: CurlEasy) {
+        easy.set(CURLOPT_SSLCERT, client.certificateFile)
+        easy.set(CURLOPT_SSLCERTTYPE, client.format.rawValue)
+        if let key = client.keyFile {
+            easy.set(CURLOPT_SSLKEY, key)
+            easy.set(CURLOPT_SSLKEYTYPE, client.keyFormat.rawValue)
+        }
+        easy.set(CURLOPT_KEYPASSWD, client.keyPassword ?? "")
     }
 
     private static func result(
@@ -155,6 +168,10 @@ enum HTTPProber {
             assertions.append(AssertionOutcome(name: "status", ok: statusOK, actual: statusOK ? nil : String(status)))
             if failure == nil && status == 407 && transfer.proxy != nil {
                 failure = ProxyErrorClassifier.forwardedAuthFailure(transfer)
+            } else if failure == nil,
+                let refused = ClientCertificateClassifier.classify(status: status, transfer: transfer)
+            {
+                failure = refused
             } else if failure == nil && !statusOK {
                 failure = ProbeError(
                     .httpStatus,

@@ -10,6 +10,7 @@ enum ProbeErrorClassifier {
         let inHandshake = transfer.request.usesTLS && counters.appConnect == 0 && tcpConnected
         if let failure = ProxyErrorClassifier.classify(code, transfer: transfer, curl: curl) { return failure }
         if let verify = transfer.tls.verifyError { return certificateError(verify, transfer: transfer) }
+        if let client = ClientCertificateClassifier.classify(code, transfer: transfer, curl: curl) { return client }
         switch code {
         case CURLE_OK:
             return nil

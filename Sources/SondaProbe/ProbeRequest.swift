@@ -29,6 +29,8 @@ public struct ProbeRequest: Sendable, Hashable {
     public var profile: NetworkProfile?
     /// Proxy, IP family, HTTP version and host overrides.
     public var connection: ConnectionOptions
+    /// The certificate to present when the server asks for one (mutual TLS).
+    public var clientCertificate: ClientCertificate?
 
     public static let systemCAFile = "/etc/ssl/certs/ca-certificates.crt"
 
@@ -37,7 +39,8 @@ public struct ProbeRequest: Sendable, Hashable {
         body: String? = nil, timeout: Duration = .seconds(10), connectTimeout: Duration? = nil,
         caFile: String? = nil, tlsPolicy: TLSPolicy = TLSPolicy(), expectedStatus: [ClosedRange<Int>] = [200...399],
         maxRedirects: Int = 10, maxBodyBytes: Int = 10 << 20, hashBody: Bool = false,
-        profile: NetworkProfile? = nil, connection: ConnectionOptions = ConnectionOptions()
+        profile: NetworkProfile? = nil, connection: ConnectionOptions = ConnectionOptions(),
+        clientCertificate: ClientCertificate? = nil
     ) {
         self.url = url
         self.kind = kind
@@ -54,6 +57,7 @@ public struct ProbeRequest: Sendable, Hashable {
         self.hashBody = hashBody
         self.profile = profile
         self.connection = connection
+        self.clientCertificate = clientCertificate
     }
 
     /// Asked several times a probe: compares the scheme in place, without lowercasing the URL.

@@ -83,7 +83,8 @@ struct StepRunner {
             },
             body: try step.body.map { body throws(Template.UndefinedVariable) in try Template(body).render(variables) },
             timeout: timeout, caFile: check.caFile, tlsPolicy: check.tls,
-            expectedStatus: statusRanges.isEmpty ? [200...399] : statusRanges, connection: check.connection)
+            expectedStatus: statusRanges.isEmpty ? [200...399] : statusRanges, connection: check.connection,
+            clientCertificate: check.clientCertificate)
     }
 }
 

@@ -13,11 +13,29 @@ final class TLSCapture {
     var cipher: String?
     /// Monotonic time at which libcurl began the TLS handshake, i.e. when TCP was connected.
     var handshakeStartedAt: UInt64?
+    /// The client certificate libcurl loaded for the connection (mutual TLS), if any.
+    private(set) var clientCertificate: CertificateInfo?
+    /// What the connection showed of client authentication; written by OpenSSL's message callback.
+    private let clientAuth: UnsafeMutablePointer<sonda_client_auth>
     private let cache: CertificateCache
 
-    init(cache: CertificateCache) { self.cache = cache }
+    init(cache: CertificateCache) {
+        self.cache = cache
+        clientAuth = .allocate(capacity: 1)
+        clientAuth.initialize(to: sonda_client_auth(requested: 0, sent: 0, alert: -1))
+    }
 
-    deinit { reset() }
+    deinit {
+        reset()
+        clientAuth.deallocate()
+    }
+
+    /// The server sent a CertificateRequest.
+    var clientCertificateRequested: Bool { clientAuth.pointee.requested != 0 }
+    /// A client certificate went out.
+    var clientCertificateSent: Bool { clientAuth.pointee.sent != 0 }
+    /// The first alert the server sent (its TLS description code), other than close_notify.
+    var serverAlert: Int32? { clientAuth.pointee.alert >= 0 ? clientAuth.pointee.alert : nil }
 
     func reset() {
         if let sentChain { sonda_x509_stack_free(sentChain) }
@@ -26,14 +44,20 @@ final class TLSCapture {
         version = nil
         cipher = nil
         handshakeStartedAt = nil
+        clientCertificate = nil
+        clientAuth.pointee = sonda_client_auth(requested: 0, sent: 0, alert: -1)
     }
 
-    /// Called for every new TLS connection of the transfer (each redirect hop opens one).
-    func beginHandshake() {
+    /// Called for every new TLS connection of the transfer (each redirect hop opens one), with the
+    /// connection's context: watches it for client authentication, and takes the client
+    /// certificate libcurl loaded into it.
+    func beginHandshake(_ context: OpaquePointer) {
         if let sentChain { sonda_x509_stack_free(sentChain) }
         sentChain = nil
         verifyError = nil
         if handshakeStartedAt == nil { handshakeStartedAt = DispatchTime.now().uptimeNanoseconds }
+        sonda_watch_client_auth(context, clientAuth)
+        clientCertificate = SSL_CTX_get0_certificate(context).map(cache.info(for:))
     }
 
     func recordVerification(preverifyOK: Bool, store: OpaquePointer) {
@@ -62,7 +86,10 @@ final class TLSCapture {
         let certs = certificates
         return TLSReport(
             version: version, cipher: cipher, verified: verified, leaf: certs.first, chain: Array(certs.dropFirst()),
-            now: now)
+            now: now,
+            clientCert: clientCertificate.map {
+                ClientCertificateReport(certificate: $0, sent: clientCertificateSent, now: now)
+            })
     }
 }
 
@@ -81,7 +108,7 @@ let sslContextCallback: @convention(c) (UnsafeMutableRawPointer?, UnsafeMutableR
             if proxy.isProxyHandshake() { return CURLE_OK }
             proxy.tunnelOpened()
         }
-        transfer.tls.beginHandshake()
+        transfer.tls.beginHandshake(context)
         SSL_CTX_set_ex_data(context, captureIndex, Unmanaged.passUnretained(transfer.tls).toOpaque())
         SSL_CTX_set_verify(context, SSL_CTX_get_verify_mode(context), verifyCallback)
         return CURLE_OK

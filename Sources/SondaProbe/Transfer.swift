@@ -17,6 +17,9 @@ final class Transfer {
     var bodyBytes = 0
     var bodyTooLarge = false
     var bodyHash: OpaquePointer?
+    /// The first bytes of the body of a server that asked for a client certificate: how nginx says
+    /// it refused one (a 400 with "No required SSL certificate was sent").
+    var bodyPrefix: [UInt8] = []
     /// A policy failure found between the handshake and the request; the transfer was aborted for it.
     var policyError: ProbeError?
     /// The handshake-only check stopped the transfer on purpose after the handshake.
@@ -88,6 +91,10 @@ final class Transfer {
             return 0
         }
         if let bodyHash { sonda_sha256_update(bodyHash, pointer, count) }
+        if bodyPrefix.count < 256 && tls.clientCertificateRequested {
+            let raw = UnsafeRawBufferPointer(start: pointer, count: min(count, 256 - bodyPrefix.count))
+            bodyPrefix.append(contentsOf: raw)
+        }
         if let capture { capture.receiveBody(UnsafeRawBufferPointer(start: pointer, count: count)) }
         return count
     }

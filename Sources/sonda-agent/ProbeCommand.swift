@@ -66,6 +66,8 @@ struct ProbeCommand: AsyncParsableCommand {
 
     @OptionGroup var connection: ConnectionFlags
 
+    @OptionGroup var clientCertificate: ClientCertificateFlags
+
     func validate() throws {
         switch (url, check) {
         case (nil, nil): throw ValidationError("give a URL, or --check NAME --config FILE")
@@ -103,6 +105,10 @@ struct ProbeCommand: AsyncParsableCommand {
                 spec.caFile = caFile
             }
             spec.connection = try connection.applied(to: spec.connection)
+            if let client = try clientCertificate.clientCertificate() {
+                spec.clientCertificate = client
+                if let password = client.keyPassword { redactor.add(password) }
+            }
             var probe = AdHocProbe(
                 target: .check(spec, redactor), count: count, budget: flagBudget ?? configured, profiles: chosen)
             if flagBudget == nil {
@@ -112,7 +118,9 @@ struct ProbeCommand: AsyncParsableCommand {
             }
             return probe
         }
-        return AdHocProbe(request: try makeRequest(url), count: count, budget: flagBudget, profiles: chosen)
+        var probe = AdHocProbe(request: try makeRequest(url), count: count, budget: flagBudget, profiles: chosen)
+        if let password = clientCertificate.password { probe.redactor.add(password) }
+        return probe
     }
 
     private func requireReadable(_ caFile: String) throws {
@@ -135,7 +143,8 @@ struct ProbeCommand: AsyncParsableCommand {
             caFile: caFile,
             tlsPolicy: TLSPolicy(minVersion: TLSPolicy.versionName(tlsMin) ?? "TLSv1.3", spkiSHA256Pins: pins),
             expectedStatus: try StatusRanges.parse(expectStatus),
-            connection: try connection.applied(to: ConnectionOptions()))
+            connection: try connection.applied(to: ConnectionOptions()),
+            clientCertificate: try clientCertificate.clientCertificate())
     }
 }
 

@@ -28,6 +28,7 @@ import Testing
 
     @Test func probeJSONMatchesTheResultSchema() async throws {
         let lab = try TLSLab.shared()
+        let proxies = try ProxyLab.shared()
         let directory = try Self.temporaryDirectory("sonda-schema-probe")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let root = TLSLab.packageRoot.path
@@ -46,6 +47,9 @@ import Testing
             ["https://localhost:\(try unusedLoopbackPort())/", "--ca-file", lab.ca],
             [lab.url("expired", "/"), "--ca-file", lab.ca],
             ["--check", "booking-flow", "--config", "\(directory)/agent.yaml"],
+            // Through a proxy: the `proxy` phase and object; a proxy refusing the CONNECT.
+            [lab.url("tls13", "/api/health"), "--ca-file", lab.ca, "--proxy", ProxyLab.url("http", port: proxies.open)],
+            [lab.url("tls13", "/"), "--ca-file", lab.ca, "--proxy", ProxyLab.url("http", port: proxies.refusing)],
         ]
         var lines: [String] = []
         for arguments in runs {
@@ -64,7 +68,12 @@ import Testing
         // The runs covered what the schema describes, so the validation above checked it.
         let results = lines.map(Self.object)
         let codes = Set(results.compactMap { ($0["error"] as? [String: Any])?["code"] as? String })
-        #expect(codes.isSuperset(of: ["tls_version", "http_status", "connect_refused", "tls_expired"]), "\(codes)")
+        #expect(
+            codes.isSuperset(of: ["tls_version", "http_status", "connect_refused", "tls_expired", "proxy_refused"]),
+            "\(codes)")
+        let proxied = results.first { $0["proxy"] is [String: Any] && $0["ok"] as? Bool == true }
+        #expect((proxied?["phases_ms"] as? [String: Any])?["proxy"] is Double, "\(String(describing: proxied))")
+        #expect((proxied?["http"] as? [String: Any])?["remote_ip"] == nil)
         #expect(results.contains { ($0["tls"] as? [String: Any])?["leaf"] != nil && $0["http"] is [String: Any] })
         #expect(results.contains { $0["budget"] is [String: Any] })
         #expect(results.contains { $0["step"] is String && !(($0["assertions"] as? [Any]) ?? []).isEmpty })

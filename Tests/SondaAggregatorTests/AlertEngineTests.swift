@@ -118,6 +118,28 @@ import Testing
         #expect(fired.map { $0.labels["severity"] } == (severity.map { [$0] } ?? []))
     }
 
+    /// A client certificate (mutual TLS) close to expiry is an alert of its own beside the
+    /// server's, told apart by `certificate: client`, and names the certificate.
+    @Test(arguments: [(6.0, "critical"), (15.0, "high"), (-1.0, "critical"), (25.0, nil)])
+    func clientCertificateExpiry(_ days: Double, _ severity: String?) throws {
+        var s = AlertScenario()
+        let client = ClientCertificateExpiry(
+            subject: "CN=sonda-agent", notAfter: s.now.addingTimeInterval(days * 86_400))
+        s.minute(certificateExpiry: s.now.addingTimeInterval(90 * 86_400), clientCertificate: client)
+        let fired = s.announced("SondaCertExpiry", .firing)
+        #expect(fired.map { $0.labels["severity"] } == (severity.map { [$0] } ?? []))
+        guard let alert = fired.first else { return }
+        #expect(alert.labels["certificate"] == "client" && alert.labels["check"] == "booking")
+        let summary = alert.annotations["summary"] ?? ""
+        #expect(summary.contains("client certificate CN=sonda-agent"), "\(summary)")
+        #expect(summary.contains(days < 0 ? "expired" : "expires in"))
+
+        // The server's certificate expiring too is another alert, with its own fingerprint.
+        s.minute(certificateExpiry: s.now.addingTimeInterval(86_400), clientCertificate: client)
+        let both = s.announced("SondaCertExpiry", .firing)
+        #expect(Set(both.map(\.fingerprint)).count == 2 && both.contains { $0.labels["certificate"] == nil })
+    }
+
     @Test func certificateEscalationResolvesTheHighAlertAndFiresACriticalOne() throws {
         var s = AlertScenario()
         let expiry = s.now.addingTimeInterval(7 * 86_400 + 120)

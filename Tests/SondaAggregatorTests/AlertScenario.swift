@@ -24,6 +24,7 @@ struct AlertScenario {
     mutating func minute(
         check: String = "booking", reporting: Set<String>? = nil, profiles: [String] = ["desktop_brazil"],
         tlsVersion: String? = "TLSv1.3", certificateExpiry: Date? = nil,
+        clientCertificate: ClientCertificateExpiry? = nil,
         error: (String, String) -> String? = { _, _ in nil }
     ) {
         for (agent, region) in Self.agents where reporting?.contains(agent) ?? true {
@@ -34,7 +35,7 @@ struct AlertScenario {
                         check: check, endpointClass: "appointment_booking", agent: agent, region: region,
                         profile: profile,
                         startedAt: now, ok: code == nil, errorCode: code, tlsVersion: tlsVersion,
-                        certificateExpiry: certificateExpiry))
+                        certificateExpiry: certificateExpiry, clientCertificate: clientCertificate))
             }
             engine.add(HeartbeatEvent(agent: agent, region: region, at: now.addingTimeInterval(1)))
         }

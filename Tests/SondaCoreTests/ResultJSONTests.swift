@@ -49,7 +49,7 @@ import Testing
             ProbeError.Code.known.map(\.rawValue) == [
                 "dns", "connect_refused", "connect_timeout", "proxy_unreachable", "proxy_auth", "proxy_refused",
                 "tls_handshake", "tls_version", "tls_untrusted",
-                "tls_hostname", "tls_expired", "tls_expiring", "tls_pin", "http_status", "assertion", "timeout",
+                "tls_hostname", "tls_expired", "tls_expiring", "tls_pin", "tls_client_cert", "http_status", "assertion", "timeout",
                 "redirects", "body_too_large", "internal",
             ])
         #expect(ProbeError.Code.known.allSatisfy { $0.isKnown && ProbeError.Code(rawValue: $0.rawValue) == $0 })
@@ -132,14 +132,12 @@ extension ResultJSONWriter {
         ResultJSONTests.sample,
         ProbeResult(
             startedAt: now, error: nil,
-            phases: PhaseTimings(
-                dns: 0.031, connect: 0.1, tls: 4.171, send: 0.58, wait: 100.5, receive: 0.049, total: 105.429),
-            http: HTTPInfo(
-                status: 200, version: "2", redirects: 3, redirectMilliseconds: 1.25, bodyBytes: 500_000,
-                bodySHA256: "ff", remoteIP: "::1"),
+            phases: PhaseTimings(dns: 0.031, connect: 0.1, tls: 4.171, send: 0.58, wait: 100.5, receive: 0.049, total: 105.429),
+            http: HTTPInfo(status: 200, version: "2", redirects: 3, redirectMilliseconds: 1.25, bodyBytes: 500_000,
+                           bodySHA256: "ff", remoteIP: "::1"),
             tls: TLSReport(
-                version: "TLSv1.3", cipher: "TLS_AES_128_GCM_SHA256", verified: true, leaf: cert, chain: [cert],
-                now: now),
+                version: "TLSv1.3", cipher: "TLS_AES_128_GCM_SHA256", verified: true, leaf: cert, chain: [cert], now: now,
+                clientCert: ClientCertificateReport(certificate: cert, sent: true, now: now)),
             assertions: [
                 AssertionOutcome(name: "status", ok: false, actual: "503\n\t\u{01}"),
                 AssertionOutcome(name: "São Paulo \\ \"clínica\" 🏥", ok: true, actual: "\u{1F}end\\"),

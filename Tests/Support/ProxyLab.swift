@@ -36,9 +36,6 @@ public struct ProxyLab: Sendable {
     private static let sharedLab: Result<ProxyLab, any Error> = Result {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sonda-proxies-\(getpid())").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        atexit {
-            for pid in children.withLock({ $0 }) { kill(pid, SIGKILL) }
-        }
         let lab = ProxyLab(
             open: try tinyproxy(dir, "open", []),
             authenticated: try tinyproxy(dir, "auth", ["BasicAuth \(user) \(password)"]),
@@ -91,13 +88,22 @@ public struct ProxyLab: Sendable {
         return path
     }
 
-    private static func start(_ executable: String, _ arguments: [String]) throws {
+    /// Kills every server `start` started when the test process exits.
+    private static let killChildrenAtExit: Void = {
+        atexit {
+            for pid in children.withLock({ $0 }) { kill(pid, SIGKILL) }
+        }
+    }()
+
+    /// Starts a server for the rest of the test process (killed when it exits).
+    static func start(_ executable: String, _ arguments: [String]) throws {
+        _ = killChildrenAtExit
         let log = ChildProcess.temporaryStem() + ".log"
         let pid = try ChildProcess.spawn(executable, arguments, environment: [:], stdout: log, stderr: log)
         children.withLock { $0.append(pid) }
     }
 
-    private static func waitUntilListening(_ port: Int) throws {
+    static func waitUntilListening(_ port: Int) throws {
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
             if let client = try? RawHTTPClient(port: port, timeout: .seconds(1)) {
@@ -106,7 +112,7 @@ public struct ProxyLab: Sendable {
             }
             usleep(20_000)
         }
-        throw ChildProcess.SpawnFailed(description: "no proxy listening on 127.0.0.1:\(port) after 60 s")
+        throw ChildProcess.SpawnFailed(description: "nothing listening on 127.0.0.1:\(port) after 60 s")
     }
 }
 

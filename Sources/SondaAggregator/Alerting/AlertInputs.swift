@@ -1,4 +1,5 @@
 import Foundation
+import SondaCore
 
 /// One probe result as the alert rules see it: who probed what, when, and how it went.
 public struct ResultEvent: Sendable, Hashable {
@@ -15,6 +16,8 @@ public struct ResultEvent: Sendable, Hashable {
     public var tlsVersion: String?
     /// The earliest `notAfter` in the presented chain.
     public var certificateExpiry: Date?
+    /// The client certificate the check presented (mutual TLS): its subject and `notAfter`.
+    public var clientCertificate: ClientCertificateExpiry?
     /// A flow's step; nil for a single-request check and for a flow's overall result, which is
     /// what the up/down rules count (its steps still feed the TLS and certificate rules).
     public var step: String?
@@ -22,7 +25,7 @@ public struct ResultEvent: Sendable, Hashable {
     public init(
         check: String, endpointClass: String, agent: String, region: String, profile: String, startedAt: Date,
         ok: Bool, errorCode: String? = nil, tlsVersion: String? = nil, certificateExpiry: Date? = nil,
-        step: String? = nil
+        step: String? = nil, clientCertificate: ClientCertificateExpiry? = nil
     ) {
         self.check = check
         self.endpointClass = endpointClass
@@ -35,6 +38,24 @@ public struct ResultEvent: Sendable, Hashable {
         self.tlsVersion = tlsVersion
         self.certificateExpiry = certificateExpiry
         self.step = step
+        self.clientCertificate = clientCertificate
+    }
+}
+
+/// A client certificate as the alert rules read it from a result's `tls.client_cert`.
+public struct ClientCertificateExpiry: Sendable, Hashable {
+    public var subject: String
+    public var notAfter: Date
+
+    public init(subject: String, notAfter: Date) {
+        self.subject = subject
+        self.notAfter = notAfter
+    }
+
+    /// From the stored JSON's `tls.client_cert.subject` and `.not_after`; nil without a valid expiry.
+    public init?(subject: String?, notAfterText notAfter: String?) {
+        guard let notAfter, let date = Timestamp.parse(notAfter) else { return nil }
+        self.init(subject: subject ?? "", notAfter: date)
     }
 }
 

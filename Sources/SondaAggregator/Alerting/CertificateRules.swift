@@ -27,16 +27,26 @@ enum TLSPolicyRule {
 /// `cert_expiry`: the earliest expiry any non-silent agent last saw in a check's chain, under
 /// `warning` → high, under `critical` (or expired) → critical. One alert per check; severity is
 /// part of the labels, so an escalation resolves the high alert and fires a new critical one in
-/// the same evaluation (its own fingerprint, as Alertmanager sees it).
+/// the same evaluation (its own fingerprint, as Alertmanager sees it). The client certificate a
+/// check presents (mutual TLS) is watched the same way, as its own alert with the label
+/// `certificate: client`: once it expires the server refuses the agent, and the server's own
+/// monitoring sees nothing wrong.
 enum CertificateExpiryRule {
     static func conditions(_ c: RuleContext) -> [AlertCondition] {
-        var earliest: [String: Date] = [:]
-        for (pair, expiry) in c.observations.expiries
+        conditions(c, c.observations.expiries, client: false)
+            + conditions(c, c.observations.clientExpiries, client: true)
+    }
+
+    private static func conditions(
+        _ c: RuleContext, _ observed: [FleetObservations.PairKey: FleetObservations.Expiry], client: Bool
+    ) -> [AlertCondition] {
+        var earliest: [String: FleetObservations.Expiry] = [:]
+        for (pair, expiry) in observed
         where !c.isSilent(pair.agent) && c.observations.isCurrent(expiry.at, now: c.now) {
-            earliest[pair.check] = min(earliest[pair.check] ?? .distantFuture, expiry.expiry)
+            if expiry.expiry < earliest[pair.check]?.expiry ?? .distantFuture { earliest[pair.check] = expiry }
         }
         return earliest.compactMap { check, expiry -> AlertCondition? in
-            let left = expiry.timeIntervalSince(c.now)
+            let left = expiry.expiry.timeIntervalSince(c.now)
             let severity: AlertingConfig.Severity
             if left < c.config.certCritical.intervalSeconds {
                 severity = .critical
@@ -46,10 +56,15 @@ enum CertificateExpiryRule {
                 return nil
             }
             let when = left <= 0 ? "expired \(spoken(-left)) ago" : "expires in \(spoken(left))"
+            var labels = ["check": check, "class": c.endpointClass(of: check)]
+            if client { labels["certificate"] = "client" }
+            let what = client ? "client certificate \(expiry.subject)" : "certificate"
             return AlertCondition(
-                labels: RuleContext.labels(
-                    "SondaCertExpiry", severity, ["check": check, "class": c.endpointClass(of: check)]),
-                summary: "\(check): certificate \(when) (\(Timestamp.format(expiry)))")
+                labels: RuleContext.labels("SondaCertExpiry", severity, labels),
+                summary: "\(check): \(what) \(when) (\(Timestamp.format(expiry.expiry)))",
+                description: client
+                    ? "The agents present this certificate to the server (mutual TLS); once it expires the server refuses them."
+                    : "")
         }
     }
 }

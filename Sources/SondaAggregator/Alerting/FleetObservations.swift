@@ -31,6 +31,8 @@ struct FleetObservations: Sendable {
     struct Expiry {
         var at: Date
         var expiry: Date
+        /// The certificate's subject, for a client certificate.
+        var subject = ""
     }
 
     struct Agent {
@@ -41,6 +43,8 @@ struct FleetObservations: Sendable {
     var series: [SeriesKey: Series] = [:]
     var tls: [PairKey: TLSState] = [:]
     var expiries: [PairKey: Expiry] = [:]
+    /// The client certificate (mutual TLS) each agent last presented for a check.
+    var clientExpiries: [PairKey: Expiry] = [:]
     var agents: [String: Agent] = [:]
     var classes: [String: String] = [:]
     /// Checks each agent runs, to walk the series of one check quickly.
@@ -75,6 +79,9 @@ struct FleetObservations: Sendable {
         }
         if let expiry = e.certificateExpiry, e.startedAt >= expiries[pair]?.at ?? .distantPast {
             expiries[pair] = Expiry(at: e.startedAt, expiry: expiry)
+        }
+        if let client = e.clientCertificate, e.startedAt >= clientExpiries[pair]?.at ?? .distantPast {
+            clientExpiries[pair] = Expiry(at: e.startedAt, expiry: client.notAfter, subject: client.subject)
         }
         if agents[e.agent] == nil { agents[e.agent] = Agent(region: e.region, lastSeen: e.startedAt) }
     }
@@ -123,7 +130,9 @@ struct FleetObservations: Sendable {
         }
         tls = tls.filter { isCurrent($0.value.at, now: now) }
         expiries = expiries.filter { isCurrent($0.value.at, now: now) }
+        clientExpiries = clientExpiries.filter { isCurrent($0.value.at, now: now) }
         let observed = Set(seriesByCheck.keys).union(tls.keys.map(\.check)).union(expiries.keys.map(\.check))
+            .union(clientExpiries.keys.map(\.check))
         classes = classes.filter { observed.contains($0.key) }
     }
 

@@ -3,7 +3,8 @@ import SondaCore
 
 /// Certificate expiry per check and host, from the TLS report in each check's latest raw
 /// results: the newest result per agent, and the earliest expiry among them (agents behind
-/// different load balancers may see different certificates).
+/// different load balancers may see different certificates). The client certificate a check
+/// presents (mutual TLS) has a row of its own, its host named `client certificate · NAME`.
 public struct CertificateExpiry: Sendable {
     struct Entry: Hashable {
         var check: String
@@ -23,26 +24,37 @@ public struct CertificateExpiry: Sendable {
     static let latestResults = 60
 
     /// One of a check's newest results as the stores read it: the TLS report's earliest expiry
-    /// (RFC 3339), the leaf's first SAN or else its subject, and the negotiated version.
+    /// (RFC 3339), the leaf's first SAN or else its subject, the negotiated version, and the
+    /// client certificate's subject and expiry.
     struct Observation {
         var agent: String
         var startedAtMilliseconds: Int64
         var earliestExpiry: String?
         var leafName: String?
         var version: String?
+        var clientSubject: String? = nil
+        var clientExpiry: String? = nil
     }
 
     /// The entries of one check from its newest results, newest first: the newest result per agent
-    /// that has a TLS report, grouped by host, with the earliest expiry among them.
+    /// that has a TLS report (then: a client certificate), grouped by host, with the earliest
+    /// expiry among them.
     static func entries(check: String, newestFirst observations: [Observation]) -> [Entry] {
+        entries(check: check, newestFirst: observations) { ($0.earliestExpiry, host($0.leafName ?? "")) }
+            + entries(check: check, newestFirst: observations) {
+                ($0.clientExpiry, "client certificate · \(host($0.clientSubject ?? ""))")
+            }
+    }
+
+    private static func entries(
+        check: String, newestFirst observations: [Observation], _ certificate: (Observation) -> (String?, String)
+    ) -> [Entry] {
         var newestPerAgent: [String: (host: String, expiry: Date, version: String, at: Date)] = [:]
         for o in observations {
-            guard newestPerAgent[o.agent] == nil, let text = o.earliestExpiry, let expiry = Timestamp.parse(text) else {
-                continue
-            }
+            let (text, host) = certificate(o)
+            guard newestPerAgent[o.agent] == nil, let text, let expiry = Timestamp.parse(text) else { continue }
             newestPerAgent[o.agent] = (
-                host(o.leafName ?? ""), expiry, o.version ?? "",
-                Date(timeIntervalSince1970: Double(o.startedAtMilliseconds) / 1000)
+                host, expiry, o.version ?? "", Date(timeIntervalSince1970: Double(o.startedAtMilliseconds) / 1000)
             )
         }
         return Dictionary(grouping: newestPerAgent.values, by: \.host).map { host, seen in

@@ -7,10 +7,13 @@ import SondaCore
 /// cursor would skip it. Rows are read only from transactions older than every transaction still
 /// running (`pg_snapshot_xmin`), which can gain no more rows, in transaction order.
 extension PostgresStore {
+    /// The stored text is parsed once a row (`OFFSET 0` keeps the planner from copying the cast
+    /// into each of the four reads).
     static let eventColumns = """
         SELECT ingest_xid::text::bigint, check_name, class, agent, region, profile, started_at_ms, ok, error_code,
-            json::jsonb #>> '{tls,version}', json::jsonb #>> '{tls,earliest_expiry}', step
-        FROM results
+            tls #>> '{version}', tls #>> '{earliest_expiry}', step,
+            tls #>> '{client_cert,subject}', tls #>> '{client_cert,not_after}'
+        FROM results CROSS JOIN LATERAL (SELECT json::jsonb -> 'tls' AS tls OFFSET 0) AS parsed
         """
 
     static func events(_ query: PostgresQuery, on connection: PostgresConnection, logger: Logger) async throws -> [(
@@ -19,11 +22,14 @@ extension PostgresStore {
         var events: [(Int64, ResultEvent)] = []
         let rows = try await connection.query(query, logger: logger)
         for try await row in rows {
-            let (xid, check, endpointClass, agent, region, profile, ms, ok, code, version, expiry, step) =
+            let (
+                xid, check, endpointClass, agent, region, profile, ms, ok, code, version, expiry, step, subject,
+                notAfter
+            ) =
                 try row.decode(
                     (
                         Int64, String, String, String, String, String, Int64, Bool, String?, String?, String?,
-                        String?
+                        String?, String?, String?
                     ).self)
             events.append(
                 (
@@ -31,7 +37,8 @@ extension PostgresStore {
                     ResultEvent(
                         check: check, endpointClass: endpointClass, agent: agent, region: region, profile: profile,
                         startedAt: Date(timeIntervalSince1970: Double(ms) / 1000), ok: ok, errorCode: code,
-                        tlsVersion: version, certificateExpiry: expiry.flatMap(Timestamp.parse), step: step)
+                        tlsVersion: version, certificateExpiry: expiry.flatMap(Timestamp.parse), step: step,
+                        clientCertificate: ClientCertificateExpiry(subject: subject, notAfterText: notAfter))
                 ))
         }
         return events

@@ -52,20 +52,21 @@ extension PostgresStore {
             for check in checks {
                 let rows = try await connection.query(
                     """
-                    SELECT agent, started_at_ms, json::jsonb #>> '{tls,earliest_expiry}',
-                        coalesce(json::jsonb #>> '{tls,leaf,sans,0}', json::jsonb #>> '{tls,leaf,subject}'),
-                        json::jsonb #>> '{tls,version}'
-                    FROM results WHERE check_name = \(check) ORDER BY started_at_ms DESC
+                    SELECT agent, started_at_ms, tls #>> '{earliest_expiry}',
+                        coalesce(tls #>> '{leaf,sans,0}', tls #>> '{leaf,subject}'), tls #>> '{version}',
+                        tls #>> '{client_cert,subject}', tls #>> '{client_cert,not_after}'
+                    FROM results CROSS JOIN LATERAL (SELECT json::jsonb -> 'tls' AS tls OFFSET 0) AS parsed
+                    WHERE check_name = \(check) ORDER BY started_at_ms DESC
                     LIMIT \(CertificateExpiry.latestResults)
                     """, logger: logger)
                 var observations: [CertificateExpiry.Observation] = []
-                for try await (agent, ms, expiry, name, version) in rows.decode(
-                    (String, Int64, String?, String?, String?).self)
+                for try await (agent, ms, expiry, name, version, clientSubject, clientExpiry) in rows.decode(
+                    (String, Int64, String?, String?, String?, String?, String?).self)
                 {
                     observations.append(
                         .init(
                             agent: agent, startedAtMilliseconds: ms, earliestExpiry: expiry, leafName: name,
-                            version: version))
+                            version: version, clientSubject: clientSubject, clientExpiry: clientExpiry))
                 }
                 entries += CertificateExpiry.entries(check: check, newestFirst: observations)
             }

@@ -153,14 +153,16 @@ enum SQLiteAlerts {
     /// The results started since a time, up to a rowid: (started at ms, rowid).
     static let recentEvents = """
         SELECT rowid, check_name, class, agent, region, profile, started_at_ms, ok, error_code,
-               json_extract(json, '$.tls.version'), json_extract(json, '$.tls.earliest_expiry'), step
+               json_extract(json, '$.tls.version'), json_extract(json, '$.tls.earliest_expiry'), step,
+               json_extract(json, '$.tls.client_cert.subject'), json_extract(json, '$.tls.client_cert.not_after')
         FROM results WHERE started_at_ms >= ? AND rowid <= ? ORDER BY started_at_ms
         """
 
     /// The results stored after a rowid, in storage order: (rowid, limit).
     static let eventsAfter = """
         SELECT rowid, check_name, class, agent, region, profile, started_at_ms, ok, error_code,
-               json_extract(json, '$.tls.version'), json_extract(json, '$.tls.earliest_expiry'), step
+               json_extract(json, '$.tls.version'), json_extract(json, '$.tls.earliest_expiry'), step,
+               json_extract(json, '$.tls.client_cert.subject'), json_extract(json, '$.tls.client_cert.not_after')
         FROM results WHERE rowid > ? ORDER BY rowid LIMIT ?
         """
 
@@ -176,7 +178,8 @@ enum SQLiteAlerts {
                     ResultEvent(
                         check: row[1], endpointClass: row[2], agent: row[3], region: row[4], profile: row[5],
                         startedAt: date(row[6])!, ok: row[7], errorCode: row[8], tlsVersion: row[9],
-                        certificateExpiry: expiry.flatMap(Timestamp.parse), step: row[11])
+                        certificateExpiry: expiry.flatMap(Timestamp.parse), step: row[11],
+                        clientCertificate: ClientCertificateExpiry(subject: row[12], notAfterText: row[13]))
                 ))
         }
         return events

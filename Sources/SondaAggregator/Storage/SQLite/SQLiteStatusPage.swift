@@ -43,14 +43,16 @@ extension CertificateExpiry {
             sql: """
                 SELECT agent, started_at_ms, json_extract(json, '$.tls.earliest_expiry'),
                     coalesce(json_extract(json, '$.tls.leaf.sans[0]'), json_extract(json, '$.tls.leaf.subject')),
-                    json_extract(json, '$.tls.version')
+                    json_extract(json, '$.tls.version'), json_extract(json, '$.tls.client_cert.subject'),
+                    json_extract(json, '$.tls.client_cert.not_after')
                 FROM results WHERE check_name = ? ORDER BY started_at_ms DESC LIMIT ?
                 """)
         var entries: [Entry] = []
         for check in checks {
             let observations = try Row.fetchAll(statement, arguments: [check, latestResults]).map {
                 Observation(
-                    agent: $0[0], startedAtMilliseconds: $0[1], earliestExpiry: $0[2], leafName: $0[3], version: $0[4])
+                    agent: $0[0], startedAtMilliseconds: $0[1], earliestExpiry: $0[2], leafName: $0[3], version: $0[4],
+                    clientSubject: $0[5], clientExpiry: $0[6])
             }
             entries += Self.entries(check: check, newestFirst: observations)
         }
