@@ -241,14 +241,21 @@ import Testing
         agent.signal(SIGTERM)
         #expect(await agent.wait() == 0, "\(agent.log)")
         let starts = Dictionary(grouping: setup.receivedStarts, by: \.check)
+        // A busy machine delays a run now and then by tens of milliseconds (up to 69 ms seen with
+        // both cores taken); the windows' fault shifted two jobs of every window, every round. So
+        // no run may be 100 ms off, and three in four must be within 30 ms.
+        var off: [Double] = []
         for name in names {
             let times = (starts[name] ?? []).map(\.startedAt).sorted()
             #expect(times.count >= 3, "\(name) ran: \(times)")
             for (earlier, later) in zip(times, times.dropFirst()) {
                 let apart = later.timeIntervalSince(earlier)
-                #expect(abs(apart - 1) < 0.03, "\(name) ran \(apart) s after its previous run: \(times)")
+                off.append(abs(apart - 1))
+                #expect(abs(apart - 1) < 0.1, "\(name) ran \(apart) s after its previous run: \(times)")
             }
         }
+        let close = off.filter { $0 < 0.03 }.count
+        #expect(close * 4 >= off.count * 3, "only \(close) of \(off.count) runs within 30 ms: \(off.sorted())")
     }
 
     /// `run` executes itself again with glibc's per-thread cache of freed blocks raised
