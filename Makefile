@@ -42,6 +42,7 @@ fuzz: build
 	SONDA_FUZZ_ITERATIONS=$${SONDA_FUZZ_ITERATIONS:-1000000} $(SWIFT) test --disable-xctest --filter IngestFuzzTests
 
 # Debian packages in dist/ (docs/packages.md): release builds with the Swift runtime linked statically.
+package: APT_PACKAGES = libcurl4-openssl-dev libssl-dev libsqlite3-dev dpkg-dev
 package: deps
 	for product in sonda-agent sonda-aggregator generate-manual; do \
 		$(SWIFT) build -c release --static-swift-stdlib --product $$product || exit 1; done
