@@ -1,9 +1,9 @@
 # Sonda. `make demo` runs it, `make test` tests it; both install what is missing first.
-APT_PACKAGES := libcurl4-openssl-dev libssl-dev openssl nginx-light libnginx-mod-http-echo python3 libsqlite3-dev prometheus prometheus-alertmanager chromium postgresql-15 sqlite3 python3-cryptography python3-jsonschema tinyproxy microsocks
+APT_PACKAGES := libcurl4-openssl-dev libssl-dev openssl nginx-light libnginx-mod-http-echo python3 libsqlite3-dev prometheus prometheus-alertmanager chromium postgresql-15 sqlite3 python3-cryptography python3-jsonschema tinyproxy microsocks dpkg-dev
 BENCH_PACKAGES := valgrind linux-perf
 SWIFT ?= swift
 
-.PHONY: deps build test demo bench fuzz clean
+.PHONY: deps build test demo bench fuzz package clean
 
 deps:
 	@missing=$$(for p in $(APT_PACKAGES) $(EXTRA_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
@@ -22,7 +22,9 @@ TIMING_SUITES := ProbeTimingTests|LinkShaperTests|ShapingMemoryTests|ProfileComm
 # One build of everything the tests need, then both phases without building: `swift test` left
 # to build by itself after a `swift build` recompiled about 115 files of Hummingbird's modules
 # on every run, so a second `make test` rebuilt them although nothing had changed.
+# generate-manual (swift-argument-parser's man page tool) is for the package test (PackageInstallTests).
 test: deps
+	$(SWIFT) build --product generate-manual
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --disable-xctest --skip-build --skip '$(TIMING_SUITES)'
 	$(SWIFT) test --disable-xctest --skip-build --no-parallel --filter '$(TIMING_SUITES)'
@@ -46,5 +48,12 @@ bench: deps
 fuzz: build
 	SONDA_FUZZ_ITERATIONS=$${SONDA_FUZZ_ITERATIONS:-1000000} $(SWIFT) test --disable-xctest --filter IngestFuzzTests
 
+# Debian packages in dist/ (docs/packages.md): release builds with the Swift runtime linked statically.
+package: APT_PACKAGES = libcurl4-openssl-dev libssl-dev libsqlite3-dev dpkg-dev
+package: deps
+	for product in sonda-agent sonda-aggregator generate-manual; do \
+		$(SWIFT) build -c release --static-swift-stdlib --product $$product || exit 1; done
+	scripts/package-debs --bin-dir $$($(SWIFT) build -c release --static-swift-stdlib --show-bin-path) --out dist
+
 clean:
-	rm -rf .build .build-*
+	rm -rf .build .build-* dist
