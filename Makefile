@@ -1,9 +1,9 @@
 # Sonda. `make demo` runs it, `make test` tests it; both install what is missing first.
-APT_PACKAGES := libcurl4-openssl-dev libssl-dev openssl nginx-light libnginx-mod-http-echo python3 libsqlite3-dev prometheus prometheus-alertmanager chromium postgresql-15 sqlite3 python3-cryptography python3-jsonschema
+APT_PACKAGES := libcurl4-openssl-dev libssl-dev openssl nginx-light libnginx-mod-http-echo python3 libsqlite3-dev prometheus prometheus-alertmanager chromium postgresql-15 sqlite3 python3-cryptography python3-jsonschema nftables
 BENCH_PACKAGES := valgrind linux-perf
 SWIFT ?= swift
 
-.PHONY: deps build test demo bench fuzz clean
+.PHONY: deps build test demo bench fuzz faults clean
 
 deps:
 	@missing=$$(for p in $(APT_PACKAGES) $(EXTRA_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
@@ -17,7 +17,7 @@ build: deps
 	$(SWIFT) build
 
 # Suites that assert on time run after the rest, one test at a time, so a busy machine does not decide them.
-TIMING_SUITES := ProbeTimingTests|LinkShaperTests|ShapingMemoryTests|ProfileCommandTests|AgentDaemonTests|ProbeCommandTests|DemoTests|DeliveryRetryTests
+TIMING_SUITES := ProbeTimingTests|LinkShaperTests|ShapingMemoryTests|ProfileCommandTests|AgentDaemonTests|ProbeCommandTests|DemoTests|DeliveryRetryTests|FaultScenarios
 
 test: build
 	$(SWIFT) test --disable-xctest --skip '$(TIMING_SUITES)'
@@ -38,6 +38,16 @@ bench: deps
 # The long fuzz run of the batch reader and signature parser (the tests run 20 000 inputs).
 fuzz: build
 	SONDA_FUZZ_ITERATIONS=$${SONDA_FUZZ_ITERATIONS:-1000000} $(SWIFT) test --disable-xctest --filter IngestFuzzTests
+
+# Issue 19's fault scenarios at full length (docs/reliability.md), one at a time, then one table of
+# their figures. Root only (network namespaces, tmpfs mounts), as CI runs; the debug build `make test` uses.
+FAULTS_REPORT := .build/faults.jsonl
+faults: build
+	@[ "$$(id -u)" = 0 ] || { echo "make faults needs root (network namespaces, TUN devices, tmpfs mounts)"; exit 77; }
+	$(SWIFT) build --build-tests
+	rm -f $(FAULTS_REPORT)
+	SONDA_FAULTS=full SONDA_FAULTS_REPORT=$(CURDIR)/$(FAULTS_REPORT) $(SWIFT) test --disable-xctest --skip-build \
+		--no-parallel --filter FaultScenarios; status=$$?; faults/table $(FAULTS_REPORT) || status=1; exit $$status
 
 clean:
 	rm -rf .build .build-*
