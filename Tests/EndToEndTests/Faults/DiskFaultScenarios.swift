@@ -18,7 +18,14 @@ struct DiskFaultScenarios {
         try await fleet.startAgent(spool: "disk/spool")
         #expect(await fleet.awaitStored(5), "\(fleet.agent?.log ?? "")")
 
+        // The aggregator out of reach, the spool grows; then something else takes the rest of the disk.
         try await fleet.network.partition()
+        let spool = fleet.directory + "/disk/spool"
+        let growing = await eventually {
+            let files = (try? FileManager.default.contentsOfDirectory(atPath: spool)) ?? []
+            return files.filter { $0.hasSuffix(".jsonl") }.count >= 3
+        }
+        #expect(growing, "\(fleet.agent?.log ?? "")")
         try await disk.fill()
         var health = (status: 0, body: "")
         let full = await eventually {
