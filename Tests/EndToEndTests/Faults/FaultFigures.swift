@@ -40,7 +40,7 @@ enum FaultLength {
     static let full = ProcessInfo.processInfo.environment["SONDA_FAULTS"] == "full"
 
     static var partition: Duration { full ? .seconds(300) : .seconds(20) }
-    static var impairment: Duration { full ? .seconds(120) : .seconds(20) }
-    static var stall: Duration { full ? .seconds(120) : .seconds(25) }
-    static var diskFull: Duration { full ? .seconds(60) : .seconds(15) }
+    static var impairment: Duration { full ? .seconds(120) : .seconds(15) }
+    static var stall: Duration { full ? .seconds(120) : .seconds(15) }
+    static var diskFull: Duration { full ? .seconds(60) : .seconds(10) }
 }
