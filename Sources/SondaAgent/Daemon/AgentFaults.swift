@@ -9,8 +9,9 @@ extension FaultCause {
     public static let spoolRead = FaultCause("spool_read", failsHealth: true)
     /// The aggregator refused a batch's signature time (409): this host's clock is further from the
     /// aggregator's than its window allows. Nothing is delivered, the spool holds it all, until the
-    /// clock is fixed; results keep the times they were stamped with.
-    public static let clockSkew = FaultCause("clock_skew", failsHealth: true)
+    /// clock is fixed; results keep the times they were stamped with. `/health` stays 200
+    /// (degraded): a restart would not fix a clock.
+    public static let clockSkew = FaultCause("clock_skew")
     /// The spool's disk is full: the oldest spooled results were dropped, and counted in
     /// `sonda_spool_dropped_total`, to make room for new ones.
     public static let spoolDiskFull = FaultCause("spool_disk_full")

@@ -345,7 +345,8 @@ public final class ProbeScheduler: Service, @unchecked Sendable {
             let dropped = try spool.append(results)
             metrics.faults.recovered(.spoolWrite)
             if dropped > 0 {
-                let made = "disk full: dropped the \(dropped) oldest spooled results to make room (sonda_spool_dropped_total)"
+                let made =
+                    "disk full: dropped the \(dropped) oldest spooled results to make room (sonda_spool_dropped_total)"
                 metrics.faults.record(.spoolDiskFull, made, occurrences: dropped)
             }
         } catch {

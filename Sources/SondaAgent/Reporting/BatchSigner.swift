@@ -37,8 +37,9 @@ public enum AgentKey {
         let text = key.rawRepresentation.base64EncodedString() + "\n"
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
         guard fd >= 0 else {
-            throw Problem(description: "cannot create '\(path)': \(String(cString: strerror(errno)))"
-                + (errno == EEXIST ? " (it exists; keys are never overwritten)" : ""))
+            throw Problem(
+                description: "cannot create '\(path)': \(String(cString: strerror(errno)))"
+                    + (errno == EEXIST ? " (it exists; keys are never overwritten)" : ""))
         }
         defer { close(fd) }
         let written = text.utf8CString.withUnsafeBufferPointer { write(fd, $0.baseAddress, $0.count - 1) }

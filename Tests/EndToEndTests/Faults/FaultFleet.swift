@@ -87,7 +87,8 @@ final class FaultFleet: @unchecked Sendable {
                 "\(directory)/proxy.mode",
             ])
         proxy = process
-        guard await eventually(every: .milliseconds(50), { process.log.contains("ready") || process.exitStatus != nil }),
+        guard
+            await eventually(every: .milliseconds(50), { process.log.contains("ready") || process.exitStatus != nil }),
             process.exitStatus == nil
         else { throw ChildProcess.SpawnFailed(description: "stalling-proxy: \(process.log)") }
     }
@@ -97,7 +98,8 @@ final class FaultFleet: @unchecked Sendable {
     }
 
     /// Starts the agent in its namespace; `environment` is added to the test's.
-    func startAgent(throughProxy: Bool = false, spool: String? = nil, environment: [String: String] = [:]) async throws {
+    func startAgent(throughProxy: Bool = false, spool: String? = nil, environment: [String: String] = [:]) async throws
+    {
         let port = throughProxy ? Self.proxyPort : Self.aggregatorPort
         try """
         agent: {id: \(Self.agentID), region: sao_paulo}
@@ -114,7 +116,9 @@ final class FaultFleet: @unchecked Sendable {
             ["run", "--config", "\(directory)/agent.yaml", "--listen", "127.0.0.1:\(Self.agentPort)"],
             environment: environment)
         agent = process
-        guard await eventually(every: .milliseconds(50), { process.log.contains("on port") || process.exitStatus != nil }),
+        guard
+            await eventually(
+                every: .milliseconds(50), { process.log.contains("on port") || process.exitStatus != nil }),
             process.exitStatus == nil
         else { throw ChildProcess.SpawnFailed(description: "the agent did not start: \(process.log)") }
     }
@@ -215,8 +219,13 @@ final class FaultFleet: @unchecked Sendable {
         return pages
     }
 
+    /// Pages `broken` may rightly get besides SondaDown, once each: its SLO burns once it has
+    /// failed long enough for the burn-rate windows.
+    static let deservedPages = ["SondaSLOBurn/broken"]
+
     /// Stops what runs and takes the figures. `expectedPages` are the pages the scenario's world
-    /// deserves (`SondaDown/broken` always), each once; any other page, or the same one twice, is false.
+    /// deserves and must get (`SondaDown/broken` always), each once; `deservedPages` may come, once;
+    /// any other page, or the same one twice, is false.
     func finish(
         _ scenario: String, recovery: Duration?, expectedPages: [String] = ["SondaDown/broken"], notes: String = ""
     ) async throws -> FaultFigures {
@@ -226,7 +235,9 @@ final class FaultFleet: @unchecked Sendable {
         await stopAggregator()
         let received = self.pages
         var unexpected = received
-        for page in expectedPages { if let index = unexpected.firstIndex(of: page) { unexpected.remove(at: index) } }
+        for page in expectedPages + Self.deservedPages {
+            if let index = unexpected.firstIndex(of: page) { unexpected.remove(at: index) }
+        }
         let figures = FaultFigures(
             scenario: scenario, produced: produced, stored: stored.probes,
             lost: produced - stored.probes - droppedInSpool - unwritten, duplicated: stored.rows - stored.probes,

@@ -47,7 +47,9 @@ final class FaultNetwork: @unchecked Sendable {
                 "--a", "\(agentNamespace):sfl0", "--b", "\(serverNamespace):sfl0", "--control", control,
             ])
         self.relay = relay
-        let ready = await eventually(every: .milliseconds(50)) { relay.log.contains("ready") || relay.exitStatus != nil }
+        let ready = await eventually(every: .milliseconds(50)) {
+            relay.log.contains("ready") || relay.exitStatus != nil
+        }
         guard ready, relay.exitStatus == nil else {
             throw ChildProcess.SpawnFailed(description: "lossy-link did not start: \(relay.log)")
         }
@@ -85,7 +87,8 @@ final class FaultNetwork: @unchecked Sendable {
     func start(in namespace: String, _ executable: String, _ arguments: [String], environment: [String: String] = [:])
         throws -> BackgroundProcess
     {
-        try BackgroundProcess("/usr/sbin/ip", ["netns", "exec", namespace, executable] + arguments, environment: environment)
+        try BackgroundProcess(
+            "/usr/sbin/ip", ["netns", "exec", namespace, executable] + arguments, environment: environment)
     }
 
     /// Runs a command to its end in `namespace`; its output, or a thrown error when it fails.
@@ -102,7 +105,10 @@ final class FaultNetwork: @unchecked Sendable {
     func get(_ path: String, port: Int, in namespace: String) async -> (status: Int, body: String) {
         let output = try? await ChildProcess.run(
             "/usr/sbin/ip",
-            ["netns", "exec", namespace, "/usr/bin/curl", "-s", "-m", "10", "-w", "\n%{http_code}", "http://127.0.0.1:\(port)\(path)"])
+            [
+                "netns", "exec", namespace, "/usr/bin/curl", "-s", "-m", "10", "-w", "\n%{http_code}",
+                "http://127.0.0.1:\(port)\(path)",
+            ])
         let lines = (output?.stdout ?? "").split(separator: "\n", omittingEmptySubsequences: false)
         return (Int(lines.last ?? "") ?? 0, lines.dropLast().joined(separator: "\n"))
     }
@@ -126,5 +132,10 @@ final class FaultNetwork: @unchecked Sendable {
 /// A process-wide counter.
 final class AtomicCounter: Sendable {
     private let value = Mutex(0)
-    func add(_ amount: Int) -> Int { value.withLock { $0 += amount; return $0 } }
+    func add(_ amount: Int) -> Int {
+        value.withLock {
+            $0 += amount
+            return $0
+        }
+    }
 }
