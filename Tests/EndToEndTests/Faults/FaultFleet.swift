@@ -233,6 +233,11 @@ final class FaultFleet: @unchecked Sendable {
         try await stopAgent()
         let stored = try await stored()
         await stopAggregator()
+        // Negative when results counted as dropped had reached the aggregator after all: a batch it
+        // committed whose answer the fault cut off, dropped later by a full spool.
+        let unaccounted = produced - stored.probes - droppedInSpool - unwritten
+        var notes = notes
+        if unaccounted < 0 { notes += " \(-unaccounted) counted as dropped were stored (committed, answer lost)." }
         let received = self.pages
         var unexpected = received
         for page in expectedPages + Self.deservedPages {
@@ -240,7 +245,7 @@ final class FaultFleet: @unchecked Sendable {
         }
         let figures = FaultFigures(
             scenario: scenario, produced: produced, stored: stored.probes,
-            lost: produced - stored.probes - droppedInSpool - unwritten, duplicated: stored.rows - stored.probes,
+            lost: max(0, unaccounted), duplicated: stored.rows - stored.probes,
             dropped: droppedInSpool + unwritten, falsePages: unexpected.count,
             missedPages: expectedPages.filter { !received.contains($0) }.count,
             recoverySeconds: recovery.map { Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18 },

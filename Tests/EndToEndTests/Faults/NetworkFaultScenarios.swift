@@ -35,21 +35,21 @@ struct NetworkFaultScenarios {
     }
 
     @Test func thirtyPercentPacketLoss() async throws {
-        let (figures, _) = try await Self.scenario("30 % packet loss") { fleet in
-            try fleet.network.impair(loss: 0.3, delayMilliseconds: 0)
-            try await Task.sleep(for: FaultLength.impairment)
-            try fleet.network.impair(loss: 0, delayMilliseconds: 0)
-        }
-        Self.expectNothingLost(figures)
+        try await Self.impaired("30 % packet loss", loss: 0.3, delayMilliseconds: 0)
     }
 
+    /// One second each way: two more seconds of round trip.
     @Test func twoSecondsOfAddedLatency() async throws {
-        let (figures, _) = try await Self.scenario("2 s added latency") { fleet in
-            try fleet.network.impair(loss: 0, delayMilliseconds: 1000)
+        try await Self.impaired("2 s added latency", loss: 0, delayMilliseconds: 1000)
+    }
+
+    static func impaired(_ name: String, loss: Double, delayMilliseconds: Int) async throws {
+        let (figures, _) = try await scenario(name) { fleet in
+            try fleet.network.impair(loss: loss, delayMilliseconds: delayMilliseconds)
             try await Task.sleep(for: FaultLength.impairment)
             try fleet.network.impair(loss: 0, delayMilliseconds: 0)
         }
-        Self.expectNothingLost(figures)
+        expectNothingLost(figures)
     }
 
     @Test func aPartitionThatHeals() async throws {
