@@ -1,9 +1,9 @@
 # Sonda. `make demo` runs it, `make test` tests it; both install what is missing first.
-APT_PACKAGES := libcurl4-openssl-dev libssl-dev openssl nginx-light libnginx-mod-http-echo python3 libsqlite3-dev prometheus prometheus-alertmanager chromium postgresql-15 sqlite3 python3-cryptography python3-jsonschema tinyproxy microsocks dpkg-dev
+APT_PACKAGES := libcurl4-openssl-dev libssl-dev openssl nginx-light libnginx-mod-http-echo python3 libsqlite3-dev prometheus prometheus-alertmanager chromium postgresql-15 sqlite3 python3-cryptography python3-jsonschema tinyproxy microsocks dpkg-dev nftables
 BENCH_PACKAGES := valgrind linux-perf
 SWIFT ?= swift
 
-.PHONY: deps build test demo bench fuzz package clean
+.PHONY: deps build test demo bench fuzz faults package clean
 
 deps:
 	@missing=$$(for p in $(APT_PACKAGES) $(EXTRA_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
@@ -17,7 +17,7 @@ build: deps
 	$(SWIFT) build
 
 # Suites that assert on time run after the rest, one test at a time, so a busy machine does not decide them.
-TIMING_SUITES := ProbeTimingTests|LinkShaperTests|ShapingMemoryTests|ProfileCommandTests|AgentDaemonTests|ProbeCommandTests|DemoTests|DeliveryRetryTests
+TIMING_SUITES := ProbeTimingTests|LinkShaperTests|ShapingMemoryTests|ProfileCommandTests|AgentDaemonTests|ProbeCommandTests|DemoTests|DeliveryRetryTests|FaultScenarios
 
 # One build of everything the tests need, then both phases without building: `swift test` left
 # to build by itself after a `swift build` recompiled about 115 files of Hummingbird's modules
@@ -54,6 +54,16 @@ package: deps
 	for product in sonda-agent sonda-aggregator generate-manual; do \
 		$(SWIFT) build -c release --static-swift-stdlib --product $$product || exit 1; done
 	scripts/package-debs --bin-dir $$($(SWIFT) build -c release --static-swift-stdlib --show-bin-path) --out dist
+
+# Issue 19's fault scenarios at full length (docs/reliability.md), one at a time, then one table of
+# their figures. Root only (network namespaces, tmpfs mounts), as CI runs; the debug build `make test` uses.
+FAULTS_REPORT := .build/faults.jsonl
+faults: deps
+	@[ "$$(id -u)" = 0 ] || { echo "make faults needs root (network namespaces, TUN devices, tmpfs mounts)"; exit 77; }
+	$(SWIFT) build --build-tests
+	rm -f $(FAULTS_REPORT)
+	SONDA_FAULTS=full SONDA_FAULTS_REPORT=$(CURDIR)/$(FAULTS_REPORT) $(SWIFT) test --disable-xctest --skip-build \
+		--no-parallel --filter FaultScenarios; status=$$?; faults/table $(FAULTS_REPORT) || status=1; exit $$status
 
 clean:
 	rm -rf .build .build-* dist

@@ -4,7 +4,7 @@ import Synchronization
 
 /// RFC 9562 version 7 identifiers: time-ordered, so results sort by when they started.
 public enum UUIDv7 {
-    public static func generate(at date: Date = Date()) -> String {
+    public static func generate(at date: Date = WallClock.now) -> String {
         var generator = PooledRandom()
         return generate(milliseconds: UInt64(date.timeIntervalSince1970 * 1000), using: &generator)
     }

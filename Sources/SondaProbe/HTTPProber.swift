@@ -30,7 +30,7 @@ enum HTTPProber {
         if let headerList { sonda_setopt_slist(easy.handle, CURLOPT_HTTPHEADER, headerList) }
         defer { curl_slist_free_all(headerList) }
 
-        let startedAt = Date()
+        let startedAt = WallClock.now
         let startedMonotonic = DispatchTime.now().uptimeNanoseconds
         let code = withExtendedLifetime(transfer) { easy.perform() }
         return result(of: transfer, code: code, startedAt: startedAt, startedMonotonic: startedMonotonic)

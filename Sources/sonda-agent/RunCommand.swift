@@ -37,6 +37,10 @@ struct RunCommand: AsyncParsableCommand {
         var logger = Logger(label: "sonda-agent")
         logger.logLevel = .info
         let agent = try Self.load(config)
+        if let offset = TestFaults.clockOffset(ProcessInfo.processInfo.environment) {
+            WallClock.shift(by: offset)
+            logger.warning("fault injection (tests only): this agent's clock runs \(offset) off the system's")
+        }
         guard !agent.aggregatorURLs.isEmpty else {
             throw CommandFailure(message: "\(config): 'aggregator: {url (or urls), key}' is required to run", code: 78)
         }
@@ -97,6 +101,10 @@ struct RunCommand: AsyncParsableCommand {
         configuration.maximumCancellationDuration = .seconds(5)
         releaseStartupPages(after: 2, logger: logger)
         try await ServiceGroup(configuration: configuration).run()
+        let account = metrics.account
+        logger.info(
+            "results: \(account.produced) produced, \(account.unwritten) not spooled (disk), \(spool.depth) still spooled; \(spool.droppedTotal) dropped in the spool's life"
+        )
         if scheduler.abandonedProbes {
             throw CommandFailure(
                 message:

@@ -65,6 +65,21 @@ import Testing
         #expect(s.announced("SondaDown").isEmpty && s.announced("SondaDegraded", .firing).count == 1)
     }
 
+    /// Found by the partition fault scenario (docs/reliability.md): the agents cut off for longer
+    /// than the silence window resolved the outage, and the backlog paged it again once they came back.
+    @Test func anOutageWhoseAgentsAllFallSilentStaysOnePage() {
+        var s = AlertScenario()
+        for _ in 0..<4 { s.minute { _, _ in "connect_refused" } }
+        #expect(s.announced("SondaDown", .firing).count == 1)
+        for _ in 0..<8 { s.minute(reporting: []) }
+        #expect(s.announced("SondaAgentSilent", .firing).count == 3, "the agents are rightly paged as silent")
+        #expect(s.announced("SondaDown", .resolved).isEmpty, "silence does not resolve an outage")
+        for _ in 0..<3 { s.minute { _, _ in "connect_refused" } }
+        #expect(s.announced("SondaDown", .firing).count == 1, "the same outage is not paged twice")
+        for _ in 0..<5 { s.minute() }
+        #expect(s.announced("SondaDown", .resolved).count == 1, "a passing result still resolves it")
+    }
+
     @Test func whenFewerAgentsReportThanTheQuorumAllOfThemFailingIsAnOutage() {
         var s = AlertScenario(
             alerting: {

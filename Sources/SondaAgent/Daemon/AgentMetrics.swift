@@ -46,11 +46,13 @@ public final class AgentMetrics: Sendable {
     private let sendFailures: Counter
     private let quarantinedResults: Counter
     private let quarantinedBatches: Counter
+    private let produced = Atomic<Int>(0)
+    private let unwrittenResults = Atomic<Int>(0)
     public let faults: FaultLog
 
     public init(faults: FaultLog = FaultLog()) {
         self.faults = faults
-        faults.register(.spoolWrite, .spoolRead)
+        faults.register(.spoolWrite, .spoolRead, .spoolDiskFull, .clockSkew)
         probes = registry.makeCounter(descriptor: AgentMetricFamily.probes.descriptor)
         probeFailures = registry.makeCounter(descriptor: AgentMetricFamily.probeFailures.descriptor)
         probesSkipped = registry.makeCounter(descriptor: AgentMetricFamily.probesSkipped.descriptor)
@@ -69,6 +71,7 @@ public final class AgentMetrics: Sendable {
     /// check × profile's last result.
     public func record(_ result: ProbeResult) {
         probes.increment()
+        produced.add(1, ordering: .relaxed)
         if !result.ok { probeFailures.increment() }
         guard result.step == nil else { return }
         let key = SeriesKey(check: result.check ?? "", profile: result.profile ?? "none")
@@ -123,7 +126,16 @@ public final class AgentMetrics: Sendable {
     }
 
     /// `count` results were lost: the spool could not write them.
-    public func unwritten(_ count: Int) { spoolUnwritten.increment(by: Int64(count)) }
+    public func unwritten(_ count: Int) {
+        spoolUnwritten.increment(by: Int64(count))
+        unwrittenResults.add(count, ordering: .relaxed)
+    }
+
+    /// Results this process produced (`sonda_probes_total`) and could not spool
+    /// (`sonda_spool_unwritten_total`), for the account the agent logs when it stops.
+    public var account: (produced: Int, unwritten: Int) {
+        (produced.load(ordering: .relaxed), unwrittenResults.load(ordering: .relaxed))
+    }
 
     /// The spool's running totals of quarantined results and batches, which it keeps across restarts.
     public func quarantined(results: Int, batches: Int) {

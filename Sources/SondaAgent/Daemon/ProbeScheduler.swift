@@ -342,8 +342,13 @@ public final class ProbeScheduler: Service, @unchecked Sendable {
     /// write succeeds again.
     private func keep(_ results: [ProbeResult]) {
         do {
-            try spool.append(results)
+            let dropped = try spool.append(results)
             metrics.faults.recovered(.spoolWrite)
+            if dropped > 0 {
+                let made =
+                    "disk full: dropped the \(dropped) oldest spooled results to make room (sonda_spool_dropped_total)"
+                metrics.faults.record(.spoolDiskFull, made, occurrences: dropped)
+            }
         } catch {
             let unwritten = (error as? SpoolError)?.unwrittenResults ?? results.count
             metrics.unwritten(unwritten)

@@ -10,6 +10,9 @@ struct AggregatorLink {
     private(set) var endpoints: AggregatorEndpoints
     let caFile: String?
     let logger: Logger
+    /// The refusal of the last `post` by an aggregator that found the signature's time outside its
+    /// window (409), if one did: the agent's clock is off.
+    private(set) var clockRefusal: BatchRefusal?
 
     init(urls: [String], caFile: String?, logger: Logger) {
         endpoints = AggregatorEndpoints(urls: urls)
@@ -23,11 +26,15 @@ struct AggregatorLink {
         -> AggregatorAnswer
     {
         var failures: [(index: Int, reason: String)] = []
+        clockRefusal = nil
         for index in endpoints.order {
             let response = runner.post(
                 url: endpoints.resultsURLs[index], body: body,
                 headers: [HTTPHeader(name: BatchSigner.headerName, value: signature)], timeout: timeout, caFile: caFile)
             let answer = AggregatorAnswer(response)
+            if response.transportError == nil, response.status == 409 {
+                clockRefusal = BatchRefusal(status: response.status, body: response.body)
+            }
             if case .unavailable(let reason) = answer {
                 failures.append((index, reason))
                 continue

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import SondaCore
 import SondaKeys
 
 /// Signs result batches with the agent's Ed25519 key, as the aggregator verifies them:
@@ -19,7 +20,7 @@ public struct BatchSigner: @unchecked Sendable {
         self.key = key
     }
 
-    public func header(for body: [UInt8], at date: Date = Date()) throws -> String {
+    public func header(for body: [UInt8], at date: Date = WallClock.now) throws -> String {
         let timestamp = Int(date.timeIntervalSince1970)
         let signature = try key.signature(for: Array("\(timestamp).".utf8) + body)
         return "keyid=\(agentID),t=\(timestamp),sig=\(Data(signature).base64EncodedString())"

@@ -118,7 +118,7 @@ extension Reporter {
     func post(batchID: String, objects: [UInt8], timeout: Duration, on runner: ProbeRunner) -> AggregatorAnswer {
         let counts = spool.unreportedCounts()
         let payload = ResultBatch(
-            agent: signer.agentID, batchID: batchID, sentAt: Date(), results: [],
+            agent: signer.agentID, batchID: batchID, sentAt: WallClock.now, results: [],
             heartbeat: Heartbeat(
                 version: SondaVersion.current, configHash: configHash, spoolDepth: spool.depth, dropped: counts.dropped,
                 quarantined: counts.quarantined > 0 ? counts.quarantined : nil))
@@ -130,6 +130,13 @@ extension Reporter {
             answer = .unavailable("cannot encode or sign the batch: \(error)")
         }
         if answer.isAccepted { spool.reported(counts) }
+        if let refusal = link.clockRefusal {
+            let time = WallClock.now.formatted(.iso8601)
+            metrics.faults.record(
+                .clockSkew, "the aggregator refuses this agent's clock (it reads \(time)): \(refusal); fix the clock")
+        } else if answer.isAccepted {
+            metrics.faults.recovered(.clockSkew)
+        }
         metrics.reported(ok: answer.isAccepted, spoolDepth: spool.depth, dropped: spool.droppedTotal)
         return answer
     }

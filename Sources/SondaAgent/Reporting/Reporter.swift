@@ -169,6 +169,8 @@ public final class Reporter: Service, @unchecked Sendable {
         }
         guard let failure else {
             backoff.succeeded()
+            // A batch left the spool: its disk has room again.
+            if batch != nil { metrics.faults.recovered(.spoolDiskFull) }
             lastSent = ContinuousClock.now
             if spool.depth == 0 { whenDrained() }
             return .zero

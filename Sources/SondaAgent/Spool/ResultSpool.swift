@@ -88,17 +88,46 @@ public final class ResultSpool: Sendable {
     }
 
     /// Writes `results` to the open segment; they are in the spool once this returns (and on disk,
-    /// against a power cut, once the segment is sealed for sending). When it throws, results
-    /// written before the failure stay spooled: appending them again is harmless, as the aggregator
-    /// keeps one copy per result id. A `SpoolError` says how many were not written.
-    public func append(_ results: [ProbeResult]) throws {
-        guard !results.isEmpty else { return }
+    /// against a power cut, once the segment is sealed for sending). When the disk is full, the
+    /// oldest sealed segments are dropped, and counted in `droppedTotal`, until the rest fits; returns
+    /// how many results that dropped. When it throws, results written before the failure stay
+    /// spooled: appending them again is harmless, as the aggregator keeps one copy per result id. A
+    /// `SpoolError` says how many were not written.
+    @discardableResult
+    public func append(_ results: [ProbeResult]) throws -> Int {
         var written = 0
-        do {
-            try append(results, written: &written)
-        } catch var error as SpoolError {
-            error.unwrittenResults = results.count - written
-            throw error
+        var dropped = 0
+        while written < results.count {
+            var done = 0
+            do {
+                try append(written == 0 ? results : Array(results[written...]), written: &done)
+                written += done
+            } catch var error as SpoolError {
+                written += done
+                if error.isDiskFull, let freed = dropOldest() {
+                    dropped += freed
+                    continue
+                }
+                error.unwrittenResults = results.count - written
+                throw error
+            }
+        }
+        return dropped
+    }
+
+    /// Drops the oldest sealed segment, counted, to make room on a full disk; the number of results
+    /// it held, or nil when there is none (the open segment holds the newest results and stays).
+    /// A segment the reporter is sending may go: if the aggregator takes it after all, it was
+    /// delivered and counted as dropped as well.
+    private func dropOldest() -> Int? {
+        state.withLock { state in
+            guard let oldest = state.ledger.sealed.first, (try? directory.remove(oldest.name.sealedFile)) != nil
+            else { return nil }
+            state.ledger.remove(oldest.name)
+            if state.sealedCopy?.name == oldest.name { state.sealedCopy = nil }
+            state.counters.droppedTotal += oldest.results
+            try? state.counters.save(to: directory)
+            return oldest.results
         }
     }
 

@@ -25,6 +25,8 @@ public struct SpoolError: Error, Hashable, Sendable, CustomStringConvertible {
     /// For a failed `ResultSpool.append`: how many of its results were not written (the others
     /// are spooled).
     public var unwrittenResults = 0
+    /// The disk (or the user's quota) is full: dropping the oldest segments makes room.
+    public var isDiskFull = false
 
     init(_ code: Code, _ description: String) {
         self.code = code
@@ -33,6 +35,8 @@ public struct SpoolError: Error, Hashable, Sendable, CustomStringConvertible {
 
     /// The failure of `operation` on `path`, described with the current `errno`.
     static func io(_ operation: String, _ path: String, errno number: Int32 = errno) -> SpoolError {
-        SpoolError(.io, "spool: \(operation) '\(path)': \(String(cString: strerror(number)))")
+        var error = SpoolError(.io, "spool: \(operation) '\(path)': \(String(cString: strerror(number)))")
+        error.isDiskFull = number == ENOSPC || number == EDQUOT
+        return error
     }
 }

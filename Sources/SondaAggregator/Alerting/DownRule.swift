@@ -36,7 +36,21 @@ enum DownRule {
                 if let error = s.lastError { view.errors.insert(error) }
                 agents[key.agent] = view
             }
-            guard !agents.isEmpty else { continue }
+            guard !agents.isEmpty else {
+                // Every agent that saw the check is silent or has gone stale: silence is no evidence
+                // that the check recovered. A firing SondaDown holds until a result says so, so a
+                // partition that cuts the agents off neither resolves it nor, once it heals, pages
+                // the same outage again.
+                if firingDown.contains(check),
+                    let held = c.firing.first(where: {
+                        $0.labels["alertname"] == "SondaDown" && $0.labels["check"] == check
+                    })
+                {
+                    conditions.append(
+                        AlertCondition(labels: held.labels, summary: held.summary, description: held.description))
+                }
+                continue
+            }
             let quorum = min(c.config.downQuorum, agents.count)
             let endpointClass = c.endpointClass(of: check)
             let down = RuleContext.labels("SondaDown", .critical, ["check": check, "class": endpointClass])
