@@ -12,7 +12,7 @@ enum PhaseHistograms {
     static let phases: [PhaseTimings.Phase] = [.dns, .connect, .proxy, .tls, .send, .wait, .receive, .total]
 
     /// The columns, in `phases`' order: "dns, connect, …, total".
-    static var columns: String { phases.map(\.rawValue).joined(separator: ", ") }
+    static let columns = phases.map(\.rawValue).joined(separator: ", ")
 
     /// The column of each phase, from a per-phase row's phase and histogram columns: that phase's
     /// column holds the histogram, the others are empty. How rows of the row-per-phase layout (the
