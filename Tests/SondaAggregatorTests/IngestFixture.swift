@@ -73,10 +73,13 @@ struct IngestFixture: Sendable {
         return "keyid=\(agent),t=\(t),sig=\(Data(signature).base64EncodedString())"
     }
 
-    func batch(agent: String = "sp-clinic-01", results: [ProbeResult], dropped: Int = 0) -> ResultBatch {
+    func batch(
+        agent: String = "sp-clinic-01", results: [ProbeResult], dropped: Int = 0, quarantined: Int? = nil
+    ) -> ResultBatch {
         ResultBatch(
             agent: agent, batchID: UUID().uuidString, sentAt: now, results: results,
-            heartbeat: Heartbeat(version: "0.1.0", configHash: "abc", spoolDepth: 3, dropped: dropped))
+            heartbeat: Heartbeat(
+                version: "0.1.0", configHash: "abc", spoolDepth: 3, dropped: dropped, quarantined: quarantined))
     }
 
     static func result(

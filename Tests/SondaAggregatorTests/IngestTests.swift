@@ -162,7 +162,7 @@ import Testing
             let agents = try await client.execute(uri: "/v1/agents", method: .get)
             let list = try JSONDecoder().decode(AgentStatus.List.self, from: Data(buffer: agents.body))
             let sp = try #require(list.agents.first { $0.id == "sp-clinic-01" })
-            #expect(sp.version == "9.0.0" && sp.spoolDepth == 4 && sp.dropped == 2)
+            #expect(sp.version == "9.0.0" && sp.spoolDepth == 4 && sp.dropped == 2 && sp.quarantined == 3)
         }
     }
 }

@@ -32,7 +32,7 @@ import Testing
         let results = (0..<3).map {
             IngestFixture.result(totalMilliseconds: 100, at: f.now.addingTimeInterval(Double($0)))
         }
-        let body = try f.body(f.batch(results: results, dropped: 7))
+        let body = try f.body(f.batch(results: results, dropped: 7, quarantined: 5))
         let signature = try f.signature(for: body, agent: "sp-clinic-01")
         try await f.application(store: store).test(.router) { client in
             let first = try await client.post(body, signature: signature)
@@ -46,7 +46,7 @@ import Testing
                 #expect(String(buffer: again.body) == #"{"accepted":0,"duplicates":3,"replayed":true}"#)
             }
             let sp = try #require(try await store.agents().first { $0.id == "sp-clinic-01" })
-            #expect(sp.batches == 1 && sp.results == 3 && sp.dropped == 7, "\(sp)")
+            #expect(sp.batches == 1 && sp.results == 3 && sp.dropped == 7 && sp.quarantined == 5, "\(sp)")
             #expect(try await store.verifyAudit().entries == audited, "a replay adds no audit entry")
             let metrics = try await Self.metrics(client)
             #expect(

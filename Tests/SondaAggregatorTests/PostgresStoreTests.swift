@@ -117,8 +117,15 @@ import Testing
             for (i, replica) in replicas.enumerated() {
                 for (batch, region) in i == 0 ? batches : batches.reversed() {
                     group.addTask {
-                        try await replica.write(
-                            batch, rawResults: nil, region: region, now: f.now, auditDetail: "batch=\(batch.batchID)")
+                        // As an agent does after a 503: a busy machine may open the pools' first
+                        // connections past the store's patience, and a batch given up on wrote nothing.
+                        while true {
+                            do {
+                                return try await replica.write(
+                                    batch, rawResults: nil, region: region, now: f.now,
+                                    auditDetail: "batch=\(batch.batchID)")
+                            } catch PostgresStoreError.unreachable {}
+                        }
                     }
                 }
             }

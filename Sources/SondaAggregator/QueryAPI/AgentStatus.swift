@@ -14,11 +14,13 @@ public struct AgentStatus: Codable, Sendable, Hashable {
     public var configHash: String?
     public var spoolDepth: Int?
     public var dropped: Int?
+    /// Results this aggregator (or another) refused for good, which the agent set aside.
+    public var quarantined: Int?
     public var batches: Int
     public var results: Int
 
     enum CodingKeys: String, CodingKey {
-        case id, region, site, version, batches, results, dropped
+        case id, region, site, version, batches, results, dropped, quarantined
         case lastSeen = "last_seen"
         case secondsSinceSeen = "seconds_since_seen"
         case configHash = "config_hash"
@@ -36,6 +38,7 @@ public struct AgentStatus: Codable, Sendable, Hashable {
         try c.encode(configHash, forKey: .configHash)
         try c.encode(spoolDepth, forKey: .spoolDepth)
         try c.encode(dropped, forKey: .dropped)
+        try c.encode(quarantined, forKey: .quarantined)
         try c.encode(batches, forKey: .batches)
         try c.encode(results, forKey: .results)
     }
@@ -77,6 +80,7 @@ public struct AgentStatus: Codable, Sendable, Hashable {
                 status.configHash = record.configHash
                 status.spoolDepth = record.spoolDepth
                 status.dropped = record.dropped
+                status.quarantined = record.quarantined
                 status.batches = record.batches
                 status.results = record.results
             }

@@ -33,11 +33,14 @@ public enum ReportTables {
             [
                 a.id, a.region, a.site ?? "-", a.lastSeen ?? "never",
                 a.secondsSinceSeen.map(ago) ?? "-", a.version ?? "-",
-                a.spoolDepth.map(String.init) ?? "-", a.dropped.map(String.init) ?? "-", String(a.results),
+                a.spoolDepth.map(String.init) ?? "-", a.dropped.map(String.init) ?? "-",
+                a.quarantined.map(String.init) ?? "-", String(a.results),
             ]
         }
-        let header = ["agent", "region", "site", "last seen", "ago", "version", "spool", "dropped", "results"]
-        return table(header, rows, rightAligned: [4, 6, 7, 8], colour: false)
+        let header = [
+            "agent", "region", "site", "last seen", "ago", "version", "spool", "dropped", "quarantined", "results",
+        ]
+        return table(header, rows, rightAligned: [4, 6, 7, 8, 9], colour: false)
     }
 
     /// "42s", "12m", "5h", "3d": as precise as a person reading the table needs.

@@ -1,6 +1,7 @@
 /// The agents section: every configured agent with its last heartbeat; silent ones (no batch or
-/// heartbeat for `silentAfterSeconds`) and ones that never reported are highlighted. A large
-/// fleet is summarised per region, listing only the agents that need a look.
+/// heartbeat for `silentAfterSeconds`) and ones that never reported are highlighted, as are results
+/// an agent lost: dropped from a full spool, or quarantined because an aggregator refused them for
+/// good. A large fleet is summarised per region, listing only the agents that need a look.
 struct AgentTable {
     var agents: [AgentStatus]
     var silentAfterSeconds: Double
@@ -12,7 +13,7 @@ struct AgentTable {
     }
 
     func needsALook(_ agent: AgentStatus) -> Bool {
-        isSilent(agent) || (agent.dropped ?? 0) > 0
+        isSilent(agent) || (agent.dropped ?? 0) > 0 || (agent.quarantined ?? 0) > 0
     }
 
     var reporting: Int { agents.filter { !isSilent($0) }.count }
@@ -32,10 +33,10 @@ struct AgentTable {
         let flagged = sorted.filter(needsALook)
         html += regionSummary()
         if flagged.isEmpty {
-            html += "<p class=\"empty\">✓ Every agent is reporting and none dropped results.</p>"
+            html += "<p class=\"empty\">✓ Every agent is reporting and none lost results.</p>"
         } else {
             html +=
-                "<p class=\"note\">Agents that are silent or dropped results\(flagged.count > 100 ? " (first 100 of \(flagged.count))" : ""):</p>"
+                "<p class=\"note\">Agents that are silent or lost results\(flagged.count > 100 ? " (first 100 of \(flagged.count))" : ""):</p>"
             html += table(Array(flagged.prefix(100)))
         }
         return html
@@ -52,12 +53,13 @@ struct AgentTable {
             return """
                 <tr data-region="\(region)"><td>\(region)</td><td>\(StateBadge.badge(state, "\(members.count - silent) / \(members.count)"))</td>\
                 <td class="num">\(silent)</td><td class="num">\(members.compactMap(\.spoolDepth).max() ?? 0)</td>\
-                <td class="num">\(members.compactMap(\.dropped).reduce(0, +))</td><td>\(versions.isEmpty ? "–" : versions)</td></tr>
+                <td class="num">\(members.compactMap(\.dropped).reduce(0, +))</td>\
+                <td class="num">\(members.compactMap(\.quarantined).reduce(0, +))</td><td>\(versions.isEmpty ? "–" : versions)</td></tr>
                 """
         }
         return """
             <div class="scroll"><table><thead><tr><th>region</th><th>reporting</th><th class="num">silent</th>\
-            <th class="num">max spool</th><th class="num">dropped</th><th>versions</th></tr></thead>
+            <th class="num">max spool</th><th class="num">dropped</th><th class="num">quarantined</th><th>versions</th></tr></thead>
             <tbody>\(rows)</tbody></table></div>
             """
     }
@@ -73,22 +75,27 @@ struct AgentTable {
                 } else {
                     "<span class=\"badge s-violated\">✕ never reported</span>"
                 }
-            let dropped: HTML =
-                (agent.dropped ?? 0) > 0
-                ? "<span class=\"badge s-degraded\">▲ \(agent.dropped ?? 0)</span>"
-                : "\(agent.dropped.map(String.init) ?? "–")"
+            let dropped = lost(agent.dropped)
+            let quarantined = lost(agent.quarantined)
             return """
                 <tr\(silent ? HTML(trusted: " class=\"silent\"") : "") data-agent="\(agent.id)"><td>\(agent.id)</td>\
                 <td>\(agent.region)</td><td>\(agent.site ?? "–")</td>\
                 <td title="\(agent.lastSeen ?? "never")">\(seen)</td><td>\(agent.version ?? "–")</td>\
                 <td class="num">\(agent.spoolDepth.map(String.init) ?? "–")</td><td class="num">\(dropped)</td>\
-                <td class="num">\(StatusFormat.count(agent.results))</td></tr>
+                <td class="num">\(quarantined)</td><td class="num">\(StatusFormat.count(agent.results))</td></tr>
                 """
         }
         return """
             <div class="scroll"><table><thead><tr><th>agent</th><th>region</th><th>site</th><th>last seen</th>\
-            <th>version</th><th class="num">spool</th><th class="num">dropped</th><th class="num">results</th></tr></thead>
+            <th>version</th><th class="num">spool</th><th class="num">dropped</th>\
+            <th class="num">quarantined</th><th class="num">results</th></tr></thead>
             <tbody>\(rows)</tbody></table></div>
             """
+    }
+
+    /// A count of lost results: highlighted when there are any.
+    func lost(_ count: Int?) -> HTML {
+        guard let count, count > 0 else { return "\(count.map(String.init) ?? "–")" }
+        return "<span class=\"badge s-degraded\">▲ \(count)</span>"
     }
 }

@@ -228,6 +228,8 @@ public struct AgentRecord: Hashable, Sendable {
     public var configHash: String?
     public var spoolDepth: Int?
     public var dropped: Int?
+    /// Results the aggregator refused for good and the agent set aside (heartbeat `quarantined`).
+    public var quarantined: Int = 0
     public var batches: Int
     public var results: Int
 }

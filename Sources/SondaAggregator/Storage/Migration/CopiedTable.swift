@@ -73,7 +73,8 @@ struct CopiedTable: Sendable {
             .init(name: "id", kind: .text), .init(name: "region", kind: .text),
             .init(name: "last_seen_ms", kind: .bigint), .init(name: "version", kind: .text),
             .init(name: "config_hash", kind: .text), .init(name: "spool_depth", kind: .bigint),
-            .init(name: "dropped_total", kind: .bigint), .init(name: "batches", kind: .bigint),
+            .init(name: "dropped_total", kind: .bigint), .init(name: "quarantined_total", kind: .bigint),
+            .init(name: "batches", kind: .bigint),
             .init(name: "results", kind: .bigint),
         ],
         key: ["id"])

@@ -39,12 +39,14 @@ extension PostgresStore {
                 try await connection.query(
                     """
                     INSERT INTO agents AS a (id, region, last_seen_ms, version, config_hash, spool_depth, dropped_total,
-                                             batches, results)
+                                             quarantined_total, batches, results)
                     VALUES (\(batch.agent), \(agentRegion), \(Int64(now.timeIntervalSince1970 * 1000)), \(heartbeat.version),
-                            \(heartbeat.configHash), \(heartbeat.spoolDepth), \(heartbeat.dropped), 1, \(inserted.count))
+                            \(heartbeat.configHash), \(heartbeat.spoolDepth), \(heartbeat.dropped),
+                            \(heartbeat.quarantined ?? 0), 1, \(inserted.count))
                     ON CONFLICT (id) DO UPDATE SET region = excluded.region, last_seen_ms = excluded.last_seen_ms,
                         version = excluded.version, config_hash = excluded.config_hash,
                         spool_depth = excluded.spool_depth, dropped_total = a.dropped_total + excluded.dropped_total,
+                        quarantined_total = a.quarantined_total + excluded.quarantined_total,
                         batches = a.batches + 1, results = a.results + excluded.results
                     """, logger: logger)
                 if let auditDetail {

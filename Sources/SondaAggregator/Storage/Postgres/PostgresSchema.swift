@@ -255,6 +255,11 @@ enum PostgresSchema {
                         ? ["CREATE INDEX latency_minute_by_check ON latency_minute (check_name, minute)"] : [])
             }
         ),
+        (
+            "v8: agents' quarantined results",
+            // Replicas before it write agents rows without the column and keep working.
+            ["ALTER TABLE agents ADD COLUMN quarantined_total bigint NOT NULL DEFAULT 0"]
+        ),
     ]
 
     /// Applies the migrations not yet applied, each in its own transaction, under the lock.

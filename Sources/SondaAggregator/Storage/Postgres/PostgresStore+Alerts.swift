@@ -143,28 +143,14 @@ extension PostgresStore {
             try await connection.withTransaction(logger: logger) { connection in
                 try await Self.fence(lease, on: connection, logger: logger)
                 try await Self.queue(notifications, on: connection, logger: logger)
-                for a in evaluation.updated {
-                    let labels = try AlertRecord.labelsJSON(a.labels)
+                try await Self.upsert(evaluation.updated, on: connection, logger: logger)
+                if !evaluation.dropped.isEmpty {
                     try await connection.query(
                         """
-                        INSERT INTO alerts (fingerprint, active_since_ms, labels, severity, state, silenced, summary,
-                                            description, starts_at_ms, ends_at_ms, last_sent_ms, false_since_ms)
-                        VALUES (\(a.fingerprint), \(Self.milliseconds(a.activeSince)), \(labels), \(a.severity.rawValue),
-                                \(a.state.rawValue), \(a.silenced), \(a.summary), \(a.description),
-                                \(a.startsAt.map(Self.milliseconds)), \(a.endsAt.map(Self.milliseconds)),
-                                \(a.lastSent.map(Self.milliseconds)), \(a.falseSince.map(Self.milliseconds)))
-                        ON CONFLICT (fingerprint, active_since_ms) DO UPDATE SET labels = excluded.labels,
-                            severity = excluded.severity, state = excluded.state, silenced = excluded.silenced,
-                            summary = excluded.summary, description = excluded.description,
-                            starts_at_ms = excluded.starts_at_ms, ends_at_ms = excluded.ends_at_ms,
-                            last_sent_ms = excluded.last_sent_ms, false_since_ms = excluded.false_since_ms
-                        """, logger: logger)
-                }
-                for a in evaluation.dropped {
-                    try await connection.query(
-                        """
-                        DELETE FROM alerts WHERE fingerprint = \(a.fingerprint)
-                        AND active_since_ms = \(Self.milliseconds(a.activeSince))
+                        DELETE FROM alerts a USING UNNEST(\(evaluation.dropped.map(\.fingerprint))::text[],
+                                                          \(evaluation.dropped.map { Self.milliseconds($0.activeSince) })::bigint[])
+                                                   AS d(fingerprint, active_since_ms)
+                        WHERE a.fingerprint = d.fingerprint AND a.active_since_ms = d.active_since_ms
                         """, logger: logger)
                 }
                 if let cursor {
@@ -185,6 +171,40 @@ extension PostgresStore {
                 }
             }
         }
+    }
+
+    /// Writes a round's alerts in one statement: a round after a region's outage changes thousands
+    /// at once, and a statement each took minutes on a loaded machine. An absent time travels as
+    /// `Int64.min` (arrays of postgres-nio hold no NULL) and is stored as NULL.
+    static func upsert(_ alerts: [TrackedAlert], on connection: PostgresConnection, logger: Logger) async throws {
+        // One row per key: ON CONFLICT cannot change a row twice in one statement.
+        var byKey: [String: TrackedAlert] = [:]
+        for a in alerts { byKey["\(a.fingerprint) \(milliseconds(a.activeSince))"] = a }
+        let rows = Array(byKey.values)
+        guard !rows.isEmpty else { return }
+        func time(_ date: Date?) -> Int64 { date.map(milliseconds) ?? .min }
+        try await connection.query(
+            """
+            INSERT INTO alerts (fingerprint, active_since_ms, labels, severity, state, silenced, summary,
+                                description, starts_at_ms, ends_at_ms, last_sent_ms, false_since_ms)
+            SELECT fingerprint, active_since_ms, labels, severity, state, silenced, summary, description,
+                   NULLIF(starts_at_ms, \(Int64.min)), NULLIF(ends_at_ms, \(Int64.min)),
+                   NULLIF(last_sent_ms, \(Int64.min)), NULLIF(false_since_ms, \(Int64.min))
+            FROM UNNEST(\(rows.map(\.fingerprint))::text[], \(rows.map { milliseconds($0.activeSince) })::bigint[],
+                        \(try rows.map { try AlertRecord.labelsJSON($0.labels) })::text[],
+                        \(rows.map(\.severity.rawValue))::text[], \(rows.map(\.state.rawValue))::text[],
+                        \(rows.map(\.silenced))::boolean[], \(rows.map(\.summary))::text[],
+                        \(rows.map(\.description))::text[], \(rows.map { time($0.startsAt) })::bigint[],
+                        \(rows.map { time($0.endsAt) })::bigint[], \(rows.map { time($0.lastSent) })::bigint[],
+                        \(rows.map { time($0.falseSince) })::bigint[])
+                 AS a(fingerprint, active_since_ms, labels, severity, state, silenced, summary, description,
+                      starts_at_ms, ends_at_ms, last_sent_ms, false_since_ms)
+            ON CONFLICT (fingerprint, active_since_ms) DO UPDATE SET labels = excluded.labels,
+                severity = excluded.severity, state = excluded.state, silenced = excluded.silenced,
+                summary = excluded.summary, description = excluded.description,
+                starts_at_ms = excluded.starts_at_ms, ends_at_ms = excluded.ends_at_ms,
+                last_sent_ms = excluded.last_sent_ms, false_since_ms = excluded.false_since_ms
+            """, logger: logger)
     }
 
     static var activeQuery: PostgresQuery {

@@ -104,21 +104,23 @@ extension PostgresStore {
     }
 
     static let agentColumns =
-        "id, region, last_seen_ms, version, config_hash, spool_depth, dropped_total, batches, results"
+        "id, region, last_seen_ms, version, config_hash, spool_depth, dropped_total, quarantined_total, batches, results"
 
     private func agents(_ query: PostgresQuery) async throws -> [AgentRecord] {
         try await withConnection { [logger] connection in
             let rows = try await connection.query(query, logger: logger)
             var agents: [AgentRecord] = []
-            for try await (id, region, lastSeen, version, configHash, spoolDepth, dropped, batches, results)
+            for try await (
+                id, region, lastSeen, version, configHash, spoolDepth, dropped, quarantined, batches, results
+            )
                 in rows.decode(
-                    (String, String, Int64, String, String, Int, Int, Int, Int).self)
+                    (String, String, Int64, String, String, Int, Int, Int, Int, Int).self)
             {
                 agents.append(
                     AgentRecord(
                         id: id, region: region, lastSeen: Date(timeIntervalSince1970: Double(lastSeen) / 1000),
                         version: version, configHash: configHash, spoolDepth: spoolDepth, dropped: dropped,
-                        batches: batches, results: results))
+                        quarantined: quarantined, batches: batches, results: results))
             }
             return agents
         }

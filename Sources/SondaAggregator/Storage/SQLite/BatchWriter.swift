@@ -72,16 +72,18 @@ extension SQLiteStore {
             try db.execute(
                 sql: """
                     INSERT INTO agents (id, region, last_seen_ms, version, config_hash, spool_depth, dropped_total,
-                                        batches, results)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)
+                                        quarantined_total, batches, results)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?)
                     ON CONFLICT(id) DO UPDATE SET region = excluded.region, last_seen_ms = excluded.last_seen_ms,
                         version = excluded.version, config_hash = excluded.config_hash,
                         spool_depth = excluded.spool_depth, dropped_total = dropped_total + excluded.dropped_total,
+                        quarantined_total = quarantined_total + excluded.quarantined_total,
                         batches = batches + 1, results = results + excluded.results
                     """,
                 arguments: [
                     batch.agent, agentRegion, Int64(now.timeIntervalSince1970 * 1000), batch.heartbeat.version,
-                    batch.heartbeat.configHash, batch.heartbeat.spoolDepth, batch.heartbeat.dropped, accepted,
+                    batch.heartbeat.configHash, batch.heartbeat.spoolDepth, batch.heartbeat.dropped,
+                    batch.heartbeat.quarantined ?? 0, accepted,
                 ])
             if let auditDetail {
                 try SQLiteAudit.append(kind: "batch", detail: auditDetail + " accepted=\(accepted)", at: now, in: db)

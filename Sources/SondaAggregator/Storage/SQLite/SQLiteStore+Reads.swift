@@ -60,7 +60,8 @@ extension SQLiteStore {
             id: row["id"], region: row["region"],
             lastSeen: Date(timeIntervalSince1970: Double(row["last_seen_ms"] as Int64) / 1000),
             version: row["version"], configHash: row["config_hash"], spoolDepth: row["spool_depth"],
-            dropped: row["dropped_total"], batches: row["batches"], results: row["results"])
+            dropped: row["dropped_total"], quarantined: row["quarantined_total"], batches: row["batches"],
+            results: row["results"])
     }
 
     public func results(check: String, before cursor: ResultCursor?, limit: Int) async throws -> [StoredResult] {

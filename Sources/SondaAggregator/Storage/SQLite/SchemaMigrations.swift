@@ -185,6 +185,10 @@ enum SchemaMigrations {
                     CREATE INDEX batch_ids_by_until ON batch_ids(until_ms);
                     """)
         }
+        migrator.registerMigration("v9: agents' quarantined results") { db in
+            // Aggregators before it write agents rows without the column and keep working.
+            try db.execute(sql: "ALTER TABLE agents ADD COLUMN quarantined_total INTEGER NOT NULL DEFAULT 0")
+        }
         return migrator
     }
 }
