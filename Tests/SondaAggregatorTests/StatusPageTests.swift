@@ -223,9 +223,11 @@ import Testing
         let ids = (0..<25).map { "sp-\($0)" } + (0..<20).map { "rj-\($0)" }
         let f = try IngestFixture(agents: ids)
         try await f.application().test(.router) { client in
-            for (agent, region) in [("sp-0", "sao_paulo"), ("rj-0", "rio")] {
+            for (agent, region, quarantined) in [
+                ("sp-0", "sao_paulo", nil), ("rj-0", "rio", nil), ("sp-2", "sao_paulo", 6),
+            ] {
                 let result = IngestFixture.result(totalMilliseconds: 80, at: f.now, agent: agent, region: region)
-                let body = try f.body(f.batch(agent: agent, results: [result]))
+                let body = try f.body(f.batch(agent: agent, results: [result], quarantined: quarantined))
                 #expect(try await client.post(body, signature: try f.signature(for: body, agent: agent)).status == .ok)
             }
             let html = String(buffer: try await client.execute(uri: "/", method: .get).body)
@@ -234,13 +236,17 @@ import Testing
             )
             #expect(
                 regions.map { "\($0.output.1) \($0.output.3) \($0.output.2)" } == [
-                    "rio 1 / 20 degraded", "sao_paulo 1 / 25 degraded",
+                    "rio 1 / 20 degraded", "sao_paulo 2 / 25 degraded",
                 ])
+            // A reporting agent whose results an aggregator refused for good needs a look too.
+            let refused = try #require(html.firstMatch(of: /<tr data-agent="sp-2">(.*?)<\/tr>/)).output.1
+            #expect(refused.contains(#"<span class="badge s-degraded">▲ 6</span>"#), "\(refused)")
+            #expect(html.contains(#"<th class="num">quarantined</th>"#))
             #expect(
                 html.contains(#"<tr class="silent" data-agent="sp-1">"#)
                     && html.contains(#"<tr class="silent" data-agent="rj-19">"#))
             #expect(!html.contains(#"data-agent="sp-0""#), "a healthy agent is only counted")
-            #expect(html.contains("2 of 45 reporting"))
+            #expect(html.contains("3 of 45 reporting"))
         }
     }
 
