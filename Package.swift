@@ -103,6 +103,9 @@ let package = Package(
         .executableTarget(
             name: "config-bench", dependencies: ["SondaConfig", .product(name: "Yams", package: "Yams")],
             path: "Benchmarks/ConfigLoad"),
+        // `make fuzz` builds it with libFuzzer (-sanitize=fuzzer) in .build-fuzz; built otherwise it only says so.
+        .executableTarget(
+            name: "sonda-fuzz", dependencies: ["SondaAggregator", "SondaConfig", "SondaCore"], path: "Tests/Fuzz/Harness"),
         .target(name: "TestSupport", path: "Tests/Support", exclude: ["test-receiver.py", "https-proxy.py"]),
         .testTarget(name: "SondaCoreTests", dependencies: ["SondaCore"]),
         .testTarget(name: "SondaProbeTests", dependencies: ["SondaProbe", "SondaCore", "TestSupport"]),
