@@ -11,12 +11,13 @@ struct ProbeCommand: AsyncParsableCommand {
         commandName: "probe",
         abstract: "Probe a URL now and print the phase waterfall (exit 0 ok, 1 failed, 2 over budget).",
         discussion: """
-            URL is http://, https:// or tls://host:port (TLS handshake only, no HTTP request).
+            URL is http://, https://, tls://host:port (TLS handshake only, no HTTP request) or
+            tcp://host:port (a TCP service: --tls, --send and --expect say what to do on it).
             Every probe opens a fresh connection with a full TLS handshake.
             """
     )
 
-    @Argument(help: "http://, https:// or tls://host:port")
+    @Argument(help: "http://, https://, tls://host:port or tcp://host:port")
     var url: String?
 
     @Option(help: "Run this configured check (or flow) instead of a URL; needs --config.")
@@ -63,6 +64,8 @@ struct ProbeCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("spki-pin"), help: "Base64 SHA-256 of the server's public key (repeatable).")
     var pins: [String] = []
+
+    @OptionGroup var tcp: TCPFlags
 
     @OptionGroup var connection: ConnectionFlags
 
@@ -130,7 +133,8 @@ struct ProbeCommand: AsyncParsableCommand {
     }
 
     private func makeRequest(_ url: String) throws -> ProbeRequest {
-        let target = try ProbeTarget(url)
+        var target = try ProbeTarget(url)
+        try tcp.apply(to: &target)
         if let caFile { try requireReadable(caFile) }
         let parsedHeaders = try headers.map { line in
             guard let header = HTTPHeader(parsing: line) else {
