@@ -108,7 +108,9 @@ struct TCPConversation {
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
             var received = 0
-            let code = buffer.withUnsafeMutableBytes { curl_easy_recv(easy.handle, $0.baseAddress, $0.count, &received) }
+            let code = buffer.withUnsafeMutableBytes {
+                curl_easy_recv(easy.handle, $0.baseAddress, $0.count, &received)
+            }
             switch code {
             case CURLE_OK where received == 0:
                 return .closed

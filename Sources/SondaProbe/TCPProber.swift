@@ -69,7 +69,8 @@ enum TCPProber {
         case .closed where outcome.reply.isEmpty:
             return ProbeError(.tcpExpect, "the server closed the connection without a reply; expected \(expected)")
         case .closed:
-            return ProbeError(.tcpExpect, "the server closed the connection: reply \(reply) does not contain \(expected)")
+            return ProbeError(
+                .tcpExpect, "the server closed the connection: reply \(reply) does not contain \(expected)")
         case .mismatch:
             return ProbeError(.tcpExpect, "reply \(reply) does not contain \(expected)")
         case .curl(let code):

@@ -1,7 +1,7 @@
 import ArgumentParser
-import SondaCLI
 import Foundation
 import SondaAgent
+import SondaCLI
 import SondaConfig
 import SondaCore
 import SondaProbe
@@ -44,7 +44,8 @@ struct ProbeCommand: AsyncParsableCommand {
     @Option(name: .customLong("tls-min"), help: "Lowest acceptable TLS version: 1.2 or 1.3.")
     var tlsMin: String = "1.3"
 
-    @Option(name: .customLong("ca-file"), help: "PEM trust store to verify servers against (default: the system bundle).")
+    @Option(
+        name: .customLong("ca-file"), help: "PEM trust store to verify servers against (default: the system bundle).")
     var caFile: String?
 
     @Option(help: "Give up on a probe after this long (e.g. 500ms, 10s).")

@@ -1,5 +1,5 @@
-import SondaCLI
 import Foundation
+import SondaCLI
 import SondaCore
 import SondaProbe
 
@@ -14,7 +14,8 @@ struct ProbeTarget {
             return
         }
         guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased() else {
-            throw CommandFailure(message: "'\(text)' is not a URL; expected http://, https://, tls://host:port or tcp://host:port")
+            throw CommandFailure(
+                message: "'\(text)' is not a URL; expected http://, https://, tls://host:port or tcp://host:port")
         }
         guard let host = components.host, !host.isEmpty else {
             throw CommandFailure(message: "'\(text)' has no host")
@@ -31,7 +32,8 @@ struct ProbeTarget {
             url = "https://\(bracketed):\(port)/"
             kind = .tlsHandshake
         default:
-            throw CommandFailure(message: "unsupported scheme '\(scheme)' in '\(text)'; expected http, https, tls or tcp")
+            throw CommandFailure(
+                message: "unsupported scheme '\(scheme)' in '\(text)'; expected http, https, tls or tcp")
         }
     }
 }
@@ -61,7 +63,9 @@ enum StatusRanges {
             }
             guard (1...2).contains(bounds.count), let low = bounds[0], let high = bounds.last!, low <= high,
                 (100...599).contains(low), (100...599).contains(high)
-            else { throw CommandFailure(message: "--expect-status: '\(part)' is not a status code or range like 200-299") }
+            else {
+                throw CommandFailure(message: "--expect-status: '\(part)' is not a status code or range like 200-299")
+            }
             return low...high
         }
     }

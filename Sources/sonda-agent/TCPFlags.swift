@@ -24,7 +24,8 @@ struct TCPFlags: ParsableArguments {
             return
         }
         if usesTLS { target.url = "https" + target.url.dropFirst("http".count) }
-        let exchange = TCPExchange(send: try send.map { try bytes($0, "--send") }, expect: try expect.map { try bytes($0, "--expect") })
+        let exchange = TCPExchange(
+            send: try send.map { try bytes($0, "--send") }, expect: try expect.map { try bytes($0, "--expect") })
         if exchange.expect?.isEmpty == true { throw CommandFailure(message: "--expect must not be empty") }
         target.kind = .tcp(exchange)
     }

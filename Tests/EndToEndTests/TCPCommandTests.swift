@@ -26,7 +26,8 @@ import Testing
         }
         try (results.joined(separator: "\n") + "\n").write(
             toFile: "\(directory)/results.jsonl", atomically: true, encoding: .utf8)
-        let check = try await ContractSchemaTests.validate("result.schema.json", ["\(directory)/results.jsonl"], lines: true)
+        let check = try await ContractSchemaTests.validate(
+            "result.schema.json", ["\(directory)/results.jsonl"], lines: true)
         #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
 
         let objects = results.map(ContractSchemaTests.object)

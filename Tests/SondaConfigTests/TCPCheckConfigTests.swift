@@ -41,7 +41,8 @@ import Testing
     @Test func doubleQuotedAndSingleQuotedEscapesAgree() throws {
         let (double, _) = Self.load(Self.check(#"{address: "[::1]:25", send: "QUIT\r\n", expect: "221"}"#))
         let (single, _) = Self.load(Self.check(#"{address: "[::1]:25", send: 'QUIT\r\n', expect: '221'}"#))
-        guard case .tcp(let a) = try #require(double?.first).target, case .tcp(let b) = try #require(single?.first).target
+        guard case .tcp(let a) = try #require(double?.first).target,
+            case .tcp(let b) = try #require(single?.first).target
         else { throw CancellationError() }
         #expect(a == b && a.exchange.send == Array("QUIT\r\n".utf8) && a.address.host == "::1")
     }
@@ -65,14 +66,17 @@ import Testing
 
     static let badValues: [BadValue] = [
         BadValue(tcp: #"{address: "hl7.clinic.lan"}"#, line: 4, column: 20, message: "needs a port: host:port"),
-        BadValue(tcp: #"{address: "hl7.clinic.lan:99999"}"#, line: 4, column: 20, message: "port '99999' is not 1-65535"),
+        BadValue(
+            tcp: #"{address: "hl7.clinic.lan:99999"}"#, line: 4, column: 20, message: "port '99999' is not 1-65535"),
         BadValue(tcp: #"{address: "::1:25"}"#, line: 4, column: 20, message: "an IPv6 address goes in brackets"),
         BadValue(tcp: #"{address: ":25"}"#, line: 4, column: 20, message: "has no host"),
         BadValue(tcp: #"{send: "x"}"#, line: 4, column: 10, message: "missing required key 'address'"),
-        BadValue(tcp: #"{address: "a.lan:25", tls: maybe}"#, line: 4, column: 37, message: "'tls' must be true or false"),
+        BadValue(
+            tcp: #"{address: "a.lan:25", tls: maybe}"#, line: 4, column: 37, message: "'tls' must be true or false"),
         BadValue(tcp: #"{address: "a.lan:25", send: 'A\xZZ'}"#, line: 4, column: 38, message: "needs two hex digits"),
         BadValue(tcp: #"{address: "a.lan:25", expect: '\x1'}"#, line: 4, column: 40, message: "needs two hex digits"),
-        BadValue(tcp: #"{address: "a.lan:25", expect: ""}"#, line: 4, column: 40, message: "'expect' must not be empty"),
+        BadValue(
+            tcp: #"{address: "a.lan:25", expect: ""}"#, line: 4, column: 40, message: "'expect' must not be empty"),
         BadValue(tcp: #"{address: "a.lan:25", expct: "220"}"#, line: 4, column: 32, message: "did you mean 'expect'?"),
         BadValue(
             tcp: #"{address: "a.lan:25"}"#, extra: #"tls: {min_version: "1.3"}"#, line: 5, column: 5,

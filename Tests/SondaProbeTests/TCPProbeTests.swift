@@ -122,7 +122,8 @@ import Testing
 
     /// A check's timeout bounds the whole exchange, the wait for a silent server included.
     @Test func aSilentServerTimesOutAtTheChecksTimeout() async throws {
-        let check = try Self.check(port: try Self.port(.silent), send: #"PING\r\n"#, expect: "PONG", timeout: .seconds(1))
+        let check = try Self.check(
+            port: try Self.port(.silent), send: #"PING\r\n"#, expect: "PONG", timeout: .seconds(1))
         let result = try await Self.run(check)
         #expect(result.error?.code == .timeout)
         #expect(result.error?.message.contains("waiting for a reply") == true, "\(result.error?.message ?? "")")
