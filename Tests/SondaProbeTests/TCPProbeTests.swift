@@ -169,6 +169,18 @@ import Testing
         Self.expectPhasesAddUp(result)
     }
 
+    /// `ip_version` holds: the line servers listen on 127.0.0.1 only, so over IPv6 libcurl's
+    /// `localhost` (::1) refuses.
+    @Test func theIPVersionIsKept() async throws {
+        let port = try Self.port(.banner)
+        let v4 = try await Self.run(
+            Self.check(port: port, expect: "220", connection: ConnectionOptions(ipVersion: .v4)))
+        #expect(v4.ok, "\(v4.error?.message ?? "")")
+        let v6 = try await Self.run(
+            Self.check(port: port, expect: "220", connection: ConnectionOptions(ipVersion: .v6)))
+        #expect(v6.error?.code == .connectRefused, "\(v6.error?.message ?? "no error")")
+    }
+
     /// `resolve` sends a name to a chosen address, as for https://.
     @Test func aHostOverrideIsUsed() async throws {
         let port = try Self.port(.banner)
