@@ -50,6 +50,9 @@ static inline CURLcode sonda_setopt_debug_function(CURL *h, sonda_debug_callback
 
 static inline CURLcode sonda_getinfo_long(CURL *h, CURLINFO i, long *v) { return curl_easy_getinfo(h, i, v); }
 static inline CURLcode sonda_getinfo_off_t(CURL *h, CURLINFO i, curl_off_t *v) { return curl_easy_getinfo(h, i, v); }
+static inline CURLcode sonda_getinfo_socket(CURL *h, CURLINFO i, curl_socket_t *v) {
+    return curl_easy_getinfo(h, i, v);
+}
 static inline CURLcode sonda_getinfo_string(CURL *h, CURLINFO i, const char **v) {
     return curl_easy_getinfo(h, i, v);
 }

@@ -7,7 +7,7 @@ struct CheckLoader {
     static let classes = ["authentication", "patient_data", "appointment_booking", "treatment_planning", "reporting"]
     static let checkKeys =
         [
-            "name", "class", "interval", "timeout", "retries", "http", "tls_handshake", "steps", "expect", "tls",
+            "name", "class", "interval", "timeout", "retries", "http", "tls_handshake", "steps", "tcp", "expect", "tls",
             "budgets", "labels",
         ] + ConnectionReader.checkKeys
     static let httpKeys = ["url", "method", "headers", "body"]
@@ -69,12 +69,12 @@ struct CheckLoader {
         if let tls { clientCertificate = self.clientCertificate(tls, in: file) }
         let connection = ConnectionReader.options(r, interpolation: &interpolation, file: file)
 
-        let targets = ["http", "tls_handshake", "steps"].filter(r.has)
+        let targets = ["http", "tls_handshake", "steps", "tcp"].filter(r.has)
         if targets.count != 1 {
             file.error(
                 targets.isEmpty
-                    ? "a check needs one of 'http' (a request), 'steps' (a flow) or 'tls_handshake' (host:port)"
-                    : "a check has one of 'http', 'steps' or 'tls_handshake', not \(targets.joined(separator: " and "))",
+                    ? "a check needs one of 'http' (a request), 'steps' (a flow), 'tls_handshake' (host:port) or 'tcp' (a TCP service)"
+                    : "a check has one of 'http', 'steps', 'tls_handshake' or 'tcp', not \(targets.joined(separator: " and "))",
                 at: targets.isEmpty ? node : r.keyNode(targets[1]))
             return nil
         }
@@ -90,6 +90,8 @@ struct CheckLoader {
         case "steps":
             if r.has("expect") { file.error("'expect' belongs to each step of a flow", at: r.keyNode("expect")) }
             target = flow(r.sequence("steps") ?? [], tlsPolicy: r.has("tls"), in: file)
+        case "tcp":
+            target = tcpTarget(r, in: file)
         default:
             if let (text, node) = r.scalar("tls_handshake", what: "host:port") {
                 let parts = text.split(separator: ":")

@@ -49,6 +49,8 @@ public enum CheckTarget: Sendable, Hashable {
     case tls(host: String, port: Int)
     /// Steps run in order on one agent, sharing a cookie jar and variables.
     case flow([HTTPStep])
+    /// A TCP connection (optionally TLS), optionally a line sent and the reply matched.
+    case tcp(TCPTarget)
 }
 
 /// One HTTP request of a check or flow. `url`, header values and `body` may hold `${name}`

@@ -41,13 +41,16 @@ public struct ProbeError: Error, Codable, Hashable, Sendable, CustomStringConver
         public static let timeout = Code(known: "timeout")
         public static let redirects = Code(known: "redirects")
         public static let bodyTooLarge = Code(known: "body_too_large")
+        /// A `tcp` check's reply did not contain its `expect`: other text, or the connection
+        /// closed (or was reset) before it matched.
+        public static let tcpExpect = Code(known: "tcp_expect")
         public static let `internal` = Code(known: "internal")
 
         /// The codes this version makes, in the contract's order (docs/contract.md).
         public static let known: [Code] = [
             .dns, .connectRefused, .connectTimeout, .proxyUnreachable, .proxyAuth, .proxyRefused, .tlsHandshake,
             .tlsVersion, .tlsUntrusted, .tlsHostname, .tlsExpired, .tlsExpiring, .tlsPin, .tlsClientCert, .httpStatus,
-            .assertion, .timeout, .redirects, .bodyTooLarge, .internal,
+            .assertion, .timeout, .redirects, .bodyTooLarge, .tcpExpect, .internal,
         ]
 
         /// Whether this version has a name for the code (false for a newer agent's).

@@ -15,18 +15,28 @@ extension ProbeRunner {
                     sharesCookies: false)
             ]
         case .tls(let host, let port):
-            let authority = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
-            let request = ProbeRequest(
-                url: "https://\(authority)/", kind: .tlsHandshake, timeout: check.timeout, caFile: check.caFile,
-                tlsPolicy: check.tls, profile: profile, connection: check.connection,
-                clientCertificate: check.clientCertificate)
-            var result = HTTPProber.run(request, on: easy)
-            result.check = check.name
-            result.endpointClass = check.endpointClass
-            return [result.redacted(by: redactor)]
+            let authority = TCPAddress(host: host, port: port).authority
+            return [run(check, url: "https://\(authority)/", kind: .tlsHandshake, redactor: redactor, profile: profile)]
+        case .tcp(let target):
+            let scheme = target.usesTLS ? "https" : "http"
+            let url = "\(scheme)://\(target.address.authority)/"
+            return [run(check, url: url, kind: .tcp(target.exchange), redactor: redactor, profile: profile)]
         case .flow(let steps):
             return FlowRunner(easy: easy, check: check, profile: profile).run(steps, redactor: redactor)
         }
+    }
+
+    /// A handshake or tcp check: one connection, no HTTP request.
+    private func run(
+        _ check: CheckSpec, url: String, kind: ProbeRequest.Kind, redactor: SecretRedactor, profile: NetworkProfile?
+    ) -> ProbeResult {
+        let request = ProbeRequest(
+            url: url, kind: kind, timeout: check.timeout, caFile: check.caFile, tlsPolicy: check.tls,
+            profile: profile, connection: check.connection, clientCertificate: check.clientCertificate)
+        var result = request.run(on: easy)
+        result.check = check.name
+        result.endpointClass = check.endpointClass
+        return result.redacted(by: redactor)
     }
 }
 

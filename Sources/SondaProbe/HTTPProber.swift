@@ -36,7 +36,8 @@ enum HTTPProber {
         return result(of: transfer, code: code, startedAt: startedAt, startedMonotonic: startedMonotonic)
     }
 
-    private static func configure(_ easy: CurlEasy, for transfer: Transfer) {
+    /// Every option of a fresh transfer but the request's headers (a tcp check's too: it adds CONNECT_ONLY).
+    static func configure(_ easy: CurlEasy, for transfer: Transfer) {
         let request = transfer.request
         easy.reset()
         easy.set(CURLOPT_URL, request.url)
@@ -129,26 +130,12 @@ enum HTTPProber {
     ) -> ProbeResult {
         let easy = transfer.easy
         let request = transfer.request
-        let counters = PhaseTimings.Counters(
-            nameLookup: easy.microseconds(CURLINFO_NAMELOOKUP_TIME_T),
-            connect: easy.microseconds(CURLINFO_CONNECT_TIME_T),
-            appConnect: easy.microseconds(CURLINFO_APPCONNECT_TIME_T),
-            preTransfer: easy.microseconds(CURLINFO_PRETRANSFER_TIME_T),
-            startTransfer: easy.microseconds(CURLINFO_STARTTRANSFER_TIME_T),
-            total: easy.microseconds(CURLINFO_TOTAL_TIME_T))
-        let connectedAt = transfer.proxy.map(\.firstConnectedAt) ?? transfer.tls.handshakeStartedAt
-        let tcpConnected = connectedAt.map { Int64($0 &- startedMonotonic) / 1000 }
+        let counters = transfer.counters
         let handshakeOnly = request.kind == .tlsHandshake
-        let phases = PhaseTimings(
-            counters: counters, usesTLS: request.usesTLS, tcpConnectedMicroseconds: tcpConnected,
-            stopsAfterTLS: handshakeOnly || transfer.policyError != nil,
-            proxy: transfer.proxy?.time(counters: counters) ?? .direct)
-        let primaryIP = easy.string(CURLINFO_PRIMARY_IP).flatMap { $0.isEmpty ? nil : $0 }
-        let connectedIP = transfer.shaper?.upstreamIP ?? primaryIP
-        let proxy = transfer.proxy.map { tunnel in
-            let status = easy.long(CURLINFO_HTTP_CONNECTCODE)
-            return ProxyInfo(url: tunnel.endpoint.url, ip: connectedIP, connectStatus: status > 0 ? status : nil)
-        }
+        let phases = transfer.phases(
+            counters, startedMonotonic: startedMonotonic, stopsAfterTLS: handshakeOnly || transfer.policyError != nil)
+        let connectedIP = transfer.connectedIP
+        let proxy = transfer.proxyInfo
 
         var failure = ProbeErrorClassifier.classify(code, transfer: transfer, counters: counters)
         let verified = failure.map { !$0.code.isCertificateFailure } ?? true

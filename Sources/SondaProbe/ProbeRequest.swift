@@ -8,6 +8,9 @@ public struct ProbeRequest: Sendable, Hashable {
         case http
         /// TCP and TLS handshake only, for hosts that are not web APIs; no request is sent.
         case tlsHandshake
+        /// A TCP connection (TLS when the URL is https://) that says and hears `exchange`, no HTTP:
+        /// the URL is only libcurl's way to name host, port and TLS.
+        case tcp(TCPExchange)
     }
 
     public var url: String
@@ -73,6 +76,12 @@ public struct ProbeRequest: Sendable, Hashable {
             }
             return true
         }
+    }
+}
+
+extension ProbeRequest.Kind {
+    var isTCP: Bool {
+        if case .tcp = self { true } else { false }
     }
 }
 

@@ -26,7 +26,7 @@ public final class ProbeWorkerPool: @unchecked Sendable {
 
     public func probe(_ request: ProbeRequest) async -> ProbeResult {
         await withCheckedContinuation { continuation in
-            submit { easy in continuation.resume(returning: HTTPProber.run(request, on: easy)) }
+            submit { easy in continuation.resume(returning: request.run(on: easy)) }
         }
     }
 
@@ -71,5 +71,13 @@ public struct ProbeRunner {
     /// workers); like the handle, use it on that one thread only.
     public init() { easy = CurlEasy() }
 
-    public func probe(_ request: ProbeRequest) -> ProbeResult { HTTPProber.run(request, on: easy) }
+    public func probe(_ request: ProbeRequest) -> ProbeResult { request.run(on: easy) }
+}
+
+extension ProbeRequest {
+    /// Runs the probe on `easy` with the prober for its kind.
+    func run(on easy: CurlEasy) -> ProbeResult {
+        if case .tcp = kind { return TCPProber.run(self, on: easy) }
+        return HTTPProber.run(self, on: easy)
+    }
 }

@@ -23,9 +23,10 @@ final class ProxyTunnel {
     private(set) var openingNanoseconds: UInt64 = 0
     private(set) var opened = false
 
-    init(endpoint: ProxyEndpoint, url: String) {
+    /// - Parameter alwaysTunnels: a tcp check, which an HTTP proxy must tunnel whatever the scheme.
+    init(endpoint: ProxyEndpoint, url: String, alwaysTunnels: Bool = false) {
         self.endpoint = endpoint
-        tunnels = endpoint.scheme.isSOCKS || url.lowercased().hasPrefix("https://")
+        tunnels = alwaysTunnels || endpoint.scheme.isSOCKS || url.lowercased().hasPrefix("https://")
     }
 
     /// After `curl_easy_reset`, with the transfer's other options.

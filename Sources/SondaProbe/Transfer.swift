@@ -34,7 +34,9 @@ final class Transfer {
         } else {
             shaper = nil
         }
-        proxy = request.connection.proxy(for: request.url).map { ProxyTunnel(endpoint: $0, url: request.url) }
+        proxy = request.connection.proxy(for: request.url).map {
+            ProxyTunnel(endpoint: $0, url: request.url, alwaysTunnels: request.kind.isTCP)
+        }
         self.tls = TLSCapture(cache: easy.certificates)
         if request.hashBody { bodyHash = sonda_sha256_new() }
     }
@@ -97,6 +99,43 @@ final class Transfer {
         }
         if let capture { capture.receiveBody(UnsafeRawBufferPointer(start: pointer, count: count)) }
         return count
+    }
+}
+
+extension Transfer {
+    /// libcurl's counters of the transfer, once it is over.
+    var counters: PhaseTimings.Counters {
+        PhaseTimings.Counters(
+            nameLookup: easy.microseconds(CURLINFO_NAMELOOKUP_TIME_T),
+            connect: easy.microseconds(CURLINFO_CONNECT_TIME_T),
+            appConnect: easy.microseconds(CURLINFO_APPCONNECT_TIME_T),
+            preTransfer: easy.microseconds(CURLINFO_PRETRANSFER_TIME_T),
+            startTransfer: easy.microseconds(CURLINFO_STARTTRANSFER_TIME_T),
+            total: easy.microseconds(CURLINFO_TOTAL_TIME_T))
+    }
+
+    /// The counters split into phases; the TCP connection is taken as up when the proxy connected
+    /// or the TLS handshake began, if libcurl's CONNECT counter did not say (`startedMonotonic`: when
+    /// the transfer started, in DispatchTime nanoseconds).
+    func phases(_ counters: PhaseTimings.Counters, startedMonotonic: UInt64, stopsAfterTLS: Bool) -> PhaseTimings {
+        let connectedAt = proxy.map(\.firstConnectedAt) ?? tls.handshakeStartedAt
+        return PhaseTimings(
+            counters: counters, usesTLS: request.usesTLS,
+            tcpConnectedMicroseconds: connectedAt.map { Int64($0 &- startedMonotonic) / 1000 },
+            stopsAfterTLS: stopsAfterTLS, proxy: proxy?.time(counters: counters) ?? .direct)
+    }
+
+    /// The address connected to: the real server's under a profile (libcurl sees the relay's).
+    var connectedIP: String? {
+        shaper?.upstreamIP ?? easy.string(CURLINFO_PRIMARY_IP).flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// The proxy the transfer went through, with its answer to the CONNECT.
+    var proxyInfo: ProxyInfo? {
+        proxy.map { tunnel in
+            let status = easy.long(CURLINFO_HTTP_CONNECTCODE)
+            return ProxyInfo(url: tunnel.endpoint.url, ip: connectedIP, connectStatus: status > 0 ? status : nil)
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 import ArgumentParser
-import SondaCLI
 import Foundation
 import SondaAgent
+import SondaCLI
 import SondaConfig
 import SondaCore
 import SondaProbe
@@ -11,12 +11,13 @@ struct ProbeCommand: AsyncParsableCommand {
         commandName: "probe",
         abstract: "Probe a URL now and print the phase waterfall (exit 0 ok, 1 failed, 2 over budget).",
         discussion: """
-            URL is http://, https:// or tls://host:port (TLS handshake only, no HTTP request).
+            URL is http://, https://, tls://host:port (TLS handshake only, no HTTP request) or
+            tcp://host:port (a TCP service: --tls, --send and --expect say what to do on it).
             Every probe opens a fresh connection with a full TLS handshake.
             """
     )
 
-    @Argument(help: "http://, https:// or tls://host:port")
+    @Argument(help: "http://, https://, tls://host:port or tcp://host:port")
     var url: String?
 
     @Option(help: "Run this configured check (or flow) instead of a URL; needs --config.")
@@ -43,7 +44,8 @@ struct ProbeCommand: AsyncParsableCommand {
     @Option(name: .customLong("tls-min"), help: "Lowest acceptable TLS version: 1.2 or 1.3.")
     var tlsMin: String = "1.3"
 
-    @Option(name: .customLong("ca-file"), help: "PEM trust store to verify servers against (default: the system bundle).")
+    @Option(
+        name: .customLong("ca-file"), help: "PEM trust store to verify servers against (default: the system bundle).")
     var caFile: String?
 
     @Option(help: "Give up on a probe after this long (e.g. 500ms, 10s).")
@@ -63,6 +65,8 @@ struct ProbeCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("spki-pin"), help: "Base64 SHA-256 of the server's public key (repeatable).")
     var pins: [String] = []
+
+    @OptionGroup var tcp: TCPFlags
 
     @OptionGroup var connection: ConnectionFlags
 
@@ -130,7 +134,8 @@ struct ProbeCommand: AsyncParsableCommand {
     }
 
     private func makeRequest(_ url: String) throws -> ProbeRequest {
-        let target = try ProbeTarget(url)
+        var target = try ProbeTarget(url)
+        try tcp.apply(to: &target)
         if let caFile { try requireReadable(caFile) }
         let parsedHeaders = try headers.map { line in
             guard let header = HTTPHeader(parsing: line) else {

@@ -50,6 +50,8 @@ import Testing
             // Through a proxy: the `proxy` phase and object; a proxy refusing the CONNECT.
             [lab.url("tls13", "/api/health"), "--ca-file", lab.ca, "--proxy", ProxyLab.url("http", port: proxies.open)],
             [lab.url("tls13", "/"), "--ca-file", lab.ca, "--proxy", ProxyLab.url("http", port: proxies.refusing)],
+            // A tcp check whose reply does not match (TCPCommandTests covers the rest of tcp://).
+            ["tcp://127.0.0.1:\(try LineServerLab.shared().wrong)", "--expect", "220"],
         ]
         var lines: [String] = []
         for arguments in runs {
@@ -69,7 +71,9 @@ import Testing
         let results = lines.map(Self.object)
         let codes = Set(results.compactMap { ($0["error"] as? [String: Any])?["code"] as? String })
         #expect(
-            codes.isSuperset(of: ["tls_version", "http_status", "connect_refused", "tls_expired", "proxy_refused"]),
+            codes.isSuperset(of: [
+                "tls_version", "http_status", "connect_refused", "tls_expired", "proxy_refused", "tcp_expect",
+            ]),
             "\(codes)")
         let proxied = results.first { $0["proxy"] is [String: Any] && $0["ok"] as? Bool == true }
         #expect((proxied?["phases_ms"] as? [String: Any])?["proxy"] is Double, "\(String(describing: proxied))")

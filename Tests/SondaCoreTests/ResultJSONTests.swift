@@ -50,7 +50,7 @@ import Testing
                 "dns", "connect_refused", "connect_timeout", "proxy_unreachable", "proxy_auth", "proxy_refused",
                 "tls_handshake", "tls_version", "tls_untrusted",
                 "tls_hostname", "tls_expired", "tls_expiring", "tls_pin", "tls_client_cert", "http_status", "assertion", "timeout",
-                "redirects", "body_too_large", "internal",
+                "redirects", "body_too_large", "tcp_expect", "internal",
             ])
         #expect(ProbeError.Code.known.allSatisfy { $0.isKnown && ProbeError.Code(rawValue: $0.rawValue) == $0 })
     }

@@ -58,7 +58,7 @@ struct FleetObservations: Sendable {
     ]
     /// Errors that happen only after a completed TLS handshake: such a result passed TLS.
     static let afterTLSErrors: Set<String> = [
-        "http_status", "assertion", "redirects", "body_too_large", "tls_expiring",
+        "http_status", "assertion", "redirects", "body_too_large", "tls_expiring", "tcp_expect",
     ]
 
     /// Takes one result; a result older than its series' latest (a late batch) does not move the
