@@ -1,16 +1,18 @@
-/* curl_floor URL COUNT CAFILE [GAP_MS [BURST]]
+/* curl_floor [-x PROXY] URL COUNT CAFILE [GAP_MS [BURST]]
  *
  * The CPU floor for a probe: COUNT sequential GETs with one libcurl easy handle,
  * each on a fresh connection with a full TLS handshake (no reuse, no session
  * resumption), verifying against CAFILE; with GAP_MS, sleeping that long between transfers, as
  * a scheduler spaces probes (the CPU then pays cold caches on every probe); with BURST, sleeping
- * only after every BURST transfers, as the agent runs the probes due in one window. Silent on success;
+ * only after every BURST transfers, as the agent runs the probes due in one window; with -x, through
+ * PROXY (curl's flag; without it, no proxy, whatever the environment says). Silent on success;
  * exit 1 on the first
  * failed transfer. Build: cc -O2 -o curl_floor curl_floor.c -lcurl
  */
 #include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 static size_t count_bytes(char *data, size_t size, size_t nmemb, void *userp) {
@@ -20,8 +22,15 @@ static size_t count_bytes(char *data, size_t size, size_t nmemb, void *userp) {
 }
 
 int main(int argc, char **argv) {
+    const char *proxy = "";
+    if (argc > 2 && strcmp(argv[1], "-x") == 0) {
+        proxy = argv[2];
+        argv[2] = argv[0];
+        argv += 2;
+        argc -= 2;
+    }
     if (argc < 4 || argc > 6) {
-        fprintf(stderr, "usage: %s URL COUNT CAFILE [GAP_MS [BURST]]\n", argv[0]);
+        fprintf(stderr, "usage: %s [-x PROXY] URL COUNT CAFILE [GAP_MS [BURST]]\n", argv[0]);
         return 2;
     }
     long count = strtol(argv[2], NULL, 10);
@@ -35,6 +44,7 @@ int main(int argc, char **argv) {
     CURL *h = curl_easy_init();
     if (!h) return 1;
     curl_easy_setopt(h, CURLOPT_URL, argv[1]);
+    curl_easy_setopt(h, CURLOPT_PROXY, proxy);
     curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
     curl_easy_setopt(h, CURLOPT_FORBID_REUSE, 1L);
     curl_easy_setopt(h, CURLOPT_SSL_SESSIONID_CACHE, 0L);

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # CPU cost per probe: `sonda-agent probe --count N` vs a raw C libcurl loop (curl_floor),
-# both doing N sequential fresh-connection GETs against a local tls-lab.
+# both doing N sequential fresh-connection GETs against a local tls-lab: HTTPS, HTTP, and HTTPS
+# through tinyproxy on loopback (both sides through the same proxy, CONNECT to the same nginx;
+# the proxy's own CPU is in neither).
 # Prints: name  agent_ms_per_probe  floor_ms_per_probe  ratio  target
-# Env: SONDA_AGENT (default .build/release/sonda-agent), N_HTTPS (1000), N_HTTP (3000), REPS (5).
+# Env: SONDA_AGENT (default .build/release/sonda-agent), N_HTTPS (1000), N_HTTP (3000),
+#      N_PROXY (1000), REPS (5), CELLS (names of the cells to run; all by default).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -14,23 +17,39 @@ FLOOR=$ROOT/.build-bench/curl_floor
 cc -O2 -o "$FLOOR" "$ROOT/bench/curl_floor.c" -lcurl
 
 LAB=$(mktemp -d)
-trap '"$ROOT/scripts/tls-lab" stop "$LAB"; rm -rf "$LAB"' EXIT
+PROXY_PID=
+trap '[ -n "$PROXY_PID" ] && kill "$PROXY_PID"; "$ROOT/scripts/tls-lab" stop "$LAB"; rm -rf "$LAB"' EXIT
 "$ROOT/scripts/tls-lab" start "$LAB" >/dev/null
 port() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["ports"][sys.argv[2]])' "$LAB/lab.json" "$1"; }
 
-# Sanity check (and warm-up): a few agent probes must all report ok.
-for url in "https://localhost:$(port tls13)/small.txt" "http://localhost:$(port http)/small.txt"; do
-  "$AGENT" probe "$url" --count 3 --ca-file "$LAB/bundle.pem" --json |
-    python3 -c 'import json,sys; r=[json.loads(l) for l in sys.stdin if l.strip()]; sys.exit(not r or not all(x.get("ok") for x in r))' ||
-    { echo "probe-cost: agent probes of $url did not all succeed" >&2; exit 1; }
-done
+# tinyproxy (Debian's) on loopback, forwarding anything; as the proxy tests run it.
+command -v tinyproxy >/dev/null || { echo "probe-cost: tinyproxy is missing (apt-get install tinyproxy)" >&2; exit 1; }
+PROXY_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+printf 'Port %s\nListen 127.0.0.1\nTimeout 60\nMaxClients 64\nLogLevel Warning\nLogFile "%s"\n' \
+  "$PROXY_PORT" "$LAB/tinyproxy.log" >"$LAB/tinyproxy.conf"
+tinyproxy -d -c "$LAB/tinyproxy.conf" 2>/dev/null & PROXY_PID=$!
+PROXY=http://127.0.0.1:$PROXY_PORT
+for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$PROXY_PORT") 2>/dev/null && break; sleep 0.1; done
 
-python3 - "$FLOOR" "$AGENT" "$LAB/bundle.pem" "${REPS:-5}" \
+# Sanity check (and warm-up): a few agent probes must all report ok (through the proxy, with a
+# proxy phase).
+check() { # url [--proxy PROXY]
+  "$AGENT" probe "$@" --count 3 --ca-file "$LAB/bundle.pem" --json |
+    python3 -c 'import json,sys; r=[json.loads(l) for l in sys.stdin if l.strip()]
+sys.exit(not r or not all(x.get("ok") and ("proxy" in x["phases_ms"]) == (len(sys.argv) > 1) for x in r))' "${@:2}" ||
+    { echo "probe-cost: agent probes of $* did not all succeed" >&2; exit 1; }
+}
+check "https://localhost:$(port tls13)/small.txt"
+check "http://localhost:$(port http)/small.txt"
+check "https://localhost:$(port tls13)/small.txt" --proxy "$PROXY"
+
+python3 - "$FLOOR" "$AGENT" "$LAB/bundle.pem" "${REPS:-5}" "${CELLS:-}" \
   "probe_cpu_https https://localhost:$(port tls13)/small.txt ${N_HTTPS:-1000} 1.10" \
-  "probe_cpu_http http://localhost:$(port http)/small.txt ${N_HTTP:-3000} 1.5" <<'EOF'
+  "probe_cpu_http http://localhost:$(port http)/small.txt ${N_HTTP:-3000} 1.5" \
+  "probe_cpu_https_proxy https://localhost:$(port tls13)/small.txt ${N_PROXY:-1000} 1.10 $PROXY" <<'EOF'
 import resource, statistics, subprocess, sys
 
-floor, agent, cafile, reps = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+floor, agent, cafile, reps, cells = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5].split()
 
 def cpu_ms(cmd):
     """User+sys CPU milliseconds of one child run (stdout discarded)."""
@@ -41,11 +60,14 @@ def cpu_ms(cmd):
         sys.exit(f"probe-cost: exit {rc}: {' '.join(cmd)}")
     return 1000 * (after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
 
-for spec in sys.argv[5:]:
-    name, url, n, target = spec.split()
+for spec in sys.argv[6:]:
+    name, url, n, target, *proxy = spec.split()
+    if cells and name not in cells:
+        continue
     runs = {
-        "floor": [floor, url, n, cafile],
-        "agent": [agent, "probe", url, "--count", n, "--ca-file", cafile, "--json"],
+        "floor": [floor] + (["-x", proxy[0]] if proxy else []) + [url, n, cafile],
+        "agent": [agent, "probe", url, "--count", n, "--ca-file", cafile, "--json"]
+        + (["--proxy", proxy[0]] if proxy else []),
     }
     cpu = {"floor": [], "agent": []}
     for rep in range(reps):  # interleaved, alternating which side goes first

@@ -29,14 +29,17 @@ final class Transfer {
         self.easy = easy
         self.request = request
         self.capture = capture
+        let proxyEndpoint = request.connection.proxy(for: request.url)
         if let profile = request.profile, LinkShaper.shapes(profile) {
-            shaper = LinkShaper(profile: profile, connectTimeout: request.connectTimeout ?? request.timeout)
+            // libcurl first looks up the proxy's host, or the URL's without a proxy.
+            let firstHost = proxyEndpoint?.host ?? URLComponents(string: request.url)?.host
+            shaper = LinkShaper(
+                profile: profile, connectTimeout: request.connectTimeout ?? request.timeout,
+                firstLookupIsAddress: firstHost.map(LinkShaper.isAddress) ?? false)
         } else {
             shaper = nil
         }
-        proxy = request.connection.proxy(for: request.url).map {
-            ProxyTunnel(endpoint: $0, url: request.url, alwaysTunnels: request.kind.isTCP)
-        }
+        proxy = proxyEndpoint.map { ProxyTunnel(endpoint: $0, url: request.url, alwaysTunnels: request.kind.isTCP) }
         self.tls = TLSCapture(cache: easy.certificates)
         if request.hashBody { bodyHash = sonda_sha256_new() }
     }

@@ -7,7 +7,8 @@ import SondaCore
 /// A small fleet's month of results for the status page, loaded through the real ingest path
 /// (signed batches): two reporting agents (São Paulo, Rio) and one that never reported, seven
 /// checks under three profiles, with a TLS 1.2-only legacy host failing for the last day, a
-/// short booking outage, slow reports, and certificates expiring in 5, 15, 40 and 90 days.
+/// short booking outage, slow reports, certificates expiring in 5, 15, 40 and 90 days, and one
+/// check that goes through the clinic's proxy.
 enum StatusPageFixture {
     struct Check {
         var name: String
@@ -16,6 +17,9 @@ enum StatusPageFixture {
         var certificateDays: Double
         /// Server time (wait) on desktop, in milliseconds.
         var serverMilliseconds: Double
+        /// Through a proxy on the clinic's network: the TCP connect is to the proxy (a millisecond
+        /// away), and the CONNECT tunnel to the origin costs a round trip of its own (`proxy`).
+        var viaProxy = false
     }
 
     static let checks = [
@@ -33,7 +37,7 @@ enum StatusPageFixture {
             certificateDays: 15, serverMilliseconds: 95),
         Check(
             name: "treatment-plan", endpointClass: "treatment_planning", host: "api.clinica.example",
-            certificateDays: 40, serverMilliseconds: 150),
+            certificateDays: 40, serverMilliseconds: 150, viaProxy: true),
         Check(
             name: "daily-report", endpointClass: "reporting", host: "reports.clinica.example", certificateDays: 90,
             serverMilliseconds: 430),
@@ -91,9 +95,12 @@ enum StatusPageFixture {
                     let dns = (2 + rtt * 0.6) * jitter
                     let wait = (check.serverMilliseconds + rtt) * jitter * tail
                     let receive = profile.receiveMilliseconds * jitter
+                    let connect = check.viaProxy ? jitter : rtt * jitter
+                    let tunnel = check.viaProxy ? rtt * jitter : nil
                     let phases = PhaseTimings(
-                        dns: dns, connect: rtt * jitter, tls: 2 * rtt * jitter, send: 0.1, wait: wait,
-                        receive: receive, total: dns + 3 * rtt * jitter + 0.1 + wait + receive)
+                        dns: dns, connect: connect, proxy: tunnel, tls: 2 * rtt * jitter, send: 0.1, wait: wait,
+                        receive: receive, total: dns + connect + (tunnel ?? 0) + 2 * rtt * jitter + 0.1 + wait + receive
+                    )
                     let age = now.timeIntervalSince(at)
                     var error: ProbeError?
                     if check.name == "legacy-portal" && age < 86_400 {
@@ -121,8 +128,10 @@ enum StatusPageFixture {
                             http: error == nil
                                 ? HTTPInfo(
                                     status: 200, version: "2", redirects: 0, redirectMilliseconds: 0, bodyBytes: 900,
-                                    remoteIP: "10.0.0.1") : nil,
-                            tls: tls))
+                                    remoteIP: check.viaProxy ? nil : "10.0.0.1") : nil,
+                            tls: tls,
+                            proxy: check.viaProxy
+                                ? ProxyInfo(url: "http://proxy.clinica.lan:3128", ip: "10.9.0.3") : nil))
                 }
             }
         }

@@ -117,6 +117,7 @@ import Testing
                 // One point per hour of the last day.
                 #expect(svg.matches(of: /<title>\d\d:00 · p50/).count == 24)
             }
+            #expect(!html.contains(#"data-phase="proxy""#), "a check that goes direct has no proxy chart")
             #expect(html.contains(#"<line class="limit""#) == false, "desktop and 3G budgets differ: no single line")
             for region in ["sao_paulo", "rio_de_janeiro"] {
                 for profile in StatusPageFixture.profiles {
@@ -125,6 +126,19 @@ import Testing
             }
             #expect(html.matches(of: /<tr class="failure">/).count == 2, "the 503 from each agent")
             #expect(html.contains("✕ http_status</span></td><td class=\"wrap\">HTTP 503, expected one of 200"))
+
+            // Through a proxy: the tunnel's own chart, between connect and tls, with the agents' values.
+            let proxied = String(
+                buffer: try await client.execute(uri: "/checks/treatment-plan", method: .get).body)
+            let order = proxied.matches(of: /<div class="chart" data-phase="([a-z]+)">/).map { String($0.output.1) }
+            #expect(order == ["total", "dns", "connect", "proxy", "tls", "wait", "receive"])
+            // The tunnel costs a round trip (8 to 168 ms by profile and region, × 0.85–1.25); the
+            // connect to the proxy a millisecond.
+            let tunnel = try Self.hourlyMedians(of: "proxy", in: proxied)
+            #expect(tunnel.count == 24)
+            #expect(tunnel.allSatisfy { (6.0...220).contains($0) }, "\(tunnel)")
+            let connect = try Self.hourlyMedians(of: "connect", in: proxied)
+            #expect(connect.count == 24 && connect.allSatisfy { $0 < 1.5 }, "\(connect)")
 
             let oneProfile = String(
                 buffer: try await client.execute(
@@ -142,6 +156,16 @@ import Testing
             #expect(
                 try await client.execute(uri: "/checks/booking-slots?window=7d", method: .get).status == .badRequest)
             #expect(try await client.execute(uri: "/?window=soon", method: .get).status == .badRequest)
+        }
+    }
+
+    /// The p50 of each hour in a phase's chart, in milliseconds, from the hover titles.
+    static func hourlyMedians(of phase: String, in html: String) throws -> [Double] {
+        let chart = try #require(
+            html.firstMatch(of: Regex(#"<div class="chart" data-phase="\#(phase)">(.*?)</div>"#)), "\(phase)")
+        let svg = String(chart.output[1].substring ?? "")
+        return svg.matches(of: /<title>\d\d:00 · p50 ([0-9.]+) (ms|s) ·/).map { match in
+            (Double(match.output.1) ?? .nan) * (match.output.2 == "s" ? 1000 : 1)
         }
     }
 

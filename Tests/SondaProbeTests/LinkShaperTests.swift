@@ -11,7 +11,8 @@ import Testing
 
     static func profile(rtt: Double, down: Double = 0, up: Double = 0) -> NetworkProfile {
         NetworkProfile(
-            name: "test", rttMilliseconds: rtt, downlinkKilobitsPerSecond: down, uplinkKilobitsPerSecond: up, source: "")
+            name: "test", rttMilliseconds: rtt, downlinkKilobitsPerSecond: down, uplinkKilobitsPerSecond: up, source: ""
+        )
     }
 
     func probe(_ path: String, profile: NetworkProfile?) async throws -> ProbeResult {
@@ -31,6 +32,21 @@ import Testing
         #expect((rtt..<rtt + 60).contains(phases.tls ?? 0), "tls \(phases.tls ?? -1)")
         #expect((rtt..<rtt + 40).contains((phases.send ?? 0) + (phases.wait ?? 0)), "wait \(phases.wait ?? -1)")
         #expect(result.http?.bodyBytes == 2048)
+    }
+
+    /// libcurl calls the resolver-start callback for an address as well, but looks nothing up: the
+    /// link charges no round trip (the reference pays none either), while a name pays one. A
+    /// handle of its own each, so neither is in a DNS cache.
+    @Test func aNameIsLookedUpAndAnAddressIsNot() async throws {
+        let lab = try TLSLab.shared()
+        let rtt = 40.0
+        let named = lab.url("tls13", "/small.txt")
+        for url in [named, named.replacingOccurrences(of: "localhost", with: "127.0.0.1")] {
+            let result = ProbeRunner().probe(ProbeRequest(url: url, caFile: lab.ca, profile: Self.profile(rtt: rtt)))
+            #expect(result.ok, "\(url): \(result.error?.message ?? "")")
+            let dns = result.phases.dns ?? 0
+            #expect(url == named ? (rtt..<rtt + 40).contains(dns) : dns < rtt / 2, "\(url): dns \(dns)")
+        }
     }
 
     @Test func bandwidthAndSlowStartStretchALargeBody() async throws {
@@ -79,7 +95,8 @@ import Testing
     }
 
     /// Through a proxy the shaped link is the one to the proxy: TCP to it, the CONNECT's round
-    /// trip and the TLS handshake carried by the tunnel each pay one emulated round trip.
+    /// trip and the TLS handshake carried by the tunnel each pay one emulated round trip; the
+    /// proxy's address is not looked up (the origin's name is the proxy's to resolve).
     @Test func aProxysLinkIsTheShapedOne() async throws {
         let (lab, proxies) = (try TLSLab.shared(), try ProxyLab.shared())
         let rtt = 40.0
@@ -90,6 +107,7 @@ import Testing
                 connection: ConnectionOptions(proxy: proxy)))
         #expect(result.ok, "\(result.error?.message ?? "")")
         let phases = result.phases
+        #expect((phases.dns ?? 0) < rtt / 2, "dns \(phases.dns ?? -1)")
         #expect((rtt..<rtt + 40).contains(phases.connect ?? 0), "connect \(phases.connect ?? -1)")
         #expect((rtt..<rtt + 60).contains(phases.proxy ?? 0), "proxy \(phases.proxy ?? -1)")
         #expect((rtt..<rtt + 60).contains(phases.tls ?? 0), "tls \(phases.tls ?? -1)")

@@ -29,7 +29,17 @@ public struct CheckLatency: Sendable {
         var failed: Int { errors.values.reduce(0, +) }
     }
 
-    static let phases: [PhaseTimings.Phase] = [.total, .dns, .connect, .tls, .wait, .receive]
+    /// The phases charted, in the page's order; `proxy` only for a check that went through a proxy
+    /// in the window (`charted`).
+    static let phases: [PhaseTimings.Phase] = [.total, .dns, .connect, .proxy, .tls, .wait, .receive]
+
+    /// The phases to chart: every one of `phases` but `proxy` where no probe in the window went
+    /// through a proxy (a direct check has no such phase, and an empty chart would say nothing).
+    var charted: [PhaseTimings.Phase] {
+        Self.phases.filter { phase in
+            phase != .proxy || series[phase]?.contains { $0.p50 != nil } == true
+        }
+    }
 
     var bucketing: Bucketing
     /// Start of the first bucket, seconds since 1970.
@@ -77,7 +87,9 @@ public struct CheckLatency: Sendable {
             "\(region)|\(profile)|\(endpointClass)"
         }
 
-        mutating func addOutcome(region: String, profile shown: String, endpointClass: String, errorCode: String, count: Int) {
+        mutating func addOutcome(
+            region: String, profile shown: String, endpointClass: String, errorCode: String, count: Int
+        ) {
             profiles.insert(shown)
             if let profile, shown != profile { return }
             let key = Self.sliceKey(region: region, profile: shown, endpointClass: endpointClass)
@@ -92,7 +104,9 @@ public struct CheckLatency: Sendable {
 
         /// A serialized histogram of phase `phase` (an index in `phases`) in `minute`; `sliceKey`
         /// is given for the total phase only.
-        mutating func addHistogram(minute: Int64, phase: Int, sliceKey: String?, serialized bytes: UnsafeRawBufferPointer) {
+        mutating func addHistogram(
+            minute: Int64, phase: Int, sliceKey: String?, serialized bytes: UnsafeRawBufferPointer
+        ) {
             let bucket = Int(minute * 60 / bucketing.seconds - firstBucket)
             guard (0..<bucketing.count).contains(bucket), (0..<phases.count).contains(phase) else { return }
             perBucket[bucket][phase].add(serialized: bytes)

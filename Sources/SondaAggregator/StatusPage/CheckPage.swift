@@ -73,7 +73,7 @@ struct CheckPage {
             profilePills.append(
                 p == profile ? "<b>\(p)</b>" : "<a href=\"\(links.check(name, window: window, profile: p))\">\(p)</a>")
         }
-        let charts: [HTML] = CheckLatency.phases.map { phase in
+        let charts: [HTML] = latency.charted.map { phase in
             let points = latency.series[phase] ?? []
             return PhaseChart(
                 phase: phase.rawValue, labels: latency.labels, p50: points.map(\.p50), p95: points.map(\.p95),
