@@ -28,7 +28,7 @@ public struct AggregatorConfigLoader {
             return nil
         }
         let file = ConfigFile(path: path, text: text, sink: sink)
-        guard let root = file.root,
+        guard let root = file.root(holding: "an aggregator file (`listen:`, `database:`, `agents:`)"),
             let r = MappingReader(root, in: file, context: "an aggregator file", allowed: Self.keys)
         else { return nil }
         var config = AggregatorConfig(file: path)

@@ -8,6 +8,8 @@ final class ConfigFile {
     let lines: [Substring]
     let sink: DiagnosticSink
     private(set) var root: Node?
+    /// The YAML did not parse (and said why).
+    private var unparsed = false
 
     init(path: String, text: String, sink: DiagnosticSink) {
         self.path = path
@@ -16,10 +18,19 @@ final class ConfigFile {
         do {
             root = try Yams.compose(yaml: text)
         } catch let error as YamlError {
+            unparsed = true
             report(yaml: error)
         } catch {
+            unparsed = true
             sink.report(Diagnostic(file: path, line: 1, column: 1, message: "cannot parse YAML: \(error)"))
         }
+    }
+
+    /// The root of a file that must hold `what`; an empty file (or one of comments only) is an
+    /// error saying so, not a silent nil (`make fuzz` found "has errors; see above" with none above).
+    func root(holding what: String) -> Node? {
+        if root == nil && !unparsed { error("the file is empty; expected \(what)", line: 1, column: 1) }
+        return root
     }
 
     func error(_ message: String, at node: Node?) {

@@ -44,7 +44,7 @@ public struct ConfigLoader {
         checks.definedAt = [:]
         sourceFiles = []
         guard let file = open(path) else { return nil }
-        guard let root = file.root,
+        guard let root = file.root(holding: "an agent file (`agent:`, `aggregator:`, `checks:`)"),
             let r = MappingReader(root, in: file, context: "an agent file", allowed: Self.agentKeys)
         else { return nil }
         var id = ""
@@ -135,7 +135,7 @@ public struct ConfigLoader {
     }
 
     public mutating func loadBudgets(path: String) -> [BudgetRule]? {
-        guard let file = open(path), let root = file.root else { return nil }
+        guard let file = open(path), let root = file.root(holding: "a budgets file (`budgets:`)") else { return nil }
         guard let r = MappingReader(root, in: file, context: "a budgets file", allowed: ["budgets"]),
             let items = r.sequence("budgets", required: true)
         else { return nil }

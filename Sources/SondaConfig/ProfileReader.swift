@@ -58,7 +58,7 @@ enum ProfileReader {
 extension ConfigLoader {
     /// The profiles a file defines; nil when it has errors (they are in `diagnostics`).
     public mutating func loadProfiles(path: String) -> [NetworkProfile]? {
-        guard let file = open(path), let root = file.root else { return nil }
+        guard let file = open(path), let root = file.root(holding: "a profiles file (`profiles:`)") else { return nil }
         guard let r = MappingReader(root, in: file, context: "a profiles file", allowed: ["profiles"]),
             let items = r.sequence("profiles", required: true)
         else { return nil }

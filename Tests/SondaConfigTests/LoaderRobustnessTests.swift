@@ -84,4 +84,31 @@ import Testing
         // The generator makes both kinds, so both branches above were checked many times.
         #expect(loaded >= 500 && rejected >= 500, "\(loaded) loaded, \(rejected) rejected")
     }
+
+    /// A file with no YAML document (empty, blank, comments only) is an error at 1:1 for every
+    /// loader that needs keys; it used to fail with no diagnostic ("has errors; see above" and
+    /// nothing above). Found by `make fuzz`. A checks file may hold no checks.
+    @Test(arguments: ["", "\n\n", "# only a comment\n"])
+    func aFileWithoutADocumentSaysSo(_ text: String) throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("empty-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("sonda.yaml").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        var loaders = [ConfigLoader(environment: [:]), ConfigLoader(environment: [:]), ConfigLoader(environment: [:])]
+        var aggregator = AggregatorConfigLoader(environment: [:])
+        let failed = [
+            loaders[0].loadAgent(path: path) == nil, loaders[1].loadBudgets(path: path) == nil,
+            loaders[2].loadProfiles(path: path) == nil, aggregator.load(path: path) == nil,
+        ]
+        #expect(failed == [true, true, true, true])
+        for diagnostics in loaders.map(\.diagnostics) + [aggregator.diagnostics] {
+            #expect(
+                diagnostics.map { "\($0.line):\($0.column) \($0.message.prefix(27))" } == [
+                    "1:1 the file is empty; expected"
+                ], "\(diagnostics)")
+        }
+        var checks = ConfigLoader(environment: [:])
+        #expect(checks.loadChecks(path: path, text: text)?.isEmpty == true && checks.diagnostics.isEmpty)
+    }
 }

@@ -114,6 +114,22 @@ enum FuzzTarget: String {
         FuzzTarget.chosen.run(UnsafeRawBufferPointer(start: data, count: data == nil ? 0 : count))
         return 0
     }
+
+    @_silgen_name("LLVMFuzzerRunDriver")
+    func runDriver(
+        _ argc: UnsafeMutablePointer<CInt>,
+        _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+        _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
+    ) -> CInt
+
+    /// SwiftPM links an executable's `main` to `<module>_main`, so libFuzzer's own `main` is not
+    /// used: this one hands the command line to libFuzzer's driver.
+    @_cdecl("sonda_fuzz_main")
+    public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+        var argc = argc
+        var argv = argv
+        return runDriver(&argc, &argv) { data, count in fuzzOneInput(data, count) }
+    }
 #else
     @main struct NotFuzzing {
         static func main() {
