@@ -1,0 +1,44 @@
+import Foundation
+
+/// One row of the second table of `make faults` (docs/reliability.md): a scenario that runs the
+/// agent on loopback (hostile targets, a SIGHUP storm) and counts, from its results, what went
+/// wrong. `record()` appends it to `$SONDA_FAULTS_REPORT` beside the `FaultFigures` rows.
+struct HostileFigures: Codable, CustomStringConvertible {
+    var kind = "agent"
+    var scenario: String
+    /// Results the receiver got.
+    var results: Int
+    /// Results with another error code than the scenario expects, or of a check that should not run.
+    var wrong: Int
+    /// Results that took longer than their check's timeout.
+    var overTimeout: Int
+    /// Two runs of one check less than half its interval apart.
+    var doubleRuns: Int
+    /// How far the well-behaved checks' starts moved from their slots (the largest), in ms.
+    var driftMilliseconds: Double?
+    var peakMegabytes: Double
+    /// The agent before and after the fault, at rest: RSS (MB), open descriptors, threads.
+    var before: ProcessSample?
+    var after: ProcessSample?
+    var notes: String
+
+    func record() { FaultReport.append(self) }
+
+    var description: String { String(decoding: (try? JSONEncoder().encode(self)) ?? Data(), as: UTF8.self) }
+
+    /// How far starts strayed, in ms: the largest distance of a run's phase (its start less a whole
+    /// number of intervals) from the check's median phase.
+    static func drift(_ starts: [Double], interval: Double) -> Double {
+        guard let first = starts.first else { return 0 }
+        let phases = starts.map { start in
+            start - first - ((start - first) / interval).rounded() * interval
+        }.sorted()
+        let median = phases[phases.count / 2]
+        return (phases.map { abs($0 - median) }.max() ?? 0) * 1000
+    }
+
+    /// Pairs of consecutive starts closer than half the interval.
+    static func doubleRuns(_ starts: [Double], interval: Double) -> Int {
+        zip(starts, starts.dropFirst()).filter { $1 - $0 < interval / 2 }.count
+    }
+}
