@@ -12,7 +12,7 @@ struct HostileFigures: Codable, CustomStringConvertible {
     var wrong: Int
     /// Results that took longer than their check's timeout.
     var overTimeout: Int
-    /// Two runs of one check less than half its interval apart.
+    /// Runs of a check beyond one per interval (`extraRuns`), summed over the checks.
     var doubleRuns: Int
     /// How far the well-behaved checks' starts moved from their slots (the largest), in ms.
     var driftMilliseconds: Double?
@@ -37,8 +37,12 @@ struct HostileFigures: Codable, CustomStringConvertible {
         return (phases.map { abs($0 - median) }.max() ?? 0) * 1000
     }
 
-    /// Pairs of consecutive starts closer than half the interval.
-    static func doubleRuns(_ starts: [Double], interval: Double) -> Int {
-        zip(starts, starts.dropFirst()).filter { $1 - $0 < interval / 2 }.count
+    /// Runs between `from` and `to` beyond one per interval: a check run on schedule runs span /
+    /// interval + 1 times in a span (rounded: its first and last run may be a little late or early).
+    /// A run late for its slot on a loaded machine, followed by the next on time, is not one: two
+    /// starts close together alone do not make a double run.
+    static func extraRuns(_ starts: [Double], interval: Double, from: Double, to: Double) -> Int {
+        let runs = starts.filter { $0 >= from && $0 <= to }.count
+        return max(0, runs - (Int(((to - from) / interval).rounded()) + 1))
     }
 }

@@ -56,15 +56,19 @@ import Testing
         }
         let drift = drifts.values.max() ?? 0
         #expect(drift < 50, "the canaries' starts moved by < 50 ms: \(drifts)")
+        let doubles = starts.map { check, runs in
+            HostileFigures.extraRuns(
+                runs, interval: check.hasPrefix("canary") ? Self.canaryInterval : 5, from: runs.first ?? 0,
+                to: runs.last ?? 0)
+        }.reduce(0, +)
+        #expect(doubles == 0, "each check ran once per interval")
         let peak = samples.map(\.megabytes).max() ?? 0
         #expect(!samples.isEmpty && peak < Self.memoryBoundMegabytes, "peak RSS \(peak) MB")
 
         let figures = HostileFigures(
             scenario: "hostile targets \(DurationText.minutes(FaultLength.hostile))", results: results.count,
             wrong: wrong.count, overTimeout: late.count,
-            doubleRuns: starts.map { check, runs in
-                HostileFigures.doubleRuns(runs, interval: check.hasPrefix("canary") ? Self.canaryInterval : 5)
-            }.reduce(0, +),
+            doubleRuns: doubles,
             driftMilliseconds: drift, peakMegabytes: peak, before: samples.first, after: samples.last,
             notes: "\(HostileCheck.all.count) hostile checks every 5 s (timeout 3 s), 4 canaries every 1 s")
         figures.record()

@@ -69,10 +69,12 @@ final class LoopbackAgent: @unchecked Sendable {
         var totalMilliseconds: Double
     }
 
-    /// Every result the receiver accepted.
+    /// Every result the receiver accepted, once (a batch sent again after a lost answer is kept again).
     var results: [Result] {
-        receiver.batches.flatMap { $0["results"] as? [[String: Any]] ?? [] }.compactMap { result in
-            guard let check = result["check"] as? String, let started = result["started_at"] as? String,
+        var seen = Set<String>()
+        return receiver.batches.flatMap { $0["results"] as? [[String: Any]] ?? [] }.compactMap { result in
+            guard let id = result["id"] as? String, seen.insert(id).inserted,
+                let check = result["check"] as? String, let started = result["started_at"] as? String,
                 let date = try? Date(
                     started, strategy: .iso8601.year().month().day().time(includingFractionalSeconds: true))
             else { return nil }
