@@ -61,7 +61,8 @@ enum ProbeErrorClassifier {
         let at = subject.map { " (\($0))" } ?? ""
         switch verify.code {
         case X509_V_ERR_CERT_HAS_EXPIRED:
-            let when = certificates.indices.contains(Int(verify.depth))
+            let when =
+                certificates.indices.contains(Int(verify.depth))
                 ? " on \(Timestamp.format(certificates[Int(verify.depth)].notAfter))" : ""
             return ProbeError(.tlsExpired, "certificate\(at) expired\(when)")
         case X509_V_ERR_HOSTNAME_MISMATCH, X509_V_ERR_IP_ADDRESS_MISMATCH:

@@ -18,7 +18,8 @@ import Testing
         let line = try check.yaml(target: target, interval: "10s", timeout: "\(Int(Self.timeoutMilliseconds))ms")
         try "checks:\n  - \(line)\n".write(toFile: "\(directory)/checks.yaml", atomically: true, encoding: .utf8)
 
-        let run = try await AgentCLI.run("probe", "--config", "\(directory)/checks.yaml", "--check", check.name, "--json")
+        let run = try await AgentCLI.run(
+            "probe", "--config", "\(directory)/checks.yaml", "--check", check.name, "--json")
         let result = try #require(
             try? JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any],
             "one JSON result: \(run.stdout)\(run.stderr)")
@@ -41,10 +42,13 @@ import Testing
         let result = try #require(try? JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
         let error = try #require(result["error"] as? [String: Any], "\(run.stdout)")
         #expect(error["code"] as? String == "body_too_large")
-        #expect((error["message"] as? String)?.contains("announced (Content-Length) over the limit") == true, "\(run.stdout)")
+        #expect(
+            (error["message"] as? String)?.contains("announced (Content-Length) over the limit") == true,
+            "\(run.stdout)")
         #expect((result["http"] as? [String: Any])?["body_bytes"] as? Int == 0, "\(run.stdout)")
         // A HEAD's Content-Length is the size of a body that never comes: no error for it.
-        let head = try await AgentCLI.run("probe", target.url("huge-body"), "--json", "--method", "HEAD", "--timeout", "5s")
+        let head = try await AgentCLI.run(
+            "probe", target.url("huge-body"), "--json", "--method", "HEAD", "--timeout", "5s")
         #expect(head.stdout.contains(#""error":null"#), "\(head.stdout)")
     }
 }

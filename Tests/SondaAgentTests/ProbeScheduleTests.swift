@@ -23,7 +23,9 @@ import Testing
         #expect(again.due(at: .milliseconds(999)).count == perSecond[0], "same agent, same phase")
         var mine = ProbeSchedule(checks: Self.checks(50), profiles: ["none"], agentID: "sp-clinic-01")
         var other = ProbeSchedule(checks: Self.checks(50), profiles: ["none"], agentID: "rj-clinic-01")
-        #expect(Set(mine.due(at: .seconds(3)).map(\.check)) != Set(other.due(at: .seconds(3)).map(\.check)), "agents differ in phase")
+        #expect(
+            Set(mine.due(at: .seconds(3)).map(\.check)) != Set(other.due(at: .seconds(3)).map(\.check)),
+            "agents differ in phase")
     }
 
     @Test func aJobStillInFlightIsSkippedAndCountedNotQueued() {
@@ -76,7 +78,8 @@ import Testing
     }
 
     @Test func everyProfileIsItsOwnJob() {
-        var schedule = ProbeSchedule(checks: Self.checks(2), profiles: ["desktop_brazil", "mobile_3g_brazil"], agentID: "a")
+        var schedule = ProbeSchedule(
+            checks: Self.checks(2), profiles: ["desktop_brazil", "mobile_3g_brazil"], agentID: "a")
         #expect(schedule.jobCount == 4)
         #expect(Set(schedule.due(at: .seconds(10)).map(\.profile)) == ["desktop_brazil", "mobile_3g_brazil"])
     }

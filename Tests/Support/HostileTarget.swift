@@ -37,7 +37,9 @@ public final class HostileTarget: Sendable {
 
     /// Connections the server accepted for a mode so far (it prints "MODE n" for each).
     public func connections(_ mode: String) -> Int {
-        process.log.split(separator: "\n").last { $0.hasPrefix(mode + " ") }.flatMap { Int($0.split(separator: " ")[1]) }
+        process.log.split(separator: "\n").last { $0.hasPrefix(mode + " ") }.flatMap {
+            Int($0.split(separator: " ")[1])
+        }
             ?? 0
     }
 }

@@ -29,7 +29,8 @@ public struct ProbeSchedule: Sendable {
         entries = checks.flatMap { check in
             profiles.map { profile in
                 let job = Job(check: check.name, profile: profile)
-                return Entry(job: job, interval: check.interval, next: Self.jitter(agentID, job, within: check.interval))
+                return Entry(
+                    job: job, interval: check.interval, next: Self.jitter(agentID, job, within: check.interval))
             }
         }
     }

@@ -26,15 +26,15 @@ struct HostileFigures: Codable, CustomStringConvertible {
 
     var description: String { String(decoding: (try? JSONEncoder().encode(self)) ?? Data(), as: UTF8.self) }
 
-    /// How far starts strayed, in ms: the largest distance of a run's phase (its start less a whole
-    /// number of intervals) from the check's median phase.
-    static func drift(_ starts: [Double], interval: Double) -> Double {
-        guard let first = starts.first else { return 0 }
+    /// How far each start strayed, in ms: its distance from the check's median phase (a start
+    /// less a whole number of intervals).
+    static func deviations(_ starts: [Double], interval: Double) -> [Double] {
+        guard let first = starts.first else { return [] }
         let phases = starts.map { start in
             start - first - ((start - first) / interval).rounded() * interval
-        }.sorted()
-        let median = phases[phases.count / 2]
-        return (phases.map { abs($0 - median) }.max() ?? 0) * 1000
+        }
+        let median = phases.sorted()[phases.count / 2]
+        return phases.map { abs($0 - median) * 1000 }
     }
 
     /// Runs between `from` and `to` beyond one per interval: a check run on schedule runs span /

@@ -61,7 +61,8 @@ import Testing
         // A window (2 s) and a timeout (2 s) after the storm, only the last loaded config runs.
         let ranAfter = Set(results.filter { $0.startedAt > settled + 4 }.map(\.check))
         let strays = ranAfter.symmetricDifference(expected)
-        #expect(strays.isEmpty, "the last config loaded (\(lastLoaded)) runs, and only it: \(strays.sorted().prefix(10))")
+        #expect(
+            strays.isEmpty, "the last config loaded (\(lastLoaded)) runs, and only it: \(strays.sorted().prefix(10))")
         let end = results.map(\.startedAt).max() ?? 0
         let extra = starts.mapValues {
             HostileFigures.extraRuns($0, interval: Self.interval, from: stormStarted - Self.interval, to: end)
@@ -81,7 +82,8 @@ import Testing
 
         let figures = HostileFigures(
             scenario: "2 000 checks, SIGHUP storm", results: results.count, wrong: strays.count, overTimeout: 0,
-            doubleRuns: extra.values.reduce(0, +), driftMilliseconds: nil, peakMegabytes: max(before.megabytes, after.megabytes),
+            doubleRuns: extra.values.reduce(0, +), driftMilliseconds: nil,
+            peakMegabytes: max(before.megabytes, after.megabytes),
             before: before, after: after,
             notes: "100 SIGHUPs in 10 s, 20 configs broken; \(reloads.count) reloads handled (\(refused) refused), "
                 + "\(missed) runs missed; last loaded: \(lastLoaded)")
