@@ -61,7 +61,14 @@ enum HTTPProber {
         let method = request.method.uppercased()
         if method == "HEAD" {
             easy.set(CURLOPT_NOBODY, true)
-        } else if method != "GET" || request.body != nil {
+        } else {
+            // A body announced larger than the limit fails at once, unread: a 10 GB Content-Length
+            // on a slow link ended as `timeout` after the first 10 MiB. (Not for HEAD: its
+            // Content-Length is the size of a body that never comes.) `Transfer.receive` holds
+            // the limit for bodies without a length.
+            sonda_setopt_off_t(easy.handle, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(request.maxBodyBytes))
+        }
+        if method != "HEAD" && (method != "GET" || request.body != nil) {
             easy.set(CURLOPT_CUSTOMREQUEST, method)
         }
         if let body = request.body { easy.set(CURLOPT_COPYPOSTFIELDS, body) }

@@ -31,9 +31,18 @@ enum ProbeErrorClassifier {
             return ProbeError(.tlsHandshake, curl)
         case CURLE_TOO_MANY_REDIRECTS:
             return ProbeError(.redirects, curl)
-        case CURLE_WRITE_ERROR where transfer.bodyTooLarge, CURLE_FILESIZE_EXCEEDED:
+        case CURLE_WRITE_ERROR where transfer.bodyTooLarge:
             return ProbeError(
                 .bodyTooLarge, "response body exceeds the limit of \(transfer.request.maxBodyBytes) bytes")
+        case CURLE_FILESIZE_EXCEEDED:
+            return ProbeError(
+                .bodyTooLarge,
+                "response body announced (Content-Length) over the limit of \(transfer.request.maxBodyBytes) bytes; not read"
+            )
+        case CURLE_UNSUPPORTED_PROTOCOL where tcpConnected:
+            // Bytes that are not HTTP where a status line should be ("Received HTTP/0.9 when not
+            // allowed"): the server's fault, not Sonda's.
+            return ProbeError(.httpStatus, "no valid HTTP response: \(curl)")
         case CURLE_UNSUPPORTED_PROTOCOL, CURLE_URL_MALFORMAT, CURLE_BAD_FUNCTION_ARGUMENT, CURLE_OUT_OF_MEMORY:
             return ProbeError(.internal, curl)
         default:
@@ -52,7 +61,8 @@ enum ProbeErrorClassifier {
         let at = subject.map { " (\($0))" } ?? ""
         switch verify.code {
         case X509_V_ERR_CERT_HAS_EXPIRED:
-            let when = certificates.indices.contains(Int(verify.depth))
+            let when =
+                certificates.indices.contains(Int(verify.depth))
                 ? " on \(Timestamp.format(certificates[Int(verify.depth)].notAfter))" : ""
             return ProbeError(.tlsExpired, "certificate\(at) expired\(when)")
         case X509_V_ERR_HOSTNAME_MISMATCH, X509_V_ERR_IP_ADDRESS_MISMATCH:

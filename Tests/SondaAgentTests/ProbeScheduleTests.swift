@@ -23,7 +23,9 @@ import Testing
         #expect(again.due(at: .milliseconds(999)).count == perSecond[0], "same agent, same phase")
         var mine = ProbeSchedule(checks: Self.checks(50), profiles: ["none"], agentID: "sp-clinic-01")
         var other = ProbeSchedule(checks: Self.checks(50), profiles: ["none"], agentID: "rj-clinic-01")
-        #expect(Set(mine.due(at: .seconds(3)).map(\.check)) != Set(other.due(at: .seconds(3)).map(\.check)), "agents differ in phase")
+        #expect(
+            Set(mine.due(at: .seconds(3)).map(\.check)) != Set(other.due(at: .seconds(3)).map(\.check)),
+            "agents differ in phase")
     }
 
     @Test func aJobStillInFlightIsSkippedAndCountedNotQueued() {
@@ -46,8 +48,38 @@ import Testing
         #expect(schedule.nextDue == next + .seconds(100))
     }
 
+    /// A reload (SIGHUP) keeps each job's slot: a check that has just run does not run again at
+    /// once. A fresh schedule put every first slot in the past, so every check ran again on every
+    /// reload, and a storm of reloads ran each check once a reload.
+    @Test func aReloadKeepsEachJobsSlot() {
+        let checks = Self.checks(50)
+        var schedule = ProbeSchedule(checks: checks, profiles: ["none"], agentID: "a")
+        // A worker queues a window's jobs when it opens: at 23 s, those due by its end at 25 s.
+        let ran = schedule.due(at: .seconds(25))
+        #expect(ran.count == 50)
+        ran.forEach { schedule.finished($0) }
+        var slower = Self.checks(1, interval: .seconds(20))[0]
+        slower.name = "check-1"
+        var added = Self.checks(1)[0]
+        added.name = "added"
+        let reloadedChecks = [checks[0], slower, added] + checks.dropFirst(2)
+        var reloaded = schedule.reloaded(checks: reloadedChecks, profiles: ["none"], agentID: "a", at: .seconds(23))
+        #expect(reloaded.due(at: .seconds(25)).map(\.check).filter { $0 != "added" }.isEmpty, "nothing runs again")
+        let nextRound = reloaded.due(at: .seconds(35))
+        #expect(nextRound.count >= 49, "each check that kept its interval, and the new one, once by 35 s")
+        #expect(Set(nextRound.map(\.check)).contains("check-0"))
+        #expect(!nextRound.map(\.check).contains("check-1"), "20 s after its last run, not 10 s")
+
+        // Every check dropped by one reload and added back by the next keeps its slot too.
+        let none = schedule.reloaded(checks: [], profiles: ["none"], agentID: "a", at: .milliseconds(23_100))
+        var back = none.reloaded(checks: checks, profiles: ["none"], agentID: "a", at: .milliseconds(23_200))
+        #expect(back.due(at: .seconds(25)).isEmpty, "nothing runs again")
+        #expect(back.due(at: .seconds(35)).count == 50)
+    }
+
     @Test func everyProfileIsItsOwnJob() {
-        var schedule = ProbeSchedule(checks: Self.checks(2), profiles: ["desktop_brazil", "mobile_3g_brazil"], agentID: "a")
+        var schedule = ProbeSchedule(
+            checks: Self.checks(2), profiles: ["desktop_brazil", "mobile_3g_brazil"], agentID: "a")
         #expect(schedule.jobCount == 4)
         #expect(Set(schedule.due(at: .seconds(10)).map(\.profile)) == ["desktop_brazil", "mobile_3g_brazil"])
     }

@@ -193,7 +193,9 @@ public final class ProbeScheduler: Service, @unchecked Sendable {
     public func reload(_ new: AgentConfig) {
         lock.lock()
         config = new
-        schedule = Self.schedule(for: new)
+        let now = Duration.nanoseconds(SchedulerLock.now - started)
+        schedule = schedule.reloaded(
+            checks: new.checks, profiles: new.profiles.map(\.name), agentID: new.id, at: now)
         nextDue = schedule.nextDue
         works = Work.all(in: new)
         window = Self.window(for: new)

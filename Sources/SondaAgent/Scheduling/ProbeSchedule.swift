@@ -21,15 +21,55 @@ public struct ProbeSchedule: Sendable {
     }
 
     private var entries: [Entry]
+    /// Jobs a reload removed, while their next slot is ahead: added back, they keep it.
+    private var retired: [Job: Entry] = [:]
     public private(set) var skipped = 0
 
     public init(checks: [CheckSpec], profiles: [String], agentID: String) {
         entries = checks.flatMap { check in
             profiles.map { profile in
                 let job = Job(check: check.name, profile: profile)
-                return Entry(job: job, interval: check.interval, next: Self.jitter(agentID, job, within: check.interval))
+                return Entry(
+                    job: job, interval: check.interval, next: Self.jitter(agentID, job, within: check.interval))
             }
         }
+    }
+
+    /// This schedule carried over to a reloaded configuration at `now` (on the same clock). A job it
+    /// already has at the same interval keeps its next slot: it may have run moments ago, in the
+    /// window just opened. So does a job an earlier reload removed whose next slot is still ahead
+    /// (a storm of reloads that drops a check and adds it back). Any other new job takes its first
+    /// slot from `now` on; a job whose interval changed, its first slot at the new interval that is
+    /// an interval after its last one and not before `now`. (A fresh schedule put every first slot
+    /// in the past, so every check ran again at once on every reload.) Skips stay counted.
+    public func reloaded(checks: [CheckSpec], profiles: [String], agentID: String, at now: Duration) -> ProbeSchedule {
+        var new = ProbeSchedule(checks: checks, profiles: profiles, agentID: agentID)
+        new.skipped = skipped
+        var previous = retired.filter { $0.value.next > now }
+        for entry in entries { previous[entry.job] = entry }
+        for index in new.entries.indices {
+            let entry = new.entries[index]
+            guard let old = previous.removeValue(forKey: entry.job) else {
+                new.entries[index].next = Self.slot(entry.next, every: entry.interval, notBefore: now)
+                continue
+            }
+            if old.interval == entry.interval {
+                new.entries[index].next = old.next
+            } else {
+                let notBefore = max(now, old.next - old.interval + entry.interval)
+                new.entries[index].next = Self.slot(entry.next, every: entry.interval, notBefore: notBefore)
+            }
+        }
+        new.retired = previous.filter { $0.value.next > now }
+        return new
+    }
+
+    /// The first of `first`, `first + interval`, … that is not before `time`.
+    static func slot(_ first: Duration, every interval: Duration, notBefore time: Duration) -> Duration {
+        guard first < time else { return first }
+        let step = max(Int64(interval.milliseconds), 1)
+        let behind = Int64((time - first).milliseconds.rounded(.up))
+        return first + .milliseconds((behind + step - 1) / step * step)
     }
 
     /// The jobs due at `now`, marked in flight; their next run moves to the next future slot.

@@ -21,17 +21,22 @@ struct FaultFigures: Codable, CustomStringConvertible {
     var peakAggregatorMegabytes: Double
     var notes: String
 
-    func record() {
+    func record() { FaultReport.append(self) }
+
+    var description: String { String(decoding: (try? JSONEncoder().encode(self)) ?? Data(), as: UTF8.self) }
+}
+
+/// `$SONDA_FAULTS_REPORT`: the JSON lines `faults/table` prints, one a scenario.
+enum FaultReport {
+    static func append(_ row: some Encodable) {
         guard let path = ProcessInfo.processInfo.environment["SONDA_FAULTS_REPORT"], !path.isEmpty,
-            let line = try? JSONEncoder().encode(self)
+            let line = try? JSONEncoder().encode(row)
         else { return }
         let fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         guard fd >= 0 else { return }
         defer { close(fd) }
         _ = (line + [0x0A]).withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
     }
-
-    var description: String { String(decoding: (try? JSONEncoder().encode(self)) ?? Data(), as: UTF8.self) }
 }
 
 /// How long the faults last: as issue 19 asks with `SONDA_FAULTS=full` (`make faults`), shorter in
@@ -43,4 +48,7 @@ enum FaultLength {
     static var impairment: Duration { full ? .seconds(120) : .seconds(15) }
     static var stall: Duration { full ? .seconds(120) : .seconds(15) }
     static var diskFull: Duration { full ? .seconds(60) : .seconds(10) }
+    static var hostile: Duration { full ? .seconds(300) : .seconds(12) }
+    /// How long a SIGHUP storm's agent runs on after it, in intervals of its checks.
+    static var afterStorm: Int { full ? 6 : 2 }
 }
