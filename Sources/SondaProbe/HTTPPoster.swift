@@ -25,13 +25,15 @@ public struct HTTPPostResponse: Sendable {
 }
 
 extension ProbeRunner {
+    /// `timeout` bounds the whole exchange; with `stalledAfter`, it also stops once no byte has
+    /// moved either way for that long (an upload on a slow link keeps going while it moves).
     public func post(
-        url: String, body: [UInt8], headers: [HTTPHeader], timeout: Duration, caFile: String?,
-        maxBodyBytes: Int = HTTPPostResponse.defaultMaxBodyBytes
+        url: String, body: [UInt8], headers: [HTTPHeader], timeout: Duration, stalledAfter: Duration? = nil,
+        caFile: String?, maxBodyBytes: Int = HTTPPostResponse.defaultMaxBodyBytes
     ) -> HTTPPostResponse {
         send(
             url: url, body: body, headers: headers + [HTTPHeader(name: "Content-Type", value: "application/json")],
-            timeout: timeout, caFile: caFile, maxBodyBytes: maxBodyBytes)
+            timeout: timeout, stalledAfter: stalledAfter, caFile: caFile, maxBodyBytes: maxBodyBytes)
     }
 
     /// The whole answer to a GET, up to `maxBodyBytes` (past that, `tooLarge` and no body).
@@ -39,20 +41,30 @@ extension ProbeRunner {
         url: String, headers: [HTTPHeader], timeout: Duration, caFile: String?,
         maxBodyBytes: Int = HTTPPostResponse.defaultMaxBodyBytes
     ) -> HTTPPostResponse {
-        send(url: url, body: nil, headers: headers, timeout: timeout, caFile: caFile, maxBodyBytes: maxBodyBytes)
+        send(
+            url: url, body: nil, headers: headers, timeout: timeout, stalledAfter: nil, caFile: caFile,
+            maxBodyBytes: maxBodyBytes)
     }
 
     /// A GET when `body` is nil, a POST of it otherwise.
     func send(
-        url: String, body: [UInt8]?, headers: [HTTPHeader], timeout: Duration, caFile: String?, maxBodyBytes: Int
+        url: String, body: [UInt8]?, headers: [HTTPHeader], timeout: Duration, stalledAfter: Duration?,
+        caFile: String?, maxBodyBytes: Int
     ) -> HTTPPostResponse {
         let sink = ResponseSink(limit: maxBodyBytes)
         let handle = easy.handle
         easy.reset()
+        easy.collectErrorMessage()
         easy.set(CURLOPT_URL, url)
         easy.set(CURLOPT_NOSIGNAL, true)
         easy.set(CURLOPT_POST, body != nil)
         easy.set(CURLOPT_TIMEOUT_MS, max(Int(timeout.milliseconds), 1))
+        if let stalledAfter {
+            // Under one byte a second, averaged over `stalledAfter`: nothing moves.
+            easy.set(CURLOPT_LOW_SPEED_LIMIT, 1)
+            easy.set(CURLOPT_LOW_SPEED_TIME, max(Int(stalledAfter.milliseconds / 1000), 1))
+            easy.set(CURLOPT_CONNECTTIMEOUT_MS, max(Int(stalledAfter.milliseconds), 1))
+        }
         easy.set(CURLOPT_CAINFO, caFile ?? ProbeRequest.systemCAFile)
         easy.set(CURLOPT_CAPATH, nil)
         easy.set(CURLOPT_USERAGENT, HTTPProber.userAgent)
@@ -81,7 +93,11 @@ extension ProbeRunner {
         }
         let text = String(decoding: sink.bytes, as: UTF8.self)
         guard code == CURLE_OK else {
-            return HTTPPostResponse(status: 0, body: text, transportError: CurlEasy.describe(code))
+            // libcurl's own message names the problem ("SSL certificate problem: certificate has
+            // expired"); the code's text alone ("SSL peer certificate or SSH remote key was not OK") does not.
+            let message = easy.errorMessage
+            return HTTPPostResponse(
+                status: 0, body: text, transportError: message.isEmpty ? CurlEasy.describe(code) : message)
         }
         return HTTPPostResponse(status: easy.long(CURLINFO_RESPONSE_CODE), body: text, transportError: nil)
     }
