@@ -25,15 +25,13 @@ public struct HTTPPostResponse: Sendable {
 }
 
 extension ProbeRunner {
-    /// `timeout` bounds the whole exchange; with `stalledAfter`, it also stops once no byte has
-    /// moved either way for that long (an upload on a slow link keeps going while it moves).
     public func post(
-        url: String, body: [UInt8], headers: [HTTPHeader], timeout: Duration, stalledAfter: Duration? = nil,
-        caFile: String?, maxBodyBytes: Int = HTTPPostResponse.defaultMaxBodyBytes
+        url: String, body: [UInt8], headers: [HTTPHeader], timeout: Duration, caFile: String?,
+        maxBodyBytes: Int = HTTPPostResponse.defaultMaxBodyBytes
     ) -> HTTPPostResponse {
         send(
             url: url, body: body, headers: headers + [HTTPHeader(name: "Content-Type", value: "application/json")],
-            timeout: timeout, stalledAfter: stalledAfter, caFile: caFile, maxBodyBytes: maxBodyBytes)
+            timeout: timeout, caFile: caFile, maxBodyBytes: maxBodyBytes)
     }
 
     /// The whole answer to a GET, up to `maxBodyBytes` (past that, `tooLarge` and no body).
@@ -41,15 +39,12 @@ extension ProbeRunner {
         url: String, headers: [HTTPHeader], timeout: Duration, caFile: String?,
         maxBodyBytes: Int = HTTPPostResponse.defaultMaxBodyBytes
     ) -> HTTPPostResponse {
-        send(
-            url: url, body: nil, headers: headers, timeout: timeout, stalledAfter: nil, caFile: caFile,
-            maxBodyBytes: maxBodyBytes)
+        send(url: url, body: nil, headers: headers, timeout: timeout, caFile: caFile, maxBodyBytes: maxBodyBytes)
     }
 
     /// A GET when `body` is nil, a POST of it otherwise.
     func send(
-        url: String, body: [UInt8]?, headers: [HTTPHeader], timeout: Duration, stalledAfter: Duration?,
-        caFile: String?, maxBodyBytes: Int
+        url: String, body: [UInt8]?, headers: [HTTPHeader], timeout: Duration, caFile: String?, maxBodyBytes: Int
     ) -> HTTPPostResponse {
         let sink = ResponseSink(limit: maxBodyBytes)
         let handle = easy.handle
@@ -59,12 +54,6 @@ extension ProbeRunner {
         easy.set(CURLOPT_NOSIGNAL, true)
         easy.set(CURLOPT_POST, body != nil)
         easy.set(CURLOPT_TIMEOUT_MS, max(Int(timeout.milliseconds), 1))
-        if let stalledAfter {
-            // Under one byte a second, averaged over `stalledAfter`: nothing moves.
-            easy.set(CURLOPT_LOW_SPEED_LIMIT, 1)
-            easy.set(CURLOPT_LOW_SPEED_TIME, max(Int(stalledAfter.milliseconds / 1000), 1))
-            easy.set(CURLOPT_CONNECTTIMEOUT_MS, max(Int(stalledAfter.milliseconds), 1))
-        }
         easy.set(CURLOPT_CAINFO, caFile ?? ProbeRequest.systemCAFile)
         easy.set(CURLOPT_CAPATH, nil)
         easy.set(CURLOPT_USERAGENT, HTTPProber.userAgent)

@@ -31,7 +31,7 @@ struct AggregatorLink {
             let response = runner.post(
                 url: endpoints.resultsURLs[index], body: body,
                 headers: [HTTPHeader(name: BatchSigner.headerName, value: signature)],
-                timeout: timeout.total(bytes: body.count), stalledAfter: timeout.stalled, caFile: caFile)
+                timeout: timeout.total(bytes: body.count), caFile: caFile)
             let answer = AggregatorAnswer(response)
             if response.transportError == nil, response.status == 409 {
                 clockRefusal = BatchRefusal(status: response.status, body: response.body)
