@@ -43,7 +43,8 @@ enum FaultLength {
     static var impairment: Duration { full ? .seconds(120) : .seconds(15) }
     static var stall: Duration { full ? .seconds(120) : .seconds(15) }
     static var diskFull: Duration { full ? .seconds(60) : .seconds(10) }
-    static var certificate: Duration { full ? .seconds(120) : .seconds(10) }
-    /// Under a 64 kbit/s limit: long enough for several batches that each take longer than 10 s.
-    static var bandwidth: Duration { .seconds(300) }
+    static var certificate: Duration { full ? .seconds(60) : .seconds(10) }
+    /// Under a 64 kbit/s limit: long enough for several batches that each take longer than 10 s
+    /// (three minutes keep `make faults` under 30).
+    static var bandwidth: Duration { .seconds(180) }
 }

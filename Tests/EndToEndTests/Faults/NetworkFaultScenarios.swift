@@ -89,10 +89,10 @@ struct NetworkFaultScenarios {
     }
 
     /// 64 kbit/s from the agent to the aggregator (tbf), six checks a second (about half the link)
-    /// and batches of up to 300 results, about 200 KB: 25 s on this link, longer than the 10 s the
+    /// and batches of up to 300 results, about 150 KB: 18 s on this link, longer than the 10 s the
     /// agent once allowed a whole POST, so no batch ever arrived. Batches must complete under the
     /// limit (the spool stays within two batches) and nothing is lost. `make faults` only: minutes.
-    @Test(.enabled(if: FaultLength.full, "make faults only (a batch takes 25 s)"))
+    @Test(.enabled(if: FaultLength.full, "make faults only (a batch takes 18 s)"))
     func aSixtyFourKilobitLink() async throws {
         let fleet = try await FaultFleet()
         try await fleet.startAggregator()
