@@ -3,7 +3,7 @@ APT_PACKAGES := libcurl4-openssl-dev libssl-dev openssl nginx-light libnginx-mod
 BENCH_PACKAGES := valgrind linux-perf
 SWIFT ?= swift
 
-.PHONY: deps build test demo bench fuzz faults package clean
+.PHONY: deps build test demo bench fuzz faults soak package clean
 
 deps:
 	@missing=$$(for p in $(APT_PACKAGES) $(EXTRA_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
@@ -65,6 +65,16 @@ faults: deps
 	rm -f $(FAULTS_REPORT)
 	SONDA_FAULTS=full SONDA_FAULTS_REPORT=$(CURDIR)/$(FAULTS_REPORT) $(SWIFT) test --disable-xctest --skip-build \
 		--no-parallel --filter FaultScenarios; status=$$?; faults/table $(FAULTS_REPORT) || status=1; exit $$status
+
+# Issue 19's soak (docs/reliability.md): an agent with 200 checks every 10 s and an aggregator taking
+# 2 000 results/s with retention pruning, SOAK_MINUTES long (60); samples, summary and SVG plots in
+# $(SOAK_REPORT). The debug build, as `make faults`.
+SOAK_MINUTES ?= 60
+SOAK_REPORT := .build/soak
+soak: deps
+	$(SWIFT) build --product sonda-agent
+	$(SWIFT) build --product sonda-aggregator
+	faults/soak --minutes $(SOAK_MINUTES) --bin-dir $$($(SWIFT) build --show-bin-path) --out $(SOAK_REPORT)
 
 clean:
 	rm -rf .build .build-* dist

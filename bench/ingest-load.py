@@ -25,12 +25,18 @@ p.add_argument("--rows-out", help="write the result objects, one per line (not w
 p.add_argument("--acked-out", help="append the ids of every acknowledged batch, as acknowledged")
 p.add_argument("--until-down", action="store_true", help="stop quietly when the aggregator goes away")
 p.add_argument("--lazy", action="store_true", help="build and sign each batch as it is sent, not up front")
+p.add_argument("--rate", type=float, help="with --lazy: results a second over all senders, at most (the soak's steady load)")
+p.add_argument("--seconds", type=float, help="with --lazy: stop sending after this long, however many batches are left")
+p.add_argument("--fresh", action="store_true",
+               help="with --lazy: results start now, as an agent's would (not spread over the last hour), so retention sees them age")
 p.add_argument("--retry", action="store_true",
                help="as an agent would: send a batch again (to the next port) after a connection error or a 5xx, until a 200")
 a = p.parse_args()
 ports = [int(port) for port in a.ports.split(",")] if a.ports else [a.port]
 if a.lazy == bool(a.rows_out):
     p.error("give --rows-out, or --lazy without it")
+if (a.rate or a.seconds or a.fresh) and not a.lazy:
+    p.error("--rate, --seconds and --fresh need --lazy")
 keys = [Ed25519PrivateKey.from_private_bytes(base64.b64decode(open(path).read().strip())) for path in a.key]
 def agent_of(b):
     """Batch b goes out from sender b mod senders, which is one agent (as a real agent sends its batches one at a time)."""
@@ -54,7 +60,7 @@ def build(b):
         n = b * a.batch + i
         total = 20 + (n * 7919 % 300)
         # An agent's batch holds its last minute or so of results; batches go back up to an hour.
-        started = now - (b * 7 % 3600) - i * 0.1
+        started = time.time() - i * 0.001 if a.fresh else now - (b * 7 % 3600) - i * 0.1
         results.append({
             "id": uuid7(started), "check": f"check-{n % 20}", "step": None, "agent": agent,
             "region": "sao_paulo", "profile": profiles[n % 3], "class": classes[n % 4],
@@ -104,10 +110,19 @@ def post(k, conn, body, header):
         port += 1
         conn = http.client.HTTPConnection("127.0.0.1", ports[port % len(ports)])
 
+def paced(k, batches):
+    """Sender k's batches, each no sooner than its turn at --rate, and none after --seconds."""
+    for n, batch in enumerate(batches):
+        due = start + n * a.senders * a.batch / a.rate if a.rate else 0
+        if a.seconds and max(due, time.monotonic()) - start >= a.seconds:
+            return
+        time.sleep(max(0, due - time.monotonic()))
+        yield batch
+
 def sender(k):
     conn = http.client.HTTPConnection("127.0.0.1", ports[k % len(ports)])
     batches = (build(b)[:2] for b in range(k, a.batches, a.senders)) if a.lazy else bodies[k::a.senders]
-    for body, header in batches:
+    for body, header in paced(k, batches):
         try:
             conn, r, answer = post(k, conn, body, header)
         except (ConnectionError, http.client.HTTPException, OSError):

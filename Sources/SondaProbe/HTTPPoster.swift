@@ -49,6 +49,7 @@ extension ProbeRunner {
         let sink = ResponseSink(limit: maxBodyBytes)
         let handle = easy.handle
         easy.reset()
+        easy.collectErrorMessage()
         easy.set(CURLOPT_URL, url)
         easy.set(CURLOPT_NOSIGNAL, true)
         easy.set(CURLOPT_POST, body != nil)
@@ -81,7 +82,11 @@ extension ProbeRunner {
         }
         let text = String(decoding: sink.bytes, as: UTF8.self)
         guard code == CURLE_OK else {
-            return HTTPPostResponse(status: 0, body: text, transportError: CurlEasy.describe(code))
+            // libcurl's own message names the problem ("SSL certificate problem: certificate has
+            // expired"); the code's text alone ("SSL peer certificate or SSH remote key was not OK") does not.
+            let message = easy.errorMessage
+            return HTTPPostResponse(
+                status: 0, body: text, transportError: message.isEmpty ? CurlEasy.describe(code) : message)
         }
         return HTTPPostResponse(status: easy.long(CURLINFO_RESPONSE_CODE), body: text, transportError: nil)
     }

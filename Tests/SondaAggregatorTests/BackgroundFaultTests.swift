@@ -92,6 +92,14 @@ import Testing
         #expect(metrics.contains(#"sonda_fault_persisting{cause="retention"} 0"#))
     }
 
+    /// A short raw retention is pruned often enough to hold (the soak's `raw: 5m` was pruned only
+    /// every 10 minutes, so the database held three times its retention); a long one every 10 minutes.
+    @Test func retentionIsPrunedEveryTenthOfAShortRawRetention() {
+        #expect(RetentionPruner.defaultInterval(raw: .seconds(14 * 86_400)) == .seconds(600))
+        #expect(RetentionPruner.defaultInterval(raw: .seconds(300)) == .seconds(30))
+        #expect(RetentionPruner.defaultInterval(raw: .seconds(5)) == .seconds(1))
+    }
+
     @Test func aCheckpointThatAReaderHoldsOffIsAFaultUntilItGoesThrough() async throws {
         let f = try IngestFixture()
         let lines = LoggedLines()

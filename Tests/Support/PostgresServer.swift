@@ -71,17 +71,38 @@ public final class DedicatedPostgres: Sendable {
         _ = try await PostgresServer.psql(url, "SELECT pg_reload_conf()")
     }
 
-    /// `pg_ctl stop -m immediate` (as a crash would leave it) or `start`, with the script's options.
-    public func control(_ action: String) async throws {
+    /// `pg_ctl stop -m immediate` (as a crash would leave it) or `start`, with the script's options;
+    /// `restart` with `mode: "fast"` is an operator's restart.
+    public func control(_ action: String, mode: String = "immediate") async throws {
         var command = [
             "/usr/lib/postgresql/15/bin/pg_ctl", "-D", "\(directory)/data", "-w", "-l", "\(directory)/server.log",
-            "-m", "immediate", "-o", "-c listen_addresses=127.0.0.1 -p \(port) -k \(directory) -c fsync=off", action,
+            "-m", mode, "-o", "-c listen_addresses=127.0.0.1 -p \(port) -k \(directory) -c fsync=off", action,
         ]
         if getuid() == 0 { command = ["/usr/sbin/runuser", "-u", "postgres", "--"] + command }
         let output = try await ChildProcess.run(command[0], Array(command.dropFirst()))
         guard output.status == 0 else {
             throw ChildProcess.SpawnFailed(description: "pg_ctl \(action): \(output.stdout)\(output.stderr)")
         }
+    }
+
+    /// `kill -9` of the postmaster, then a start once its orphaned backends have gone (until then
+    /// PostgreSQL refuses to start: their shared memory is still attached).
+    public func killPostmasterAndStart() async throws {
+        let pidFile = (try? String(contentsOfFile: "\(directory)/data/postmaster.pid", encoding: .utf8)) ?? ""
+        guard let pid = pid_t(pidFile.split(separator: "\n").first ?? ""), kill(pid, SIGKILL) == 0 else {
+            throw ChildProcess.SpawnFailed(description: "no postmaster to kill in \(directory)/data/postmaster.pid")
+        }
+        var failure: (any Error)?
+        let started = await eventually(every: .milliseconds(500)) {
+            do {
+                try await control("start")
+                return true
+            } catch {
+                failure = error
+                return false
+            }
+        }
+        if !started { throw failure ?? ChildProcess.SpawnFailed(description: "PostgreSQL did not start again") }
     }
 
     deinit {

@@ -22,7 +22,7 @@ struct AggregatorLink {
 
     /// Posts `body`, signed with `signature` (the `Sonda-Signature` value), to each aggregator in
     /// turn until one answers; `.unavailable` with every aggregator's reason when none did.
-    mutating func post(_ body: [UInt8], signature: String, timeout: Duration, on runner: ProbeRunner)
+    mutating func post(_ body: [UInt8], signature: String, timeout: UploadTimeout, on runner: ProbeRunner)
         -> AggregatorAnswer
     {
         var failures: [(index: Int, reason: String)] = []
@@ -30,7 +30,8 @@ struct AggregatorLink {
         for index in endpoints.order {
             let response = runner.post(
                 url: endpoints.resultsURLs[index], body: body,
-                headers: [HTTPHeader(name: BatchSigner.headerName, value: signature)], timeout: timeout, caFile: caFile)
+                headers: [HTTPHeader(name: BatchSigner.headerName, value: signature)],
+                timeout: timeout.total(bytes: body.count), caFile: caFile)
             let answer = AggregatorAnswer(response)
             if response.transportError == nil, response.status == 409 {
                 clockRefusal = BatchRefusal(status: response.status, body: response.body)

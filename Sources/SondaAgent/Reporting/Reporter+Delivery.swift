@@ -12,7 +12,7 @@ extension Reporter {
     typealias Failure = (reason: String, results: Int)
 
     /// Settles `batch`; nil when it left the spool.
-    func deliver(_ batch: SpoolBatch, timeout: Duration, on runner: ProbeRunner) -> Failure? {
+    func deliver(_ batch: SpoolBatch, timeout: UploadTimeout, on runner: ProbeRunner) -> Failure? {
         var delivery = BatchDelivery(batchID: batch.id, count: batch.count)
         if let resumed = unfinished, resumed.batchID == batch.id, resumed.count == batch.count { delivery = resumed }
         unfinished = nil
@@ -102,7 +102,7 @@ extension Reporter {
     }
 
     /// A heartbeat alone; nil once the aggregator has it.
-    func sendHeartbeat(timeout: Duration, on runner: ProbeRunner) -> Failure? {
+    func sendHeartbeat(timeout: UploadTimeout, on runner: ProbeRunner) -> Failure? {
         switch post(batchID: "heartbeat-\(UUIDv7.generate())", objects: [], timeout: timeout, on: runner) {
         case .accepted: return nil
         case .refused(let refusal):
@@ -115,7 +115,7 @@ extension Reporter {
     /// Posts `objects` (results as a JSON array's contents) as batch `batchID` with the heartbeat.
     /// The heartbeat's counts of dropped and quarantined results are marked as reported only once
     /// the aggregator has answered 200, so a failed POST hands them on to the next.
-    func post(batchID: String, objects: [UInt8], timeout: Duration, on runner: ProbeRunner) -> AggregatorAnswer {
+    func post(batchID: String, objects: [UInt8], timeout: UploadTimeout, on runner: ProbeRunner) -> AggregatorAnswer {
         let counts = spool.unreportedCounts()
         let payload = ResultBatch(
             agent: signer.agentID, batchID: batchID, sentAt: WallClock.now, results: [],

@@ -127,7 +127,7 @@ public final class Reporter: Service, @unchecked Sendable {
         }
         // Last chance before exit: whatever is spooled, sealed now; what fails stays spooled.
         while !isCancelled, (try? spool.nextBatch(force: true)) != nil {
-            if step(force: true, timeout: .seconds(3), on: runner) > .zero { break }
+            if step(force: true, timeout: .exiting, on: runner) > .zero { break }
         }
         end(cancelled: false)
     }
@@ -145,7 +145,7 @@ public final class Reporter: Service, @unchecked Sendable {
     }
 
     /// Sends one batch if there is one; returns how long to wait before the next step.
-    private func step(force: Bool, timeout: Duration = .seconds(10), on runner: ProbeRunner) -> Duration {
+    private func step(force: Bool, timeout: UploadTimeout = .running, on runner: ProbeRunner) -> Duration {
         let batch: SpoolBatch?
         do {
             batch = try spool.nextBatch(force: force)

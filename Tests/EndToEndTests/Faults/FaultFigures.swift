@@ -48,7 +48,12 @@ enum FaultLength {
     static var impairment: Duration { full ? .seconds(120) : .seconds(15) }
     static var stall: Duration { full ? .seconds(120) : .seconds(15) }
     static var diskFull: Duration { full ? .seconds(60) : .seconds(10) }
-    static var hostile: Duration { full ? .seconds(300) : .seconds(12) }
+    /// Two minutes of hostile targets (480 canary starts), so `make faults` stays under 30 minutes.
+    static var hostile: Duration { full ? .seconds(120) : .seconds(12) }
     /// How long a SIGHUP storm's agent runs on after it, in intervals of its checks.
     static var afterStorm: Int { full ? 6 : 2 }
+    static var certificate: Duration { full ? .seconds(60) : .seconds(10) }
+    /// Under a 64 kbit/s limit: long enough for several batches that each take longer than 10 s
+    /// (three minutes keep `make faults` under 30).
+    static var bandwidth: Duration { .seconds(180) }
 }

@@ -49,11 +49,13 @@ final class FaultFleet: @unchecked Sendable {
 
     // MARK: Processes
 
-    func startAggregator() async throws {
+    /// `certificate`: serve HTTPS with this chain and key (files of `scripts/tls-lab`).
+    func startAggregator(certificate: (chain: String, key: String)? = nil) async throws {
+        let tls = certificate.map { "tls: {cert: \($0.chain), key: \($0.key)}\n" } ?? ""
         try """
         listen: 0.0.0.0:\(Self.aggregatorPort)
         database: \(database)
-        agents: [{id: \(Self.agentID), region: sao_paulo, public_key: "\(publicKey)"}]
+        \(tls)agents: [{id: \(Self.agentID), region: sao_paulo, public_key: "\(publicKey)"}]
         alerting:
           evaluate_every: 1s
           down: {quorum: 1, for: 3}
@@ -97,24 +99,34 @@ final class FaultFleet: @unchecked Sendable {
         try mode.write(toFile: "\(directory)/proxy.mode", atomically: true, encoding: .utf8)
     }
 
-    /// Starts the agent in its namespace; `environment` is added to the test's.
-    func startAgent(throughProxy: Bool = false, spool: String? = nil, environment: [String: String] = [:]) async throws
-    {
+    /// Starts the agent in its namespace; `environment` is added to the test's. `trusting`: report
+    /// over HTTPS to `FaultNetwork.serverName`, with this CA file (`--aggregator-ca-file`).
+    /// `batch` and `checks` (YAML list items) replace or add to the defaults.
+    func startAgent(
+        throughProxy: Bool = false, spool: String? = nil, trusting caFile: String? = nil,
+        batch: String = "{max_results: 20, max_age: 1s}", checks moreChecks: [String] = [],
+        environment: [String: String] = [:]
+    ) async throws {
         let port = throughProxy ? Self.proxyPort : Self.aggregatorPort
+        let server = caFile == nil ? "http://\(network.serverAddress)" : "https://\(FaultNetwork.serverName)"
+        let checks =
+            [
+                "{name: up, class: authentication, interval: 1s, timeout: 800ms, http: {url: \"http://127.0.0.1:\(Self.agentPort)/metrics\"}}",
+                "{name: broken, class: reporting, interval: 1s, timeout: 800ms, http: {url: \"http://127.0.0.1:9/\"}}",
+            ] + moreChecks
         try """
         agent: {id: \(Self.agentID), region: sao_paulo}
-        aggregator: {url: "http://\(network.serverAddress):\(port)", key: agent.key}
+        aggregator: {url: "\(server):\(port)", key: agent.key}
         spool: \(spool ?? "spool")
-        batch: {max_results: 20, max_age: 1s}
+        batch: \(batch)
         profiles: [none]
         checks:
-          - {name: up, class: authentication, interval: 1s, timeout: 800ms, http: {url: "http://127.0.0.1:\(Self.agentPort)/metrics"}}
-          - {name: broken, class: reporting, interval: 1s, timeout: 800ms, http: {url: "http://127.0.0.1:9/"}}
+        \(checks.map { "  - " + $0 }.joined(separator: "\n"))
         """.write(toFile: "\(directory)/agent.yaml", atomically: true, encoding: .utf8)
         let process = try network.start(
             in: network.agentNamespace, AgentCLI.binary,
-            ["run", "--config", "\(directory)/agent.yaml", "--listen", "127.0.0.1:\(Self.agentPort)"],
-            environment: environment)
+            ["run", "--config", "\(directory)/agent.yaml", "--listen", "127.0.0.1:\(Self.agentPort)"]
+                + (caFile.map { ["--aggregator-ca-file", $0] } ?? []), environment: environment)
         agent = process
         guard
             await eventually(
@@ -131,14 +143,12 @@ final class FaultFleet: @unchecked Sendable {
         agent.signal(SIGTERM)
         let status = await agent.wait()
         let log = agent.log
-        let account = log.firstMatch(
-            of: /results: (\d+) produced, (\d+) not spooled \(disk\), (\d+) still spooled; (\d+) dropped/)
-        guard status == 0, let account else {
+        guard status == 0, let account = Self.account(in: log) else {
             throw ChildProcess.SpawnFailed(description: "the agent exited \(String(describing: status)):\n\(log)")
         }
-        produced += Int(account.1)!
-        unwritten += Int(account.2)!
-        droppedInSpool = Int(account.4)!  // a running total the spool keeps across restarts
+        produced += account.produced
+        unwritten += account.unwritten
+        droppedInSpool = account.dropped  // a running total the spool keeps across restarts
         self.agent = nil
         return log
     }
@@ -256,7 +266,14 @@ final class FaultFleet: @unchecked Sendable {
         return figures
     }
 
-    private static func peakKilobytes(of pid: pid_t) -> Int {
+    /// The account an agent logs as it exits: results produced, not spooled for want of disk, still
+    /// spooled, and dropped in the spool's life.
+    static func account(in log: String) -> (produced: Int, unwritten: Int, spooled: Int, dropped: Int)? {
+        log.firstMatch(of: /results: (\d+) produced, (\d+) not spooled \(disk\), (\d+) still spooled; (\d+) dropped/)
+            .map { (Int($0.1)!, Int($0.2)!, Int($0.3)!, Int($0.4)!) }
+    }
+
+    static func peakKilobytes(of pid: pid_t) -> Int {
         let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
         return status.firstMatch(of: /VmHWM:\s+(\d+) kB/).flatMap { Int($0.1) } ?? 0
     }

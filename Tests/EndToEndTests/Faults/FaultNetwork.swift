@@ -31,6 +31,12 @@ final class FaultNetwork: @unchecked Sendable {
         serverAddress = subnet + ".1"
         control = directory + "/link.json"
         try impair(loss: 0, delayMilliseconds: 0)
+        // `ip netns exec` mounts /etc/netns/NAME/hosts over /etc/hosts: in the agent's namespace the
+        // aggregator has a name its TLS certificate (scripts/tls-lab) holds.
+        try FileManager.default.createDirectory(
+            atPath: "/etc/netns/\(agentNamespace)", withIntermediateDirectories: true)
+        try "127.0.0.1 localhost\n\(serverAddress) \(Self.serverName)\n".write(
+            toFile: "/etc/netns/\(agentNamespace)/hosts", atomically: true, encoding: .utf8)
         for (namespace, address, peer) in [
             (agentNamespace, agentAddress, serverAddress), (serverNamespace, serverAddress, agentAddress),
         ] {
@@ -56,6 +62,24 @@ final class FaultNetwork: @unchecked Sendable {
     }
 
     private static let counter = AtomicCounter()
+
+    /// The aggregator's name in the agent's namespace, one of the names of the lab's certificates.
+    static let serverName = "api.clinic.example"
+
+    /// Limits what the agent sends to the aggregator to `kilobits` a second (a token bucket, `tc`
+    /// qdisc tbf on the agent's end of the link); nil lifts the limit.
+    func limitBandwidth(kilobits: Int?) async throws {
+        guard let kilobits else {
+            try await run(in: agentNamespace, "/usr/sbin/tc", ["qdisc", "del", "dev", "sfl0", "root"])
+            return
+        }
+        try await run(
+            in: agentNamespace, "/usr/sbin/tc",
+            [
+                "qdisc", "replace", "dev", "sfl0", "root", "tbf", "rate", "\(kilobits)kbit", "burst", "4kb", "latency",
+                "500ms",
+            ])
+    }
 
     /// Every packet from now on is lost with probability `loss` and otherwise delivered
     /// `delayMilliseconds` late (each way).
@@ -126,6 +150,7 @@ final class FaultNetwork: @unchecked Sendable {
         for namespace in [agentNamespace, serverNamespace] {
             _ = try? ChildProcess.runBlocking("/usr/sbin/ip", ["netns", "del", namespace])
         }
+        try? FileManager.default.removeItem(atPath: "/etc/netns/\(agentNamespace)")
     }
 }
 

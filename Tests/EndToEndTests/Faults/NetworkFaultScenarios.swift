@@ -88,6 +88,33 @@ struct NetworkFaultScenarios {
         try await Self.expectOnSchedule(fleet)
     }
 
+    /// 64 kbit/s from the agent to the aggregator (tbf), six checks a second (about half the link)
+    /// and batches of up to 300 results, about 150 KB: 18 s on this link, longer than the 10 s the
+    /// agent once allowed a whole POST, so no batch ever arrived. Batches must complete under the
+    /// limit (the spool stays within two batches) and nothing is lost. `make faults` only: minutes.
+    @Test(.enabled(if: FaultLength.full, "make faults only (a batch takes 18 s)"))
+    func aSixtyFourKilobitLink() async throws {
+        let fleet = try await FaultFleet()
+        try await fleet.startAggregator()
+        try await fleet.network.limitBandwidth(kilobits: 64)
+        let pages = (1...4).map {
+            "{name: page-\($0), class: reporting, interval: 1s, timeout: 800ms, http: {url: \"http://127.0.0.1:\(FaultFleet.agentPort)/health\"}}"
+        }
+        try await fleet.startAgent(batch: "{max_results: 300, max_age: 60s}", checks: pages)
+        try await Task.sleep(for: FaultLength.bandwidth)
+        let produced = await fleet.agentMetric("sonda_probes_total") ?? 0
+        let depth = await fleet.agentMetric("sonda_spool_depth") ?? .infinity
+        let stored = try await fleet.stored().probes
+        try await fleet.network.limitBandwidth(kilobits: nil)
+        let recovery = await fleet.awaitDelivery(since: .now)
+        let figures = try await fleet.finish(
+            "64 kbit/s link \(DurationText.minutes(FaultLength.bandwidth))", recovery: recovery,
+            notes: "\(stored) of \(Int(produced)) stored while limited; spool depth then \(Int(depth)).")
+        Self.expectNothingLost(figures)
+        #expect(depth <= 600, "batches complete under the limit, the spool stays within two batches: \(depth)")
+        #expect(Double(stored) >= produced - 600, "stored under the limit: \(stored) of \(produced)")
+    }
+
     /// The agent timed out and backed off, and its probes kept their one-second schedule.
     static func expectOnSchedule(_ fleet: FaultFleet) async throws {
         let gap = try await fleet.largestGap()
