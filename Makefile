@@ -1,9 +1,19 @@
 # Sonda. `make demo` runs it, `make test` tests it; both install what is missing first.
-APT_PACKAGES := libcurl4-openssl-dev libssl-dev openssl nginx-light libnginx-mod-http-echo python3 libsqlite3-dev prometheus prometheus-alertmanager chromium postgresql-15 sqlite3 python3-cryptography python3-jsonschema tinyproxy microsocks dpkg-dev nftables
+APT_PACKAGES := libcurl4-openssl-dev libssl-dev openssl curl nginx-light libnginx-mod-http-echo python3 libsqlite3-dev prometheus prometheus-alertmanager chromium postgresql-15 sqlite3 python3-cryptography python3-jsonschema tinyproxy microsocks dpkg-dev nftables
+# The demo needs only these: the libraries the binaries link, and what scripts/demo and
+# scripts/tls-lab run (openssl, nginx with the echo module, python3, curl). Installing them alone
+# instead of all of APT_PACKAGES (Chromium, PostgreSQL, Prometheus...) is most of a first run's
+# package time (docs/performance.md, "First run").
+DEMO_PACKAGES := libcurl4-openssl-dev libssl-dev libsqlite3-dev openssl curl nginx-light libnginx-mod-http-echo python3
 BENCH_PACKAGES := valgrind linux-perf
 SWIFT ?= swift
+# Every debug build passes the same flags (demo, test, build, fuzz, faults): a build with other
+# flags recompiles everything. No index store: SwiftPM writes one while compiling a debug build
+# unless told not to, for editors; it costs about a tenth of the compile time (docs/performance.md,
+# "First run"), and SourceKit-LSP indexes in the background by itself.
+SWIFT_BUILD_FLAGS := --disable-index-store
 
-.PHONY: deps build test demo bench fuzz faults package clean
+.PHONY: deps demo-deps demo-build build test demo bench fuzz faults package clean
 
 deps:
 	@missing=$$(for p in $(APT_PACKAGES) $(EXTRA_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
@@ -14,7 +24,7 @@ deps:
 	fi
 
 build: deps
-	$(SWIFT) build
+	$(SWIFT) build $(SWIFT_BUILD_FLAGS)
 
 # Suites that assert on time run after the rest, one test at a time, so a busy machine does not decide them.
 TIMING_SUITES := ProbeTimingTests|LinkShaperTests|ShapingMemoryTests|ProfileCommandTests|AgentDaemonTests|ProbeCommandTests|DemoTests|DeliveryRetryTests|FaultScenarios
@@ -24,16 +34,20 @@ TIMING_SUITES := ProbeTimingTests|LinkShaperTests|ShapingMemoryTests|ProfileComm
 # on every run, so a second `make test` rebuilt them although nothing had changed.
 # generate-manual (swift-argument-parser's man page tool) is for the package test (PackageInstallTests).
 test: deps
-	$(SWIFT) build --product generate-manual
-	$(SWIFT) build --build-tests
-	$(SWIFT) test --disable-xctest --skip-build --skip '$(TIMING_SUITES)'
-	$(SWIFT) test --disable-xctest --skip-build --no-parallel --filter '$(TIMING_SUITES)'
+	$(SWIFT) build $(SWIFT_BUILD_FLAGS) --product generate-manual
+	$(SWIFT) build $(SWIFT_BUILD_FLAGS) --build-tests
+	$(SWIFT) test $(SWIFT_BUILD_FLAGS) --disable-xctest --skip-build --skip '$(TIMING_SUITES)'
+	$(SWIFT) test $(SWIFT_BUILD_FLAGS) --disable-xctest --skip-build --no-parallel --filter '$(TIMING_SUITES)'
 
 
-# The demo builds only the two binaries it runs, not the benchmarks and test tools.
-demo: deps
-	$(SWIFT) build --product sonda-agent
-	$(SWIFT) build --product sonda-aggregator
+# The demo installs only what it needs and builds only the two binaries it runs, not the
+# benchmarks and test tools. bench/first-run.sh times these steps from a fresh clone.
+demo-deps: APT_PACKAGES = $(DEMO_PACKAGES)
+demo-deps: deps
+demo-build: demo-deps
+	$(SWIFT) build $(SWIFT_BUILD_FLAGS) --product sonda-agent
+	$(SWIFT) build $(SWIFT_BUILD_FLAGS) --product sonda-aggregator
+demo: demo-build
 	scripts/demo
 
 # Benchmarks use the binary as shipped: release, with the Swift runtime linked statically.
@@ -46,7 +60,7 @@ bench: deps
 
 # The long fuzz run of the batch reader and signature parser (the tests run 20 000 inputs).
 fuzz: build
-	SONDA_FUZZ_ITERATIONS=$${SONDA_FUZZ_ITERATIONS:-1000000} $(SWIFT) test --disable-xctest --filter IngestFuzzTests
+	SONDA_FUZZ_ITERATIONS=$${SONDA_FUZZ_ITERATIONS:-1000000} $(SWIFT) test $(SWIFT_BUILD_FLAGS) --disable-xctest --filter IngestFuzzTests
 
 # Debian packages in dist/ (docs/packages.md): release builds with the Swift runtime linked statically.
 package: APT_PACKAGES = libcurl4-openssl-dev libssl-dev libsqlite3-dev dpkg-dev
@@ -60,9 +74,9 @@ package: deps
 FAULTS_REPORT := .build/faults.jsonl
 faults: deps
 	@[ "$$(id -u)" = 0 ] || { echo "make faults needs root (network namespaces, TUN devices, tmpfs mounts)"; exit 77; }
-	$(SWIFT) build --build-tests
+	$(SWIFT) build $(SWIFT_BUILD_FLAGS) --build-tests
 	rm -f $(FAULTS_REPORT)
-	SONDA_FAULTS=full SONDA_FAULTS_REPORT=$(CURDIR)/$(FAULTS_REPORT) $(SWIFT) test --disable-xctest --skip-build \
+	SONDA_FAULTS=full SONDA_FAULTS_REPORT=$(CURDIR)/$(FAULTS_REPORT) $(SWIFT) test $(SWIFT_BUILD_FLAGS) --disable-xctest --skip-build \
 		--no-parallel --filter FaultScenarios; status=$$?; faults/table $(FAULTS_REPORT) || status=1; exit $$status
 
 clean:
