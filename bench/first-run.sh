@@ -8,7 +8,7 @@
 # uncommitted changes are not part of a clone) into a fresh temporary folder. Phases:
 #   packages  `make demo-deps`: the apt packages the demo needs. 0 when they are all installed
 #             already; this script cannot uninstall system packages, so it says which case it measured.
-#   resolve   `swift package resolve` (offline here: git fetches from the local package mirror).
+#   resolve   `swift package resolve` (git fetches from where git's config points, e.g. a mirror).
 #   build     the demo's two binaries, as `make demo` builds them (`make demo-build`).
 #   demo      scripts/demo from its start until it has printed the budget table.
 # Each phase prints wall seconds and CPU seconds (user + system of the processes it waited for).
@@ -21,7 +21,7 @@ while [ $# -gt 0 ]; do
   case $1 in
     --rev) rev=$2; shift 2 ;;
     --keep) keep=1; shift ;;
-    -h | --help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "first-run: unknown option $1" >&2; exit 64 ;;
     *) break ;;
   esac
@@ -29,7 +29,7 @@ done
 repo=${1:-$here}
 work=$(mktemp -d /tmp/sonda-first-run.XXXXXX)
 chmod 755 "$work"  # scripts/demo's nginx workers run unprivileged and must traverse it
-[ -n "$keep" ] || trap 'rm -rf "$work"' EXIT
+trap '[ -n "$keep" ] || rm -rf "$work"' EXIT  # a failed phase sets keep, for its log
 
 # cpu_total: user + system seconds of all children this shell has waited for. `times` runs in
 # this shell, not in a command substitution (a forked subshell starts with no children's times).
