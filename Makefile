@@ -9,7 +9,7 @@ BENCH_PACKAGES := valgrind linux-perf
 SWIFT ?= swift
 # Every debug build passes the same flags (demo, test, build, fuzz, faults): a build with other
 # flags recompiles everything. No index store: SwiftPM writes one while compiling a debug build
-# unless told not to, for editors; it costs about a tenth of the compile time (docs/performance.md,
+# unless told not to, for editors; it costs 5-10 % of the compile time (docs/performance.md,
 # "First run"), and SourceKit-LSP indexes in the background by itself.
 SWIFT_BUILD_FLAGS := --disable-index-store
 
