@@ -1,9 +1,14 @@
 # Sonda. `make demo` runs it, `make test` tests it; both install what is missing first.
-APT_PACKAGES := libcurl4-openssl-dev libssl-dev openssl nginx-light libnginx-mod-http-echo python3 libsqlite3-dev prometheus prometheus-alertmanager chromium postgresql-15 sqlite3 python3-cryptography python3-jsonschema tinyproxy microsocks dpkg-dev nftables
+APT_PACKAGES := libcurl4-openssl-dev libssl-dev openssl curl nginx-light libnginx-mod-http-echo python3 libsqlite3-dev prometheus prometheus-alertmanager chromium postgresql-15 sqlite3 python3-cryptography python3-jsonschema tinyproxy microsocks dpkg-dev nftables
+# The demo needs only these: the libraries the binaries link, and what scripts/demo and
+# scripts/tls-lab run (openssl, nginx with the echo module, python3, curl). Installing them alone
+# instead of all of APT_PACKAGES (Chromium, PostgreSQL, Prometheus...) is most of a first run's
+# package time (docs/performance.md, "First run").
+DEMO_PACKAGES := libcurl4-openssl-dev libssl-dev libsqlite3-dev openssl curl nginx-light libnginx-mod-http-echo python3
 BENCH_PACKAGES := valgrind linux-perf
 SWIFT ?= swift
 
-.PHONY: deps build test demo bench fuzz faults soak package clean
+.PHONY: deps demo-deps demo-build build test demo bench fuzz faults soak package clean
 
 deps:
 	@missing=$$(for p in $(APT_PACKAGES) $(EXTRA_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
@@ -30,10 +35,14 @@ test: deps
 	$(SWIFT) test --disable-xctest --skip-build --no-parallel --filter '$(TIMING_SUITES)'
 
 
-# The demo builds only the two binaries it runs, not the benchmarks and test tools.
-demo: deps
+# The demo installs only what it needs and builds only the two binaries it runs, not the
+# benchmarks and test tools. bench/first-run.sh times these steps from a fresh clone.
+demo-deps: APT_PACKAGES = $(DEMO_PACKAGES)
+demo-deps: deps
+demo-build: demo-deps
 	$(SWIFT) build --product sonda-agent
 	$(SWIFT) build --product sonda-aggregator
+demo: demo-build
 	scripts/demo
 
 # Benchmarks use the binary as shipped: release, with the Swift runtime linked statically.
