@@ -106,7 +106,12 @@ let package = Package(
         // `make fuzz` builds it with libFuzzer (-sanitize=fuzzer) in .build-fuzz; built otherwise it only says so.
         .executableTarget(
             name: "sonda-fuzz", dependencies: ["SondaAggregator", "SondaConfig", "SondaCore"], path: "Tests/Fuzz/Harness"),
-        .target(name: "TestSupport", path: "Tests/Support", exclude: ["test-receiver.py", "https-proxy.py"]),
+        .target(
+            name: "TestSupport", path: "Tests/Support",
+            exclude: [
+                "test-receiver.py", "https-proxy.py", "line-server.py", "recording-receiver.py", "signed-post.py",
+                "validate-json.py",
+            ]),
         .testTarget(name: "SondaCoreTests", dependencies: ["SondaCore"]),
         .testTarget(name: "SondaProbeTests", dependencies: ["SondaProbe", "SondaCore", "TestSupport"]),
         .testTarget(name: "SondaConfigTests", dependencies: ["SondaConfig", "SondaCore", "TestSupport"]),

@@ -13,7 +13,7 @@ final class ConfigFile {
 
     init(path: String, text: String, sink: DiagnosticSink) {
         self.path = path
-        self.lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        self.lines = text.split(omittingEmptySubsequences: false, whereSeparator: Self.isLineBreak)
         self.sink = sink
         do {
             root = try Yams.compose(yaml: text)
@@ -24,6 +24,13 @@ final class ConfigFile {
             unparsed = true
             sink.report(Diagnostic(file: path, line: 1, column: 1, message: "cannot parse YAML: \(error)"))
         }
+    }
+
+    /// A line break as YAML (libyaml) counts lines, so a diagnostic's line quotes the right source
+    /// line: CRLF (one Character in Swift, which splitting on "\n" never matched), a lone CR, NEL,
+    /// LS and PS.
+    static func isLineBreak(_ c: Character) -> Bool {
+        c == "\n" || c == "\r\n" || c == "\r" || c == "\u{85}" || c == "\u{2028}" || c == "\u{2029}"
     }
 
     /// The root of a file that must hold `what`; an empty file (or one of comments only) is an

@@ -44,10 +44,19 @@ public enum Timestamp {
         if let date = parseUTC(Array(text.utf8)) { return date }
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let date = formatter.date(from: text) { return date }
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.date(from: text)
+        let date =
+            formatter.date(from: text)
+            ?? {
+                formatter.formatOptions = [.withInternetDateTime]
+                return formatter.date(from: text)
+            }()
+        // An offset can carry year 0000 or 9999 past them in UTC, where `format` has no four-digit
+        // year to write (`make fuzz` found the writer trapping on year -1).
+        return date.flatMap { representable.contains($0.timeIntervalSince1970) ? $0 : nil }
     }
+
+    /// 0000-01-01T00:00:00.000Z through 9999-12-31T23:59:59.999Z.
+    static let representable = -62_167_219_200.0...253_402_300_799.999
 }
 
 extension Timestamp {

@@ -19,12 +19,18 @@ import Testing
             }
         }
 
-        /// Writes a file until the disk is full.
+        private var fillers = 0
+
+        /// Writes a file until the disk is full. Pages a writer frees later (a delivered segment
+        /// deleted) are room again: fill once more to take them.
         func fill() async throws {
-            _ = try await ChildProcess.run("/bin/dd", ["if=/dev/zero", "of=\(path)/filler", "bs=4k"])
+            fillers += 1
+            _ = try await ChildProcess.run("/bin/dd", ["if=/dev/zero", "of=\(path)/filler-\(fillers)", "bs=4k"])
         }
 
-        func free() throws { try FileManager.default.removeItem(atPath: "\(path)/filler") }
+        func free() throws {
+            for n in 1...max(fillers, 1) { try? FileManager.default.removeItem(atPath: "\(path)/filler-\(n)") }
+        }
 
         func unmount() { _ = try? ChildProcess.runBlocking("/bin/umount", ["-l", path]) }
 
@@ -46,6 +52,8 @@ import Testing
         var health: (status: Int, body: String)?
         var metrics = ""
         let failing = await eventually {
+            // The spool may have held a segment when the disk filled, deleted once delivered.
+            try? await disk.fill()
             health = await onThread { RawHTTPClient.get("/health", port: port) }
             metrics = await onThread { RawHTTPClient.get("/metrics", port: port) }?.body ?? ""
             return health?.status == 503 && metrics.contains(#"sonda_faults_total{cause="spool_write"} "#)

@@ -111,4 +111,18 @@ import Testing
         var checks = ConfigLoader(environment: [:])
         #expect(checks.loadChecks(path: path, text: text)?.isEmpty == true && checks.diagnostics.isEmpty)
     }
+
+    /// A diagnostic quotes the line it points at whatever the line breaks: CRLF (edited on
+    /// Windows) and a lone CR. Both used to quote the wrong line or none (found by `make fuzz`).
+    @Test(arguments: ["\r\n", "\r"])
+    func diagnosticsQuoteTheirLineWhateverTheLineBreaks(_ lineBreak: String) {
+        let text = [
+            "checks:", "  - name: login", "    clas: authentication", "    http: {url: \"https://a.example/\"}",
+        ]
+        .joined(separator: lineBreak)
+        var loader = ConfigLoader(environment: [:])
+        #expect(loader.loadChecks(path: "crlf.yaml", text: text) == nil)
+        let unknown = loader.diagnostics.first { $0.message.contains("'clas'") }
+        #expect(unknown?.line == 3 && unknown?.sourceLine == "    clas: authentication", "\(loader.diagnostics)")
+    }
 }

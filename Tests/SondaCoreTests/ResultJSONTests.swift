@@ -49,7 +49,8 @@ import Testing
             ProbeError.Code.known.map(\.rawValue) == [
                 "dns", "connect_refused", "connect_timeout", "proxy_unreachable", "proxy_auth", "proxy_refused",
                 "tls_handshake", "tls_version", "tls_untrusted",
-                "tls_hostname", "tls_expired", "tls_expiring", "tls_pin", "tls_client_cert", "http_status", "assertion", "timeout",
+                "tls_hostname", "tls_expired", "tls_expiring", "tls_pin", "tls_client_cert", "http_status", "assertion",
+                "timeout",
                 "redirects", "body_too_large", "tcp_expect", "internal",
             ])
         #expect(ProbeError.Code.known.allSatisfy { $0.isKnown && ProbeError.Code(rawValue: $0.rawValue) == $0 })
@@ -132,11 +133,14 @@ extension ResultJSONWriter {
         ResultJSONTests.sample,
         ProbeResult(
             startedAt: now, error: nil,
-            phases: PhaseTimings(dns: 0.031, connect: 0.1, tls: 4.171, send: 0.58, wait: 100.5, receive: 0.049, total: 105.429),
-            http: HTTPInfo(status: 200, version: "2", redirects: 3, redirectMilliseconds: 1.25, bodyBytes: 500_000,
-                           bodySHA256: "ff", remoteIP: "::1"),
+            phases: PhaseTimings(
+                dns: 0.031, connect: 0.1, tls: 4.171, send: 0.58, wait: 100.5, receive: 0.049, total: 105.429),
+            http: HTTPInfo(
+                status: 200, version: "2", redirects: 3, redirectMilliseconds: 1.25, bodyBytes: 500_000,
+                bodySHA256: "ff", remoteIP: "::1"),
             tls: TLSReport(
-                version: "TLSv1.3", cipher: "TLS_AES_128_GCM_SHA256", verified: true, leaf: cert, chain: [cert], now: now,
+                version: "TLSv1.3", cipher: "TLS_AES_128_GCM_SHA256", verified: true, leaf: cert, chain: [cert],
+                now: now,
                 clientCert: ClientCertificateReport(certificate: cert, sent: true, now: now)),
             assertions: [
                 AssertionOutcome(name: "status", ok: false, actual: "503\n\t\u{01}"),
@@ -209,5 +213,24 @@ extension ResultJSONWriter {
         var writer = ResultJSONWriter()
         let written = writer.line(result)
         #expect(String(decoding: written, as: UTF8.self) == String(decoding: expected, as: UTF8.self))
+    }
+
+    /// Timestamps are read only where they have a four-digit year in UTC: an offset can move year
+    /// 0000 or 9999 past it, and the writer trapped on year -1 (found by `make fuzz`).
+    @Test func timestampsOutsideFourDigitYearsInUTCAreRefused() throws {
+        #expect(Timestamp.parse("0000-01-01T00:00:00+14:00") == nil)
+        #expect(Timestamp.parse("9999-12-31T23:00:00-02:00") == nil)
+        for (text, written) in [
+            ("0000-01-01T00:00:00Z", "0000-01-01T00:00:00.000Z"),
+            ("2026-11-23T10:00:00-03:00", "2026-11-23T13:00:00.000Z"),
+            ("9999-12-31T23:59:59.999Z", "9999-12-31T23:59:59.999Z"),
+        ] {
+            let date = try #require(Timestamp.parse(text), "\(text)")
+            #expect(Timestamp.format(date) == written)
+            var result = ResultJSONTests.sample
+            result.startedAt = date
+            let line = String(decoding: ResultJSONWriter().lineCopy(result), as: UTF8.self)
+            #expect(line.contains(#""started_at":"\#(written)""#), "\(line)")
+        }
     }
 }

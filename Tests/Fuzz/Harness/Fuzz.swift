@@ -79,8 +79,11 @@ enum FuzzTarget: String {
     /// column that exist.
     static func config(_ text: String) {
         let path = folder.appendingPathComponent("fuzz.yaml").path
-        FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).count
+        guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8)) else {
+            fatalError("cannot write \(path)")
+        }
+        // YAML's line breaks: LF, CRLF (one Character), CR, NEL, LS, PS.
+        let lines = text.split(omittingEmptySubsequences: false) { "\n\r\u{85}\u{2028}\u{2029}\r\n".contains($0) }.count
         func check(_ loaded: Bool, _ diagnostics: [Diagnostic], _ loader: String) {
             let errors = diagnostics.filter { $0.severity == .error }
             guard loaded == errors.isEmpty else { broken("\(loader) loaded \(loaded) with \(errors)", text) }
