@@ -2,10 +2,18 @@
 public enum DurationParsing {
     public struct Failure: Error, Hashable, Sendable, CustomStringConvertible {
         public var text: String
+        /// A well-formed duration past `longest`.
+        public var tooLong = false
         public var description: String {
-            "invalid duration '\(text)': expected a number and a unit (us, ms, s, m, h, d), e.g. 150ms, 2s, 5m"
+            tooLong
+                ? "invalid duration '\(text)': longer than 100 years"
+                : "invalid duration '\(text)': expected a number and a unit (us, ms, s, m, h, d), e.g. 150ms, 2s, 5m"
         }
     }
+
+    /// 100 years: longer is a typo, and would overflow the clocks' arithmetic (`make fuzz` found
+    /// a config of 1e98 hours trapping the loader).
+    public static let longestSeconds: Double = 100 * 365.25 * 86_400
 
     static let units: [(suffix: String, seconds: Double)] = [
         ("us", 1e-6), ("µs", 1e-6), ("ms", 1e-3), ("s", 1), ("m", 60), ("h", 3600), ("d", 86_400),
@@ -23,6 +31,7 @@ public enum DurationParsing {
             // The fraction from the seconds, not from seconds × 1e18: at 7d that product is past
             // Double's exact range and its remainder is noise (7d read as 604800.000999… s).
             let seconds = value * unit.seconds
+            guard seconds <= longestSeconds else { throw Failure(text: text, tooLong: true) }
             let whole = seconds.rounded(.down)
             return Duration(
                 secondsComponent: Int64(whole), attosecondsComponent: Int64(((seconds - whole) * 1e18).rounded()))

@@ -125,4 +125,15 @@ import Testing
         let unknown = loader.diagnostics.first { $0.message.contains("'clas'") }
         #expect(unknown?.line == 3 && unknown?.sourceLine == "    clas: authentication", "\(loader.diagnostics)")
     }
+
+    @Test func aDurationLongerThanACenturyIsAnErrorAtItsValue() {
+        let text =
+            "checks:\n  - name: login\n    class: authentication\n    interval: 1e98h\n    http: {url: \"https://a.example/\"}"
+        var loader = ConfigLoader(environment: [:])
+        #expect(loader.loadChecks(path: "long.yaml", text: text) == nil)
+        #expect(
+            loader.diagnostics.map { "\($0.line):\($0.column) \($0.message)" } == [
+                "4:15 'interval': invalid duration '1e98h': longer than 100 years"
+            ], "\(loader.diagnostics)")
+    }
 }

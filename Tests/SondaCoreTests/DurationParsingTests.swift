@@ -17,6 +17,18 @@ import Testing
         #expect(DurationParsing.Failure(text: text).description.contains("e.g. 150ms"))
     }
 
+    /// Past 100 years a duration is refused, not converted: 1e98 hours trapped the config loader
+    /// (found by `make fuzz`).
+    @Test(arguments: ["36525.1d", "1e98h", "111111111111111111111111111111111111111h", "4e9s"])
+    func rejectsDurationsLongerThanACentury(text: String) {
+        #expect(throws: DurationParsing.Failure(text: text, tooLong: true)) { try DurationParsing.parse(text) }
+        #expect(DurationParsing.Failure(text: text, tooLong: true).description.hasSuffix("longer than 100 years"))
+    }
+
+    @Test func aCenturyIsLongEnough() throws {
+        #expect(try DurationParsing.parse("36525d") == .seconds(36_525 * 86_400))
+    }
+
     @Test func formatsTheShortestFaithfulSpelling() {
         #expect(DurationParsing.format(.milliseconds(150)) == "150ms")
         #expect(DurationParsing.format(.milliseconds(1500)) == "1.5s")

@@ -99,14 +99,19 @@ enum FuzzTarget: String {
         check(aggregator.load(path: path) != nil, aggregator.diagnostics, "aggregator")
     }
 
-    /// A result that decodes is written back as JSON that decodes to the same result.
+    /// A result that decodes is written as JSONEncoder writes it, byte for byte, and what is
+    /// written reads back as itself (timestamps are kept to the millisecond, so the first write may
+    /// round a finer one; after it, writing is a fixed point).
     static func result(_ data: Data) {
         let decoder = ResultJSON.decoder()
         guard let result = try? decoder.decode(ProbeResult.self, from: data) else { return }
         var writer = ResultJSONWriter()
         let line = writer.line(result)
-        guard let again = try? decoder.decode(ProbeResult.self, from: Data(line)), again == result else {
-            broken("wrote a result back otherwise", String(decoding: line, as: UTF8.self))
+        guard let encoded = try? ResultJSON.encoder().encode(result), Array(encoded) + [0x0A] == line else {
+            broken("wrote otherwise than JSONEncoder", String(decoding: line, as: UTF8.self))
+        }
+        guard let again = try? decoder.decode(ProbeResult.self, from: Data(line)), writer.line(again) == line else {
+            broken("wrote a result that reads back otherwise", String(decoding: line, as: UTF8.self))
         }
     }
 }
