@@ -40,19 +40,13 @@ public enum Timestamp {
             + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(millis), 3))Z"
     }
 
+    /// RFC 3339: `YYYY-MM-DDTHH:MM:SS[.fraction]Z` or with an offset (`-03:00`), `T`/`Z` in
+    /// either case. Read here, not by ISO8601DateFormatter: ICU's parser behind it traps (SIGFPE)
+    /// on some malformed text, which `make fuzz` found, and ingest reads every result's time.
     public static func parse(_ text: String) -> Date? {
-        if let date = parseUTC(Array(text.utf8)) { return date }
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        let date =
-            formatter.date(from: text)
-            ?? {
-                formatter.formatOptions = [.withInternetDateTime]
-                return formatter.date(from: text)
-            }()
         // An offset can carry year 0000 or 9999 past them in UTC, where `format` has no four-digit
         // year to write (`make fuzz` found the writer trapping on year -1).
-        return date.flatMap { representable.contains($0.timeIntervalSince1970) ? $0 : nil }
+        parse(Array(text.utf8)).flatMap { representable.contains($0.timeIntervalSince1970) ? $0 : nil }
     }
 
     /// 0000-01-01T00:00:00.000Z through 9999-12-31T23:59:59.999Z.
@@ -60,10 +54,9 @@ public enum Timestamp {
 }
 
 extension Timestamp {
-    /// The fast path for what `format` writes: `YYYY-MM-DDTHH:MM:SS[.fff…]Z`.
-    static func parseUTC(_ b: [UInt8]) -> Date? {
-        guard b.count >= 20, b[4] == 0x2D, b[7] == 0x2D, b[10] == UInt8(ascii: "T"), b[13] == 0x3A, b[16] == 0x3A,
-            b.last == UInt8(ascii: "Z")
+    static func parse(_ b: [UInt8]) -> Date? {
+        guard b.count >= 20, b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-"), b[10] | 0x20 == UInt8(ascii: "t"),
+            b[13] == UInt8(ascii: ":"), b[16] == UInt8(ascii: ":")
         else { return nil }
         func number(_ range: Range<Int>) -> Int32? {
             var value: Int32 = 0
@@ -74,20 +67,33 @@ extension Timestamp {
             return value
         }
         guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
-            let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19)
+            let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19),
+            (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61
         else { return nil }
+        var i = 19
         var fraction = 0.0
-        if b.count > 20 {
-            guard b[19] == UInt8(ascii: "."), b.count > 21 else { return nil }
+        if b[i] == UInt8(ascii: ".") {
+            i += 1
             var scale = 0.1
-            for i in 20..<(b.count - 1) {
-                guard (0x30...0x39).contains(b[i]) else { return nil }
+            while i < b.count, (0x30...0x39).contains(b[i]) {
                 fraction += Double(b[i] - 0x30) * scale
                 scale /= 10
+                i += 1
             }
-        } else if b[19] != UInt8(ascii: "Z") {
-            return nil
+            guard i > 20 else { return nil }
         }
+        guard i < b.count else { return nil }
+        var offsetSeconds = 0
+        if b[i] | 0x20 == UInt8(ascii: "z") {
+            i += 1
+        } else if b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") {
+            guard b.count == i + 6, b[i + 3] == UInt8(ascii: ":"), let h = number((i + 1)..<(i + 3)),
+                let m = number((i + 4)..<(i + 6)), h < 24, m < 60
+            else { return nil }
+            offsetSeconds = Int(h * 3600 + m * 60) * (b[i] == UInt8(ascii: "-") ? -1 : 1)
+            i += 6
+        }
+        guard i == b.count else { return nil }
         var parts = tm()
         parts.tm_year = year - 1900
         parts.tm_mon = month - 1
@@ -95,8 +101,7 @@ extension Timestamp {
         parts.tm_hour = hour
         parts.tm_min = minute
         parts.tm_sec = second
-        guard (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61 else { return nil }
-        return Date(timeIntervalSince1970: Double(timegm(&parts)) + fraction)
+        return Date(timeIntervalSince1970: Double(timegm(&parts) - offsetSeconds) + fraction)
     }
 }
 

@@ -233,4 +233,26 @@ extension ResultJSONWriter {
             #expect(line.contains(#""started_at":"\#(written)""#), "\(line)")
         }
     }
+
+    /// RFC 3339 as written: offsets, either case of T and Z, any fraction; nothing else. The text
+    /// that made ICU's parser trap (SIGFPE) under `make fuzz` is refused like any malformed time.
+    @Test func timestampsAreReadAsRFC3339Says() throws {
+        for (text, written) in [
+            ("2026-11-23T10:00:00Z", "2026-11-23T10:00:00.000Z"),
+            ("2026-11-23t10:00:00.5z", "2026-11-23T10:00:00.500Z"),
+            ("2026-11-23T07:00:00.123456789-03:00", "2026-11-23T10:00:00.123Z"),
+            ("2026-11-23T23:30:00+05:30", "2026-11-23T18:00:00.000Z"),
+        ] {
+            #expect(Timestamp.parse(text).map(Timestamp.format) == written, "\(text)")
+        }
+        let zeros = String(repeating: "0", count: 80)
+        for text in [
+            "2020-02-01T00:00:00.\(zeros)Zd", "2020-02-01T00:00:00.\(zeros)Z", "2026-11-23T10:00:00",
+            "2026-11-23T10:00:00.Z",
+            "2026-11-23T10:00:00+0300", "2026-11-23T10:00:00+03:00x", "2026-11-23 10:00:00Z", "2026-13-01T00:00:00Z",
+        ] {
+            let expected = text == "2020-02-01T00:00:00.\(zeros)Z" ? "2020-02-01T00:00:00.000Z" : nil
+            #expect(Timestamp.parse(text).map(Timestamp.format) == expected, "\(text)")
+        }
+    }
 }
