@@ -196,7 +196,9 @@ public struct ResultJSONWriter {
     private mutating func number(_ value: Double) {
         if value == value.rounded(), abs(value) < 1e15 {
             let integer = Int64(value)
-            if integer < 0 { out.append(UInt8(ascii: "-")) }
+            // -0 as JSONEncoder writes it (a certificate's days to expiry can round to it; found
+            // by `make fuzz`).
+            if value.sign == .minus { out.append(UInt8(ascii: "-")) }
             out.appendDecimal(integer.magnitude)
         } else if let thousandths = Self.exactThousandths(value) {
             // Phases are microseconds / 1000: printed from that integer, without the shortest

@@ -190,7 +190,7 @@ extension ResultJSONWriter {
         var generator = SplitMix64(seed: 7)
         var values: [Double] = [
             0.001, 0.01, 0.1, 0.5, 1.204, 999.999, 1000.001, -2.5, 0.0005, 1e-7, 1.0 / 3, 123_456_789.012, 1e13 + 0.5,
-            0, -3, 10, 123_456_789, 99_999_999_999_999, -1e14, 1e15, 1e300,
+            0, -0.0, -3, 10, 123_456_789, 99_999_999_999_999, -1e14, 1e15, 1e300,
         ]
         for _ in 0..<3000 {
             let microseconds = Int64(generator.next() % 10_000_000_000) * (generator.next() % 5 == 0 ? -1 : 1)
