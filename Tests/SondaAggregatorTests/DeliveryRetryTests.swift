@@ -18,7 +18,10 @@ import Testing
             await dispatcher.stop()
             return dispatcher.counters.snapshot
         }
-        #expect(await requests.on("/hook").count == 3)
+        let tries = await requests.on("/hook")
+        #expect(tries.count == 3)
+        let ids = Set(tries.map { $0.headers["sonda-delivery"] })
+        #expect(ids.count == 1 && ids.first??.count == 32, "every retry names the same notification: \(ids)")
         #expect(status.count == 1)
         #expect(status[0].sent == 1)
         #expect(status[0].retries == 2)

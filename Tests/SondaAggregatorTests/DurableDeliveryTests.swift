@@ -92,6 +92,8 @@ import Testing
             #expect(received.count == 9, "seven refusals, then the firing, then the resolution")
             let statuses = received.compactMap { ($0.json as? [String: Any])?["status"] as? String }
             #expect(statuses == Array(repeating: "firing", count: 8) + ["resolved"], "never out of order: \(statuses)")
+            let ids = received.map { $0.headers["sonda-delivery"] ?? "" }
+            #expect(Set(ids.prefix(8)).count == 1 && ids[8] != ids[0] && ids[0].count == 32, "\(ids)")
             #expect(await eventually { dispatcher.counters.snapshot[0].sent == 2 })
             #expect(dispatcher.counters.snapshot[0].retries == 7)
             await dispatcher.stop()

@@ -34,6 +34,22 @@ actor ReceivedRequests {
 
     func on(_ path: String) -> [Request] { requests.filter { $0.path == path } }
 
+    /// The first request of each notification on `path` (by `Sonda-Delivery`): delivery is at
+    /// least once, so a retry whose first try arrived late is the same notification again.
+    func deliveries(on path: String) -> [Request] {
+        var seen = Set<String>()
+        return on(path).filter { seen.insert($0.headers["sonda-delivery"] ?? "").inserted }
+    }
+
+    /// Waits until `path` has received `count` distinct notifications, or `timeout`.
+    func wait(forDeliveries count: Int, on path: String, timeout: Duration = generousTimeout) async -> [Request] {
+        let deadline = ContinuousClock.now + timeout
+        while deliveries(on: path).count < count, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return deliveries(on: path)
+    }
+
     /// Waits (without blocking a thread) until `path` has received `count` requests, or `timeout`.
     func wait(for count: Int, on path: String, timeout: Duration = generousTimeout) async -> [Request] {
         let deadline = ContinuousClock.now + timeout

@@ -63,20 +63,22 @@ import Testing
             let down = ReceiverFixture.alert()
             let cert = ReceiverFixture.alert("SondaCertExpiry", severity: "high", check: "auth-health")
             // Firing alerts that neither changed nor are due for a reminder are not sent again.
+            // Counted by `Sonda-Delivery`: on a loaded machine a slow answer can be retried.
             await dispatcher.send(ReceiverFixture.round(firing: [down, cert], changed: [down, cert]))
-            _ = await requests.wait(for: 1, on: "/hook")
+            _ = await requests.wait(forDeliveries: 1, on: "/hook")
             await dispatcher.send(ReceiverFixture.round(firing: [down, cert]))
             await dispatcher.send(ReceiverFixture.round(firing: [cert], reminders: [cert]))
-            _ = await requests.wait(for: 2, on: "/hook")
+            _ = await requests.wait(forDeliveries: 2, on: "/hook")
             var resolved = down
             resolved.status = .resolved
             resolved.endsAt = Date()
             await dispatcher.send(ReceiverFixture.round(firing: [cert], changed: [resolved]))
-            let all = await requests.wait(for: 3, on: "/hook")
+            let all = await requests.wait(forDeliveries: 3, on: "/hook")
             await dispatcher.stop()
             return all
         }
         #expect(received.count == 3)
+        #expect(received.allSatisfy { $0.headers["sonda-delivery"]?.count == 32 })
         #expect(received.allSatisfy { $0.headers["sonda-signature"] == nil })
         let bodies = received.compactMap { $0.json as? [String: Any] }
         #expect(bodies.map { ($0["alerts"] as? [Any])?.count } == [2, 1, 1])

@@ -49,7 +49,14 @@ public final class AlertDispatcher: AlertSink, Service {
         var body: Data
         var secret: String?
         var alerts: Int
+        /// `Sonda-Delivery`: the same on every retry of this notification.
+        var id: String
     }
+
+    /// The header that names a notification, the same on each of its retries: delivery is at
+    /// least once (a receiver that answered after the timeout is tried again), so a receiver that
+    /// must not act twice keeps the ids it has seen.
+    static let deliveryHeader = "Sonda-Delivery"
 
     /// One receiver's message for a round, before it goes to the queue in memory or in the store.
     struct Message: Sendable {
@@ -174,16 +181,25 @@ public final class AlertDispatcher: AlertSink, Service {
     public func notifications(for round: AlertRound) -> [Notification] {
         guard store != nil else { return [] }
         return messages(for: round).map { message in
-            var identity = message.alerts.map { alert in
-                let at = alert.endsAt ?? alert.startsAt
-                return "\(alert.fingerprint)/\(alert.status.rawValue)/\(Int64(at.timeIntervalSince1970 * 1000))"
-            }.sorted().joined(separator: ",")
-            if message.repeats { identity += "@\(Int64(message.at.timeIntervalSince1970 * 1000))" }
-            return Notification(
-                key: "\(message.receiver)|" + AuditLog.digest(Data(identity.utf8)), receiver: message.receiver,
-                body: message.body, alerts: message.alerts.count, createdAt: message.at)
+            Notification(
+                key: Self.key(message), receiver: message.receiver, body: message.body,
+                alerts: message.alerts.count, createdAt: message.at)
         }
     }
+
+    /// What a message announces, for receiver × alert transitions (and the round's time when it
+    /// repeats alerts): the same round saved twice queues it once.
+    static func key(_ message: Message) -> String {
+        var identity = message.alerts.map { alert in
+            let at = alert.endsAt ?? alert.startsAt
+            return "\(alert.fingerprint)/\(alert.status.rawValue)/\(Int64(at.timeIntervalSince1970 * 1000))"
+        }.sorted().joined(separator: ",")
+        if message.repeats { identity += "@\(Int64(message.at.timeIntervalSince1970 * 1000))" }
+        return "\(message.receiver)|" + AuditLog.digest(Data(identity.utf8))
+    }
+
+    /// The `Sonda-Delivery` value of a notification's key: 32 hex digits, no receiver name.
+    static func deliveryID(key: String) -> String { String(AuditLog.digest(Data(key.utf8)).prefix(32)) }
 
     public func send(_ round: AlertRound) async {
         guard store == nil else {
@@ -193,7 +209,9 @@ public final class AlertDispatcher: AlertSink, Service {
         for message in messages(for: round) {
             guard let receiver = queues[message.receiver]?.receiver else { continue }
             let (url, secret) = Self.target(receiver)
-            enqueue(message.receiver, url: url, secret: secret, body: message.body, alerts: message.alerts.count)
+            enqueue(
+                message.receiver, url: url, secret: secret, body: message.body, alerts: message.alerts.count,
+                id: Self.deliveryID(key: Self.key(message)))
         }
     }
 
@@ -259,10 +277,10 @@ public final class AlertDispatcher: AlertSink, Service {
         }
     }
 
-    private func enqueue(_ receiver: String, url: String, secret: String?, body data: Data, alerts: Int) {
+    private func enqueue(_ receiver: String, url: String, secret: String?, body data: Data, alerts: Int, id: String) {
         guard let queue = queues[receiver] else { return }
         counters.update(receiver) { $0.queued += alerts }
-        let delivery = Delivery(url: url, body: data, secret: secret, alerts: alerts)
+        let delivery = Delivery(url: url, body: data, secret: secret, alerts: alerts, id: id)
         switch queue.continuation.yield(delivery) {
         case .enqueued: break
         case .dropped(let old):
@@ -291,7 +309,7 @@ public final class AlertDispatcher: AlertSink, Service {
         var backoff = options.backoff
         var random = SystemRandomNumberGenerator()
         for attempt in 1...max(1, options.attempts) {
-            var headers: [String: String] = [:]
+            var headers = [Self.deliveryHeader: delivery.id]
             if let secret = delivery.secret {
                 headers[WebhookPayload.signatureHeader] = WebhookPayload.signature(
                     body: delivery.body, secret: secret, at: now())

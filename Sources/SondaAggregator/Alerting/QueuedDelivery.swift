@@ -57,7 +57,7 @@ extension AlertDispatcher {
             counters.update(receiver) { $0.expired += n.alerts }
             return
         }
-        var headers: [String: String] = [:]
+        var headers = [Self.deliveryHeader: Self.deliveryID(key: n.key)]
         if let secret {
             headers[WebhookPayload.signatureHeader] = WebhookPayload.signature(body: n.body, secret: secret, at: at)
         }
