@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdTesting
 import SondaAggregator
 import SondaCore
+import TestSupport
 import Testing
 
 /// Who may do what: read tokens read, admin tokens also create and expire silences; without
@@ -74,12 +75,23 @@ import Testing
             #expect(refused.status == .forbidden && errorCode(refused) == "forbidden")
             #expect(String(buffer: refused.body).contains("loopback"))
         }
+        // On one kept-alive connection, as an agent or a script reuses it: the refusal comes before
+        // the body is sent, and the body that follows is read and dropped, not taken for a request.
         try await f.liveApplication().test(.live) { client in
-            let noToken = try await client.execute(uri: "/v1/silences", method: .post, body: Self.silence)
-            #expect(noToken.status == .unauthorized, "loopback still needs a read token when read tokens are set")
-            let created = try await client.execute(
-                uri: "/v1/silences", method: .post, headers: Self.bearer(Self.read), body: Self.silence)
-            #expect(created.status == .created, "\(String(buffer: created.body))")
+            let port = try #require(client.port)
+            let answers = await onThread { () -> [(status: Int, body: String)?] in
+                guard let raw = try? RawHTTPClient(port: port) else { return [] }
+                defer { raw.close() }
+                let body = String(buffer: Self.silence)
+                let head = "POST /v1/silences HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: \(body.utf8.count)\r\n"
+                raw.send(head + "\r\n")
+                let noToken = raw.readResponse()
+                raw.send(body)
+                raw.send(head + "Authorization: Bearer \(Self.read)\r\n\r\n" + body)
+                return [noToken, raw.readResponse()]
+            }
+            #expect(answers.count == 2 && answers[0]?.status == 401, "loopback still needs a read token: \(answers)")
+            #expect(answers.count == 2 && answers[1]?.status == 201, "the next request is served: \(answers)")
         }
     }
 

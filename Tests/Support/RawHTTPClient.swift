@@ -50,6 +50,24 @@ public struct RawHTTPClient: Sendable {
         return received
     }
 
+    /// Reads one answer on a kept-alive connection (its length from `Content-Length`): the status
+    /// code and body, or nil when the peer closed or sent something else first.
+    public func readResponse() -> (status: Int, body: String)? {
+        var received: [UInt8] = []
+        var byte: UInt8 = 0
+        while !received.suffix(4).elementsEqual("\r\n\r\n".utf8) {
+            guard recv(fd, &byte, 1, 0) == 1 else { return nil }
+            received.append(byte)
+        }
+        let head = String(decoding: received, as: UTF8.self).lowercased()
+        guard let status = Int(head.split(separator: " ").dropFirst().first ?? "") else { return nil }
+        let length =
+            head.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
+            .flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
+        let body = read(upTo: length)
+        return body.count == length ? (status, String(decoding: body, as: UTF8.self)) : nil
+    }
+
     /// Whether the peer has answered, closed or reset the connection, looking without waiting.
     public var peerAnsweredOrClosed: Bool {
         var byte: UInt8 = 0
