@@ -58,7 +58,7 @@ public struct HARFile {
             "cache": [:] as [String: Any],
             "timings": timings,
         ]
-        if let ip = result.http?.remoteIP ?? result.proxy?.ip { entry["serverIPAddress"] = ip }
+        if let ip = result.http?.remoteIP ?? result.remoteIP ?? result.proxy?.ip { entry["serverIPAddress"] = ip }
         var comment = ["profile \(result.profile ?? "none")"]
         if let check = result.check { comment.append("check \(check)") }
         if let step = result.step { comment.append("step \(step)") }

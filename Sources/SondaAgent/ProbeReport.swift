@@ -21,6 +21,8 @@ public struct ProbeReport {
                 parts.append("\(http.redirects) redirect\(http.redirects == 1 ? "" : "s") (\(ms(http.redirectMilliseconds)))")
             }
             lines.append("  " + parts.joined(separator: " · "))
+        } else if let ip = result.remoteIP {
+            lines.append("  \(ip)")
         }
         if let proxy = result.proxy {
             let address = proxy.ip.map { " (\($0))" } ?? ""

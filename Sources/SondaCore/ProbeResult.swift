@@ -19,6 +19,10 @@ public struct ProbeResult: Codable, Hashable, Sendable {
     public var budget: BudgetOutcome?
     /// The proxy the probe went through; nil (and absent from the JSON) when it went direct.
     public var proxy: ProxyInfo?
+    /// The server's address when the result has no `http` object to carry it (a `tcp` or
+    /// `tls://` check, or an HTTP probe that connected but got no response); nil (and absent from
+    /// the JSON) otherwise, through a proxy, and when no connection was made.
+    public var remoteIP: String?
     /// The failed attempts before this one when the check's `retries` re-probed it, oldest first;
     /// nil (and absent from the JSON) when the first attempt is the one reported.
     public var attempts: [FailedAttempt]?
@@ -29,7 +33,8 @@ public struct ProbeResult: Codable, Hashable, Sendable {
         id: String = UUIDv7.generate(), check: String? = nil, step: String? = nil, agent: String? = nil,
         region: String? = nil, profile: String? = nil, endpointClass: String? = nil, startedAt: Date,
         error: ProbeError?, phases: PhaseTimings, http: HTTPInfo? = nil, tls: TLSReport? = nil,
-        assertions: [AssertionOutcome] = [], budget: BudgetOutcome? = nil, proxy: ProxyInfo? = nil, url: String = ""
+        assertions: [AssertionOutcome] = [], budget: BudgetOutcome? = nil, proxy: ProxyInfo? = nil,
+        remoteIP: String? = nil, url: String = ""
     ) {
         self.id = id
         self.check = check
@@ -47,6 +52,7 @@ public struct ProbeResult: Codable, Hashable, Sendable {
         self.assertions = assertions
         self.budget = budget
         self.proxy = proxy
+        self.remoteIP = http == nil ? remoteIP : nil
         self.url = url
     }
 
@@ -55,6 +61,7 @@ public struct ProbeResult: Codable, Hashable, Sendable {
         case endpointClass = "class"
         case startedAt = "started_at"
         case phases = "phases_ms"
+        case remoteIP = "remote_ip"
     }
 
     /// Reads DESIGN.md's result; a `budget` whose phase this version does not know (a newer
@@ -77,6 +84,7 @@ public struct ProbeResult: Codable, Hashable, Sendable {
         assertions = try c.decode([AssertionOutcome].self, forKey: .assertions)
         budget = try c.decodeIfPresent(BudgetOutcome.Read.self, forKey: .budget)?.outcome
         attempts = try c.decodeIfPresent([FailedAttempt].self, forKey: .attempts)
+        remoteIP = try c.decodeIfPresent(String.self, forKey: .remoteIP)
     }
 
     /// Keys with no value are written as null so every object has the same shape.
@@ -99,6 +107,7 @@ public struct ProbeResult: Codable, Hashable, Sendable {
         try c.encode(budget, forKey: .budget)
         try c.encodeIfPresent(attempts, forKey: .attempts)
         try c.encodeIfPresent(proxy, forKey: .proxy)
+        try c.encodeIfPresent(remoteIP, forKey: .remoteIP)
     }
 
     /// One failed attempt of a retried check, as the result that reports the check records it.

@@ -85,6 +85,7 @@ public struct ResultJSONWriter {
                 endObject()
             }
             key("region"); string(r.region)
+            if let ip = r.remoteIP { key("remote_ip"); string(ip) }
             key("started_at"); timestamp(r.startedAt)
             key("step"); string(r.step)
             key("tls")

@@ -178,7 +178,7 @@ enum HTTPProber {
         }
         return ProbeResult(
             startedAt: startedAt, error: failure, phases: phases, http: http, tls: tls, assertions: assertions,
-            proxy: proxy, url: request.url)
+            proxy: proxy, remoteIP: proxy == nil ? connectedIP : nil, url: request.url)
     }
 
     private static func httpVersion(_ curlVersion: Int) -> String {

@@ -50,7 +50,8 @@ enum TCPProber {
         }
         return ProbeResult(
             startedAt: startedAt, error: failure, phases: phases, tls: tls, assertions: assertions,
-            proxy: transfer.proxyInfo, url: tcpURL(request.url))
+            proxy: transfer.proxyInfo, remoteIP: transfer.proxy == nil ? transfer.connectedIP : nil,
+            url: tcpURL(request.url))
     }
 
     private static func failure(

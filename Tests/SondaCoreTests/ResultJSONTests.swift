@@ -158,6 +158,10 @@ extension ResultJSONWriter {
         ProbeResult(
             startedAt: now, error: nil, phases: PhaseTimings(connect: 1, proxy: 0, total: 3),
             proxy: ProxyInfo(url: "socks5h://[::1]:1080", ip: nil)),
+        // A tcp check: no response, so the address is top-level.
+        ProbeResult(
+            startedAt: now, error: nil, phases: PhaseTimings(dns: 0.01, connect: 0.2, wait: 3, total: 3.21),
+            remoteIP: "2001:db8::7"),
         // Several times the writer's first 1 KB, escapes across each boundary.
         ProbeResult(
             startedAt: now, error: ProbeError(.internal, String(repeating: "ab\"c\\d\u{02}é\n", count: 400)),

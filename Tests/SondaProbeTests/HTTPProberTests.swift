@@ -186,6 +186,7 @@ import Testing
         let result = await probe(ProbeRequest(url: lab.url("tls13"), kind: .tlsHandshake, caFile: lab.ca))
         #expect(result.ok, "\(result.error?.description ?? "")")
         #expect(result.http == nil)
+        #expect(result.remoteIP == "127.0.0.1", "no http object, so the address is the result's")
         #expect(result.tls?.version == "TLSv1.3")
         #expect(Set(PhaseTimings.Phase.allCases.filter { result.phases[$0] != nil }) == Self.untilTLS)
         let old = await probe(ProbeRequest(url: lab.url("tls12"), kind: .tlsHandshake, caFile: lab.ca))

@@ -147,6 +147,7 @@ import Testing
         let check = try Self.check(port: try Self.port(.echo), send: #"PING\r\n"#, expect: "PING")
         let result = try await Self.run(check, profile: profile)
         #expect(result.ok, "\(result.error?.message ?? "")")
+        #expect(result.remoteIP == "127.0.0.1", "the server's address, not the emulated link's")
         #expect(try #require(result.phases.connect) >= rtt * 0.95)
         #expect((result.phases.send ?? 0) + (result.phases.wait ?? 0) >= rtt * 0.95, "one round trip for the reply")
         Self.expectPhasesAddUp(result)
@@ -166,6 +167,7 @@ import Testing
         #expect(result.ok, "\(result.error?.message ?? "")")
         #expect(try #require(result.phases.proxy) > 0)
         #expect(result.proxy?.connectStatus == (scheme == "http" ? 200 : nil))
+        #expect(result.remoteIP == nil, "through a proxy only the proxy knows the origin's address")
         Self.expectPhasesAddUp(result)
     }
 
@@ -176,6 +178,7 @@ import Testing
         let v4 = try await Self.run(
             Self.check(port: port, expect: "220", connection: ConnectionOptions(ipVersion: .v4)))
         #expect(v4.ok, "\(v4.error?.message ?? "")")
+        #expect(v4.remoteIP == "127.0.0.1", "the address is reported with the family")
         let v6 = try await Self.run(
             Self.check(port: port, expect: "220", connection: ConnectionOptions(ipVersion: .v6)))
         #expect(v6.error?.code == .connectRefused, "\(v6.error?.message ?? "no error")")
