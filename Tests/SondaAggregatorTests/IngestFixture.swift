@@ -15,7 +15,7 @@ struct IngestFixture: Sendable {
     let keys: [String: Data]
     var config: AggregatorConfig
     let store: SQLiteStore
-    let now: Date
+    var now: Date
 
     init(
         agents: [String] = ["sp-clinic-01", "rj-clinic-01"], budgets: [BudgetRule] = [], readTokens: [String] = [],

@@ -47,16 +47,28 @@ import Testing
             }
             let sp = try #require(try await store.agents().first { $0.id == "sp-clinic-01" })
             #expect(sp.batches == 1 && sp.results == 3 && sp.dropped == 7 && sp.quarantined == 5, "\(sp)")
+            #expect(abs(sp.lastSeen.timeIntervalSince(f.now)) < 0.002, "stored to the millisecond")
             #expect(try await store.verifyAudit().entries == audited, "a replay adds no audit entry")
             let metrics = try await Self.metrics(client)
             #expect(
                 metrics.contains("sonda_ingest_batches_total 1\n") && metrics.contains("sonda_ingest_replays_total 2\n")
             )
         }
+        // A replay is still a sign of life: an agent whose answers are lost keeps sending its batch,
+        // and must not be paged as silent.
+        var later = f
+        later.now = f.now.addingTimeInterval(30)
+        let resigned = try f.signature(for: body, agent: "sp-clinic-01", at: later.now)
+        try await later.application(store: store).test(.router) { client in
+            let again = try await client.post(body, signature: resigned)
+            #expect(String(buffer: again.body).contains(#""replayed":true"#))
+        }
+        let sp = try #require(try await store.agents().first { $0.id == "sp-clinic-01" })
+        #expect(abs(sp.lastSeen.timeIntervalSince(later.now)) < 0.002 && sp.batches == 1 && sp.dropped == 7, "\(sp)")
         // The id is remembered for the signature window after the latest signature, then forgotten.
         let window = f.config.signatureWindow.intervalSeconds
-        #expect(try await store.pruneExpired(now: f.now.addingTimeInterval(window + 9)).batchIDs == 0)
-        #expect(try await store.pruneExpired(now: f.now.addingTimeInterval(window + 11)).batchIDs == 1)
+        #expect(try await store.pruneExpired(now: later.now.addingTimeInterval(window - 1)).batchIDs == 0)
+        #expect(try await store.pruneExpired(now: later.now.addingTimeInterval(window + 1)).batchIDs == 1)
         await store.close()
     }
 

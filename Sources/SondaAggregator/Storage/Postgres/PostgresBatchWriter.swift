@@ -23,6 +23,11 @@ extension PostgresStore {
                 if let rememberUntil,
                     try await !Self.remember(batch, until: rememberUntil, on: connection, logger: logger)
                 {
+                    // Counts nothing again, but is a sign of life (see the SQLite store's `write`).
+                    let seen = Int64(now.timeIntervalSince1970 * 1000)
+                    try await connection.query(
+                        "UPDATE agents SET last_seen_ms = GREATEST(last_seen_ms, \(seen)) WHERE id = \(batch.agent)",
+                        logger: logger)
                     return BatchReceipt.replay(of: batch)
                 }
                 let inserted = try await Self.insertResults(rows, on: connection, logger: logger)

@@ -37,6 +37,11 @@ extension SQLiteStore {
             entered.flag.store(true, ordering: .releasing)
             pending.waitingWriters.subtract(1, ordering: .releasing)
             if let rememberUntil, try !SQLiteBatchIDs.remember(batch, until: rememberUntil, in: db) {
+                // Counts nothing again, but is a sign of life: an agent whose 200s are lost (an
+                // answer slower than its timeout) sends the same batch until one arrives.
+                try db.execute(
+                    sql: "UPDATE agents SET last_seen_ms = MAX(last_seen_ms, ?) WHERE id = ?",
+                    arguments: [Int64(now.timeIntervalSince1970 * 1000), batch.agent])
                 return BatchReceipt.replay(of: batch)
             }
             var writer = ResultJSONWriter()
