@@ -5,7 +5,11 @@ import Glibc
 /// single-threaded one, like the C libcurl loop, skips it). An HTTPS probe frees thousands of
 /// OpenSSL blocks of the same few sizes, so most of them took that path: with 1 000 a size, the
 /// daemon runs 5 % fewer instructions per HTTPS probe (callgrind, bench/daemon-instructions.sh) and
-/// about 2 % less CPU, for some 3 MB more resident while probing (idle RSS is unchanged).
+/// about 2 % less CPU. The price is resident memory: a thread keeps, of each size, as many blocks
+/// as it once freed without allocating them again (up to the count), which malloc counts as in
+/// use, so RSS climbs as the threads' largest bursts come, sooner on a loaded machine, and stops:
+/// 3.5 MB over glibc's 7 on a quiet machine, 7.5 MB with the workers starved of CPU (measured in
+/// docs/reliability.md, the soak).
 ///
 /// The count is a glibc tunable, read only at start-up from the environment (no `mallopt` for it),
 /// so `sonda-agent run` executes itself again with it set.
