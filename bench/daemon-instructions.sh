@@ -20,9 +20,7 @@ if [ "$KIND" = https ]; then url="https://localhost:$(port tls13)/small.txt"; el
 config "$url" 10s
 
 cd "$WORK"
-# The tunable `run` would otherwise execute itself again to set (MallocTuning): valgrind does not
-# follow that exec.
-GLIBC_TUNABLES=glibc.malloc.tcache_count=1000 valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$WORK/callgrind.out" \
+valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$WORK/callgrind.out" \
   "$AGENT" run --config agent.yaml --listen 127.0.0.1:0 >agent.log 2>&1 &
 pid=$!
 metric() { curl -s "http://127.0.0.1:$(grep -o 'on port [0-9]*' agent.log | grep -o '[0-9]*$')/metrics" | awk '$1 == "sonda_probes_total" { print $2 }'; }

@@ -14,7 +14,6 @@ struct SondaAgentCommand: AsyncParsableCommand {
     )
 
     static func main() async {
-        if CommandLine.arguments.dropFirst().first == "run" { MallocTuning.reexecutingIfNeeded() }
         // Async code runs on one thread of the agent's, not on libdispatch's pool (see `TaskThread`).
         TaskThread.installAsGlobalExecutor(name: "sonda-tasks")
         await mainReportingErrors(tool: "sonda-agent")

@@ -258,26 +258,6 @@ import Testing
         #expect(close * 4 >= off.count * 3, "only \(close) of \(off.count) runs within 30 ms: \(off.sorted())")
     }
 
-    /// `run` executes itself again with glibc's per-thread cache of freed blocks raised
-    /// (`MallocTuning`); a count the operator chose is kept.
-    @Test func runRaisesMallocsPerThreadCache() async throws {
-        let setup = try await Setup()
-        func tunables(_ agent: BackgroundProcess) async throws -> [String] {
-            _ = try await agent.agentListenPort()
-            let environ = try FileHandle(forReadingFrom: URL(fileURLWithPath: "/proc/\(agent.pid)/environ")).readToEnd() ?? Data()
-            agent.signal(SIGTERM)
-            #expect(await agent.wait() == 0, "\(agent.log)")
-            return environ.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }.filter { $0.hasPrefix("GLIBC_TUNABLES=") }
-        }
-        let raised = try await tunables(setup.startAgent())
-        #expect(raised.count == 1 && raised[0].hasSuffix("glibc.malloc.tcache_count=1000"), "\(raised)")
-        let chosen = try await tunables(
-            BackgroundProcess(
-                AgentCLI.binary, ["run", "--config", "\(setup.directory)/agent.yaml", "--listen", "127.0.0.1:0"],
-                environment: ["GLIBC_TUNABLES": "glibc.malloc.tcache_count=20"]))
-        #expect(chosen == ["GLIBC_TUNABLES=glibc.malloc.tcache_count=20"])
-    }
-
     /// A probe alone in its window that hangs does not hold up the windows after it: another
     /// worker wakes for them while it waits.
     @Test func aHungProbeDoesNotHoldUpTheNextWindows() async throws {
