@@ -21,6 +21,11 @@ final class CurlEasy {
         self.handle = handle
         errorBuffer = .allocate(capacity: Self.errorBufferSize)
         errorBuffer.initialize(repeating: 0, count: Self.errorBufferSize)
+        // The first transfer on a handle creates the multi handle that curl_easy_perform keeps for
+        // it, with a wake-up socket pair. A perform with no URL creates it now and fails at once
+        // (CURLE_URL_MALFORMAT, no network): a worker first used under load, hours into a run,
+        // then opens no descriptors, and the soak's bound on open fds can tell a leak.
+        _ = curl_easy_perform(handle)
     }
 
     deinit {
