@@ -141,7 +141,6 @@ enum HTTPProber {
         let handshakeOnly = request.kind == .tlsHandshake
         let phases = transfer.phases(
             counters, startedMonotonic: startedMonotonic, stopsAfterTLS: handshakeOnly || transfer.policyError != nil)
-        let connectedIP = transfer.connectedIP
         let proxy = transfer.proxyInfo
 
         var failure = ProbeErrorClassifier.classify(code, transfer: transfer, counters: counters)
@@ -157,7 +156,7 @@ enum HTTPProber {
                 redirects: easy.long(CURLINFO_REDIRECT_COUNT),
                 redirectMilliseconds: PhaseTimings.milliseconds(easy.microseconds(CURLINFO_REDIRECT_TIME_T)),
                 bodyBytes: transfer.bodyBytes, bodySHA256: transfer.finishBodyHash(),
-                remoteIP: proxy == nil ? connectedIP : nil)
+                remoteIP: transfer.originIP)
             let statusOK = request.expectedStatus.contains { $0.contains(status) }
             assertions.append(AssertionOutcome(name: "status", ok: statusOK, actual: statusOK ? nil : String(status)))
             if failure == nil && status == 407 && transfer.proxy != nil {
@@ -178,7 +177,7 @@ enum HTTPProber {
         }
         return ProbeResult(
             startedAt: startedAt, error: failure, phases: phases, http: http, tls: tls, assertions: assertions,
-            proxy: proxy, remoteIP: proxy == nil ? connectedIP : nil, url: request.url)
+            proxy: proxy, remoteIP: transfer.originIP, url: request.url)
     }
 
     private static func httpVersion(_ curlVersion: Int) -> String {

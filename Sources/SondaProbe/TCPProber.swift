@@ -50,8 +50,7 @@ enum TCPProber {
         }
         return ProbeResult(
             startedAt: startedAt, error: failure, phases: phases, tls: tls, assertions: assertions,
-            proxy: transfer.proxyInfo, remoteIP: transfer.proxy == nil ? transfer.connectedIP : nil,
-            url: tcpURL(request.url))
+            proxy: transfer.proxyInfo, remoteIP: transfer.originIP, url: tcpURL(request.url))
     }
 
     private static func failure(

@@ -133,6 +133,9 @@ extension Transfer {
         shaper?.upstreamIP ?? easy.string(CURLINFO_PRIMARY_IP).flatMap { $0.isEmpty ? nil : $0 }
     }
 
+    /// The origin server's address for the result: nil through a proxy, which alone knows it.
+    var originIP: String? { proxy == nil ? connectedIP : nil }
+
     /// The proxy the transfer went through, with its answer to the CONNECT.
     var proxyInfo: ProxyInfo? {
         proxy.map { tunnel in
