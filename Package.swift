@@ -122,6 +122,7 @@ let package = Package(
                 "SondaAggregator", "SondaCore", "SondaConfig", "TestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ]),
         .testTarget(
             name: "EndToEndTests", dependencies: ["SondaCore", "TestSupport", .product(name: "Yams", package: "Yams")]),

@@ -1,4 +1,5 @@
 import Foundation
+import PostgresNIO
 import SondaConfig
 import SondaCore
 import TestSupport
@@ -336,5 +337,41 @@ import Testing
         let missing = try PostgresURL(server.replacingOccurrences(of: "/t_", with: "/missing_"))
         let refused = await #expect(throws: PostgresStoreError.self) { try await PostgresStore.open(missing) }
         #expect("\(refused.map { $0 as Any } ?? "")".contains("does not exist"))
+    }
+
+    /// PostgreSQL restarting during a large read must fail that read, not the replica: postgres-nio's
+    /// row stream traps when the server closes the connection while the stream waits for its
+    /// consumer (a fresh-clone run lost a replica so), and `rows` is what keeps it from waiting.
+    @Test func aReadTheServerEndsMidStreamFailsWithoutTrapping() async throws {
+        let url = try await PostgresServer.database()
+        let store = try await PostgresStore.open(try PostgresURL(url))
+        let marker = "midstream_\(UUID().uuidString.prefix(8))"
+        // 4 MB of rows, more than the socket buffers hold, then a wait the terminate cuts short.
+        let sql = """
+            SELECT repeat('x', 200) || '\(marker)' FROM generate_series(1, 20000)
+            UNION ALL SELECT pg_sleep(600)::text
+            """
+        let read = Task {
+            try await store.withConnection { [logger = store.logger] connection in
+                try await connection.rows(PostgresQuery(unsafeSQL: sql), logger: logger).count
+            }
+        }
+        // Ends the backend once it has sent rows: either all of them (asleep) or as many as the
+        // client took (blocked writing to it).
+        let terminated = await eventually(every: .milliseconds(100)) {
+            let answer = try? await PostgresServer.psql(
+                url,
+                """
+                SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                WHERE query LIKE '%\(marker)%' AND pid <> pg_backend_pid()
+                  AND wait_event IN ('PgSleep', 'ClientWrite')
+                """)
+            return answer == "t"
+        }
+        #expect(terminated)
+        await #expect(throws: (any Error).self) { try await read.value }
+        // The store goes on with a new connection.
+        _ = try await store.agents()
+        await store.close()
     }
 }

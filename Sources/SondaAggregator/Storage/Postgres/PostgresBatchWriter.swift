@@ -74,14 +74,14 @@ extension PostgresStore {
         async throws -> Bool
     {
         let ms = Int64(until.timeIntervalSince1970 * 1000)
-        let rows = try await connection.query(
+        let rows = try await connection.rows(
             """
             INSERT INTO batch_ids AS b (agent, batch_id, until_ms) VALUES (\(batch.agent), \(batch.batchID), \(ms))
             ON CONFLICT (agent, batch_id) DO UPDATE SET until_ms = GREATEST(b.until_ms, excluded.until_ms)
             RETURNING (xmax = 0)
             """, logger: logger)
         var inserted = false
-        for try await fresh in rows.decode(Bool.self) { inserted = fresh }
+        for fresh in try rows.decode(Bool.self) { inserted = fresh }
         return inserted
     }
 
@@ -94,7 +94,7 @@ extension PostgresStore {
     {
         var inserted: Set<String> = []
         guard !rows.ids.isEmpty else { return inserted }
-        let ids = try await connection.query(
+        let ids = try await connection.rows(
             """
             INSERT INTO results (id, started_at_ms, agent, check_name, step, region, profile, class, ok,
                                  error_code, total_ms, json)
@@ -109,7 +109,7 @@ extension PostgresStore {
             ON CONFLICT DO NOTHING
             RETURNING id
             """, logger: logger)
-        for try await id in ids.decode(String.self) { inserted.insert(id) }
+        for id in try ids.decode(String.self) { inserted.insert(id) }
         return inserted
     }
 

@@ -12,7 +12,7 @@ extension PostgresStore {
         try await withConnection { [logger] connection in
             var held: [String] = []
             for table in tables {
-                for try await exists in try await connection.query(
+                for exists in try await connection.rows(
                     PostgresQuery(unsafeSQL: "SELECT EXISTS (SELECT 1 FROM \(table.name))"), logger: logger
                 ).decode(Bool.self) where exists {
                     held.append(table.name)
@@ -27,7 +27,7 @@ extension PostgresStore {
     func cursorBeforeRunningTransactions() async throws -> Int64 {
         try await withConnection { [logger] connection in
             var cursor: Int64 = 0
-            for try await xmin in try await connection.query(
+            for xmin in try await connection.rows(
                 "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint - 1", logger: logger
             ).decode(Int64.self) {
                 cursor = xmin
@@ -56,7 +56,7 @@ extension PostgresStore {
             return try await connection.withTransaction(logger: logger) { connection in
                 try await connection.query(insert, logger: logger)
                 var xid: Int64 = 0
-                for try await id in try await connection.query(
+                for id in try await connection.rows(
                     "SELECT pg_current_xact_id()::text::bigint", logger: logger
                 ).decode(Int64.self) {
                     xid = id

@@ -26,7 +26,7 @@ extension PostgresStore {
     public func claimNotification(receiver: String, now: Date, until: Date) async throws -> Notification.Claimed? {
         let (nowMs, untilMs) = (Self.milliseconds(now), Self.milliseconds(until))
         return try await withConnection { [logger] connection in
-            let rows = try await connection.query(
+            let rows = try await connection.rows(
                 """
                 UPDATE notifications SET claimed_until_ms = \(untilMs), attempts = attempts + 1
                 WHERE id = (SELECT id FROM notifications WHERE receiver = \(receiver) AND state = 'pending'
@@ -34,7 +34,7 @@ extension PostgresStore {
                 AND due_at_ms <= \(nowMs) AND claimed_until_ms <= \(nowMs)
                 RETURNING id, key, body, alerts, created_at_ms, attempts
                 """, logger: logger)
-            for try await (id, key, body, alerts, createdAt, attempts) in rows.decode(
+            for (id, key, body, alerts, createdAt, attempts) in try rows.decode(
                 (Int64, String, ByteBuffer, Int, Int64, Int).self)
             {
                 return Notification.Claimed(
@@ -69,10 +69,10 @@ extension PostgresStore {
     public func pendingNotifications() async throws -> [String: Int] {
         try await withConnection { [logger] connection in
             var counts: [String: Int] = [:]
-            let rows = try await connection.query(
+            let rows = try await connection.rows(
                 "SELECT receiver, SUM(alerts)::bigint FROM notifications WHERE state = 'pending' GROUP BY receiver",
                 logger: logger)
-            for try await (receiver, count) in rows.decode((String, Int).self) { counts[receiver] = count }
+            for (receiver, count) in try rows.decode((String, Int).self) { counts[receiver] = count }
             return counts
         }
     }

@@ -272,7 +272,7 @@ enum PostgresSchema {
                     name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())
                 """, logger: logger)
             var applied: Set<String> = []
-            for try await name in try await connection.query("SELECT name FROM schema_migrations", logger: logger)
+            for name in try await connection.rows("SELECT name FROM schema_migrations", logger: logger)
                 .decode(String.self)
             {
                 applied.insert(name)

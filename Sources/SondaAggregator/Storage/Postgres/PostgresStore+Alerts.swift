@@ -20,8 +20,8 @@ extension PostgresStore {
         Int64, ResultEvent
     )] {
         var events: [(Int64, ResultEvent)] = []
-        let rows = try await connection.query(query, logger: logger)
-        for try await row in rows {
+        let rows = try await connection.rows(query, logger: logger)
+        for row in rows {
             let (
                 xid, check, endpointClass, agent, region, profile, ms, ok, code, version, expiry, step, subject,
                 notAfter
@@ -47,13 +47,13 @@ extension PostgresStore {
     public func alertStart(since: Date) async throws -> AlertStart {
         try await withConnection { [logger] connection in
             var saved: Int64?
-            for try await value in try await connection.query(
+            for value in try await connection.rows(
                 "SELECT value FROM alert_cursor WHERE name = 'results'", logger: logger
             ).decode(Int64.self) {
                 saved = value
             }
             if saved == nil {
-                for try await xmin in try await connection.query(
+                for xmin in try await connection.rows(
                     "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint - 1", logger: logger
                 ).decode(Int64.self) {
                     saved = xmin
@@ -77,7 +77,7 @@ extension PostgresStore {
             // limit-th row (exclusive), or that one alone when it is the first and larger than the limit.
             var bound: Int64?
             var first: Int64?
-            for try await (boundary, firstXid) in try await connection.query(
+            for (boundary, firstXid) in try await connection.rows(
                 """
                 SELECT (SELECT ingest_xid::text::bigint FROM results
                         WHERE ingest_xid > \(String(cursor))::xid8 AND ingest_xid < pg_snapshot_xmin(pg_current_snapshot())
@@ -107,7 +107,7 @@ extension PostgresStore {
         try await withConnection { [logger] connection in
             let minute = Int64((now.timeIntervalSince1970 / 60).rounded(.down))
             let s = [5, 30, 60, 360].map { minute - $0 }
-            let rows = try await connection.query(
+            let rows = try await connection.rows(
                 """
                 SELECT check_name, region, MAX(class),
                     SUM(count) FILTER (WHERE minute >= \(s[0]))::bigint,
@@ -121,7 +121,7 @@ extension PostgresStore {
                 FROM outcome_minute WHERE minute >= \(s[3]) GROUP BY check_name, region
                 """, logger: logger)
             var burns: [BurnCounts] = []
-            for try await row in rows {
+            for row in rows {
                 let (check, region, endpointClass, t5, f5, t30, f30, t60, f60, t360, f360) = try row.decode(
                     (String, String, String, Int?, Int?, Int?, Int?, Int?, Int?, Int?, Int?).self)
                 func window(_ total: Int?, _ failed: Int?) -> BurnCounts.Window {
@@ -269,7 +269,7 @@ extension PostgresStore {
         -> [TrackedAlert]
     {
         var alerts: [TrackedAlert] = []
-        for try await row in try await connection.query(query, logger: logger) {
+        for row in try await connection.rows(query, logger: logger) {
             let (
                 fingerprint, activeSince, labels, _, state, silenced, summary, description, startsAt, endsAt, lastSent,
                 falseSince
@@ -293,14 +293,14 @@ extension PostgresStore {
         // A position before every silence when none is given: one statement for every page.
         let (endsAt, id) = position.map { ($0.endsAtMilliseconds, $0.id) } ?? (Int64.min, "")
         return try await withConnection { [logger] connection in
-            let rows = try await connection.query(
+            let rows = try await connection.rows(
                 """
                 SELECT id, matchers, starts_at_ms, ends_at_ms, comment, created_at_ms FROM silences
                 WHERE ends_at_ms > \(Self.milliseconds(now)) AND (ends_at_ms, id COLLATE "C") > (\(endsAt), \(id))
                 ORDER BY ends_at_ms, id COLLATE "C" LIMIT \(limit)
                 """, logger: logger)
             var silences: [Silence] = []
-            for try await (id, matchers, startsAt, endsAt, comment, createdAt) in rows.decode(
+            for (id, matchers, startsAt, endsAt, comment, createdAt) in try rows.decode(
                 (String, String, Int64, Int64, String, Int64).self)
             {
                 silences.append(
@@ -335,13 +335,13 @@ extension PostgresStore {
         try await withConnection { [logger] connection in
             let logger = logger
             return try await connection.withTransaction(logger: logger) { connection in
-                let rows = try await connection.query(
+                let rows = try await connection.rows(
                     """
                     SELECT matchers, starts_at_ms, ends_at_ms, comment, created_at_ms FROM silences
                     WHERE id = \(id) AND ends_at_ms > \(Self.milliseconds(now)) FOR UPDATE
                     """, logger: logger)
                 var found: Silence?
-                for try await (matchers, startsAt, endsAt, comment, createdAt) in rows.decode(
+                for (matchers, startsAt, endsAt, comment, createdAt) in try rows.decode(
                     (String, Int64, Int64, String, Int64).self)
                 {
                     found = Silence(

@@ -42,7 +42,7 @@ extension PostgresStore {
         try await withConnection { [logger] connection in
             try await connection.withTransaction(logger: logger) { connection in
                 try await connection.query("SELECT pg_advisory_xact_lock(\(Self.auditLock))", logger: logger)
-                let rows = try await connection.query(
+                let rows = try await connection.rows(
                     """
                     DELETE FROM audit_queue WHERE seq IN (
                         SELECT seq FROM audit_queue WHERE ingest_xid < pg_snapshot_xmin(pg_current_snapshot())
@@ -50,7 +50,7 @@ extension PostgresStore {
                     RETURNING ingest_xid::text::bigint, seq, at_ms, kind, detail
                     """, logger: logger)
                 var queued: [(xid: Int64, seq: Int64, at: Int64, kind: String, detail: String)] = []
-                for try await row in rows.decode((Int64, Int64, Int64, String, String).self) { queued.append(row) }
+                for row in try rows.decode((Int64, Int64, Int64, String, String).self) { queued.append(row) }
                 guard !queued.isEmpty else { return 0 }
                 queued.sort { ($0.xid, $0.seq) < ($1.xid, $1.seq) }
                 var previous = try await Self.auditHead(on: connection, logger: logger)
@@ -83,7 +83,7 @@ extension PostgresStore {
     }
 
     static func auditHead(on connection: PostgresConnection, logger: Logger) async throws -> String {
-        for try await hash in try await connection.query(
+        for hash in try await connection.rows(
             "SELECT hash FROM audit ORDER BY seq DESC LIMIT 1", logger: logger
         ).decode(String.self) {
             return hash
@@ -94,15 +94,15 @@ extension PostgresStore {
     public func verifyAudit(noting: Set<Int>) async throws -> AuditLog.Verification {
         try await withConnection { [logger] connection in
             var queued = 0
-            for try await count in try await connection.query("SELECT count(*) FROM audit_queue", logger: logger)
+            for count in try await connection.rows("SELECT count(*) FROM audit_queue", logger: logger)
                 .decode(Int.self)
             {
                 queued = count
             }
             var walk = AuditLog.Walk(noting: noting)
-            let rows = try await connection.query(
+            let rows = try await connection.rows(
                 "SELECT seq, at_ms, kind, detail, prev_hash, hash FROM audit ORDER BY seq", logger: logger)
-            for try await (seq, at, kind, detail, prev, hash) in rows.decode(
+            for (seq, at, kind, detail, prev, hash) in try rows.decode(
                 (Int64, Int64, String, String, String, String).self)
             {
                 guard walk.step(seq: seq, atMilliseconds: at, kind: kind, detail: detail, prev: prev, hash: hash)
@@ -115,9 +115,9 @@ extension PostgresStore {
     public func auditHead() async throws -> AuditLog.Head {
         try await chainAudit()
         return try await withConnection { [logger] connection in
-            let rows = try await connection.query(
+            let rows = try await connection.rows(
                 "SELECT count(*), (SELECT hash FROM audit ORDER BY seq DESC LIMIT 1) FROM audit", logger: logger)
-            for try await (entries, hash) in rows.decode((Int, String?).self) {
+            for (entries, hash) in try rows.decode((Int, String?).self) {
                 return AuditLog.Head(entries: entries, hash: hash)
             }
             return AuditLog.Head(entries: 0, hash: nil)

@@ -12,7 +12,7 @@ extension PostgresStore {
     public func acquireLease(holder: String, ttl: Duration) async throws -> Lease? {
         let milliseconds = Int64(ttl.components.seconds * 1000 + ttl.components.attoseconds / 1_000_000_000_000_000)
         return try await withConnection { [logger] connection in
-            let rows = try await connection.query(
+            let rows = try await connection.rows(
                 """
                 INSERT INTO leases AS l (name, holder, epoch, expires_at)
                 VALUES (\(Self.leaseName), \(holder), 1, clock_timestamp() + \(milliseconds) * interval '1 millisecond')
@@ -21,7 +21,7 @@ extension PostgresStore {
                 WHERE l.holder = excluded.holder OR l.expires_at < clock_timestamp()
                 RETURNING epoch
                 """, logger: logger)
-            for try await epoch in rows.decode(Int64.self) { return Lease(holder: holder, epoch: epoch) }
+            for epoch in try rows.decode(Int64.self) { return Lease(holder: holder, epoch: epoch) }
             return nil
         }
     }
@@ -29,14 +29,14 @@ extension PostgresStore {
     /// Refuses the transaction unless `lease` is still current and unexpired, and holds the lease
     /// row until commit, so no replica can take the lease over between this check and the commit.
     static func fence(_ lease: Lease, on connection: PostgresConnection, logger: Logger) async throws {
-        let rows = try await connection.query(
+        let rows = try await connection.rows(
             """
             SELECT epoch FROM leases
             WHERE name = \(leaseName) AND holder = \(lease.holder) AND epoch = \(lease.epoch)
             AND expires_at > clock_timestamp()
             FOR SHARE
             """, logger: logger)
-        for try await _ in rows.decode(Int64.self) { return }
+        for _ in try rows.decode(Int64.self) { return }
         throw LeaseLost(lease: lease)
     }
 }

@@ -16,13 +16,13 @@ extension PostgresStore {
             let wanted = PhaseHistograms.phases.map(\.rawValue).filter(phases.contains)
             var histograms: [BudgetCellKey: [String: HistogramAccumulator]] = [:]
             if !wanted.isEmpty {
-                let rows = try await connection.query(
+                let rows = try await connection.rows(
                     PostgresQuery(
                         unsafeSQL: """
                             SELECT region, profile, class, \(wanted.joined(separator: ", ")) FROM \(span.latencyTable)
                             WHERE \(span.column) >= $1\(condition)
                             """, binds: binds), logger: logger)
-                for try await row in rows {
+                for row in rows {
                     let cells = row.makeRandomAccess()
                     let key = BudgetCellKey(
                         region: try cells[0].decode(String.self), profile: try cells[1].decode(String.self),
@@ -40,13 +40,13 @@ extension PostgresStore {
             var seenBinds = PostgresBindings()
             seenBinds.append(span.since)
             let seenCondition = Self.condition(filter, binds: &seenBinds)
-            let seen = try await connection.query(
+            let seen = try await connection.rows(
                 PostgresQuery(
                     unsafeSQL: """
                         SELECT DISTINCT region, profile, class FROM \(span.outcomeTable)
                         WHERE \(span.column) >= $1\(seenCondition)
                         """, binds: seenBinds), logger: logger)
-            for try await (region, profile, endpointClass) in seen.decode((String, String, String).self) {
+            for (region, profile, endpointClass) in try seen.decode((String, String, String).self) {
                 let key = BudgetCellKey(region: region, profile: profile, endpointClass: endpointClass)
                 if histograms[key] == nil { histograms[key] = [:] }
             }
@@ -77,7 +77,7 @@ extension PostgresStore {
                 binds.append(value)
                 condition += " AND \(column) = $\(binds.count)"
             }
-            let rows = try await connection.query(
+            let rows = try await connection.rows(
                 PostgresQuery(
                     unsafeSQL: """
                         SELECT check_name, region, SUM(count)::bigint,
@@ -86,7 +86,7 @@ extension PostgresStore {
                         GROUP BY check_name, region
                         """, binds: binds), logger: logger)
             var counts: [OutcomeCount] = []
-            for try await (check, region, total, failed) in rows.decode((String, String, Int, Int).self) {
+            for (check, region, total, failed) in try rows.decode((String, String, Int, Int).self) {
                 counts.append(OutcomeCount(check: check, region: region, total: total, failed: failed))
             }
             return counts
@@ -108,12 +108,12 @@ extension PostgresStore {
 
     private func agents(_ query: PostgresQuery) async throws -> [AgentRecord] {
         try await withConnection { [logger] connection in
-            let rows = try await connection.query(query, logger: logger)
+            let rows = try await connection.rows(query, logger: logger)
             var agents: [AgentRecord] = []
-            for try await (
+            for (
                 id, region, lastSeen, version, configHash, spoolDepth, dropped, quarantined, batches, results
             )
-                in rows.decode(
+                in try rows.decode(
                     (String, String, Int64, String, String, Int, Int, Int, Int, Int).self)
             {
                 agents.append(
@@ -142,7 +142,7 @@ extension PostgresStore {
                     """
             }
             var results: [StoredResult] = []
-            for try await (ms, id, json) in try await connection.query(query, logger: logger).decode(
+            for (ms, id, json) in try await connection.rows(query, logger: logger).decode(
                 (Int64, String, String).self)
             {
                 results.append(StoredResult(cursor: ResultCursor(startedAtMilliseconds: ms, id: id), json: json))
@@ -153,12 +153,12 @@ extension PostgresStore {
 
     public func knowsCheck(_ name: String, sinceDay: Int64) async throws -> Bool {
         try await withConnection { [logger] connection in
-            let rows = try await connection.query(
+            let rows = try await connection.rows(
                 """
                 SELECT EXISTS (SELECT 1 FROM results WHERE check_name = \(name))
                     OR EXISTS (SELECT 1 FROM outcome_day WHERE check_name = \(name) AND day >= \(sinceDay))
                 """, logger: logger)
-            for try await known in rows.decode(Bool.self) { return known }
+            for known in try rows.decode(Bool.self) { return known }
             return false
         }
     }

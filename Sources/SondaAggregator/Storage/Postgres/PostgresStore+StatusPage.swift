@@ -8,24 +8,24 @@ extension PostgresStore {
     public func uptimeHistory(slo: AggregatorConfig.Objective, now: Date) async throws -> UptimeHistory {
         try await withConnection { [logger] connection in
             var builder = UptimeHistory.Builder(now: now)
-            let hours = try await connection.query(
+            let hours = try await connection.rows(
                 """
                 SELECT check_name, class, region, hour, error_code != '', SUM(count)::bigint FROM outcome_hour
                 WHERE hour >= \(builder.firstHour) GROUP BY 1, 2, 3, 4, 5
                 """, logger: logger)
-            for try await (check, endpointClass, region, hour, failed, count) in hours.decode(
+            for (check, endpointClass, region, hour, failed, count) in try hours.decode(
                 (String, String, String, Int64, Bool, Int).self)
             {
                 builder.addHour(
                     check: check, endpointClass: endpointClass, region: region, hour: hour, failed: failed, count: count
                 )
             }
-            let days = try await connection.query(
+            let days = try await connection.rows(
                 """
                 SELECT check_name, class, day, error_code != '', SUM(count)::bigint FROM outcome_day
                 WHERE day >= \(builder.firstDay) GROUP BY 1, 2, 3, 4
                 """, logger: logger)
-            for try await (check, endpointClass, day, failed, count) in days.decode(
+            for (check, endpointClass, day, failed, count) in try days.decode(
                 (String, String, Int64, Bool, Int).self)
             {
                 builder.addDay(check: check, endpointClass: endpointClass, day: day, failed: failed, count: count)
@@ -33,13 +33,13 @@ extension PostgresStore {
             let span = RollupSpan(window: slo.window, now: now)
             var binds = PostgresBindings()
             binds.append(span.since)
-            let window = try await connection.query(
+            let window = try await connection.rows(
                 PostgresQuery(
                     unsafeSQL: """
                         SELECT check_name, error_code != '', SUM(count)::bigint FROM \(span.outcomeTable)
                         WHERE \(span.column) >= $1 GROUP BY 1, 2
                         """, binds: binds), logger: logger)
-            for try await (check, failed, count) in window.decode((String, Bool, Int).self) {
+            for (check, failed, count) in try window.decode((String, Bool, Int).self) {
                 builder.addSLOWindow(check: check, failed: failed, count: count)
             }
             return builder.build()
@@ -50,7 +50,7 @@ extension PostgresStore {
         try await withConnection { [logger] connection in
             var entries: [CertificateExpiry.Entry] = []
             for check in checks {
-                let rows = try await connection.query(
+                let rows = try await connection.rows(
                     """
                     SELECT agent, started_at_ms, tls #>> '{earliest_expiry}',
                         coalesce(tls #>> '{leaf,sans,0}', tls #>> '{leaf,subject}'), tls #>> '{version}',
@@ -60,7 +60,7 @@ extension PostgresStore {
                     LIMIT \(CertificateExpiry.latestResults)
                     """, logger: logger)
                 var observations: [CertificateExpiry.Observation] = []
-                for try await (agent, ms, expiry, name, version, clientSubject, clientExpiry) in rows.decode(
+                for (agent, ms, expiry, name, version, clientSubject, clientExpiry) in try rows.decode(
                     (String, Int64, String?, String?, String?, String?, String?).self)
                 {
                     observations.append(
@@ -83,13 +83,13 @@ extension PostgresStore {
             var binds = PostgresBindings()
             binds.append(builder.outcomeSince)
             binds.append(check)
-            let outcomes = try await connection.query(
+            let outcomes = try await connection.rows(
                 PostgresQuery(
                     unsafeSQL: """
                         SELECT region, profile, class, error_code, SUM(count)::bigint FROM \(span.outcomeTable)
                         WHERE \(span.column) >= $1 AND check_name = $2 GROUP BY 1, 2, 3, 4
                         """, binds: binds), logger: logger)
-            for try await (region, shown, endpointClass, code, count) in outcomes.decode(
+            for (region, shown, endpointClass, code, count) in try outcomes.decode(
                 (String, String, String, String, Int).self)
             {
                 builder.addOutcome(
@@ -100,14 +100,14 @@ extension PostgresStore {
             // Column names from the closed set of phases (`PhaseHistograms`).
             let phases = CheckLatency.phases.map(\.rawValue)
             let total = phases.firstIndex(of: "total")
-            let rows = try await connection.query(
+            let rows = try await connection.rows(
                 """
                 SELECT minute, region || '|' || profile || '|' || class, \(unescaped: phases.joined(separator: ", "))
                 FROM latency_minute
                 WHERE check_name = \(check) AND minute BETWEEN \(builder.firstMinute) AND \(builder.lastMinute)
                 AND region = ANY(\(regions)) AND profile = ANY(\(shownProfiles))
                 """, logger: logger)
-            for try await row in rows {
+            for row in rows {
                 let cells = row.makeRandomAccess()
                 let minute = try cells[0].decode(Int64.self)
                 let key = try cells[1].decode(String.self)
@@ -132,7 +132,7 @@ extension PostgresStore {
             // The minutes with failures first, from the outcome rollups, so a check that rarely fails
             // does not cost a scan of all its results.
             var minutes: [Int64] = []
-            for try await minute in try await connection.query(
+            for minute in try await connection.rows(
                 """
                 SELECT DISTINCT minute FROM outcome_minute
                 WHERE check_name = \(check) AND minute BETWEEN \(fromMinute) AND \(toMinute)
@@ -145,7 +145,7 @@ extension PostgresStore {
             let profileSet = Set(profiles)
             var failures: [CheckFailures.Failure] = []
             for minute in minutes where failures.count < limit {
-                let rows = try await connection.query(
+                let rows = try await connection.rows(
                     """
                     SELECT started_at_ms, agent, region, profile, step, error_code,
                         json::jsonb #>> '{error,message}', (json::jsonb #>> '{http,status}')::int
@@ -154,7 +154,7 @@ extension PostgresStore {
                     AND started_at_ms < \((minute + 1) * 60_000) AND NOT ok
                     ORDER BY started_at_ms DESC, id DESC LIMIT \(limit - failures.count)
                     """, logger: logger)
-                for try await (ms, agent, region, profile, step, code, message, status) in rows.decode(
+                for (ms, agent, region, profile, step, code, message, status) in try rows.decode(
                     (Int64, String, String, String, String?, String?, String?, Int?).self)
                 where profileSet.contains(profile) {
                     failures.append(

@@ -64,7 +64,7 @@ public final class PostgresStore: AggregatorStore {
 
     public func ping() async throws {
         try await withConnection { [logger] connection in
-            _ = try await connection.query("SELECT 1", logger: logger)
+            _ = try await connection.rows("SELECT 1", logger: logger)
         }
     }
 
@@ -152,7 +152,7 @@ public final class PostgresStore: AggregatorStore {
             // Whole days of results go with their partition; the day rawBefore falls in stays.
             for day in try await self.partitionDays(on: connection) where day < rawDay {
                 let table = Self.partitionName(day: day)
-                for try await n in try await connection.query(
+                for n in try await connection.rows(
                     PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(table)"), logger: logger
                 ).decode(Int.self) {
                     removed += n
@@ -178,13 +178,13 @@ public final class PostgresStore: AggregatorStore {
         let ms = Int64(now.timeIntervalSince1970 * 1000)
         return try await withConnection { [logger] connection in
             var removed = ExpiredRows()
-            for try await n in try await connection.query(
+            for n in try await connection.rows(
                 "WITH gone AS (DELETE FROM silences WHERE ends_at_ms <= \(ms) RETURNING 1) SELECT count(*) FROM gone",
                 logger: logger
             ).decode(Int.self) {
                 removed.silences = n
             }
-            for try await n in try await connection.query(
+            for n in try await connection.rows(
                 "WITH gone AS (DELETE FROM batch_ids WHERE until_ms < \(ms) RETURNING 1) SELECT count(*) FROM gone",
                 logger: logger
             ).decode(Int.self) {
@@ -199,12 +199,12 @@ public final class PostgresStore: AggregatorStore {
     /// The days that have a results partition, from the catalogue.
     func partitionDays(on connection: PostgresConnection) async throws -> [Int64] {
         var days: [Int64] = []
-        let rows = try await connection.query(
+        let rows = try await connection.rows(
             """
             SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
             WHERE i.inhparent = 'results'::regclass
             """, logger: logger)
-        for try await name in rows.decode(String.self) {
+        for name in try rows.decode(String.self) {
             if name.hasPrefix("results_d"), let day = Int64(name.dropFirst("results_d".count)) { days.append(day) }
         }
         return days.sorted()
@@ -230,6 +230,29 @@ public final class PostgresStore: AggregatorStore {
     }
 
     static let partitionLock: Int64 = 0x534F_4E44_4103
+}
+
+extension PostgresConnection {
+    /// Runs `query` and returns all its rows; every read of the store goes through here.
+    ///
+    /// Not `query`'s async row sequence: postgres-nio 1.33.2 traps (a precondition in
+    /// `RowStreamStateMachine.channelReadComplete`) when the server closes the connection while a
+    /// row stream waits for its consumer to ask for more, and a replica died that way when
+    /// PostgreSQL restarted during the alert engine's 20 000-row read. Collected on the connection's
+    /// event loop, rows are asked for as soon as they arrive, so the stream never waits in that state.
+    func rows(_ query: PostgresQuery, logger: Logger, file: String = #fileID, line: Int = #line) async throws
+        -> PostgresQueryResult
+    {
+        try await self.query(query, logger: logger, file: file, line: line).get()
+    }
+}
+
+extension PostgresQueryResult {
+    func decode<each Column: PostgresDecodable>(
+        _: (repeat each Column).Type, file: String = #fileID, line: Int = #line
+    ) throws -> [(repeat each Column)] {
+        try map { try $0.decode((repeat each Column).self, file: file, line: line) }
+    }
 }
 
 /// A use of the database: waiting for a connection, then either running on one or given up.

@@ -24,7 +24,7 @@ extension PostgresStore {
                 .map { "o.\($0) = g.\($0)" }.joined(separator: " AND ")
             // Counts add up in SQL: the deleted rows come back as one row per key, in one statement.
             removed += try await withConnection { [logger] connection in
-                let rows = try await connection.query(
+                let rows = try await connection.rows(
                     PostgresQuery(
                         unsafeSQL: """
                             WITH g AS (
@@ -36,7 +36,7 @@ extension PostgresStore {
                             SELECT (SELECT count(*) FROM d) - (SELECT count(*) FROM i)
                             """), logger: logger)
                 var merged = 0
-                for try await count in rows.decode(Int.self) { merged = count }
+                for count in try rows.decode(Int.self) { merged = count }
                 return merged
             }
         }
@@ -52,7 +52,7 @@ extension PostgresStore {
                     var merged: [[String]: (bucket: Int64, count: Int64, phases: [LatencyHistogram])] = [:]
                     var deleted = 0
                     var undecodable = 0
-                    let rows = try await connection.query(
+                    let rows = try await connection.rows(
                         PostgresQuery(
                             unsafeSQL: """
                                 WITH g AS (
@@ -62,7 +62,7 @@ extension PostgresStore {
                                 RETURNING \(key.map { "l.\($0)" }.joined(separator: ", ")), l.count, \(
                                     PhaseHistograms.phases.map { "l.\($0.rawValue)" }.joined(separator: ", "))
                                 """), logger: logger)
-                    for try await row in rows {
+                    for row in rows {
                         let cells = row.makeRandomAccess()
                         let bucket = try cells[0].decode(Int64.self)
                         let labels = [String(bucket)] + (try (1..<key.count).map { try cells[$0].decode(String.self) })
