@@ -31,8 +31,8 @@ TIMING_SUITES := ProbeTimingTests|LinkShaperTests|ShapingMemoryTests|ProfileComm
 test: deps
 	$(SWIFT) build --product generate-manual
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --disable-xctest --skip-build --skip '$(TIMING_SUITES)'
-	$(SWIFT) test --disable-xctest --skip-build --no-parallel --filter '$(TIMING_SUITES)'
+	scripts/test-scratch $(SWIFT) test --disable-xctest --skip-build --skip '$(TIMING_SUITES)'
+	scripts/test-scratch $(SWIFT) test --disable-xctest --skip-build --no-parallel --filter '$(TIMING_SUITES)'
 
 
 # The demo installs only what it needs and builds only the two binaries it runs, not the
