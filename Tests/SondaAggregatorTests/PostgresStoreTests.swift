@@ -374,4 +374,32 @@ import Testing
         _ = try await store.agents()
         await store.close()
     }
+
+    /// `audit verify` walks the chain in pages; a page boundary must change nothing it finds,
+    /// whether the chain is intact or broken after a boundary.
+    @Test func theAuditChainVerifiesTheSameInPages() async throws {
+        let url = try await PostgresServer.database()
+        let store = try await PostgresStore.open(try PostgresURL(url))
+        defer { Task { await store.close() } }
+        let f = try IngestFixture()
+        for n in 0..<7 {
+            let result = IngestFixture.result(totalMilliseconds: 10, at: f.now.addingTimeInterval(Double(n)))
+            try await store.write(
+                f.batch(results: [result]), rawResults: nil, region: "sao_paulo", now: f.now, auditDetail: "batch=\(n)")
+        }
+        #expect(try await store.auditHead().entries == 7)
+        let noting: Set<Int> = [0, 2, 3, 7]
+        let whole = try await store.verifyAudit(noting: noting)
+        #expect(whole.entries == 7 && whole.firstBroken == nil && whole.hashes.count == 4)
+        for size in [1, 2, 3, 7] {
+            #expect(try await store.verifyAudit(noting: noting, pageSize: size) == whole, "pages of \(size)")
+        }
+        _ = try await PostgresServer.psql(
+            url, "UPDATE audit SET detail = 'batch=tampered' WHERE seq = (SELECT min(seq) + 4 FROM audit)")
+        let broken = try await store.verifyAudit(noting: noting)
+        #expect(broken.firstBroken != nil && broken.entries == 5)
+        for size in [1, 2, 3, 7] {
+            #expect(try await store.verifyAudit(noting: noting, pageSize: size) == broken, "pages of \(size)")
+        }
+    }
 }

@@ -91,24 +91,35 @@ extension PostgresStore {
         return AuditLog.genesis
     }
 
+    /// Entries `verifyAudit` reads at a time: `rows` holds a whole answer in memory, and a chain has
+    /// an entry per batch. Each page on a connection of its own, so no use outlasts `useDeadline`.
+    static let auditPage = 10_000
+
     public func verifyAudit(noting: Set<Int>) async throws -> AuditLog.Verification {
-        try await withConnection { [logger] connection in
-            var queued = 0
-            for count in try await connection.rows("SELECT count(*) FROM audit_queue", logger: logger)
-                .decode(Int.self)
-            {
-                queued = count
+        try await verifyAudit(noting: noting, pageSize: Self.auditPage)
+    }
+
+    func verifyAudit(noting: Set<Int>, pageSize: Int) async throws -> AuditLog.Verification {
+        let queued = try await withConnection { [logger] connection in
+            try await connection.rows("SELECT count(*) FROM audit_queue", logger: logger).decode(Int.self).first ?? 0
+        }
+        var walk = AuditLog.Walk(noting: noting)
+        var after = Int64.min
+        while true {
+            let page = try await withConnection { [logger, after] connection in
+                try await connection.rows(
+                    """
+                    SELECT seq, at_ms, kind, detail, prev_hash, hash FROM audit WHERE seq > \(after)
+                    ORDER BY seq LIMIT \(pageSize)
+                    """, logger: logger
+                ).decode((Int64, Int64, String, String, String, String).self)
             }
-            var walk = AuditLog.Walk(noting: noting)
-            let rows = try await connection.rows(
-                "SELECT seq, at_ms, kind, detail, prev_hash, hash FROM audit ORDER BY seq", logger: logger)
-            for (seq, at, kind, detail, prev, hash) in try rows.decode(
-                (Int64, Int64, String, String, String, String).self)
-            {
+            for (seq, at, kind, detail, prev, hash) in page {
                 guard walk.step(seq: seq, atMilliseconds: at, kind: kind, detail: detail, prev: prev, hash: hash)
-                else { break }
+                else { return walk.result(queued: queued) }
+                after = seq
             }
-            return walk.result(queued: queued)
+            if page.count < pageSize { return walk.result(queued: queued) }
         }
     }
 
