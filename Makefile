@@ -72,7 +72,7 @@ faults: deps
 	@[ "$$(id -u)" = 0 ] || { echo "make faults needs root (network namespaces, TUN devices, tmpfs mounts)"; exit 77; }
 	$(SWIFT) build --build-tests
 	rm -f $(FAULTS_REPORT)
-	SONDA_FAULTS=full SONDA_FAULTS_REPORT=$(CURDIR)/$(FAULTS_REPORT) $(SWIFT) test --disable-xctest --skip-build \
+	SONDA_FAULTS=full SONDA_FAULTS_REPORT=$(CURDIR)/$(FAULTS_REPORT) scripts/test-scratch $(SWIFT) test --disable-xctest --skip-build \
 		--no-parallel --filter FaultScenarios; status=$$?; faults/table $(FAULTS_REPORT) || status=1; exit $$status
 
 # Issue 19's soak (docs/reliability.md): an agent with 200 checks every 10 s and an aggregator taking
