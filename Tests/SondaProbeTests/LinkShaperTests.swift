@@ -83,14 +83,15 @@ import Testing
 
     @Test func profileNoneAddsLessThanAMillisecond() async throws {
         let none = try #require(NetworkProfile.named("none"))
-        var plain: [Double] = []
-        var underNone: [Double] = []
-        for _ in 0..<9 {
-            plain.append(try await probe("/small.txt", profile: nil).phases.total)
-            underNone.append(try await probe("/small.txt", profile: none).phases.total)
+        var fastest = (none: Double.infinity, plain: Double.infinity)
+        // The fastest of each: a constant cost would show however many pairs run, while a busy
+        // machine's noise (another test run beside this one added 1.8 ms to the fastest of 9)
+        // fades as pairs are added; so pairs run until the bound holds, 40 at most.
+        for pair in 1...40 {
+            fastest.plain = min(fastest.plain, try await probe("/small.txt", profile: nil).phases.total)
+            fastest.none = min(fastest.none, try await probe("/small.txt", profile: none).phases.total)
+            if pair >= 9 && fastest.none - fastest.plain < 1 { break }
         }
-        // The fastest of each: a constant cost would show, the parallel test load's noise mostly not.
-        let fastest = (none: underNone.min() ?? 0, plain: plain.min() ?? 0)
         #expect(fastest.none - fastest.plain < 1, "none \(fastest.none) ms, plain \(fastest.plain) ms")
     }
 
