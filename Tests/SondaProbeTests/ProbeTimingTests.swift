@@ -25,7 +25,9 @@ import Testing
         let lab = try TLSLab.shared()
         let result = await timed {
             await probe(ProbeRequest(url: lab.url("tls13", "/delay/100"), caFile: lab.ca))
-        } within: { ($0.phases.wait ?? 0) >= 90 && ($0.phases.wait ?? 0) < 150 }
+        } within: {
+            ($0.phases.wait ?? 0) >= 90 && ($0.phases.wait ?? 0) < 150
+        }
         let wait = try #require(result.phases.wait)
         // nginx arms its timer from a cached clock that lags by its own event-loop work, so under
         // the parallel test load it may fire a few milliseconds early; bench/ measures accuracy.
@@ -41,7 +43,9 @@ import Testing
             let result = await ownPool.probe(
                 ProbeRequest(url: "https://localhost:\(silent.port)/", timeout: .milliseconds(300), caFile: nil))
             return (result, (ContinuousClock.now - started).milliseconds)
-        } within: { abs($0.0.phases.total - 300) < 50 }
+        } within: {
+            abs($0.0.phases.total - 300) < 50
+        }
         #expect(result.error?.code == .timeout)
         #expect(abs(result.phases.total - 300) < 50, "total \(result.phases.total) ms")
         // Wall time also counts waiting for a free test thread, so it only shows the probe did not hang.
@@ -54,7 +58,9 @@ import Testing
         try silent.fillBacklog()
         let result = await timed {
             await probe(ProbeRequest(url: "http://127.0.0.1:\(silent.port)/", timeout: .milliseconds(300)))
-        } within: { abs($0.phases.total - 300) < 50 }
+        } within: {
+            abs($0.phases.total - 300) < 50
+        }
         #expect(result.error?.code == .connectTimeout, "\(result.error?.description ?? "ok")")
         #expect(result.phases.connect != nil && result.phases.send == nil)
         #expect(abs(result.phases.total - 300) < 50)
