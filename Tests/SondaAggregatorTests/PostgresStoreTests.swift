@@ -337,5 +337,4 @@ import Testing
         let refused = await #expect(throws: PostgresStoreError.self) { try await PostgresStore.open(missing) }
         #expect("\(refused.map { $0 as Any } ?? "")".contains("does not exist"))
     }
-
 }
