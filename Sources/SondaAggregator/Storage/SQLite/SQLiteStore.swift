@@ -105,7 +105,18 @@ public final class SQLiteStore: AggregatorStore {
 
     public var maintenance: [any Service] { [WALCheckpointer(store: self)] }
 
-    public func close() async {}
+    /// Copies the write-ahead log into the file and empties it, then closes every connection, so
+    /// the file stands on its own once `serve` has stopped: a copy, a backup or a read-only
+    /// `audit verify` needs no `-wal` beside it. Left to the pool's deinit, this raced the
+    /// process's exit, and which connection closed last decided whether the log was emptied (a
+    /// reader cannot checkpoint). A checkpoint that fails is a `wal_checkpoint` fault, logged.
+    public func close() async {
+        await faults.attempt(.walCheckpoint, describe: StoreOpening.describe) {
+            _ = try await pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+        }
+        // A pool still in use refuses to close; its connections then close at deinit.
+        try? pool.close()
+    }
 
     deinit {
         if lock >= 0 { Foundation.close(lock) }
