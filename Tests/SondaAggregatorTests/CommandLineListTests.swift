@@ -61,7 +61,16 @@ import Testing
         }
         try await Application(router: router).test(.live) { client in
             let server = "http://127.0.0.1:\(try #require(client.port))"
-            let run = try await ChildProcess.run(Self.binary, ["budgets", "--server", server, "--json"])
+            let budgets = { try await ChildProcess.run(Self.binary, ["budgets", "--server", server, "--json"]) }
+            var run = try await budgets()
+            if run.status == 69 {
+                // Once, in CI beside another run, libcurl read a reply from this server's port
+                // that did not start with "HTTP/" ("Received HTTP/0.9"), cause unknown: recorded
+                // with the sockets open then, for the next look, and asked again.
+                let sockets = try await ChildProcess.run("/usr/bin/ss", ["-tanp"])
+                Issue.record("first try: \(run.stderr)\(sockets.stdout)", severity: .warning)
+                run = try await budgets()
+            }
             #expect(run.status == 1)
             #expect(run.stdout.isEmpty)
             #expect(
