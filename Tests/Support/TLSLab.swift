@@ -37,14 +37,22 @@ public struct TLSLab: Sendable, Decodable {
         return lab
     }
 
-    /// The path of one of the package's executables as `swift build` left it (debug first).
+    /// The path of one of the package's executables, from the folder the running test bundle was
+    /// built into, so the tests run the binaries of their own build and never a stale one of the
+    /// other configuration (as swift-argument-parser's test helpers find theirs).
     public static func builtBinary(_ name: String) -> String {
-        for configuration in ["debug", "release"] {
-            let path = packageRoot.appendingPathComponent(".build/\(configuration)/\(name)").path
-            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        let path = productsDirectory.appendingPathComponent(name).path
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            fatalError("\(name) is not built beside the tests in \(productsDirectory.path): run `make test`")
         }
-        fatalError("\(name) is not built: run `swift build` (make test does)")
+        return path
     }
+
+    /// The folder of the running test bundle's executable.
+    static let productsDirectory = URL(
+        fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+            ?? CommandLine.arguments[0]
+    ).deletingLastPathComponent()
 
     public func url(_ host: String, _ path: String = "/") -> String {
         let scheme = host == "http" ? "http" : "https"
