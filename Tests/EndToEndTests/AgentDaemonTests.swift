@@ -117,16 +117,16 @@ import Testing
             let (status, text) = await setup.get("/metrics", from: agent)
             metrics = text
             return status == 200 && text.contains(#"probe_success{check="health",profile="none"} 1"#)
-                && text.contains(#"probe_http_duration_seconds{check="slow",profile="none",phase="wait"} "#)
+                && text.contains(#"probe_http_duration_seconds{check="slow",profile="none",phase="processing"} "#)
                 && setup.receivedIDs.count >= 5
         }
         #expect(running, "both checks ran and reported: \(agent.log)\n\(metrics)")
         let (healthStatus, _) = await setup.get("/health", from: agent)
         #expect(healthStatus == 200, "\(agent.log)")
         #expect(metrics.contains(#"probe_success{check="health",profile="none"} 1"#), "\(metrics)")
-        let waitLine = metrics.split(separator: "\n").first { $0.hasPrefix(#"probe_http_duration_seconds{check="slow",profile="none",phase="wait"} "#) }
-        let wait = try #require(waitLine.flatMap { Double($0.split(separator: " ").last ?? "") })
-        #expect(wait > 0.28 && wait < 0.45, "the 300 ms server delay shows in the wait phase: \(wait)")
+        let processingLine = metrics.split(separator: "\n").first { $0.hasPrefix(#"probe_http_duration_seconds{check="slow",profile="none",phase="processing"} "#) }
+        let wait = try #require(processingLine.flatMap { Double($0.split(separator: " ").last ?? "") })
+        #expect(wait > 0.28 && wait < 0.45, "the 300 ms server delay shows in blackbox's processing phase: \(wait)")
         #expect(metrics.contains("sonda_probes_total "))
         // Its threads are named as `top -H` shows them.
         let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(agent.pid)/task")) ?? []

@@ -81,8 +81,22 @@ import Testing
             if seen["expiry"] == nil {
                 seen["expiry"] = try? await query(#"probe_ssl_earliest_cert_expiry{check="health"} - time()"#)
             }
+            // blackbox_exporter's dashboards chart probe_http_duration_seconds by its five phases.
+            if seen["phases"] != "5" {
+                seen["phases"] = try? await query(
+                    #"count(probe_http_duration_seconds{check="health",phase=~"resolve|connect|tls|processing|transfer"})"#)
+            }
+            if seen["unaccounted"] == nil {  // of a probe that reached every phase
+                seen["unaccounted"] = try? await query(
+                    #"abs(sum by (check, profile) (probe_http_duration_seconds{check="health"})"#
+                        + #" - on (check, profile) probe_duration_seconds{check="health"})"#
+                        + #" and on (check, profile) count by (check, profile) (probe_http_duration_seconds) == 5"#)
+            }
             return wanted.allSatisfy { seen[$0.key] == $0.value } && seen["ingest"] != nil && seen["expiry"] != nil
+                && seen["phases"] == "5" && seen["unaccounted"] != nil
         }
+        #expect(seen["phases"] == "5", "blackbox_exporter's phases: \(seen["phases"] ?? "no series")")
+        #expect((Double(seen["unaccounted"] ?? "") ?? 1) < 1e-6, "the five phases add up to the probe's duration")
         for (name, value) in wanted {
             #expect(seen[name] == value, "\(name): \(seen[name] ?? "no series") — prometheus: \(prometheus.log.suffix(800))")
         }

@@ -28,7 +28,8 @@ enum AgentMetricFamily: String {
         switch self {
         case .probeSuccess: "Whether the last probe succeeded (1) or failed (0)."
         case .probeDuration: "Duration of the last probe in seconds."
-        case .probeHTTPPhaseDuration: "Duration of the last probe by phase in seconds."
+        case .probeHTTPPhaseDuration:
+            "Duration of the last probe by blackbox_exporter's phase (resolve, connect, tls, processing, transfer) in seconds."
         case .probeHTTPStatus: "HTTP status of the last probe (0 without a response)."
         case .probeCertificateExpiry: "Earliest certificate expiry in the chain, Unix seconds."
         case .probeTLSVersion: "The TLS version the last probe negotiated."

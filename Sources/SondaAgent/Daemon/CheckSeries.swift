@@ -16,7 +16,7 @@ struct CheckSeries {
     private let success: Gauge
     private let duration: Gauge
     private let status: Gauge
-    /// `probe_http_duration_seconds` by index in `phases`; `total` has none, it is `probe_duration_seconds`.
+    /// `probe_http_duration_seconds` by index in `BlackboxPhase.allCases`.
     private var phaseDurations: [Gauge?]
     private var expiry: Gauge?
     /// The series of the version the last probe negotiated, with OpenSSL's name for that version.
@@ -33,7 +33,7 @@ struct CheckSeries {
         success = registry.makeGauge(descriptor: AgentMetricFamily.probeSuccess.descriptor, labels: labels)
         duration = registry.makeGauge(descriptor: AgentMetricFamily.probeDuration.descriptor, labels: labels)
         status = registry.makeGauge(descriptor: AgentMetricFamily.probeHTTPStatus.descriptor, labels: labels)
-        phaseDurations = Array(repeating: nil, count: Self.phases.count)
+        phaseDurations = Array(repeating: nil, count: BlackboxPhase.allCases.count)
         phaseHistograms = Array(repeating: nil, count: Self.phases.count)
     }
 
@@ -43,8 +43,8 @@ struct CheckSeries {
         duration.set(to: result.phases.total / 1000)
         status.set(to: Double(result.http?.status ?? 0))
         let labels = labels
-        for (index, phase) in Self.phases.enumerated() where phase != .total {
-            Self.set(&phaseDurations[index], to: result.phases[phase].map { $0 / 1000 }, registry: registry) {
+        for (index, phase) in BlackboxPhase.allCases.enumerated() {
+            Self.set(&phaseDurations[index], to: phase.milliseconds(in: result.phases).map { $0 / 1000 }, registry: registry) {
                 registry.makeGauge(
                     descriptor: AgentMetricFamily.probeHTTPPhaseDuration.descriptor,
                     labels: labels + [("phase", phase.rawValue)])
@@ -109,5 +109,30 @@ struct CheckSeries {
     /// blackbox_exporter's spelling of the version label ("TLS 1.3"), from OpenSSL's ("TLSv1.3").
     static func blackboxVersion(_ openSSL: String) -> String {
         openSSL.hasPrefix("TLSv") ? "TLS " + openSSL.dropFirst(4) : openSSL
+    }
+}
+
+/// blackbox_exporter's phases of `probe_http_duration_seconds`, so its dashboards read the agent's
+/// series unchanged; Sonda's own phases stay in `sonda_probe_phase_seconds` and the JSON. Each is one
+/// or two of Sonda's phases, so the five still add up to `probe_duration_seconds`: `processing`
+/// is blackbox's time from the connection being ready to the first byte (Sonda's send and wait),
+/// and a proxy's CONNECT tunnel, which blackbox counts in no phase, is in `connect`. A phase none
+/// of whose parts was reached has no series.
+enum BlackboxPhase: String, CaseIterable {
+    case resolve, connect, tls, processing, transfer
+
+    var parts: [PhaseTimings.Phase] {
+        switch self {
+        case .resolve: [.dns]
+        case .connect: [.connect, .proxy]
+        case .tls: [.tls]
+        case .processing: [.send, .wait]
+        case .transfer: [.receive]
+        }
+    }
+
+    func milliseconds(in phases: PhaseTimings) -> Double? {
+        let reached = parts.compactMap { phases[$0] }
+        return reached.isEmpty ? nil : reached.reduce(0, +)
     }
 }
