@@ -63,8 +63,7 @@ import Yams
     /// Every series the rules and the dashboard query is one the agent or the aggregator exports.
     @Test func rulesAndDashboardQueryOnlySeriesSondaExports() throws {
         let exporters = [
-            "Sources/SondaAggregator/QueryAPI/MetricsText.swift",
-            "Sources/SondaAggregator/QueryAPI/DeliveryMetricsText.swift",
+            "Sources/SondaAggregator/QueryAPI/AggregatorMetrics.swift",
             "Sources/SondaAgent/Daemon/AgentMetricFamily.swift",
             "Sources/SondaCore/FaultLog.swift",
         ]
@@ -84,7 +83,7 @@ import Yams
                 names.insert(String(text[Range(match.range, in: text)!]))
             }
         }
-        #expect(names.contains("sonda_budget_limit_ms") && names.contains("probe_success"))
+        #expect(names.contains("sonda_budget_limit_seconds") && names.contains("probe_success"))
         for name in names.sorted() {
             let family = name.replacingOccurrences(of: #"_(bucket|sum|count)$"#, with: "", options: .regularExpression)
             let written = [name, family].contains {

@@ -35,16 +35,6 @@ import Testing
             })
     }
 
-    /// Each sample line's value by series (`name{labels}`), as Prometheus would store it.
-    static func samples(_ exposition: String) -> [String: Double] {
-        var samples: [String: Double] = [:]
-        for line in exposition.split(separator: "\n") where !line.hasPrefix("#") {
-            guard let space = line.lastIndex(of: " ") else { continue }
-            samples[String(line[..<space])] = Double(line[line.index(after: space)...])
-        }
-        return samples
-    }
-
     @Test func lastResultPerCheckAndProfileUnderBlackboxNames() {
         let metrics = AgentMetrics()
         metrics.record(Self.result(check: "auth-health", totalMilliseconds: 40))
@@ -53,7 +43,7 @@ import Testing
             Self.result(
                 check: "booking", profile: "mobile_3g_brazil", error: ProbeError(.connectRefused, "refused"), tls: nil))
         let text = metrics.render()
-        let samples = Self.samples(text)
+        let samples = PrometheusText.samples(text)
         let auth = #"check="auth-health",profile="desktop_brazil""#
         let booking = #"check="booking",profile="mobile_3g_brazil""#
 
@@ -97,7 +87,7 @@ import Testing
         metrics.record(
             Self.result(check: "patient", totalMilliseconds: 9000, error: ProbeError(.timeout, "slow"), tls: nil))
         metrics.record(Self.result(check: "patient", totalMilliseconds: 1, step: "login"))
-        let samples = Self.samples(metrics.render())
+        let samples = PrometheusText.samples(metrics.render())
         let total = #"profile="desktop_brazil",phase="total""#
         let expected: [(String, Double)] = [
             ("0.001", 1), ("0.0025", 1), ("0.005", 2), ("0.01", 2), ("0.025", 2), ("0.05", 3), ("0.1", 3),
@@ -121,11 +111,11 @@ import Testing
         #expect(!text.contains("probe_ssl_earliest_cert_expiry{"))
         #expect(!text.contains("probe_tls_version_info{"))
         #expect(
-            Self.samples(text)[
+            PrometheusText.samples(text)[
                 #"probe_http_duration_seconds{check="auth-health",profile="desktop_brazil",phase="processing"}"#] == nil)
         metrics.record(Self.result(check: "auth-health"))
         #expect(
-            Self.samples(metrics.render())[
+            PrometheusText.samples(metrics.render())[
                 #"probe_ssl_earliest_cert_expiry{check="auth-health",profile="desktop_brazil"}"#] != nil)
     }
 
@@ -133,7 +123,7 @@ import Testing
         let metrics = AgentMetrics()
         metrics.record(Self.result(check: "auth-health", tls: "TLSv1.3"))
         metrics.record(Self.result(check: "auth-health", tls: "TLSv1.2"))
-        let versions = Self.samples(metrics.render()).filter { $0.key.hasPrefix("probe_tls_version_info{") }
+        let versions = PrometheusText.samples(metrics.render()).filter { $0.key.hasPrefix("probe_tls_version_info{") }
         #expect(
             versions == [#"probe_tls_version_info{check="auth-health",profile="desktop_brazil",version="TLS 1.2"}"#: 1])
     }
@@ -148,12 +138,12 @@ import Testing
         let text = metrics.render()
         #expect(!text.contains(#"check="retired""#), "\(text)")
         #expect(text.components(separatedBy: #"probe_success{check="auth-health""#).count == 3)
-        #expect(Self.samples(text)["sonda_probes_total"] == 4)
-        #expect(Self.samples(text)[#"sonda_probe_phase_seconds_count{profile="desktop_brazil",phase="total"}"#] == 2)
+        #expect(PrometheusText.samples(text)["sonda_probes_total"] == 4)
+        #expect(PrometheusText.samples(text)[#"sonda_probe_phase_seconds_count{profile="desktop_brazil",phase="total"}"#] == 2)
 
         metrics.forget(exceptChecks: ["auth-health", "retired"])
         metrics.record(Self.result(check: "retired"))
-        #expect(Self.samples(metrics.render())[#"probe_success{check="retired",profile="desktop_brazil"}"#] == 1)
+        #expect(PrometheusText.samples(metrics.render())[#"probe_success{check="retired",profile="desktop_brazil"}"#] == 1)
     }
 
     @Test func runningTotalsBecomeCountersThatNeverGoDown() {
@@ -164,10 +154,10 @@ import Testing
         metrics.reported(ok: true, spoolDepth: 3, dropped: 4)
         metrics.reported(ok: false, spoolDepth: 7, dropped: 6)
         metrics.quarantined(results: 0, batches: 0)
-        #expect(Self.samples(metrics.render())["sonda_quarantined_results_total"] == 0, "there from the start")
+        #expect(PrometheusText.samples(metrics.render())["sonda_quarantined_results_total"] == 0, "there from the start")
         metrics.quarantined(results: 12, batches: 2)
         metrics.quarantined(results: 13, batches: 3)
-        let samples = Self.samples(metrics.render())
+        let samples = PrometheusText.samples(metrics.render())
         #expect(samples["sonda_quarantined_results_total"] == 13)
         #expect(samples["sonda_quarantined_batches_total"] == 3)
         #expect(samples["sonda_probes_skipped_total"] == 6)
@@ -189,14 +179,9 @@ import Testing
         metrics.record(Self.result(check: "booking", error: ProbeError(.tlsHandshake, "alert"), tls: nil))
         metrics.scheduled(skipped: 1)
         metrics.reported(ok: true, spoolDepth: 0, dropped: 0)
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "sonda-metrics-\(UUID().uuidString).txt"
-        ).path
         let text = metrics.render()
         #expect(text.contains(#"probe_success{check="quote\"d\\check",profile="desktop_brazil"} "#))
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let lint = try await ChildProcess.run("/bin/sh", ["-c", "promtool check metrics < \(path)"])
-        #expect(lint.status == 0, "promtool check metrics: \(lint.stdout)\(lint.stderr)")
+        let complaint = try await PrometheusText.lint(text)
+        #expect(complaint == nil, "promtool check metrics: \(complaint ?? "")")
     }
 }

@@ -79,9 +79,8 @@ public struct AggregatorRouter: Sendable {
         AlertsEndpoint(store: store, deliveries: deliveries, now: now).register(on: read)
         read.get("/metrics") { _, _ in
             let report = try await budgets(window: .seconds(3600), text: "1h", filter: CellFilter())
-            let text =
-                MetricsText.render(ingest: counters.snapshot, budgets: report)
-                + DeliveryMetricsText.render(deliveries.snapshot) + store.faults.metricsText()
+            let text = AggregatorMetrics.render(
+                ingest: counters.snapshot, budgets: report, deliveries: deliveries.snapshot, faults: store.faults)
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                 body: .init(byteBuffer: ByteBuffer(string: text)))
