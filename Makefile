@@ -6,9 +6,11 @@ APT_PACKAGES := libcurl4-openssl-dev libssl-dev openssl curl nginx-light libngin
 # package time (docs/performance.md, "First run").
 DEMO_PACKAGES := libcurl4-openssl-dev libssl-dev libsqlite3-dev openssl curl nginx-light libnginx-mod-http-echo python3
 BENCH_PACKAGES := valgrind linux-perf
+# From PyPI, for the tests: schemathesis checks docs/openapi.yaml against the running aggregator.
+PIP_PACKAGES := schemathesis==4.32.5
 SWIFT ?= swift
 
-.PHONY: deps demo-deps demo-build build test demo bench fuzz faults soak package clean
+.PHONY: deps test-deps demo-deps demo-build build test demo bench fuzz faults soak package clean
 
 deps:
 	@missing=$$(for p in $(APT_PACKAGES) $(EXTRA_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
@@ -17,6 +19,10 @@ deps:
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
+
+test-deps: deps
+	@python3 -m pip show -q $(firstword $(subst ==, ,$(PIP_PACKAGES))) >/dev/null 2>&1 || \
+		python3 -m pip install -q $(PIP_PACKAGES) 2>/dev/null || python3 -m pip install -q --break-system-packages $(PIP_PACKAGES)
 
 build: deps
 	$(SWIFT) build
@@ -28,7 +34,7 @@ TIMING_SUITES := ProbeTimingTests|LinkShaperTests|ShapingMemoryTests|ProfileComm
 # to build by itself after a `swift build` recompiled about 115 files of Hummingbird's modules
 # on every run, so a second `make test` rebuilt them although nothing had changed.
 # generate-manual (swift-argument-parser's man page tool) is for the package test (PackageInstallTests).
-test: deps
+test: test-deps
 	$(SWIFT) build --product generate-manual
 	$(SWIFT) build --build-tests
 	scripts/test-scratch $(SWIFT) test --disable-xctest --skip-build --skip '$(TIMING_SUITES)'

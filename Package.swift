@@ -124,6 +124,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Yams", package: "Yams"),
             ]),
         .testTarget(
             name: "EndToEndTests", dependencies: ["SondaCore", "TestSupport", .product(name: "Yams", package: "Yams")]),

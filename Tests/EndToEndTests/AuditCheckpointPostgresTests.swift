@@ -36,8 +36,11 @@ import Testing
         let files = ["--checkpoints", "\(dir)/a.jsonl", "--public-key", trail.publicKey]
         let intact = try await trail.verify(["--database", url, "--require-signed-head"] + files)
         #expect(intact.status == 0, "\(intact.stderr)")
+        // Entries whose transactions a test beside this one held back from linking (the snapshot
+        // horizon is the cluster's) stay queued until a replica starts again: "(and N … queued …)".
         let entries = try #require(
-            intact.stdout.firstMatch(of: /^audit chain intact: (\d+) entries\n/).flatMap { Int($0.1) })
+            intact.stdout.firstMatch(of: /^audit chain intact: (\d+) entries[ \n]/).flatMap { Int($0.1) },
+            "\(intact.stdout)")
         #expect(entries >= 8 && intact.stdout.hasSuffix("shutdown) signs \(entries) entries\n"), "\(intact.stdout)")
 
         func copy(_ sql: String) async throws -> String {
@@ -57,7 +60,8 @@ import Testing
             "\(truncated.stderr)")
 
         let rebuilt = try await copy(AuditTrail.recomputePostgres)
-        #expect(try await trail.verify("--database", rebuilt).stdout == "audit chain intact: \(entries) entries\n")
+        let recomputed = try await trail.verify("--database", rebuilt).stdout
+        #expect(recomputed.hasPrefix("audit chain intact: \(entries) entries"), "\(recomputed)")
         let rewritten = try await trail.verify(["--database", rebuilt] + files)
         #expect(rewritten.status == 3)
         #expect(rewritten.stderr.contains("audit chain rewritten: its first "), "\(rewritten.stderr)")

@@ -31,6 +31,7 @@ public struct AggregatorRouter: Sendable {
 
     public func build() -> Router<AggregatorRequestContext> {
         let router = Router(context: AggregatorRequestContext.self)
+        router.add(middleware: UnroutedRequests())
         router.add(middleware: DatabaseUnavailable())
         let ingest = IngestEndpoint(store: store, config: config, counters: counters, now: now)
         router.get("/health") { _, _ in
