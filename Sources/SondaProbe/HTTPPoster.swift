@@ -1,8 +1,8 @@
 import CCurl
 import Foundation
 
-/// One request for Sonda's own traffic (the agent's result batches, the aggregator CLI's reads),
-/// on a worker's easy handle. Not a probe: no phase timing, connections may be reused.
+/// The agent's own requests (its result batches to the aggregator), on a worker's easy handle.
+/// Not a probe: no phase timing, connections may be reused.
 public struct HTTPPostResponse: Sendable {
     public var status: Int
     public var body: String
@@ -29,30 +29,14 @@ extension ProbeRunner {
         url: String, body: [UInt8], headers: [HTTPHeader], timeout: Duration, caFile: String?,
         maxBodyBytes: Int = HTTPPostResponse.defaultMaxBodyBytes
     ) -> HTTPPostResponse {
-        send(
-            url: url, body: body, headers: headers + [HTTPHeader(name: "Content-Type", value: "application/json")],
-            timeout: timeout, caFile: caFile, maxBodyBytes: maxBodyBytes)
-    }
-
-    /// The whole answer to a GET, up to `maxBodyBytes` (past that, `tooLarge` and no body).
-    public func get(
-        url: String, headers: [HTTPHeader], timeout: Duration, caFile: String?,
-        maxBodyBytes: Int = HTTPPostResponse.defaultMaxBodyBytes
-    ) -> HTTPPostResponse {
-        send(url: url, body: nil, headers: headers, timeout: timeout, caFile: caFile, maxBodyBytes: maxBodyBytes)
-    }
-
-    /// A GET when `body` is nil, a POST of it otherwise.
-    func send(
-        url: String, body: [UInt8]?, headers: [HTTPHeader], timeout: Duration, caFile: String?, maxBodyBytes: Int
-    ) -> HTTPPostResponse {
+        let headers = headers + [HTTPHeader(name: "Content-Type", value: "application/json")]
         let sink = ResponseSink(limit: maxBodyBytes)
         let handle = easy.handle
         easy.reset()
         easy.collectErrorMessage()
         easy.set(CURLOPT_URL, url)
         easy.set(CURLOPT_NOSIGNAL, true)
-        easy.set(CURLOPT_POST, body != nil)
+        easy.set(CURLOPT_POST, true)
         easy.set(CURLOPT_TIMEOUT_MS, max(Int(timeout.milliseconds), 1))
         easy.set(CURLOPT_CAINFO, caFile ?? ProbeRequest.systemCAFile)
         easy.set(CURLOPT_CAPATH, nil)
@@ -64,12 +48,9 @@ extension ProbeRunner {
         defer { curl_slist_free_all(list) }
         sonda_setopt_slist(handle, CURLOPT_HTTPHEADER, list)
         sonda_setopt_write_function(handle, sinkCallback)
-        let payload = body ?? []
-        if body != nil { sonda_setopt_off_t(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(payload.count)) }
-        let code: CURLcode = payload.withUnsafeBufferPointer { buffer in
-            if body != nil {
-                sonda_setopt_pointer(handle, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: buffer.baseAddress))
-            }
+        sonda_setopt_off_t(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
+        let code: CURLcode = body.withUnsafeBufferPointer { buffer in
+            sonda_setopt_pointer(handle, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: buffer.baseAddress))
             return withExtendedLifetime(sink) {
                 easy.set(CURLOPT_WRITEDATA, pointer: Unmanaged.passUnretained(sink).toOpaque())
                 return easy.perform()

@@ -1,12 +1,9 @@
 import ArgumentParser
 import Foundation
+import NIOHTTP1
 import SondaAggregator
 import SondaCLI
 import SondaCore
-
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
 
 struct AlertsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -55,7 +52,7 @@ struct SilenceCommand: AsyncParsableCommand {
             var body: [String: Any] = ["matchers": matchers, "duration": duration]
             if let comment { body["comment"] = comment }
             let data = try await options.send(
-                "/v1/silences", method: "POST", body: try JSONSerialization.data(withJSONObject: body))
+                "/v1/silences", method: .POST, body: try JSONSerialization.data(withJSONObject: body))
             try options.output(data) {
                 ReportTables.silences(SilenceList(silences: [try JSONDecoder().decode(SilenceEntry.self, from: $0)]))
             }
@@ -71,7 +68,7 @@ struct SilenceCommand: AsyncParsableCommand {
         func run() async throws {
             guard let escaped = id.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["/"]))
             else { throw CommandFailure(message: "'\(id)' is not a silence id", code: 64) }
-            let data = try await options.send("/v1/silences/\(escaped)", method: "DELETE", body: nil)
+            let data = try await options.send("/v1/silences/\(escaped)", method: .DELETE, body: nil)
             try options.output(data) {
                 ReportTables.silences(SilenceList(silences: [try JSONDecoder().decode(SilenceEntry.self, from: $0)]))
             }
@@ -92,35 +89,11 @@ struct SilenceCommand: AsyncParsableCommand {
 extension ServerOptions {
     /// Sends `body` as JSON with `method` and the admin token (`--token`, else `$SONDA_ADMIN_TOKEN`,
     /// else `$SONDA_READ_TOKEN`); non-2xx answers become the server's error message.
-    func send(_ path: String, method: String, body: Data?) async throws -> Data {
-        guard let url = URL(string: (server.hasSuffix("/") ? String(server.dropLast()) : server) + path) else {
-            throw CommandFailure(message: "--server '\(SecretRedactor.withoutPassword(server))' is not a URL", code: 64)
-        }
-        var request = URLRequest(url: url)
-        request.httpMethod = method
-        if let body {
-            request.httpBody = body
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        }
+    func send(_ path: String, method: HTTPMethod, body: Data?) async throws -> Data {
         let environment = ProcessInfo.processInfo.environment
         let admin = environment["SONDA_ADMIN_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
-        if let token = token ?? admin ?? environment["SONDA_READ_TOKEN"], !token.isEmpty {
-            request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
-        }
-        let (data, response): (Data, URLResponse)
-        do {
-            (data, response) = try await URLSession.shared.data(for: request)
-        } catch {
-            throw CommandFailure(
-                message: "cannot reach \(SecretRedactor.withoutPassword(server)): \(error.localizedDescription)",
-                code: 69)
-        }
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-        guard (200..<300).contains(status) else {
-            let object = try? JSONSerialization.jsonObject(with: data) as? [String: [String: String]]
-            throw CommandFailure(
-                message: "\(status): \(object?["error"]?["message"] ?? String(decoding: data, as: UTF8.self))", code: 1)
-        }
-        return data
+        var token = token ?? admin ?? environment["SONDA_READ_TOKEN"]
+        if token?.isEmpty == true { token = nil }
+        return try await request(method, path, token: token, body: body)
     }
 }

@@ -1,13 +1,9 @@
 import ArgumentParser
 import Foundation
+import NIOHTTP1
 import SondaAggregator
 import SondaCLI
 import SondaCore
-import SondaProbe
-
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
 
 /// Options every read command shares: which server, which token, JSON or a table.
 struct ServerOptions: ParsableArguments {
@@ -25,9 +21,21 @@ struct ServerOptions: ParsableArguments {
 
     /// GETs `path` with `query`; non-2xx answers become the server's error message.
     func get(_ path: String, query: [(String, String?)] = []) async throws -> Data {
+        var token = token ?? ProcessInfo.processInfo.environment["SONDA_READ_TOKEN"]
+        if token?.isEmpty == true { token = nil }
+        return try await request(.GET, path, query: query, token: token, body: nil)
+    }
+
+    /// One request to the server through the aggregator's HTTP client (trusting `--cacert` when
+    /// given); non-2xx answers become the server's error message, a server that does not answer
+    /// exit 69, an answer past 64 MiB a clear error rather than a cut.
+    func request(
+        _ method: HTTPMethod, _ path: String, query: [(String, String?)] = [], token: String?, body: Data?
+    ) async throws -> Data {
         guard
             var components = URLComponents(
-                string: server.hasSuffix("/") ? String(server.dropLast()) + path : server + path)
+                string: server.hasSuffix("/") ? String(server.dropLast()) + path : server + path),
+            components.scheme == "http" || components.scheme == "https"
         else {
             throw CommandFailure(message: "--server '\(SecretRedactor.withoutPassword(server))' is not a URL", code: 64)
         }
@@ -36,29 +44,34 @@ struct ServerOptions: ParsableArguments {
         if let cacert, !FileManager.default.isReadableFile(atPath: cacert) {
             throw CommandFailure(message: "cannot read --cacert '\(cacert)'", code: 66)
         }
-        var headers: [HTTPHeader] = []
-        if let token = token ?? ProcessInfo.processInfo.environment["SONDA_READ_TOKEN"], !token.isEmpty {
-            headers.append(HTTPHeader(name: "Authorization", value: "Bearer \(token)"))
+        var headers: [(String, String)] = []
+        if let token { headers.append(("Authorization", "Bearer \(token)")) }
+        if body != nil { headers.append(("Content-Type", "application/json")) }
+        let client = cacert.map(OutboundHTTP.init(caFile:)) ?? .shared
+        let sent: Result<OutboundHTTP.Answer, OutboundHTTP.Failure>
+        do {
+            sent = .success(
+                try await client.send(
+                    method, components.url!.absoluteString, headers: headers, body: body.map(Array.init),
+                    timeout: .seconds(30)))
+        } catch {
+            sent = .failure(error)
         }
-        // libcurl, as the agent uses, so an https:// server behind a private CA works with --cacert.
-        let (url, caFile) = (components.url!.absoluteString, cacert)
-        let response = await ProbeWorkerPool(workers: 1).withWorker { [headers] runner in
-            runner.get(url: url, headers: headers, timeout: .seconds(30), caFile: caFile)
+        await client.shutdown()
+        let answer: OutboundHTTP.Answer
+        switch sent {
+        case .success(let value): answer = value
+        case .failure(.tooLarge(let limit)):
+            throw CommandFailure(message: "the answer to \(path) is larger than \(limit >> 20) MiB; narrow the query", code: 1)
+        case .failure(let failure):
+            throw CommandFailure(message: "cannot reach \(SecretRedactor.withoutPassword(server)): \(failure)", code: 69)
         }
-        if response.tooLarge {
-            throw CommandFailure(
-                message: "the answer to \(path) is larger than \(HTTPPostResponse.defaultMaxBodyBytes >> 20) MiB; "
-                    + "narrow the query", code: 1)
-        }
-        if let failure = response.transportError {
-            throw CommandFailure(
-                message: "cannot reach \(SecretRedactor.withoutPassword(server)): \(failure)", code: 69)
-        }
-        let (status, data) = (response.status, Data(response.body.utf8))
-        guard (200..<300).contains(status) else {
+        let data = Data(answer.body)
+        guard (200..<300).contains(answer.status) else {
             let object = try? JSONSerialization.jsonObject(with: data) as? [String: [String: String]]
             throw CommandFailure(
-                message: "\(status): \(object?["error"]?["message"] ?? String(decoding: data, as: UTF8.self))", code: 1)
+                message: "\(answer.status): \(object?["error"]?["message"] ?? String(decoding: data, as: UTF8.self))",
+                code: 1)
         }
         return data
     }

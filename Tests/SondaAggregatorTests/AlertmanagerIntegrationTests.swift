@@ -26,7 +26,7 @@ import Testing
         route: {receiver: blackhole, group_by: [alertname, check], group_wait: 1s}
         receivers: [{name: blackhole}]
         """.write(toFile: directory + "/alertmanager.yml", atomically: true, encoding: .utf8)
-        let port = ReceiverFixture.closedPort()
+        let port = try unusedLoopbackPort()
         let base = "http://127.0.0.1:\(port)"
         let alertmanager = try BackgroundProcess(
             Self.binary,

@@ -32,7 +32,9 @@ import Testing
 
     @Test func aDeadReceiverCountsFailuresAndDelaysNobodyElse() async throws {
         let requests = ReceivedRequests()
-        let dead = "http://127.0.0.1:\(ReceiverFixture.closedPort())/hook"
+        let refusing = try RefusingPort()
+        let dead = "http://127.0.0.1:\(refusing.port)/hook"
+        defer { withExtendedLifetime(refusing) {} }
         let snapshot = try await ReceiverFixture.withReceiver(requests) { base in
             let dispatcher = AlertDispatcher(
                 config: ReceiverFixture.config(

@@ -50,7 +50,9 @@ import Testing
         defer { Task { await store.close() } }
         let round = ReceiverFixture.round(changed: [ReceiverFixture.alert()])
         // The first process cannot reach the receiver, and stops with the notification pending.
-        let first = Self.dispatcher("http://127.0.0.1:\(ReceiverFixture.closedPort())/hook", store: store)
+        let refusing = try RefusingPort()
+        defer { withExtendedLifetime(refusing) {} }
+        let first = Self.dispatcher("http://127.0.0.1:\(refusing.port)/hook", store: store)
         first.start()
         try await Self.queue(round, through: first, in: store)
         #expect(await eventually { first.counters.snapshot[0].retries >= 2 }, "retried while the receiver is away")

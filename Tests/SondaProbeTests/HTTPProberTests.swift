@@ -155,11 +155,9 @@ import Testing
     @Test func eachFailureOnAWorkerCarriesLibcurlsOwnMessage() async throws {
         let lab = try TLSLab.shared()
         let worker = ProbeWorkerPool(workers: 1)
-        func closedPort() throws -> Int {
-            let silent = try SilentListener()
-            return silent.port  // closed when `silent` goes away
-        }
-        let (first, second) = (try closedPort(), try closedPort())
+        let ports = (try RefusingPort(), try RefusingPort())
+        let (first, second) = (ports.0.port, ports.1.port)
+        defer { withExtendedLifetime(ports) {} }
         let refused = await worker.probe(ProbeRequest(url: "http://127.0.0.1:\(first)/"))
         #expect(refused.error?.message.contains("port \(first)") == true, "\(refused.error?.message ?? "no error")")
         let unknown = await worker.probe(ProbeRequest(url: "http://sonda-probe-test.invalid/"))

@@ -20,3 +20,32 @@ public func unusedLoopbackPort() throws -> Int {
     }
     throw ChildProcess.SpawnFailed(description: "no free loopback port in 20000–32767")
 }
+
+/// A loopback port where a connection is refused for as long as this lives: bound, never
+/// listening, so no server of a parallel test can take the port meanwhile (a port merely closed
+/// once could be, and a test expecting "refused" then met its server).
+public final class RefusingPort: @unchecked Sendable {
+    public let port: Int
+    private let fd: Int32
+
+    public init() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
+            }
+        }
+        guard bound else {
+            close(fd)
+            throw ChildProcess.SpawnFailed(description: "cannot bind a loopback port: \(String(cString: strerror(errno)))")
+        }
+        self.fd = fd
+        port = Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    deinit { close(fd) }
+}

@@ -5,10 +5,6 @@ import SondaConfig
 import SondaCore
 import Synchronization
 
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
-
 /// Takes each evaluation round to the configured receivers: routes every alert (first matching
 /// route), queues one request per receiver, and sends from one background task per receiver, so
 /// a slow or dead receiver delays nobody else. Network errors, 408, 429 and 5xx are retried with
@@ -88,7 +84,7 @@ public final class AlertDispatcher: AlertSink, Service {
     let options: Options
     let logger: Logger
     let now: @Sendable () -> Date
-    let session: URLSession
+    let client = OutboundHTTP.shared
     private let queues: [String: Queue]
     let state = Mutex(State())
     private let store: (any AggregatorStore)?
@@ -107,10 +103,6 @@ public final class AlertDispatcher: AlertSink, Service {
         self.counters = counters
         self.logger = logger
         self.now = now
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = options.requestTimeout.milliseconds / 1000
-        configuration.timeoutIntervalForResource = options.requestTimeout.milliseconds / 1000
-        session = URLSession(configuration: configuration)
         var queues: [String: Queue] = [:]
         for receiver in config.receivers {
             let (stream, continuation) = AsyncStream.makeStream(
@@ -315,7 +307,7 @@ public final class AlertDispatcher: AlertSink, Service {
                     body: delivery.body, secret: secret, at: now())
             }
             let outcome = await DeliveryAttempt.post(
-                delivery.url, body: delivery.body, headers: headers, timeout: options.requestTimeout, session: session)
+                delivery.url, body: delivery.body, headers: headers, timeout: options.requestTimeout, client: client)
             switch outcome {
             case .delivered:
                 let at = now()

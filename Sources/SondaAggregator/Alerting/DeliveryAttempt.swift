@@ -1,9 +1,4 @@
 import Foundation
-import SondaCore
-
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
 
 /// One POST of a notification body to a receiver, and what the answer means: delivered (2xx),
 /// worth retrying (a network error or timeout, 408, 429, 5xx), or refused for good (any other
@@ -16,28 +11,23 @@ enum DeliveryAttempt {
     }
 
     static func post(
-        _ url: String, body: Data, headers: [String: String], timeout: Duration, session: URLSession
+        _ url: String, body: Data, headers: [String: String], timeout: Duration, client: OutboundHTTP
     ) async -> Outcome {
         guard let target = URL(string: url), let scheme = target.scheme, ["http", "https"].contains(scheme) else {
             return .refused("not an http(s) URL: \(redacted(url))")
         }
-        var request = URLRequest(url: target, timeoutInterval: timeout.milliseconds / 1000)
-        request.httpMethod = "POST"
-        request.httpBody = body
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.setValue("sonda-aggregator/\(SondaVersion.current)", forHTTPHeaderField: "User-Agent")
-        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
-        let data: Data
-        let response: URLResponse
+        let answer: OutboundHTTP.Answer
         do {
-            (data, response) = try await session.data(for: request)
+            answer = try await client.send(
+                .POST, url, headers: [("Content-Type", "application/json")] + headers.map { ($0.key, $0.value) },
+                body: Array(body), timeout: timeout, keep: .prefix(200))
         } catch {
-            return .retry("\(redacted(url)): \(error.localizedDescription)")
+            return .retry("\(redacted(url)): \(error)")
         }
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        let status = answer.status
         if (200..<300).contains(status) { return .delivered }
-        let answer = String(decoding: data.prefix(200), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        let reason = "\(redacted(url)) answered \(status)" + (answer.isEmpty ? "" : ": \(answer)")
+        let text = String(decoding: answer.body.prefix(200), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let reason = "\(redacted(url)) answered \(status)" + (text.isEmpty ? "" : ": \(text)")
         return status == 408 || status == 429 || status >= 500 ? .retry(reason) : .refused(reason)
     }
 

@@ -2,10 +2,6 @@ import Foundation
 import SondaConfig
 import SondaCore
 
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
-
 /// The dispatcher's senders when it has a store: notifications come from the queue in the
 /// database (see `AlertDispatcher`), one claimed at a time, oldest first per receiver.
 extension AlertDispatcher {
@@ -62,7 +58,7 @@ extension AlertDispatcher {
             headers[WebhookPayload.signatureHeader] = WebhookPayload.signature(body: n.body, secret: secret, at: at)
         }
         let outcome = await DeliveryAttempt.post(
-            url, body: n.body, headers: headers, timeout: options.requestTimeout, session: session)
+            url, body: n.body, headers: headers, timeout: options.requestTimeout, client: client)
         let done = now()
         // Recorded even when `stop` cancelled the request, so the claim does not hold the
         // notification back from the next start or another replica until it runs out.
