@@ -6,9 +6,9 @@ import NIOPosix
 import NIOSSL
 import SondaCore
 
-/// The aggregator's one HTTP client, async-http-client on the server's own NIO event loops: alert
-/// deliveries and the CLI's requests to a server. Whole answers up to `maxBodyBytes`; past that
-/// the transfer stops and the call fails with `tooLarge`, never a cut body.
+/// The aggregator's one HTTP client, async-http-client on NIO's shared event loops (the server's
+/// own): alert deliveries and the CLI's requests to a server. A whole answer up to a limit; past
+/// it the transfer stops and the call fails with `tooLarge`, never a cut body.
 public struct OutboundHTTP: Sendable {
     public struct Answer: Sendable {
         public var status: Int
