@@ -14,6 +14,13 @@
 
 // MARK: curl_easy_setopt
 
+/// Tells OpenSSL not to free its global state in an exit handler: a thread still running as the
+/// process exits (its thread-local OpenSSL state freed by a destructor at thread exit) then
+/// touches nothing already freed. Must be OpenSSL's first initialisation in the process.
+static inline int sonda_openssl_init_without_atexit(void) {
+    return OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL);
+}
+
 static inline CURLcode sonda_setopt_long(CURL *h, CURLoption o, long v) { return curl_easy_setopt(h, o, v); }
 static inline CURLcode sonda_setopt_off_t(CURL *h, CURLoption o, curl_off_t v) { return curl_easy_setopt(h, o, v); }
 static inline CURLcode sonda_setopt_string(CURL *h, CURLoption o, const char *v) { return curl_easy_setopt(h, o, v); }

@@ -12,6 +12,7 @@ final class CurlEasy {
     private static let errorBufferSize = Int(CURL_ERROR_SIZE) + 1
 
     private static let globalInit: Void = {
+        OpenSSLAtExit.skip()
         curl_global_init(Int(CURL_GLOBAL_DEFAULT))
     }()
 
@@ -109,4 +110,14 @@ final class CurlEasy {
     }
 
     static func describe(_ code: CURLcode) -> String { String(cString: curl_easy_strerror(code)) }
+}
+
+/// OpenSSL frees its global state in an exit handler, and a thread that used it frees its own
+/// in a destructor when it exits: when the process exits while such a thread is still ending, the
+/// two race, and the thread touches freed memory (ci33: `sonda-agent run` stopped cleanly, then
+/// SIGSEGV in libcrypto on the reporter thread while the main thread ran the exit handlers). The
+/// process is ending anyway, so OpenSSL is told to skip that cleanup. Call it before anything
+/// else initialises OpenSSL; later calls change nothing.
+public enum OpenSSLAtExit {
+    public static func skip() { _ = sonda_openssl_init_without_atexit() }
 }

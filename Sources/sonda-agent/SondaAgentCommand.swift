@@ -3,6 +3,7 @@ import Foundation
 import SondaAgent
 import SondaCLI
 import SondaCore
+import SondaProbe
 
 @main
 struct SondaAgentCommand: AsyncParsableCommand {
@@ -14,6 +15,7 @@ struct SondaAgentCommand: AsyncParsableCommand {
     )
 
     static func main() async {
+        OpenSSLAtExit.skip()
         // Async code runs on one thread of the agent's, not on libdispatch's pool (see `TaskThread`).
         TaskThread.installAsGlobalExecutor(name: "sonda-tasks")
         await mainReportingErrors(tool: "sonda-agent")

@@ -113,6 +113,14 @@ public final class Reporter: Service, @unchecked Sendable {
     }
 
     private func loop() {
+        sendUntilStopped()
+        // Only now may `run` return and the process exit: the runner (its easy handle and TLS
+        // state) was released on the way out of `sendUntilStopped`. Released after this signal, it
+        // raced OpenSSL's exit handlers (ci33: SIGSEGV in libcrypto on this thread after "stopped").
+        end(cancelled: false)
+    }
+
+    private func sendUntilStopped() {
         let runner = ProbeRunner()
         while !isStopping {
             let wait = step(force: false, on: runner)
@@ -129,7 +137,6 @@ public final class Reporter: Service, @unchecked Sendable {
         while !isCancelled, (try? spool.nextBatch(force: true)) != nil {
             if step(force: true, timeout: .exiting, on: runner) > .zero { break }
         }
-        end(cancelled: false)
     }
 
     private var isStopping: Bool {
