@@ -6,12 +6,26 @@ import Foundation
 /// `sonda-aggregator audit verify --public-key`), and named by a short key id.
 public enum Ed25519KeyFile {
     public struct Problem: Error, CustomStringConvertible {
+        public struct Code: Hashable, Sendable, CustomStringConvertible {
+            private let name: String
+            private init(_ name: String) { self.name = name }
+
+            /// The file to create was there already.
+            public static let exists = Code("exists")
+            /// The key could not be written (permissions, a missing directory, a full disk).
+            public static let cannotWrite = Code("cannot_write")
+            public static let unreadable = Code("unreadable")
+            /// The file is readable but holds no Ed25519 key.
+            public static let notAKey = Code("not_a_key")
+
+            public var description: String { name }
+        }
+
+        public var code: Code
         public var description: String
-        /// The file to create was there already.
-        public var exists = false
     }
 
-    /// Writes a new key to `path`. An existing file is an error (`Problem.exists`) unless
+    /// Writes a new key to `path`. An existing file is an error (`Problem.Code.exists`) unless
     /// `replacing`; either way the file appears whole or not at all (written beside it, then linked
     /// or renamed into place).
     public static func generate(to path: String, replacing: Bool = false) throws -> Curve25519.Signing.PrivateKey {
@@ -19,7 +33,7 @@ public enum Ed25519KeyFile {
         let text = key.rawRepresentation.base64EncodedString() + "\n"
         let temporary = "\(path).new-\(getpid())"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw failure("cannot create '\(path)'") }
+        guard fd >= 0 else { throw failure(.cannotWrite, "cannot create '\(path)'") }
         defer { unlink(temporary) }
         let written = text.utf8CString.withUnsafeBufferPointer { write(fd, $0.baseAddress, $0.count - 1) }
         let synced = written == text.utf8.count && fsync(fd) == 0
@@ -27,15 +41,12 @@ public enum Ed25519KeyFile {
         close(fd)
         guard synced else {
             errno = error
-            throw failure("cannot write '\(path)'")
+            throw failure(.cannotWrite, "cannot write '\(path)'")
         }
         if replacing {
-            guard rename(temporary, path) == 0 else { throw failure("cannot replace '\(path)'") }
+            guard rename(temporary, path) == 0 else { throw failure(.cannotWrite, "cannot replace '\(path)'") }
         } else if link(temporary, path) != 0 {
-            let exists = errno == EEXIST
-            var problem = failure("cannot create '\(path)'")
-            problem.exists = exists
-            throw problem
+            throw failure(errno == EEXIST ? .exists : .cannotWrite, "cannot create '\(path)'")
         }
         return key
     }
@@ -43,12 +54,12 @@ public enum Ed25519KeyFile {
     /// The key in `path`; `madeBy` names the command that makes one, for the error.
     public static func load(from path: String, madeBy: String) throws -> Curve25519.Signing.PrivateKey {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw Problem(description: "cannot read key file '\(path)'")
+            throw Problem(code: .unreadable, description: "cannot read key file '\(path)'")
         }
         guard let raw = Data(base64Encoded: text.trimmingCharacters(in: .whitespacesAndNewlines)),
             let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: raw)
         else {
-            throw Problem(description: "'\(path)' is not an Ed25519 key file (\(madeBy) makes one)")
+            throw Problem(code: .notAKey, description: "'\(path)' is not an Ed25519 key file (\(madeBy) makes one)")
         }
         return key
     }
@@ -71,7 +82,7 @@ public enum Ed25519KeyFile {
         SHA256.hash(data: key.rawRepresentation).prefix(8).map { String(format: "%02x", $0) }.joined()
     }
 
-    private static func failure(_ what: String) -> Problem {
-        Problem(description: "\(what): \(String(cString: strerror(errno)))")
+    private static func failure(_ code: Problem.Code, _ what: String) -> Problem {
+        Problem(code: code, description: "\(what): \(String(cString: strerror(errno)))")
     }
 }

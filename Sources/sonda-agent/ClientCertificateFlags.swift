@@ -55,7 +55,7 @@ struct ClientCertificateFlags: ParsableArguments {
             let message = error.description.replacingOccurrences(of: "client_key_password", with: "--pass")
                 .replacingOccurrences(of: "client_cert", with: "--cert").replacingOccurrences(
                     of: "client_key", with: "--key")
-            throw CommandFailure(message: message, code: 78)
+            throw CommandFailure(message: message, code: .config)
         }
         return client
     }

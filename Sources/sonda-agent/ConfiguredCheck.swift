@@ -11,7 +11,7 @@ enum ConfiguredCheck {
         -> (CheckSpec, SecretRedactor, LatencyBudget?, @Sendable (String) -> LatencyBudget?)
     {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw CommandFailure(message: "cannot read config file '\(path)'", code: 78)
+            throw CommandFailure(message: "cannot read config file '\(path)'", code: .config)
         }
         var loader = ConfigLoader()
         var checks: [CheckSpec] = []
@@ -29,12 +29,12 @@ enum ConfiguredCheck {
         if !loader.diagnostics.isEmpty {
             let text = loader.diagnosticsText
             FileHandle.standardError.write(Data((text + "\n").utf8))
-            throw CommandFailure(message: "\(path) has errors; see above (sonda-agent validate \(path))", code: 78)
+            throw CommandFailure(message: "\(path) has errors; see above (sonda-agent validate \(path))", code: .config)
         }
         guard let check = checks.first(where: { $0.name == name }) else {
             let names = checks.map(\.name)
             let hint = names.isEmpty ? "" : "; checks are \(names.joined(separator: ", "))"
-            throw CommandFailure(message: "no check named '\(name)' in \(path)\(hint)", code: 78)
+            throw CommandFailure(message: "no check named '\(name)' in \(path)\(hint)", code: .config)
         }
         let own = check.budgets.first { $0.phase == .total } ?? check.budgets.first
         let (allRules, agentRegion) = (rules, region)

@@ -22,7 +22,7 @@ struct KeygenCommand: ParsableCommand {
             print("add to the aggregator's agents:")
             print("  - {id: \(id), public_key: \"\(AgentKey.publicKeyText(key))\"}")
         } catch let problem as AgentKey.Problem {
-            throw CommandFailure(message: problem.description, code: 73)
+            throw CommandFailure(message: problem.description, code: .cannotCreate)
         }
     }
 }

@@ -129,7 +129,7 @@ struct ProbeCommand: AsyncParsableCommand {
 
     private func requireReadable(_ caFile: String) throws {
         guard FileManager.default.isReadableFile(atPath: caFile) else {
-            throw CommandFailure(message: "cannot read CA file '\(caFile)'", code: 78)
+            throw CommandFailure(message: "cannot read CA file '\(caFile)'", code: .config)
         }
     }
 

@@ -28,7 +28,7 @@ enum ProfileChoice {
         guard let own = loader.loadProfiles(path: file) else {
             let text = loader.diagnosticsText
             FileHandle.standardError.write(Data((text + "\n").utf8))
-            throw CommandFailure(message: "\(file) has errors; see above", code: 78)
+            throw CommandFailure(message: "\(file) has errors; see above", code: .config)
         }
         let names = Set(own.map(\.name))
         return NetworkProfile.builtIn.filter { !names.contains($0.name) } + own

@@ -42,14 +42,14 @@ struct RunCommand: AsyncParsableCommand {
             logger.warning("fault injection (tests only): this agent's clock runs \(offset) off the system's")
         }
         guard !agent.aggregatorURLs.isEmpty else {
-            throw CommandFailure(message: "\(config): 'aggregator: {url (or urls), key}' is required to run", code: 78)
+            throw CommandFailure(message: "\(config): 'aggregator: {url (or urls), key}' is required to run", code: .config)
         }
         guard let keyFile = agent.keyFile else {
             throw CommandFailure(
-                message: "\(config): aggregator 'key' is required (sonda-agent keygen --out FILE)", code: 78)
+                message: "\(config): aggregator 'key' is required (sonda-agent keygen --out FILE)", code: .config)
         }
         let key: Curve25519.Signing.PrivateKey
-        do { key = try AgentKey.load(from: keyFile) } catch { throw CommandFailure(message: "\(error)", code: 78) }
+        do { key = try AgentKey.load(from: keyFile) } catch { throw CommandFailure(message: "\(error)", code: .config) }
         let spoolDirectory = agent.spool ?? "./spool"
         let spool: ResultSpool
         do {
@@ -58,14 +58,14 @@ struct RunCommand: AsyncParsableCommand {
                 configuration: SpoolConfiguration(
                     maxResultsPerSegment: agent.batch.maxResults, maxSegmentAge: agent.batch.maxAge))
         } catch {
-            throw CommandFailure(message: "cannot open spool '\(spoolDirectory)': \(error)", code: 73)
+            throw CommandFailure(message: "cannot open spool '\(spoolDirectory)': \(error)", code: .cannotCreate)
         }
         let metrics = AgentMetrics(
             faults: FaultLog { [logger] change in logger.log(level: change.isRecovery ? .notice : .error, "\(change)") }
         )
         let server: AgentHTTPServer
         do { server = try AgentHTTPServer(address: listen, metrics: metrics) } catch {
-            throw CommandFailure(message: "\(error)", code: 78)
+            throw CommandFailure(message: "\(error)", code: .config)
         }
         defer { server.close() }
         let listening: Logger.Message =
@@ -109,7 +109,7 @@ struct RunCommand: AsyncParsableCommand {
             throw CommandFailure(
                 message:
                     "shutdown took longer than the grace of \(DurationParsing.format(grace)); exited with probes in flight",
-                code: 1)
+                code: .failed)
         }
         logger.info("stopped")
     }
@@ -120,7 +120,7 @@ struct RunCommand: AsyncParsableCommand {
         guard let agent, loader.diagnostics.isEmpty else {
             let text = loader.diagnosticsText
             FileHandle.standardError.write(Data((text + "\n").utf8))
-            throw CommandFailure(message: "\(path) has errors; see above", code: 78)
+            throw CommandFailure(message: "\(path) has errors; see above", code: .config)
         }
         return agent
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SondaConfig
+import SondaCLI
 import SondaCore
 
 struct ValidateCommand: ParsableCommand {
@@ -31,7 +32,7 @@ struct ValidateCommand: ParsableCommand {
             let errors = diagnostics.filter { $0.severity == .error }.count
             let text = diagnostics.map(\.description).joined(separator: "\n")
             FileHandle.standardError.write(Data("\(text)\n\(errors) error\(errors == 1 ? "" : "s")\n".utf8))
-            throw ExitCode(78)
+            throw CommandFailure.Code.config.exitCode
         }
         print(summaries.joined(separator: "\n"))
     }

@@ -67,7 +67,7 @@ struct SilenceCommand: AsyncParsableCommand {
 
         func run() async throws {
             guard let escaped = id.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["/"]))
-            else { throw CommandFailure(message: "'\(id)' is not a silence id", code: 64) }
+            else { throw CommandFailure(message: "'\(id)' is not a silence id", code: .usage) }
             let data = try await options.send("/v1/silences/\(escaped)", method: .DELETE, body: nil)
             try options.output(data) {
                 ReportTables.silences(SilenceList(silences: [try JSONDecoder().decode(SilenceEntry.self, from: $0)]))

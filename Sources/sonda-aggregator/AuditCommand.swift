@@ -38,28 +38,28 @@ struct AuditCommand: AsyncParsableCommand {
         func run() async throws {
             let loaded = try config.map { try ConfigFileLoading.load($0).0 }
             guard let path = database ?? loaded?.database else {
-                throw CommandFailure(message: "give --config FILE or --database FILE", code: 64)
+                throw CommandFailure(message: "give --config FILE or --database FILE", code: .usage)
             }
             guard PostgresURL.isURL(path) || FileManager.default.fileExists(atPath: path) else {
-                throw CommandFailure(message: "no database at '\(path)'", code: 66)
+                throw CommandFailure(message: "no database at '\(path)'", code: .noInput)
             }
             var review: CheckpointReview?
             if !checkpoints.isEmpty {
                 review = try readCheckpoints(keys: try keys(config: loaded))
             } else if !publicKey.isEmpty || requireSignedHead {
                 throw CommandFailure(
-                    message: "--public-key and --require-signed-head need --checkpoints FILE", code: 64)
+                    message: "--public-key and --require-signed-head need --checkpoints FILE", code: .usage)
             }
             let verification: AuditLog.Verification
             do {
                 verification = try await StoreOpening.verifyAudit(path, noting: review?.signedCounts ?? [])
             } catch let error as PostgresStoreError {
-                throw CommandFailure(message: "\(error)", code: 69)
+                throw CommandFailure(message: "\(error)", code: .unavailable)
             }
             guard let review else {
                 if let broken = verification.firstBroken {
                     throw CommandFailure(
-                        message: "audit chain broken at entry \(broken.seq): \(broken.reason)", code: 1)
+                        message: "audit chain broken at entry \(broken.seq): \(broken.reason)", code: .failed)
                 }
                 print(Self.intact(verification))
                 return
@@ -87,14 +87,14 @@ struct AuditCommand: AsyncParsableCommand {
             for finding in findings where finding != worst {
                 FileHandle.standardError.write(Data("sonda-aggregator: error: \(finding)\n".utf8))
             }
-            throw CommandFailure(message: worst.message, code: worst.code)
+            throw CommandFailure(message: worst.message, code: .init(documented: worst.code))
         }
 
         func readCheckpoints(keys: [Curve25519.Signing.PublicKey]) throws -> CheckpointReview {
             var review = CheckpointReview(keys: keys)
             for file in checkpoints {
                 guard let data = FileManager.default.contents(atPath: file) else {
-                    throw CommandFailure(message: "cannot read checkpoints file '\(file)'", code: 66)
+                    throw CommandFailure(message: "cannot read checkpoints file '\(file)'", code: .noInput)
                 }
                 review.read(String(decoding: data, as: UTF8.self), file: file)
             }
@@ -107,24 +107,24 @@ struct AuditCommand: AsyncParsableCommand {
                 guard let audit = config?.audit else {
                     throw CommandFailure(
                         message: "give --public-key (keygen printed it), or --config with an audit: signing_key",
-                        code: 64)
+                        code: .usage)
                 }
                 do {
                     let key = try Ed25519KeyFile.load(from: audit.signingKey, madeBy: "sonda-aggregator keygen")
                     return [key.publicKey]
                 } catch {
-                    throw CommandFailure(message: "\(error)", code: 66)
+                    throw CommandFailure(message: "\(error)", code: .noInput)
                 }
             }
             return try publicKey.map { given in
                 if let key = Ed25519KeyFile.publicKey(text: given) { return key }
                 guard let text = try? String(contentsOfFile: given, encoding: .utf8) else {
-                    throw CommandFailure(message: "cannot read public key file '\(given)'", code: 66)
+                    throw CommandFailure(message: "cannot read public key file '\(given)'", code: .noInput)
                 }
                 guard let key = Ed25519KeyFile.publicKey(text: text) else {
                     throw CommandFailure(
                         message: "'\(given)' holds no ed25519:BASE64 public key (sonda-aggregator keygen prints it)",
-                        code: 64)
+                        code: .usage)
                 }
                 return key
             }

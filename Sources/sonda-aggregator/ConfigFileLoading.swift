@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SondaCLI
 import SondaConfig
 
 enum ConfigFileLoading {
@@ -15,6 +16,6 @@ enum ConfigFileLoading {
         let text = diagnostics.map(\.description).joined(separator: "\n")
         FileHandle.standardError.write(Data("\(text)\n\(errors) error\(errors == 1 ? "" : "s")\n".utf8))
         if let config, errors == 0 { return (config, (try? String(contentsOfFile: path, encoding: .utf8)) ?? "") }
-        throw ExitCode(78)
+        throw CommandFailure.Code.config.exitCode
     }
 }

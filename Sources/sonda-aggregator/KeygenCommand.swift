@@ -25,8 +25,8 @@ struct KeygenCommand: ParsableCommand {
             print(Ed25519KeyFile.publicKeyText(key))
         } catch let problem as Ed25519KeyFile.Problem {
             throw CommandFailure(
-                message: problem.description + (problem.exists ? " (it exists; give --force to replace it)" : ""),
-                code: 73)
+                message: problem.description + (problem.code == .exists ? " (it exists; give --force to replace it)" : ""),
+                code: .cannotCreate)
         }
     }
 }

@@ -33,21 +33,21 @@ struct MigrateCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard (config == nil) != (database == nil) else {
-            throw CommandFailure(message: "give the SQLite database with --config FILE or --database FILE", code: 64)
+            throw CommandFailure(message: "give the SQLite database with --config FILE or --database FILE", code: .usage)
         }
         let path = try database ?? ConfigFileLoading.load(config!).0.database
         guard !PostgresURL.isURL(path) else {
             throw CommandFailure(
-                message: "the source database is already PostgreSQL; migrate copies a SQLite file", code: 64)
+                message: "the source database is already PostgreSQL; migrate copies a SQLite file", code: .usage)
         }
         guard FileManager.default.fileExists(atPath: path) else {
-            throw CommandFailure(message: "no database at '\(path)'", code: 66)
+            throw CommandFailure(message: "no database at '\(path)'", code: .noInput)
         }
         var url: PostgresURL
         do {
             url = try PostgresURL(to)
         } catch {
-            throw CommandFailure(message: "--to: \(error)", code: 64)
+            throw CommandFailure(message: "--to: \(error)", code: .usage)
         }
         if url.password == nil, let password = ProcessInfo.processInfo.environment["PGPASSWORD"], !password.isEmpty {
             url.password = password
@@ -61,7 +61,7 @@ struct MigrateCommand: AsyncParsableCommand {
                     Data("migrate: \(progress.table): \(progress.copied) of \(progress.total) rows copied\n".utf8))
             }
         } catch let error as MigrationError {
-            throw CommandFailure(message: error.description, code: Self.exitStatus(error.code))
+            throw CommandFailure(message: error.description, code: Self.failure(error.code))
         }
         print(Self.report(summary, from: path, to: url, took: ContinuousClock.now - started), terminator: "")
         if summary.undecodableResults.count > 0 {
@@ -75,16 +75,16 @@ struct MigrateCommand: AsyncParsableCommand {
         if let broken = summary.audit.firstBroken {
             throw CommandFailure(
                 message: "the copied audit chain is broken at entry \(broken.seq): \(broken.reason) "
-                    + "(check the SQLite file: sonda-aggregator audit verify --database \(path))", code: 1)
+                    + "(check the SQLite file: sonda-aggregator audit verify --database \(path))", code: .failed)
         }
     }
 
-    static func exitStatus(_ code: MigrationError.Code) -> Int32 {
+    static func failure(_ code: MigrationError.Code) -> CommandFailure.Code {
         switch code {
-        case .unusableSource: 66
-        case .targetUnreachable: 69
-        case .targetRefused: 78
-        default: 1
+        case .unusableSource: .noInput
+        case .targetUnreachable: .unavailable
+        case .targetRefused: .config
+        default: .failed
         }
     }
 

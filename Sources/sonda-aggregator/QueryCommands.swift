@@ -37,12 +37,12 @@ struct ServerOptions: ParsableArguments {
                 string: server.hasSuffix("/") ? String(server.dropLast()) + path : server + path),
             components.scheme == "http" || components.scheme == "https"
         else {
-            throw CommandFailure(message: "--server '\(SecretRedactor.withoutPassword(server))' is not a URL", code: 64)
+            throw CommandFailure(message: "--server '\(SecretRedactor.withoutPassword(server))' is not a URL", code: .usage)
         }
         let items = query.compactMap { name, value in value.map { URLQueryItem(name: name, value: $0) } }
         if !items.isEmpty { components.queryItems = items }
         if let cacert, !FileManager.default.isReadableFile(atPath: cacert) {
-            throw CommandFailure(message: "cannot read --cacert '\(cacert)'", code: 66)
+            throw CommandFailure(message: "cannot read --cacert '\(cacert)'", code: .noInput)
         }
         var headers: [(String, String)] = []
         if let token { headers.append(("Authorization", "Bearer \(token)")) }
@@ -62,16 +62,16 @@ struct ServerOptions: ParsableArguments {
         switch sent {
         case .success(let value): answer = value
         case .failure(.tooLarge(let limit)):
-            throw CommandFailure(message: "the answer to \(path) is larger than \(limit >> 20) MiB; narrow the query", code: 1)
+            throw CommandFailure(message: "the answer to \(path) is larger than \(limit >> 20) MiB; narrow the query", code: .failed)
         case .failure(let failure):
-            throw CommandFailure(message: "cannot reach \(SecretRedactor.withoutPassword(server)): \(failure)", code: 69)
+            throw CommandFailure(message: "cannot reach \(SecretRedactor.withoutPassword(server)): \(failure)", code: .unavailable)
         }
         let data = Data(answer.body)
         guard (200..<300).contains(answer.status) else {
             let object = try? JSONSerialization.jsonObject(with: data) as? [String: [String: String]]
             throw CommandFailure(
                 message: "\(answer.status): \(object?["error"]?["message"] ?? String(decoding: data, as: UTF8.self))",
-                code: 1)
+                code: .failed)
         }
         return data
     }
@@ -87,12 +87,12 @@ struct ServerOptions: ParsableArguments {
             do {
                 page = try JSONDecoder().decode(List.self, from: data)
             } catch {
-                throw CommandFailure(message: "the answer to \(path) is not the list the API sends: \(error)", code: 1)
+                throw CommandFailure(message: "the answer to \(path) is not the list the API sends: \(error)", code: .failed)
             }
             if whole == nil { whole = page } else { whole?.append(page) }
             cursor = page.nextCursor
             if let cursor, !cursors.insert(cursor).inserted {
-                throw CommandFailure(message: "\(path) answered a cursor it had already answered; stopped", code: 1)
+                throw CommandFailure(message: "\(path) answered a cursor it had already answered; stopped", code: .failed)
             }
         } while cursor != nil
         whole?.nextCursor = nil

@@ -28,7 +28,7 @@ struct ServeCommand: AsyncParsableCommand {
                 }
             }
         } catch let error as AggregatorStartError {
-            throw CommandFailure(message: error.message, code: 78)
+            throw CommandFailure(message: error.message, code: .config)
         }
     }
 }

@@ -138,7 +138,7 @@ import Testing
             } catch {
                 refused += 1
                 #expect(expected == nil, "refused '\(text)': \(error.message)")
-                #expect(error.status == .unauthorized && error.code == "bad_signature")
+                #expect(error.status == .unauthorized && error.code == .badSignature)
                 #expect(error.message.hasPrefix("signature header has no "), "\(error.message)")
             }
         }

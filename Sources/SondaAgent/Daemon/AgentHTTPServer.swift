@@ -28,6 +28,19 @@ public final class AgentHTTPServer: @unchecked Sendable {
     private let limits: Limits
 
     public struct BindFailed: Error, CustomStringConvertible {
+        public struct Code: Hashable, Sendable, CustomStringConvertible {
+            private let name: String
+            private init(_ name: String) { self.name = name }
+
+            /// `listen:` is not an IPv4 host:port.
+            public static let badAddress = Code("bad_address")
+            /// The system refused the socket (the port is taken, a privileged port, no such address).
+            public static let refused = Code("refused")
+
+            public var description: String { name }
+        }
+
+        public var code: Code
         public var description: String
     }
 
@@ -37,7 +50,7 @@ public final class AgentHTTPServer: @unchecked Sendable {
         self.limits = limits
         let parts = address.split(separator: ":")
         guard parts.count == 2, let requested = UInt16(parts[1]) else {
-            throw BindFailed(description: "listen address must be host:port, got '\(address)'")
+            throw BindFailed(code: .badAddress, description: "listen address must be host:port, got '\(address)'")
         }
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue), 0)
         var yes: Int32 = 1
@@ -48,7 +61,7 @@ public final class AgentHTTPServer: @unchecked Sendable {
         let host = parts[0] == "localhost" ? "127.0.0.1" : String(parts[0])
         guard inet_pton(AF_INET, host, &sin.sin_addr) == 1 else {
             Glibc.close(fd)
-            throw BindFailed(description: "listen address '\(address)' is not an IPv4 host:port")
+            throw BindFailed(code: .badAddress, description: "listen address '\(address)' is not an IPv4 host:port")
         }
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let ok = withUnsafeMutablePointer(to: &sin) {
@@ -59,7 +72,7 @@ public final class AgentHTTPServer: @unchecked Sendable {
         guard ok else {
             let reason = String(cString: strerror(errno))
             Glibc.close(fd)
-            throw BindFailed(description: "cannot listen on \(address): \(reason)")
+            throw BindFailed(code: .refused, description: "cannot listen on \(address): \(reason)")
         }
         self.fd = fd
         self.port = Int(UInt16(bigEndian: sin.sin_port))

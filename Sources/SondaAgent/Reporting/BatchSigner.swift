@@ -35,7 +35,7 @@ public enum AgentKey {
     public static func generate(to path: String) throws -> Curve25519.Signing.PrivateKey {
         do {
             return try Ed25519KeyFile.generate(to: path)
-        } catch var problem as Problem where problem.exists {
+        } catch var problem as Problem where problem.code == .exists {
             problem.description += " (it exists; keys are never overwritten)"
             throw problem
         }

@@ -98,7 +98,7 @@ enum SilenceRequest {
             comment: object["comment"] as? String ?? "", createdAt: now)
     }
 
-    static func bad(_ message: String) -> AggregatorError { .init(.badRequest, "bad_silence", message) }
+    static func bad(_ message: String) -> AggregatorError { .init(.badSilence, message) }
 }
 
 extension QueryParameters {

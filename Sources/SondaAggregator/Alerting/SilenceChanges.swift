@@ -24,7 +24,7 @@ struct SilenceChanges: Sendable {
             let id = try context.parameters.require("id")
             guard let silence = try await store.expireSilence(id: id, at: now()) else {
                 throw AggregatorError(
-                    .notFound, "not_found", "no active or scheduled silence has id '\(id)' (silence list shows them)")
+                    .notFound, "no active or scheduled silence has id '\(id)' (silence list shows them)")
             }
             return try json(SilenceEntry(silence))
         }

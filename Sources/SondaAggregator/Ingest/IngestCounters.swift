@@ -8,7 +8,7 @@ public final class IngestCounters: Sendable {
         public var results = 0
         public var duplicates = 0
         public var replays = 0
-        public var rejected: [String: Int] = [:]
+        public var rejected: [AggregatorError.Code: Int] = [:]
     }
 
     private let state = Mutex(Snapshot())
@@ -29,7 +29,7 @@ public final class IngestCounters: Sendable {
         }
     }
 
-    func rejected(_ code: String) {
+    func rejected(_ code: AggregatorError.Code) {
         state.withLock { $0.rejected[code, default: 0] += 1 }
     }
 }

@@ -13,7 +13,7 @@ struct AdminAuthorization<Context: RemoteAddressRequestContext>: RouterMiddlewar
         guard tokens.hasAdminTokens else {
             guard Self.isLoopback(context.remoteAddress) else {
                 throw AggregatorError(
-                    .forbidden, "forbidden",
+                    .forbidden,
                     "no admin_tokens are configured, so changes are taken only from the aggregator's own host (loopback)"
                 )
             }
@@ -22,14 +22,14 @@ struct AdminAuthorization<Context: RemoteAddressRequestContext>: RouterMiddlewar
         }
         guard let token = AccessTokens.bearer(request) else {
             throw AggregatorError(
-                .unauthorized, "unauthorized", "this endpoint needs Authorization: Bearer TOKEN with an admin token")
+                .unauthorized, "this endpoint needs Authorization: Bearer TOKEN with an admin token")
         }
         switch tokens.role(of: token) {
         case .admin: return try await next(request, context)
         case .read:
-            throw AggregatorError(.forbidden, "forbidden", "a read token cannot change anything: use an admin token")
+            throw AggregatorError(.forbidden, "a read token cannot change anything: use an admin token")
         case nil:
-            throw AggregatorError(.unauthorized, "unauthorized", "the bearer token is not one of the admin tokens")
+            throw AggregatorError(.unauthorized, "the bearer token is not one of the admin tokens")
         }
     }
 

@@ -60,7 +60,7 @@ enum AggregatorMetrics {
         count(.ingestResults, ingest.results)
         count(.ingestDuplicates, ingest.duplicates)
         count(.ingestReplays, ingest.replays)
-        for (code, n) in ingest.rejected { count(.ingestRejected, n, [("code", code)]) }
+        for (code, n) in ingest.rejected { count(.ingestRejected, n, [("code", code.name)]) }
 
         for cell in budgets.cells {
             let labels = [

@@ -12,7 +12,7 @@ struct DatabaseUnavailable<Context: RequestContext>: RouterMiddleware {
         } catch let error where !(error is any HTTPResponseError) {
             guard let reason = StoreOpening.unavailability(error) else { throw error }
             context.logger.error("database unavailable: \(reason)")
-            throw AggregatorError(.serviceUnavailable, "database_unavailable", "the database failed: \(reason)")
+            throw AggregatorError(.databaseUnavailable, "the database failed: \(reason)")
         }
     }
 }

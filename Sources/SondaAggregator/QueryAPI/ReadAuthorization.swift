@@ -16,10 +16,10 @@ struct ReadAuthorization<Context: RequestContext>: RouterMiddleware {
     static func check(_ request: Request, tokens: AccessTokens) throws {
         guard tokens.readNeedsToken else { return }
         guard request.headers[.authorization] != nil else {
-            throw AggregatorError(.unauthorized, "unauthorized", "this endpoint needs Authorization: Bearer TOKEN")
+            throw AggregatorError(.unauthorized, "this endpoint needs Authorization: Bearer TOKEN")
         }
         guard let token = AccessTokens.bearer(request), tokens.role(of: token) != nil else {
-            throw AggregatorError(.unauthorized, "unauthorized", "the bearer token is not one of the read tokens")
+            throw AggregatorError(.unauthorized, "the bearer token is not one of the read tokens")
         }
     }
 }

@@ -25,11 +25,11 @@ struct UnroutedRequests<Context: RequestContext>: RouterMiddleware {
         } catch let error as HTTPError where error.status == .notFound && context.endpointPath == "NotFound" {
             let path = request.uri.path
             guard let route = Self.routes.first(where: { Self.matches(path, $0.path) }) else {
-                throw AggregatorError(.notFound, "not_found", "no endpoint \(path)")
+                throw AggregatorError(.notFound, "no endpoint \(path)")
             }
             let allowed = route.methods.map(\.rawValue).joined(separator: ", ")
             var response = try AggregatorError(
-                .methodNotAllowed, "method_not_allowed", "\(path) answers \(allowed), not \(request.method.rawValue)"
+                .methodNotAllowed, "\(path) answers \(allowed), not \(request.method.rawValue)"
             ).response(from: request, context: context)
             response.headers[.allow] = allowed
             return response
