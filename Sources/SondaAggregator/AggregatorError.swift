@@ -83,5 +83,7 @@ public struct AggregatorError: HTTPResponseError, CustomStringConvertible {
     static func replay(_ message: String) -> Self { .init(.replay, message) }
     static func tooLarge(_ message: String) -> Self { .init(.tooLarge, message) }
     static func malformed(_ message: String) -> Self { .init(.malformed, message) }
-    static func badParameter(_ name: String, _ message: String) -> Self { .init(.badParameter, "'\(name)': \(message)") }
+    static func badParameter(_ name: String, _ message: String) -> Self {
+        .init(.badParameter, "'\(name)': \(message)")
+    }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import SondaAggregator
-import Testing
 import TestSupport
+import Testing
 import Yams
 
 /// The aggregator's refusals, as code and status, are the ones the documents promise: the error
