@@ -56,7 +56,7 @@ struct RunCommand: AsyncParsableCommand {
             spool = try ResultSpool(
                 directory: spoolDirectory,
                 configuration: SpoolConfiguration(
-                    maxResultsPerSegment: agent.batch.maxResults, maxSegmentAge: agent.batch.maxAge))
+                    maxResultsPerBatch: agent.batch.maxResults, maxBatchAge: agent.batch.maxAge))
         } catch {
             throw CommandFailure(message: "cannot open spool '\(spoolDirectory)': \(error)", code: .cannotCreate)
         }

@@ -86,7 +86,7 @@ import Testing
             }
         }
 
-        /// Ids of results still in the spool's segment files.
+        /// Ids of results still in the spool's batch files.
         var spooledIDs: [String] {
             let spool = "\(directory)/spool"
             let files = (try? FileManager.default.contentsOfDirectory(atPath: spool)) ?? []

@@ -59,7 +59,7 @@ import Testing
                 AgentCLI.binary, ["run", "--config", "\(directory)/agent.yaml", "--listen", "127.0.0.1:0"])
         }
 
-        /// A sealed segment in the spool, as an agent that stopped left it: one result per line.
+        /// A sealed batch file in the spool, as an agent that stopped left it: one result per line.
         func plant(_ stem: String, _ lines: [String]) throws {
             try (lines.joined(separator: "\n") + "\n").write(
                 toFile: "\(directory)/spool/\(stem).jsonl", atomically: true, encoding: .utf8)
@@ -145,7 +145,7 @@ import Testing
         let keptB = try String(contentsOfFile: "\(setup.directory)/spool/quarantine/\(stemB).jsonl", encoding: .utf8)
         #expect(keptB.split(separator: "\n").count == 1 && keptB.contains(#""id":"b-big""#), "only the refused result")
         let keptC = try String(contentsOfFile: "\(setup.directory)/spool/quarantine/\(stemC).jsonl", encoding: .utf8)
-        #expect(keptC == c.joined(separator: "\n") + "\n", "the refused segment as it was")
+        #expect(keptC == c.joined(separator: "\n") + "\n", "the refused batch file as it was")
         let whyC = try String(
             contentsOfFile: "\(setup.directory)/spool/quarantine/\(stemC).error.json", encoding: .utf8)
         #expect(whyC.contains(#""code":"malformed""#) && whyC.contains("$.results[1]"), "\(whyC)")

@@ -21,7 +21,7 @@ import Testing
 
         private var fillers = 0
 
-        /// Writes a file until the disk is full. Pages a writer frees later (a delivered segment
+        /// Writes a file until the disk is full. Pages a writer frees later (a delivered batch file
         /// deleted) are room again: fill once more to take them.
         func fill() async throws {
             fillers += 1
@@ -52,7 +52,7 @@ import Testing
         var health: (status: Int, body: String)?
         var metrics = ""
         let failing = await eventually {
-            // The spool may have held a segment when the disk filled, deleted once delivered.
+            // The spool may have held a batch file when the disk filled, deleted once delivered.
             try? await disk.fill()
             health = await onThread { RawHTTPClient.get("/health", port: port) }
             metrics = await onThread { RawHTTPClient.get("/metrics", port: port) }?.body ?? ""
@@ -65,7 +65,7 @@ import Testing
         #expect(health?.body.contains("No space left on device") == true, "\(health?.body ?? "")")
         let lost = metrics.split(separator: "\n").first { $0.hasPrefix("sonda_spool_unwritten_total ") }
         #expect((lost.flatMap { Double($0.split(separator: " ")[1]) } ?? 0) > 0, "lost results are counted: \(metrics)")
-        // Logged once per episode, not per failed write: a segment the reporter delivers and
+        // Logged once per episode, not per failed write: a batch file the reporter delivers and
         // deletes can free room for a moment, which ends one episode (a recovery line) and the
         // next failed write starts another.
         // The log is read while the agent runs, so the last episode may have just recovered too:

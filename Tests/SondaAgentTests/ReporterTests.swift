@@ -52,12 +52,12 @@ import Testing
         let key = Curve25519.Signing.PrivateKey()
         let receiver = try await TestReceiver(
             agent: "r1", publicKey: AgentKey.publicKeyText(key), directory: directory.path, downWhileExists: down)
-        // One result a segment, sealed at once; room for seven: the eighth drops the oldest.
+        // One result a batch file, sealed at once; room for seven: the eighth drops the oldest.
         let line = SpoolSamples.lineLength
         let spool = try ResultSpool(
             directory: directory.path + "/spool",
             configuration: SpoolConfiguration(
-                maxResultsPerSegment: 1, maxSegmentAge: .seconds(3600), maxBytes: 7 * line))
+                maxResultsPerBatch: 1, maxBatchAge: .seconds(3600), maxBytes: 7 * line))
         let reporter = Running(spool: spool, urls: [receiver.url], key: key, agent: "r1")
 
         try spool.append(SpoolSamples.results(1...1))  // sent at once, refused with 503
@@ -88,7 +88,7 @@ import Testing
             agent: "r2", publicKey: AgentKey.publicKeyText(key), directory: directory.path, refuseCheck: "poison")
         let spool = try ResultSpool(
             directory: directory.path + "/spool",
-            configuration: SpoolConfiguration(maxResultsPerSegment: 2, maxSegmentAge: .seconds(3600)))
+            configuration: SpoolConfiguration(maxResultsPerBatch: 2, maxBatchAge: .seconds(3600)))
         var refused = SpoolSamples.results(1...2)
         refused[1].check = "poison"
         try spool.append(refused)
@@ -124,7 +124,7 @@ import Testing
             agent: "r3", publicKey: AgentKey.publicKeyText(key), directory: directory.path, downWhileExists: down)
         let spool = try ResultSpool(
             directory: directory.path + "/spool",
-            configuration: SpoolConfiguration(maxResultsPerSegment: 1, maxSegmentAge: .seconds(3600)))
+            configuration: SpoolConfiguration(maxResultsPerBatch: 1, maxBatchAge: .seconds(3600)))
         let reporter = Running(spool: spool, urls: [receiver.url], key: key, agent: "r3")
         try spool.append(SpoolSamples.results(1...1))
         #expect(await eventually { reporter.sample("sonda_send_failures_total") >= 1 })

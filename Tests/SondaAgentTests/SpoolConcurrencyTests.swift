@@ -6,7 +6,7 @@ import Testing
     @Test func drainingWhileAppendingLosesAndDuplicatesNothing() async throws {
         let directory = SpoolTestDirectory()
         let spool = try ResultSpool(
-            directory: directory.path, configuration: SpoolConfiguration(maxResultsPerSegment: 25),
+            directory: directory.path, configuration: SpoolConfiguration(maxResultsPerBatch: 25),
             clock: SpoolTestClock())
         let expected = SpoolSamples.ids(1...600)
 

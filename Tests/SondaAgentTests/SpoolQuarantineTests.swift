@@ -23,20 +23,20 @@ import Testing
         }
     }
 
-    @Test func aWhollyRefusedBatchMovesItsSegmentAndIsCountedAcrossRestarts() throws {
+    @Test func aWhollyRefusedBatchMovesItsBatchFileAndIsCountedAcrossRestarts() throws {
         let directory = SpoolTestDirectory()
         let (spool, batch) = try Self.spoolWithBatch(directory, count: 3)
-        let segment = try #require(directory.sealedSegments().first)
-        let bytes = try Data(contentsOf: URL(fileURLWithPath: segment))
+        let batchFile = try #require(directory.sealedBatchFiles().first)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: batchFile))
         let set = try #require(
             try spool.quarantine(batch, refused: [0..<3], explanation: #"{"refusals":[{"status":400}]}"#))
         #expect(set.results == 3 && set.trimmed.isEmpty)
         #expect(set.path == "\(directory.path)/quarantine/\(batch.id).jsonl")
-        #expect(try Data(contentsOf: URL(fileURLWithPath: set.path)) == bytes, "the segment file itself, moved")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: set.path)) == bytes, "the batch file itself, moved")
         let explanation = try String(
             contentsOfFile: "\(directory.path)/quarantine/\(batch.id).error.json", encoding: .utf8)
         #expect(explanation == #"{"refusals":[{"status":400}]}"# + "\n")
-        #expect(directory.sealedSegments().isEmpty)
+        #expect(directory.sealedBatchFiles().isEmpty)
         #expect(spool.depth == 0 && spool.bytes == 0)
         #expect(try spool.nextBatch(force: true) == nil, "the reporter goes on to the next batch")
         #expect(spool.quarantinedTotal == 3 && spool.quarantinedBatches == 1)
@@ -49,7 +49,7 @@ import Testing
         #expect(reopened.depth == 0, "the quarantine is not read back as spooled results")
     }
 
-    @Test func theRefusedPartsOfABatchAreWrittenAsASegmentFileOfTheirOwn() throws {
+    @Test func theRefusedPartsOfABatchAreWrittenAsABatchFileFileOfTheirOwn() throws {
         let directory = SpoolTestDirectory()
         let (spool, batch) = try Self.spoolWithBatch(directory, count: 5)
         let set = try #require(try spool.quarantine(batch, refused: [1..<2, 3..<5], explanation: "{}"))
@@ -58,7 +58,7 @@ import Testing
         let lines = try String(contentsOfFile: set.path, encoding: .utf8).split(separator: "\n")
         let decoded = try lines.map { try ResultJSON.decoder().decode(ProbeResult.self, from: Data($0.utf8)) }
         #expect(decoded == [1, 3, 4].map { batch.results[$0] }, "lines the spool itself could read back")
-        #expect(directory.sealedSegments().isEmpty, "the rest was delivered: the segment is gone")
+        #expect(directory.sealedBatchFiles().isEmpty, "the rest was delivered: the batch file is gone")
         #expect(spool.quarantinedTotal == 3 && spool.quarantinedBatches == 1)
     }
 
@@ -76,7 +76,7 @@ import Testing
     @Test func theCapRemovesTheOldestBatchesButNeverTheNewest() throws {
         let directory = SpoolTestDirectory()
         let line = SpoolSamples.lineLength
-        let configuration = SpoolConfiguration(maxResultsPerSegment: 2, maxQuarantineBytes: 5 * line)
+        let configuration = SpoolConfiguration(maxResultsPerBatch: 2, maxQuarantineBytes: 5 * line)
         let spool = try ResultSpool(directory: directory.path, configuration: configuration, clock: SpoolTestClock())
         try spool.append(SpoolSamples.results(1...6))
         var stems: [String] = []

@@ -39,12 +39,12 @@ final class SpoolTestDirectory {
         ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted()
     }
 
-    /// The segment file a still-running process would be appending to.
-    func openSegment() -> String? {
+    /// The batch file a still-running process would be appending to.
+    func openBatchFile() -> String? {
         files().first { $0.hasSuffix(".open") }.map { path + "/" + $0 }
     }
 
-    func sealedSegments() -> [String] {
+    func sealedBatchFiles() -> [String] {
         files().filter { $0.hasSuffix(".jsonl") }.map { path + "/" + $0 }
     }
 

@@ -13,7 +13,7 @@ import Testing
         try spool.append(results)
         #expect(spool.depth == 3)
         #expect(spool.bytes == 3 * SpoolSamples.lineLength)
-        #expect(try spool.nextBatch() == nil, "a young segment with room left is not a batch yet")
+        #expect(try spool.nextBatch() == nil, "a young batch file with room left is not a batch yet")
 
         clock.advance(by: .seconds(10))
         let batch = try #require(try spool.nextBatch())
@@ -24,16 +24,16 @@ import Testing
         #expect(try spool.nextBatch(force: true) == nil)
         #expect(spool.depth == 0)
         #expect(spool.bytes == 0)
-        #expect(directory.sealedSegments().isEmpty && directory.openSegment() == nil)
+        #expect(directory.sealedBatchFiles().isEmpty && directory.openBatchFile() == nil)
     }
 
-    /// The batch of a segment this process wrote comes from memory; it must be the bytes a restarted
+    /// The batch of a batch file this process wrote comes from memory; it must be the bytes a restarted
     /// agent reads back from the file, also past the in-memory limit (1 MB), where it is read back too.
     @Test(arguments: [3, (1 << 20) / SpoolSamples.lineLength + 50])
     func aBatchFromMemoryIsTheBatchReadBackFromDisk(results count: Int) throws {
         let directory = SpoolTestDirectory()
         let clock = SpoolTestClock()
-        let configuration = SpoolConfiguration(maxResultsPerSegment: 100_000)
+        let configuration = SpoolConfiguration(maxResultsPerBatch: 100_000)
         let spool = try ResultSpool(directory: directory.path, configuration: configuration, clock: clock)
         var results = SpoolSamples.results(1...count)
         results[0].error = ProbeError(.internal, "line one\nline \"two\"\t{not a brace}")
@@ -48,10 +48,10 @@ import Testing
         #expect(sent.results == results)
     }
 
-    @Test func fullSegmentIsABatchAtOnceAndForceFlushesTheRest() throws {
+    @Test func fullBatchFileIsABatchAtOnceAndForceFlushesTheRest() throws {
         let directory = SpoolTestDirectory()
         let spool = try ResultSpool(
-            directory: directory.path, configuration: SpoolConfiguration(maxResultsPerSegment: 2),
+            directory: directory.path, configuration: SpoolConfiguration(maxResultsPerBatch: 2),
             clock: SpoolTestClock())
         try spool.append(SpoolSamples.results(1...5))
         #expect(
@@ -62,12 +62,12 @@ import Testing
         #expect(try spool.drain(force: true).flatMap { $0.results.map(\.id) } == SpoolSamples.ids(5...5))
     }
 
-    /// The reporter sleeps until the spool has news: a first result to age, or a full segment.
+    /// The reporter sleeps until the spool has news: a first result to age, or a full batch file.
     @Test func appendsThatChangeWhenTheNextBatchIsDueAreAnnounced() throws {
         let directory = SpoolTestDirectory()
         let clock = SpoolTestClock()
         let spool = try ResultSpool(
-            directory: directory.path, configuration: SpoolConfiguration(maxResultsPerSegment: 3), clock: clock)
+            directory: directory.path, configuration: SpoolConfiguration(maxResultsPerBatch: 3), clock: clock)
         let news = Mutex(0)
         spool.onNews { news.withLock { $0 += 1 } }
         var announced: [Int] = []
@@ -75,17 +75,17 @@ import Testing
             try spool.append(SpoolSamples.results(number...number))
             announced.append(news.withLock { $0 })
         }
-        #expect(announced == [1, 1, 2, 3, 3], "the first result, the third (full), the fourth (a new segment)")
+        #expect(announced == [1, 1, 2, 3, 3], "the first result, the third (full), the fourth (a new batch file)")
         #expect(spool.timeUntilSealDue == .seconds(10))
         clock.advance(by: .seconds(10))
         _ = try spool.nextBatch()
         try spool.append(SpoolSamples.results(6...6))
-        #expect(news.withLock { $0 } == 4, "the reporter took the aged segment: the next result starts one")
+        #expect(news.withLock { $0 } == 4, "the reporter took the aged batch file: the next result starts one")
     }
 
     @Test func unacknowledgedBatchesSurviveReopening() throws {
         let directory = SpoolTestDirectory()
-        let configuration = SpoolConfiguration(maxResultsPerSegment: 2)
+        let configuration = SpoolConfiguration(maxResultsPerBatch: 2)
         let firstBatch: SpoolBatch
         do {
             let spool = try ResultSpool(
@@ -114,7 +114,7 @@ import Testing
             let spool = try ResultSpool(directory: directory.path, clock: SpoolTestClock())
             try spool.append(SpoolSamples.results(1...2))
             try spool.append(SpoolSamples.results(3...3))
-            try directory.appendRaw(tail, to: try #require(directory.openSegment()))
+            try directory.appendRaw(tail, to: try #require(directory.openBatchFile()))
         }
         let reopened = try ResultSpool(directory: directory.path, clock: SpoolTestClock())
         #expect(reopened.unreadableLines == 1)
@@ -125,15 +125,15 @@ import Testing
         #expect(reopened.unreadableLines == 1)
     }
 
-    /// Read back from disk, as after a restart (the process that wrote a segment sends it from
+    /// Read back from disk, as after a restart (the process that wrote a batch file sends it from
     /// memory).
-    @Test func corruptLineInsideASegmentIsSkippedAndCountedOnce() throws {
+    @Test func corruptLineInsideABatchFileIsSkippedAndCountedOnce() throws {
         let directory = SpoolTestDirectory()
-        let configuration = SpoolConfiguration(maxResultsPerSegment: 3)
+        let configuration = SpoolConfiguration(maxResultsPerBatch: 3)
         do {
             let writer = try ResultSpool(directory: directory.path, configuration: configuration, clock: SpoolTestClock())
             try writer.append(SpoolSamples.results(1...1))
-            try directory.appendRaw(Array("not a result\n".utf8), to: try #require(directory.openSegment()))
+            try directory.appendRaw(Array("not a result\n".utf8), to: try #require(directory.openBatchFile()))
             try writer.append(SpoolSamples.results(2...3))
         }
         let spool = try ResultSpool(directory: directory.path, configuration: configuration, clock: SpoolTestClock())
@@ -145,11 +145,11 @@ import Testing
         #expect(spool.depth == 3, "once read, depth counts only the readable results")
     }
 
-    @Test func capDropsTheOldestSegmentsAndCountsExactly() throws {
+    @Test func capDropsTheOldestBatchFilesAndCountsExactly() throws {
         let directory = SpoolTestDirectory()
         let line = SpoolSamples.lineLength
-        // Two results a segment; the cap holds four segments and a half.
-        let configuration = SpoolConfiguration(maxResultsPerSegment: 2, maxBytes: 9 * line)
+        // Two results a batch file; the cap holds four batch files and a half.
+        let configuration = SpoolConfiguration(maxResultsPerBatch: 2, maxBytes: 9 * line)
         do {
             let spool = try ResultSpool(
                 directory: directory.path, configuration: configuration, clock: SpoolTestClock())
@@ -176,10 +176,10 @@ import Testing
         #expect(try reopened.drain().flatMap { $0.results.map(\.id) } == SpoolSamples.ids(7...14))
     }
 
-    @Test func batchesComeOutInAppendOrderAcrossManySegments() throws {
+    @Test func batchesComeOutInAppendOrderAcrossManyBatchFiles() throws {
         let directory = SpoolTestDirectory()
         let clock = SpoolTestClock()
-        let configuration = SpoolConfiguration(maxResultsPerSegment: 3, maxSegmentAge: .seconds(5))
+        let configuration = SpoolConfiguration(maxResultsPerBatch: 3, maxBatchAge: .seconds(5))
         var spool = try ResultSpool(directory: directory.path, configuration: configuration, clock: clock)
         var next = 1
         for (round, size) in [1, 4, 2, 7, 3, 1, 5, 6, 2, 9].enumerated() {

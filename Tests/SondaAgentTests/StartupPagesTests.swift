@@ -19,7 +19,7 @@ import Testing
     static func residentLibraryKB() -> Int {
         var total = 0
         var inLibrary = false
-        let smaps = (try? SegmentDirectory.readWhole("/proc/self/smaps")) ?? nil
+        let smaps = (try? SpoolDirectory.readWhole("/proc/self/smaps")) ?? nil
         for line in String(decoding: smaps ?? [], as: UTF8.self).split(separator: "\n") {
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)
             if let range = fields.first, range.contains("-"), !range.hasSuffix(":"), fields.count >= 5 {

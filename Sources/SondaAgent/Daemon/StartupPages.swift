@@ -18,7 +18,7 @@ public enum StartupPages {
     /// that were resident in them.
     @discardableResult
     public static func release() -> Int {
-        guard let bytes = (try? SegmentDirectory.readWhole("/proc/self/smaps")) ?? nil else { return 0 }
+        guard let bytes = (try? SpoolDirectory.readWhole("/proc/self/smaps")) ?? nil else { return 0 }
         let smaps = String(decoding: bytes, as: UTF8.self)
         var releasable: [(start: UInt, end: UInt, residentKB: Int)] = []
         var current: (start: UInt, end: UInt, candidate: Bool, residentKB: Int)?

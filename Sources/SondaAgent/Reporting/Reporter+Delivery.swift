@@ -20,7 +20,7 @@ extension Reporter {
         var ranges: [Range<Int>]?
         func cut() -> [Range<Int>]? {
             if ranges == nil {
-                ranges = SegmentLines.objectRanges(batch.objects).flatMap { $0.count == batch.count ? $0 : nil }
+                ranges = BatchFileLines.objectRanges(batch.objects).flatMap { $0.count == batch.count ? $0 : nil }
             }
             return ranges
         }

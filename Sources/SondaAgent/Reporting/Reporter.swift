@@ -163,7 +163,7 @@ public final class Reporter: Service, @unchecked Sendable {
         }
         let idle = ContinuousClock.now - lastSent
         guard batch != nil || idle >= Self.heartbeatInterval else {
-            // Sleep until the open segment is due to be sealed, never past the next heartbeat; with
+            // Sleep until the open batch file is due to be sealed, never past the next heartbeat; with
             // nothing spooled, until the spool's news (`onNews`) nudges. One wake-up per batch: on a
             // busy agent polling was a sixth of the CPU, and an idle agent's only wake-up a second.
             return min(spool.timeUntilSealDue ?? Self.heartbeatInterval, Self.heartbeatInterval - idle)

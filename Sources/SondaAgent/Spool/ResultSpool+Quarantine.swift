@@ -15,12 +15,12 @@ extension ResultSpool {
 
     /// Sets aside the results of `batch` (by their index in it) that the aggregator refused for
     /// good, with `explanation` (what it said, as JSON) beside them, and takes the batch out of the
-    /// spool: the rest of it has been delivered. When every result was refused the segment file
-    /// itself is moved; otherwise the refused results are written as a segment file of their own.
+    /// spool: the rest of it has been delivered. When every result was refused the batch file
+    /// itself is moved; otherwise the refused results are written as a batch file of their own.
     /// Nothing is removed before the quarantine file is on disk. Returns nil when the batch is no
     /// longer in the spool (the size cap dropped it, and counted it, meanwhile).
     public func quarantine(_ batch: SpoolBatch, refused: [Range<Int>], explanation: String) throws -> Quarantined? {
-        guard let name = SegmentName(stem: batch.id) else {
+        guard let name = BatchFileName(stem: batch.id) else {
             throw SpoolError(.io, "spool: '\(batch.id)' is not a batch of this spool")
         }
         let count = refused.reduce(0) { $0 + $1.count }
@@ -40,7 +40,7 @@ extension ResultSpool {
             try quarantineFolder.write(explanationBytes, stem: stem, suffix: SpoolQuarantine.errorSuffix)
         } else {
             guard state.withLock({ $0.ledger.sealed.contains { $0.name == name } }) else { return nil }
-            guard let ranges = SegmentLines.objectRanges(batch.objects), ranges.count == batch.count else {
+            guard let ranges = BatchFileLines.objectRanges(batch.objects), ranges.count == batch.count else {
                 throw SpoolError(.io, "spool: batch '\(batch.id)' cannot be cut into its \(batch.count) results")
             }
             var lines: [UInt8] = []

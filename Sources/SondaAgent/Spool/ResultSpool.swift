@@ -22,16 +22,16 @@ public struct UnreportedCounts: Hashable, Sendable {
 /// The agent's durable queue of results the aggregator has not acknowledged, so that neither an
 /// aggregator outage nor an agent crash loses a result.
 ///
-/// A directory of segment files, one result per JSON line. Results are appended to the open segment,
-/// which is sealed when full or old; the reporter takes the oldest sealed segment with `nextBatch()`
+/// A directory of batch files, one result per JSON line. Results are appended to the open batch file,
+/// which is sealed when full or old; the reporter takes the oldest sealed batch file with `nextBatch()`
 /// and deletes it with `acknowledge(_:)` once the aggregator has committed it. Opening an existing
-/// directory resumes it. Past `maxBytes` the oldest segments are dropped and counted. What the
+/// directory resumes it. Past `maxBytes` the oldest batch files are dropped and counted. What the
 /// aggregator refuses for good is set aside in `quarantine/` (`ResultSpool+Quarantine.swift`).
 ///
 /// One instance may be used from several threads: the scheduler appends while the reporter drains.
 public final class ResultSpool: Sendable {
     public let configuration: SpoolConfiguration
-    let directory: SegmentDirectory
+    let directory: SpoolDirectory
     let quarantineFolder: SpoolQuarantine
     private let now: @Sendable () -> Duration
     let state: Mutex<State>
@@ -40,30 +40,30 @@ public final class ResultSpool: Sendable {
         var ledger: SpoolLedger
         var counters: SpoolCounters
         var openFile: Int32?
-        /// The open segment's results as a batch sends them (objects joined by commas), kept
+        /// The open batch file's results as a batch sends them (objects joined by commas), kept
         /// while it is small; nil when it grew past `memoryCopyLimit` or a write failed.
         var openObjects: [UInt8]? = []
-        /// The last segment sealed, with its objects: the reporter sends it without reading it back.
-        var sealedCopy: (name: SegmentName, objects: [UInt8], count: Int)?
+        /// The last batch file sealed, with its objects: the reporter sends it without reading it back.
+        var sealedCopy: (name: BatchFileName, objects: [UInt8], count: Int)?
         var unreadableLines = 0
         var onNews: (@Sendable () -> Void)?
     }
 
     /// Up to this many bytes of results are kept in memory as they are written, so the reporter
-    /// sends the segment this process wrote without reading it back and checking every line (a
+    /// sends the batch file this process wrote without reading it back and checking every line (a
     /// sixth of the reporter's instructions, beside signing).
     static let memoryCopyLimit = 1 << 20
 
     /// Calls `handler`, on the appending thread, after an append that changed when the next batch
-    /// is due: the first result of an open segment (`timeUntilSealDue` had no value) or a segment
+    /// is due: the first result of an open batch file (`timeUntilSealDue` had no value) or a batch file
     /// sealed because it filled up. The reporter sleeps until then.
     public func onNews(_ handler: @escaping @Sendable () -> Void) {
         state.withLock { $0.onNews = handler }
     }
 
-    /// Opens the spool in `directory`, creating it if missing. Segments a previous process left are
+    /// Opens the spool in `directory`, creating it if missing. Batch files a previous process left are
     /// sealed as they are, minus a last line it did not finish writing (counted in `unreadableLines`).
-    /// `clock` decides segment ages.
+    /// `clock` decides batch file ages.
     public init(
         directory: String, configuration: SpoolConfiguration = SpoolConfiguration(),
         clock: some Clock<Duration> = ContinuousClock()
@@ -71,7 +71,7 @@ public final class ResultSpool: Sendable {
         let start = clock.now
         self.now = { start.duration(to: clock.now) }
         self.configuration = configuration
-        let directory = try SegmentDirectory(path: directory)
+        let directory = try SpoolDirectory(path: directory)
         self.directory = directory
         self.quarantineFolder = SpoolQuarantine(spool: directory, maxBytes: configuration.maxQuarantineBytes)
         var state = State(
@@ -87,9 +87,9 @@ public final class ResultSpool: Sendable {
         }
     }
 
-    /// Writes `results` to the open segment; they are in the spool once this returns (and on disk,
-    /// against a power cut, once the segment is sealed for sending). When the disk is full, the
-    /// oldest sealed segments are dropped, and counted in `droppedTotal`, until the rest fits; returns
+    /// Writes `results` to the open batch file; they are in the spool once this returns (and on disk,
+    /// against a power cut, once the batch file is sealed for sending). When the disk is full, the
+    /// oldest sealed batch files are dropped, and counted in `droppedTotal`, until the rest fits; returns
     /// how many results that dropped. When it throws, results written before the failure stay
     /// spooled: appending them again is harmless, as the aggregator keeps one copy per result id. A
     /// `SpoolError` says how many were not written.
@@ -115,9 +115,9 @@ public final class ResultSpool: Sendable {
         return dropped
     }
 
-    /// Drops the oldest sealed segment, counted, to make room on a full disk; the number of results
-    /// it held, or nil when there is none (the open segment holds the newest results and stays).
-    /// A segment the reporter is sending may go: if the aggregator takes it after all, it was
+    /// Drops the oldest sealed batch file, counted, to make room on a full disk; the number of results
+    /// it held, or nil when there is none (the open batch file holds the newest results and stays).
+    /// A batch file the reporter is sending may go: if the aggregator takes it after all, it was
     /// delivered and counted as dropped as well.
     private func dropOldest() -> Int? {
         state.withLock { state in
@@ -132,7 +132,7 @@ public final class ResultSpool: Sendable {
     }
 
     private func append(_ results: [ProbeResult], written: inout Int) throws {
-        let (bytes, ends) = SegmentLines.encode(results)
+        let (bytes, ends) = BatchFileLines.encode(results)
         let sizes = ends.indices.map { ends[$0] - ($0 == 0 ? 0 : ends[$0 - 1]) }
         let news: (@Sendable () -> Void)? = try state.withLock { state in
             let wasDue = state.ledger.sealAge != nil
@@ -141,7 +141,7 @@ public final class ResultSpool: Sendable {
             if state.ledger.shouldSeal(at: now) { try seal(&state) }
             var index = 0
             while index < ends.count {
-                if state.ledger.open == nil { try startSegment(&state, at: now) }
+                if state.ledger.open == nil { try startBatchFile(&state, at: now) }
                 let count = state.ledger.linesFitting(sizes[index...])
                 guard count > 0 else {
                     try seal(&state)
@@ -163,12 +163,12 @@ public final class ResultSpool: Sendable {
         news?()
     }
 
-    /// The oldest sealed segment, or nil when there is none. The open segment is sealed first when it
+    /// The oldest sealed batch file, or nil when there is none. The open batch file is sealed first when it
     /// is old enough, or, with `force` (flushing at shutdown), whenever it holds results. Until it is
     /// acknowledged, the same batch is returned again.
     public func nextBatch(force: Bool = false) throws -> SpoolBatch? {
         while true {
-            let oldest: SegmentName? = try state.withLock { state in
+            let oldest: BatchFileName? = try state.withLock { state in
                 if state.ledger.shouldSeal(at: now(), force: force && state.ledger.sealed.isEmpty) {
                     try seal(&state)
                 }
@@ -181,9 +181,9 @@ public final class ResultSpool: Sendable {
                 return SpoolBatch(id: name.stem, objects: copy.objects, count: copy.count)
             }
             if let copy { return copy }
-            // Sealed segments never change, so they are read and decoded without holding the lock.
+            // Sealed batch files never change, so they are read and decoded without holding the lock.
             let bytes = try directory.contents(of: name.sealedFile)
-            let (objects, count, unreadable) = SegmentLines.join(bytes ?? [])
+            let (objects, count, unreadable) = BatchFileLines.join(bytes ?? [])
             try state.withLock { state in
                 if state.ledger.recordRead(name, results: count) { state.unreadableLines += unreadable }
                 if bytes == nil || count == 0 { try remove(name, &state) }
@@ -192,14 +192,14 @@ public final class ResultSpool: Sendable {
         }
     }
 
-    /// Deletes the batch's segment: call once the aggregator has committed it. A batch no longer in
+    /// Deletes the batch's batch file: call once the aggregator has committed it. A batch no longer in
     /// the spool (acknowledged before, or dropped by the size cap while it was being sent) is ignored.
     public func acknowledge(_ batch: SpoolBatch) throws {
-        guard let name = SegmentName(stem: batch.id) else { return }
+        guard let name = BatchFileName(stem: batch.id) else { return }
         try state.withLock { try remove(name, &$0) }
     }
 
-    /// How long until the open segment is old enough to seal and send; nil when no segment is open
+    /// How long until the open batch file is old enough to seal and send; nil when no batch file is open
     /// (or it holds nothing yet). The reporter sleeps this long instead of polling.
     public var timeUntilSealDue: Duration? {
         state.withLock { state in state.ledger.sealAge.map { max($0 - now(), .zero) } }
@@ -208,7 +208,7 @@ public final class ResultSpool: Sendable {
     /// Results in the spool, sealed or not.
     public var depth: Int { state.withLock { $0.ledger.depth } }
 
-    /// Bytes of the segment files.
+    /// Bytes of the batch files.
     public var bytes: Int { state.withLock { $0.ledger.bytes } }
 
     /// Results dropped by the size cap since the spool directory was created.
@@ -249,34 +249,34 @@ public final class ResultSpool: Sendable {
 
     // MARK: Changes, with the lock held
 
-    private func startSegment(_ state: inout State, at now: Duration) throws {
-        let name = SegmentName(sequence: state.ledger.nextSequence, token: UInt64.random(in: .min ... .max))
+    private func startBatchFile(_ state: inout State, at now: Duration) throws {
+        let name = BatchFileName(sequence: state.ledger.nextSequence, token: UInt64.random(in: .min ... .max))
         // No directory sync here: `seal` syncs the directory after the rename, which makes this
-        // entry durable too; until then a power cut loses the open segment in any case.
+        // entry durable too; until then a power cut loses the open batch file in any case.
         state.openFile = try directory.create(name.openFile)
         state.openObjects = []
-        state.ledger.startSegment(name, at: now)
+        state.ledger.startBatchFile(name, at: now)
     }
 
     private func write(_ bytes: ArraySlice<UInt8>, _ state: inout State) throws {
-        guard let open = state.ledger.open?.segment, let fd = state.openFile else { return }
+        guard let open = state.ledger.open?.batchFile, let fd = state.openFile else { return }
         do {
             try directory.append(bytes, to: fd, file: open.name.openFile)
         } catch {
             // No line may follow a partial one: cut back to the last durable line or, failing that,
-            // seal the segment so the next append starts a new file.
+            // seal the batch file so the next append starts a new file.
             state.openObjects = nil
             do { try directory.truncate(open.name.openFile, to: open.bytes) } catch { try? seal(&state) }
             throw error
         }
     }
 
-    /// Makes the open segment a sendable batch. Appends are not fsync'd one by one (each held a
-    /// scheduler thread for a disk flush per probe); the segment is fsync'd here, before it can be
+    /// Makes the open batch file a sendable batch. Appends are not fsync'd one by one (each held a
+    /// scheduler thread for a disk flush per probe); the batch file is fsync'd here, before it can be
     /// sent, so a power cut can only lose results not yet sent and younger than the batch age, and a
     /// crashed process loses nothing (its writes are in the page cache).
     private func seal(_ state: inout State) throws {
-        guard let open = state.ledger.open?.segment else { return }
+        guard let open = state.ledger.open?.batchFile else { return }
         let name = open.name
         if let fd = state.openFile { try directory.flush(fd, file: name.openFile) }
         try directory.move(name.openFile, to: name.sealedFile)
@@ -290,7 +290,7 @@ public final class ResultSpool: Sendable {
 
     /// Not synced: a removal a power cut undoes only sends the batch again, which the aggregator
     /// ignores (results are idempotent by id).
-    func remove(_ name: SegmentName, _ state: inout State) throws {
+    func remove(_ name: BatchFileName, _ state: inout State) throws {
         guard state.ledger.sealed.contains(where: { $0.name == name }) else { return }
         try directory.remove(name.sealedFile)
         state.ledger.remove(name)
@@ -316,11 +316,11 @@ public final class ResultSpool: Sendable {
     private func dropOverCap(_ state: inout State) throws {
         let victims = state.ledger.overCap()
         guard !victims.isEmpty else { return }
-        for segment in victims {
-            try directory.remove(segment.name.sealedFile)
-            state.ledger.remove(segment.name)
-            if state.sealedCopy?.name == segment.name { state.sealedCopy = nil }
-            state.counters.droppedTotal += segment.results
+        for batchFile in victims {
+            try directory.remove(batchFile.name.sealedFile)
+            state.ledger.remove(batchFile.name)
+            if state.sealedCopy?.name == batchFile.name { state.sealedCopy = nil }
+            state.counters.droppedTotal += batchFile.results
         }
         try directory.sync()
         try state.counters.save(to: directory)

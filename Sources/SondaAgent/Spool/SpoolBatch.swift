@@ -1,9 +1,9 @@
 import Foundation
 import SondaCore
 
-/// One sealed segment of the spool, to be sent as one batch and then acknowledged.
+/// One sealed batch file of the spool, to be sent as one batch and then acknowledged.
 public struct SpoolBatch: Hashable, Sendable {
-    /// The segment's name: the same every time the batch is returned, across restarts too. The wire's
+    /// The batch file's name: the same every time the batch is returned, across restarts too. The wire's
     /// `batch_id`.
     public var id: String
     /// The results as the JSON objects the spool holds, separated by commas (a JSON array's

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The spool's counts that must outlive the process, kept in `state.json` next to the segments.
+/// The spool's counts that must outlive the process, kept in `state.json` next to the batch files.
 /// Keys a version before this one did not write read as 0.
 struct SpoolCounters: Decodable, Hashable {
     static let file = "state.json"
@@ -11,7 +11,7 @@ struct SpoolCounters: Decodable, Hashable {
     var droppedReported = 0
     /// Results set aside in `quarantine/` because the aggregator refused them for good.
     var quarantinedTotal = 0
-    /// Quarantine files written (a whole segment, or the refused part of one).
+    /// Quarantine files written (a whole batch file, or the refused part of one).
     var quarantinedBatches = 0
     /// How many of `quarantinedTotal` an acknowledged heartbeat has carried.
     var quarantinedReported = 0
@@ -35,7 +35,7 @@ struct SpoolCounters: Decodable, Hashable {
         quarantinedReported = try c.decodeIfPresent(Int.self, forKey: .quarantinedReported) ?? 0
     }
 
-    static func load(from directory: SegmentDirectory) throws(SpoolError) -> SpoolCounters {
+    static func load(from directory: SpoolDirectory) throws(SpoolError) -> SpoolCounters {
         guard let bytes = try directory.contents(of: file) else { return SpoolCounters() }
         do {
             return try JSONDecoder().decode(SpoolCounters.self, from: Data(bytes))
@@ -44,7 +44,7 @@ struct SpoolCounters: Decodable, Hashable {
         }
     }
 
-    func save(to directory: SegmentDirectory) throws(SpoolError) {
+    func save(to directory: SpoolDirectory) throws(SpoolError) {
         let text =
             "{\"dropped_reported\":\(droppedReported),\"dropped_total\":\(droppedTotal),"
             + "\"quarantined_batches\":\(quarantinedBatches),\"quarantined_reported\":\(quarantinedReported),"

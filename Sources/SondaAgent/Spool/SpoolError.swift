@@ -25,7 +25,7 @@ public struct SpoolError: Error, Hashable, Sendable, CustomStringConvertible {
     /// For a failed `ResultSpool.append`: how many of its results were not written (the others
     /// are spooled).
     public var unwrittenResults = 0
-    /// The disk (or the user's quota) is full: dropping the oldest segments makes room.
+    /// The disk (or the user's quota) is full: dropping the oldest batch files makes room.
     public var isDiskFull = false
 
     init(_ code: Code, _ description: String) {

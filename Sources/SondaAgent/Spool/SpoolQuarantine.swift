@@ -10,7 +10,7 @@ import Foundation
 
 /// The spool's `quarantine/` folder: results the aggregator refused for good (400, 413), kept for
 /// an operator to inspect instead of being retried forever or deleted. Each refused batch leaves
-/// `<batch id>.jsonl` (its refused results, one per line, as in a segment) and
+/// `<batch id>.jsonl` (its refused results, one per line, as in a batch file) and
 /// `<batch id>.error.json` (what the aggregator said). Past `maxBytes` the oldest batches' files
 /// are removed, never the newest batch's.
 struct SpoolQuarantine: Sendable {
@@ -18,14 +18,14 @@ struct SpoolQuarantine: Sendable {
     static let resultsSuffix = ".jsonl"
     static let errorSuffix = ".error.json"
 
-    let spool: SegmentDirectory
+    let spool: SpoolDirectory
     let maxBytes: Int
     var path: String { spool.path(of: Self.folder) }
 
     /// The folder, created (and made durable in the spool directory) on first use.
-    func directory() throws(SpoolError) -> SegmentDirectory {
+    func directory() throws(SpoolError) -> SpoolDirectory {
         let existed = FileManager.default.fileExists(atPath: path)
-        let directory = try SegmentDirectory(path: path)
+        let directory = try SpoolDirectory(path: path)
         if !existed { try spool.sync() }
         return directory
     }

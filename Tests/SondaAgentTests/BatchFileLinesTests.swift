@@ -2,11 +2,11 @@ import Testing
 
 @testable import SondaAgent
 
-/// Reading a segment back: whole result lines are kept, torn or corrupt ones counted.
-@Suite struct SegmentLinesTests {
+/// Reading a batch file back: whole result lines are kept, torn or corrupt ones counted.
+@Suite struct BatchFileLinesTests {
     /// The kept objects as the JSON array they are spliced into, and the count of the rest.
     static func join(_ text: String) -> (array: String, count: Int, unreadable: Int) {
-        let (objects, count, unreadable) = SegmentLines.join(Array(text.utf8))
+        let (objects, count, unreadable) = BatchFileLines.join(Array(text.utf8))
         return ("[" + String(decoding: objects, as: UTF8.self) + "]", count, unreadable)
     }
 
@@ -39,7 +39,7 @@ import Testing
         #expect(unreadable == 6, "d, e, the array, g, j and the torn last line")
     }
 
-    @Test func emptyAndNewlineOnlySegmentsHaveNoLines() {
+    @Test func emptyAndNewlineOnlyBatchFilesHaveNoLines() {
         #expect(Self.join("") == ("[]", 0, 0))
         #expect(Self.join("\n\n") == ("[]", 0, 0))
         #expect(Self.join("{").unreadable == 1)
@@ -54,10 +54,10 @@ import Testing
             #"{"id":"c","path":"C:\\"}"#,
         ]
         let bytes = Array(objects.joined(separator: ",").utf8)
-        let ranges = SegmentLines.objectRanges(bytes)
+        let ranges = BatchFileLines.objectRanges(bytes)
         #expect(ranges?.map { String(decoding: bytes[$0], as: UTF8.self) } == objects)
-        #expect(SegmentLines.objectRanges([]) == [])
-        #expect(SegmentLines.objectRanges(Array(#"{"id":"a"} {"id":"b"}"#.utf8)) == nil)
-        #expect(SegmentLines.objectRanges(Array(#"{"id":"a"},{"id":"#.utf8)) == nil)
+        #expect(BatchFileLines.objectRanges([]) == [])
+        #expect(BatchFileLines.objectRanges(Array(#"{"id":"a"} {"id":"b"}"#.utf8)) == nil)
+        #expect(BatchFileLines.objectRanges(Array(#"{"id":"a"},{"id":"#.utf8)) == nil)
     }
 }

@@ -10,7 +10,7 @@ import Foundation
 
 /// The spool's directory on disk, through POSIX calls: every change a crash must not undo is followed
 /// by `fsync` of the file and, when names change, of the directory.
-struct SegmentDirectory: Sendable {
+struct SpoolDirectory: Sendable {
     let path: String
 
     /// Opens the directory, creating it (mode 0700) if it is missing.

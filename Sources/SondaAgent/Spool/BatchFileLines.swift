@@ -1,8 +1,8 @@
 import Foundation
 import SondaCore
 
-/// A segment's contents: one `ProbeResult` per line, as `ResultJSONWriter` writes them.
-enum SegmentLines {
+/// A batch file's contents: one `ProbeResult` per line, as `ResultJSONWriter` writes them.
+enum BatchFileLines {
     /// The results as lines, and where each line ends in the bytes.
     static func encode(_ results: [ProbeResult]) -> (bytes: [UInt8], ends: [Int]) {
         var writer = ResultJSONWriter()
@@ -31,7 +31,7 @@ enum SegmentLines {
     /// which the reporter splices into the batch as they are), how many there are, and how many
     /// non-empty lines were not one (corrupt, or torn at the end). Lines are checked for shape
     /// (balanced braces outside strings), not decoded: the agent only writes them with
-    /// `ResultJSONWriter`, and the aggregator decodes what it receives. One copy of the segment:
+    /// `ResultJSONWriter`, and the aggregator decodes what it receives. One copy of the batch file:
     /// an array per line, copied again into the body, was a tenth of the reporter's instructions.
     static func join(_ bytes: [UInt8]) -> (objects: [UInt8], count: Int, unreadable: Int) {
         var objects: [UInt8] = []

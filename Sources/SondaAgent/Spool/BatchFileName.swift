@@ -1,7 +1,7 @@
-/// A segment file's name: `<sequence>-<token>.open` while results are appended to it, then
-/// `<sequence>-<token>.jsonl` once sealed. The sequence orders segments; the random token keeps the
+/// A batch file's name: `<sequence>-<token>.open` while results are appended to it, then
+/// `<sequence>-<token>.jsonl` once sealed. The sequence orders batch files; the random token keeps the
 /// name, which is also the batch id, unique when an emptied spool starts its sequence again.
-struct SegmentName: Hashable, Comparable, Sendable {
+struct BatchFileName: Hashable, Comparable, Sendable {
     var sequence: UInt64
     var token: UInt64
 
@@ -32,16 +32,16 @@ struct SegmentName: Hashable, Comparable, Sendable {
         self.init(sequence: sequence, token: token)
     }
 
-    /// The segment a directory entry names, and whether it is sealed; nil for any other file.
-    static func parse(file: String) -> (name: SegmentName, sealed: Bool)? {
+    /// The batch file a directory entry names, and whether it is sealed; nil for any other file.
+    static func parse(file: String) -> (name: BatchFileName, sealed: Bool)? {
         for (suffix, sealed) in [(sealedSuffix, true), (openSuffix, false)] where file.hasSuffix(suffix) {
-            guard let name = SegmentName(stem: file.dropLast(suffix.count)) else { return nil }
+            guard let name = BatchFileName(stem: file.dropLast(suffix.count)) else { return nil }
             return (name, sealed)
         }
         return nil
     }
 
-    static func < (a: SegmentName, b: SegmentName) -> Bool {
+    static func < (a: BatchFileName, b: BatchFileName) -> Bool {
         (a.sequence, a.token) < (b.sequence, b.token)
     }
 }
