@@ -3,7 +3,9 @@ import PackageDescription
 
 let package = Package(
     name: "Sonda",
-    platforms: [.macOS(.v15)],
+    // Linux only (Debian 12 and later; README "Prerequisites"): the agent waits on epoll and
+    // timerfd and calls glibc 2.36's arc4random_buf. `platforms:` can name only Apple systems, and
+    // none of them is supported, so it lists none.
     products: [
         .executable(name: "sonda-agent", targets: ["sonda-agent"]),
         .executable(name: "sonda-aggregator", targets: ["sonda-aggregator"]),
@@ -18,6 +20,9 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
@@ -27,8 +32,9 @@ let package = Package(
             pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev", "libssl-dev"])]
         ),
+        // The agent's scheduler alarm (timerfd, eventfd, epoll) and its global-executor hook.
         .target(name: "CSondaSystem"),
-        .target(name: "SondaCore", dependencies: ["CSondaSystem"]),
+        .target(name: "SondaCore"),
         .target(name: "SondaCLI", dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .target(name: "SondaProbe", dependencies: ["CCurl", "SondaCore"]),
         .target(name: "SondaKeys", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
@@ -40,6 +46,7 @@ let package = Package(
             dependencies: [
                 "SondaCore", "SondaProbe", "SondaConfig", "SondaKeys", "CSondaSystem",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]),
@@ -49,6 +56,7 @@ let package = Package(
                 "SondaAgent", "SondaProbe", "SondaCore", "SondaConfig", "SondaCLI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
@@ -64,11 +72,15 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -79,6 +91,7 @@ let package = Package(
             dependencies: [
                 "SondaAggregator", "SondaCore", "SondaConfig", "SondaCLI", "SondaKeys",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -90,23 +103,28 @@ let package = Package(
         .executableTarget(
             name: "postgres-ingest-baseline",
             dependencies: [
-                "SondaAggregator", "SondaConfig", "SondaCore", .product(name: "PostgresNIO", package: "postgres-nio"),
+                "SondaAggregator", "SondaConfig", "SondaCore", .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             path: "Benchmarks/PostgresIngestBaseline"),
         .target(
             name: "RollupFill",
             dependencies: [
-                "SondaAggregator", "SondaConfig", .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
+                "SondaAggregator", "SondaConfig", "SondaCore", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             path: "Benchmarks/RollupFill"),
         .executableTarget(
-            name: "budget-query-bench", dependencies: ["SondaAggregator", "SondaCore", "RollupFill"],
+            name: "budget-query-bench",
+            dependencies: ["SondaAggregator", "SondaCore", "RollupFill", .product(name: "GRDB", package: "GRDB.swift")],
             path: "Benchmarks/BudgetQuery"),
         .executableTarget(
             name: "alert-replay-bench", dependencies: ["SondaAggregator", "SondaCore", "SondaConfig"], path: "Benchmarks/AlertReplay"),
         .executableTarget(
-            name: "status-page-bench", dependencies: ["SondaAggregator", "SondaCore", "SondaConfig", "RollupFill"],
+            name: "status-page-bench",
+            dependencies: [
+                "SondaAggregator", "SondaCore", "SondaConfig", "RollupFill", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             path: "Benchmarks/StatusPage"),
         .executableTarget(
             name: "config-bench", dependencies: ["SondaConfig", .product(name: "Yams", package: "Yams")],
@@ -123,12 +141,21 @@ let package = Package(
         .testTarget(name: "SondaCoreTests", dependencies: ["SondaCore"]),
         .testTarget(name: "SondaProbeTests", dependencies: ["SondaProbe", "SondaCore", "TestSupport"]),
         .testTarget(name: "SondaConfigTests", dependencies: ["SondaConfig", "SondaCore", "TestSupport"]),
-        .testTarget(name: "SondaAgentTests", dependencies: ["SondaAgent", "SondaConfig", "SondaCore", "TestSupport"]),
+        .testTarget(
+            name: "SondaAgentTests",
+            dependencies: [
+                "SondaAgent", "SondaConfig", "SondaCore", "SondaProbe", "TestSupport",
+                .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
         .testTarget(
             name: "SondaAggregatorTests",
             dependencies: [
                 "SondaAggregator", "SondaCore", "SondaConfig", "TestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Yams", package: "Yams"),

@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/random.h>
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -55,17 +54,4 @@ int sonda_set_global_enqueue_hook(const void *hook) {
     if (swift_task_enqueueGlobal_hook != NULL) return 0;
     swift_task_enqueueGlobal_hook = hook;
     return 1;
-}
-
-int sonda_random_bytes(void *buffer, size_t length) {
-    size_t filled = 0;
-    while (filled < length) {
-        ssize_t got = getrandom((char *)buffer + filled, length - filled, 0);
-        if (got > 0) {
-            filled += (size_t)got;
-        } else if (got == 0 || errno != EINTR) {
-            return -1;
-        }
-    }
-    return 0;
 }

@@ -1,5 +1,10 @@
-import CSondaSystem
 import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 import Synchronization
 
 /// RFC 9562 version 7 identifiers: time-ordered, so results sort by when they started.
@@ -32,8 +37,9 @@ public enum UUIDv7 {
     }
 }
 
-/// Kernel randomness drawn 512 bytes at a time: one `getrandom` call per 32 result ids, where
-/// Swift's `SystemRandomNumberGenerator` and glibc 2.36's `arc4random` make one per draw, two per id.
+/// Kernel randomness drawn 512 bytes at a time: one `getrandom` call (inside `arc4random_buf`,
+/// glibc 2.36) per 32 result ids, where Swift's `SystemRandomNumberGenerator` and `arc4random` make
+/// one per draw, two per id.
 struct PooledRandom: RandomNumberGenerator {
     mutating func next() -> UInt64 {
         randomPool.withLock { $0.next() }
@@ -56,10 +62,7 @@ private struct RandomPool: ~Copyable {
     }
 
     private mutating func refill() {
-        let filled = words.withUnsafeMutableBytes { sonda_random_bytes($0.baseAddress, $0.count) }
-        if filled == 0 { return }
-        var system = SystemRandomNumberGenerator()
-        for index in words.indices { words[index] = system.next() }
+        words.withUnsafeMutableBytes { arc4random_buf($0.baseAddress!, $0.count) }
     }
 }
 

@@ -25,8 +25,4 @@ void sonda_alarm_stop(int stop);
  * (job, original) -> Void, as SwiftNIO installs its event loops. Returns 0 if a hook was set already. */
 int sonda_set_global_enqueue_hook(const void *hook);
 
-/* Fills `buffer` from the kernel's random source (getrandom; Swift's Glibc module leaves
- * sys/random.h out). Returns 0 on success, -1 when the kernel gave less. */
-int sonda_random_bytes(void *buffer, size_t length);
-
 #endif
