@@ -11,8 +11,9 @@ import Foundation
 /// that was never written only unmaps its pages: they stay in the page cache, and the code the
 /// daemon runs faults back in at its next use. Measured with 50 checks (bench/agent-daemon.sh):
 /// 7.7 MB after start-up, 9 MB idle with the checks hourly, 17 (HTTP) to 24 MB (HTTPS) probing
-/// every 200 ms; 25, 25 and 24–30 MB while the libraries' pages were never released. Writable and relocated (RELRO) mappings are
-/// left alone: there `MADV_DONTNEED` would discard the process's own changes.
+/// every 200 ms; 25, 25 and 24–30 MB while the libraries' pages were never released. Writable and
+/// relocated (RELRO) mappings are left alone: there `MADV_DONTNEED` would discard the process's
+/// own changes.
 public enum StartupPages {
     /// Unmaps every read-only file mapping of this process that holds no private page; the kB
     /// that were resident in them.

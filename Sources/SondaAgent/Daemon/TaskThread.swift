@@ -9,6 +9,11 @@ import SondaCore
 /// that wakes a thread every second for the rest of the process's life: about a twentieth of the
 /// agent's CPU at 5 probes a second (bench/agent-daemon.sh), and an idle agent never idle.
 /// Delayed jobs (`Task.sleep`) still go to libdispatch; the daemon sleeps on its threads instead.
+///
+/// The hook is the runtime's `swift_task_enqueueGlobal_hook`, which SwiftNIO sets the same way.
+/// Swift's `ExecutorFactory` (`typealias DefaultExecutorFactory` in `@main`) is the public way to
+/// do this, but in the 6.3.1 toolchain it is still SPI (`@_spi(ExperimentalCustomExecutors)` in
+/// `_Concurrency`'s interface), so the hook stays until a release makes the factory public.
 public final class TaskThread: SerialExecutor, @unchecked Sendable {
     private let lock = SchedulerLock()
     private let wakeup: SchedulerLock.Condition
