@@ -142,7 +142,11 @@ try await store.pool.write { db in
     }
     for (id, (region, seen)) in zip(heartbeats.ids, zip(heartbeats.regions, heartbeats.lastSeenMilliseconds)) {
         try db.execute(
-            sql: "INSERT OR REPLACE INTO agents VALUES (?, ?, ?, '0.1.0', 'abc', 0, 0, 1, 1)",
+            sql: """
+                INSERT OR REPLACE INTO agents
+                    (id, region, last_seen_ms, version, config_hash, spool_depth, dropped_total, batches, results)
+                VALUES (?, ?, ?, '0.1.0', 'abc', 0, 0, 1, 1)
+                """,
             arguments: [id, region, seen])
     }
 }

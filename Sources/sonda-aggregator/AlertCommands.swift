@@ -92,8 +92,6 @@ extension ServerOptions {
     func send(_ path: String, method: HTTPMethod, body: Data?) async throws -> Data {
         let environment = ProcessInfo.processInfo.environment
         let admin = environment["SONDA_ADMIN_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
-        var token = token ?? admin ?? environment["SONDA_READ_TOKEN"]
-        if token?.isEmpty == true { token = nil }
-        return try await request(method, path, token: token, body: body)
+        return try await request(method, path, token: token ?? admin ?? environment["SONDA_READ_TOKEN"], body: body)
     }
 }

