@@ -4,11 +4,13 @@ import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
 import Logging
+import NIOCore
 import NIOSSL
 import ServiceLifecycle
 import SondaConfig
 import SondaCore
 import SondaKeys
+import Synchronization
 
 /// `sonda-aggregator serve`: the HTTP application, the pruner, the alert evaluator and alert
 /// delivery in one ServiceGroup, which drains in-flight requests on SIGTERM or SIGINT (alert
@@ -32,10 +34,20 @@ public enum AggregatorServer {
         } catch let error as SQLiteLockError {
             throw AggregatorStartError(message: error.message)
         }
+        let listening = Atomic(false)
         do {
             try await serve(
                 store: store, config: config, configText: configText, signingKey: signingKey, alertSink: alertSink,
-                logger: logger, onListening: onListening)
+                logger: logger,
+                onListening: { port in
+                    listening.store(true, ordering: .relaxed)
+                    onListening(port)
+                })
+        } catch let error as IOError where !listening.load(ordering: .relaxed) {
+            // The server never listened: the bind failed (NIO says "bind(descriptor:ptr:bytes:): …").
+            await store.close()
+            throw AggregatorStartError(
+                message: "cannot listen on \(config.host):\(config.port): \(String(cString: strerror(error.errnoCode)))")
         } catch {
             await store.close()
             throw error

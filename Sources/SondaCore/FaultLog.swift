@@ -63,6 +63,8 @@ public final class FaultLog: Sendable {
             let value = try await body()
             recovered(cause)
             return value
+        } catch is CancellationError {
+            return nil  // the task is being stopped, which is no fault of the cause
         } catch {
             record(cause, describe(error))
             return nil

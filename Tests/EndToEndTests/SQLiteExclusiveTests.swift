@@ -45,4 +45,27 @@ import Testing
         #expect(FileManager.default.contents(atPath: "\(directory)/sonda.sqlite") == before, "audit verify wrote nothing")
         #expect((FileManager.default.contents(atPath: "\(directory)/sonda.sqlite-wal") ?? Data()).isEmpty)
     }
+
+    /// A port another socket holds: one clear line and exit 78, nothing about the services that
+    /// were stopped on the way out, and the database left whole.
+    @Test func anAddressInUseIsAClearStartError() async throws {
+        let directory = NSTemporaryDirectory() + "sonda-bind-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let taken = try RefusingPort()
+        try """
+            listen: 127.0.0.1:\(taken.port)
+            database: sonda.sqlite
+            agents: []
+            """.write(toFile: "\(directory)/aggregator.yaml", atomically: true, encoding: .utf8)
+        let serve = try await ChildProcess.run(
+            AggregatorEndToEndTests.aggregatorBinary, ["serve", "--config", "\(directory)/aggregator.yaml"])
+        withExtendedLifetime(taken) {}
+        #expect(serve.status == 78, "\(serve.stderr)")
+        #expect(
+            serve.stderr.contains("sonda-aggregator: error: cannot listen on 127.0.0.1:\(taken.port): Address already in use"),
+            "\(serve.stderr)")
+        #expect(!serve.stderr.contains("Cancellation") && !serve.stderr.contains(" error sonda-aggregator"), "\(serve.stderr)")
+        #expect((FileManager.default.contents(atPath: "\(directory)/sonda.sqlite-wal") ?? Data()).isEmpty)
+    }
 }

@@ -69,6 +69,8 @@ public actor AlertService: Service {
                     next = ContinuousClock.now + every
                     _ = try await evaluateOnce()
                 }
+            } catch is CancellationError {
+                return
             } catch {
                 logger.error("alert evaluation failed: \(error)")
             }

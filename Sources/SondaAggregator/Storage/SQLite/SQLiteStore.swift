@@ -109,10 +109,12 @@ public final class SQLiteStore: AggregatorStore {
     /// the file stands on its own once `serve` has stopped: a copy, a backup or a read-only
     /// `audit verify` needs no `-wal` beside it. Left to the pool's deinit, this raced the
     /// process's exit, and which connection closed last decided whether the log was emptied (a
-    /// reader cannot checkpoint). A checkpoint that fails is a `wal_checkpoint` fault, logged.
+    /// reader cannot checkpoint). A checkpoint that fails is a `wal_checkpoint` fault, logged. It
+    /// runs through GRDB's blocking API, which a cancelled task (a `serve` that failed to start)
+    /// does not cut short.
     public func close() async {
         await faults.attempt(.walCheckpoint, describe: StoreOpening.describe) {
-            _ = try await pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+            _ = try pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
         }
         // A pool still in use refuses to close; its connections then close at deinit.
         try? pool.close()
