@@ -1,11 +1,11 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
     import Darwin
 #endif
-import Synchronization
 
 /// RFC 9562 version 7 identifiers: time-ordered, so results sort by when they started.
 public enum UUIDv7 {
