@@ -15,11 +15,12 @@ import Testing
             dispatcher.start()
             let alert = ReceiverFixture.alert(severity: "low", check: "booking <slots>")
             await dispatcher.send(ReceiverFixture.round(firing: [alert], changed: [alert]))
-            _ = await requests.wait(for: 1, on: "/services/T000/B000/XXXX")
+            // Delivery is at least once: a retry of the firing message is the same notification.
+            _ = await requests.wait(forDeliveries: 1, on: "/services/T000/B000/XXXX")
             var resolved = alert
             resolved.status = .resolved
             await dispatcher.send(ReceiverFixture.round(changed: [resolved]))
-            let all = await requests.wait(for: 2, on: "/services/T000/B000/XXXX")
+            let all = await requests.wait(forDeliveries: 2, on: "/services/T000/B000/XXXX")
             await dispatcher.stop()
             return all
         }

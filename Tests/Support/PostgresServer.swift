@@ -36,7 +36,10 @@ public enum PostgresServer {
         atexit {
             guard let dir = PostgresServer.directory.withLock({ $0 }) else { return }
             let script = TLSLab.packageRoot.appendingPathComponent("scripts/test-postgres").path
-            _ = try? ChildProcess.runBlocking(script, ["stop", dir])
+            // The server's own account of processes that died, if any (scripts/test-postgres).
+            if let output = try? ChildProcess.runBlocking(script, ["stop", dir]), !output.stderr.isEmpty {
+                FileHandle.standardError.write(Data(output.stderr.utf8))
+            }
         }
         return output.lines[1]
     }
@@ -89,7 +92,11 @@ public final class DedicatedPostgres: Sendable {
     /// PostgreSQL refuses to start: their shared memory is still attached).
     public func killPostmasterAndStart() async throws {
         let pidFile = (try? String(contentsOfFile: "\(directory)/data/postmaster.pid", encoding: .utf8)) ?? ""
-        guard let pid = pid_t(pidFile.split(separator: "\n").first ?? ""), kill(pid, SIGKILL) == 0 else {
+        // Only this cluster's postmaster: a stale file's pid may be another process's by now.
+        let pid = pid_t(pidFile.split(separator: "\n").first ?? "")
+        let commandLine = pid.flatMap { FileManager.default.contents(atPath: "/proc/\($0)/cmdline") } ?? Data()
+        guard let pid, String(decoding: commandLine, as: UTF8.self).contains("\(directory)/data"), kill(pid, SIGKILL) == 0
+        else {
             throw ChildProcess.SpawnFailed(description: "no postmaster to kill in \(directory)/data/postmaster.pid")
         }
         var failure: (any Error)?
