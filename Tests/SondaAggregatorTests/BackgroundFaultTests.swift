@@ -44,7 +44,7 @@ import Testing
             return BrokenStore(store: store, lines: lines) { await holder.release() }
         case .postgres:
             let url = try await PostgresServer.database()
-            let store = try await PostgresStore.open(try PostgresURL(url), faults: lines.faultLog())
+            let store = try await PostgresStore.forTests(try PostgresURL(url), faults: lines.faultLog())
             _ = try await PostgresServer.psql(url, "ALTER TABLE latency_day RENAME TO latency_day_moved")
             return BrokenStore(store: store, lines: lines) {
                 _ = try await PostgresServer.psql(url, "ALTER TABLE latency_day_moved RENAME TO latency_day")
@@ -221,7 +221,7 @@ import Testing
     @Test func postgresCompactionFaultsAndUndecodableHistogramsAreReported() async throws {
         let url = try await PostgresServer.database()
         let lines = LoggedLines()
-        let store = try await PostgresStore.open(try PostgresURL(url), faults: lines.faultLog())
+        let store = try await PostgresStore.forTests(try PostgresURL(url), faults: lines.faultLog())
         defer { Task { await store.close() } }
         let f = try IngestFixture()
         let past = Date().addingTimeInterval(-7200)

@@ -17,7 +17,7 @@ import Testing
         case .sqlite:
             return try SQLiteStore(path: NSTemporaryDirectory() + "sonda-outbox-\(UUID().uuidString).sqlite")
         case .postgres:
-            return try await PostgresStore.open(try PostgresURL(try await PostgresServer.database()))
+            return try await PostgresStore.forTests(try PostgresURL(try await PostgresServer.database()))
         }
     }
 

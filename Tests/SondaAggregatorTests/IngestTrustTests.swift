@@ -17,7 +17,7 @@ import Testing
     static func store(_ kind: Store, _ f: IngestFixture) async throws -> any AggregatorStore {
         switch kind {
         case .sqlite: return f.store
-        case .postgres: return try await PostgresStore.open(try PostgresURL(try await PostgresServer.database()))
+        case .postgres: return try await PostgresStore.forTests(try PostgresURL(try await PostgresServer.database()))
         }
     }
 
@@ -75,7 +75,7 @@ import Testing
     @Test func twoReplicasGivenTheSameBatchAtOnceTakeItOnce() async throws {
         let f = try IngestFixture()
         let url = try PostgresURL(try await PostgresServer.database())
-        let replicas = [try await PostgresStore.open(url), try await PostgresStore.open(url)]
+        let replicas = [try await PostgresStore.forTests(url), try await PostgresStore.forTests(url)]
         let results = (0..<2).map {
             IngestFixture.result(totalMilliseconds: 90, at: f.now.addingTimeInterval(Double($0)))
         }

@@ -49,7 +49,7 @@ import Testing
         let url = try Self.loadedURL(port: port, sslMode: "require")
         #expect(url.password == Self.password)
         #expect(!url.redacted.contains("p@ss"))
-        let store = try await PostgresStore.open(url)
+        let store = try await PostgresStore.forTests(url)
         _ = try await store.agents()
         await store.close()
 

@@ -15,7 +15,7 @@ import Testing
     /// consumer (a fresh-clone run lost a replica so), and `rows` is what keeps it from waiting.
     @Test func aReadTheServerEndsMidStreamFailsWithoutTrapping() async throws {
         let url = try await PostgresServer.database()
-        let store = try await PostgresStore.open(try PostgresURL(url))
+        let store = try await PostgresStore.forTests(try PostgresURL(url))
         let marker = "midstream_\(UUID().uuidString.prefix(8))"
         // 4 MB of rows, more than the socket buffers hold, then a wait the terminate cuts short.
         let sql = """
@@ -51,7 +51,7 @@ import Testing
     /// whether the chain is intact or broken after a boundary.
     @Test func theAuditChainVerifiesTheSameInPages() async throws {
         let url = try await PostgresServer.database()
-        let store = try await PostgresStore.open(try PostgresURL(url))
+        let store = try await PostgresStore.forTests(try PostgresURL(url))
         defer { Task { await store.close() } }
         let f = try IngestFixture()
         for n in 0..<7 {

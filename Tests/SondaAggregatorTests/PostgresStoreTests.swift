@@ -10,9 +10,18 @@ import Testing
 /// the SQLite store as the reference: the same batches written to both must answer every read of
 /// the API and the status page identically, and PostgreSQL must stay exact with several
 /// writers on one database.
+extension PostgresStore {
+    /// A store that waits for a connection as long as a loaded machine may need: with three test
+    /// runs on 2 cores, opening a connection took longer than `serve`'s `patience` (5 s, to answer
+    /// agents quickly), which no test here depends on.
+    static func forTests(_ url: PostgresURL, faults: FaultLog = FaultLog()) async throws -> PostgresStore {
+        try await open(url, faults: faults, leasePatience: .seconds(120))
+    }
+}
+
 @Suite struct PostgresStoreTests {
     static func open() async throws -> PostgresStore {
-        try await PostgresStore.open(try PostgresURL(try await PostgresServer.database()))
+        try await PostgresStore.forTests(try PostgresURL(try await PostgresServer.database()))
     }
 
     /// The status page fixture's month of results, in batches of 2 500 per agent.
@@ -57,7 +66,7 @@ import Testing
     @Test func migrationV7KeepsEveryAnswerOfRowsPerPhase() async throws {
         let f = try StatusPageFixture.fixture()
         let url = try await PostgresServer.database()
-        let postgres = try await PostgresStore.open(try PostgresURL(url))
+        let postgres = try await PostgresStore.forTests(try PostgresURL(url))
         for (batch, region) in Self.batches(f) {
             for store in [f.store, postgres] as [any AggregatorStore] {
                 try await store.write(batch, rawResults: nil, region: region, now: f.now, auditDetail: nil)
@@ -93,7 +102,7 @@ import Testing
         #expect(perPhase > 1000, "the fixture fills the latency tables")
         _ = try await PostgresServer.psql(url, "DELETE FROM schema_migrations WHERE name LIKE 'v7:%'")
 
-        let migrated = try await PostgresStore.open(try PostgresURL(url))
+        let migrated = try await PostgresStore.forTests(try PostgresURL(url))
         defer { Task { await migrated.close() } }
         let allRows =
             "SELECT (SELECT count(*) FROM latency_minute) + (SELECT count(*) FROM latency_hour) + (SELECT count(*) FROM latency_day)"
@@ -108,32 +117,44 @@ import Testing
 
     @Test func twoReplicasIngestingTheSameBatchesAtOnceCountEachResultOnce() async throws {
         let url = try PostgresURL(try await PostgresServer.database())
-        let replicas = [try await PostgresStore.open(url), try await PostgresStore.open(url)]
+        let replicas = [try await PostgresStore.forTests(url), try await PostgresStore.forTests(url)]
         defer { for replica in replicas { Task { await replica.close() } } }
         let f = try StatusPageFixture.fixture()
         let batches = Array(Self.batches(f).prefix(6))
         // Each replica gets every batch, in opposite orders: every write but one of each races.
-        let receipts = try await withThrowingTaskGroup(of: BatchReceipt.self) { group in
+        // A write is sent again as an agent does after a 503: a busy machine may open the pools'
+        // first connections past the store's patience (`unreachable`: nothing was written), or
+        // hold a write past its deadline (`noAnswer`: it may have committed, so its receipt is lost).
+        let writes = try await withThrowingTaskGroup(of: (receipt: BatchReceipt, unanswered: Int).self) { group in
             for (i, replica) in replicas.enumerated() {
                 for (batch, region) in i == 0 ? batches : batches.reversed() {
                     group.addTask {
-                        // As an agent does after a 503: a busy machine may open the pools' first
-                        // connections past the store's patience, and a batch given up on wrote nothing.
+                        var unanswered = 0
                         while true {
                             do {
-                                return try await replica.write(
+                                let receipt = try await replica.write(
                                     batch, rawResults: nil, region: region, now: f.now,
                                     auditDetail: "batch=\(batch.batchID)")
-                            } catch PostgresStoreError.unreachable {}
+                                return (receipt, unanswered)
+                            } catch PostgresStoreError.unreachable {
+                            } catch PostgresStoreError.noAnswer {
+                                unanswered += 1
+                            }
                         }
                     }
                 }
             }
-            return try await group.reduce(into: [BatchReceipt]()) { $0.append($1) }
+            return try await group.reduce(into: []) { $0.append($1) }
         }
+        let receipts = writes.map(\.receipt)
+        let unanswered = writes.map(\.unanswered).reduce(0, +)
         let sent = batches.map(\.0.results.count).reduce(0, +)
-        #expect(receipts.map(\.accepted).reduce(0, +) == sent, "each result accepted by exactly one replica")
-        #expect(receipts.map(\.duplicates).reduce(0, +) == sent)
+        if unanswered == 0 {
+            #expect(receipts.map(\.accepted).reduce(0, +) == sent, "each result accepted by exactly one replica")
+            #expect(receipts.map(\.duplicates).reduce(0, +) == sent)
+        } else {
+            #expect(receipts.map(\.accepted).reduce(0, +) <= sent, "no result accepted twice")
+        }
         let database = "postgres://\(url.user)@\(url.host):\(url.port)/\(url.database)"
         let counts = try await PostgresServer.psql(
             database,
@@ -151,21 +172,23 @@ import Testing
         #expect(numbers[4] == numbers[5], "latency histograms hold every successful result once: \(counts)")
         let agents = try await replicas[1].agents()
         #expect(agents.map(\.results).reduce(0, +) == sent)
-        #expect(agents.map(\.batches).reduce(0, +) == 2 * batches.count)
+        // Each write that committed counted its batch and queued its audit entry.
+        let committed = agents.map(\.batches).reduce(0, +)
+        #expect((2 * batches.count...2 * batches.count + unanswered).contains(committed))
         // Other tests' transactions on the same server can hold entries back for a moment.
         var chained = 0
         _ = await eventually(every: .milliseconds(50)) {
             chained += (try? await replicas[1].chainAudit()) ?? 0
-            return chained >= 2 * batches.count
+            return chained >= committed
         }
-        #expect(chained == 2 * batches.count, "every batch queued its entry")
+        #expect(chained == committed, "every batch queued its entry")
         let audit = try await replicas[0].verifyAudit()
-        #expect(audit.firstBroken == nil && audit.entries == 2 * batches.count, "one chain across replicas")
+        #expect(audit.firstBroken == nil && audit.entries == committed, "one chain across replicas")
     }
 
     @Test func aResultIsReadByTheEvaluatorOnlyOnceItsTransactionIsOverAndNeverSkipped() async throws {
         let url = try await PostgresServer.database()
-        let store = try await PostgresStore.open(try PostgresURL(url))
+        let store = try await PostgresStore.forTests(try PostgresURL(url))
         defer { Task { await store.close() } }
         let f = try IngestFixture()
         let start = try await store.alertStart(since: f.now.addingTimeInterval(-3600))
@@ -224,7 +247,7 @@ import Testing
 
     @Test func oneReplicaHoldsTheLeaseAndOneThatLostItCannotWrite() async throws {
         let url = try PostgresURL(try await PostgresServer.database())
-        let (a, b) = (try await PostgresStore.open(url), try await PostgresStore.open(url))
+        let (a, b) = (try await PostgresStore.forTests(url), try await PostgresStore.forTests(url))
         defer { for replica in [a, b] { Task { await replica.close() } } }
         let first = try #require(try await a.acquireLease(holder: "a", ttl: .seconds(60)))
         #expect(try await b.acquireLease(holder: "b", ttl: .seconds(60)) == nil, "held by a")
@@ -258,7 +281,7 @@ import Testing
 
     @Test func compactionMergesAppendedRowsAndChangesNoAnswer() async throws {
         let url = try await PostgresServer.database()
-        let store = try await PostgresStore.open(try PostgresURL(url))
+        let store = try await PostgresStore.forTests(try PostgresURL(url))
         defer { Task { await store.close() } }
         let f = try StatusPageFixture.fixture()
         // Small batches, as agents send them: each appends its own rows to every latency table.

@@ -44,7 +44,7 @@ import Testing
         #expect(reported.count > 2, "results go in chunks, each reported: \(reported)")
         #expect(reported.last?.copied == Int(stored) && reported.last?.total == Int(stored))
 
-        let postgres = try await PostgresStore.open(url)
+        let postgres = try await PostgresStore.forTests(url)
         defer { Task { await postgres.close() } }
         let expected = try await StoreAnswers.of(f.store, fixture: f)
         StoreAnswers.expectSame(expected, try await StoreAnswers.of(postgres, fixture: f), "the PostgreSQL copy")
@@ -109,7 +109,7 @@ import Testing
         let url = try PostgresURL(try await PostgresServer.database())
         let summary = try await StoreMigration.copy(sqlite: f.config.database, to: url, chunkRows: 5000)
         #expect(summary.foldedResults == unfolded.results.count)
-        let postgres = try await PostgresStore.open(url)
+        let postgres = try await PostgresStore.forTests(url)
         defer { Task { await postgres.close() } }
         // The next serve on the file folds the same results in at start.
         let restarted = try SQLiteStore(path: f.config.database)

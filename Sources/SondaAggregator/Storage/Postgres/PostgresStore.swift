@@ -18,23 +18,27 @@ public final class PostgresStore: AggregatorStore {
     let logger: Logger
     public let faults: FaultLog
     private let pool: Task<Void, Never>
+    /// How long a use of the database waits for a connection from the pool (see `patience`).
+    let leasePatience: Duration
     /// Days (since 1970) whose results partition is known to exist.
     let partitions = Mutex<Set<Int64>>([])
 
-    private init(client: PostgresClient, logger: Logger, faults: FaultLog) {
+    private init(client: PostgresClient, logger: Logger, faults: FaultLog, leasePatience: Duration) {
         self.client = client
         self.logger = logger
         self.faults = faults
+        self.leasePatience = leasePatience
         faults.register(.rollupCompaction, .undecodableRollup)
         pool = Task { await client.run() }
     }
 
     /// Connects, and migrates the schema unless `migrate` is false; throws when the server cannot
     /// be reached, refuses the login, or the database does not exist. Faults of its upkeep go to
-    /// `faults`.
+    /// `faults`. A use of the database that gets no connection within `leasePatience` fails
+    /// (see `patience`).
     public static func open(
         _ url: PostgresURL, migrate: Bool = true, logger: Logger = Logger(label: "sonda-aggregator.database"),
-        faults: FaultLog = FaultLog()
+        faults: FaultLog = FaultLog(), leasePatience: Duration = patience
     ) async throws -> PostgresStore {
         do {
             try await url.connectOnce(logger: logger)
@@ -42,7 +46,8 @@ public final class PostgresStore: AggregatorStore {
             throw PostgresStoreError.connect(url, error)
         }
         let store = PostgresStore(
-            client: PostgresClient(configuration: url.clientConfiguration), logger: logger, faults: faults)
+            client: PostgresClient(configuration: url.clientConfiguration), logger: logger, faults: faults,
+            leasePatience: leasePatience)
         do {
             if migrate { try await PostgresSchema.migrate(store.client, logger: logger) }
         } catch {
@@ -70,10 +75,11 @@ public final class PostgresStore: AggregatorStore {
 
     // MARK: connections
 
-    /// How long a use of the database waits for a connection from the pool. A pool whose server
-    /// is down only fails its waiters when its circuit breaker trips, a minute later; past this
-    /// the store fails at once (the API answers 503), and the pool goes on trying in the background.
-    static let leasePatience: Duration = .seconds(5)
+    /// How long a use of the database waits for a connection from the pool, unless `open` says
+    /// otherwise. A pool whose server is down only fails its waiters when its circuit breaker trips,
+    /// a minute later; past this the store fails at once (the API answers 503), and the pool goes
+    /// on trying in the background.
+    public static let patience: Duration = .seconds(5)
 
     /// How long one use of a connection may take before the connection is closed under it. The
     /// longest legitimate uses (a compaction round, a chunk of `migrate`, a round saving thousands
@@ -81,7 +87,8 @@ public final class PostgresStore: AggregatorStore {
     static let useDeadline: Duration = .seconds(120)
 
     /// Runs `body` on a connection of the pool; throws `PostgresStoreError.unreachable` when none
-    /// comes within `leasePatience`, and wraps the driver's errors so the API can tell them apart.
+    /// comes within `leasePatience` (the body never ran) and `.noAnswer` when the body outlives
+    /// `useDeadline` (it may have committed), and wraps the driver's errors so the API can tell them apart.
     /// A request that gives up does not wait for the pool to notice: while the server restarts,
     /// the pool may answer a cancelled wait only once it has a connection again, and a request
     /// answered late is an agent's batch held for nothing. The body never runs after giving up.
@@ -90,6 +97,7 @@ public final class PostgresStore: AggregatorStore {
         let answer = ResumeOnce<T>()
         let client = client
         let logger = logger
+        let patience = leasePatience
         let work = Task<T, any Error> {
             try await client.withConnection { connection in
                 guard use.take() else { throw CancellationError() }
@@ -100,9 +108,7 @@ public final class PostgresStore: AggregatorStore {
                 let watchdog = Task {
                     try await Task.sleep(for: Self.useDeadline)
                     logger.error("a database query got no answer within \(Self.useDeadline); closing its connection")
-                    answer.resume(
-                        with: .failure(
-                            PostgresStoreError.unreachable("no answer from the server within \(Self.useDeadline)")))
+                    answer.resume(with: .failure(PostgresStoreError.noAnswer(Self.useDeadline)))
                     try? await connection.close()
                 }
                 defer { watchdog.cancel() }
@@ -117,12 +123,12 @@ public final class PostgresStore: AggregatorStore {
                         do { answer.resume(with: .success(try await work.value)) } catch { answer.resume(with: .failure(error)) }
                     }
                     Task {
-                        try? await Task.sleep(for: Self.leasePatience)
+                        try? await Task.sleep(for: patience)
                         guard use.giveUp() else { return }
                         work.cancel()
                         answer.resume(
                             with: .failure(
-                                PostgresStoreError.unreachable("no connection to the server within \(Self.leasePatience)")))
+                                PostgresStoreError.unreachable("no connection to the server within \(patience)")))
                     }
                 }
             } onCancel: {
@@ -304,8 +310,11 @@ private final class ResumeOnce<T: Sendable>: Sendable {
 /// Why the PostgreSQL store could not start, in one line without the password.
 public enum PostgresStoreError: Error, CustomStringConvertible {
     case connect(PostgresURL, any Error)
-    /// No connection came from the pool in time: the server is down or unreachable.
+    /// No connection came from the pool in time: the server is down or unreachable. Nothing ran.
     case unreachable(String)
+    /// A use of a connection got no answer within its deadline, and its connection was closed:
+    /// what it wrote may or may not have been committed (a batch sent again is idempotent).
+    case noAnswer(Duration)
     /// The server or the driver failed a query.
     case failed(any Error)
 
@@ -315,6 +324,8 @@ public enum PostgresStoreError: Error, CustomStringConvertible {
             "cannot open the database \(url.redacted): \(PostgresStoreError.reason(error))"
         case .unreachable(let reason):
             "the database is unreachable: \(reason)"
+        case .noAnswer(let deadline):
+            "the database gave no answer within \(deadline); the connection was closed"
         case .failed(let error):
             PostgresStoreError.reason(error)
         }
