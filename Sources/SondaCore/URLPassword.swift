@@ -9,7 +9,9 @@ extension SecretRedactor {
     }
 
     private static func passwordRange(in url: String) -> Range<String.Index>? {
-        guard let scheme = url.range(of: "://") else { return nil }
+        // The standard library's search: Foundation's range(of:) goes through CFStringFind, and
+        // this runs for every result's URL.
+        guard let scheme = url.firstRange(of: "://") else { return nil }
         let authority = url[scheme.upperBound...].prefix { !"/?#".contains($0) }
         guard let at = authority.lastIndex(of: "@"), let colon = authority[..<at].firstIndex(of: ":") else {
             return nil

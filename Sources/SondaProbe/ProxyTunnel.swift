@@ -26,7 +26,7 @@ final class ProxyTunnel {
     /// - Parameter alwaysTunnels: a tcp check, which an HTTP proxy must tunnel whatever the scheme.
     init(endpoint: ProxyEndpoint, url: String, alwaysTunnels: Bool = false) {
         self.endpoint = endpoint
-        tunnels = alwaysTunnels || endpoint.scheme.isSOCKS || url.lowercased().hasPrefix("https://")
+        tunnels = alwaysTunnels || endpoint.scheme.isSOCKS || ProxyRoute.hasScheme(url, "https")
     }
 
     /// After `curl_easy_reset`, with the transfer's other options.

@@ -36,16 +36,15 @@ public struct MutualTLSLab: Sendable {
 
     /// One connection at a time, which the sequential tests need.
     private static func alertingServer(_ lab: TLSLab, version: String) throws -> Int {
-        let port = try unusedLoopbackPort()
         let pki = "\(lab.dir)/pki"
-        try ProxyLab.start(
-            "/usr/bin/openssl",
-            [
-                "s_server", "-accept", "127.0.0.1:\(port)", "-cert", "\(pki)/good.pem", "-cert_chain",
-                "\(pki)/intermediate.pem", "-key", "\(pki)/good.key", "-Verify", "1", "-verify_return_error",
-                "-CAfile", "\(pki)/client-ca.pem", "-www", "-quiet", version,
-            ])
-        try ProxyLab.waitUntilListening(port)
-        return port
+        return try ProxyLab.listening { port in
+            try ProxyLab.start(
+                "/usr/bin/openssl",
+                [
+                    "s_server", "-accept", "127.0.0.1:\(port)", "-cert", "\(pki)/good.pem", "-cert_chain",
+                    "\(pki)/intermediate.pem", "-key", "\(pki)/good.key", "-Verify", "1", "-verify_return_error",
+                    "-CAfile", "\(pki)/client-ca.pem", "-www", "-quiet", version,
+                ])
+        }
     }
 }

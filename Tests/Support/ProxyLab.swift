@@ -43,28 +43,45 @@ public struct ProxyLab: Sendable {
             socks: try microsocks([]),
             socksAuthenticated: try microsocks(["-u", user, "-P", password]),
             https: try httpsProxy(dir, lab: try TLSLab.shared()))
-        for port in [lab.open, lab.authenticated, lab.refusing, lab.socks, lab.socksAuthenticated] {
-            try waitUntilListening(port)
-        }
         return lab
     }
 
     private static func tinyproxy(_ dir: String, _ name: String, _ extra: [String]) throws -> Int {
-        let port = try unusedLoopbackPort()
-        let config = "\(dir)/\(name).conf"
-        let lines = [
-            "Port \(port)", "Listen 127.0.0.1", "Timeout 60", "MaxClients 64", "LogLevel Warning",
-            "LogFile \"\(dir)/\(name).log\"",
-        ]
-        try (lines + extra).joined(separator: "\n").write(toFile: config, atomically: true, encoding: .utf8)
-        try start(executable("tinyproxy", package: "tinyproxy"), ["-d", "-c", config])
-        return port
+        try listening { port in
+            let config = "\(dir)/\(name).conf"
+            let lines = [
+                "Port \(port)", "Listen 127.0.0.1", "Timeout 60", "MaxClients 64", "LogLevel Warning",
+                "LogFile \"\(dir)/\(name).log\"",
+            ]
+            try (lines + extra).joined(separator: "\n").write(toFile: config, atomically: true, encoding: .utf8)
+            return try start(executable("tinyproxy", package: "tinyproxy"), ["-d", "-c", config])
+        }
     }
 
     private static func microsocks(_ extra: [String]) throws -> Int {
-        let port = try unusedLoopbackPort()
-        try start(executable("microsocks", package: "microsocks"), ["-i", "127.0.0.1", "-p", String(port)] + extra)
-        return port
+        try listening { port in
+            try start(executable("microsocks", package: "microsocks"), ["-i", "127.0.0.1", "-p", String(port)] + extra)
+        }
+    }
+
+    /// Starts a server on a free port and waits until it listens. The port is free when chosen,
+    /// but another test process may bind it before the server does (seen while two `make test`
+    /// ran at once): a server that exits instead of listening is started again on another port.
+    static func listening(_ server: (Int) throws -> pid_t) throws -> Int {
+        for _ in 0..<5 {
+            let port = try unusedLoopbackPort()
+            let pid = try server(port)
+            let deadline = Date().addingTimeInterval(60)
+            var status: Int32 = 0
+            while Date() < deadline, waitpid(pid, &status, WNOHANG) == 0 {
+                if let client = try? RawHTTPClient(port: port, timeout: .seconds(1)) {
+                    client.close()
+                    return port
+                }
+                usleep(20_000)
+            }
+        }
+        throw ChildProcess.SpawnFailed(description: "a server did not listen on loopback in 5 tries")
     }
 
     private static func httpsProxy(_ dir: String, lab: TLSLab) throws -> Int {
@@ -96,23 +113,13 @@ public struct ProxyLab: Sendable {
     }()
 
     /// Starts a server for the rest of the test process (killed when it exits).
-    static func start(_ executable: String, _ arguments: [String]) throws {
+    @discardableResult
+    static func start(_ executable: String, _ arguments: [String]) throws -> pid_t {
         _ = killChildrenAtExit
         let log = ChildProcess.temporaryStem() + ".log"
         let pid = try ChildProcess.spawn(executable, arguments, environment: [:], stdout: log, stderr: log)
         children.withLock { $0.append(pid) }
-    }
-
-    static func waitUntilListening(_ port: Int) throws {
-        let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline {
-            if let client = try? RawHTTPClient(port: port, timeout: .seconds(1)) {
-                client.close()
-                return
-            }
-            usleep(20_000)
-        }
-        throw ChildProcess.SpawnFailed(description: "nothing listening on 127.0.0.1:\(port) after 60 s")
+        return pid
     }
 }
 
