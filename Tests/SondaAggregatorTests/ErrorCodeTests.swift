@@ -37,4 +37,14 @@ import Yams
         let actual = Dictionary(uniqueKeysWithValues: AggregatorError.Code.all.map { ($0.name, Int($0.status.code)) })
         #expect(documented == actual)
     }
+
+    @Test func allHoldsEveryDeclaredCode() throws {
+        // `all` is written by hand; a code declared and left out of it would escape both checks above.
+        let source = try String(
+            contentsOf: TLSLab.packageRoot.appendingPathComponent("Sources/SondaAggregator/AggregatorError.swift"),
+            encoding: .utf8)
+        let declared = source.matches(of: /static let \w+ = Code\("(\w+)"/).map { String($0.1) }
+        #expect(declared.count > 10, "the declarations were found")
+        #expect(Set(declared) == Set(AggregatorError.Code.all.map(\.name)))
+    }
 }
