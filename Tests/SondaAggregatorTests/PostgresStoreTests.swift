@@ -13,9 +13,18 @@ import Testing
 extension PostgresStore {
     /// A store that waits for a connection as long as a loaded machine may need: with three test
     /// runs on 2 cores, opening a connection took longer than `serve`'s `patience` (5 s, to answer
-    /// agents quickly), which no test here depends on.
+    /// agents quickly), which no test here depends on. A server that cannot be reached at first is
+    /// tried again, as `serve` does (`StoreOpening`): one run saw the server close a connection
+    /// before the login while the machine was busy, and nothing in its log said why.
     static func forTests(_ url: PostgresURL, faults: FaultLog = FaultLog()) async throws -> PostgresStore {
-        try await open(url, faults: faults, leasePatience: .seconds(120))
+        for _ in 0..<10 {
+            do {
+                return try await open(url, faults: faults, leasePatience: .seconds(120))
+            } catch let error as PostgresStoreError where error.isUnreachable {
+                try await Task.sleep(for: .seconds(1))
+            }
+        }
+        return try await open(url, faults: faults, leasePatience: .seconds(120))
     }
 }
 
