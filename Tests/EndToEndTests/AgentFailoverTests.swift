@@ -26,7 +26,7 @@ import Testing
         let firstURL: String
         switch first {
         case .closedPort:
-            firstURL = "http://127.0.0.1:\(try unusedLoopbackPort())"
+            firstURL = "http://127.0.0.1:\(try refusedLoopbackPort())"
         case .answers503:
             down = try await TestReceiver(
                 agent: "f1", publicKey: publicKey, directory: directory, name: "first", downFor: 1e9)

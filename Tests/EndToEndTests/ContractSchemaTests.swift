@@ -44,7 +44,7 @@ import Testing
             [lab.url("tls12", "/api/health"), "--ca-file", lab.ca],
             [lab.url("http", "/json"), "--expect-status", "201"],
             ["tls://localhost:\(lab.port("tls13"))", "--ca-file", lab.ca],
-            ["https://localhost:\(try unusedLoopbackPort())/", "--ca-file", lab.ca],
+            ["https://localhost:\(try refusedLoopbackPort())/", "--ca-file", lab.ca],
             [lab.url("expired", "/"), "--ca-file", lab.ca],
             ["--check", "booking-flow", "--config", "\(directory)/agent.yaml"],
             // Through a proxy: the `proxy` phase and object; a proxy refusing the CONNECT.

@@ -89,7 +89,7 @@ import Testing
             "migrate", "--database", database, "--to", "postgres://127.0.0.1/sonda")
         #expect(wrongURL.status == 64 && wrongURL.stderr.contains("names no user"), "\(wrongURL.stderr)")
 
-        let port = try unusedLoopbackPort()
+        let port = try refusedLoopbackPort()
         let unreachable = try await AggregatorEndToEndTests.cli(
             "migrate", "--database", database, "--to", "postgres://sonda:hunter2-secret@127.0.0.1:\(port)/sonda")
         #expect(unreachable.status == 69, "\(unreachable.stderr)")

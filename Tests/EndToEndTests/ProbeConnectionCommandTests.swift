@@ -13,7 +13,7 @@ import Testing
     /// libcurl would take a proxy from these by itself; the agent takes none unless told `--proxy env`.
     @Test func theEnvironmentsProxyVariablesAreIgnoredUnlessAskedFor() async throws {
         let lab = try TLSLab.shared()
-        let closed = "http://127.0.0.1:\(try unusedLoopbackPort())"
+        let closed = "http://127.0.0.1:\(try refusedLoopbackPort())"
         let environment = ["HTTPS_PROXY": closed, "https_proxy": closed, "http_proxy": closed, "ALL_PROXY": closed]
         let plain = try await ChildProcess.run(
             AgentCLI.binary, ["probe", lab.url("tls13"), "--ca-file", lab.ca, "--json"], environment: environment)

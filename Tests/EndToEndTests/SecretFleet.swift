@@ -104,7 +104,7 @@ final class SecretFleet: @unchecked Sendable {
             scan.secret("\(id)'s private key", seed.trimmingCharacters(in: .whitespacesAndNewlines))
             agents += "  - {id: \(id), region: \(region), site: lab, public_key: \"\(publicKey)\"}\n"
         }
-        let nobody = try unusedLoopbackPort()
+        let nobody = try refusedLoopbackPort()
         try """
         listen: 127.0.0.1:0
         database: "postgres://clinic:${env:SONDA_DB_PASSWORD}@127.0.0.1:\(postgres.port)/clinic?sslmode=disable"
@@ -179,7 +179,7 @@ final class SecretFleet: @unchecked Sendable {
             secret("SONDA_AGGREGATOR_PASSWORD", "aggregator url password")
         }
         let live = server.replacingOccurrences(of: "http://", with: "http://sonda:${env:SONDA_AGGREGATOR_PASSWORD}@")
-        let dead = "http://sonda:${env:SONDA_AGGREGATOR_PASSWORD}@127.0.0.1:\(try unusedLoopbackPort())"
+        let dead = "http://sonda:${env:SONDA_AGGREGATOR_PASSWORD}@127.0.0.1:\(try refusedLoopbackPort())"
         try """
         agent: {id: \(id), region: \(region), site: lab}
         aggregator: {urls: ["\(dead)", "\(live)"], key: \(id).key}

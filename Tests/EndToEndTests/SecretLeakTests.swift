@@ -112,7 +112,7 @@ import Testing
         try await fleet.run(
             "sonda-agent probe URL through a proxy", AgentCLI.binary,
             ["probe", "https://localhost:\(fleet.lab.port("tls13"))/json", "--ca-file", fleet.lab.ca, "--json"],
-            environment: ["https_proxy": "http://proxy:\(proxyPassword)@127.0.0.1:\(try unusedLoopbackPort())"])
+            environment: ["https_proxy": "http://proxy:\(proxyPassword)@127.0.0.1:\(try refusedLoopbackPort())"])
         let validate = try await fleet.run(
             "sonda-agent validate", AgentCLI.binary, ["validate", config, fleet.path("checks.yaml")])
         #expect(validate.status == 0, "\(validate.stderr)")
@@ -144,7 +144,7 @@ import Testing
         fleet.scan.secret("a password in the CLI's --server URL", cliPassword)
         let unreachable = try await fleet.run(
             "sonda-aggregator agents --server URL-WITH-PASSWORD", cli,
-            ["agents", "--server", "http://cli:\(cliPassword)@127.0.0.1:\(try unusedLoopbackPort())"])
+            ["agents", "--server", "http://cli:\(cliPassword)@127.0.0.1:\(try refusedLoopbackPort())"])
         #expect(unreachable.status == 69, "\(unreachable.stderr)")
         let validate = try await fleet.run(
             "sonda-aggregator validate", cli, ["validate", fleet.path("aggregator.yaml")])

@@ -16,7 +16,7 @@ import Testing
             (["tcp://localhost:\(lines.tlsBanner)", "--tls", "--ca-file", lab.ca, "--expect", "220 "], 0),
             (["tcp://127.0.0.1:\(lines.wrong)", "--expect", "220"], 1),
             (["tcp://127.0.0.1:\(lines.silent)", "--send", #"PING\r\n"#, "--expect", "PONG", "--timeout", "500ms"], 1),
-            (["tcp://127.0.0.1:\(try unusedLoopbackPort())", "--expect", "220"], 1),
+            (["tcp://127.0.0.1:\(try refusedLoopbackPort())", "--expect", "220"], 1),
         ]
         var results: [String] = []
         for run in runs {

@@ -359,7 +359,7 @@ extension PostgresStore {
         let parsed = try PostgresURL("postgres://sonda:s3cret@db.clinic.lan/sonda?sslmode=verify-full")
         #expect(parsed.port == 5432 && parsed.password == "s3cret" && parsed.sslMode == "verify-full")
         #expect(!parsed.redacted.contains("s3cret"))
-        let closed = try PostgresURL("postgres://sonda:s3cret@127.0.0.1:\(try unusedLoopbackPort())/sonda")
+        let closed = try PostgresURL("postgres://sonda:s3cret@127.0.0.1:\(try refusedLoopbackPort())/sonda")
         let error = await #expect(throws: PostgresStoreError.self) { try await PostgresStore.open(closed) }
         let text = "\(error.map { $0 as Any } ?? "")"
         #expect(text.contains("cannot open the database postgres://sonda:***@127.0.0.1"), "\(text)")

@@ -144,7 +144,7 @@ import Testing
         #expect(again?.description.contains("already holds results, ") == true, "\(String(describing: again))")
         #expect(again?.description.contains("DROP DATABASE \(url.database); CREATE DATABASE \(url.database)") == true)
 
-        var closed = try PostgresURL("postgres://sonda@127.0.0.1:\(try unusedLoopbackPort())/sonda")
+        var closed = try PostgresURL("postgres://sonda@127.0.0.1:\(try refusedLoopbackPort())/sonda")
         closed.password = "s3cret"
         let unreachable = await #expect(throws: MigrationError.self) {
             try await StoreMigration.copy(sqlite: f.config.database, to: closed)

@@ -61,7 +61,7 @@ import Testing
         case .socks: return lab.socks
         case .socksAuthenticated: return lab.socksAuthenticated
         case .https: return lab.https
-        case .closed: return try unusedLoopbackPort()
+        case .closed: return try refusedLoopbackPort()
         }
     }
 
@@ -78,7 +78,7 @@ import Testing
     @Test(arguments: cases)
     func errorCodePhasesAndProxyReport(_ c: Case) async throws {
         let lab = try TLSLab.shared()
-        let url = c.host == "closed" ? "https://localhost:\(try unusedLoopbackPort())/" : lab.url(c.host)
+        let url = c.host == "closed" ? "https://localhost:\(try refusedLoopbackPort())/" : lab.url(c.host)
         let endpoint = try Self.endpoint(c)
         let result = await Self.pool.probe(
             ProbeRequest(
@@ -124,7 +124,7 @@ import Testing
     /// An HTTPS_PROXY in the environment is not used: only a configured proxy is.
     @Test func theEnvironmentsProxyIsIgnored() async throws {
         let lab = try TLSLab.shared()
-        let closed = try unusedLoopbackPort()
+        let closed = try refusedLoopbackPort()
         let route = try ProxyRoute(environment: ["HTTPS_PROXY": "http://127.0.0.1:\(closed)"])
         let direct = await Self.pool.probe(ProbeRequest(url: lab.url("tls13"), caFile: lab.ca))
         #expect(direct.ok && direct.proxy == nil)

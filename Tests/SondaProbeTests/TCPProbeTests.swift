@@ -58,7 +58,7 @@ import Testing
         case .closing: return lab.closing
         case .tlsBanner: return lab.tlsBanner
         case .tlsMLLP: return lab.tlsMLLP
-        case .closedPort: return try unusedLoopbackPort()
+        case .closedPort: return try refusedLoopbackPort()
         }
     }
 

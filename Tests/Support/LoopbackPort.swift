@@ -49,3 +49,11 @@ public final class RefusingPort: @unchecked Sendable {
 
     deinit { close(fd) }
 }
+
+/// A loopback port that refuses every connection for the rest of the test process: bound and never
+/// listening, so no other process can take it. A port from `unusedLoopbackPort()` is free only when
+/// chosen: in ci46 another test run bound one that a test used as "closed", and the probe got an
+/// answer instead of `connect_refused`.
+public func refusedLoopbackPort() throws -> Int { try refusedPort.get().port }
+
+private let refusedPort = Result { try RefusingPort() }
