@@ -30,14 +30,15 @@ import Testing
             route: {receiver: blackhole, group_by: [alertname, check], group_wait: 1s}
             receivers: [{name: blackhole}]
             """.write(toFile: directory + "/alertmanager.yml", atomically: true, encoding: .utf8)
-        let amPort = try unusedLoopbackPort()
+        let (alertmanager, amPort) = try await startListening { port in
+            try BackgroundProcess(
+                Self.alertmanagerBinary,
+                [
+                    "--config.file=\(directory)/alertmanager.yml", "--storage.path=\(directory)/am-data",
+                    "--web.listen-address=127.0.0.1:\(port)", "--cluster.listen-address=",
+                ])
+        }
         let am = "http://127.0.0.1:\(amPort)"
-        let alertmanager = try BackgroundProcess(
-            Self.alertmanagerBinary,
-            [
-                "--config.file=\(directory)/alertmanager.yml", "--storage.path=\(directory)/am-data",
-                "--web.listen-address=127.0.0.1:\(amPort)", "--cluster.listen-address=",
-            ])
         defer { alertmanager.signal(SIGKILL) }
         let ready = await eventually { await AlertmanagerAPI.get(am + "/-/ready") != nil }
         try #require(ready, "Alertmanager did not become ready on \(am):\n\(alertmanager.log)")

@@ -36,7 +36,6 @@ import Testing
             AgentCLI.binary, ["run", "--config", "\(directory)/agent.yaml", "--listen", "127.0.0.1:0"])
         defer { agent.signal(SIGTERM) }
         let agentPort = try await agent.agentListenPort()
-        let prometheusPort = try unusedLoopbackPort()
         try """
             global: {scrape_interval: 1s, evaluation_interval: 1s}
             scrape_configs:
@@ -46,12 +45,14 @@ import Testing
                 static_configs: [{targets: ["127.0.0.1:\(aggregatorPort)"]}]
             """.write(toFile: "\(directory)/prometheus.yml", atomically: true, encoding: .utf8)
 
-        let prometheus = try BackgroundProcess(
-            "/usr/bin/prometheus",
-            [
-                "--config.file=\(directory)/prometheus.yml", "--storage.tsdb.path=\(directory)/tsdb",
-                "--web.listen-address=127.0.0.1:\(prometheusPort)",
-            ])
+        let (prometheus, prometheusPort) = try await startListening { port in
+            try BackgroundProcess(
+                "/usr/bin/prometheus",
+                [
+                    "--config.file=\(directory)/prometheus.yml", "--storage.tsdb.path=\(directory)/tsdb",
+                    "--web.listen-address=127.0.0.1:\(port)",
+                ])
+        }
         defer { prometheus.signal(SIGTERM) }
 
         /// The value of an instant query's first series, once Prometheus has one.

@@ -26,14 +26,15 @@ import Testing
         route: {receiver: blackhole, group_by: [alertname, check], group_wait: 1s}
         receivers: [{name: blackhole}]
         """.write(toFile: directory + "/alertmanager.yml", atomically: true, encoding: .utf8)
-        let port = try unusedLoopbackPort()
+        let (alertmanager, port) = try await startListening { port in
+            try BackgroundProcess(
+                Self.binary,
+                [
+                    "--config.file=\(directory)/alertmanager.yml", "--storage.path=\(directory)/data",
+                    "--web.listen-address=127.0.0.1:\(port)", "--cluster.listen-address=",
+                ])
+        }
         let base = "http://127.0.0.1:\(port)"
-        let alertmanager = try BackgroundProcess(
-            Self.binary,
-            [
-                "--config.file=\(directory)/alertmanager.yml", "--storage.path=\(directory)/data",
-                "--web.listen-address=127.0.0.1:\(port)", "--cluster.listen-address=",
-            ])
         defer { alertmanager.signal(SIGKILL) }
         let ready = await eventually { await AlertmanagerAPI.get(base + "/-/ready") != nil }
         try #require(ready, "Alertmanager did not become ready: \(alertmanager.log)")

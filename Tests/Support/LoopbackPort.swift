@@ -57,3 +57,27 @@ public final class RefusingPort: @unchecked Sendable {
 public func refusedLoopbackPort() throws -> Int { try refusedPort.get().port }
 
 private let refusedPort = Result { try RefusingPort() }
+
+/// Starts a server that binds the port it is given, on a free loopback port, and again on another
+/// when it exits instead of listening: a port from `unusedLoopbackPort()` is free only when chosen
+/// (ci50: the test run beside took Prometheus's port first). The proxy labs do the same, blocking,
+/// in `ProxyLab.listening`.
+public func startListening(_ start: (Int) throws -> BackgroundProcess) async throws -> (
+    process: BackgroundProcess, port: Int
+) {
+    for _ in 0..<5 {
+        let port = try unusedLoopbackPort()
+        let process = try start(port)
+        var listening = false
+        _ = await eventually(every: .milliseconds(50)) {
+            if process.exitStatus != nil { return true }
+            if let client = try? RawHTTPClient(port: port, timeout: .seconds(1)) {
+                client.close()
+                listening = process.exitStatus == nil
+            }
+            return listening
+        }
+        if listening { return (process, port) }
+    }
+    throw ChildProcess.SpawnFailed(description: "a server did not listen on loopback in 5 tries")
+}
