@@ -71,15 +71,7 @@ import Testing
             let url = try #require(try String(contentsOfFile: "\(directory)/aggregator.yaml", encoding: .utf8)
                 .firstMatch(of: /database: "([^"]+)"/)).output.1
             stored = Set(try await PostgresServer.psql(String(url), "SELECT id FROM results").split(separator: "\n"))
-            rollupsExact =
-                try await PostgresServer.psql(
-                    String(url),
-                    """
-                    SELECT (SELECT SUM(count) FROM outcome_minute) = (SELECT COUNT(*) FROM results)
-                       AND (SELECT SUM(count) FROM outcome_hour) = (SELECT COUNT(*) FROM results)
-                       AND (SELECT SUM(count) FROM latency_minute)
-                           = (SELECT COUNT(*) FROM results WHERE ok)
-                    """) == "t"
+            rollupsExact = try await PostgresServer.psql(String(url), PostgresServer.rollupsCountEveryResultOnce) == "t"
         }
         #expect(acknowledged.filter { !stored.contains($0) }.isEmpty, "acknowledged results missing after kill -9")
         #expect(rollupsExact, "rollups count every stored result once after recovery")

@@ -44,19 +44,18 @@ import Testing
         // The agent goes on reporting after the outage and its spool drains.
         let afterRestart = await agentResults() ?? 0
         #expect(await eventually { (await agentResults() ?? 0) > afterRestart + 20 }, "\(agent.log)")
+        func spooled() -> [String] {
+            ((try? FileManager.default.contentsOfDirectory(atPath: "\(world.directory)/spool")) ?? [])
+                .filter { $0.hasSuffix(".jsonl") || $0.hasSuffix(".open") }
+        }
+        // The outage's backlog goes at the reporter's pace, which a loaded machine slows (ci49: 54
+        // batches still spooled when the grace of the shutdown ran out), so wait for it first: at
+        // most the batch being sent and the one being filled remain.
+        #expect(await eventually(timeout: .seconds(300)) { spooled().count <= 2 }, "\(spooled())\n\(agent.log)")
         agent.signal(SIGTERM)
         #expect(await agent.wait() == 0, "\(agent.log)")
-        let spooled = ((try? FileManager.default.contentsOfDirectory(atPath: "\(world.directory)/spool")) ?? [])
-            .filter { $0.hasSuffix(".jsonl") || $0.hasSuffix(".open") }
-        #expect(spooled.isEmpty, "the agent's spool drained before it stopped: \(spooled)")
-        let exact = try await PostgresServer.psql(
-            cluster.url,
-            """
-            SELECT (SELECT SUM(count) FROM outcome_minute) = (SELECT COUNT(*) FROM results)
-               AND (SELECT SUM(count) FROM outcome_hour) = (SELECT COUNT(*) FROM results)
-               AND (SELECT SUM(count) FROM latency_minute)
-                   = (SELECT COUNT(*) FROM results WHERE ok)
-            """)
+        #expect(spooled().isEmpty, "the agent's spool drained before it stopped: \(spooled())")
+        let exact = try await PostgresServer.psql(cluster.url, PostgresServer.rollupsCountEveryResultOnce)
         #expect(exact == "t", "rollups count every stored result once")
         for replica in world.replicas {
             #expect(!replica.log.contains("Fatal error"), "\(replica.log)")

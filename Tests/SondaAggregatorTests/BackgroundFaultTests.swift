@@ -228,6 +228,7 @@ import Testing
         for _ in 0..<3 {
             let results = RollupRecoveryTests.results(5, failing: 0, now: past)
             try await store.write(f.batch(results: results), region: "sao_paulo")
+            try await store.rollUpPending()
         }
         // One of the three rows of a key, damaged (a bucket index past the histogram's range).
         _ = try await PostgresServer.psql(
@@ -257,6 +258,15 @@ import Testing
         await compactor.compactOnce(now: Date())
         #expect(lines.all.last == "rollup_compaction: recovered after 1 fault", "\(lines.all)")
         #expect(store.faults.health().faults.map(\.cause) == ["undecodable_rollup"], "the damaged row stays reported")
+
+        // A pending row damaged before the lease holder moved it.
+        try await store.write(f.batch(results: RollupRecoveryTests.results(5, failing: 0, now: past)), region: "sao_paulo")
+        _ = try await PostgresServer.psql(url, "UPDATE latency_pending SET total = '\\xff7f01'::bytea")
+        await compactor.compactOnce(now: Date())
+        // The cause was logged once already: it is counted again.
+        (health, metrics) = try await Self.answers(store)
+        #expect(metrics.contains(#"sonda_faults_total{cause="undecodable_rollup"} 2"#), "\(metrics)")
+        #expect(try await PostgresServer.psql(url, "SELECT count(*) FROM latency_pending") == "0", "moved all the same")
     }
 }
 

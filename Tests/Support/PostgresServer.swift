@@ -16,6 +16,19 @@ public enum PostgresServer {
         return server[..<server.lastIndex(of: "/")!] + "/\(name)"
     }
 
+    /// A query whose answer is `t` when a database's rollups count every stored result once: the
+    /// outcome counts of every span, the latency histograms of the successful results, the rows
+    /// ingest appended that the lease holder has not yet moved included (`RollupTables`).
+    public static let rollupsCountEveryResultOnce = """
+        SELECT (SELECT COALESCE(SUM(count), 0) FROM outcome_minute) + p.outcomes = r.total
+           AND (SELECT COALESCE(SUM(count), 0) FROM outcome_hour) + p.outcomes = r.total
+           AND (SELECT COALESCE(SUM(count), 0) FROM outcome_day) + p.outcomes = r.total
+           AND (SELECT COALESCE(SUM(count), 0) FROM latency_minute) + p.latency = r.ok
+        FROM (SELECT (SELECT COALESCE(SUM(count), 0) FROM outcome_pending) AS outcomes,
+                     (SELECT COALESCE(SUM(count), 0) FROM latency_pending) AS latency) AS p,
+             (SELECT COUNT(*) AS total, COUNT(*) FILTER (WHERE ok) AS ok FROM results) AS r
+        """
+
     /// Runs SQL through psql against `url`, for what a test checks beside the store.
     public static func psql(_ url: String, _ sql: String) async throws -> String {
         let output = try await ChildProcess.run(

@@ -57,8 +57,9 @@ struct MinuteRollup {
     /// The rows this rollup adds to each table, every store's to write: histograms for the
     /// latency tables (hour and day rows without the check), counts for the outcome tables. With
     /// `phasesTogether` (PostgreSQL's layout) a key's histograms of every phase make one row, in
-    /// `phaseLatency`; otherwise each phase is a row of its own, in `latency`.
-    func rows(phasesTogether: Bool = false) -> Rows {
+    /// `phaseLatency`; otherwise each phase is a row of its own, in `latency`. With `minutesOnly`
+    /// (PostgreSQL's ingest, whose hours and days the lease holder adds up) only the minute rows.
+    func rows(phasesTogether: Bool = false, minutesOnly: Bool = false) -> Rows {
         var rows = Rows()
         var hourLatency: [HourLatencyKey: [LatencyHistogram]] = [:]
         var dayLatency: [HourLatencyKey: [LatencyHistogram]] = [:]
@@ -67,12 +68,14 @@ struct MinuteRollup {
         for (k, s) in series {
             for (minute, histograms) in s.latency {
                 let (hour, day) = (minute.floorDivided(by: 60), minute.floorDivided(by: 1440))
-                let hourKey = HourLatencyKey(
-                    hour: hour, region: k.region, profile: k.profile, endpointClass: k.endpointClass)
-                hourLatency[hourKey, default: Series.emptyPhases].merge(histograms)
-                var dayKey = hourKey
-                dayKey.hour = day
-                dayLatency[dayKey, default: Series.emptyPhases].merge(histograms)
+                if !minutesOnly {
+                    let hourKey = HourLatencyKey(
+                        hour: hour, region: k.region, profile: k.profile, endpointClass: k.endpointClass)
+                    hourLatency[hourKey, default: Series.emptyPhases].merge(histograms)
+                    var dayKey = hourKey
+                    dayKey.hour = day
+                    dayLatency[dayKey, default: Series.emptyPhases].merge(histograms)
+                }
                 if phasesTogether {
                     rows.phaseLatency[.minute, default: []].append(
                         Row(
@@ -94,6 +97,7 @@ struct MinuteRollup {
                         Row(
                             bucket: minute, region: k.region, profile: k.profile, check: k.check,
                             endpointClass: k.endpointClass, label: code, value: n))
+                    guard !minutesOnly else { continue }
                     hourOutcomes[HourOutcomeKey(hour: hour, key: k, errorCode: code), default: 0] += n
                     dayOutcomes[HourOutcomeKey(hour: day, key: k, errorCode: code), default: 0] += n
                 }

@@ -38,7 +38,8 @@ extension PostgresStore {
                     rollup.add(result, key: RollupKey(result, agentRegion: agentRegion))
                 }
                 if !rollup.isEmpty {
-                    try await Self.save(rollup.rows(phasesTogether: true), on: connection, logger: logger)
+                    let rows = rollup.rows(phasesTogether: true, minutesOnly: true)
+                    try await Self.save(rows, pending: true, on: connection, logger: logger)
                 }
                 let heartbeat = batch.heartbeat
                 try await connection.query(
@@ -114,9 +115,17 @@ extension PostgresStore {
     }
 
     /// Appends the latency and outcome rows: no row is ever updated, so concurrent batches never
-    /// wait for each other's commit (`compactRollups` merges them later).
-    static func save(_ rows: MinuteRollup.Rows, on connection: PostgresConnection, logger: Logger) async throws {
+    /// wait for each other's commit (`compactRollups` merges them later). `pending` rows (minutes
+    /// only) go to `latency_pending` and `outcome_pending`, for `rollUpPending`.
+    static func save(_ rows: MinuteRollup.Rows, pending: Bool = false, on connection: PostgresConnection, logger: Logger)
+        async throws
+    {
         for span in MinuteRollup.Span.allCases {
+            precondition(
+                !pending || span == .minute
+                    || ((rows.phaseLatency[span] ?? []).isEmpty && (rows.outcomes[span] ?? []).isEmpty))
+            let (latencyTable, outcomeTable) =
+                pending ? (RollupTables.latencyPending, RollupTables.outcomePending) : (span.latencyTable, span.outcomeTable)
             if let latency = rows.phaseLatency[span], !latency.isEmpty {
                 let total = PhaseTimings.Phase.allCases.firstIndex(of: .total)!
                 var binds = PostgresBindings()
@@ -134,7 +143,7 @@ extension PostgresStore {
                 try await connection.query(
                     PostgresQuery(
                         unsafeSQL: """
-                            INSERT INTO \(span.latencyTable) (\(span.column), region, profile, \(check)class, count, \(PhaseHistograms.columns))
+                            INSERT INTO \(latencyTable) (\(span.column), region, profile, \(check)class, count, \(PhaseHistograms.columns))
                             SELECT bucket, region, profile, \(check)class, count, \(PhaseHistograms.columns)
                             FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], \(arrays))
                                  AS u(bucket, region, profile, check_name, class, count, \(PhaseHistograms.columns))
@@ -152,7 +161,7 @@ extension PostgresStore {
                 try await connection.query(
                     PostgresQuery(
                         unsafeSQL: """
-                            INSERT INTO \(span.outcomeTable) (\(span.column), region, profile, check_name, class, error_code, count)
+                            INSERT INTO \(outcomeTable) (\(span.column), region, profile, check_name, class, error_code, count)
                             SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[],
                                                  $6::text[], $7::bigint[])
                             """, binds: binds), logger: logger)

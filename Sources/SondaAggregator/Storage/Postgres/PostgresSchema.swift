@@ -260,6 +260,17 @@ enum PostgresSchema {
             // Replicas before it write agents rows without the column and keep working.
             ["ALTER TABLE agents ADD COLUMN quarantined_total bigint NOT NULL DEFAULT 0"]
         ),
+        (
+            "v9: hours and days added up by the lease holder",
+            // Ingest appended a minute, an hour and a day row per batch and key; it now appends
+            // minute rows here only, and the lease holder moves them on (`RollupTables`). No
+            // index: the tables hold the seconds since the last move. Replicas before it keep
+            // writing all three spans themselves, and see pending rows only once moved.
+            [
+                "CREATE TABLE latency_pending (LIKE latency_minute) WITH (toast_tuple_target = 8160)",
+                "CREATE TABLE outcome_pending (LIKE outcome_minute)",
+            ]
+        ),
     ]
 
     /// Applies the migrations not yet applied, each in its own transaction, under the lock.

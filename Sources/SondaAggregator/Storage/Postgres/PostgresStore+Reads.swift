@@ -19,7 +19,7 @@ extension PostgresStore {
                 let rows = try await connection.rows(
                     PostgresQuery(
                         unsafeSQL: """
-                            SELECT region, profile, class, \(wanted.joined(separator: ", ")) FROM \(span.latencyTable)
+                            SELECT region, profile, class, \(wanted.joined(separator: ", ")) FROM \(span.latencySource)
                             WHERE \(span.column) >= $1\(condition)
                             """, binds: binds), logger: logger)
                 for row in rows {
@@ -43,7 +43,7 @@ extension PostgresStore {
             let seen = try await connection.rows(
                 PostgresQuery(
                     unsafeSQL: """
-                        SELECT DISTINCT region, profile, class FROM \(span.outcomeTable)
+                        SELECT DISTINCT region, profile, class FROM \(span.outcomeSource)
                         WHERE \(span.column) >= $1\(seenCondition)
                         """, binds: seenBinds), logger: logger)
             for (region, profile, endpointClass) in try seen.decode((String, String, String).self) {
@@ -82,7 +82,7 @@ extension PostgresStore {
                     unsafeSQL: """
                         SELECT check_name, region, SUM(count)::bigint,
                                SUM(CASE WHEN error_code != '' THEN count ELSE 0 END)::bigint
-                        FROM \(span.outcomeTable) WHERE \(span.column) >= $1\(condition)
+                        FROM \(span.outcomeSource) WHERE \(span.column) >= $1\(condition)
                         GROUP BY check_name, region
                         """, binds: binds), logger: logger)
             var counts: [OutcomeCount] = []
@@ -156,7 +156,7 @@ extension PostgresStore {
             let rows = try await connection.rows(
                 """
                 SELECT EXISTS (SELECT 1 FROM results WHERE check_name = \(name))
-                    OR EXISTS (SELECT 1 FROM outcome_day WHERE check_name = \(name) AND day >= \(sinceDay))
+                    OR EXISTS (SELECT 1 FROM \(unescaped: MinuteRollup.Span.day.outcomeSource) WHERE check_name = \(name) AND day >= \(sinceDay))
                 """, logger: logger)
             for known in try rows.decode(Bool.self) { return known }
             return false

@@ -10,7 +10,8 @@ extension PostgresStore {
             var builder = UptimeHistory.Builder(now: now)
             let hours = try await connection.rows(
                 """
-                SELECT check_name, class, region, hour, error_code != '', SUM(count)::bigint FROM outcome_hour
+                SELECT check_name, class, region, hour, error_code != '', SUM(count)::bigint
+                FROM \(unescaped: MinuteRollup.Span.hour.outcomeSource)
                 WHERE hour >= \(builder.firstHour) GROUP BY 1, 2, 3, 4, 5
                 """, logger: logger)
             for (check, endpointClass, region, hour, failed, count) in try hours.decode(
@@ -22,7 +23,8 @@ extension PostgresStore {
             }
             let days = try await connection.rows(
                 """
-                SELECT check_name, class, day, error_code != '', SUM(count)::bigint FROM outcome_day
+                SELECT check_name, class, day, error_code != '', SUM(count)::bigint
+                FROM \(unescaped: MinuteRollup.Span.day.outcomeSource)
                 WHERE day >= \(builder.firstDay) GROUP BY 1, 2, 3, 4
                 """, logger: logger)
             for (check, endpointClass, day, failed, count) in try days.decode(
@@ -36,7 +38,7 @@ extension PostgresStore {
             let window = try await connection.rows(
                 PostgresQuery(
                     unsafeSQL: """
-                        SELECT check_name, error_code != '', SUM(count)::bigint FROM \(span.outcomeTable)
+                        SELECT check_name, error_code != '', SUM(count)::bigint FROM \(span.outcomeSource)
                         WHERE \(span.column) >= $1 GROUP BY 1, 2
                         """, binds: binds), logger: logger)
             for (check, failed, count) in try window.decode((String, Bool, Int).self) {
@@ -86,7 +88,7 @@ extension PostgresStore {
             let outcomes = try await connection.rows(
                 PostgresQuery(
                     unsafeSQL: """
-                        SELECT region, profile, class, error_code, SUM(count)::bigint FROM \(span.outcomeTable)
+                        SELECT region, profile, class, error_code, SUM(count)::bigint FROM \(span.outcomeSource)
                         WHERE \(span.column) >= $1 AND check_name = $2 GROUP BY 1, 2, 3, 4
                         """, binds: binds), logger: logger)
             for (region, shown, endpointClass, code, count) in try outcomes.decode(
@@ -103,7 +105,7 @@ extension PostgresStore {
             let rows = try await connection.rows(
                 """
                 SELECT minute, region || '|' || profile || '|' || class, \(unescaped: phases.joined(separator: ", "))
-                FROM latency_minute
+                FROM \(unescaped: MinuteRollup.Span.minute.latencySource)
                 WHERE check_name = \(check) AND minute BETWEEN \(builder.firstMinute) AND \(builder.lastMinute)
                 AND region = ANY(\(regions)) AND profile = ANY(\(shownProfiles))
                 """, logger: logger)
@@ -134,7 +136,7 @@ extension PostgresStore {
             var minutes: [Int64] = []
             for minute in try await connection.rows(
                 """
-                SELECT DISTINCT minute FROM outcome_minute
+                SELECT DISTINCT minute FROM \(unescaped: MinuteRollup.Span.minute.outcomeSource)
                 WHERE check_name = \(check) AND minute BETWEEN \(fromMinute) AND \(toMinute)
                 AND region = ANY(\(regions)) AND profile = ANY(\(profiles)) AND error_code != ''
                 ORDER BY minute DESC

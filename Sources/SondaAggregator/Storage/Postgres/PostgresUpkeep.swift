@@ -12,6 +12,80 @@ import SondaCore
 /// beside it (a concurrent compaction deletes only rows it can still see, and merges only those).
 /// Without it, the tables would grow by a row per batch for as long as rollups are kept.
 extension PostgresStore {
+    /// Moves the minute rows ingest appended since the last move (`RollupTables`) into the minute
+    /// tables and adds them up into the hour and day tables, at most `limit` rows of each pending
+    /// table per transaction; returns the pending rows moved. Each transaction deletes the rows it
+    /// moves, so a row is moved once whatever runs beside it (a concurrent move waits for the
+    /// rows' deletion and then skips them), and every span counts it from the same commit.
+    @discardableResult
+    public func rollUpPending(limit: Int = 20_000) async throws -> Int {
+        var moved = 0
+        while true {
+            let (here, undecodable) = try await withConnection { [logger] connection in
+                try await connection.withTransaction(logger: logger) { connection in
+                    try await Self.movePending(limit: limit, on: connection, logger: logger)
+                }
+            }
+            moved += here
+            if undecodable > 0 {
+                faults.record(
+                    .undecodableRollup,
+                    "\(undecodable) pending histogram\(undecodable == 1 ? "" : "s") no longer "
+                        + "decode\(undecodable == 1 ? "s" : ""); rolled up without \(undecodable == 1 ? "it" : "them")",
+                    occurrences: undecodable)
+            }
+            if here < limit { return moved }
+        }
+    }
+
+    private static func movePending(limit: Int, on connection: PostgresConnection, logger: Logger) async throws
+        -> (moved: Int, undecodable: Int)
+    {
+        var rollup = MinuteRollup()
+        var (moved, undecodable) = (0, 0)
+        let latency = try await connection.rows(
+            PostgresQuery(
+                unsafeSQL: """
+                    DELETE FROM \(RollupTables.latencyPending)
+                    WHERE ctid = ANY (ARRAY(SELECT ctid FROM \(RollupTables.latencyPending) LIMIT \(limit)))
+                    RETURNING minute, region, profile, check_name, class, \(PhaseHistograms.columns)
+                    """), logger: logger)
+        for row in latency {
+            let cells = row.makeRandomAccess()
+            let minute = try cells[0].decode(Int64.self)
+            let key = RollupKey(
+                region: try cells[1].decode(String.self), profile: try cells[2].decode(String.self),
+                check: try cells[3].decode(String.self), endpointClass: try cells[4].decode(String.self))
+            var phases = MinuteRollup.Series.emptyPhases
+            for phase in PhaseHistograms.phases.indices {
+                let bytes = try cells[5 + phase].decode(ByteBuffer.self)
+                guard let histogram = LatencyHistogram(serialized: bytes.readableBytesView) else {
+                    undecodable += 1
+                    continue
+                }
+                phases[phase] = histogram
+            }
+            rollup.series[key, default: .init()].latency[minute, default: MinuteRollup.Series.emptyPhases].merge(phases)
+            moved += 1
+        }
+        let outcomes = try await connection.rows(
+            PostgresQuery(
+                unsafeSQL: """
+                    DELETE FROM \(RollupTables.outcomePending)
+                    WHERE ctid = ANY (ARRAY(SELECT ctid FROM \(RollupTables.outcomePending) LIMIT \(limit)))
+                    RETURNING minute, region, profile, check_name, class, error_code, count
+                    """), logger: logger)
+        for (minute, region, profile, check, endpointClass, code, count) in try outcomes.decode(
+            (Int64, String, String, String, String, String, Int).self)
+        {
+            let key = RollupKey(region: region, profile: profile, check: check, endpointClass: endpointClass)
+            rollup.series[key, default: .init()].outcomes[minute, default: [:]][code, default: 0] += count
+            moved += 1
+        }
+        if !rollup.isEmpty { try await save(rollup.rows(phasesTogether: true), on: connection, logger: logger) }
+        return (moved, undecodable)
+    }
+
     /// Merges the rows of finished buckets, at most `limit` keys per table; returns the rows removed.
     @discardableResult
     public func compactRollups(now: Date, limit: Int = 20_000) async throws -> Int {
@@ -116,22 +190,28 @@ extension PostgresStore {
 }
 
 /// The lease holder's upkeep of a shared database: every second it links queued batch entries
-/// onto the audit chain, every minute it compacts the rollups. It links once more on shutdown, so
-/// a replica stopped in an orderly way leaves nothing queued that it could have linked. A round
-/// that fails is a fault (`audit_chain`, `rollup_compaction`) in the store's `FaultLog` until one
-/// succeeds.
+/// onto the audit chain, every 5 seconds it rolls up the pending rollup rows, every minute it
+/// compacts the rollups. It links once more on shutdown, so a replica stopped in an orderly way
+/// leaves nothing queued that it could have linked. A round that fails is a fault (`audit_chain`,
+/// `rollup_compaction`) in the store's `FaultLog` until one succeeds.
 struct LeaderUpkeep: Service {
     let store: PostgresStore
     var chainEvery: Duration = .seconds(1)
+    /// Short, so the pending rows that every reader of an hour or a day also reads stay few.
+    var rollUpEvery: Duration = .seconds(5)
     var compactEvery: Duration = .seconds(60)
 
     func run() async throws {
+        var lastRollUp = ContinuousClock.now - rollUpEvery
         var lastCompaction = ContinuousClock.now - compactEvery
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             await chainOnce()
             if ContinuousClock.now - lastCompaction >= compactEvery {
-                lastCompaction = .now
+                (lastCompaction, lastRollUp) = (.now, .now)
                 await compactOnce(now: Date())
+            } else if ContinuousClock.now - lastRollUp >= rollUpEvery {
+                lastRollUp = .now
+                await rollUpOnce()
             }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: chainEvery) }
         }
@@ -145,9 +225,18 @@ struct LeaderUpkeep: Service {
         }
     }
 
+    func rollUpOnce() async {
+        await store.faults.attempt(.rollupCompaction, describe: StoreOpening.describe) {
+            guard try await store.acquireLease(holder: Lease.replica, ttl: AlertService.leaseTTL) != nil else { return }
+            try await store.rollUpPending()
+        }
+    }
+
+    /// Rolls up first, so the rows just moved are merged in the same round.
     func compactOnce(now: Date) async {
         await store.faults.attempt(.rollupCompaction, describe: StoreOpening.describe) {
             guard try await store.acquireLease(holder: Lease.replica, ttl: AlertService.leaseTTL) != nil else { return }
+            try await store.rollUpPending()
             try await store.compactRollups(now: now)
         }
     }

@@ -113,6 +113,10 @@ struct RollupKey: Hashable {
         check = result.check ?? ""
         endpointClass = result.endpointClass ?? ""
     }
+
+    init(region: String, profile: String, check: String, endpointClass: String) {
+        (self.region, self.profile, self.check, self.endpointClass) = (region, profile, check, endpointClass)
+    }
 }
 
 /// Whether a batch's transaction closure has started (and so stopped counting as waiting).
