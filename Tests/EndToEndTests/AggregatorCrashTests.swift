@@ -7,16 +7,18 @@ import Testing
 @Suite(.serialized) struct AggregatorCrashTests {
     @Test(arguments: ["sqlite", "postgres"])
     func killNineUnderLoadLosesNoAcknowledgedResult(store: String) async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sonda-crash-\(UUID().uuidString)").path
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "sonda-crash-\(UUID().uuidString)"
+        ).path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let keygen = try await AgentCLI.run("keygen", "--out", "\(directory)/agent.key", "--id", "bench")
         let publicKey = try #require(keygen.stdout.split(separator: "\"").first { $0.hasPrefix("ed25519:") })
         try """
-            listen: 127.0.0.1:0
-            database: "\(store == "sqlite" ? "sonda.sqlite" : try await PostgresServer.database())"
-            agents: [{id: bench, region: sao_paulo, public_key: "\(publicKey)"}]
-            """.write(toFile: "\(directory)/aggregator.yaml", atomically: true, encoding: .utf8)
+        listen: 127.0.0.1:0
+        database: "\(store == "sqlite" ? "sonda.sqlite" : try await PostgresServer.database())"
+        agents: [{id: bench, region: sao_paulo, public_key: "\(publicKey)"}]
+        """.write(toFile: "\(directory)/aggregator.yaml", atomically: true, encoding: .utf8)
 
         func start() async throws -> (BackgroundProcess, Int) {
             try? FileManager.default.removeItem(atPath: "\(directory)/port")
@@ -55,7 +57,9 @@ import Testing
         let rollupsExact: Bool
         if store == "sqlite" {
             let db = "\(directory)/sonda.sqlite"
-            stored = Set(try await ChildProcess.run("/usr/bin/sqlite3", [db, "SELECT id FROM results"]).stdout.split(separator: "\n"))
+            stored = Set(
+                try await ChildProcess.run("/usr/bin/sqlite3", [db, "SELECT id FROM results"]).stdout.split(
+                    separator: "\n"))
             rollupsExact =
                 try await ChildProcess.run(
                     "/usr/bin/sqlite3",
@@ -68,8 +72,10 @@ import Testing
                     ]
                 ).stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "1"
         } else {
-            let url = try #require(try String(contentsOfFile: "\(directory)/aggregator.yaml", encoding: .utf8)
-                .firstMatch(of: /database: "([^"]+)"/)).output.1
+            let url = try #require(
+                try String(contentsOfFile: "\(directory)/aggregator.yaml", encoding: .utf8)
+                    .firstMatch(of: /database: "([^"]+)"/)
+            ).output.1
             stored = Set(try await PostgresServer.psql(String(url), "SELECT id FROM results").split(separator: "\n"))
             rollupsExact = try await PostgresServer.psql(String(url), PostgresServer.rollupsCountEveryResultOnce) == "t"
         }

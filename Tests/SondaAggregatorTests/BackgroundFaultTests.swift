@@ -180,7 +180,9 @@ import Testing
         let (key, counted) = try await store.pool.write { db in
             let row = try GRDB.Row.fetchOne(
                 db,
-                sql: "SELECT minute, region, profile, check_name, class, count FROM latency_minute WHERE phase = 'total'")!
+                sql:
+                    "SELECT minute, region, profile, check_name, class, count FROM latency_minute WHERE phase = 'total'"
+            )!
             let key = StatementArguments(Array(row.databaseValues.prefix(5)))
             try db.execute(
                 sql: """
@@ -260,7 +262,8 @@ import Testing
         #expect(store.faults.health().faults.map(\.cause) == ["undecodable_rollup"], "the damaged row stays reported")
 
         // A pending row damaged before the lease holder moved it.
-        try await store.write(f.batch(results: RollupRecoveryTests.results(5, failing: 0, now: past)), region: "sao_paulo")
+        try await store.write(
+            f.batch(results: RollupRecoveryTests.results(5, failing: 0, now: past)), region: "sao_paulo")
         _ = try await PostgresServer.psql(url, "UPDATE latency_pending SET total = '\\xff7f01'::bytea")
         await compactor.compactOnce(now: Date())
         // The cause was logged once already: it is counted again.

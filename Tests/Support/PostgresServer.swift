@@ -108,7 +108,8 @@ public final class DedicatedPostgres: Sendable {
         // Only this cluster's postmaster: a stale file's pid may be another process's by now.
         let pid = pid_t(pidFile.split(separator: "\n").first ?? "")
         let commandLine = pid.flatMap { FileManager.default.contents(atPath: "/proc/\($0)/cmdline") } ?? Data()
-        guard let pid, String(decoding: commandLine, as: UTF8.self).contains("\(directory)/data"), kill(pid, SIGKILL) == 0
+        guard let pid, String(decoding: commandLine, as: UTF8.self).contains("\(directory)/data"),
+            kill(pid, SIGKILL) == 0
         else {
             throw ChildProcess.SpawnFailed(description: "no postmaster to kill in \(directory)/data/postmaster.pid")
         }

@@ -117,7 +117,9 @@ extension PostgresStore {
     /// Appends the latency and outcome rows: no row is ever updated, so concurrent batches never
     /// wait for each other's commit (`compactRollups` merges them later). `pending` rows (minutes
     /// only) go to `latency_pending` and `outcome_pending`, for `rollUpPending`.
-    static func save(_ rows: MinuteRollup.Rows, pending: Bool = false, on connection: PostgresConnection, logger: Logger)
+    static func save(
+        _ rows: MinuteRollup.Rows, pending: Bool = false, on connection: PostgresConnection, logger: Logger
+    )
         async throws
     {
         for span in MinuteRollup.Span.allCases {
@@ -125,7 +127,8 @@ extension PostgresStore {
                 !pending || span == .minute
                     || ((rows.phaseLatency[span] ?? []).isEmpty && (rows.outcomes[span] ?? []).isEmpty))
             let (latencyTable, outcomeTable) =
-                pending ? (RollupTables.latencyPending, RollupTables.outcomePending) : (span.latencyTable, span.outcomeTable)
+                pending
+                ? (RollupTables.latencyPending, RollupTables.outcomePending) : (span.latencyTable, span.outcomeTable)
             if let latency = rows.phaseLatency[span], !latency.isEmpty {
                 let total = PhaseTimings.Phase.allCases.firstIndex(of: .total)!
                 var binds = PostgresBindings()

@@ -22,7 +22,8 @@ extension MinuteRollup.Span {
 
     /// What a reader of this span's latency rows selects from, under the table's own name.
     var latencySource: String {
-        let columns = "region, profile, \(self == .minute ? "check_name, " : "")class, count, \(PhaseHistograms.columns)"
+        let columns =
+            "region, profile, \(self == .minute ? "check_name, " : "")class, count, \(PhaseHistograms.columns)"
         return """
             (SELECT \(column), \(columns) FROM \(latencyTable)
              UNION ALL SELECT \(pendingBucket), \(columns) FROM \(RollupTables.latencyPending)) AS \(latencyTable)
