@@ -118,7 +118,8 @@ extension PostgresStore {
                     SUM(count) FILTER (WHERE minute >= \(s[2]) AND error_code != '')::bigint,
                     SUM(count)::bigint,
                     SUM(count) FILTER (WHERE error_code != '')::bigint
-                FROM \(unescaped: MinuteRollup.Span.minute.outcomeSource) WHERE minute >= \(s[3]) GROUP BY check_name, region
+                FROM \(unescaped: MinuteRollup.Span.minute.outcomeSource)
+                WHERE minute >= \(s[3]) GROUP BY check_name, region
                 """, logger: logger)
             var burns: [BurnCounts] = []
             for row in rows {

@@ -156,7 +156,8 @@ extension PostgresStore {
             let rows = try await connection.rows(
                 """
                 SELECT EXISTS (SELECT 1 FROM results WHERE check_name = \(name))
-                    OR EXISTS (SELECT 1 FROM \(unescaped: MinuteRollup.Span.day.outcomeSource) WHERE check_name = \(name) AND day >= \(sinceDay))
+                    OR EXISTS (SELECT 1 FROM \(unescaped: MinuteRollup.Span.day.outcomeSource)
+                               WHERE check_name = \(name) AND day >= \(sinceDay))
                 """, logger: logger)
             for known in try rows.decode(Bool.self) { return known }
             return false
