@@ -25,12 +25,12 @@ import Testing
 
         deinit { try? FileManager.default.removeItem(atPath: directory) }
 
-        func startAggregator(listen: String = "127.0.0.1:0", publicKey: String? = nil, limits: String = "{}")
+        func startAggregator(publicKey: String? = nil, limits: String = "{}")
             async throws
             -> (BackgroundProcess, String)
         {
             try """
-            listen: \(listen)
+            listen: 127.0.0.1:0
             database: sonda.sqlite
             agents:
               - {id: q1, region: sao_paulo, public_key: "\(publicKey ?? self.publicKey)"}
@@ -190,8 +190,7 @@ import Testing
         let setup = try await Setup()
         let other = try await AgentCLI.run("keygen", "--out", "\(setup.directory)/other.key", "--id", "q1")
         let otherKey = String(try #require(other.stdout.split(separator: "\"").first { $0.hasPrefix("ed25519:") }))
-        let listen = "127.0.0.1:\(try unusedLoopbackPort())"
-        var (aggregator, server) = try await setup.startAggregator(listen: listen, publicKey: otherKey)
+        var (aggregator, server) = try await setup.startAggregator(publicKey: otherKey)
         let planted = (1...3).map { "k-\($0)" }
         try setup.plant("00000000000000000001-00000000000000d1", planted.map { Self.line($0) })
         let first = try setup.startAgent(reportingTo: server)
@@ -206,7 +205,7 @@ import Testing
 
         aggregator.signal(SIGTERM)
         #expect(await aggregator.wait() == 0, "\(aggregator.log)")
-        (aggregator, server) = try await setup.startAggregator(listen: listen)
+        (aggregator, server) = try await setup.startAggregator()
         let second = try setup.startAgent(reportingTo: server)
         let delivered = await eventually { Set(await setup.stored("planted-ok", in: server)) == Set(planted) }
         second.signal(SIGTERM)
