@@ -27,15 +27,20 @@ extension PostgresStore {
                 }
             }
             moved += here
-            if undecodable > 0 {
-                faults.record(
-                    .undecodableRollup,
-                    "\(undecodable) pending histogram\(undecodable == 1 ? "" : "s") no longer "
-                        + "decode\(undecodable == 1 ? "s" : ""); rolled up without \(undecodable == 1 ? "it" : "them")",
-                    occurrences: undecodable)
-            }
+            recordUndecodable(undecodable, "pending histogram", "rolled up")
             if here < limit { return moved }
         }
+    }
+
+    /// "3 stored histograms of latency_minute no longer decode; merged without them", as a fault.
+    private func recordUndecodable(_ count: Int, _ what: String, of table: String? = nil, _ done: String) {
+        guard count > 0 else { return }
+        let one = count == 1
+        faults.record(
+            .undecodableRollup,
+            "\(count) \(what)\(one ? "" : "s")\(table.map { " of \($0)" } ?? "") no longer decode\(one ? "s" : ""); "
+                + "\(done) without \(one ? "it" : "them")",
+            occurrences: count)
     }
 
     private static func movePending(limit: Int, on connection: PostgresConnection, logger: Logger) async throws
@@ -177,13 +182,7 @@ extension PostgresStore {
                 }
             }
             removed += removedHere
-            if undecodable > 0 {
-                faults.record(
-                    .undecodableRollup,
-                    "\(undecodable) stored histogram\(undecodable == 1 ? "" : "s") of \(span.latencyTable) no longer "
-                        + "decode\(undecodable == 1 ? "s" : ""); merged without \(undecodable == 1 ? "it" : "them")",
-                    occurrences: undecodable)
-            }
+            recordUndecodable(undecodable, "stored histogram", of: span.latencyTable, "merged")
         }
         return removed
     }
