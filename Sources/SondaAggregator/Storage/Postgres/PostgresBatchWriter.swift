@@ -122,13 +122,9 @@ extension PostgresStore {
     )
         async throws
     {
-        for span in MinuteRollup.Span.allCases {
-            precondition(
-                !pending || span == .minute
-                    || ((rows.phaseLatency[span] ?? []).isEmpty && (rows.outcomes[span] ?? []).isEmpty))
-            let (latencyTable, outcomeTable) =
-                pending
-                ? (RollupTables.latencyPending, RollupTables.outcomePending) : (span.latencyTable, span.outcomeTable)
+        for span in pending ? [.minute] : MinuteRollup.Span.allCases {
+            let latencyTable = pending ? RollupTables.latencyPending : span.latencyTable
+            let outcomeTable = pending ? RollupTables.outcomePending : span.outcomeTable
             if let latency = rows.phaseLatency[span], !latency.isEmpty {
                 let total = PhaseTimings.Phase.allCases.firstIndex(of: .total)!
                 var binds = PostgresBindings()
