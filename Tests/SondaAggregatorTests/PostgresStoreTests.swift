@@ -303,6 +303,7 @@ extension PostgresStore {
         func rows(_ table: String) async throws -> Int {
             Int(try await PostgresServer.psql(url, "SELECT count(*) FROM \(table)")) ?? -1
         }
+        func pending() async throws -> Int { try await rows("outcome_pending") + rows("latency_pending") }
         // Small batches, as agents send them: each appends its own minute rows, which every reader
         // sees at once; a roll-up between batches moves them on and appends hour and day rows.
         let all = StatusPageFixture.results(agent: "sp-clinic-01", region: "sao_paulo", now: f.now)
@@ -311,7 +312,6 @@ extension PostgresStore {
             try await store.write(
                 f.batch(agent: "sp-clinic-01", results: Array(all[start..<min(start + 400, all.count)])),
                 rawResults: nil, region: "sao_paulo", now: f.now, auditDetail: nil)
-            func pending() async throws -> Int { try await rows("outcome_pending") + rows("latency_pending") }
             if start + 400 >= all.count {
                 #expect(try await pending() > 0)
                 pendingAnswers = try await StoreAnswers.of(store, fixture: f)
