@@ -10,7 +10,8 @@
 # are senders, in a second database of the same server.
 # Prints: pg_ingest_results_per_s  value  baseline  ratio  >=0.6;
 #         pg_ingest_cpu_s_per_100k  replicas+server  bare-loop+server  ratio
-# Env: SONDA_AGGREGATOR, PG_INGEST_BASELINE (release builds), BATCHES (160), SENDERS (8).
+# Env: SONDA_AGGREGATOR, PG_INGEST_BASELINE (release builds), BATCHES (480, over all rounds),
+#      ROUNDS (4: the two sides take turns), SENDERS (8).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 AGG=$(realpath -m "${SONDA_AGGREGATOR:-$ROOT/.build/release/sonda-aggregator}")
@@ -39,34 +40,49 @@ for r in 1 2; do
   [ -s "$WORK/port$r" ] || { cat "$WORK/agg$r.log" >&2; exit 1; }
 done
 ports="$(cat "$WORK/port1"),$(cat "$WORK/port2")"
-server_before=$(pg_server_cpu_ticks)
-read -r acked seconds rate < <(python3 "$ROOT/bench/ingest-load.py" --ports "$ports" "${keys[@]}" \
-  --senders "$SENDERS" --batches "${BATCHES:-160}" --rows-out "$WORK/rows.jsonl")
-# The lease holder moves ingest's pending rollup rows on every 5 s (adding up hours and days);
-# that work is part of ingest's cost, so the CPU figures wait for it.
-for _ in $(seq 600); do
-  pending=$(psql "$PG_URL" -qAtc "SELECT (SELECT count(*) FROM latency_pending) + (SELECT count(*) FROM outcome_pending)")
-  [ "$pending" = 0 ] && break
-  sleep 0.1
-done
-[ "$pending" = 0 ] || { echo "pending rollup rows were not moved within 60 s" >&2; exit 1; }
-cpu_ticks=0
-for r in 1 2; do
-  cpu_ticks=$((cpu_ticks + $(awk '{print $14 + $15}' "/proc/$(cat "$WORK/agg$r.pid")/stat")))
+# The two sides take turns, ROUNDS times: the host's speed drifts by tens of percent within a
+# minute here, and a drift then slows both sides alike instead of one.
+rounds=${ROUNDS:-4}
+per_round=$((${BATCHES:-480} / rounds))
+acked=0 seconds=0 cpu_ticks=0 server_ingest=0 baseline_results=0 baseline_seconds=0 client_cpu=0 server_baseline=0
+replica_ticks() {
+  local r total=0
+  for r in 1 2; do total=$((total + $(awk '{print $14 + $15}' "/proc/$(cat "$WORK/agg$r.pid")/stat"))); done
+  echo $total
+}
+for round in $(seq "$rounds"); do
+  server_before=$(pg_server_cpu_ticks) replicas_before=$(replica_ticks)
+  read -r n s _ < <(python3 "$ROOT/bench/ingest-load.py" --ports "$ports" "${keys[@]}" \
+    --senders "$SENDERS" --batches "$per_round" --rows-out "$WORK/rows.jsonl")
+  # The lease holder moves ingest's pending rollup rows every 5 s (adding up hours and days);
+  # that work is part of ingest's cost, so the CPU figures wait for it.
+  for _ in $(seq 600); do
+    pending=$(psql "$PG_URL" -qAtc "SELECT (SELECT count(*) FROM latency_pending) + (SELECT count(*) FROM outcome_pending)")
+    [ "$pending" = 0 ] && break
+    sleep 0.1
+  done
+  [ "$pending" = 0 ] || { echo "pending rollup rows were not moved within 60 s" >&2; exit 1; }
+  cpu_ticks=$((cpu_ticks + $(replica_ticks) - replicas_before))
+  server_ingest=$((server_ingest + $(pg_server_cpu_ticks) - server_before))
+  acked=$((acked + n)) seconds=$(python3 -c "print($seconds + $s)")
+  # The same rows into a database of their own, by the bare loop.
+  psql "$PG_URL" -qc "CREATE DATABASE baseline$round"
+  server_before=$(pg_server_cpu_ticks)
+  read -r rate cpu < <("$BASE" "${PG_URL%/*}/baseline$round" "$WORK/rows.jsonl" "$SENDERS")
+  sleep 0.5  # the loop's backends exit and are reaped
+  server_baseline=$((server_baseline + $(pg_server_cpu_ticks) - server_before))
+  read -r baseline_results baseline_seconds client_cpu < <(python3 -c "
+print($baseline_results + $n, $baseline_seconds + $n / $rate, $client_cpu + $cpu)")
 done
 count=$(curl -s "http://127.0.0.1:$(cat "$WORK/port2")/v1/agents" | python3 -c 'import json,sys; print(sum(a["results"] for a in json.load(sys.stdin)["agents"]))')
 [ "$count" = "$acked" ] || { echo "acknowledged $acked but stored $count" >&2; exit 1; }
 pg_stop agg1
 pg_stop agg2
-sleep 0.5  # the replicas' backends exit and are reaped
-server_ingest=$(($(pg_server_cpu_ticks) - server_before))
-psql "$PG_URL" -qc "CREATE DATABASE baseline" -c "CREATE DATABASE baseline_one"
-server_before=$(pg_server_cpu_ticks)
-read -r baseline client_cpu < <("$BASE" "${PG_URL%/*}/baseline" "$WORK/rows.jsonl" "$SENDERS")
-sleep 0.5
-server_baseline=$(($(pg_server_cpu_ticks) - server_before))
+psql "$PG_URL" -qc "CREATE DATABASE baseline_one"
 read -r single _ < <("$BASE" "${PG_URL%/*}/baseline_one" "$WORK/rows.jsonl" 1)
-echo "# $acked results acknowledged in ${seconds}s by 2 replicas; bare postgres-nio loop: $baseline results/s on $SENDERS connections, $single on 1"
+rate=$(python3 -c "print(round($acked / $seconds))")
+baseline=$(python3 -c "print(round($baseline_results / $baseline_seconds))")
+echo "# $acked results acknowledged in ${seconds}s by 2 replicas over $rounds rounds; bare postgres-nio loop: $baseline results/s on $SENDERS connections, $single on 1"
 # CPU time is steadier than wall time on a shared machine: per 100 000 results, the replicas' and the
 # server's under ingest, against the bare loop's (inserting only) and the server's.
 python3 - <<PY

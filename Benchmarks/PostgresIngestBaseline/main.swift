@@ -51,7 +51,7 @@ let inserted = try await withThrowingTaskGroup(of: Int.self) { group in
             var inserted = 0
             for rows in stride(from: k, to: transactions.count, by: loops).map({ transactions[$0] }) {
                 inserted += try await connection.withTransaction(logger: logger) { connection in
-                    try await PostgresStore.insertResults(rows, on: connection, logger: logger).count
+                    try await PostgresStore.insertResults(rows, on: connection, logger: logger).count(of: rows.count)
                 }
             }
             return inserted

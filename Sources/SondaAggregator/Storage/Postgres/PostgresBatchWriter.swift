@@ -4,167 +4,244 @@ import PostgresNIO
 import SondaCore
 
 extension PostgresStore {
-    /// One transaction per batch: the results through `UNNEST` arrays (one parameter per column,
-    /// so a batch of any size is one statement; a known id is skipped), the rollups of the rows
-    /// actually inserted, the agent's heartbeat and the audit entry (queued for the chain, see
-    /// `chainAudit`). A batch that another replica stored first inserts nothing and counts nothing.
-    /// With `rememberUntil`, the batch id goes in first: when any replica has already remembered
-    /// it, the batch is a replay and writes nothing.
+    /// One transaction per batch, in two statements (each statement is a round trip and a plan on
+    /// both sides): first the batch id and the results, through `UNNEST` arrays (one parameter per
+    /// column, so a batch of any size is one statement; a known id is skipped); then the minute
+    /// rollups of the rows actually inserted, the agent's heartbeat and the audit entry (queued for
+    /// the chain, see `chainAudit`). A batch that another replica stored first inserts nothing and
+    /// counts nothing. With `rememberUntil`, the batch id goes in first: when any replica has
+    /// already remembered it, the batch is a replay and writes nothing.
     @discardableResult
     public func write(
         _ batch: ResultBatch, rawResults: [String]? = nil, region agentRegion: String, now: Date = Date(),
         auditDetail: String? = nil, rememberUntil: Date? = nil
     ) async throws -> BatchReceipt {
         let rows = ResultColumns(batch.results, agent: batch.agent, agentRegion: agentRegion, rawResults: rawResults)
+        let memory = rememberUntil.map { BatchMemory(agent: batch.agent, batchID: batch.batchID, until: $0) }
         return try await withConnection { connection in
             try await self.ensurePartitions(days: rows.days, on: connection)
             let logger = self.logger
             return try await connection.withTransaction(logger: logger) { connection in
-                if let rememberUntil,
-                    try await !Self.remember(batch, until: rememberUntil, on: connection, logger: logger)
-                {
+                let inserted = try await Self.insertResults(rows, remembering: memory, on: connection, logger: logger)
+                let seen = Int64(now.timeIntervalSince1970 * 1000)
+                var rollup = MinuteRollup()
+                switch inserted {
+                case .replay:
                     // Counts nothing again, but is a sign of life (see the SQLite store's `write`).
-                    let seen = Int64(now.timeIntervalSince1970 * 1000)
                     try await connection.query(
                         "UPDATE agents SET last_seen_ms = GREATEST(last_seen_ms, \(seen)) WHERE id = \(batch.agent)",
                         logger: logger)
                     return BatchReceipt.replay(of: batch)
+                case .all:
+                    for result in batch.results { rollup.add(result, key: RollupKey(result, agentRegion: agentRegion)) }
+                case .only(var uncounted):
+                    // A result id twice in one batch is stored once, and counted once.
+                    for result in batch.results where uncounted.remove(result.id) != nil {
+                        rollup.add(result, key: RollupKey(result, agentRegion: agentRegion))
+                    }
                 }
-                let inserted = try await Self.insertResults(rows, on: connection, logger: logger)
-                // A result id twice in one batch is stored once, and counted once.
-                var uncounted = inserted
-                var rollup = MinuteRollup()
-                for result in batch.results where uncounted.remove(result.id) != nil {
-                    rollup.add(result, key: RollupKey(result, agentRegion: agentRegion))
-                }
-                if !rollup.isEmpty {
-                    let rows = rollup.rows(phasesTogether: true, minutesOnly: true)
-                    try await Self.save(rows, pending: true, on: connection, logger: logger)
-                }
+                let accepted = inserted.count(of: rows.count)
+                var sql = PostgresQuery.StringInterpolation(literalCapacity: 2048, interpolationCount: 40)
+                // Data-modifying WITH clauses: all of them run, in this one statement.
+                let pending = rollup.rows(phasesTogether: true, minutesOnly: true)
+                sql.appendLiteral("WITH latency AS (")
+                Self.appendLatencyInsert(pending.phaseLatency[.minute] ?? [], span: .minute, pending: true, to: &sql)
+                sql.appendLiteral("), outcomes AS (")
+                Self.appendOutcomeInsert(pending.outcomes[.minute] ?? [], span: .minute, pending: true, to: &sql)
+                sql.appendLiteral("), audit AS (INSERT INTO audit_queue (at_ms, kind, detail) SELECT ")
+                sql.appendInterpolation(seen)
+                sql.appendLiteral(", 'batch', detail FROM (SELECT ")
+                sql.appendInterpolation(auditDetail.map { $0 + " accepted=\(accepted)" })
+                sql.appendLiteral("::text AS detail) AS d WHERE detail IS NOT NULL) ")
                 let heartbeat = batch.heartbeat
-                try await connection.query(
+                sql.appendLiteral(
                     """
                     INSERT INTO agents AS a (id, region, last_seen_ms, version, config_hash, spool_depth, dropped_total,
-                                             quarantined_total, batches, results)
-                    VALUES (\(batch.agent), \(agentRegion), \(Int64(now.timeIntervalSince1970 * 1000)), \(heartbeat.version),
-                            \(heartbeat.configHash), \(heartbeat.spoolDepth), \(heartbeat.dropped),
-                            \(heartbeat.quarantined ?? 0), 1, \(inserted.count))
+                                             quarantined_total, batches, results) VALUES (
+                    """)
+                sql.appendValues([
+                    batch.agent, agentRegion, seen, heartbeat.version, heartbeat.configHash,
+                    Int64(heartbeat.spoolDepth),
+                    Int64(heartbeat.dropped), Int64(heartbeat.quarantined ?? 0),
+                ])
+                sql.appendLiteral(", 1, ")
+                sql.appendInterpolation(Int64(accepted))
+                sql.appendLiteral(
+                    """
+                    )
                     ON CONFLICT (id) DO UPDATE SET region = excluded.region, last_seen_ms = excluded.last_seen_ms,
                         version = excluded.version, config_hash = excluded.config_hash,
                         spool_depth = excluded.spool_depth, dropped_total = a.dropped_total + excluded.dropped_total,
                         quarantined_total = a.quarantined_total + excluded.quarantined_total,
                         batches = a.batches + 1, results = a.results + excluded.results
-                    """, logger: logger)
-                if let auditDetail {
-                    let detail = auditDetail + " accepted=\(inserted.count)"
-                    try await connection.query(
-                        """
-                        INSERT INTO audit_queue (at_ms, kind, detail)
-                        VALUES (\(Int64(now.timeIntervalSince1970 * 1000)), 'batch', \(detail))
-                        """, logger: logger)
-                }
-                return BatchReceipt(accepted: inserted.count, duplicates: batch.results.count - inserted.count)
+                    """)
+                try await connection.query(PostgresQuery(stringInterpolation: sql), logger: logger)
+                return BatchReceipt(accepted: accepted, duplicates: batch.results.count - accepted)
             }
         }
     }
 
-    /// Remembers the batch's id until `until`; false when it was already remembered (a replay),
-    /// whose memory is then kept until the later of the two times. A replica inserting the same id
-    /// at the same time waits for this transaction and then finds it.
-    static func remember(_ batch: ResultBatch, until: Date, on connection: PostgresConnection, logger: Logger)
-        async throws -> Bool
-    {
-        let ms = Int64(until.timeIntervalSince1970 * 1000)
-        let rows = try await connection.rows(
+    /// A batch id to remember until `until`, so that the same batch sent again is a replay.
+    package struct BatchMemory: Sendable {
+        var agent: String
+        var batchID: String
+        var until: Date
+    }
+
+    /// What `insertResults` inserted.
+    package enum InsertedResults: Sendable {
+        /// The batch id was remembered already: nothing was inserted.
+        case replay
+        /// Every row: their ids were all new, and all different.
+        case all
+        /// The rows with these ids; the others were stored already, or came twice.
+        case only(Set<String>)
+
+        package func count(of rows: Int) -> Int {
+            switch self {
+            case .replay: 0
+            case .all: rows
+            case .only(let ids): ids.count
+            }
+        }
+    }
+
+    /// Inserts a batch's results with one `UNNEST` statement, skipping ids already stored. With
+    /// `remembering`, the same statement first remembers the batch id (until the later of the two
+    /// times when it is known already) and inserts nothing when another batch had it: a replay. A
+    /// replica inserting the same batch id at the same time waits for that transaction and then
+    /// finds it. The answer is one row (not a row per result): the ids inserted only when some were
+    /// not. The caller holds the transaction and has created the days' partitions
+    /// (`ensurePartitions`). The ingest baseline (Benchmarks/PostgresIngestBaseline) runs this same
+    /// statement, so the two stay comparable.
+    package static func insertResults(
+        _ rows: ResultColumns, remembering memory: BatchMemory? = nil, on connection: PostgresConnection,
+        logger: Logger
+    ) async throws -> InsertedResults {
+        guard !rows.ids.isEmpty || memory != nil else { return .all }
+        let until = memory.map { Int64($0.until.timeIntervalSince1970 * 1000) }
+        let answer = try await connection.rows(
             """
-            INSERT INTO batch_ids AS b (agent, batch_id, until_ms) VALUES (\(batch.agent), \(batch.batchID), \(ms))
-            ON CONFLICT (agent, batch_id) DO UPDATE SET until_ms = GREATEST(b.until_ms, excluded.until_ms)
-            RETURNING (xmax = 0)
+            WITH remembered AS (
+                INSERT INTO batch_ids AS b (agent, batch_id, until_ms)
+                SELECT agent, batch_id, until_ms FROM (SELECT \(memory?.agent)::text AS agent,
+                    \(memory?.batchID)::text AS batch_id, \(until)::bigint AS until_ms) AS m
+                WHERE until_ms IS NOT NULL
+                ON CONFLICT (agent, batch_id) DO UPDATE SET until_ms = GREATEST(b.until_ms, excluded.until_ms)
+                RETURNING (xmax = 0) AS fresh
+            ), admitted AS (
+                SELECT COALESCE((SELECT fresh FROM remembered), \(memory == nil)) AS fresh
+            ), inserted AS (
+                INSERT INTO results (id, started_at_ms, agent, check_name, step, region, profile, class, ok,
+                                     error_code, total_ms, json)
+                SELECT id, started_at_ms, agent, check_name, NULLIF(step, ''), region, profile, class, ok,
+                       NULLIF(error_code, ''), total_ms, json
+                FROM UNNEST(\(rows.ids)::text[], \(rows.startedAt)::bigint[], \(rows.agents)::text[],
+                            \(rows.checks)::text[], \(rows.steps)::text[], \(rows.regions)::text[],
+                            \(rows.profiles)::text[], \(rows.classes)::text[], \(rows.ok)::boolean[],
+                            \(rows.errorCodes)::text[], \(rows.totals)::float8[], \(rows.json)::text[])
+                     AS r(id, started_at_ms, agent, check_name, step, region, profile, class, ok, error_code,
+                          total_ms, json)
+                WHERE (SELECT fresh FROM admitted)
+                ON CONFLICT DO NOTHING
+                RETURNING id
+            )
+            SELECT (SELECT fresh FROM admitted), count(*),
+                   CASE WHEN count(*) < \(Int64(rows.count)) THEN array_agg(id) END
+            FROM inserted
             """, logger: logger)
-        var inserted = false
-        for fresh in try rows.decode(Bool.self) { inserted = fresh }
+        var inserted = InsertedResults.replay
+        for (fresh, count, ids) in try answer.decode((Bool, Int64, [String]?).self) {
+            inserted = !fresh ? .replay : count == rows.count ? .all : .only(Set(ids ?? []))
+        }
         return inserted
     }
 
-    /// Inserts a batch's results with one `UNNEST` statement, skipping ids already stored; returns
-    /// the ids inserted. The caller holds the transaction and has created the days' partitions
-    /// (`ensurePartitions`). The ingest baseline (Benchmarks/PostgresIngestBaseline) runs this
-    /// same statement, so the two stay comparable.
-    package static func insertResults(_ rows: ResultColumns, on connection: PostgresConnection, logger: Logger)
-        async throws -> Set<String>
-    {
-        var inserted: Set<String> = []
-        guard !rows.ids.isEmpty else { return inserted }
-        let ids = try await connection.rows(
-            """
-            INSERT INTO results (id, started_at_ms, agent, check_name, step, region, profile, class, ok,
-                                 error_code, total_ms, json)
-            SELECT id, started_at_ms, agent, check_name, NULLIF(step, ''), region, profile, class, ok,
-                   NULLIF(error_code, ''), total_ms, json
-            FROM UNNEST(\(rows.ids)::text[], \(rows.startedAt)::bigint[], \(rows.agents)::text[],
-                        \(rows.checks)::text[], \(rows.steps)::text[], \(rows.regions)::text[],
-                        \(rows.profiles)::text[], \(rows.classes)::text[], \(rows.ok)::boolean[],
-                        \(rows.errorCodes)::text[], \(rows.totals)::float8[], \(rows.json)::text[])
-                 AS r(id, started_at_ms, agent, check_name, step, region, profile, class, ok, error_code,
-                      total_ms, json)
-            ON CONFLICT DO NOTHING
-            RETURNING id
-            """, logger: logger)
-        for id in try ids.decode(String.self) { inserted.insert(id) }
-        return inserted
-    }
-
-    /// Appends the latency and outcome rows: no row is ever updated, so concurrent batches never
-    /// wait for each other's commit (`compactRollups` merges them later). `pending` rows (minutes
-    /// only) go to `latency_pending` and `outcome_pending`, for `rollUpPending`.
-    static func save(
-        _ rows: MinuteRollup.Rows, pending: Bool = false, on connection: PostgresConnection, logger: Logger
-    )
-        async throws
-    {
-        for span in pending ? [.minute] : MinuteRollup.Span.allCases {
-            let latencyTable = pending ? RollupTables.latencyPending : span.latencyTable
-            let outcomeTable = pending ? RollupTables.outcomePending : span.outcomeTable
+    /// Appends the latency and outcome rows: no row is ever updated, so concurrent writers never
+    /// wait for each other's commit (`compactRollups` merges them later).
+    static func save(_ rows: MinuteRollup.Rows, on connection: PostgresConnection, logger: Logger) async throws {
+        for span in MinuteRollup.Span.allCases {
             if let latency = rows.phaseLatency[span], !latency.isEmpty {
-                let total = PhaseTimings.Phase.allCases.firstIndex(of: .total)!
-                var binds = PostgresBindings()
-                binds.append(latency.map(\.bucket))
-                binds.append(latency.map(\.region))
-                binds.append(latency.map(\.profile))
-                binds.append(latency.map { $0.check ?? "" })
-                binds.append(latency.map(\.endpointClass))
-                binds.append(latency.map { Int64($0.value[total].count) })
-                for phase in PhaseHistograms.phases.indices {
-                    binds.append(latency.map { ByteBuffer(bytes: $0.value[phase].serialized) })
-                }
-                let check = span == .minute ? "check_name, " : ""
-                let arrays = (7..<(7 + PhaseHistograms.phases.count)).map { "$\($0)::bytea[]" }.joined(separator: ", ")
-                try await connection.query(
-                    PostgresQuery(
-                        unsafeSQL: """
-                            INSERT INTO \(latencyTable) (\(span.column), region, profile, \(check)class, count, \(PhaseHistograms.columns))
-                            SELECT bucket, region, profile, \(check)class, count, \(PhaseHistograms.columns)
-                            FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], \(arrays))
-                                 AS u(bucket, region, profile, check_name, class, count, \(PhaseHistograms.columns))
-                            """, binds: binds), logger: logger)
+                var sql = PostgresQuery.StringInterpolation(literalCapacity: 512, interpolationCount: 14)
+                appendLatencyInsert(latency, span: span, pending: false, to: &sql)
+                try await connection.query(PostgresQuery(stringInterpolation: sql), logger: logger)
             }
             if let outcomes = rows.outcomes[span], !outcomes.isEmpty {
-                var binds = PostgresBindings()
-                binds.append(outcomes.map(\.bucket))
-                binds.append(outcomes.map(\.region))
-                binds.append(outcomes.map(\.profile))
-                binds.append(outcomes.map { $0.check ?? "" })
-                binds.append(outcomes.map(\.endpointClass))
-                binds.append(outcomes.map(\.label))
-                binds.append(outcomes.map { Int64($0.value) })
-                try await connection.query(
-                    PostgresQuery(
-                        unsafeSQL: """
-                            INSERT INTO \(outcomeTable) (\(span.column), region, profile, check_name, class, error_code, count)
-                            SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[],
-                                                 $6::text[], $7::bigint[])
-                            """, binds: binds), logger: logger)
+                var sql = PostgresQuery.StringInterpolation(literalCapacity: 512, interpolationCount: 7)
+                appendOutcomeInsert(outcomes, span: span, pending: false, to: &sql)
+                try await connection.query(PostgresQuery(stringInterpolation: sql), logger: logger)
             }
+        }
+    }
+
+    /// `INSERT … SELECT … FROM UNNEST(…)` of latency rows into the span's table, or (`pending`,
+    /// minutes only) into `latency_pending` for `rollUpPending`.
+    static func appendLatencyInsert(
+        _ latency: [MinuteRollup.Row<[LatencyHistogram]>], span: MinuteRollup.Span, pending: Bool,
+        to sql: inout PostgresQuery.StringInterpolation
+    ) {
+        let total = PhaseTimings.Phase.allCases.firstIndex(of: .total)!
+        let check = span == .minute ? "check_name, " : ""
+        let table = pending ? RollupTables.latencyPending : span.latencyTable
+        sql.appendLiteral(
+            """
+            INSERT INTO \(table) (\(span.column), region, profile, \(check)class, count, \(PhaseHistograms.columns))
+            SELECT bucket, region, profile, \(check)class, count, \(PhaseHistograms.columns)
+            FROM UNNEST(
+            """)
+        sql.appendInterpolation(latency.map(\.bucket))
+        sql.appendLiteral("::bigint[], ")
+        sql.appendInterpolation(latency.map(\.region))
+        sql.appendLiteral("::text[], ")
+        sql.appendInterpolation(latency.map(\.profile))
+        sql.appendLiteral("::text[], ")
+        sql.appendInterpolation(latency.map { $0.check ?? "" })
+        sql.appendLiteral("::text[], ")
+        sql.appendInterpolation(latency.map(\.endpointClass))
+        sql.appendLiteral("::text[], ")
+        sql.appendInterpolation(latency.map { Int64($0.value[total].count) })
+        sql.appendLiteral("::bigint[]")
+        for phase in PhaseHistograms.phases.indices {
+            sql.appendLiteral(", ")
+            sql.appendInterpolation(latency.map { ByteBuffer(bytes: $0.value[phase].serialized) })
+            sql.appendLiteral("::bytea[]")
+        }
+        sql.appendLiteral(") AS u(bucket, region, profile, check_name, class, count, \(PhaseHistograms.columns))")
+    }
+
+    /// `INSERT … SELECT * FROM UNNEST(…)` of outcome counts into the span's table, or (`pending`,
+    /// minutes only) into `outcome_pending` for `rollUpPending`.
+    static func appendOutcomeInsert(
+        _ outcomes: [MinuteRollup.Row<Int>], span: MinuteRollup.Span, pending: Bool,
+        to sql: inout PostgresQuery.StringInterpolation
+    ) {
+        let table = pending ? RollupTables.outcomePending : span.outcomeTable
+        sql.appendLiteral(
+            "INSERT INTO \(table) (\(span.column), region, profile, check_name, class, error_code, count) SELECT * FROM UNNEST("
+        )
+        sql.appendInterpolation(outcomes.map(\.bucket))
+        sql.appendLiteral("::bigint[], ")
+        sql.appendInterpolation(outcomes.map(\.region))
+        sql.appendLiteral("::text[], ")
+        sql.appendInterpolation(outcomes.map(\.profile))
+        sql.appendLiteral("::text[], ")
+        sql.appendInterpolation(outcomes.map { $0.check ?? "" })
+        sql.appendLiteral("::text[], ")
+        sql.appendInterpolation(outcomes.map(\.endpointClass))
+        sql.appendLiteral("::text[], ")
+        sql.appendInterpolation(outcomes.map(\.label))
+        sql.appendLiteral("::text[], ")
+        sql.appendInterpolation(outcomes.map { Int64($0.value) })
+        sql.appendLiteral("::bigint[])")
+    }
+}
+
+extension PostgresQuery.StringInterpolation {
+    /// Appends each value as a bound parameter, with commas between them.
+    mutating func appendValues(_ values: [any PostgresDynamicTypeEncodable]) {
+        for (index, value) in values.enumerated() {
+            if index > 0 { appendLiteral(", ") }
+            appendInterpolation(value)
         }
     }
 }
