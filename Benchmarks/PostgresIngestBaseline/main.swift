@@ -30,7 +30,7 @@ let transactions = stride(from: 0, to: results.count, by: 500).map { start in
     let end = min(start + 500, results.count)
     return ResultColumns(
         Array(results[start..<end]), agent: results[start].agent ?? "bench", agentRegion: "sao_paulo",
-        rawResults: lines[start..<end].map(String.init))
+        rawResults: RawResults(lines[start..<end].map(String.init)))
 }
 
 let store = try await PostgresStore.open(url, logger: logger)

@@ -154,7 +154,7 @@ if let postgres {
     // Grouped by agent, as their batches would bring them.
     for (agent, sent) in Dictionary(grouping: results, by: { $0.result.agent ?? "" }) {
         try await postgres.insert(
-            ResultColumns(sent.map(\.result), agent: agent, agentRegion: "", rawResults: sent.map(\.json)))
+            ResultColumns(sent.map(\.result), agent: agent, agentRegion: "", rawResults: RawResults(sent.map(\.json))))
     }
     try await postgres.insert(heartbeats)
     try await postgres.analyze()

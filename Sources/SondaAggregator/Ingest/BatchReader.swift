@@ -20,28 +20,35 @@ public struct BatchReader {
     public struct Batch: Sendable {
         public var batch: ResultBatch
         /// Each result's JSON, byte for byte as the agent sent it.
-        public var rawResults: [String]
+        public var rawResults: RawResults
     }
 
     /// The body as a batch, or the reason it is not one.
-    public static func read(_ body: UnsafeRawBufferPointer, maxResults: Int) throws(Failure) -> Batch {
-        var reader = BatchReader(bytes: body.bindMemory(to: UInt8.self), maxResults: maxResults)
-        do {
-            let batch = try reader.batch()
-            reader.skipSpace()
-            guard reader.position == reader.bytes.count else { throw reader.syntax("unexpected text after the batch") }
-            return batch
-        } catch let failure as Failure {
-            throw failure
-        } catch {
-            throw Failure(message: "body is not a result batch: \(error)")
+    public static func read(_ body: Data, maxResults: Int) throws(Failure) -> Batch {
+        var result: Result<(ResultBatch, [Range<Int>]), Failure>!
+        body.withUnsafeBytes { raw in
+            result = Result { () throws(Failure) in
+                var reader = BatchReader(bytes: raw.bindMemory(to: UInt8.self), maxResults: maxResults)
+                do {
+                    let batch = try reader.batch()
+                    reader.skipSpace()
+                    guard reader.position == reader.bytes.count else {
+                        throw reader.syntax("unexpected text after the batch")
+                    }
+                    return batch
+                } catch let failure as Failure {
+                    throw failure
+                } catch {
+                    throw Failure(message: "body is not a result batch: \(error)")
+                }
+            }
         }
+        let (batch, ranges) = try result.get()
+        return Batch(batch: batch, rawResults: RawResults(body: body, ranges: ranges))
     }
 
-    public static func read(_ body: Data, maxResults: Int) throws(Failure) -> Batch {
-        var result: Result<Batch, Failure>!
-        body.withUnsafeBytes { raw in result = Result { () throws(Failure) in try read(raw, maxResults: maxResults) } }
-        return try result.get()
+    public static func read(_ body: UnsafeRawBufferPointer, maxResults: Int) throws(Failure) -> Batch {
+        try read(Data(body), maxResults: maxResults)
     }
 
     enum PathItem {
@@ -63,10 +70,14 @@ public struct BatchReader {
 
     // MARK: the batch's shape (mirrors the Codable types field for field)
 
-    mutating func batch() throws -> Batch {
-        var agent: String?, batchID: String?, sentAt: Date?, heartbeat: Heartbeat?
+    /// The batch, and each result's range in the body.
+    mutating func batch() throws -> (ResultBatch, [Range<Int>]) {
+        var agent: String?
+        var batchID: String?
+        var sentAt: Date?
+        var heartbeat: Heartbeat?
         var results: [ProbeResult]?
-        var raw: [String] = []
+        var raw: [Range<Int>] = []
         try beginObject()
         var object = ObjectState(start: position)
         while let key = try nextKey(&object) {
@@ -84,12 +95,14 @@ public struct BatchReader {
                 raw = []
                 try array { r, index in
                     guard index < r.maxResults else {
-                        throw Failure(message: "batch has more than \(r.maxResults) results; the limit is \(r.maxResults)", tooLarge: true)
+                        throw Failure(
+                            message: "batch has more than \(r.maxResults) results; the limit is \(r.maxResults)",
+                            tooLarge: true)
                     }
                     r.skipSpace()
                     let start = r.position
                     list.append(try r.result())
-                    raw.append(String(decoding: UnsafeBufferPointer(rebasing: r.bytes[start..<r.position]), as: UTF8.self))
+                    raw.append(start..<r.position)
                 }
                 path.removeLast()
                 results = list
@@ -101,11 +114,15 @@ public struct BatchReader {
             agent: try required(agent, "agent"), batchID: try required(batchID, "batch_id"),
             sentAt: try required(sentAt, "sent_at"), results: try required(results, "results"),
             heartbeat: try required(heartbeat, "heartbeat"))
-        return Batch(batch: batch, rawResults: raw)
+        return (batch, raw)
     }
 
     mutating func heartbeat() throws -> Heartbeat {
-        var version: String?, configHash: String?, spoolDepth: Int?, dropped: Int?, quarantined: Int?
+        var version: String?
+        var configHash: String?
+        var spoolDepth: Int?
+        var dropped: Int?
+        var quarantined: Int?
         try beginObject()
         var object = ObjectState(start: position)
         while let key = try nextKey(&object) {
@@ -130,9 +147,21 @@ public struct BatchReader {
     }
 
     mutating func result() throws -> ProbeResult {
-        var id: String?, startedAt: Date?, ok: Bool?, phases: PhaseTimings?, assertions: [AssertionOutcome]?
-        var check: String?, step: String?, agent: String?, region: String?, profile: String?, endpointClass: String?
-        var error: ProbeError?, http: HTTPInfo?, tls: TLSReport?, budget: BudgetOutcome?
+        var id: String?
+        var startedAt: Date?
+        var ok: Bool?
+        var phases: PhaseTimings?
+        var assertions: [AssertionOutcome]?
+        var check: String?
+        var step: String?
+        var agent: String?
+        var region: String?
+        var profile: String?
+        var endpointClass: String?
+        var error: ProbeError?
+        var http: HTTPInfo?
+        var tls: TLSReport?
+        var budget: BudgetOutcome?
         try beginObject()
         var object = ObjectState(start: position)
         while let key = try nextKey(&object) {
@@ -186,7 +215,8 @@ public struct BatchReader {
     }
 
     mutating func probeError() throws -> ProbeError {
-        var code: ProbeError.Code?, message: String?
+        var code: ProbeError.Code?
+        var message: String?
         try beginObject()
         var object = ObjectState(start: position)
         while let key = try nextKey(&object) {
@@ -234,8 +264,13 @@ public struct BatchReader {
     }
 
     mutating func httpInfo() throws -> HTTPInfo {
-        var status: Int?, version: String?, redirects: Int?, redirectMs: Double?, bodyBytes: Int?
-        var sha: String?, remoteIP: String?
+        var status: Int?
+        var version: String?
+        var redirects: Int?
+        var redirectMs: Double?
+        var bodyBytes: Int?
+        var sha: String?
+        var remoteIP: String?
         try beginObject()
         var object = ObjectState(start: position)
         while let key = try nextKey(&object) {
@@ -259,13 +294,19 @@ public struct BatchReader {
         }
         return HTTPInfo(
             status: try required(status, "status"), version: try required(version, "version"),
-            redirects: try required(redirects, "redirects"), redirectMilliseconds: try required(redirectMs, "redirect_ms"),
+            redirects: try required(redirects, "redirects"),
+            redirectMilliseconds: try required(redirectMs, "redirect_ms"),
             bodyBytes: try required(bodyBytes, "body_bytes"), bodySHA256: sha, remoteIP: remoteIP)
     }
 
     mutating func tlsReport() throws -> TLSReport {
-        var version: String?, cipher: String?, verified: Bool?, leaf: CertificateInfo?, chain: [CertificateInfo]?
-        var earliest: Date?, days: Double?
+        var version: String?
+        var cipher: String?
+        var verified: Bool?
+        var leaf: CertificateInfo?
+        var chain: [CertificateInfo]?
+        var earliest: Date?
+        var days: Double?
         try beginObject()
         var object = ObjectState(start: position)
         while let key = try nextKey(&object) {
@@ -300,8 +341,13 @@ public struct BatchReader {
     }
 
     mutating func certificate() throws -> CertificateInfo {
-        var subject: String?, issuer: String?, sans: [String]?, notBefore: Date?, notAfter: Date?
-        var sha: String?, spki: String?
+        var subject: String?
+        var issuer: String?
+        var sans: [String]?
+        var notBefore: Date?
+        var notAfter: Date?
+        var sha: String?
+        var spki: String?
         try beginObject()
         var object = ObjectState(start: position)
         while let key = try nextKey(&object) {
@@ -335,7 +381,9 @@ public struct BatchReader {
     }
 
     mutating func assertion() throws -> AssertionOutcome {
-        var name: String?, ok: Bool?, actual: String?
+        var name: String?
+        var ok: Bool?
+        var actual: String?
         try beginObject()
         var object = ObjectState(start: position)
         while let key = try nextKey(&object) {
@@ -354,7 +402,9 @@ public struct BatchReader {
 
     /// nil for a phase this version does not know (a newer agent's): kept only in the stored JSON.
     mutating func budgetOutcome() throws -> BudgetOutcome? {
-        var limit: Double?, phase: String?, ok: Bool?
+        var limit: Double?
+        var phase: String?
+        var ok: Bool?
         try beginObject()
         var object = ObjectState(start: position)
         while let key = try nextKey(&object) {

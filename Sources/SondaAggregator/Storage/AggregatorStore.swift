@@ -20,7 +20,7 @@ public protocol AggregatorStore: Sendable {
     /// remembered is a replay, which writes nothing and answers `replayed`, on every replica.
     @discardableResult
     func write(
-        _ batch: ResultBatch, rawResults: [String]?, region: String, now: Date, auditDetail: String?,
+        _ batch: ResultBatch, rawResults: RawResults?, region: String, now: Date, auditDetail: String?,
         rememberUntil: Date?
     ) async throws -> BatchReceipt
     /// Appends an entry to the audit chain in a transaction of its own.
@@ -144,7 +144,7 @@ extension AggregatorStore {
 
     /// A batch written without remembering its id (tests, tools): see the requirement.
     @discardableResult
-    public func write(_ batch: ResultBatch, rawResults: [String]?, region: String, now: Date, auditDetail: String?)
+    public func write(_ batch: ResultBatch, rawResults: RawResults?, region: String, now: Date, auditDetail: String?)
         async throws -> BatchReceipt
     {
         try await write(

@@ -13,7 +13,7 @@ extension PostgresStore {
     /// already remembered it, the batch is a replay and writes nothing.
     @discardableResult
     public func write(
-        _ batch: ResultBatch, rawResults: [String]? = nil, region agentRegion: String, now: Date = Date(),
+        _ batch: ResultBatch, rawResults: RawResults? = nil, region agentRegion: String, now: Date = Date(),
         auditDetail: String? = nil, rememberUntil: Date? = nil
     ) async throws -> BatchReceipt {
         let rows = ResultColumns(batch.results, agent: batch.agent, agentRegion: agentRegion, rawResults: rawResults)
@@ -250,18 +250,31 @@ extension PostgresQuery.StringInterpolation {
 package struct ResultColumns: Sendable {
     var ids: [String] = [], startedAt: [Int64] = [], agents: [String] = [], checks: [String] = []
     var steps: [String] = [], regions: [String] = [], profiles: [String] = [], classes: [String] = []
-    var ok: [Bool] = [], errorCodes: [String] = [], totals: [Double] = [], json: [String] = []
+    var ok: [Bool] = [], errorCodes: [String] = [], totals: [Double] = [], json = TextArray()
 
     /// `rawResults`, when given, is each result's JSON as received; otherwise it is encoded.
-    package init(_ results: [ProbeResult], agent: String, agentRegion: String, rawResults: [String]? = nil) {
-        var writer = ResultJSONWriter()
-        for (index, result) in results.enumerated() {
+    package init(_ results: [ProbeResult], agent: String, agentRegion: String, rawResults: RawResults? = nil) {
+        for result in results {
             let key = RollupKey(result, agentRegion: agentRegion)
-            append(
-                id: result.id, startedAt: Int64(result.startedAt.timeIntervalSince1970 * 1000), agent: agent, key: key,
-                step: result.step ?? "", ok: result.ok, errorCode: result.error?.code.rawValue ?? "",
-                totalMilliseconds: result.phases.total,
-                json: rawResults?[index] ?? String(decoding: writer.line(result).dropLast(), as: UTF8.self))
+            ids.append(result.id)
+            startedAt.append(Int64(result.startedAt.timeIntervalSince1970 * 1000))
+            agents.append(agent)
+            checks.append(key.check)
+            steps.append(result.step ?? "")
+            regions.append(key.region)
+            profiles.append(key.profile)
+            classes.append(key.endpointClass)
+            ok.append(result.ok)
+            errorCodes.append(result.error?.code.rawValue ?? "")
+            totals.append(result.phases.total)
+        }
+        if let rawResults {
+            rawResults.append(to: &json)
+        } else {
+            var writer = ResultJSONWriter()
+            for result in results {
+                writer.line(result).dropLast().withUnsafeBytes { json.append($0) }
+            }
         }
     }
 
@@ -269,22 +282,4 @@ package struct ResultColumns: Sendable {
     package var days: Set<Int64> { Set(startedAt.map { $0.floorDivided(by: 86_400_000) }) }
 
     package var count: Int { ids.count }
-
-    mutating func append(
-        id: String, startedAt ms: Int64, agent: String, key: RollupKey, step: String, ok passed: Bool,
-        errorCode: String, totalMilliseconds: Double, json line: String
-    ) {
-        ids.append(id)
-        startedAt.append(ms)
-        agents.append(agent)
-        checks.append(key.check)
-        steps.append(step)
-        regions.append(key.region)
-        profiles.append(key.profile)
-        classes.append(key.endpointClass)
-        ok.append(passed)
-        errorCodes.append(errorCode)
-        totals.append(totalMilliseconds)
-        json.append(line)
-    }
 }

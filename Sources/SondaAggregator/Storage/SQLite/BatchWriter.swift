@@ -12,7 +12,7 @@ extension SQLiteStore {
     /// With `rememberUntil`, a batch id already remembered is a replay and writes nothing.
     @discardableResult
     public func write(
-        _ batch: ResultBatch, rawResults: [String]? = nil, region agentRegion: String, now: Date = Date(),
+        _ batch: ResultBatch, rawResults: RawResults? = nil, region agentRegion: String, now: Date = Date(),
         auditDetail: String? = nil, rememberUntil: Date? = nil
     ) async throws -> BatchReceipt {
         pending.waitingWriters.add(1, ordering: .releasing)
@@ -30,7 +30,7 @@ extension SQLiteStore {
     }
 
     private func write(
-        _ batch: ResultBatch, rawResults: [String]?, region agentRegion: String, now: Date, auditDetail: String?,
+        _ batch: ResultBatch, rawResults: RawResults?, region agentRegion: String, now: Date, auditDetail: String?,
         rememberUntil: Date?, entered: WriterEntered
     ) async throws -> BatchReceipt {
         try await pool.write { [pending] db in
