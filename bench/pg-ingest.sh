@@ -4,10 +4,9 @@
 # results, their minute rollups, the heartbeat and the audit entry; fsync on, so a 200 is durable;
 # the CPU figures include the lease holder adding the rollups up into hours and days), from
 # 8 signed loopback senders (8 agents, one per sender) posting batches of 500, half of them to each
-# replica; and the ratio to
-# a bare postgres-nio loop (Benchmarks/PostgresIngestBaseline) writing the same rows into the same
-# schema with the same UNNEST statement, 500 rows a transaction, on as many connections as there
-# are senders, in a second database of the same server.
+# replica; and the ratio to a bare postgres-nio loop (Benchmarks/PostgresIngestBaseline) writing
+# the same rows into the same schema with the same UNNEST statement (without a batch id), 500 rows
+# a transaction, on as many connections as there are senders, in another database of the server.
 # Prints: pg_ingest_results_per_s  value  baseline  ratio  >=0.6;
 #         pg_ingest_cpu_s_per_100k  replicas+server  bare-loop+server  ratio
 # Env: SONDA_AGGREGATOR, PG_INGEST_BASELINE (release builds), BATCHES (480, over all rounds),
