@@ -144,4 +144,34 @@ import Testing
         }
         #expect(parsed > Self.iterations / 50 && refused > Self.iterations / 2, "\(parsed) parsed, \(refused) refused")
     }
+
+    /// The reader's fast path for short decimals gives strtod's value, bit for bit, for numbers
+    /// of every length it takes and those just past it (which go to strtod).
+    @Test func shortDecimalsAreReadAsStrtodReadsThem() {
+        var rng = SplitMix64(seed: 7)
+        var fast = 0
+        for _ in 0..<Self.iterations * 5 {
+            let digits = 1 + Int(rng.next() % 17)
+            var text = (rng.next() % 2 == 0 ? "-" : "") + String(1 + rng.next() % 9)
+            for _ in 1..<digits { text += String(rng.next() % 10) }
+            let point = Int(rng.next() % UInt64(digits + 1))
+            if point < digits {
+                text.insert(".", at: text.index(text.endIndex, offsetBy: -(digits - point)))
+                if point == 0 { text.insert("0", at: text.index(text.endIndex, offsetBy: -(digits + 1))) }
+            }
+            let value = Array(text.utf8).withUnsafeBufferPointer { BatchReader.shortDecimal($0) }
+            if let value {
+                fast += 1
+                #expect(value.bitPattern == strtod(text, nil).bitPattern, "\(text)")
+            }
+        }
+        #expect(fast > Self.iterations * 3, "most of these numbers take the fast path")
+        let edge = [
+            "0", "-0", "0.5", "999999999999999", "0.000000000000001", "1e5", "1234567890123456", "0.0000000000000001",
+        ]
+        let read = edge.map { text in Array(text.utf8).withUnsafeBufferPointer { BatchReader.shortDecimal($0) } }
+        #expect(read[0]?.bitPattern == 0.0.bitPattern && read[1]?.bitPattern == (-0.0).bitPattern)
+        #expect(read[2] == 0.5 && read[3] == 999_999_999_999_999 && read[4] == 1e-15)
+        #expect(read[5] == nil && read[6] == nil && read[7] == nil, "an exponent, a 16th digit go to strtod")
+    }
 }

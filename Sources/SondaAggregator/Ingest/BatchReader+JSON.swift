@@ -130,7 +130,9 @@ extension BatchReader {
         }
         object.first = false
         guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else {
-            throw syntax(afterComma && position < bytes.count && bytes[position] == UInt8(ascii: "}") ? "trailing comma" : "expected a key")
+            throw syntax(
+                afterComma && position < bytes.count && bytes[position] == UInt8(ascii: "}")
+                    ? "trailing comma" : "expected a key")
         }
         let keyStart = position
         let key = try stringBytes()
@@ -267,6 +269,7 @@ extension BatchReader {
         guard position < bytes.count, bytes[position] == UInt8(ascii: "-") || (0x30...0x39).contains(bytes[position])
         else { throw mismatch("a number") }
         let text = try numberText()
+        if let value = Self.shortDecimal(text) { return value }
         let value = text.withMemoryRebound(to: CChar.self) { chars in
             withUnsafeTemporaryAllocation(of: CChar.self, capacity: chars.count + 1) { buffer in
                 _ = buffer.initialize(fromContentsOf: chars)
@@ -277,6 +280,33 @@ extension BatchReader {
         guard value.isFinite else { throw failure("must be a number within range") }
         return value
     }
+
+    /// A number of at most 15 significant digits, 15 after the point and no exponent (a phase's
+    /// milliseconds, a status), as strtod reads it but without its cost: the digits make an
+    /// integer below 2^53 and the point a power of ten up to 10^15, both exact as Doubles, so
+    /// their one division is correctly rounded (Clinger's fast path). nil for any other number.
+    static func shortDecimal(_ text: UnsafeBufferPointer<UInt8>) -> Double? {
+        var mantissa: Int64 = 0
+        var digits = 0
+        var fraction = -1
+        let negative = text.first == UInt8(ascii: "-")
+        for byte in text.dropFirst(negative ? 1 : 0) {
+            if byte == UInt8(ascii: ".") {
+                fraction = 0
+                continue
+            }
+            guard byte &- 0x30 < 10, digits < 15, fraction < 15 else { return nil }  // an exponent, or too long
+            mantissa = mantissa * 10 + Int64(byte &- 0x30)
+            if mantissa > 0 { digits += 1 }  // leading zeros leave the integer as it is
+            if fraction >= 0 { fraction += 1 }
+        }
+        let value = Double(mantissa) / powersOfTen[max(fraction, 0)]
+        return negative ? -value : value
+    }
+
+    private static let powersOfTen: [Double] = [
+        1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+    ]
 
     mutating func int() throws -> Int {
         let start = position

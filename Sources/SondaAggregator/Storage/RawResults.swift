@@ -3,9 +3,10 @@ import NIOCore
 import PostgresNIO
 
 /// Each result's JSON text as the agent sent it, which the stores keep as is: the request body and
-/// each result's range in it, so that PostgreSQL's ingest copies each text once, from the body
-/// into its statement (`TextArray`), instead of making a String of each and encoding that again.
-public struct RawResults: RandomAccessCollection, Sendable {
+/// each result's range in it. PostgreSQL's ingest binds them as one `text[]` parameter written
+/// straight from the body, so each text is copied once into the statement, instead of being made
+/// into a String and encoded again element by element.
+public struct RawResults: RandomAccessCollection, PostgresNonThrowingEncodable, Sendable {
     let body: Data
     let ranges: [Range<Int>]
 
@@ -17,11 +18,16 @@ public struct RawResults: RandomAccessCollection, Sendable {
 
     /// The texts given one by one (tests, benchmarks).
     public init(_ texts: [String]) {
+        self.init(texts.map { Array($0.utf8) })
+    }
+
+    /// Texts of valid UTF-8.
+    init(_ texts: [[UInt8]]) {
         var body = Data()
         var ranges: [Range<Int>] = []
         for text in texts {
-            ranges.append(body.count..<body.count + text.utf8.count)
-            body.append(contentsOf: text.utf8)
+            ranges.append(body.count..<body.count + text.count)
+            body.append(contentsOf: text)
         }
         self.init(body: body, ranges: ranges)
     }
@@ -33,15 +39,24 @@ public struct RawResults: RandomAccessCollection, Sendable {
         body.withUnsafeBytes { String(decoding: UnsafeRawBufferPointer(rebasing: $0[ranges[index]]), as: UTF8.self) }
     }
 
-    /// Appends every text to `array`, in order.
-    func append(to array: inout TextArray) {
+    public static var psqlType: PostgresDataType { .textArray }
+    public static var psqlFormat: PostgresFormat { .binary }
+
+    public func encode<JSONEncoder: PostgresJSONEncoder>(
+        into buffer: inout ByteBuffer, context: PostgresEncodingContext<JSONEncoder>
+    ) {
+        TextArray.writeHeader(count: ranges.count, into: &buffer)
         body.withUnsafeBytes { bytes in
-            for range in ranges { array.append(UnsafeRawBufferPointer(rebasing: bytes[range])) }
+            for range in ranges {
+                buffer.writeInteger(Int32(range.count))
+                buffer.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[range]))
+            }
         }
     }
 }
 
-/// A `text[]` parameter written text by text into one buffer, in PostgreSQL's binary array format.
+/// A `text[]` parameter written text by text into one buffer: each String is copied once, with no
+/// per-element work at encoding.
 package struct TextArray: PostgresNonThrowingEncodable, Sendable {
     private var elements = ByteBuffer()
     package private(set) var count = 0
@@ -51,24 +66,30 @@ package struct TextArray: PostgresNonThrowingEncodable, Sendable {
     package static var psqlType: PostgresDataType { .textArray }
     package static var psqlFormat: PostgresFormat { .binary }
 
-    /// Appends one text, which must be valid UTF-8.
-    mutating func append(_ utf8: UnsafeRawBufferPointer) {
-        elements.writeInteger(Int32(utf8.count))
-        elements.writeBytes(utf8)
+    mutating func append(_ text: String) {
+        let lengthAt = elements.writerIndex
+        elements.writeInteger(Int32(0))
+        let length = elements.writeString(text)
+        elements.setInteger(Int32(length), at: lengthAt)
         count += 1
     }
 
     package func encode<JSONEncoder: PostgresJSONEncoder>(
         into buffer: inout ByteBuffer, context: PostgresEncodingContext<JSONEncoder>
     ) {
-        // Dimensions (none when empty), no nulls, the element type, then the one dimension's
-        // length and lower bound (as postgres-nio's own array encoding writes them).
+        Self.writeHeader(count: count, into: &buffer)
+        buffer.writeImmutableBuffer(elements)
+    }
+
+    /// PostgreSQL's binary array header for `count` texts: dimensions (none when empty), no nulls,
+    /// the element type, then the one dimension's length and lower bound (as postgres-nio writes
+    /// its own arrays).
+    static func writeHeader(count: Int, into buffer: inout ByteBuffer) {
         buffer.writeInteger(count == 0 ? 0 : 1, as: Int32.self)
         buffer.writeInteger(0, as: Int32.self)
         buffer.writeInteger(PostgresDataType.text.rawValue)
         guard count > 0 else { return }
         buffer.writeInteger(Int32(count))
         buffer.writeInteger(1, as: Int32.self)
-        buffer.writeImmutableBuffer(elements)
     }
 }

@@ -118,7 +118,7 @@ extension PostgresStore {
         _ rows: ResultColumns, remembering memory: BatchMemory? = nil, on connection: PostgresConnection,
         logger: Logger
     ) async throws -> InsertedResults {
-        guard !rows.ids.isEmpty || memory != nil else { return .all }
+        guard rows.count > 0 || memory != nil else { return .all }
         let until = memory.map { Int64($0.until.timeIntervalSince1970 * 1000) }
         let answer = try await connection.rows(
             """
@@ -248,12 +248,18 @@ extension PostgresQuery.StringInterpolation {
 
 /// A batch's results as one array per column, for `UNNEST`.
 package struct ResultColumns: Sendable {
-    var ids: [String] = [], startedAt: [Int64] = [], agents: [String] = [], checks: [String] = []
-    var steps: [String] = [], regions: [String] = [], profiles: [String] = [], classes: [String] = []
-    var ok: [Bool] = [], errorCodes: [String] = [], totals: [Double] = [], json = TextArray()
+    var ids = TextArray(), startedAt: [Int64] = [], agents = TextArray(), checks = TextArray()
+    var steps = TextArray(), regions = TextArray(), profiles = TextArray(), classes = TextArray()
+    var ok: [Bool] = [], errorCodes = TextArray(), totals: [Double] = [], json: RawResults
 
     /// `rawResults`, when given, is each result's JSON as received; otherwise it is encoded.
     package init(_ results: [ProbeResult], agent: String, agentRegion: String, rawResults: RawResults? = nil) {
+        if let rawResults {
+            json = rawResults
+        } else {
+            var writer = ResultJSONWriter()
+            json = RawResults(results.map { Array(writer.line($0).dropLast()) })
+        }
         for result in results {
             let key = RollupKey(result, agentRegion: agentRegion)
             ids.append(result.id)
@@ -268,18 +274,10 @@ package struct ResultColumns: Sendable {
             errorCodes.append(result.error?.code.rawValue ?? "")
             totals.append(result.phases.total)
         }
-        if let rawResults {
-            rawResults.append(to: &json)
-        } else {
-            var writer = ResultJSONWriter()
-            for result in results {
-                writer.line(result).dropLast().withUnsafeBytes { json.append($0) }
-            }
-        }
     }
 
     /// The days (since 1970) the results started on: the partitions they go to.
     package var days: Set<Int64> { Set(startedAt.map { $0.floorDivided(by: 86_400_000) }) }
 
-    package var count: Int { ids.count }
+    package var count: Int { startedAt.count }
 }
