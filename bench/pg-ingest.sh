@@ -43,6 +43,7 @@ ports="$(cat "$WORK/port1"),$(cat "$WORK/port2")"
 # minute here, and a drift then slows both sides alike instead of one.
 rounds=${ROUNDS:-4}
 per_round=$((${BATCHES:-480} / rounds))
+round_ratios=""
 acked=0 seconds=0 cpu_ticks=0 server_ingest=0 baseline_results=0 baseline_seconds=0 client_cpu=0 server_baseline=0
 replica_ticks() {
   local r total=0
@@ -63,15 +64,16 @@ for round in $(seq "$rounds"); do
   [ "$pending" = 0 ] || { echo "pending rollup rows were not moved within 60 s" >&2; exit 1; }
   cpu_ticks=$((cpu_ticks + $(replica_ticks) - replicas_before))
   server_ingest=$((server_ingest + $(pg_server_cpu_ticks) - server_before))
-  acked=$((acked + n)) seconds=$(python3 -c "print($seconds + $s)")
+  acked=$((acked + n)) seconds=$(python3 -c "print(round($seconds + $s, 3))")
   # The same rows into a database of their own, by the bare loop.
   psql "$PG_URL" -qc "CREATE DATABASE baseline$round"
   server_before=$(pg_server_cpu_ticks)
   read -r rate cpu < <("$BASE" "${PG_URL%/*}/baseline$round" "$WORK/rows.jsonl" "$SENDERS")
   sleep 0.5  # the loop's backends exit and are reaped
   server_baseline=$((server_baseline + $(pg_server_cpu_ticks) - server_before))
-  read -r baseline_results baseline_seconds client_cpu < <(python3 -c "
-print($baseline_results + $n, $baseline_seconds + $n / $rate, $client_cpu + $cpu)")
+  read -r baseline_results baseline_seconds client_cpu round_ratio < <(python3 -c "
+print($baseline_results + $n, $baseline_seconds + $n / $rate, $client_cpu + $cpu, '%.2f' % ($n / $s / $rate))")
+  round_ratios+=" $round_ratio"
 done
 count=$(curl -s "http://127.0.0.1:$(cat "$WORK/port2")/v1/agents" | python3 -c 'import json,sys; print(sum(a["results"] for a in json.load(sys.stdin)["agents"]))')
 [ "$count" = "$acked" ] || { echo "acknowledged $acked but stored $count" >&2; exit 1; }
@@ -82,6 +84,7 @@ read -r single _ < <("$BASE" "${PG_URL%/*}/baseline_one" "$WORK/rows.jsonl" 1)
 rate=$(python3 -c "print(round($acked / $seconds))")
 baseline=$(python3 -c "print(round($baseline_results / $baseline_seconds))")
 echo "# $acked results acknowledged in ${seconds}s by 2 replicas over $rounds rounds; bare postgres-nio loop: $baseline results/s on $SENDERS connections, $single on 1"
+echo "# each round's ratio:$round_ratios"
 # CPU time is steadier than wall time on a shared machine: per 100 000 results, the replicas' and the
 # server's under ingest, against the bare loop's (inserting only) and the server's.
 python3 - <<PY
