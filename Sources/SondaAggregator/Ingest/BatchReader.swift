@@ -72,10 +72,7 @@ public struct BatchReader {
 
     /// The batch, and each result's range in the body.
     mutating func batch() throws -> (ResultBatch, [Range<Int>]) {
-        var agent: String?
-        var batchID: String?
-        var sentAt: Date?
-        var heartbeat: Heartbeat?
+        var agent: String?, batchID: String?, sentAt: Date?, heartbeat: Heartbeat?
         var results: [ProbeResult]?
         var raw: [Range<Int>] = []
         try beginObject()
@@ -95,9 +92,7 @@ public struct BatchReader {
                 raw = []
                 try array { r, index in
                     guard index < r.maxResults else {
-                        throw Failure(
-                            message: "batch has more than \(r.maxResults) results; the limit is \(r.maxResults)",
-                            tooLarge: true)
+                        throw Failure(message: "batch has more than \(r.maxResults) results; the limit is \(r.maxResults)", tooLarge: true)
                     }
                     r.skipSpace()
                     let start = r.position
@@ -118,11 +113,7 @@ public struct BatchReader {
     }
 
     mutating func heartbeat() throws -> Heartbeat {
-        var version: String?
-        var configHash: String?
-        var spoolDepth: Int?
-        var dropped: Int?
-        var quarantined: Int?
+        var version: String?, configHash: String?, spoolDepth: Int?, dropped: Int?, quarantined: Int?
         try beginObject()
         var object = ObjectState(start: position)
         while let key = try nextKey(&object) {
@@ -147,21 +138,9 @@ public struct BatchReader {
     }
 
     mutating func result() throws -> ProbeResult {
-        var id: String?
-        var startedAt: Date?
-        var ok: Bool?
-        var phases: PhaseTimings?
-        var assertions: [AssertionOutcome]?
-        var check: String?
-        var step: String?
-        var agent: String?
-        var region: String?
-        var profile: String?
-        var endpointClass: String?
-        var error: ProbeError?
-        var http: HTTPInfo?
-        var tls: TLSReport?
-        var budget: BudgetOutcome?
+        var id: String?, startedAt: Date?, ok: Bool?, phases: PhaseTimings?, assertions: [AssertionOutcome]?
+        var check: String?, step: String?, agent: String?, region: String?, profile: String?, endpointClass: String?
+        var error: ProbeError?, http: HTTPInfo?, tls: TLSReport?, budget: BudgetOutcome?
         try beginObject()
         var object = ObjectState(start: position)
         while let key = try nextKey(&object) {
@@ -215,8 +194,7 @@ public struct BatchReader {
     }
 
     mutating func probeError() throws -> ProbeError {
-        var code: ProbeError.Code?
-        var message: String?
+        var code: ProbeError.Code?, message: String?
         try beginObject()
         var object = ObjectState(start: position)
         while let key = try nextKey(&object) {
@@ -264,13 +242,8 @@ public struct BatchReader {
     }
 
     mutating func httpInfo() throws -> HTTPInfo {
-        var status: Int?
-        var version: String?
-        var redirects: Int?
-        var redirectMs: Double?
-        var bodyBytes: Int?
-        var sha: String?
-        var remoteIP: String?
+        var status: Int?, version: String?, redirects: Int?, redirectMs: Double?, bodyBytes: Int?
+        var sha: String?, remoteIP: String?
         try beginObject()
         var object = ObjectState(start: position)
         while let key = try nextKey(&object) {
@@ -294,19 +267,13 @@ public struct BatchReader {
         }
         return HTTPInfo(
             status: try required(status, "status"), version: try required(version, "version"),
-            redirects: try required(redirects, "redirects"),
-            redirectMilliseconds: try required(redirectMs, "redirect_ms"),
+            redirects: try required(redirects, "redirects"), redirectMilliseconds: try required(redirectMs, "redirect_ms"),
             bodyBytes: try required(bodyBytes, "body_bytes"), bodySHA256: sha, remoteIP: remoteIP)
     }
 
     mutating func tlsReport() throws -> TLSReport {
-        var version: String?
-        var cipher: String?
-        var verified: Bool?
-        var leaf: CertificateInfo?
-        var chain: [CertificateInfo]?
-        var earliest: Date?
-        var days: Double?
+        var version: String?, cipher: String?, verified: Bool?, leaf: CertificateInfo?, chain: [CertificateInfo]?
+        var earliest: Date?, days: Double?
         try beginObject()
         var object = ObjectState(start: position)
         while let key = try nextKey(&object) {
@@ -341,13 +308,8 @@ public struct BatchReader {
     }
 
     mutating func certificate() throws -> CertificateInfo {
-        var subject: String?
-        var issuer: String?
-        var sans: [String]?
-        var notBefore: Date?
-        var notAfter: Date?
-        var sha: String?
-        var spki: String?
+        var subject: String?, issuer: String?, sans: [String]?, notBefore: Date?, notAfter: Date?
+        var sha: String?, spki: String?
         try beginObject()
         var object = ObjectState(start: position)
         while let key = try nextKey(&object) {
@@ -381,9 +343,7 @@ public struct BatchReader {
     }
 
     mutating func assertion() throws -> AssertionOutcome {
-        var name: String?
-        var ok: Bool?
-        var actual: String?
+        var name: String?, ok: Bool?, actual: String?
         try beginObject()
         var object = ObjectState(start: position)
         while let key = try nextKey(&object) {
@@ -402,9 +362,7 @@ public struct BatchReader {
 
     /// nil for a phase this version does not know (a newer agent's): kept only in the stored JSON.
     mutating func budgetOutcome() throws -> BudgetOutcome? {
-        var limit: Double?
-        var phase: String?
-        var ok: Bool?
+        var limit: Double?, phase: String?, ok: Bool?
         try beginObject()
         var object = ObjectState(start: position)
         while let key = try nextKey(&object) {

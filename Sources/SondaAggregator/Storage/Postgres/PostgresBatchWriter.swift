@@ -41,44 +41,53 @@ extension PostgresStore {
                     }
                 }
                 let accepted = inserted.count(of: rows.count)
-                var sql = PostgresQuery.StringInterpolation(literalCapacity: 2048, interpolationCount: 40)
-                // Data-modifying WITH clauses: all of them run, in this one statement.
-                let pending = rollup.rows(phasesTogether: true, minutesOnly: true)
-                sql.appendLiteral("WITH latency AS (")
-                Self.appendLatencyInsert(pending.phaseLatency[.minute] ?? [], span: .minute, pending: true, to: &sql)
-                sql.appendLiteral("), outcomes AS (")
-                Self.appendOutcomeInsert(pending.outcomes[.minute] ?? [], span: .minute, pending: true, to: &sql)
-                sql.appendLiteral("), audit AS (INSERT INTO audit_queue (at_ms, kind, detail) SELECT ")
-                sql.appendInterpolation(seen)
-                sql.appendLiteral(", 'batch', detail FROM (SELECT ")
-                sql.appendInterpolation(auditDetail.map { $0 + " accepted=\(accepted)" })
-                sql.appendLiteral("::text AS detail) AS d WHERE detail IS NOT NULL) ")
-                let heartbeat = batch.heartbeat
-                sql.appendLiteral(
-                    """
-                    INSERT INTO agents AS a (id, region, last_seen_ms, version, config_hash, spool_depth, dropped_total,
-                                             quarantined_total, batches, results) VALUES (
-                    """)
-                sql.appendValues([
-                    batch.agent, agentRegion, seen, heartbeat.version, heartbeat.configHash,
-                    Int64(heartbeat.spoolDepth),
-                    Int64(heartbeat.dropped), Int64(heartbeat.quarantined ?? 0),
-                ])
-                sql.appendLiteral(", 1, ")
-                sql.appendInterpolation(Int64(accepted))
-                sql.appendLiteral(
-                    """
-                    )
-                    ON CONFLICT (id) DO UPDATE SET region = excluded.region, last_seen_ms = excluded.last_seen_ms,
-                        version = excluded.version, config_hash = excluded.config_hash,
-                        spool_depth = excluded.spool_depth, dropped_total = a.dropped_total + excluded.dropped_total,
-                        quarantined_total = a.quarantined_total + excluded.quarantined_total,
-                        batches = a.batches + 1, results = a.results + excluded.results
-                    """)
-                try await connection.query(PostgresQuery(stringInterpolation: sql), logger: logger)
+                try await connection.query(
+                    Self.batchRecord(
+                        rollup, batch: batch, region: agentRegion, seen: seen, accepted: accepted,
+                        auditDetail: auditDetail),
+                    logger: logger)
                 return BatchReceipt(accepted: accepted, duplicates: batch.results.count - accepted)
             }
         }
+    }
+
+    /// One statement for the rest of a batch: its minute rollups appended to the pending tables,
+    /// its audit entry queued (when there is one) and the agent's row updated from the heartbeat.
+    /// The first two are data-modifying `WITH` clauses, which run whatever the main statement does.
+    static func batchRecord(
+        _ rollup: MinuteRollup, batch: ResultBatch, region: String, seen: Int64, accepted: Int, auditDetail: String?
+    ) -> PostgresQuery {
+        var sql = PostgresQuery.StringInterpolation(literalCapacity: 2048, interpolationCount: 40)
+        let pending = rollup.rows(phasesTogether: true, minutesOnly: true)
+        sql.appendLiteral("WITH latency AS (")
+        appendLatencyInsert(pending.phaseLatency[.minute] ?? [], span: .minute, pending: true, to: &sql)
+        sql.appendLiteral("), outcomes AS (")
+        appendOutcomeInsert(pending.outcomes[.minute] ?? [], span: .minute, pending: true, to: &sql)
+        sql.appendLiteral("), audit AS (INSERT INTO audit_queue (at_ms, kind, detail) SELECT ")
+        sql.appendInterpolation(seen)
+        sql.appendLiteral(", 'batch', detail FROM (SELECT ")
+        sql.appendInterpolation(auditDetail.map { $0 + " accepted=\(accepted)" })
+        sql.appendLiteral("::text AS detail) AS d WHERE detail IS NOT NULL) ")
+        sql.appendLiteral(
+            """
+            INSERT INTO agents AS a (id, region, last_seen_ms, version, config_hash, spool_depth, dropped_total,
+                                     quarantined_total, batches, results) VALUES (
+            """)
+        let heartbeat = batch.heartbeat
+        sql.appendValues([
+            batch.agent, region, seen, heartbeat.version, heartbeat.configHash, Int64(heartbeat.spoolDepth),
+            Int64(heartbeat.dropped), Int64(heartbeat.quarantined ?? 0), Int64(1), Int64(accepted),
+        ])
+        sql.appendLiteral(
+            """
+            )
+            ON CONFLICT (id) DO UPDATE SET region = excluded.region, last_seen_ms = excluded.last_seen_ms,
+                version = excluded.version, config_hash = excluded.config_hash,
+                spool_depth = excluded.spool_depth, dropped_total = a.dropped_total + excluded.dropped_total,
+                quarantined_total = a.quarantined_total + excluded.quarantined_total,
+                batches = a.batches + 1, results = a.results + excluded.results
+            """)
+        return PostgresQuery(stringInterpolation: sql)
     }
 
     /// A batch id to remember until `until`, so that the same batch sent again is a replay.
@@ -189,16 +198,8 @@ extension PostgresStore {
             SELECT bucket, region, profile, \(check)class, count, \(PhaseHistograms.columns)
             FROM UNNEST(
             """)
-        sql.appendInterpolation(latency.map(\.bucket))
-        sql.appendLiteral("::bigint[], ")
-        sql.appendInterpolation(latency.map(\.region))
-        sql.appendLiteral("::text[], ")
-        sql.appendInterpolation(latency.map(\.profile))
-        sql.appendLiteral("::text[], ")
-        sql.appendInterpolation(latency.map { $0.check ?? "" })
-        sql.appendLiteral("::text[], ")
-        sql.appendInterpolation(latency.map(\.endpointClass))
-        sql.appendLiteral("::text[], ")
+        appendKeyArrays(latency, to: &sql)
+        sql.appendLiteral(", ")
         sql.appendInterpolation(latency.map { Int64($0.value[total].count) })
         sql.appendLiteral("::bigint[]")
         for phase in PhaseHistograms.phases.indices {
@@ -219,20 +220,25 @@ extension PostgresStore {
         sql.appendLiteral(
             "INSERT INTO \(table) (\(span.column), region, profile, check_name, class, error_code, count) SELECT * FROM UNNEST("
         )
-        sql.appendInterpolation(outcomes.map(\.bucket))
-        sql.appendLiteral("::bigint[], ")
-        sql.appendInterpolation(outcomes.map(\.region))
-        sql.appendLiteral("::text[], ")
-        sql.appendInterpolation(outcomes.map(\.profile))
-        sql.appendLiteral("::text[], ")
-        sql.appendInterpolation(outcomes.map { $0.check ?? "" })
-        sql.appendLiteral("::text[], ")
-        sql.appendInterpolation(outcomes.map(\.endpointClass))
-        sql.appendLiteral("::text[], ")
+        appendKeyArrays(outcomes, to: &sql)
+        sql.appendLiteral(", ")
         sql.appendInterpolation(outcomes.map(\.label))
         sql.appendLiteral("::text[], ")
         sql.appendInterpolation(outcomes.map { Int64($0.value) })
         sql.appendLiteral("::bigint[])")
+    }
+
+    /// Rollup rows' keys as five array parameters: bucket, region, profile, check and class.
+    private static func appendKeyArrays<Value>(
+        _ rows: [MinuteRollup.Row<Value>], to sql: inout PostgresQuery.StringInterpolation
+    ) {
+        sql.appendInterpolation(rows.map(\.bucket))
+        sql.appendLiteral("::bigint[]")
+        for texts in [rows.map(\.region), rows.map(\.profile), rows.map { $0.check ?? "" }, rows.map(\.endpointClass)] {
+            sql.appendLiteral(", ")
+            sql.appendInterpolation(texts)
+            sql.appendLiteral("::text[]")
+        }
     }
 }
 
