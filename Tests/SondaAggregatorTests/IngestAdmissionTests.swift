@@ -109,7 +109,9 @@ import Testing
             let unknown = try await curl("batch.json", ghost)
             #expect(unknown.written == "401 0", "refused at the head, nothing uploaded: \(unknown.verbose)")
             let badSignature = try await curl("batch.json", wrongKey, expect: false)
-            #expect(badSignature.written == "401 \(body.count)" && badSignature.answer == unknown.answer)
+            #expect(
+                badSignature.written == "401 \(body.count)" && badSignature.answer == unknown.answer,
+                "\(badSignature.written) \(badSignature.answer): \(badSignature.verbose)")
             let large = try await curl("large.json", signed)
             #expect(large.written == "413 0", "\(large.verbose)")
             let accepted = try await curl("batch.json", signed)
