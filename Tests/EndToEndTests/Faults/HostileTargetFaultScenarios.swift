@@ -23,10 +23,12 @@ import Testing
             "{name: canary-\($0), class: authentication, interval: 1s, timeout: 900ms, http: {url: \"\(canaryURL)\"}}"
         }
         try agent.write(agent.agentFile(checks: hostile + canaries))
+        let noise = SchedulerNoise()
         try await agent.start()
         let sampler = ProcessSampler(agent)
         try await Task.sleep(for: FaultLength.hostile)
         let samples = await sampler.stop()
+        let lateness = noise.stop()
         #expect(await agent.stop() == 0, "\(agent.log)")
 
         let results = agent.results
@@ -58,10 +60,14 @@ import Testing
         let drift = deviations.last ?? 0
         let p99 = deviations.isEmpty ? 0 : deviations[(deviations.count - 1) * 99 / 100]
         let over = deviations.filter { $0 >= 50 }.count
-        // The target is < 50 ms; a busy two-core machine delays a start now and then by tens of
-        // milliseconds whatever the targets (up to 69 ms seen in AgentDaemonTests), so 99 % must
-        // meet it and none may be 100 ms off.
-        #expect(p99 < 50 && drift < 100, "the canaries' starts moved by < 50 ms: p99 \(p99), max \(drift) ms")
+        // The target is < 50 ms. A busy two-core machine delays a start now and then by tens of
+        // milliseconds whatever the targets (60 ms seen beside two CI runs), so 99 % must meet it
+        // and none may be 100 ms off, beyond the worst delay the machine gave a sleeping thread of
+        // ours in the same seconds.
+        let allowance = lateness.worst
+        #expect(
+            p99 < 50 + allowance && drift < 100 + allowance,
+            "the canaries' starts moved by < 50 ms: p99 \(p99), max \(drift) ms; \(lateness)")
         let doubles = starts.map { check, runs in
             HostileFigures.extraRuns(
                 runs, interval: check.hasPrefix("canary") ? Self.canaryInterval : 5, from: runs.first ?? 0,
@@ -77,7 +83,7 @@ import Testing
             doubleRuns: doubles,
             driftMilliseconds: drift, peakMegabytes: peak, before: samples.first, after: samples.last,
             notes: "\(HostileCheck.all.count) hostile checks every 5 s (timeout 3 s), 4 canaries every 1 s; "
-                + "canary starts: p99 \(Int(p99)) ms, \(over) of \(deviations.count) moved ≥ 50 ms")
+                + "canary starts: p99 \(Int(p99)) ms, \(over) of \(deviations.count) moved ≥ 50 ms; \(lateness)")
         figures.record()
         print(figures)
     }
