@@ -41,10 +41,22 @@ let package = Package(
         .target(
             name: "SondaConfig",
             dependencies: ["CCurl", "SondaCore", "SondaKeys", .product(name: "Yams", package: "Yams")]),
+        // The one HTTP server stack (HummingbirdCore on SwiftNIO) with the limits both binaries' servers share.
+        .target(
+            name: "SondaHTTPServer",
+            dependencies: [
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+            ]),
         .target(
             name: "SondaAgent",
             dependencies: [
-                "SondaCore", "SondaProbe", "SondaConfig", "SondaKeys", "CSondaSystem",
+                "SondaCore", "SondaProbe", "SondaConfig", "SondaKeys", "CSondaSystem", "SondaHTTPServer",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -68,7 +80,7 @@ let package = Package(
         .target(
             name: "SondaAggregator",
             dependencies: [
-                "SondaCore", "SondaConfig", "SondaKeys",
+                "SondaCore", "SondaConfig", "SondaKeys", "SondaHTTPServer",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -144,7 +156,7 @@ let package = Package(
         .testTarget(
             name: "SondaAgentTests",
             dependencies: [
-                "SondaAgent", "SondaConfig", "SondaCore", "SondaProbe", "TestSupport",
+                "SondaAgent", "SondaConfig", "SondaCore", "SondaHTTPServer", "SondaProbe", "TestSupport",
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),

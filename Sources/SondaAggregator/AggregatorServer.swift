@@ -9,6 +9,7 @@ import NIOSSL
 import ServiceLifecycle
 import SondaConfig
 import SondaCore
+import SondaHTTPServer
 import SondaKeys
 import Synchronization
 
@@ -47,7 +48,8 @@ public enum AggregatorServer {
             // The server never listened: the bind failed (NIO says "bind(descriptor:ptr:bytes:): …").
             await store.close()
             throw AggregatorStartError(
-                message: "cannot listen on \(config.host):\(config.port): \(String(cString: strerror(error.errnoCode)))")
+                message: "cannot listen on \(config.host):\(config.port): \(String(cString: strerror(error.errnoCode)))"
+            )
         } catch {
             await store.close()
             throw error
@@ -79,7 +81,9 @@ public enum AggregatorServer {
         let app = Application(
             router: router,
             server: try httpServer(config),
-            configuration: .init(address: .hostname(config.host, port: config.port), serverName: "sonda-aggregator"),
+            configuration: .init(
+                address: .hostname(config.host, port: config.port), serverName: "sonda-aggregator",
+                availableConnectionsDelegate: serverLimits(config).connections),
             onServerRunning: { channel in onListening(channel.localAddress?.port ?? config.port) },
             logger: logger)
         let pruner = RetentionPruner(store: store, raw: config.rawRetention, rollups: config.rollupRetention)
@@ -109,12 +113,19 @@ public enum AggregatorServer {
         }
     }
 
-    /// HTTP/1.1, over TLS when `tls:` is configured, answering `Expect: 100-continue` only for
-    /// requests ingest would read (`ExpectContinue`).
+    /// The limits of `limits:` on every connection; request heads up to 32 KiB.
+    static func serverLimits(_ config: AggregatorConfig) -> ServerLimits {
+        ServerLimits(
+            requestTimeout: config.requestTimeout, responseTimeout: config.responseTimeout,
+            maxConnections: config.maxConnections, maxRequestHeadBytes: 32 << 10)
+    }
+
+    /// HTTP/1.1 within `serverLimits`, over TLS when `tls:` is configured, answering
+    /// `Expect: 100-continue` only for requests ingest would read (`ExpectContinue`).
     public static func httpServer(_ config: AggregatorConfig) throws -> HTTPServerBuilder {
         let admits = ExpectContinue.aggregatorAdmits(config)
         let http1 = HTTPServerBuilder.http1(
-            configuration: .init(additionalChannelHandlers: [ExpectContinue(admits: admits)]))
+            configuration: serverLimits(config).http1Configuration { [ExpectContinue(admits: admits)] })
         guard let tls = config.tls else { return http1 }
         return try .tls(http1, tlsConfiguration: tlsConfiguration(tls))
     }

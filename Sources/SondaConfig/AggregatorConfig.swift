@@ -50,6 +50,12 @@ public struct AggregatorConfig: Sendable {
     public var maxResultsPerBatch: Int
     /// How far a signature's timestamp may be from the aggregator's clock.
     public var signatureWindow: Duration
+    /// How long a client may take to send a request head, and a connection stay open between requests.
+    public var requestTimeout: Duration = .seconds(60)
+    /// How long a client may take to read an answer.
+    public var responseTimeout: Duration = .seconds(60)
+    /// Connections served at once; more wait in the listen backlog.
+    public var maxConnections = 4096
     public var alerting = AlertingConfig()
     /// PEM certificate chain and private key to serve HTTPS; nil serves plain HTTP.
     public var tls: TLSFiles?

@@ -78,10 +78,19 @@ public struct AggregatorConfigLoader {
             config.rawRetention = retention.duration("raw") ?? config.rawRetention
             config.rollupRetention = retention.duration("rollups") ?? config.rollupRetention
         }
-        if let limits = r.mapping("limits", allowed: ["max_body_bytes", "max_results", "signature_window"]) {
+        if let limits = r.mapping(
+            "limits",
+            allowed: [
+                "max_body_bytes", "max_results", "signature_window", "request_timeout", "response_timeout",
+                "max_connections",
+            ])
+        {
             config.maxBodyBytes = limits.int("max_body_bytes", in: 1024...(256 << 20)) ?? config.maxBodyBytes
             config.maxResultsPerBatch = limits.int("max_results", in: 1...100_000) ?? config.maxResultsPerBatch
             config.signatureWindow = limits.duration("signature_window") ?? config.signatureWindow
+            config.requestTimeout = Self.timeout("request_timeout", in: limits, file) ?? config.requestTimeout
+            config.responseTimeout = Self.timeout("response_timeout", in: limits, file) ?? config.responseTimeout
+            config.maxConnections = limits.int("max_connections", in: 1...1_000_000) ?? config.maxConnections
         }
         if let alerting = r.value("alerting") {
             var reader = AlertingConfigReader(file: file, interpolation: interpolation)
@@ -100,6 +109,16 @@ public struct AggregatorConfigLoader {
     }
 
     /// A required file path, relative to the config file, that must be readable now.
+    /// A server timeout: one under 100 ms would close connections before their request arrived.
+    private static func timeout(_ key: String, in limits: MappingReader, _ file: ConfigFile) -> Duration? {
+        guard let given = limits.duration(key) else { return nil }
+        guard given >= .milliseconds(100) else {
+            file.error("'\(key)' must be at least 100ms", at: limits.value(key))
+            return nil
+        }
+        return given
+    }
+
     private func readablePath(_ r: MappingReader, _ key: String, in file: ConfigFile, configPath: String) -> String? {
         guard let (value, node) = r.scalar(key, required: true) else { return nil }
         let full = Self.relative(value, to: configPath)

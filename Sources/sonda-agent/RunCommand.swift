@@ -42,7 +42,8 @@ struct RunCommand: AsyncParsableCommand {
             logger.warning("fault injection (tests only): this agent's clock runs \(offset) off the system's")
         }
         guard !agent.aggregatorURLs.isEmpty else {
-            throw CommandFailure(message: "\(config): 'aggregator: {url (or urls), key}' is required to run", code: .config)
+            throw CommandFailure(
+                message: "\(config): 'aggregator: {url (or urls), key}' is required to run", code: .config)
         }
         guard let keyFile = agent.keyFile else {
             throw CommandFailure(
@@ -64,10 +65,9 @@ struct RunCommand: AsyncParsableCommand {
             faults: FaultLog { [logger] change in logger.log(level: change.isRecovery ? .notice : .error, "\(change)") }
         )
         let server: AgentHTTPServer
-        do { server = try AgentHTTPServer(address: listen, metrics: metrics) } catch {
+        do { server = try await AgentHTTPServer.start(address: listen, metrics: metrics, logger: logger) } catch {
             throw CommandFailure(message: "\(error)", code: .config)
         }
-        defer { server.close() }
         let listening: Logger.Message =
             "agent \(agent.id) (\(agent.region)): /metrics and /health on port \(server.port), reporting to \(agent.aggregatorURLs.map(SecretRedactor.withoutPassword).joined(separator: ", "))"
 
@@ -100,7 +100,11 @@ struct RunCommand: AsyncParsableCommand {
         configuration.maximumGracefulShutdownDuration = grace
         configuration.maximumCancellationDuration = .seconds(5)
         releaseStartupPages(after: 2, logger: logger)
-        try await ServiceGroup(configuration: configuration).run()
+        do { try await ServiceGroup(configuration: configuration).run() } catch {
+            await server.close()
+            throw error
+        }
+        await server.close()
         let account = metrics.account
         logger.info(
             "results: \(account.produced) produced, \(account.unwritten) not spooled (disk), \(spool.depth) still spooled; \(spool.droppedTotal) dropped in the spool's life"

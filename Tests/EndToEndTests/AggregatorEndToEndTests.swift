@@ -16,7 +16,7 @@ import Testing
         let run = try await Self.cli("validate", bad)
         #expect(run.status == 78)
         #expect(run.stderr.contains("bad.yaml:2:1: error: unknown key 'databse' in an aggregator file (did you mean 'database'?)"), "\(run.stderr)")
-        #expect(run.stderr.hasSuffix("\n7 errors\n"), "\(run.stderr)")
+        #expect(run.stderr.hasSuffix("\n9 errors\n"), "\(run.stderr)")
         let bad2 = try await Self.cli("budgets", "--server", "http://127.0.0.1:1")
         #expect(bad2.status == 69, "an unreachable server is EX_UNAVAILABLE: \(bad2.stderr)")
     }

@@ -1,5 +1,6 @@
 import Foundation
 import SondaCore
+import SondaHTTPServer
 import TestSupport
 import Testing
 
@@ -32,10 +33,10 @@ import Testing
     @Test func aScraperThatStopsReadingIsCutOffAndHoldsUpNoOtherScrape() async throws {
         let metrics = AgentMetrics()
         for index in 0..<1000 { metrics.record(AgentMetricsTests.result(check: "check-\(index)")) }
-        var limits = AgentHTTPServer.Limits()
+        var limits = ServerLimits()
         limits.responseTimeout = .seconds(1)
-        let server = try AgentHTTPServer(address: "127.0.0.1:0", metrics: metrics, limits: limits)
-        defer { server.close() }
+        let server = try await AgentHTTPServer.start(address: "127.0.0.1:0", metrics: metrics, limits: limits)
+        defer { Task { await server.close() } }
         let size = metrics.render().utf8.count
         try #require(size > 512 << 10, "an answer larger than the socket buffers: \(size) bytes")
 
@@ -53,11 +54,36 @@ import Testing
         #expect(received.count < size, "cut off after \(received.count) of \(size) bytes")
     }
 
+    /// The listener's tasks run on its own thread: with every thread of the global executor
+    /// blocked (in the agent: its one task thread), `/health` still answers and says why.
+    @Test func healthAnswersWhileEveryOtherTaskIsStuck() async throws {
+        let metrics = AgentMetrics()
+        let server = try await AgentHTTPServer.start(address: "127.0.0.1:0", metrics: metrics)
+        let threads = ProcessInfo.processInfo.activeProcessorCount
+        let started = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        for _ in 0..<threads {
+            Task.detached {
+                started.signal()
+                release.wait()
+            }
+        }
+        let answer = await onThread {
+            // Once every thread of the pool is held, no task of the test's could answer.
+            for _ in 0..<threads { started.wait() }
+            defer { for _ in 0..<threads { release.signal() } }
+            return RawHTTPClient.get("/health", port: server.port)
+        }
+        #expect(
+            answer?.status == 503 && answer?.body.contains("scheduler_stalled") == true, "\(String(describing: answer))"
+        )
+        await server.close()
+    }
+
     @Test func healthIsJSONWithTheFaultsThatPersist() async throws {
         let metrics = AgentMetrics()
         metrics.scheduled(skipped: 0)
-        let server = try AgentHTTPServer(address: "127.0.0.1:0", metrics: metrics)
-        defer { server.close() }
+        let server = try await AgentHTTPServer.start(address: "127.0.0.1:0", metrics: metrics)
         let ok = await onThread { RawHTTPClient.get("/health", port: server.port) }
         #expect(ok?.status == 200 && ok?.body == #"{"status":"ok"}"# + "\n")
 
@@ -68,9 +94,10 @@ import Testing
         #expect(failing?.body.contains("No space left on device") == true, "\(failing?.body ?? "")")
 
         let stalled = AgentMetrics()
-        let idle = try AgentHTTPServer(address: "127.0.0.1:0", metrics: stalled)
-        defer { idle.close() }
+        let idle = try await AgentHTTPServer.start(address: "127.0.0.1:0", metrics: stalled)
         let never = await onThread { RawHTTPClient.get("/health", port: idle.port) }
         #expect(never?.status == 503 && never?.body.contains(#""cause":"scheduler_stalled""#) == true)
+        await idle.close()
+        await server.close()
     }
 }

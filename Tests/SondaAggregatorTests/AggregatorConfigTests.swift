@@ -47,7 +47,10 @@ import Testing
                 "5:5: an agent is missing required key 'region'",
                 "5:5: agent 'sp-clinic-01' is listed twice",
                 "6:21: 'availability' must be a percentage below 100, like 99.9%, got '120%'",
-            ] + messages.filter { $0.hasPrefix("8:") })
+            ] + messages.filter { $0.hasPrefix("8:") } + [
+                "9:27: 'request_timeout' must be at least 100ms",
+                "9:70: 'max_connections' must be a whole number from 1 to 1000000, got '0'",
+            ])
         #expect(messages.contains { $0.hasPrefix("8:") && $0.contains("totl") })
     }
 }

@@ -1,38 +1,29 @@
-import Foundation
+import HTTPTypes
+import HummingbirdCore
+import Logging
+import NIOCore
+import NIOPosix
 import SondaCore
+import SondaHTTPServer
+import Synchronization
 
 /// The agent's small HTTP listener for `/health` and `/metrics`, bound to loopback or a scrape
-/// network only: one thread, one request per connection.
-///
-/// The thread serves every connection at once from one `poll` loop over non-blocking sockets, so
-/// a scraper that stalls cannot hold up another: a request must arrive within
-/// `Limits.requestTimeout` and its answer leave within `Limits.responseTimeout`, or the
-/// connection is closed; past `Limits.maxConnections` the connection that has waited longest for
-/// its request is closed to make room. A peer that resets the connection costs a failed send
-/// (`MSG_NOSIGNAL`: no SIGPIPE), never the process. Nothing here runs on the probe threads.
-public final class AgentHTTPServer: @unchecked Sendable {
-    public struct Limits: Sendable {
-        public var requestTimeout: Duration = .seconds(5)
-        public var responseTimeout: Duration = .seconds(10)
-        public var maxConnections = 64
-        public var maxRequestBytes = 8192
-
-        public init() {}
-    }
-
-    static let sendBufferBytes: Int32 = 128 << 10
-
+/// network only. It is the aggregator's server stack (HummingbirdCore on SwiftNIO) with the same
+/// `ServerLimits`: a scraper that trickles its request, stops reading its answer or resets the
+/// connection holds up no other scrape and costs the agent nothing but that connection. It runs
+/// on one thread of its own, its tasks included, never on the probe threads or the task thread.
+public final class AgentHTTPServer: Sendable {
     public let port: Int
-    private let fd: Int32
-    private let metrics: AgentMetrics
-    private let limits: Limits
+    private let server: Server<HTTP1Channel>
+    private let running: Task<Void, Never>
+    private let group: MultiThreadedEventLoopGroup
 
     public struct BindFailed: Error, CustomStringConvertible {
         public struct Code: Hashable, Sendable, CustomStringConvertible {
             private let name: String
             private init(_ name: String) { self.name = name }
 
-            /// `listen:` is not an IPv4 host:port.
+            /// `listen:` is not a host:port.
             public static let badAddress = Code("bad_address")
             /// The system refused the socket (the port is taken, a privileged port, no such address).
             public static let refused = Code("refused")
@@ -44,118 +35,143 @@ public final class AgentHTTPServer: @unchecked Sendable {
         public var description: String
     }
 
-    /// `address` is "host:port"; port 0 picks a free one.
-    public init(address: String, metrics: AgentMetrics, limits: Limits = Limits()) throws {
-        self.metrics = metrics
-        self.limits = limits
-        let parts = address.split(separator: ":")
-        guard parts.count == 2, let requested = UInt16(parts[1]) else {
+    /// Listens on `address`, "host:port" ("[::1]:port" for IPv6; port 0 picks a free one), and
+    /// returns once the socket is bound.
+    public static func start(
+        address: String, metrics: AgentMetrics, limits: ServerLimits = ServerLimits(), logger: Logger? = nil
+    ) async throws -> AgentHTTPServer {
+        let (host, requested) = try parse(address)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        // Named as the agent's other threads are, for `top -H` and the tests.
+        group.next().execute { nameCurrentThread("sonda-http") }
+        let bound = BindOutcome()
+        // Hummingbird logs each request at debug and its start at info: the agent logs its own.
+        var quiet = logger ?? Logger(label: "sonda-agent.http")
+        quiet.logLevel = .warning
+        let server = Server(
+            childChannelSetup: HTTP1Channel(
+                responder: { request, writer, _ in
+                    let (head, body) = respond(to: request, metrics: metrics)
+                    try await writer.write(response: head, body: body)
+                },
+                configuration: limits.http1Configuration()),
+            configuration: .init(
+                address: .hostname(host, port: requested), availableConnectionsDelegate: limits.connections),
+            onServerRunning: { channel in bound.resolve(.success(channel.localAddress?.port ?? requested)) },
+            eventLoopGroup: group,
+            logger: quiet)
+        // The server's tasks (its accept loop, one per connection) run on its event loop too, not
+        // with the agent's other tasks: `/health` answers even when those are stuck.
+        let running = Task(executorPreference: EventLoopExecutor(group.next())) {
+            do { try await server.run() } catch {
+                // Before it listens only the bind fails (NIO says "bind(descriptor:ptr:bytes:): …").
+                let reason = (error as? IOError).map { String(cString: strerror($0.errnoCode)) } ?? "\(error)"
+                bound.resolve(
+                    .failure(BindFailed(code: .refused, description: "cannot listen on \(address): \(reason)")))
+            }
+        }
+        do {
+            let port = try await bound.value
+            return AgentHTTPServer(port: port, server: server, running: running, group: group)
+        } catch {
+            running.cancel()
+            _ = await running.value
+            try? await group.shutdownGracefully()
+            throw error
+        }
+    }
+
+    private init(
+        port: Int, server: Server<HTTP1Channel>, running: Task<Void, Never>, group: MultiThreadedEventLoopGroup
+    ) {
+        self.port = port
+        self.server = server
+        self.running = running
+        self.group = group
+    }
+
+    /// Stops listening, closes idle connections and lets answers under way finish (within the
+    /// response timeout).
+    public func close() async {
+        try? await server.shutdownGracefully()
+        _ = await running.value
+        try? await group.shutdownGracefully()
+    }
+
+    static func parse(_ address: String) throws -> (host: String, port: Int) {
+        guard let colon = address.lastIndex(of: ":"), let port = UInt16(address[address.index(after: colon)...]) else {
             throw BindFailed(code: .badAddress, description: "listen address must be host:port, got '\(address)'")
         }
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue), 0)
-        var yes: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
-        var sin = sockaddr_in()
-        sin.sin_family = sa_family_t(AF_INET)
-        sin.sin_port = requested.bigEndian
-        let host = parts[0] == "localhost" ? "127.0.0.1" : String(parts[0])
-        guard inet_pton(AF_INET, host, &sin.sin_addr) == 1 else {
-            Glibc.close(fd)
-            throw BindFailed(code: .badAddress, description: "listen address '\(address)' is not an IPv4 host:port")
+        var host = String(address[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty else {
+            throw BindFailed(code: .badAddress, description: "listen address must be host:port, got '\(address)'")
         }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let ok = withUnsafeMutablePointer(to: &sin) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, length) == 0 && listen(fd, 128) == 0 && getsockname(fd, $0, &length) == 0
-            }
-        }
-        guard ok else {
-            let reason = String(cString: strerror(errno))
-            Glibc.close(fd)
-            throw BindFailed(code: .refused, description: "cannot listen on \(address): \(reason)")
-        }
-        self.fd = fd
-        self.port = Int(UInt16(bigEndian: sin.sin_port))
-        startThread("sonda-http") { [self] in serve() }
+        return (host == "localhost" ? "127.0.0.1" : host, Int(port))
     }
 
-    /// Stops listening; the thread closes the open connections and ends.
-    public func close() { shutdown(fd, Int32(SHUT_RDWR)) }
-
-    private func serve() {
-        var connections: [HTTPConnection] = []
-        defer {
-            for connection in connections { connection.close() }
-            Glibc.close(fd)
-        }
-        while true {
-            let now = ContinuousClock.now
-            connections.removeAll { connection in
-                guard connection.isFinished || connection.deadline <= now else { return false }
-                connection.close()
-                return true
-            }
-            var polled = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0)]
-            polled += connections.map {
-                pollfd(fd: $0.fd, events: Int16($0.isAnswering ? POLLOUT : POLLIN), revents: 0)
-            }
-            let wait = connections.map { $0.deadline }.min().map { max($0 - now, .zero) } ?? .seconds(60)
-            let ready = poll(&polled, nfds_t(polled.count), Int32(wait.milliseconds + 1))
-            if ready < 0 {
-                if errno == EINTR { continue }
-                return
-            }
-            for (connection, entry) in zip(connections, polled.dropFirst()) where entry.revents != 0 {
-                connection.progress(limits: limits, answer: respond)
-            }
-            let listener = polled[0].revents
-            if listener & Int16(POLLHUP | POLLERR | POLLNVAL) != 0 { return }
-            if listener & Int16(POLLIN) != 0 { accepting(into: &connections) }
-        }
-    }
-
-    /// Takes every connection waiting in the backlog.
-    private func accepting(into connections: inout [HTTPConnection]) {
-        while true {
-            let client = accept(fd, nil, nil)
-            if client < 0 {
-                if errno == EINTR || errno == ECONNABORTED { continue }
-                return
-            }
-            _ = fcntl(client, F_SETFL, fcntl(client, F_GETFL) | O_NONBLOCK)
-            _ = fcntl(client, F_SETFD, FD_CLOEXEC)
-            // A fixed send buffer: a scraper that stops reading holds this much of the kernel's
-            // memory, not the several megabytes autotuning would grow it to.
-            var sendBuffer = Self.sendBufferBytes
-            setsockopt(client, SOL_SOCKET, SO_SNDBUF, &sendBuffer, socklen_t(MemoryLayout<Int32>.size))
-            if connections.count >= limits.maxConnections {
-                // The one that has waited longest for its request (a slow client's) makes room.
-                let oldest = connections.indices.filter { !connections[$0].isAnswering }
-                    .min { connections[$0].deadline < connections[$1].deadline }
-                connections.remove(at: oldest ?? 0).close()
-            }
-            connections.append(HTTPConnection(fd: client, deadline: .now + limits.requestTimeout))
-        }
-    }
-
-    private func respond(method: String, path: String) -> (String, String, String) {
-        guard method == "GET" else { return ("405 Method Not Allowed", "text/plain", "GET only\n") }
-        switch path.split(separator: "?").first.map(String.init) ?? path {
+    static func respond(to request: Request, metrics: AgentMetrics) -> (HTTPResponse, ResponseBody) {
+        guard request.method == .get else { return text(.methodNotAllowed, "GET only\n") }
+        switch request.uri.path {
         case "/health":
             let health = metrics.health()
-            let status = health.httpStatus == 200 ? "200 OK" : "503 Service Unavailable"
-            return (status, "application/json", health.json + "\n")
+            return text(
+                health.httpStatus == 200 ? .ok : .serviceUnavailable, health.json + "\n", type: "application/json")
         case "/metrics":
-            return ("200 OK", "text/plain; version=0.0.4; charset=utf-8", metrics.render())
+            return text(.ok, metrics.render(), type: "text/plain; version=0.0.4; charset=utf-8")
         default:
-            return ("404 Not Found", "text/plain", "not found: try /metrics or /health\n")
+            return text(.notFound, "not found: try /metrics or /health\n")
         }
+    }
+
+    private static func text(
+        _ status: HTTPResponse.Status, _ body: String, type: String = "text/plain"
+    ) -> (HTTPResponse, ResponseBody) {
+        let buffer = ByteBuffer(string: body)
+        return (
+            HTTPResponse(
+                status: status, headerFields: [.contentType: type, .contentLength: "\(buffer.readableBytes)"]),
+            ResponseBody(byteBuffer: buffer)
+        )
     }
 }
 
-extension Duration {
-    fileprivate var milliseconds: Int {
-        let (seconds, attoseconds) = components
-        return Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
+/// Runs the tasks that prefer it on one event loop's thread.
+private final class EventLoopExecutor: TaskExecutor {
+    private let loop: any EventLoop
+
+    init(_ loop: any EventLoop) { self.loop = loop }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        loop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
+    }
+}
+
+/// The first of "bound on this port" and "could not bind", for whoever waits on it.
+private final class BindOutcome: Sendable {
+    private let state = Mutex<(result: Result<Int, any Error>?, waiting: CheckedContinuation<Int, any Error>?)>(
+        (nil, nil))
+
+    func resolve(_ result: Result<Int, any Error>) {
+        let waiting = state.withLock { state -> CheckedContinuation<Int, any Error>? in
+            guard state.result == nil else { return nil }
+            state.result = result
+            defer { state.waiting = nil }
+            return state.waiting
+        }
+        waiting?.resume(with: result)
+    }
+
+    var value: Int {
+        get async throws {
+            try await withCheckedThrowingContinuation { continuation in
+                let ready = state.withLock { state -> Result<Int, any Error>? in
+                    if state.result == nil { state.waiting = continuation }
+                    return state.result
+                }
+                if let ready { continuation.resume(with: ready) }
+            }
+        }
     }
 }
