@@ -48,8 +48,7 @@ public enum AggregatorServer {
             // The server never listened: the bind failed (NIO says "bind(descriptor:ptr:bytes:): …").
             await store.close()
             throw AggregatorStartError(
-                message: "cannot listen on \(config.host):\(config.port): \(String(cString: strerror(error.errnoCode)))"
-            )
+                message: "cannot listen on \(config.host):\(config.port): \(String(cString: strerror(error.errnoCode)))")
         } catch {
             await store.close()
             throw error

@@ -108,7 +108,6 @@ public struct AggregatorConfigLoader {
         return sink.hasErrors ? nil : config
     }
 
-    /// A required file path, relative to the config file, that must be readable now.
     /// A server timeout: one under 100 ms would close connections before their request arrived.
     private static func timeout(_ key: String, in limits: MappingReader, _ file: ConfigFile) -> Duration? {
         guard let given = limits.duration(key) else { return nil }
@@ -119,6 +118,7 @@ public struct AggregatorConfigLoader {
         return given
     }
 
+    /// A required file path, relative to the config file, that must be readable now.
     private func readablePath(_ r: MappingReader, _ key: String, in file: ConfigFile, configPath: String) -> String? {
         guard let (value, node) = r.scalar(key, required: true) else { return nil }
         let full = Self.relative(value, to: configPath)

@@ -42,8 +42,7 @@ struct RunCommand: AsyncParsableCommand {
             logger.warning("fault injection (tests only): this agent's clock runs \(offset) off the system's")
         }
         guard !agent.aggregatorURLs.isEmpty else {
-            throw CommandFailure(
-                message: "\(config): 'aggregator: {url (or urls), key}' is required to run", code: .config)
+            throw CommandFailure(message: "\(config): 'aggregator: {url (or urls), key}' is required to run", code: .config)
         }
         guard let keyFile = agent.keyFile else {
             throw CommandFailure(

@@ -99,12 +99,11 @@ public final class AgentHTTPServer: Sendable {
     }
 
     static func parse(_ address: String) throws -> (host: String, port: Int) {
-        guard let colon = address.lastIndex(of: ":"), let port = UInt16(address[address.index(after: colon)...]) else {
-            throw BindFailed(code: .badAddress, description: "listen address must be host:port, got '\(address)'")
-        }
-        var host = String(address[..<colon])
+        let colon = address.lastIndex(of: ":")
+        let port = colon.flatMap { UInt16(address[address.index(after: $0)...]) }
+        var host = colon.map { String(address[..<$0]) } ?? ""
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        guard !host.isEmpty else {
+        guard let port, !host.isEmpty else {
             throw BindFailed(code: .badAddress, description: "listen address must be host:port, got '\(address)'")
         }
         return (host == "localhost" ? "127.0.0.1" : host, Int(port))
