@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import SondaAggregator
 import SondaConfig
 import TestSupport
@@ -77,6 +78,49 @@ import Testing
         #expect(refused?.isUnreachable == false)
         #expect("\(refused.map { $0 as Any } ?? "")".contains("password authentication failed"))
         _ = cluster
+    }
+
+    /// A server that ends the connection the migration runs on, after the first connection got
+    /// in, is waited for like a server not up yet: `serve` tries again instead of exiting (a
+    /// fresh-clone run saw a test cluster close one so, and the store gave up). The migration
+    /// waits for its lock, held here by psql, so the test ends it there, then lets it through.
+    @Test func aConnectionEndedDuringTheMigrationIsTriedAgain() async throws {
+        let url = try await PostgresServer.database()
+        let psql = "/usr/lib/postgresql/15/bin/psql"
+        let holder = try BackgroundProcess(
+            psql, [url, "-c", "SELECT pg_advisory_lock(\(0x534F_4E44_4101))", "-c", "SELECT pg_sleep(600)"])
+        defer { holder.signal(SIGKILL) }
+        func backends(_ condition: String) async -> [String] {
+            let answer = try? await PostgresServer.psql(
+                url, "SELECT pid FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND \(condition)")
+            return answer.map { $0.split(separator: "\n").map(String.init) } ?? []
+        }
+        var holding: [String] = []
+        #expect(
+            await eventually {
+                holding = await backends("query LIKE 'SELECT pg_sleep(600)%'")
+                return holding.count == 1
+            }, "\(holder.log)")
+
+        let opening = Task { try await StoreOpening.open(url, logger: Logger(label: "test")) }
+        let migration = "wait_event_type = 'Lock' AND query LIKE '%pg_advisory_xact_lock%'"
+        var waiting: [String] = []
+        #expect(await eventually { waiting = await backends(migration); return waiting.count == 1 })
+        let ended = try await PostgresServer.psql(url, "SELECT pg_terminate_backend(\(waiting.joined()))")
+        #expect(ended == "t")
+        // Not a word from the lock's query would reach the store before its rows were read in
+        // full (`rows`), and the store waited on a connection already gone.
+        // The next try waits for the lock again, on a new connection; then the holder lets go
+        // (its backend would sleep on after psql's end).
+        #expect(
+            await eventually {
+                let now = await backends(migration)
+                return now.count == 1 && now != waiting
+            })
+        _ = try await PostgresServer.psql(url, "SELECT pg_terminate_backend(\(holding.joined()))")
+        let store = try await opening.value
+        _ = try await store.agents()
+        await store.close()
     }
 
     /// verify-full against a certificate that no trust store signed cannot get better by waiting:

@@ -128,7 +128,7 @@ extension PostgresStore {
     func finishImport(alertCursor: Int64) async throws {
         try await withConnection { [logger] connection in
             try await connection.withTransaction(logger: logger) { connection in
-                try await connection.query(
+                _ = try await connection.rows(
                     "SELECT setval(pg_get_serial_sequence('audit', 'seq'), (SELECT max(seq) FROM audit))",
                     logger: logger)
                 try await connection.query(

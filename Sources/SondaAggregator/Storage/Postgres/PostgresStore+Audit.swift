@@ -15,7 +15,7 @@ extension PostgresStore {
     )
         async throws
     {
-        try await connection.query("SELECT pg_advisory_xact_lock(\(auditLock))", logger: logger)
+        _ = try await connection.rows("SELECT pg_advisory_xact_lock(\(auditLock))", logger: logger)
         let previous = try await auditHead(on: connection, logger: logger)
         let at = Int64(date.timeIntervalSince1970 * 1000)
         let hash = AuditLog.hash(previous: previous, atMilliseconds: at, kind: kind, detail: detail)
@@ -41,7 +41,7 @@ extension PostgresStore {
     public func chainAudit(limit: Int = 10_000) async throws -> Int {
         try await withConnection { [logger] connection in
             try await connection.withTransaction(logger: logger) { connection in
-                try await connection.query("SELECT pg_advisory_xact_lock(\(Self.auditLock))", logger: logger)
+                _ = try await connection.rows("SELECT pg_advisory_xact_lock(\(Self.auditLock))", logger: logger)
                 let rows = try await connection.rows(
                     """
                     DELETE FROM audit_queue WHERE seq IN (

@@ -224,7 +224,7 @@ public final class PostgresStore: AggregatorStore {
             let from = day * 86_400_000
             let to = from + 86_400_000
             try await connection.withTransaction(logger: logger) { [logger] connection in
-                try await connection.query("SELECT pg_advisory_xact_lock(\(Self.partitionLock))", logger: logger)
+                _ = try await connection.rows("SELECT pg_advisory_xact_lock(\(Self.partitionLock))", logger: logger)
                 try await connection.query(
                     PostgresQuery(
                         unsafeSQL:
@@ -334,12 +334,24 @@ public enum PostgresStoreError: Error, CustomStringConvertible {
     /// Whether the server could not be reached at all (rather than refusing the login or
     /// lacking the database), so trying again later may work. A server that is starting, shutting
     /// down or out of connection slots counts as unreachable; a certificate that fails
-    /// verification does not (waiting will not fix it).
+    /// verification does not (waiting will not fix it). So does a connection the server ends
+    /// during the migration, after the first one got in: a server going down then, with or
+    /// without a word, is one to wait for like a server that is not up yet.
     public var isUnreachable: Bool {
-        guard case .connect(_, let error) = self, let error = error as? PSQLError else { return false }
+        guard case .connect(_, let error) = self else { return false }
+        return Self.isConnectionLoss(error)
+    }
+
+    private static func isConnectionLoss(_ error: any Error) -> Bool {
+        if let error = error as? PostgresTransactionError {
+            return [error.beginError, error.closureError, error.commitError].contains { $0.map(isConnectionLoss) == true }
+        }
+        if "\(error)".contains("connectionCreationCircuitBreakerTripped") { return true }
+        guard let error = error as? PSQLError else { return false }
         if let state = error.serverInfo?[.sqlState] {
-            // cannot_connect_now (starting up, shutting down, in recovery), too_many_connections
-            return ["57P03", "53300"].contains(state)
+            // cannot_connect_now (starting up, shutting down, in recovery), too_many_connections,
+            // admin_shutdown and crash_shutdown (a connection ended by a server going down)
+            return ["57P03", "53300", "57P01", "57P02"].contains(state)
         }
         if error.underlying is NIOSSLError { return false }
         return [PSQLError.Code.connectionError, .serverClosedConnection, .uncleanShutdown].contains(error.code)
