@@ -105,12 +105,15 @@ import Testing
         let opening = Task { try await StoreOpening.open(url, logger: Logger(label: "test")) }
         let migration = "wait_event_type = 'Lock' AND query LIKE '%pg_advisory_xact_lock%'"
         var waiting: [String] = []
-        #expect(await eventually { waiting = await backends(migration); return waiting.count == 1 })
+        #expect(
+            await eventually {
+                waiting = await backends(migration)
+                return waiting.count == 1
+            })
         let ended = try await PostgresServer.psql(url, "SELECT pg_terminate_backend(\(waiting.joined()))")
         #expect(ended == "t")
-        // Not a word from the lock's query would reach the store before its rows were read in
-        // full (`rows`), and the store waited on a connection already gone.
-        // The next try waits for the lock again, on a new connection; then the holder lets go
+        // The lock's query is read to its end (`rows`), or its error would reach no one and the
+        // migration would wait on a connection already gone. The next try waits for the lock again, on a new connection; then the holder lets go
         // (its backend would sleep on after psql's end).
         #expect(
             await eventually {

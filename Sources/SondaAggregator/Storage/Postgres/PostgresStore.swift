@@ -344,7 +344,8 @@ public enum PostgresStoreError: Error, CustomStringConvertible {
 
     private static func isConnectionLoss(_ error: any Error) -> Bool {
         if let error = error as? PostgresTransactionError {
-            return [error.beginError, error.closureError, error.commitError].contains { $0.map(isConnectionLoss) == true }
+            let errors = [error.beginError, error.closureError, error.commitError]
+            return errors.contains { $0.map(isConnectionLoss) == true }
         }
         if "\(error)".contains("connectionCreationCircuitBreakerTripped") { return true }
         guard let error = error as? PSQLError else { return false }
