@@ -98,7 +98,9 @@ enum HTTPProber {
     ) {
         let request = transfer.request
         if let proxy = transfer.proxy {
-            proxy.install(on: easy, caFile: request.caFile ?? ProbeRequest.systemCAFile, userData: userData)
+            proxy.install(
+                on: easy, caFile: request.caFile ?? ProbeRequest.systemCAFile,
+                followsRedirects: request.maxRedirects > 0, userData: userData)
         } else {
             easy.set(CURLOPT_PROXY, "")
         }

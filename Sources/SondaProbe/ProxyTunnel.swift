@@ -8,6 +8,11 @@ import SondaCore
 /// request is about to go (http://). libcurl's own CONNECT counter cannot say this: it is 0 when a
 /// tunnel fails, and its APPCONNECT and PRETRANSFER include the tunnel.
 ///
+/// libcurl's lines cost about 4 % of a proxied probe's CPU (a C loop through tinyproxy, with and
+/// without CURLOPT_VERBOSE), most of it its trace of the TLS handshake and the certificate lines.
+/// So they are off from "Connected to" until the request goes, and on again after it only if a
+/// redirect may open another connection (CURLOPT_VERBOSE is a flag libcurl reads as it goes).
+///
 /// Lives as long as its transfer; its callbacks run on the probe's worker thread.
 final class ProxyTunnel {
     let endpoint: ProxyEndpoint
@@ -22,6 +27,8 @@ final class ProxyTunnel {
     /// The time tunnels took to open, summed over the connections (a redirect opens another).
     private(set) var openingNanoseconds: UInt64 = 0
     private(set) var opened = false
+    private var handle: UnsafeMutableRawPointer?
+    private var followsRedirects = false
 
     /// - Parameter alwaysTunnels: a tcp check, which an HTTP proxy must tunnel whatever the scheme.
     init(endpoint: ProxyEndpoint, url: String, alwaysTunnels: Bool = false) {
@@ -30,7 +37,9 @@ final class ProxyTunnel {
     }
 
     /// After `curl_easy_reset`, with the transfer's other options.
-    func install(on easy: CurlEasy, caFile: String, userData: UnsafeMutableRawPointer) {
+    func install(on easy: CurlEasy, caFile: String, followsRedirects: Bool, userData: UnsafeMutableRawPointer) {
+        handle = easy.handle
+        self.followsRedirects = followsRedirects
         easy.set(CURLOPT_PROXY, endpoint.url)
         // Credentials go apart from the URL, so libcurl never has them in a string it might print.
         if let username = endpoint.username {
@@ -53,6 +62,7 @@ final class ProxyTunnel {
         connectedAt = now
         proxyHandshakeBegun = false
         if firstConnectedAt == nil { firstConnectedAt = now }
+        if let handle { sonda_setopt_long(handle, CURLOPT_VERBOSE, 0) }
     }
 
     private static let connectedLine = Array("Connected to ".utf8)
@@ -71,6 +81,12 @@ final class ProxyTunnel {
         if tunnels { openingNanoseconds += DispatchTime.now().uptimeNanoseconds &- connectedAt }
         self.connectedAt = nil
         opened = true
+    }
+
+    /// The request is about to go on a connection that is up (libcurl's PREREQFUNCTION).
+    func requestGoes() {
+        tunnelOpened()
+        if followsRedirects, let handle { sonda_setopt_long(handle, CURLOPT_VERBOSE, 1) }
     }
 
     /// The proxy's share of the probe, for the split into phases. A transfer that got past the

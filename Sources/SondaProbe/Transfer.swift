@@ -157,6 +157,6 @@ let prereqCallback:
     ) -> Int32 = { userData, _, _, _, _ in
         guard let userData else { return Int32(CURL_PREREQFUNC_OK) }
         let transfer = Unmanaged<Transfer>.fromOpaque(userData).takeUnretainedValue()
-        transfer.proxy?.tunnelOpened()
+        transfer.proxy?.requestGoes()
         return transfer.connectionReady() ? Int32(CURL_PREREQFUNC_OK) : Int32(CURL_PREREQFUNC_ABORT)
     }

@@ -19,10 +19,13 @@ import Testing
         var scheme = "http"
         var credentials: Credentials = .none
         var host = "tls13"
+        var path = "/"
         var code: ProbeError.Code?
         /// Phases that must be present; the others must be absent.
         var phases: Set<PhaseTimings.Phase>
-        var testDescription: String { "\(scheme) \(proxy) \(credentials) → \(host): \(code?.rawValue ?? "ok")" }
+        var testDescription: String {
+            "\(scheme) \(proxy) \(credentials) → \(host)\(path): \(code?.rawValue ?? "ok")"
+        }
     }
 
     enum Credentials: Sendable { case none, right, wrong }
@@ -34,6 +37,9 @@ import Testing
         Case(proxy: .open, code: nil, phases: all),
         Case(proxy: .open, host: "http", code: nil, phases: all),
         Case(proxy: .open, host: "h2", code: nil, phases: all),
+        // Each hop on a connection and a tunnel of its own (ProxyTunnel turns libcurl's lines
+        // back on for the next one).
+        Case(proxy: .open, path: "/redirect/3", code: nil, phases: all),
         Case(proxy: .open, host: "expired", code: .tlsExpired, phases: [.dns, .connect, .proxy, .tls, .total]),
         Case(proxy: .authenticated, code: .proxyAuth, phases: untilProxy),
         Case(proxy: .authenticated, credentials: .wrong, code: .proxyAuth, phases: untilProxy),
@@ -78,7 +84,7 @@ import Testing
     @Test(arguments: cases)
     func errorCodePhasesAndProxyReport(_ c: Case) async throws {
         let lab = try TLSLab.shared()
-        let url = c.host == "closed" ? "https://localhost:\(try refusedLoopbackPort())/" : lab.url(c.host)
+        let url = c.host == "closed" ? "https://localhost:\(try refusedLoopbackPort())/" : lab.url(c.host, c.path)
         let endpoint = try Self.endpoint(c)
         let result = await Self.pool.probe(
             ProbeRequest(
@@ -107,6 +113,7 @@ import Testing
         if c.host == "http" && c.scheme == "http" {
             #expect(result.phases.proxy == 0, "an HTTP proxy fetches http:// itself: no tunnel")
         }
+        if c.path.hasPrefix("/redirect/") { #expect(result.http?.redirects == 3) }
         if c.host == "h2" { #expect(result.http?.version == "2", "ALPN runs with the origin, through the tunnel") }
     }
 
