@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import SondaAggregator
 import SondaConfig
+import Synchronization
 import TestSupport
 import Testing
 
@@ -92,7 +93,11 @@ import Testing
         defer { holder.signal(SIGKILL) }
         func backends(_ condition: String) async -> [String] {
             let answer = try? await PostgresServer.psql(
-                url, "SELECT pid FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND \(condition)")
+                url,
+                """
+                SELECT pid FROM pg_stat_activity
+                WHERE datname = current_database() AND pid <> pg_backend_pid() AND \(condition)
+                """)
             return answer.map { $0.split(separator: "\n").map(String.init) } ?? []
         }
         var holding: [String] = []
@@ -102,7 +107,16 @@ import Testing
                 return holding.count == 1
             }, "\(holder.log)")
 
-        let opening = Task { try await StoreOpening.open(url, logger: Logger(label: "test")) }
+        // Waited for as an event, so that a store that never opens fails the test, not the run.
+        let opened = Mutex<Result<any AggregatorStore, any Error>?>(nil)
+        Task {
+            do {
+                let store = try await StoreOpening.open(url, logger: Logger(label: "test"))
+                opened.withLock { $0 = .success(store) }
+            } catch {
+                opened.withLock { $0 = .failure(error) }
+            }
+        }
         let migration = "wait_event_type = 'Lock' AND query LIKE '%pg_advisory_xact_lock%'"
         var waiting: [String] = []
         #expect(
@@ -112,8 +126,9 @@ import Testing
             })
         let ended = try await PostgresServer.psql(url, "SELECT pg_terminate_backend(\(waiting.joined()))")
         #expect(ended == "t")
-        // The lock's query is read to its end (`rows`), or its error would reach no one and the
-        // migration would wait on a connection already gone. The next try waits for the lock again, on a new connection; then the holder lets go
+        // The lock's query is read to its end (`rows`), or its error would reach no one; and when
+        // the driver still gives no answer on the closed connection, the store's watchdog does.
+        // The next try waits for the lock again, on a new connection; then the holder lets go
         // (its backend would sleep on after psql's end).
         #expect(
             await eventually {
@@ -121,7 +136,8 @@ import Testing
                 return now.count == 1 && now != waiting
             })
         _ = try await PostgresServer.psql(url, "SELECT pg_terminate_backend(\(holding.joined()))")
-        let store = try await opening.value
+        #expect(await eventually { opened.withLock { $0 != nil } }, "the store opens once the lock is free")
+        let store = try #require(opened.withLock { $0 }).get()
         _ = try await store.agents()
         await store.close()
     }

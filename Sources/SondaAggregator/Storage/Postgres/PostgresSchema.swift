@@ -273,9 +273,9 @@ enum PostgresSchema {
         ),
     ]
 
-    /// Applies the migrations not yet applied, each in its own transaction, under the lock.
-    static func migrate(_ client: PostgresClient, logger: Logger) async throws {
-        try await client.withTransaction(logger: logger) { connection in
+    /// Applies the migrations not yet applied, in one transaction under the lock.
+    static func migrate(_ connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.withTransaction(logger: logger) { connection in
             _ = try await connection.rows("SELECT pg_advisory_xact_lock(\(migrationLock))", logger: logger)
             try await connection.query(
                 """

@@ -49,7 +49,13 @@ public final class PostgresStore: AggregatorStore {
             client: PostgresClient(configuration: url.clientConfiguration), logger: logger, faults: faults,
             leasePatience: leasePatience)
         do {
-            if migrate { try await PostgresSchema.migrate(store.client, logger: logger) }
+            // Under the store's deadline like any use: a driver that loses a query whose
+            // connection the server ended would otherwise hold `open` for ever.
+            if migrate {
+                try await store.withConnection { connection in
+                    try await PostgresSchema.migrate(connection, logger: logger)
+                }
+            }
         } catch {
             await store.close()
             throw PostgresStoreError.connect(url, error)
@@ -88,7 +94,9 @@ public final class PostgresStore: AggregatorStore {
 
     /// Runs `body` on a connection of the pool; throws `PostgresStoreError.unreachable` when none
     /// comes within `leasePatience` (the body never ran) and `.noAnswer` when the body outlives
-    /// `useDeadline` (it may have committed), and wraps the driver's errors so the API can tell them apart.
+    /// `useDeadline` or `.closedUnderQuery` when the server closed its connection under it without
+    /// the driver answering (either may have committed), and wraps the driver's errors so the API
+    /// can tell them apart.
     /// A request that gives up does not wait for the pool to notice: while the server restarts,
     /// the pool may answer a cancelled wait only once it has a connection again, and a request
     /// answered late is an agent's batch held for nothing. The body never runs after giving up.
@@ -105,8 +113,20 @@ public final class PostgresStore: AggregatorStore {
                 // (the server idle after its last COMMIT, every byte delivered both ways) and
                 // waits on for ever. Past the deadline the caller gets its answer (a retried
                 // batch is idempotent), and closing the connection fails the query if it can.
+                // Also seen: a query whose connection the server ended (pg_terminate_backend)
+                // left waiting although the connection is closed; that is answered within seconds.
                 let watchdog = Task {
-                    try await Task.sleep(for: Self.useDeadline)
+                    let deadline = ContinuousClock.now + Self.useDeadline
+                    var closedChecks = 0
+                    while ContinuousClock.now < deadline {
+                        try await Task.sleep(for: .seconds(1))
+                        closedChecks = connection.isClosed ? closedChecks + 1 : 0
+                        if closedChecks == 3 {
+                            logger.error("the server closed a connection under a query that got no answer")
+                            answer.resume(with: .failure(PostgresStoreError.closedUnderQuery))
+                            return
+                        }
+                    }
                     logger.error("a database query got no answer within \(Self.useDeadline); closing its connection")
                     answer.resume(with: .failure(PostgresStoreError.noAnswer(Self.useDeadline)))
                     try? await connection.close()
@@ -315,6 +335,9 @@ public enum PostgresStoreError: Error, CustomStringConvertible {
     /// A use of a connection got no answer within its deadline, and its connection was closed:
     /// what it wrote may or may not have been committed (a batch sent again is idempotent).
     case noAnswer(Duration)
+    /// The server closed the connection while a use of it waited for an answer the driver never
+    /// gave: what it wrote may or may not have been committed.
+    case closedUnderQuery
     /// The server or the driver failed a query.
     case failed(any Error)
 
@@ -326,6 +349,8 @@ public enum PostgresStoreError: Error, CustomStringConvertible {
             "the database is unreachable: \(reason)"
         case .noAnswer(let deadline):
             "the database gave no answer within \(deadline); the connection was closed"
+        case .closedUnderQuery:
+            "the database closed the connection before it answered"
         case .failed(let error):
             PostgresStoreError.reason(error)
         }
@@ -343,6 +368,11 @@ public enum PostgresStoreError: Error, CustomStringConvertible {
     }
 
     private static func isConnectionLoss(_ error: any Error) -> Bool {
+        switch error as? PostgresStoreError {
+        case .unreachable, .noAnswer, .closedUnderQuery: return true
+        case .failed(let error): return isConnectionLoss(error)
+        case .connect, nil: break
+        }
         if let error = error as? PostgresTransactionError {
             let errors = [error.beginError, error.closureError, error.commitError]
             return errors.contains { $0.map(isConnectionLoss) == true }
