@@ -49,9 +49,11 @@ public final class PostgresStore: AggregatorStore {
             leasePatience: leasePatience)
         do {
             // Under the store's deadline like any use: a driver that loses a query whose
-            // connection the server ended would otherwise hold `open` for ever.
+            // connection the server ended would otherwise hold `open` for ever. The server has
+            // just let a connection in, so the pool's first one may take as long as a loaded
+            // machine makes it (ci73: over 5 s beside another test run).
             if migrate {
-                try await store.withConnection { connection in
+                try await store.withConnection(patience: max(leasePatience, .seconds(60))) { connection in
                     try await PostgresSchema.migrate(connection, logger: logger)
                 }
             }
@@ -99,12 +101,15 @@ public final class PostgresStore: AggregatorStore {
     /// A request that gives up does not wait for the pool to notice: while the server restarts,
     /// the pool may answer a cancelled wait only once it has a connection again, and a request
     /// answered late is an agent's batch held for nothing. The body never runs after giving up.
-    func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+    /// `patience` replaces `leasePatience` for one use.
+    func withConnection<T: Sendable>(
+        patience: Duration? = nil, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) async throws -> T {
         let use = ConnectionUse()
         let answer = ResumeOnce<T>()
         let client = client
         let logger = logger
-        let patience = leasePatience
+        let patience = patience ?? leasePatience
         let work = Task<T, any Error> {
             try await client.withConnection { connection in
                 guard use.take() else { throw CancellationError() }
