@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Instructions per HTTPS probe (callgrind), agent vs the raw C libcurl loop: a repeatable
-# version of probe-cost.sh's CPU ratio, which this 2-core machine makes noisy.
-# Each side runs twice (N1 and N2 probes); the difference divided by N2-N1 cancels start-up,
-# including the one-time parse of the CA bundle.
+# Instructions per HTTPS probe (callgrind), agent vs the raw C libcurl loop, direct and through
+# tinyproxy on loopback: a repeatable version of probe-cost.sh's CPU ratios, which this 2-core
+# machine makes noisy. Each side runs twice (N1 and N2 probes); the difference divided by N2-N1
+# cancels start-up, including the one-time parse of the CA bundle.
 # Prints: name  agent_Minstr_per_probe  floor_Minstr_per_probe  ratio  target
 set -euo pipefail
 
@@ -18,8 +18,16 @@ AGENT=$ROOT/.build-bench/sonda-agent
 cc -O2 -o "$FLOOR" "$ROOT/bench/curl_floor.c" -lcurl
 
 LAB=$(mktemp -d)
-trap '"$ROOT/scripts/tls-lab" stop "$LAB"; rm -rf "$LAB"' EXIT
+PROXY_PID=
+trap '[ -n "$PROXY_PID" ] && kill "$PROXY_PID"; "$ROOT/scripts/tls-lab" stop "$LAB"; rm -rf "$LAB"' EXIT
 "$ROOT/scripts/tls-lab" start "$LAB" >/dev/null
+command -v tinyproxy >/dev/null || { echo "probe-instructions: tinyproxy is missing (apt-get install tinyproxy)" >&2; exit 1; }
+PROXY_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+printf 'Port %s\nListen 127.0.0.1\nTimeout 60\nMaxClients 64\nLogLevel Warning\nLogFile "%s"\n' \
+  "$PROXY_PORT" "$LAB/tinyproxy.log" >"$LAB/tinyproxy.conf"
+tinyproxy -d -c "$LAB/tinyproxy.conf" 2>/dev/null & PROXY_PID=$!
+PROXY=http://127.0.0.1:$PROXY_PORT
+for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$PROXY_PORT") 2>/dev/null && break; sleep 0.1; done
 port=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["ports"]["tls13"])' "$LAB/lab.json")
 url="https://localhost:$port/small.txt"
 N1=${N1:-40}
@@ -28,13 +36,21 @@ N2=${N2:-120}
 instructions() { # command… → total instructions executed
   valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 >/dev/null | awk '/refs:/ { gsub(",", "", $NF); print $NF }'
 }
-floor_run() { instructions "$FLOOR" "$url" "$1" "$LAB/bundle.pem"; }
-agent_run() { instructions "$AGENT" probe "$url" --count "$1" --ca-file "$LAB/bundle.pem" --json; }
+floor_run() { instructions "$FLOOR" "${@:2}" "$url" "$1" "$LAB/bundle.pem"; }
+agent_run() { instructions "$AGENT" probe "$url" --count "$1" --ca-file "$LAB/bundle.pem" --json "${@:2}"; }
 
-python3 - "$(floor_run "$N1")" "$(floor_run "$N2")" "$(agent_run "$N1")" "$(agent_run "$N2")" "$N1" "$N2" <<'PY'
+cell() { # name [proxy]: the floor takes -x PROXY, the agent --proxy PROXY
+  local name=$1 floor_args=() agent_args=()
+  [ $# -gt 1 ] && floor_args=(-x "$2") && agent_args=(--proxy "$2")
+  python3 - "$name" "$(floor_run "$N1" "${floor_args[@]}")" "$(floor_run "$N2" "${floor_args[@]}")" \
+    "$(agent_run "$N1" "${agent_args[@]}")" "$(agent_run "$N2" "${agent_args[@]}")" "$N1" "$N2" <<'PY'
 import sys
-f1, f2, a1, a2, n1, n2 = map(int, sys.argv[1:])
+name = sys.argv[1]
+f1, f2, a1, a2, n1, n2 = map(int, sys.argv[2:])
 floor = (f2 - f1) / (n2 - n1) / 1e6
 agent = (a2 - a1) / (n2 - n1) / 1e6
-print(f"probe_instr_https {agent:.3f} {floor:.3f} {agent / floor:.3f} <=1.10")
+print(f"{name} {agent:.3f} {floor:.3f} {agent / floor:.3f} <=1.10")
 PY
+}
+cell probe_instr_https
+cell probe_instr_https_proxy "$PROXY"
