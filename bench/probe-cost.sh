@@ -3,9 +3,13 @@
 # both doing N sequential fresh-connection GETs against a local tls-lab: HTTPS, HTTP, and HTTPS
 # through tinyproxy on loopback (both sides through the same proxy, CONNECT to the same nginx;
 # the proxy's own CPU is in neither).
-# Prints: name  agent_ms_per_probe  floor_ms_per_probe  ratio  target
+# The two sides take turns, REPS times; the ratio is the median of each turn's agent ÷ floor, so a
+# drift of the machine's speed between turns (tens of percent within a minute on this host)
+# cancels instead of landing on one side.
+# Prints: name  agent_ms_per_probe  floor_ms_per_probe  ratio  target (the ms are medians), and a
+#         note with the turns' lowest and highest ratio.
 # Env: SONDA_AGENT (default .build/release/sonda-agent), N_HTTPS (1000), N_HTTP (3000),
-#      N_PROXY (1000), REPS (5), CELLS (names of the cells to run; all by default).
+#      N_PROXY (1000), REPS (9), CELLS (names of the cells to run; all by default).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -43,7 +47,7 @@ check "https://localhost:$(port tls13)/small.txt"
 check "http://localhost:$(port http)/small.txt"
 check "https://localhost:$(port tls13)/small.txt" --proxy "$PROXY"
 
-python3 - "$FLOOR" "$AGENT" "$LAB/bundle.pem" "${REPS:-5}" "${CELLS:-}" \
+python3 - "$FLOOR" "$AGENT" "$LAB/bundle.pem" "${REPS:-9}" "${CELLS:-}" \
   "probe_cpu_https https://localhost:$(port tls13)/small.txt ${N_HTTPS:-1000} 1.10" \
   "probe_cpu_http http://localhost:$(port http)/small.txt ${N_HTTP:-3000} 1.5" \
   "probe_cpu_https_proxy https://localhost:$(port tls13)/small.txt ${N_PROXY:-1000} 1.10 $PROXY" <<'EOF'
@@ -70,9 +74,11 @@ for spec in sys.argv[6:]:
         + (["--proxy", proxy[0]] if proxy else []),
     }
     cpu = {"floor": [], "agent": []}
-    for rep in range(reps):  # interleaved, alternating which side goes first
+    for rep in range(reps):  # in turns, alternating which side goes first
         for side in (("floor", "agent") if rep % 2 == 0 else ("agent", "floor")):
             cpu[side].append(cpu_ms(runs[side]))
+    ratios = sorted(a / f for a, f in zip(cpu["agent"], cpu["floor"]))
     agent_ms, floor_ms = (statistics.median(cpu[s]) / int(n) for s in ("agent", "floor"))
-    print(f"{name}  {agent_ms:.3f}  {floor_ms:.3f}  {agent_ms / floor_ms:.2f}  <={target}", flush=True)
+    print(f"{name}  {agent_ms:.3f}  {floor_ms:.3f}  {statistics.median(ratios):.2f}  <={target}")
+    print(f"# {name}: {reps} turns, agent ÷ floor {ratios[0]:.2f} – {ratios[-1]:.2f}", flush=True)
 EOF
