@@ -26,14 +26,7 @@ trap '[ -n "$PROXY_PID" ] && kill "$PROXY_PID"; "$ROOT/scripts/tls-lab" stop "$L
 "$ROOT/scripts/tls-lab" start "$LAB" >/dev/null
 port() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["ports"][sys.argv[2]])' "$LAB/lab.json" "$1"; }
 
-# tinyproxy (Debian's) on loopback, forwarding anything; as the proxy tests run it.
-command -v tinyproxy >/dev/null || { echo "probe-cost: tinyproxy is missing (apt-get install tinyproxy)" >&2; exit 1; }
-PROXY_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-printf 'Port %s\nListen 127.0.0.1\nTimeout 60\nMaxClients 64\nLogLevel Warning\nLogFile "%s"\n' \
-  "$PROXY_PORT" "$LAB/tinyproxy.log" >"$LAB/tinyproxy.conf"
-tinyproxy -d -c "$LAB/tinyproxy.conf" 2>/dev/null & PROXY_PID=$!
-PROXY=http://127.0.0.1:$PROXY_PORT
-for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$PROXY_PORT") 2>/dev/null && break; sleep 0.1; done
+. "$ROOT/bench/loopback-proxy.sh"
 
 # Sanity check (and warm-up): a few agent probes must all report ok (through the proxy, with a
 # proxy phase).

@@ -21,13 +21,7 @@ LAB=$(mktemp -d)
 PROXY_PID=
 trap '[ -n "$PROXY_PID" ] && kill "$PROXY_PID"; "$ROOT/scripts/tls-lab" stop "$LAB"; rm -rf "$LAB"' EXIT
 "$ROOT/scripts/tls-lab" start "$LAB" >/dev/null
-command -v tinyproxy >/dev/null || { echo "probe-instructions: tinyproxy is missing (apt-get install tinyproxy)" >&2; exit 1; }
-PROXY_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-printf 'Port %s\nListen 127.0.0.1\nTimeout 60\nMaxClients 64\nLogLevel Warning\nLogFile "%s"\n' \
-  "$PROXY_PORT" "$LAB/tinyproxy.log" >"$LAB/tinyproxy.conf"
-tinyproxy -d -c "$LAB/tinyproxy.conf" 2>/dev/null & PROXY_PID=$!
-PROXY=http://127.0.0.1:$PROXY_PORT
-for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$PROXY_PORT") 2>/dev/null && break; sleep 0.1; done
+. "$ROOT/bench/loopback-proxy.sh"
 port=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["ports"]["tls13"])' "$LAB/lab.json")
 url="https://localhost:$port/small.txt"
 N1=${N1:-40}
