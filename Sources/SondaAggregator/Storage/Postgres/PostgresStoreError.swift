@@ -52,7 +52,7 @@ public enum PostgresStoreError: Error, CustomStringConvertible {
             let errors = [error.beginError, error.closureError, error.commitError]
             return errors.contains { $0.map(isConnectionLoss) == true }
         }
-        if "\(error)".contains("connectionCreationCircuitBreakerTripped") { return true }
+        if isCircuitBreakerTripped(error) { return true }
         guard let error = error as? PSQLError else { return false }
         if let state = error.serverInfo?[.sqlState] {
             // cannot_connect_now (starting up, shutting down, in recovery), too_many_connections,
@@ -71,12 +71,18 @@ public enum PostgresStoreError: Error, CustomStringConvertible {
             return "\(error.code)"
         }
         if let error = error as? PostgresStoreError { return "\(error)" }
-        if "\(error)".contains("connectionCreationCircuitBreakerTripped") {
+        if isCircuitBreakerTripped(error) {
             return "cannot connect to the server (the connection pool gave up after repeated failures)"
         }
         if let error = error as? PostgresTransactionError {
             return reason(error.closureError ?? error.beginError ?? error.commitError ?? error)
         }
         return "\(error)"
+    }
+
+    /// The pool gave up after repeated failures to connect (`ConnectionPoolError` of postgres-nio's
+    /// pool module, which the store does not import), recognised by its name in one place.
+    private static func isCircuitBreakerTripped(_ error: any Error) -> Bool {
+        "\(error)".contains("connectionCreationCircuitBreakerTripped")
     }
 }
