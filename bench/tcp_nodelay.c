@@ -4,6 +4,8 @@
  * until the client acknowledges the one before, a round trip on the reference's link; on the
  * emulated side the proxy's peer is the relay on loopback, which acknowledges at once, so that
  * round trip is the proxy's and not the link's (docs/performance.md, "Through a proxy").
+ * bench/loopback-proxy.sh runs the probe-cost benchmarks' tinyproxy with it too: there the held
+ * segment waits for the client's delayed acknowledgement, about 40 ms of every probe.
  * Build: cc -O2 -shared -fPIC -o tcp_nodelay.so tcp_nodelay.c -ldl
  */
 #define _GNU_SOURCE
