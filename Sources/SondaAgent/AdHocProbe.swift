@@ -46,7 +46,9 @@ public struct AdHocProbe: Sendable {
     public func run(on pool: ProbeWorkerPool, onResult: @escaping @Sendable (ProbeResult) -> Void = { _ in }) async
         -> [ProbeResult]
     {
-        await pool.withWorker { [self] runner in
+        var requestRedactor = redactor
+        if case .request(let request) = target { requestRedactor.addPassword(of: request.url) }
+        return await pool.withWorker { [self, requestRedactor] runner in
             var results: [ProbeResult] = []
             results.reserveCapacity(count * profiles.count)
             for _ in 0..<count {
@@ -55,9 +57,7 @@ public struct AdHocProbe: Sendable {
                     switch target {
                     case .request(var request):
                         request.profile = profile
-                        var redactor = redactor
-                        redactor.addPassword(of: request.url)
-                        run = [runner.probe(request).redacted(by: redactor)]
+                        run = [runner.probe(request).redacted(by: requestRedactor)]
                     case .check(let check, let redactor): run = runner.run(check, redactor: redactor, profile: profile)
                     }
                     for var result in run {

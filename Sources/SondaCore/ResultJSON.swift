@@ -106,7 +106,7 @@ extension Timestamp {
 }
 
 extension Int64 {
-    fileprivate func floorDivided(by d: Int64) -> Int64 {
+    func floorDivided(by d: Int64) -> Int64 {
         let q = self / d
         return (self % d != 0 && (self < 0) != (d < 0)) ? q - 1 : q
     }

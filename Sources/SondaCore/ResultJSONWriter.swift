@@ -235,38 +235,45 @@ public struct ResultJSONWriter {
     }
 
     /// RFC 3339 UTC with milliseconds, as `Timestamp.format` writes it, without building a String.
+    /// The date comes from the day count by Howard Hinnant's `civil_from_days`
+    /// (https://howardhinnant.github.io/date_algorithms.html): glibc's `gmtime_r` takes the time
+    /// zone lock and cost about 2 000 instructions a timestamp, and a result has up to seven.
     private mutating func timestamp(_ date: Date) {
         let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
-        var seconds = time_t(milliseconds / 1000)
-        var millis = milliseconds % 1000
-        if millis < 0 {
-            millis += 1000
-            seconds -= 1
-        }
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        func two(_ v: Int32) {
+        let seconds = milliseconds.floorDivided(by: 1000)
+        let millis = milliseconds - seconds * 1000
+        let days = seconds.floorDivided(by: 86_400)
+        let secondOfDay = seconds - days * 86_400
+        let shifted = days + 719_468  // days since 0000-03-01
+        let era = shifted.floorDivided(by: 146_097)
+        let dayOfEra = shifted - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthFromMarch = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * monthFromMarch + 2) / 5 + 1
+        let month = monthFromMarch < 10 ? monthFromMarch + 3 : monthFromMarch - 9
+        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        func two(_ v: Int64) {
             out.append(UInt8(ascii: "0") + UInt8(v / 10))
             out.append(UInt8(ascii: "0") + UInt8(v % 10))
         }
         out.reserve(26)
         out.append(UInt8(ascii: "\""))
-        let year = parts.tm_year + 1900
         two(year / 100)
         two(year % 100)
         out.append(UInt8(ascii: "-"))
-        two(parts.tm_mon + 1)
+        two(month)
         out.append(UInt8(ascii: "-"))
-        two(parts.tm_mday)
+        two(day)
         out.append(UInt8(ascii: "T"))
-        two(parts.tm_hour)
+        two(secondOfDay / 3600)
         out.append(UInt8(ascii: ":"))
-        two(parts.tm_min)
+        two(secondOfDay / 60 % 60)
         out.append(UInt8(ascii: ":"))
-        two(parts.tm_sec)
+        two(secondOfDay % 60)
         out.append(UInt8(ascii: "."))
         out.append(UInt8(ascii: "0") + UInt8(millis / 100))
-        two(Int32(millis % 100))
+        two(millis % 100)
         out.append(UInt8(ascii: "Z"))
         out.append(UInt8(ascii: "\""))
         needsComma = true
@@ -331,7 +338,16 @@ public struct ResultJSONWriter {
 
         deinit { base.deallocate() }
 
-        var array: [UInt8] { Array(UnsafeBufferPointer(start: base, count: count)) }
+        /// A copy by memcpy: `Array(UnsafeBufferPointer(…))` copied byte by byte, 35 K instructions
+        /// for an HTTPS result's 2.5 kB.
+        var array: [UInt8] {
+            Array(unsafeUninitializedCapacity: count) { buffer, initialized in
+                if let destination = buffer.baseAddress {
+                    UnsafeMutableRawPointer(destination).copyMemory(from: base, byteCount: count)
+                }
+                initialized = count
+            }
+        }
 
         /// Room for `extra` more bytes.
         @inline(__always) func reserve(_ extra: Int) {
@@ -358,7 +374,7 @@ public struct ResultJSONWriter {
         func append(_ bytes: UnsafeBufferPointer<UInt8>) {
             guard let source = bytes.baseAddress else { return }
             reserve(bytes.count)
-            (base + count).update(from: source, count: bytes.count)
+            UnsafeMutableRawPointer(base + count).copyMemory(from: source, byteCount: bytes.count)
             count += bytes.count
         }
 

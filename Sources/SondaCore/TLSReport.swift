@@ -74,6 +74,15 @@ public struct TLSReport: Codable, Hashable, Sendable {
 
     /// TLS protocol versions ordered for policy comparison; nil for names it does not know.
     public static func rank(ofVersion name: String) -> Int? {
-        ["SSLv3": 0, "TLSv1": 1, "TLSv1.1": 2, "TLSv1.2": 3, "TLSv1.3": 4][name]
+        // A switch, not a dictionary literal: this runs twice a probe, and the literal built a
+        // dictionary each time.
+        switch name {
+        case "SSLv3": 0
+        case "TLSv1": 1
+        case "TLSv1.1": 2
+        case "TLSv1.2": 3
+        case "TLSv1.3": 4
+        default: nil
+        }
     }
 }

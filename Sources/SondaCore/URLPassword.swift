@@ -9,14 +9,30 @@ extension SecretRedactor {
     }
 
     private static func passwordRange(in url: String) -> Range<String.Index>? {
-        // The standard library's search: Foundation's range(of:) goes through CFStringFind, and
-        // this runs for every result's URL.
-        guard let scheme = url.firstRange(of: "://") else { return nil }
-        let authority = url[scheme.upperBound...].prefix { !"/?#".contains($0) }
-        guard let at = authority.lastIndex(of: "@"), let colon = authority[..<at].firstIndex(of: ":") else {
-            return nil
+        // Over the UTF-8 bytes: every delimiter is ASCII, so each index found is also a character
+        // boundary. The generic `firstRange(of:)` cost 30 000 instructions a URL, and this runs
+        // for every result's URL.
+        let bytes = url.utf8
+        var scheme: String.Index?
+        var index = bytes.startIndex
+        while index < bytes.endIndex {
+            if bytes[index] == UInt8(ascii: ":"), bytes[index...].starts(with: "://".utf8) {
+                scheme = bytes.index(index, offsetBy: 3)
+                break
+            }
+            index = bytes.index(after: index)
         }
-        let range = authority.index(after: colon)..<at
+        guard let authorityStart = scheme else { return nil }
+        var at: String.Index?
+        index = authorityStart
+        while index < bytes.endIndex {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "/") || byte == UInt8(ascii: "?") || byte == UInt8(ascii: "#") { break }
+            if byte == UInt8(ascii: "@") { at = index }
+            index = bytes.index(after: index)
+        }
+        guard let at, let colon = bytes[authorityStart..<at].firstIndex(of: UInt8(ascii: ":")) else { return nil }
+        let range = bytes.index(after: colon)..<at
         return range.isEmpty ? nil : range
     }
 

@@ -211,6 +211,30 @@ extension ResultJSONWriter {
         }
     }
 
+    /// The writer computes the calendar date itself; `Timestamp.format` asks glibc's `gmtime_r`.
+    @Test func writesTimestampsExactlyAsJSONEncoderDoes() throws {
+        var generator = SplitMix64(seed: 11)
+        // Leap days and century years (1900 and 2100 are not leap years, 2000 is), the epoch, a
+        // time before it, and the last millisecond of a year.
+        var milliseconds: [Int64] = [
+            951_782_400_000, 951_868_799_999, -2_203_891_200_000, 4_107_542_400_000, 0, -1, -86_400_001,
+            1_798_761_599_999, 253_402_300_799_999,
+        ]
+        for _ in 0..<3000 {
+            // 1900 to 2400.
+            milliseconds.append(Int64(generator.next() % 15_778_800_000_000) - 2_208_988_800_000)
+        }
+        for value in milliseconds {
+            var result = ResultJSONTests.sample
+            result.startedAt = Date(timeIntervalSince1970: Double(value) / 1000)
+            var writer = ResultJSONWriter()
+            let written = String(decoding: writer.line(result), as: UTF8.self)
+            let expected = String(decoding: try ResultJSON.encoder().encode(result) + [0x0A], as: UTF8.self)
+            #expect(written == expected, "\(value)")
+            if written != expected { break }
+        }
+    }
+
     @Test(arguments: samples)
     func writesExactlyWhatJSONEncoderWrites(_ result: ProbeResult) throws {
         let expected = try ResultJSON.encoder().encode(result) + [0x0A]

@@ -10,6 +10,11 @@ import Testing
         ("https://api.example.com/login?next=a:b@c", "https://api.example.com/login?next=a:b@c"),
         ("https://api.example.com/", "https://api.example.com/"),
         ("https://a:b:c@host/", "https://a:[redacted]@host/"),
+        ("https://u:p@ss@host/x", "https://u:[redacted]@host/x"),
+        ("https://clínica:señha@höst.example/", "https://clínica:[redacted]@höst.example/"),
+        ("https://host/#frag:ment@x", "https://host/#frag:ment@x"),
+        ("host:80", "host:80"),
+        ("https://u:@host/", "https://u:@host/"),
     ])
     func thePasswordIsMasked(url: String, shown: String) {
         #expect(SecretRedactor.withoutPassword(url) == shown)
