@@ -341,16 +341,7 @@ public struct ResultJSONWriter {
 
         deinit { base.deallocate() }
 
-        /// A copy by memcpy: `Array(UnsafeBufferPointer(…))` copied byte by byte, 35 K instructions
-        /// for an HTTPS result's 2.5 kB.
-        var array: [UInt8] {
-            Array(unsafeUninitializedCapacity: count) { buffer, initialized in
-                if let destination = buffer.baseAddress {
-                    UnsafeMutableRawPointer(destination).copyMemory(from: base, byteCount: count)
-                }
-                initialized = count
-            }
-        }
+        var array: [UInt8] { Array(UnsafeBufferPointer(start: base, count: count)) }
 
         /// Room for `extra` more bytes.
         @inline(__always) func reserve(_ extra: Int) {
