@@ -106,7 +106,9 @@ extension Timestamp {
 }
 
 extension Int64 {
-    func floorDivided(by d: Int64) -> Int64 {
+    /// The quotient rounded toward negative infinity (`/` rounds toward zero): the minute, day or
+    /// second a time before 1970 falls in.
+    public func floorDivided(by d: Int64) -> Int64 {
         let q = self / d
         return (self % d != 0 && (self < 0) != (d < 0)) ? q - 1 : q
     }

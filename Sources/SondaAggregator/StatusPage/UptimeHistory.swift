@@ -1,5 +1,6 @@
 import Foundation
 import SondaConfig
+import SondaCore
 
 /// Per check, across regions: outcomes in each of the last 24 hours and the last 30 days (from
 /// the hour and day rollups), and the error budget left over the SLO window.

@@ -182,10 +182,3 @@ extension [LatencyHistogram] {
         for i in indices { self[i].merge(other[i]) }
     }
 }
-
-extension Int64 {
-    func floorDivided(by d: Int64) -> Int64 {
-        let q = self / d
-        return (self % d != 0 && (self < 0) != (d < 0)) ? q - 1 : q
-    }
-}

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import PostgresNIO
+import SondaCore
 
 /// What `sonda-aggregator migrate` writes into PostgreSQL: a SQLite file's rows, a chunk per
 /// transaction, each chunk one `INSERT … SELECT FROM UNNEST` with an array per column (a nullable
