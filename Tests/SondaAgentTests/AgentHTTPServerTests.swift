@@ -54,6 +54,38 @@ import Testing
         #expect(received.count < size, "cut off after \(received.count) of \(size) bytes")
     }
 
+    @Test func healthIsJSONWithTheFaultsThatPersist() async throws {
+        let metrics = AgentMetrics()
+        let server = try await AgentHTTPServer.start(address: "127.0.0.1:0", metrics: metrics)
+        // The scheduler's tick just before the request, on the same thread: health calls a
+        // scheduler stalled 30 s after its last tick, and a busy test process can take that long
+        // to come back to this task between two awaits.
+        let ok = await onThread {
+            metrics.scheduled(skipped: 0)
+            return RawHTTPClient.get("/health", port: server.port)
+        }
+        #expect(ok?.status == 200 && ok?.body == #"{"status":"ok"}"# + "\n")
+
+        metrics.faults.record(.spoolWrite, "spool: write '/var/lib/sonda/spool/x.open': No space left on device")
+        let failing = await onThread { RawHTTPClient.get("/health", port: server.port) }
+        #expect(failing?.status == 503)
+        #expect(failing?.body.contains(#""status":"failing""#) == true, "\(failing?.body ?? "")")
+        #expect(failing?.body.contains("No space left on device") == true, "\(failing?.body ?? "")")
+
+        let stalled = AgentMetrics()
+        let idle = try await AgentHTTPServer.start(address: "127.0.0.1:0", metrics: stalled)
+        let never = await onThread { RawHTTPClient.get("/health", port: idle.port) }
+        #expect(never?.status == 503 && never?.body.contains(#""cause":"scheduler_stalled""#) == true)
+        await idle.close()
+        await server.close()
+    }
+}
+
+/// Holds every thread of the concurrency pool, so every other test in the process waits for it:
+/// it runs in `make test`'s serial phase (Makefile, TIMING_SUITES). In the parallel phase, with the
+/// pool busy, taking all its threads took 60 s once, and the test beside it found its scheduler tick
+/// 30 s old.
+@Suite struct AgentHealthWithStuckPoolTests {
     /// The listener's tasks run on its own thread: with every thread of the global executor
     /// blocked (in the agent: its one task thread), `/health` still answers and says why.
     @Test func healthAnswersWhileEveryOtherTaskIsStuck() async throws {
@@ -77,27 +109,6 @@ import Testing
         #expect(
             answer?.status == 503 && answer?.body.contains("scheduler_stalled") == true, "\(String(describing: answer))"
         )
-        await server.close()
-    }
-
-    @Test func healthIsJSONWithTheFaultsThatPersist() async throws {
-        let metrics = AgentMetrics()
-        metrics.scheduled(skipped: 0)
-        let server = try await AgentHTTPServer.start(address: "127.0.0.1:0", metrics: metrics)
-        let ok = await onThread { RawHTTPClient.get("/health", port: server.port) }
-        #expect(ok?.status == 200 && ok?.body == #"{"status":"ok"}"# + "\n")
-
-        metrics.faults.record(.spoolWrite, "spool: write '/var/lib/sonda/spool/x.open': No space left on device")
-        let failing = await onThread { RawHTTPClient.get("/health", port: server.port) }
-        #expect(failing?.status == 503)
-        #expect(failing?.body.contains(#""status":"failing""#) == true, "\(failing?.body ?? "")")
-        #expect(failing?.body.contains("No space left on device") == true, "\(failing?.body ?? "")")
-
-        let stalled = AgentMetrics()
-        let idle = try await AgentHTTPServer.start(address: "127.0.0.1:0", metrics: stalled)
-        let never = await onThread { RawHTTPClient.get("/health", port: idle.port) }
-        #expect(never?.status == 503 && never?.body.contains(#""cause":"scheduler_stalled""#) == true)
-        await idle.close()
         await server.close()
     }
 }
