@@ -35,7 +35,8 @@ let package = Package(
         // The agent's scheduler alarm (timerfd, eventfd, epoll) and its global-executor hook.
         .target(name: "CSondaSystem"),
         .target(name: "SondaCore"),
-        .target(name: "SondaCLI", dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .target(
+            name: "SondaCLI", dependencies: ["SondaCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .target(name: "SondaProbe", dependencies: ["CCurl", "SondaCore"]),
         .target(name: "SondaKeys", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(

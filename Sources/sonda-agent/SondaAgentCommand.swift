@@ -22,9 +22,3 @@ struct SondaAgentCommand: AsyncParsableCommand {
     }
 }
 
-extension Duration: @retroactive ExpressibleByArgument {
-    public init?(argument: String) {
-        guard let value = try? DurationParsing.parse(argument) else { return nil }
-        self = value
-    }
-}

@@ -16,6 +16,9 @@ struct ServerOptions: ParsableArguments {
     @Option(help: "PEM trust store for an https:// server whose CA is not in the system store.")
     var cacert: String?
 
+    @Option(help: "Give up on an answer after this long (e.g. 30s, 2m).")
+    var timeout: Duration = .seconds(30)
+
     @Flag(help: "Print the API's JSON instead of a table.")
     var json = false
 
@@ -52,7 +55,7 @@ struct ServerOptions: ParsableArguments {
             sent = .success(
                 try await client.send(
                     method, components.url!.absoluteString, headers: headers, body: body.map(Array.init),
-                    timeout: .seconds(30)))
+                    timeout: timeout))
         } catch {
             sent = .failure(error)
         }

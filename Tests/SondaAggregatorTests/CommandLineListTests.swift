@@ -12,6 +12,9 @@ import Testing
 /// limit is a clear error, not a cut.
 @Suite struct CommandLineListTests {
     static let binary = TLSLab.builtBinary("sonda-aggregator")
+    /// The server answers from this test process, whose tasks share two cores with every other
+    /// test's: the CLI's own 30 s is a production default, not a bound on a busy test machine.
+    static let patient = ["--timeout", "10m"]
 
     @Test(arguments: StoreKind.allCases)
     func alertsAndAgentsListEveryEntry(_ kind: StoreKind) async throws {
@@ -24,14 +27,14 @@ import Testing
         try await app.test(.live) { client in
             let server = "http://127.0.0.1:\(try #require(client.port))"
 
-            let table = try await ChildProcess.run(Self.binary, ["alerts", "--server", server])
+            let table = try await ChildProcess.run(Self.binary, ["alerts", "--server", server] + Self.patient)
             #expect(table.status == 0, "\(table.stderr)")
             let rows = table.lines.dropFirst()
             #expect(rows.count == 2000, "\(table.stdout.suffix(500))")
             let checks = Set(rows.compactMap { $0.split(separator: " ").first { $0.hasPrefix("check-") } })
             #expect(checks == Set((0..<2000).map { "check-\($0)"[...] }))
 
-            let json = try await ChildProcess.run(Self.binary, ["alerts", "--server", server, "--json"])
+            let json = try await ChildProcess.run(Self.binary, ["alerts", "--server", server, "--json"] + Self.patient)
             #expect(json.status == 0, "\(json.stderr)")
             let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
             let alerts = try #require(object["alerts"] as? [[String: Any]])
@@ -39,17 +42,31 @@ import Testing
             #expect(alerts.filter { $0["state"] as? String == "resolved" }.count == 800)
             #expect(object["next_cursor"] == nil, "one list, not a page")
 
-            let agentTable = try await ChildProcess.run(Self.binary, ["agents", "--server", server])
+            let agentTable = try await ChildProcess.run(Self.binary, ["agents", "--server", server] + Self.patient)
             #expect(agentTable.status == 0, "\(agentTable.stderr)")
             #expect(
                 agentTable.lines.dropFirst().compactMap { $0.split(separator: " ").first.map(String.init) }
                     == agents.map(\.id).sorted())
-            let agentJSON = try await ChildProcess.run(Self.binary, ["agents", "--server", server, "--json"])
+            let agentJSON = try await ChildProcess.run(Self.binary, ["agents", "--server", server, "--json"] + Self.patient)
             #expect(agentJSON.status == 0, "\(agentJSON.stderr)")
             let listed = try JSONDecoder().decode(AgentStatus.List.self, from: Data(agentJSON.stdout.utf8))
             #expect(listed.agents.map(\.id) == agents.map(\.id).sorted() && listed.nextCursor == nil)
             #expect(listed.agents.filter { $0.version == "0.9.0" }.count == 100)
         }
+    }
+
+    /// A server that takes the request and never answers: `--timeout` decides how long the CLI
+    /// waits, and it says so and exits 69, as for a server it cannot reach.
+    @Test func aServerThatNeverAnswersMeetsTheTimeout() async throws {
+        let hung = try SilentListener()
+        let run = try await ChildProcess.run(
+            Self.binary, ["agents", "--server", "http://127.0.0.1:\(hung.port)", "--timeout", "1s"])
+        #expect(run.status == 69, "\(run.stderr)")
+        #expect(
+            run.stderr == "sonda-aggregator: error: cannot reach http://127.0.0.1:\(hung.port): no answer within the timeout\n",
+            "\(run.stderr)")
+        let wrong = try await ChildProcess.run(Self.binary, ["agents", "--timeout", "soon"])
+        #expect(wrong.status == 64 && wrong.stderr.contains("--timeout"), "\(wrong.stderr)")
     }
 
     @Test func anAnswerPastTheLimitIsAnErrorNotACut() async throws {
@@ -61,7 +78,7 @@ import Testing
         }
         try await Application(router: router).test(.live) { client in
             let server = "http://127.0.0.1:\(try #require(client.port))"
-            let budgets = { try await ChildProcess.run(Self.binary, ["budgets", "--server", server, "--json"]) }
+            let budgets = { try await ChildProcess.run(Self.binary, ["budgets", "--server", server, "--json"] + Self.patient) }
             var run = try await budgets()
             if run.status == 69 {
                 // Once, in CI beside another run, libcurl read a reply from this server's port
