@@ -235,50 +235,10 @@ public struct ResultJSONWriter {
     }
 
     /// RFC 3339 UTC with milliseconds, as `Timestamp.format` writes it, without building a String.
-    /// The date comes from the day count by Howard Hinnant's `civil_from_days`
-    /// (https://howardhinnant.github.io/date_algorithms.html): glibc's `gmtime_r` takes the time
-    /// zone lock and cost about 2 000 instructions a timestamp, and a result has up to seven.
     private mutating func timestamp(_ date: Date) {
-        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
-        let seconds = milliseconds.floorDivided(by: 1000)
-        let millis = milliseconds - seconds * 1000
-        let days = seconds.floorDivided(by: 86_400)
-        let secondOfDay = seconds - days * 86_400
-        let shifted = days + 719_468  // days since 0000-03-01
-        let era = shifted.floorDivided(by: 146_097)
-        let dayOfEra = shifted - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthFromMarch = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * monthFromMarch + 2) / 5 + 1
-        let month = monthFromMarch < 10 ? monthFromMarch + 3 : monthFromMarch - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        // Written into one stack buffer and appended once: appending byte by byte to `out` cost
-        // about 200 instructions a pair of digits.
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 26) { text in
-            var at = 0
-            func put(_ byte: UInt8) {
-                text[at] = byte
-                at += 1
-            }
-            func two(_ v: Int64, then separator: UInt8) {
-                put(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: v / 10))
-                put(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: v % 10))
-                if separator != 0 { put(separator) }
-            }
-            put(UInt8(ascii: "\""))
-            two(year / 100, then: 0)
-            two(year % 100, then: UInt8(ascii: "-"))
-            two(month, then: UInt8(ascii: "-"))
-            two(day, then: UInt8(ascii: "T"))
-            two(secondOfDay / 3600, then: UInt8(ascii: ":"))
-            two(secondOfDay / 60 % 60, then: UInt8(ascii: ":"))
-            two(secondOfDay % 60, then: UInt8(ascii: "."))
-            put(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: millis / 100))
-            two(millis % 100, then: UInt8(ascii: "Z"))
-            put(UInt8(ascii: "\""))
-            out.append(UnsafeBufferPointer(rebasing: text[..<at]))
-        }
+        out.append(UInt8(ascii: "\""))
+        Timestamp.withText(date) { out.append($0) }
+        out.append(UInt8(ascii: "\""))
         needsComma = true
     }
 

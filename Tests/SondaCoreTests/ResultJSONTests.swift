@@ -211,8 +211,9 @@ extension ResultJSONWriter {
         }
     }
 
-    /// The writer computes the calendar date itself; `Timestamp.format` asks glibc's `gmtime_r`.
-    @Test func writesTimestampsExactlyAsJSONEncoderDoes() throws {
+    /// `Timestamp` computes the calendar date itself: glibc's `gmtime_r` is the reference, and the
+    /// writer writes what the encoder does.
+    @Test func writesTimestampsAsGlibcsCalendarAndJSONEncoderDo() throws {
         var generator = SplitMix64(seed: 11)
         // Leap days and century years (1900 and 2100 are not leap years, 2000 is), the epoch, a
         // time before it, and the last millisecond of a year.
@@ -225,14 +226,28 @@ extension ResultJSONWriter {
             milliseconds.append(Int64(generator.next() % 15_778_800_000_000) - 2_208_988_800_000)
         }
         for value in milliseconds {
+            let date = Date(timeIntervalSince1970: Double(value) / 1000)
+            #expect(Timestamp.format(date) == Self.glibcFormat(date), "\(value)")
             var result = ResultJSONTests.sample
-            result.startedAt = Date(timeIntervalSince1970: Double(value) / 1000)
+            result.startedAt = date
             var writer = ResultJSONWriter()
             let written = String(decoding: writer.line(result), as: UTF8.self)
             let expected = String(decoding: try ResultJSON.encoder().encode(result) + [0x0A], as: UTF8.self)
             #expect(written == expected, "\(value)")
             if written != expected { break }
         }
+    }
+
+    /// `date` through `gmtime_r`, as `Timestamp.format` writes it.
+    static func glibcFormat(_ date: Date) -> String {
+        let value = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        let seconds = value.floorDivided(by: 1000)
+        var t = time_t(seconds)
+        var parts = tm()
+        gmtime_r(&t, &parts)
+        return String(
+            format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
+            parts.tm_hour, parts.tm_min, parts.tm_sec, Int32(value - seconds * 1000))
     }
 
     @Test(arguments: samples)
