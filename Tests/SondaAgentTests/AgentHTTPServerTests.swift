@@ -83,7 +83,7 @@ import Testing
         let cut = await eventually(every: .milliseconds(50)) {
             AgentHTTPServerTests.tcpState(local: server.port, remote: local) != "01"
         }
-        #expect(cut, "still \(AgentHTTPServerTests.tcpState(local: server.port, remote: local) ?? "gone") after 120 s")
+        #expect(cut, "still \(AgentHTTPServerTests.tcpState(local: server.port, remote: local) ?? "gone") after \(generousTimeout)")
         let received = await onThread { stalled.read() }
         #expect(received.count < size, "cut off after \(received.count) of \(size) bytes")
     }

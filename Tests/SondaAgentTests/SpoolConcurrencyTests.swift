@@ -1,5 +1,7 @@
 import SondaAgent
 import SondaCore
+import Synchronization
+import TestSupport
 import Testing
 
 @Suite struct SpoolConcurrencyTests {
@@ -10,23 +12,30 @@ import Testing
             clock: SpoolTestClock())
         let expected = SpoolSamples.ids(1...600)
 
-        let appending = Task.detached {
+        // Two threads of their own, not pool tasks: the drainer polls without waiting, and on
+        // the pool it would hold one of the test process's threads for as long as it polls.
+        let appended = Flag()
+        async let appending: Void = onThread {
             for start in stride(from: 1, through: 600, by: 10) {
-                try spool.append(SpoolSamples.results(start...(start + 9)))
+                try! spool.append(SpoolSamples.results(start...(start + 9)))
             }
+            appended.value.store(true, ordering: .releasing)
         }
-        let draining = Task.detached {
+        async let draining = onThread {
             var delivered: [String] = []
-            let giveUp = ContinuousClock.now + .seconds(60)
-            while delivered.count < expected.count, ContinuousClock.now < giveUp {
-                guard let batch = try spool.nextBatch(force: true) else { continue }
+            while true {
+                // Read before asking: once appending is over, an empty answer means all is out.
+                let done = appended.value.load(ordering: .acquiring)
+                guard let batch = try! spool.nextBatch(force: true) else {
+                    if done { break } else { continue }
+                }
                 delivered += batch.results.map(\.id)
-                try spool.acknowledge(batch)
+                try! spool.acknowledge(batch)
             }
             return delivered
         }
-        try await appending.value
-        let delivered = try await draining.value
+        await appending
+        let delivered = await draining
 
         #expect(delivered.count == expected.count)
         #expect(Set(delivered) == Set(expected))
@@ -34,4 +43,8 @@ import Testing
         #expect(spool.depth == 0)
         #expect(try spool.nextBatch(force: true) == nil)
     }
+}
+
+private final class Flag: Sendable {
+    let value = Atomic<Bool>(false)
 }

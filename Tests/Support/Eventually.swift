@@ -2,8 +2,9 @@ import Foundation
 
 /// How long a test waits for something bound to happen (a port, a log line, a delivery, an exit):
 /// far longer than it takes on a loaded two-core machine, so only a real hang fails, and fails
-/// instead of blocking CI. Waits end as soon as the thing happens.
-public let generousTimeout: Duration = .seconds(120)
+/// instead of blocking CI. Waits end as soon as the thing happens. (With two CI runs on the machine
+/// the parallel phase took 380 s, and a test that takes 3 s alone took 140 s in it.)
+public let generousTimeout: Duration = .seconds(300)
 
 /// Polls `condition` every `every` until it holds or `timeout` passes; true if it held.
 public func eventually(

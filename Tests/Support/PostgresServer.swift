@@ -6,7 +6,7 @@ import Synchronization
 public enum PostgresServer {
     /// A new, empty database's URL.
     public static func database() async throws -> String {
-        let server = try shared.get()
+        let server = try await shared.value
         let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         let created = try await ChildProcess.run(
             "/usr/lib/postgresql/15/bin/psql", [server, "-v", "ON_ERROR_STOP=1", "-qc", "CREATE DATABASE \(name)"])
@@ -39,9 +39,11 @@ public enum PostgresServer {
 
     private static let directory = Mutex<String?>(nil)
 
-    private static let shared: Result<String, any Error> = Result {
+    /// Started by the first test that asks; the others wait for it suspended, not holding a thread
+    /// of the pool (initdb takes seconds on a loaded machine, and the pool has two).
+    private static let shared = Task<String, any Error> {
         let script = TLSLab.packageRoot.appendingPathComponent("scripts/test-postgres").path
-        let output = try ChildProcess.runBlocking(script, ["start"])
+        let output = try await ChildProcess.run(script, ["start"])
         guard output.status == 0, output.lines.count == 2 else {
             throw ChildProcess.SpawnFailed(description: "scripts/test-postgres start failed: \(output.stderr)")
         }

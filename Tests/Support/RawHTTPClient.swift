@@ -38,12 +38,14 @@ public struct RawHTTPClient: Sendable {
         return bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) == bytes.count }
     }
 
-    /// Reads up to `limit` bytes, until the peer closes (or fails, or `timeout` passes).
+    /// Reads up to `limit` bytes, until the peer closes (or fails, or `timeout` passes). A read
+    /// cut short by a signal (a debugger attaching, with SO_RCVTIMEO set) is read again.
     public func read(upTo limit: Int = .max) -> [UInt8] {
         var received: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 16_384)
         while received.count < limit {
             let n = recv(fd, &buffer, min(buffer.count, limit - received.count), 0)
+            if n < 0 && errno == EINTR { continue }
             guard n > 0 else { break }
             received += buffer[..<n]
         }
@@ -56,7 +58,9 @@ public struct RawHTTPClient: Sendable {
         var received: [UInt8] = []
         var byte: UInt8 = 0
         while !received.suffix(4).elementsEqual("\r\n\r\n".utf8) {
-            guard recv(fd, &byte, 1, 0) == 1 else { return nil }
+            let n = recv(fd, &byte, 1, 0)
+            if n < 0 && errno == EINTR { continue }
+            guard n == 1 else { return nil }
             received.append(byte)
         }
         let head = String(decoding: received, as: UTF8.self).lowercased()
