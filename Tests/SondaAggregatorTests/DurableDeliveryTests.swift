@@ -37,7 +37,7 @@ import Testing
     static func queue(_ round: AlertRound, through dispatcher: AlertDispatcher, in store: any AggregatorStore)
         async throws
     {
-        let lease = try #require(try await store.acquireLease(holder: "test", ttl: .seconds(60)))
+        let lease = try #require(try await store.acquireLease(holder: "test", ttl: .seconds(600)))
         let evaluation = AlertEngine.Evaluation(round: round, updated: [], dropped: [], changes: [])
         try await store.saveAlerts(
             evaluation, cursor: nil, at: round.at, lease: lease, notifications: dispatcher.notifications(for: round))

@@ -265,20 +265,20 @@ extension PostgresStore {
         let url = try PostgresURL(try await PostgresServer.database())
         let (a, b) = (try await PostgresStore.forTests(url), try await PostgresStore.forTests(url))
         defer { for replica in [a, b] { Task { await replica.close() } } }
-        let first = try #require(try await a.acquireLease(holder: "a", ttl: .seconds(60)))
-        #expect(try await b.acquireLease(holder: "b", ttl: .seconds(60)) == nil, "held by a")
-        #expect(try await a.acquireLease(holder: "a", ttl: .seconds(60)) == first, "a renews, same epoch")
+        let first = try #require(try await a.acquireLease(holder: "a", ttl: .seconds(600)))
+        #expect(try await b.acquireLease(holder: "b", ttl: .seconds(600)) == nil, "held by a")
+        #expect(try await a.acquireLease(holder: "a", ttl: .seconds(600)) == first, "a renews, same epoch")
         // a's last renewal runs out at once, as if it had stopped renewing; b takes over after it.
         #expect(try await a.acquireLease(holder: "a", ttl: .milliseconds(1)) == first)
         var taken: Lease?
         #expect(
             await eventually(every: .milliseconds(100)) {
-                taken = try? await b.acquireLease(holder: "b", ttl: .seconds(60))
+                taken = try? await b.acquireLease(holder: "b", ttl: .seconds(600))
                 return taken != nil
             })
         let second = try #require(taken)
         #expect(second.epoch == first.epoch + 1)
-        #expect(try await a.acquireLease(holder: "a", ttl: .seconds(60)) == nil, "b holds it now")
+        #expect(try await a.acquireLease(holder: "a", ttl: .seconds(600)) == nil, "b holds it now")
 
         // a, paused through the takeover, tries to save what it evaluated: refused, nothing written.
         let alert = TrackedAlert(
