@@ -29,7 +29,7 @@ build: deps
 
 # Suites that assert on time run after the rest, one test at a time, so a busy machine does not
 # decide them; so does the one that holds every thread of the concurrency pool.
-TIMING_SUITES := ProbeTimingTests|LinkShaperTests|ShapingMemoryTests|ProfileCommandTests|AgentDaemonTests|ProbeCommandTests|DemoTests|DeliveryRetryTests|FaultScenarios|AgentHealthWithStuckPoolTests|AgentScrapeDeadlineTests
+TIMING_SUITES := ProbeTimingTests|LinkShaperTests|ShapingMemoryTests|ProfileCommandTests|AgentDaemonTests|ProbeCommandTests|DemoTests|DeliveryRetryTests|FaultScenarios|AgentHealthWithStuckPoolTests|AgentScrapeDeadlineTests|HostileTargetTests
 
 # One build of everything the tests need, then both phases without building: `swift test` left
 # to build by itself after a `swift build` recompiled about 115 files of Hummingbird's modules
