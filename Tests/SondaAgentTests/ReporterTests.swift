@@ -129,10 +129,13 @@ import Testing
         try spool.append(SpoolSamples.results(1...1))
         #expect(await eventually { reporter.sample("sonda_send_failures_total") >= 1 })
         // Forty new batches, each one news: retried at each, the failures would be about forty;
-        // backing off (1 s, 2 s, 4 s …), a handful at most however slow the machine.
-        for number in 2...41 {
-            try spool.append(SpoolSamples.results(number...number))
-            try await Task.sleep(for: .milliseconds(10))
+        // backing off (1 s, 2 s, 4 s …), a handful at most. Appended from a thread of their own:
+        // on the test process's busy pool forty sleeps could take minutes, and the backoff with them.
+        await onThread {
+            for number in 2...41 {
+                try! spool.append(SpoolSamples.results(number...number))
+                usleep(10_000)
+            }
         }
         let failures = reporter.sample("sonda_send_failures_total")
         try FileManager.default.removeItem(atPath: down)
