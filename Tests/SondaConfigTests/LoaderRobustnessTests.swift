@@ -58,8 +58,9 @@ import Testing
         }
     }
 
-    /// A minute of CPU in a debug build: on a thread of its own, not holding one of the two
-    /// threads every other test's tasks share. What it finds is checked once it is done.
+    /// Seconds of CPU in a debug build (a minute of wall time in the parallel phase): on a thread
+    /// of its own, not holding one of the two threads every other test's tasks share. What it
+    /// finds is checked once it is done.
     @Test func tenThousandGeneratedDocumentsNeverCrash() async {
         let (loaded, rejected, problems) = await onThread { () -> (Int, Int, [String]) in
             var generator = Generator(state: 20_261_123)
