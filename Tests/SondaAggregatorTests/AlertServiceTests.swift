@@ -6,6 +6,7 @@ import SondaAggregator
 import SondaConfig
 import SondaCore
 import Synchronization
+import TestSupport
 import Testing
 
 /// A clock the test moves by hand.
@@ -68,6 +69,29 @@ final class RecordingSink: AlertSink {
             let clock = clock
             return Application(router: AggregatorRouter(config: config, store: store, now: { clock.now }).build())
         }
+    }
+
+    /// An evaluator that finds a full page reads the next one at once, not a period later: with
+    /// an hour between rounds it still reaches the last of 120 new results 20 at a time.
+    @Test func anEvaluatorBehindReadsPageAfterPageWithoutWaitingForItsPeriod() async throws {
+        var fleet = try Fleet()
+        fleet.config.alerting.evaluateEvery = .seconds(3600)
+        let store = try fleet.store()
+        let clock = fleet.clock
+        let service = AlertService(
+            config: fleet.config, store: store, sink: RecordingSink(), now: { clock.now }, page: 20)
+        try await fleet.write(store, failing: [])
+        try await service.evaluateOnce()  // starts after these three
+        let before = try await store.alertStart(since: clock.now).cursor
+        for _ in 0..<40 { try await fleet.write(store, failing: []) }
+        let all = try await store.resultEvents(after: before, limit: 1000)
+        #expect(all.events.count == 120)
+        let running = Task { try await service.run() }
+        defer { running.cancel() }
+        let caughtUp = await eventually(every: .milliseconds(50)) {
+            (try? await store.alertStart(since: clock.now.addingTimeInterval(-60)).cursor) == all.last
+        }
+        #expect(caughtUp, "the evaluator's cursor never reached the last result")
     }
 
     @Test func aFiringAlertSurvivesARestartWithoutBeingAnnouncedAgain() async throws {

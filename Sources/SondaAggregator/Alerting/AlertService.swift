@@ -28,7 +28,8 @@ public actor AlertService: Service {
     /// Results replayed into a fresh engine: enough for every streak, TLS and certificate state.
     static let warmUp: TimeInterval = 3600
     static let rollupRefresh: TimeInterval = 60
-    static let page = 20_000
+    /// Results read a round, at most (whole transactions on PostgreSQL).
+    let page: Int
     static let leaseTTL: Duration = .seconds(10)
     static let leaseRenewal: Duration = .seconds(2)
 
@@ -43,14 +44,20 @@ public actor AlertService: Service {
     var standingBy = false
     var engine: AlertEngine?
     var cursor: Int64 = 0
+    /// Whether the last round read at least half a page: more results are likely waiting, and the
+    /// next round runs at once. With one page a period, the evaluator would read at most 20 000
+    /// results every 15 s (1 333 a second) and fall behind a spool catching up, or a bigger fleet,
+    /// for as long as the load lasts.
+    var behind = false
     var rollupsAt: Date?
 
     public init(
         config: AggregatorConfig, store: any AggregatorStore, sink: any AlertSink = DiscardingAlertSink(),
         now: @escaping @Sendable () -> Date = Date.init, logger: Logger = Logger(label: "sonda-aggregator.alerts"),
-        replica: String = Lease.replica
+        replica: String = Lease.replica, page: Int = 20_000
     ) {
         self.replica = replica
+        self.page = page
         self.config = config
         self.store = store
         self.sink = sink
@@ -65,7 +72,7 @@ public actor AlertService: Service {
             var holding = false
             do {
                 holding = try await holdLease() != nil
-                if holding, ContinuousClock.now >= next {
+                if holding, behind || ContinuousClock.now >= next {
                     next = ContinuousClock.now + every
                     _ = try await evaluateOnce()
                 }
@@ -73,8 +80,9 @@ public actor AlertService: Service {
                 return
             } catch {
                 logger.error("alert evaluation failed: \(error)")
+                behind = false  // tried again after the pause, not at once
             }
-            let pause = Self.pause(holding: holding, untilNextRound: next - ContinuousClock.now)
+            let pause = Self.pause(holding: holding, untilNextRound: behind ? .zero : next - ContinuousClock.now)
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: pause) }
         }
     }
@@ -122,7 +130,8 @@ public actor AlertService: Service {
         } else {
             engine = try await start(at: at)
         }
-        let (events, last) = try await store.resultEvents(after: cursor, limit: Self.page)
+        let (events, last) = try await store.resultEvents(after: cursor, limit: page)
+        behind = events.count >= page / 2
         for event in events.sorted(by: { $0.startedAt < $1.startedAt }) where isConfigured(event.agent) {
             engine.add(event)
         }
