@@ -261,6 +261,39 @@ extension PostgresStore {
         #expect(seen == ["slow-check", "fast-check"], "in transaction order, none skipped")
     }
 
+    /// A page of events holds whole transactions (batches): it ends before the transaction that
+    /// the limit cuts, or is that one transaction whole when it is the first.
+    @Test func aPageOfEventsEndsAtATransactionAndNeverSplitsOne() async throws {
+        let store = try await PostgresStore.forTests(try PostgresURL(try await PostgresServer.database()))
+        defer { Task { await store.close() } }
+        let f = try IngestFixture()
+        let start = try await store.alertStart(since: f.now.addingTimeInterval(-3600)).cursor
+        for batch in ["a", "b", "c"] {
+            let results = (1...3).map { IngestFixture.result(check: "\(batch)\($0)", totalMilliseconds: 10, at: f.now) }
+            try await store.write(f.batch(results: results), rawResults: nil, region: "sao_paulo", now: f.now, auditDetail: nil)
+        }
+        // Transactions of other tests' databases hold the server's horizon back for a moment.
+        #expect(
+            await eventually(every: .milliseconds(50)) {
+                (try? await store.resultEvents(after: start, limit: 100).events.count) == 9
+            })
+        func checks(limit: Int) async throws -> [String] {
+            try await store.resultEvents(after: start, limit: limit).events.map(\.check)
+        }
+        #expect(try await checks(limit: 2) == ["a1", "a2", "a3"], "the first transaction whole")
+        #expect(try await checks(limit: 4) == ["a1", "a2", "a3"], "not the part of b that fits")
+        #expect(try await checks(limit: 6) == ["a1", "a2", "a3", "b1", "b2", "b3"], "two transactions, exactly")
+        let (nine, twenty) = (try await checks(limit: 9), try await checks(limit: 20))
+        #expect(nine.count == 9 && twenty == nine)
+        var cursor = start
+        var seen: [String] = []
+        while let (events, last) = try? await store.resultEvents(after: cursor, limit: 4), let last {
+            seen += events.map(\.check)
+            cursor = last
+        }
+        #expect(seen == ["a1", "a2", "a3", "b1", "b2", "b3", "c1", "c2", "c3"], "page by page, none skipped or twice")
+    }
+
     @Test func oneReplicaHoldsTheLeaseAndOneThatLostItCannotWrite() async throws {
         let url = try PostgresURL(try await PostgresServer.database())
         let (a, b) = (try await PostgresStore.forTests(url), try await PostgresStore.forTests(url))

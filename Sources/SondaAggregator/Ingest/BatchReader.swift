@@ -25,7 +25,7 @@ public struct BatchReader {
 
     /// The body as a batch, or the reason it is not one.
     public static func read(_ body: Data, maxResults: Int) throws(Failure) -> Batch {
-        var result: Result<(ResultBatch, [Range<Int>]), Failure>!
+        var result: Result<(ResultBatch, [Range<Int>], [Range<Int>?]), Failure>!
         body.withUnsafeBytes { raw in
             result = Result { () throws(Failure) in
                 var reader = BatchReader(bytes: raw.bindMemory(to: UInt8.self), maxResults: maxResults)
@@ -43,8 +43,8 @@ public struct BatchReader {
                 }
             }
         }
-        let (batch, ranges) = try result.get()
-        return Batch(batch: batch, rawResults: RawResults(body: body, ranges: ranges))
+        let (batch, ranges, tlsRanges) = try result.get()
+        return Batch(batch: batch, rawResults: RawResults(body: body, ranges: ranges, tlsRanges: tlsRanges))
     }
 
     public static func read(_ body: UnsafeRawBufferPointer, maxResults: Int) throws(Failure) -> Batch {
@@ -60,6 +60,8 @@ public struct BatchReader {
     let maxResults: Int
     var position = 0
     var path: [PathItem] = []
+    /// Where the last result's `tls` object is (nil: it has none), for `RawResults.tlsTexts`.
+    var tlsRange: Range<Int>?
     static let maxDepth = 64
 
     init(bytes: UnsafeBufferPointer<UInt8>, maxResults: Int) {
@@ -70,11 +72,12 @@ public struct BatchReader {
 
     // MARK: the batch's shape (mirrors the Codable types field for field)
 
-    /// The batch, and each result's range in the body.
-    mutating func batch() throws -> (ResultBatch, [Range<Int>]) {
+    /// The batch, each result's range in the body, and the range of each result's TLS report.
+    mutating func batch() throws -> (ResultBatch, [Range<Int>], [Range<Int>?]) {
         var agent: String?, batchID: String?, sentAt: Date?, heartbeat: Heartbeat?
         var results: [ProbeResult]?
         var raw: [Range<Int>] = []
+        var tls: [Range<Int>?] = []
         try beginObject()
         var object = ObjectState(start: position)
         while let key = try nextKey(&object) {
@@ -90,6 +93,7 @@ public struct BatchReader {
                 path.append(.key("results"))
                 var list: [ProbeResult] = []
                 raw = []
+                tls = []
                 try array { r, index in
                     guard index < r.maxResults else {
                         throw Failure(message: "batch has more than \(r.maxResults) results; the limit is \(r.maxResults)", tooLarge: true)
@@ -98,6 +102,7 @@ public struct BatchReader {
                     let start = r.position
                     list.append(try r.result())
                     raw.append(start..<r.position)
+                    tls.append(r.tlsRange)
                 }
                 path.removeLast()
                 results = list
@@ -109,7 +114,7 @@ public struct BatchReader {
             agent: try required(agent, "agent"), batchID: try required(batchID, "batch_id"),
             sentAt: try required(sentAt, "sent_at"), results: try required(results, "results"),
             heartbeat: try required(heartbeat, "heartbeat"))
-        return (batch, raw)
+        return (batch, raw, tls)
     }
 
     mutating func heartbeat() throws -> Heartbeat {
@@ -141,6 +146,7 @@ public struct BatchReader {
         var id: String?, startedAt: Date?, ok: Bool?, phases: PhaseTimings?, assertions: [AssertionOutcome]?
         var check: String?, step: String?, agent: String?, region: String?, profile: String?, endpointClass: String?
         var error: ProbeError?, http: HTTPInfo?, tls: TLSReport?, budget: BudgetOutcome?
+        tlsRange = nil
         try beginObject()
         var object = ObjectState(start: position)
         while let key = try nextKey(&object) {
@@ -171,7 +177,12 @@ public struct BatchReader {
             } else if key == "http" {
                 http = try field("http") { r in try r.optional { r in try r.httpInfo() } }
             } else if key == "tls" {
-                tls = try field("tls") { r in try r.optional { r in try r.tlsReport() } }
+                tls = try field("tls") { r in
+                    let start = r.position
+                    let report = try r.optional { r in try r.tlsReport() }
+                    r.tlsRange = report == nil ? nil : start..<r.position
+                    return report
+                }
             } else if key == "assertions" {
                 assertions = try field("assertions") { r in
                     var list: [AssertionOutcome] = []

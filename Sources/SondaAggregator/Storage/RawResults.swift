@@ -9,11 +9,15 @@ import PostgresNIO
 public struct RawResults: RandomAccessCollection, PostgresNonThrowingEncodable, Sendable {
     let body: Data
     let ranges: [Range<Int>]
+    /// Where each result's `tls` object is in the body (nil for a result without one), when the
+    /// batch reader recorded it; nil for texts given one by one.
+    let tlsRanges: [Range<Int>?]?
 
-    /// `ranges` are offsets from the body's first byte, each holding valid UTF-8.
-    init(body: Data, ranges: [Range<Int>]) {
+    /// `ranges` are offsets from the body's first byte, each holding valid UTF-8; so are `tlsRanges`.
+    init(body: Data, ranges: [Range<Int>], tlsRanges: [Range<Int>?]? = nil) {
         self.body = body
         self.ranges = ranges
+        self.tlsRanges = tlsRanges
     }
 
     /// The texts given one by one (tests, benchmarks).
@@ -50,6 +54,38 @@ public struct RawResults: RandomAccessCollection, PostgresNonThrowingEncodable, 
             for range in ranges {
                 buffer.writeInteger(Int32(range.count))
                 buffer.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[range]))
+            }
+        }
+    }
+}
+
+extension RawResults {
+    /// The results' TLS reports for PostgreSQL's `tls_json` column (the v10 migration): each
+    /// `tls` object's text as sent, '' for a result without one. Where the reader did not record
+    /// them, an empty array, which a multi-array `UNNEST` pads with NULL: "not extracted", and
+    /// readers parse the stored JSON instead.
+    var tlsTexts: TLSTexts { TLSTexts(raw: self) }
+
+    struct TLSTexts: PostgresNonThrowingEncodable, Sendable {
+        let raw: RawResults
+
+        static var psqlType: PostgresDataType { .textArray }
+        static var psqlFormat: PostgresFormat { .binary }
+
+        func encode<JSONEncoder: PostgresJSONEncoder>(
+            into buffer: inout ByteBuffer, context: PostgresEncodingContext<JSONEncoder>
+        ) {
+            guard let tlsRanges = raw.tlsRanges else { return TextArray.writeHeader(count: 0, into: &buffer) }
+            TextArray.writeHeader(count: tlsRanges.count, into: &buffer)
+            raw.body.withUnsafeBytes { bytes in
+                for range in tlsRanges {
+                    guard let range else {
+                        buffer.writeInteger(Int32(0))
+                        continue
+                    }
+                    buffer.writeInteger(Int32(range.count))
+                    buffer.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[range]))
+                }
             }
         }
     }

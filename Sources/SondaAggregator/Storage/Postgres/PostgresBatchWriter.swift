@@ -142,15 +142,16 @@ extension PostgresStore {
                 SELECT COALESCE((SELECT fresh FROM remembered), \(memory == nil)) AS fresh
             ), inserted AS (
                 INSERT INTO results (id, started_at_ms, agent, check_name, step, region, profile, class, ok,
-                                     error_code, total_ms, json)
+                                     error_code, total_ms, json, tls_json)
                 SELECT id, started_at_ms, agent, check_name, NULLIF(step, ''), region, profile, class, ok,
-                       NULLIF(error_code, ''), total_ms, json
+                       NULLIF(error_code, ''), total_ms, json, tls_json
                 FROM UNNEST(\(rows.ids)::text[], \(rows.startedAt)::bigint[], \(rows.agents)::text[],
                             \(rows.checks)::text[], \(rows.steps)::text[], \(rows.regions)::text[],
                             \(rows.profiles)::text[], \(rows.classes)::text[], \(rows.ok)::boolean[],
-                            \(rows.errorCodes)::text[], \(rows.totals)::float8[], \(rows.json)::text[])
+                            \(rows.errorCodes)::text[], \(rows.totals)::float8[], \(rows.json)::text[],
+                            \(rows.json.tlsTexts)::text[])
                      AS r(id, started_at_ms, agent, check_name, step, region, profile, class, ok, error_code,
-                          total_ms, json)
+                          total_ms, json, tls_json)
                 WHERE (SELECT fresh FROM admitted)
                 ON CONFLICT DO NOTHING
                 RETURNING id

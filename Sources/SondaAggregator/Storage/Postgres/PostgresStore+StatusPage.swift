@@ -57,7 +57,7 @@ extension PostgresStore {
                     SELECT agent, started_at_ms, tls #>> '{earliest_expiry}',
                         coalesce(tls #>> '{leaf,sans,0}', tls #>> '{leaf,subject}'), tls #>> '{version}',
                         tls #>> '{client_cert,subject}', tls #>> '{client_cert,not_after}'
-                    FROM results CROSS JOIN LATERAL (SELECT json::jsonb -> 'tls' AS tls OFFSET 0) AS parsed
+                    FROM results \(unescaped: Self.parsedTLS)
                     WHERE check_name = \(check) ORDER BY started_at_ms DESC
                     LIMIT \(CertificateExpiry.latestResults)
                     """, logger: logger)
