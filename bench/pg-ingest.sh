@@ -51,27 +51,30 @@ replica_ticks() {
   for r in 1 2; do total=$((total + $(awk '{print $14 + $15}' "/proc/$(cat "$WORK/agg$r.pid")/stat"))); done
   echo $total
 }
+# wait_until_none WHAT QUERY: polls QUERY (true while work is left) every 0.5 s, as each poll is
+# server CPU counted against ingest; gives up after 60 s saying WHAT.
+wait_until_none() {
+  local left
+  for _ in $(seq 120); do
+    left=$(psql "$PG_URL" -qAtc "$2")
+    [ "$left" = f ] && return 0
+    sleep 0.5
+  done
+  echo "$1 within 60 s" >&2
+  exit 1
+}
 for round in $(seq "$rounds"); do
   server_before=$(pg_server_cpu_ticks) replicas_before=$(replica_ticks)
   read -r n s _ < <(python3 "$ROOT/bench/ingest-load.py" --ports "$ports" "${keys[@]}" \
     --senders "$SENDERS" --batches "$per_round" --rows-out "$WORK/rows.jsonl")
-  # The lease holder moves ingest's pending rollup rows every 5 s (adding up hours and days);
-  # that work is part of ingest's cost, so the CPU figures wait for it.
-  # Polled every 0.5 s: each poll is server CPU counted against ingest.
-  for _ in $(seq 120); do
-    pending=$(psql "$PG_URL" -qAtc "SELECT (SELECT count(*) FROM latency_pending) + (SELECT count(*) FROM outcome_pending)")
-    [ "$pending" = 0 ] && break
-    sleep 0.5
-  done
-  [ "$pending" = 0 ] || { echo "pending rollup rows were not moved within 60 s" >&2; exit 1; }
-  # So is the alert evaluator's reading of every new result (it reads page after page while behind).
-  for _ in $(seq 120); do
-    unread=$(psql "$PG_URL" -qAtc "SELECT EXISTS (SELECT 1 FROM results WHERE ingest_xid >
-      coalesce((SELECT value FROM alert_cursor WHERE name = 'results'), 0)::text::xid8)")
-    [ "$unread" = f ] && break
-    sleep 0.5
-  done
-  [ "$unread" = f ] || { echo "the alert evaluator had not read every result within 60 s" >&2; exit 1; }
+  # The lease holder moves ingest's pending rollup rows every 5 s (adding up hours and days), and
+  # its alert evaluator reads every new result (page after page while behind): that work is part
+  # of ingest's cost, so the CPU figures wait for both.
+  wait_until_none "pending rollup rows were not moved" \
+    "SELECT EXISTS (SELECT 1 FROM latency_pending) OR EXISTS (SELECT 1 FROM outcome_pending)"
+  wait_until_none "the alert evaluator had not read every result" \
+    "SELECT EXISTS (SELECT 1 FROM results WHERE ingest_xid >
+       coalesce((SELECT value FROM alert_cursor WHERE name = 'results'), 0)::text::xid8)"
   cpu_ticks=$((cpu_ticks + $(replica_ticks) - replicas_before))
   server_ingest=$((server_ingest + $(pg_server_cpu_ticks) - server_before))
   acked=$((acked + n)) seconds=$(python3 -c "print(round($seconds + $s, 3))")
