@@ -1,4 +1,5 @@
 import Foundation
+import PostgresNIO
 import SondaConfig
 import SondaCore
 import TestSupport
@@ -99,5 +100,37 @@ import Testing
             cursor = last
         }
         #expect(seen == ["a1", "a2", "a3", "b1", "b2", "b3", "c1", "c2", "c3"], "page by page, none skipped or twice")
+    }
+
+    /// The evaluator's page walks the index and stops at its limit, even on a partition that has
+    /// no statistics yet, where the planner would otherwise read it whole and sort it.
+    @Test func aPageOfEventsWalksTheIndexOnAPartitionWithoutStatistics() async throws {
+        let store = try await PostgresStore.forTests(try PostgresURL(try await PostgresServer.database()))
+        defer { Task { await store.close() } }
+        let f = try IngestFixture()
+        for batch in 0..<4 {
+            let results = (0..<50).map { IngestFixture.result(check: "c\(batch)-\($0)", totalMilliseconds: 10, at: f.now) }
+            try await store.write(f.batch(results: results), rawResults: nil, region: "sao_paulo", now: f.now, auditDetail: nil)
+        }
+        let page = PostgresStore.eventsPage(after: 0, limit: 20)
+        func plan(inIndexOrder: Bool) async throws -> String {
+            try await store.withConnection { connection in
+                try await connection.withTransaction(logger: store.logger) { connection in
+                    if inIndexOrder { try await connection.query(PostgresStore.indexOrder, logger: store.logger) }
+                    let rows = try await connection.query(
+                        PostgresQuery(unsafeSQL: "EXPLAIN " + page.sql, binds: page.binds), logger: store.logger)
+                    var lines: [String] = []
+                    for try await line in rows.decode(String.self) { lines.append(line) }
+                    return lines.joined(separator: "\n")
+                }
+            }
+        }
+        // The plan without the setting, for the message only: autovacuum may have analyzed the
+        // partition meanwhile, and then the planner walks the index by itself.
+        let unordered = try await plan(inIndexOrder: false)
+        let ordered = try await plan(inIndexOrder: true)
+        #expect(
+            ordered.contains("Index Scan") && !ordered.contains("Sort"),
+            "\(ordered)\n(without the setting:\n\(unordered))")
     }
 }

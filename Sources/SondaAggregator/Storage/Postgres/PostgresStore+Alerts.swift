@@ -77,6 +77,21 @@ extension PostgresStore {
         }
     }
 
+    /// Up to `limit + 1` events after `cursor`, in transaction order, from transactions that are
+    /// over. Run after `indexOrder`, it walks the (ingest_xid, seq) index and stops there. Without
+    /// it, a partition with no statistics yet (a new day, a burst) is read whole and sorted for
+    /// every page: 14 times the walk's cost for 20 000 rows of 120 000. `results.`, as a bare
+    /// `ingest_xid` would sort by the first output column, which is named after it.
+    static func eventsPage(after cursor: Int64, limit: Int) -> PostgresQuery {
+        """
+        \(unescaped: eventColumns)
+        WHERE ingest_xid > \(String(cursor))::xid8 AND ingest_xid < pg_snapshot_xmin(pg_current_snapshot())
+        ORDER BY results.ingest_xid, results.seq LIMIT \(limit + 1)
+        """
+    }
+
+    static let indexOrder: PostgresQuery = "SET LOCAL enable_sort = off"
+
     public func resultEvents(after cursor: Int64, limit: Int) async throws -> (events: [ResultEvent], last: Int64?) {
         try await withConnection { [logger] connection in
             // The transactions after the cursor that are over, whole: one read of up to limit + 1
@@ -84,12 +99,10 @@ extension PostgresStore {
             // on past the read); or, when that is the first, a second read of it alone, whole. (A
             // first query for the bound then a second for the rows read the same index range twice:
             // a quarter of what evaluating cost the server.)
-            var rows = try await Self.events(
-                """
-                \(unescaped: Self.eventColumns)
-                WHERE ingest_xid > \(String(cursor))::xid8 AND ingest_xid < pg_snapshot_xmin(pg_current_snapshot())
-                ORDER BY ingest_xid, seq LIMIT \(limit + 1)
-                """, on: connection, logger: logger)
+            var rows = try await connection.withTransaction(logger: logger) { connection in
+                try await connection.query(Self.indexOrder, logger: logger)
+                return try await Self.events(Self.eventsPage(after: cursor, limit: limit), on: connection, logger: logger)
+            }
             if rows.count > limit, let first = rows.first?.0 {
                 let bound = rows[limit].0
                 if bound == first {
