@@ -29,6 +29,31 @@ import Testing
         for q in [0.0, 0.5, 0.95, 0.99, 1.0] { #expect(accumulator.quantile(q) == merged.quantile(q)) }
     }
 
+    /// The buckets are kept sorted as values come: any order of recording and of merging gives the
+    /// same histogram, the same bytes, and the quantiles of a dense count of the same values.
+    @Test func recordingInAnyOrderAndMergingInPiecesGiveTheSameHistogram() throws {
+        var rng = SplitMix64(seed: 7)
+        let values = (0..<300).map { _ in Double(rng.next() % 400_000) / 1000 } + [0, 0.0004, 12.5, 12.5, 90_000]
+        var inOrder = LatencyHistogram()
+        var reversed = LatencyHistogram()
+        for ms in values { inOrder.record(milliseconds: ms) }
+        for ms in values.reversed() { reversed.record(milliseconds: ms) }
+        var pieces = LatencyHistogram()
+        var accumulator = HistogramAccumulator()
+        for start in stride(from: 0, to: values.count, by: 37).reversed() {
+            var piece = LatencyHistogram()
+            for ms in values[start..<min(start + 37, values.count)] { piece.record(milliseconds: ms) }
+            pieces.merge(piece)
+            pieces.merge(LatencyHistogram())
+            accumulator.add(serialized: piece.serialized)
+        }
+        #expect(reversed == inOrder && pieces == inOrder)
+        #expect(pieces.serialized == inOrder.serialized)
+        #expect(try #require(LatencyHistogram(serialized: inOrder.serialized)) == inOrder)
+        #expect(inOrder.count == UInt64(values.count))
+        for q in [0.0, 0.01, 0.5, 0.95, 0.99, 1.0] { #expect(inOrder.quantile(q) == accumulator.quantile(q)) }
+    }
+
     @Test func garbageIsRejectedNotTrusted() {
         #expect(LatencyHistogram(serialized: [0xFF, 0xFF, 0xFF, 0x7F, 0x01]) == nil)
     }

@@ -8,9 +8,17 @@ public struct LatencyHistogram: Sendable, Hashable {
     static let gamma = 1.02
     static let logGamma = log(gamma)
 
-    /// Bucket index → count.
-    public private(set) var buckets: [Int32: UInt64] = [:]
+    /// The buckets that hold values, in index order. A sorted array rather than a dictionary: a
+    /// minute's histogram holds a handful of values, and ingest builds about a hundred of them per
+    /// batch of 500 results (one per check, region, profile and minute, for each phase), so the
+    /// dictionaries' allocations, hashing and sorting before serializing were most of their cost.
+    private var buckets: [Bucket] = []
     public private(set) var count: UInt64 = 0
+
+    struct Bucket: Sendable, Hashable {
+        var index: Int32
+        var count: UInt64
+    }
 
     public init() {}
 
@@ -26,12 +34,54 @@ public struct LatencyHistogram: Sendable, Hashable {
     }
 
     public mutating func record(milliseconds ms: Double, count n: UInt64 = 1) {
-        buckets[Self.bucket(ofMilliseconds: ms), default: 0] += n
+        add(n, toBucket: Self.bucket(ofMilliseconds: ms))
         count += n
     }
 
+    private mutating func add(_ n: UInt64, toBucket index: Int32) {
+        var low = 0
+        var high = buckets.count
+        while low < high {
+            let middle = (low + high) / 2
+            if buckets[middle].index < index { low = middle + 1 } else { high = middle }
+        }
+        if low < buckets.count, buckets[low].index == index {
+            buckets[low].count += n
+        } else {
+            buckets.insert(Bucket(index: index, count: n), at: low)
+        }
+    }
+
     public mutating func merge(_ other: LatencyHistogram) {
-        for (index, n) in other.buckets { buckets[index, default: 0] += n }
+        guard !other.buckets.isEmpty else {
+            count += other.count
+            return
+        }
+        guard !buckets.isEmpty else {
+            count += other.count
+            buckets = other.buckets
+            return
+        }
+        var merged: [Bucket] = []
+        merged.reserveCapacity(buckets.count + other.buckets.count)
+        var (i, j) = (0, 0)
+        while i < buckets.count, j < other.buckets.count {
+            let (a, b) = (buckets[i], other.buckets[j])
+            if a.index < b.index {
+                merged.append(a)
+                i += 1
+            } else if b.index < a.index {
+                merged.append(b)
+                j += 1
+            } else {
+                merged.append(Bucket(index: a.index, count: a.count + b.count))
+                i += 1
+                j += 1
+            }
+        }
+        merged += buckets[i...]
+        merged += other.buckets[j...]
+        buckets = merged
         count += other.count
     }
 
@@ -40,9 +90,9 @@ public struct LatencyHistogram: Sendable, Hashable {
         guard count > 0 else { return nil }
         let rank = max(1, UInt64((q * Double(count)).rounded(.up)))
         var seen: UInt64 = 0
-        for index in buckets.keys.sorted() {
-            seen += buckets[index]!
-            if seen >= rank { return Self.milliseconds(ofBucket: index) }
+        for bucket in buckets {
+            seen += bucket.count
+            if seen >= rank { return Self.milliseconds(ofBucket: bucket.index) }
         }
         return nil
     }
@@ -53,10 +103,10 @@ public struct LatencyHistogram: Sendable, Hashable {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(buckets.count * 3)
         var previous: Int32 = 0
-        for index in buckets.keys.sorted() {
-            Self.appendVarint(UInt64(index - previous), to: &bytes)
-            Self.appendVarint(buckets[index]!, to: &bytes)
-            previous = index
+        for bucket in buckets {
+            Self.appendVarint(UInt64(bucket.index - previous), to: &bytes)
+            Self.appendVarint(bucket.count, to: &bytes)
+            previous = bucket.index
         }
         return bytes
     }
@@ -69,7 +119,11 @@ public struct LatencyHistogram: Sendable, Hashable {
             guard let n = Self.readVarint(&iterator), delta <= 4_000 else { return nil }
             index += Int32(delta)
             guard index <= 4_000 else { return nil }
-            buckets[index, default: 0] += n
+            if let last = buckets.indices.last, buckets[last].index == index {
+                buckets[last].count += n
+            } else {
+                buckets.append(Bucket(index: index, count: n))
+            }
             count += n
         }
     }
