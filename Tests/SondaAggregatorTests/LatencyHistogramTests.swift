@@ -47,7 +47,13 @@ import Testing
             pieces.merge(LatencyHistogram())
             accumulator.add(serialized: piece.serialized)
         }
-        #expect(reversed == inOrder && pieces == inOrder)
+        var singles = LatencyHistogram()  // one value at a time into many: inserted, not merged
+        for ms in values {
+            var one = LatencyHistogram()
+            one.record(milliseconds: ms)
+            singles.merge(one)
+        }
+        #expect(reversed == inOrder && pieces == inOrder && singles == inOrder)
         #expect(pieces.serialized == inOrder.serialized)
         #expect(try #require(LatencyHistogram(serialized: inOrder.serialized)) == inOrder)
         #expect(inOrder.count == UInt64(values.count))

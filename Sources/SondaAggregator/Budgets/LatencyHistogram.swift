@@ -62,6 +62,11 @@ public struct LatencyHistogram: Sendable, Hashable {
             buckets = other.buckets
             return
         }
+        if other.buckets.count * 8 < buckets.count {  // a few values into many: insert them
+            for bucket in other.buckets { add(bucket.count, toBucket: bucket.index) }
+            count += other.count
+            return
+        }
         var merged: [Bucket] = []
         merged.reserveCapacity(buckets.count + other.buckets.count)
         var (i, j) = (0, 0)
