@@ -133,4 +133,36 @@ import Testing
             ordered.contains("Index Scan") && !ordered.contains("Sort"),
             "\(ordered)\n(without the setting:\n\(unordered))")
     }
+
+    /// An event names its series as written: each name, a step or none, and a series that comes
+    /// again (read once per distinct series) the same as the first time.
+    @Test func anEventNamesItsSeriesAsWritten() async throws {
+        let store = try await PostgresStore.forTests(try PostgresURL(try await PostgresServer.database()))
+        defer { Task { await store.close() } }
+        let f = try IngestFixture()
+        let start = try await store.alertStart(since: f.now.addingTimeInterval(-3600)).cursor
+        func login(_ ms: Double) -> ProbeResult {
+            IngestFixture.result(check: "login", endpointClass: "patient_login", totalMilliseconds: ms, at: f.now)
+        }
+        func slot(_ ms: Double) -> ProbeResult {
+            var result = IngestFixture.result(check: "booking-slots", profile: "mobile_3g_brazil", totalMilliseconds: ms, at: f.now)
+            result.step = "choose a slot"
+            return result
+        }
+        let results = [login(10), slot(20), login(30), slot(40)]
+        try await store.write(f.batch(results: results), rawResults: nil, region: "sao_paulo", now: f.now, auditDetail: nil)
+        var events: [ResultEvent] = []
+        _ = await eventually(every: .milliseconds(50)) {
+            events = (try? await store.resultEvents(after: start, limit: 100).events) ?? []
+            return !events.isEmpty
+        }
+        let names = events.map { [$0.check, $0.endpointClass, $0.agent, $0.region, $0.profile, $0.step ?? "none"] }
+        #expect(
+            names == [
+                ["login", "patient_login", "sp-clinic-01", "sao_paulo", "desktop_brazil", "none"],
+                ["booking-slots", "appointment_booking", "sp-clinic-01", "sao_paulo", "mobile_3g_brazil", "choose a slot"],
+                ["login", "patient_login", "sp-clinic-01", "sao_paulo", "desktop_brazil", "none"],
+                ["booking-slots", "appointment_booking", "sp-clinic-01", "sao_paulo", "mobile_3g_brazil", "choose a slot"],
+            ])
+    }
 }
