@@ -103,6 +103,12 @@ public struct BatchReader {
                     list.append(try r.result())
                     raw.append(start..<r.position)
                     tls.append(r.tlsRange)
+                    if index == 0 {  // room for as many more as the rest of the body holds of its size
+                        let room = min(r.maxResults, 1 + (r.bytes.count - r.position) / max(r.position - start, 64))
+                        list.reserveCapacity(room)
+                        raw.reserveCapacity(room)
+                        tls.reserveCapacity(room)
+                    }
                 }
                 path.removeLast()
                 results = list
