@@ -35,11 +35,12 @@ TIMING_SUITES := ProbeTimingTests|LinkShaperTests|ShapingMemoryTests|ProfileComm
 # to build by itself after a `swift build` recompiled about 115 files of Hummingbird's modules
 # on every run, so a second `make test` rebuilt them although nothing had changed.
 # generate-manual (swift-argument-parser's man page tool) is for the package test (PackageInstallTests).
+# scripts/test-watchdog prints every thread of a phase that stops printing, then fails it.
 test: test-deps
 	$(SWIFT) build --product generate-manual
 	$(SWIFT) build --build-tests
-	scripts/test-scratch $(SWIFT) test --disable-xctest --skip-build --skip '$(TIMING_SUITES)'
-	scripts/test-scratch $(SWIFT) test --disable-xctest --skip-build --no-parallel --filter '$(TIMING_SUITES)'
+	scripts/test-scratch scripts/test-watchdog $(SWIFT) test --disable-xctest --skip-build --skip '$(TIMING_SUITES)'
+	scripts/test-scratch scripts/test-watchdog $(SWIFT) test --disable-xctest --skip-build --no-parallel --filter '$(TIMING_SUITES)'
 
 
 # The demo installs only what it needs and builds only the two binaries it runs, not the
