@@ -34,8 +34,10 @@ extension PostgresStore {
         let rows = try await connection.rows(query, logger: logger)
         events.reserveCapacity(rows.count)
         for row in rows {
-            let (xid, names, ms, ok, code, version, expiry, subject, notAfter) = try row.decode(
-                (Int64, ByteBuffer, Int64, Bool, String?, String?, String?, String?, String?).self)
+            var cells = EventCells(row)
+            let (xid, names, ms, ok) = (try cells.bigint(), try cells.names(), try cells.bigint(), try cells.boolean())
+            let (code, version, expiry, subject, notAfter) =
+                (try cells.text(), try cells.text(), try cells.text(), try cells.text(), try cells.text())
             let s: EventSeries
             if let known = series[names] {
                 s = known
@@ -54,6 +56,45 @@ extension PostgresStore {
                 ))
         }
         return events
+    }
+
+    /// An event row's cells, read in `eventColumns`' order from their binary form. postgres-nio's
+    /// `decode` of the nine columns looked up generic type metadata at every cell (`perf` under
+    /// `bench/pg-ingest.sh`: the decoding's own samples went from 2.3 % of the replicas' to 0.4 %).
+    struct EventCells {
+        private var cells: PostgresRow.Iterator
+
+        init(_ row: PostgresRow) { cells = row.makeIterator() }
+
+        private mutating func next(_ type: PostgresDataType) throws -> ByteBuffer? {
+            guard let cell = cells.next(), cell.dataType == type, cell.format == .binary else {
+                throw EventSeries.unreadable
+            }
+            return cell.bytes
+        }
+
+        mutating func bigint() throws -> Int64 {
+            guard var bytes = try next(.int8), bytes.readableBytes == 8, let value = bytes.readInteger(as: Int64.self)
+            else { throw EventSeries.unreadable }
+            return value
+        }
+
+        mutating func boolean() throws -> Bool {
+            guard let bytes = try next(.bool), bytes.readableBytes == 1, let value = bytes.getInteger(at: bytes.readerIndex, as: UInt8.self)
+            else { throw EventSeries.unreadable }
+            return value != 0
+        }
+
+        /// A text, or nil for NULL.
+        mutating func text() throws -> String? {
+            try next(.text).map { String(buffer: $0) }
+        }
+
+        /// The series' names, for `EventSeries`.
+        mutating func names() throws -> ByteBuffer {
+            guard let bytes = try next(.textArray) else { throw EventSeries.unreadable }
+            return bytes
+        }
     }
 
     /// The names of an event's series, from `eventColumns`' array in PostgreSQL's binary format:
