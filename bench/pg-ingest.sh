@@ -11,12 +11,14 @@
 # Prints: pg_ingest_results_per_s  value  baseline  ratio  >=0.6;
 #         pg_ingest_cpu_s_per_100k  replicas+server  bare-loop+server  ratio
 # Env: SONDA_AGGREGATOR, PG_INGEST_BASELINE (release builds), BATCHES (480, over all rounds),
-#      ROUNDS (4: the two sides take turns), SENDERS (8).
+#      ROUNDS (4: the two sides take turns), SENDERS (8), BATCH (500 results a batch, and rows a
+#      transaction for the loop; an agent reporting as it probes sends a few: BATCH=4 BATCHES=20000).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 AGG=$(realpath -m "${SONDA_AGGREGATOR:-$ROOT/.build/release/sonda-aggregator}")
 BASE=$(realpath -m "${PG_INGEST_BASELINE:-$(dirname "$AGG")/postgres-ingest-baseline}")
 SENDERS=${SENDERS:-8}
+BATCH=${BATCH:-500}
 WORK=$(mktemp -d)
 . "$ROOT/bench/pg-cluster.sh"
 trap pg_cleanup EXIT
@@ -66,7 +68,7 @@ wait_until_none() {
 for round in $(seq "$rounds"); do
   server_before=$(pg_server_cpu_ticks) replicas_before=$(replica_ticks)
   read -r n s _ < <(python3 "$ROOT/bench/ingest-load.py" --ports "$ports" "${keys[@]}" \
-    --senders "$SENDERS" --batches "$per_round" --rows-out "$WORK/rows.jsonl")
+    --senders "$SENDERS" --batch "$BATCH" --batches "$per_round" --rows-out "$WORK/rows.jsonl")
   # The lease holder moves ingest's pending rollup rows every 5 s (adding up hours and days), and
   # its alert evaluator reads every new result (page after page while behind): that work is part
   # of ingest's cost, so the CPU figures wait for both.
@@ -81,7 +83,7 @@ for round in $(seq "$rounds"); do
   # The same rows into a database of their own, by the bare loop.
   psql "$PG_URL" -qc "CREATE DATABASE baseline$round"
   server_before=$(pg_server_cpu_ticks)
-  read -r rate cpu < <("$BASE" "${PG_URL%/*}/baseline$round" "$WORK/rows.jsonl" "$SENDERS")
+  read -r rate cpu < <("$BASE" "${PG_URL%/*}/baseline$round" "$WORK/rows.jsonl" "$SENDERS" "$BATCH")
   sleep 0.5  # the loop's backends exit and are reaped
   server_baseline=$((server_baseline + $(pg_server_cpu_ticks) - server_before))
   read -r baseline_results baseline_seconds client_cpu round_ratio < <(python3 -c "
@@ -93,10 +95,10 @@ count=$(curl -s "http://127.0.0.1:$(cat "$WORK/port2")/v1/agents" | python3 -c '
 pg_stop agg1
 pg_stop agg2
 psql "$PG_URL" -qc "CREATE DATABASE baseline_one"
-read -r single _ < <("$BASE" "${PG_URL%/*}/baseline_one" "$WORK/rows.jsonl" 1)
+read -r single _ < <("$BASE" "${PG_URL%/*}/baseline_one" "$WORK/rows.jsonl" 1 "$BATCH")
 rate=$(python3 -c "print(round($acked / $seconds))")
 baseline=$(python3 -c "print(round($baseline_results / $baseline_seconds))")
-echo "# $acked results acknowledged in ${seconds}s by 2 replicas over $rounds rounds; bare postgres-nio loop: $baseline results/s on $SENDERS connections, $single on 1"
+echo "# $acked results in batches of $BATCH acknowledged in ${seconds}s by 2 replicas over $rounds rounds; bare postgres-nio loop: $baseline results/s on $SENDERS connections, $single on 1"
 echo "# each round's ratio:$round_ratios"
 # CPU time is steadier than wall time on a shared machine: per 100 000 results, the replicas' and the
 # server's under ingest, against the bare loop's (inserting only) and the server's.

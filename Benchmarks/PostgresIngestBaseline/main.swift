@@ -7,18 +7,21 @@ import SondaCore
 
 /// The floor for bench/pg-ingest.sh: the same result rows inserted into the same `results` table
 /// (the project's schema: `PostgresStore.open` migrates) with the same `UNNEST` statement as
-/// ingest (`PostgresStore.insertResults`), one transaction per 500 rows, with no HTTP, no
+/// ingest (`PostgresStore.insertResults`), one transaction per batch, with no HTTP, no
 /// signature, no JSON decoding, no rollups, no heartbeat and no audit entry. Rows are decoded and
 /// their partitions created before the clock starts.
-/// Usage: postgres-ingest-baseline URL ROWS.jsonl [CONNECTIONS] — CONNECTIONS loops (default 1),
-/// each on its own connection, take every CONNECTIONS-th transaction. Prints results/s, then the
-/// CPU seconds (user + system) this process used while inserting.
+/// Usage: postgres-ingest-baseline URL ROWS.jsonl [CONNECTIONS [ROWS_PER_TRANSACTION]] —
+/// CONNECTIONS loops (default 1), each on its own connection, take every CONNECTIONS-th
+/// transaction of ROWS_PER_TRANSACTION rows (default 500, the benchmark's batch). Prints results/s,
+/// then the CPU seconds (user + system) this process used while inserting.
 let arguments = CommandLine.arguments
-guard (3...4).contains(arguments.count), let url = try? PostgresURL(arguments[1]),
+guard (3...5).contains(arguments.count), let url = try? PostgresURL(arguments[1]),
     let text = try? String(contentsOfFile: arguments[2], encoding: .utf8),
-    let loops = arguments.count == 4 ? Int(arguments[3]) : 1, loops > 0
+    let loops = arguments.count >= 4 ? Int(arguments[3]) : 1, loops > 0,
+    let batch = arguments.count == 5 ? Int(arguments[4]) : 500, batch > 0
 else {
-    FileHandle.standardError.write(Data("usage: postgres-ingest-baseline postgres://… ROWS.jsonl [CONNECTIONS]\n".utf8))
+    FileHandle.standardError.write(
+        Data("usage: postgres-ingest-baseline postgres://… ROWS.jsonl [CONNECTIONS [ROWS_PER_TRANSACTION]]\n".utf8))
     exit(64)
 }
 var logger = Logger(label: "postgres-ingest-baseline")
@@ -26,8 +29,8 @@ logger.logLevel = .warning
 let decoder = ResultJSON.decoder()
 let lines = text.split(separator: "\n")
 let results = try lines.map { try decoder.decode(ProbeResult.self, from: Data($0.utf8)) }
-let transactions = stride(from: 0, to: results.count, by: 500).map { start in
-    let end = min(start + 500, results.count)
+let transactions = stride(from: 0, to: results.count, by: batch).map { start in
+    let end = min(start + batch, results.count)
     return ResultColumns(
         Array(results[start..<end]), agent: results[start].agent ?? "bench", agentRegion: "sao_paulo",
         rawResults: RawResults(lines[start..<end].map(String.init)))

@@ -280,6 +280,23 @@ enum PostgresSchema {
             // where readers still parse `json`. Nullable without a default: no table rewrite.
             ["ALTER TABLE results ADD COLUMN tls_json text"]
         ),
+        (
+            "v11: a batch written in one statement",
+            // `PostgresStore.writeAtOnce` ends with this: a new batch that stored fewer results than
+            // it sent fails whole, and is written again by the transaction that counts what it stores.
+            [
+                """
+                CREATE FUNCTION sonda_all_stored(fresh boolean, stored bigint, sent bigint) RETURNS bigint
+                LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF fresh AND stored < sent THEN
+                        RAISE EXCEPTION 'some of the batch''s results were stored already' USING ERRCODE = 'SN001';
+                    END IF;
+                    RETURN stored;
+                END $$
+                """
+            ]
+        ),
     ]
 
     /// Applies the migrations not yet applied, in one transaction under the lock.
