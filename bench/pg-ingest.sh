@@ -6,8 +6,8 @@
 # evaluator reading every result), from
 # 8 signed loopback senders (8 agents, one per sender) posting batches of 500, half of them to each
 # replica; and the ratio to a bare postgres-nio loop (Benchmarks/PostgresIngestBaseline) writing
-# the same rows into the same schema with the same UNNEST statement (without a batch id), 500 rows
-# a transaction, on as many connections as there are senders, in another database of the server.
+# the same rows into the same schema with the same UNNEST clauses (without a batch id), 500 rows
+# (BATCH) a transaction, on as many connections as there are senders, in another database of the server.
 # Prints: pg_ingest_results_per_s  value  baseline  ratio  >=0.6;
 #         pg_ingest_cpu_s_per_100k  replicas+server  bare-loop+server  ratio
 # Env: SONDA_AGGREGATOR, PG_INGEST_BASELINE (release builds), BATCHES (480, over all rounds),

@@ -6,7 +6,7 @@ import SondaConfig
 import SondaCore
 
 /// The floor for bench/pg-ingest.sh: the same result rows inserted into the same `results` table
-/// (the project's schema: `PostgresStore.open` migrates) with the same `UNNEST` statement as
+/// (the project's schema: `PostgresStore.open` migrates) with the same `UNNEST` clauses as
 /// ingest (`PostgresStore.insertResults`), one transaction per batch, with no HTTP, no
 /// signature, no JSON decoding, no rollups, no heartbeat and no audit entry. Rows are decoded and
 /// their partitions created before the clock starts.

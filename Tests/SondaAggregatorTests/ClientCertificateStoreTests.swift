@@ -37,7 +37,7 @@ import Testing
             _ = try await store.write(
                 read?.batch ?? batch, rawResults: read?.rawResults, region: region, now: f.now, auditDetail: nil)
         }
-        if case .postgres = kind, let postgres = store as? PostgresStore {
+        if let postgres = store as? PostgresStore {
             // The TLS reports' column: each report's text as sent, '' for none, NULL when not extracted.
             let stored = try await postgres.withConnection { [logger = postgres.logger] connection in
                 Array(

@@ -175,8 +175,8 @@ extension PostgresStore {
     /// replica inserting the same batch id at the same time waits for that transaction and then
     /// finds it. The answer is one row (not a row per result): the ids inserted only when some were
     /// not. The caller holds the transaction and has created the days' partitions
-    /// (`ensurePartitions`). The ingest baseline (Benchmarks/PostgresIngestBaseline) runs this same
-    /// statement, so the two stay comparable.
+    /// (`ensurePartitions`). The ingest baseline (Benchmarks/PostgresIngestBaseline) runs this
+    /// statement, whose clauses begin ingest's own (`writeAtOnce`), so the two stay comparable.
     package static func insertResults(
         _ rows: ResultColumns, remembering memory: BatchMemory? = nil, on connection: PostgresConnection,
         logger: Logger
@@ -368,14 +368,15 @@ package struct ResultColumns: Sendable {
     }
 
     private mutating func append(_ result: borrowing ProbeResult, agent: String, agentRegion: String) {
+        let key = RollupKey(result, agentRegion: agentRegion)
         ids.append(result.id)
         startedAt.append(Int64(result.startedAt.timeIntervalSince1970 * 1000))
         agents.append(agent)
-        checks.append(result.check ?? "")
+        checks.append(key.check)
         steps.append(result.step ?? "")
-        regions.append(agentRegion)
-        profiles.append(result.profile ?? "")
-        classes.append(result.endpointClass ?? "")
+        regions.append(key.region)
+        profiles.append(key.profile)
+        classes.append(key.endpointClass)
         ok.append(result.ok)
         errorCodes.append(result.error?.code.rawValue ?? "")
         totals.append(result.phases.total)

@@ -107,7 +107,7 @@ struct RollupKey: Hashable {
 
     /// `agentRegion` is the sending agent's configured region: a result's own `region` is not
     /// trusted (ingest refuses one that differs).
-    init(_ result: ProbeResult, agentRegion: String) {
+    init(_ result: borrowing ProbeResult, agentRegion: String) {
         region = agentRegion
         profile = result.profile ?? ""
         check = result.check ?? ""
