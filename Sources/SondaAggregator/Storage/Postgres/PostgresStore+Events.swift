@@ -129,7 +129,7 @@ extension PostgresStore {
         static let unreadable = PostgresStoreError.failed(Unreadable())
 
         struct Unreadable: Error, CustomStringConvertible {
-            var description: String { "the server answered an event's names in an unexpected form" }
+            var description: String { "the server answered an event's columns in an unexpected form" }
         }
     }
 
