@@ -40,9 +40,16 @@ struct MinuteRollup {
 
     var isEmpty: Bool { series.isEmpty }
 
-    mutating func add(_ result: ProbeResult, key: RollupKey) {
-        let minute = Int64((result.startedAt.timeIntervalSince1970 / 60).rounded(.down))
-        series[key, default: Series()].add(result, minute: minute)
+    mutating func add(_ result: borrowing ProbeResult, key: RollupKey) {
+        add(key: key, startedAt: result.startedAt, ok: result.ok, errorCode: result.error?.code.rawValue ?? "",
+            phases: result.phases)
+    }
+
+    /// What `add` takes of a result: callers that borrow results from a buffer pass these, as
+    /// passing the whole result to a mutating method copied it (744 bytes, and its strings retained).
+    mutating func add(key: RollupKey, startedAt: Date, ok: Bool, errorCode: String, phases: PhaseTimings) {
+        let minute = Int64((startedAt.timeIntervalSince1970 / 60).rounded(.down))
+        series[key, default: Series()].add(ok: ok, errorCode: errorCode, phases: phases, minute: minute)
     }
 
     /// Adds another rollup's counts and histograms to this one.
@@ -164,10 +171,9 @@ struct MinuteRollup {
 }
 
 extension MinuteRollup.Series {
-    mutating func add(_ result: ProbeResult, minute: Int64) {
-        outcomes[minute, default: [:]][result.error?.code.rawValue ?? "", default: 0] += 1
-        guard result.ok else { return }
-        let phases = result.phases
+    mutating func add(ok: Bool, errorCode: String, phases: PhaseTimings, minute: Int64) {
+        outcomes[minute, default: [:]][errorCode, default: 0] += 1
+        guard ok else { return }
         latency[minute, default: Self.emptyPhases].withUnsafeMutableBufferPointer { histograms in
             for (i, phase) in PhaseTimings.Phase.allCases.enumerated() {
                 if let ms = phases[phase] { histograms[i].record(milliseconds: ms) }
