@@ -238,6 +238,37 @@ extension ResultJSONWriter {
         }
     }
 
+    /// `parse` counts days itself, without glibc's `timegm` (which takes the time zone lock): both
+    /// agree on every field, also past a month's end (the 31st of February) and on a 60th second,
+    /// from year 0000 to 9999.
+    @Test func timestampsAreReadAsTimegmReadsThem() throws {
+        var generator = SystemRandomNumberGenerator()
+        var cases: [(Int32, Int32, Int32, Int32, Int32, Int32)] = [
+            (0, 1, 1, 0, 0, 0), (1970, 1, 1, 0, 0, 0), (1969, 12, 31, 23, 59, 60), (2000, 2, 29, 12, 0, 0),
+            (2100, 2, 29, 0, 0, 0), (2026, 2, 31, 10, 0, 0), (2024, 2, 31, 10, 0, 0), (9999, 12, 31, 23, 59, 59),
+            (1900, 3, 1, 0, 0, 0), (1600, 2, 29, 1, 2, 3),
+        ]
+        for _ in 0..<5_000 {
+            cases.append(
+                (
+                    Int32.random(in: 0...9999, using: &generator), Int32.random(in: 1...12, using: &generator),
+                    Int32.random(in: 1...31, using: &generator), Int32.random(in: 0...23, using: &generator),
+                    Int32.random(in: 0...59, using: &generator), Int32.random(in: 0...60, using: &generator)
+                ))
+        }
+        for (year, month, day, hour, minute, second) in cases {
+            let text = String(format: "%04d-%02d-%02dT%02d:%02d:%02dZ", year, month, day, hour, minute, second)
+            var parts = tm()
+            (parts.tm_year, parts.tm_mon, parts.tm_mday) = (year - 1900, month - 1, day)
+            (parts.tm_hour, parts.tm_min, parts.tm_sec) = (hour, minute, second)
+            let expected = Date(timeIntervalSince1970: Double(timegm(&parts)))
+            let read = Timestamp.parse(text)
+            #expect(
+                read == (Timestamp.representable.contains(expected.timeIntervalSince1970) ? expected : nil), "\(text)")
+            if read != nil, read != expected { break }
+        }
+    }
+
     /// `date` through `gmtime_r`, as `Timestamp.format` writes it.
     static func glibcFormat(_ date: Date) -> String {
         let value = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))

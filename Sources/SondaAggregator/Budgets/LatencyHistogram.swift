@@ -107,13 +107,18 @@ public struct LatencyHistogram: Sendable, Hashable {
     public var serialized: [UInt8] {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(buckets.count * 3)
+        serialize { bytes.append($0) }
+        return bytes
+    }
+
+    /// `serialized`, byte by byte: PostgreSQL's ingest writes it straight into its statement.
+    func serialize(_ emit: (UInt8) -> Void) {
         var previous: Int32 = 0
         for bucket in buckets {
-            Self.appendVarint(UInt64(bucket.index - previous), to: &bytes)
-            Self.appendVarint(bucket.count, to: &bytes)
+            Self.varint(UInt64(bucket.index - previous), emit)
+            Self.varint(bucket.count, emit)
             previous = bucket.index
         }
-        return bytes
     }
 
     /// nil when the bytes are not a histogram this type wrote.
@@ -133,13 +138,13 @@ public struct LatencyHistogram: Sendable, Hashable {
         }
     }
 
-    private static func appendVarint(_ value: UInt64, to bytes: inout [UInt8]) {
+    private static func varint(_ value: UInt64, _ emit: (UInt8) -> Void) {
         var v = value
         while v >= 0x80 {
-            bytes.append(UInt8(v & 0x7F) | 0x80)
+            emit(UInt8(v & 0x7F) | 0x80)
             v >>= 7
         }
-        bytes.append(UInt8(v))
+        emit(UInt8(v))
     }
 
     private static func readVarint<I: IteratorProtocol<UInt8>>(_ iterator: inout I) -> UInt64? {

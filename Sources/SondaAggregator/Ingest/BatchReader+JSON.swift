@@ -257,11 +257,13 @@ extension BatchReader {
     }
 
     mutating func date() throws -> Date {
+        guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { throw mismatch("a string") }
         let start = position
-        let text = try string()
-        guard let date = Timestamp.parse(text) else {
+        let text = try stringBytes()
+        let date = text.unescaped.map { Timestamp.parse($0) } ?? Timestamp.parse(utf8: text.bytes)
+        guard let date else {
             position = start
-            throw failure("must be an RFC 3339 timestamp, got '\(text)'")
+            throw failure("must be an RFC 3339 timestamp, got '\(String(decoding: text.name, as: UTF8.self))'")
         }
         return date
     }

@@ -1,4 +1,6 @@
 import Foundation
+import NIOCore
+import PostgresNIO
 import SondaCore
 
 /// PostgreSQL's latency tables hold one row per batch and key with a histogram column per phase
@@ -19,5 +21,28 @@ enum PhaseHistograms {
     /// v7 migration, a SQLite file's rows in `migrate`) become rows of this one.
     static func columns(fromPhase phase: String, histogram: String) -> [String] {
         phases.map { "CASE WHEN \(phase) = '\($0.rawValue)' THEN \(histogram) ELSE ''::bytea END" }
+    }
+}
+
+/// One phase's histograms as a `bytea[]` parameter, each serialized straight into the statement
+/// (a `[UInt8]` and a `ByteBuffer` for each of them were 2 allocations per row and phase).
+struct HistogramColumn: PostgresNonThrowingEncodable, Sendable {
+    let histograms: [LatencyHistogram]
+
+    init(_ histograms: [LatencyHistogram]) { self.histograms = histograms }
+
+    static var psqlType: PostgresDataType { .byteaArray }
+    static var psqlFormat: PostgresFormat { .binary }
+
+    func encode<JSONEncoder: PostgresJSONEncoder>(
+        into buffer: inout ByteBuffer, context: PostgresEncodingContext<JSONEncoder>
+    ) {
+        TextArray.writeHeader(count: histograms.count, of: .bytea, into: &buffer)
+        for histogram in histograms {
+            let lengthAt = buffer.writerIndex
+            buffer.writeInteger(Int32(0))
+            histogram.serialize { buffer.writeInteger($0) }
+            buffer.setInteger(Int32(buffer.writerIndex - lengthAt - 4), at: lengthAt)
+        }
     }
 }

@@ -287,7 +287,7 @@ extension PostgresStore {
         sql.appendLiteral("::bigint[]")
         for phase in PhaseHistograms.phases.indices {
             sql.appendLiteral(", ")
-            sql.appendInterpolation(latency.map { ByteBuffer(bytes: $0.value[phase].serialized) })
+            sql.appendInterpolation(HistogramColumn(latency.map { $0.value[phase] }))
             sql.appendLiteral("::bytea[]")
         }
         sql.appendLiteral(") AS u(bucket, region, profile, check_name, class, count, \(PhaseHistograms.columns))")

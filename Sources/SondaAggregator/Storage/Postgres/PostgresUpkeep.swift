@@ -166,7 +166,7 @@ extension PostgresStore {
                     for i in 1..<key.count { binds.append(labels.map { $0[i] }) }
                     binds.append(entries.map(\.count))
                     for phase in 0..<phaseCount {
-                        binds.append(entries.map { ByteBuffer(bytes: $0.phases[phase].serialized) })
+                        binds.append(HistogramColumn(entries.map { $0.phases[phase] }))
                     }
                     let arrays = (1...binds.count).map { i -> String in
                         let type = i == 1 || i == key.count + 1 ? "bigint[]" : i > key.count + 1 ? "bytea[]" : "text[]"
