@@ -57,7 +57,7 @@ demo: demo-build
 bench: EXTRA_PACKAGES = $(BENCH_PACKAGES)
 bench: deps
 	$(SWIFT) build -c release --product sonda-agent --static-swift-stdlib
-	for product in config-bench sonda-aggregator ingest-baseline postgres-ingest-baseline budget-query-bench alert-replay-bench status-page-bench; do \
+	for product in config-bench sonda-aggregator ingest-baseline postgres-ingest-baseline ingest-steps budget-query-bench alert-replay-bench status-page-bench; do \
 		$(SWIFT) build -c release --product $$product || exit 1; done
 	SONDA_AGENT=$$($(SWIFT) build -c release --show-bin-path)/sonda-agent bench/run
 

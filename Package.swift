@@ -120,6 +120,13 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             path: "Benchmarks/PostgresIngestBaseline"),
+        .executableTarget(
+            name: "ingest-steps",
+            dependencies: [
+                "SondaAggregator", "SondaConfig", "SondaCore", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            path: "Benchmarks/IngestSteps"),
         .target(
             name: "RollupFill",
             dependencies: [

@@ -6,7 +6,7 @@ import SondaCore
 /// outcome counts per error code ("" for ok). Per minute with every dimension (short windows,
 /// per-check detail); per hour and per day without the check for budget cells (and with it for
 /// uptime), so long windows read few rows.
-struct MinuteRollup {
+package struct MinuteRollup {
     /// One (region, profile, check, class) series: per minute, a histogram per phase (successful
     /// results only) and counts per error code. Keeping the string dimensions out of the inner
     /// keys makes `add` one string-keyed lookup per result; hours and days are summed at `save`.

@@ -68,7 +68,7 @@ extension PostgresStore {
     /// each only when the batch is not a replay, and the replay's sign of life otherwise. When a
     /// new batch stored fewer results than it sent (some were stored already, or came twice),
     /// `sonda_all_stored` fails the statement with `partlyStored`, so nothing of it stays.
-    static func writeAtOnce(
+    package static func writeAtOnce(
         _ rows: ResultColumns, remembering memory: BatchMemory?, rollup: MinuteRollup, batch: ResultBatch,
         region: String, seen: Int64, auditDetail: String?
     ) -> PostgresQuery {
@@ -149,6 +149,10 @@ extension PostgresStore {
         var agent: String
         var batchID: String
         var until: Date
+
+        package init(agent: String, batchID: String, until: Date) {
+            (self.agent, self.batchID, self.until) = (agent, batchID, until)
+        }
     }
 
     /// What `insertResults` inserted.
@@ -329,7 +333,7 @@ extension MinuteRollup {
     /// The rollup of every result of a batch. Each is borrowed from the array's buffer, and only its
     /// fields are passed on: `for result in results` copies each 744-byte result and retains its
     /// strings (with `ResultColumns`, 1.5 % of a replica under `bench/pg-ingest.sh`).
-    init(_ results: [ProbeResult], agentRegion: String) {
+    package init(_ results: [ProbeResult], agentRegion: String) {
         self.init()
         results.withUnsafeBufferPointer { results in
             for i in results.indices {
