@@ -247,22 +247,25 @@ public struct BatchReader {
     static let phaseNames: [StaticString] = ["dns", "connect", "proxy", "tls", "send", "wait", "receive", "total"]
 
     mutating func phases() throws -> PhaseTimings {
-        var values = [Double?](repeating: nil, count: 8)
-        try beginObject()
-        var object = ObjectState(start: position)
-        while let key = try nextKey(&object) {
-            let names = Self.phaseNames
-            guard let index = names.firstIndex(where: { key == $0 }) else {
-                try skipValue(depth: 1)
-                continue
+        // On the stack: an array here was an allocation per result.
+        try withUnsafeTemporaryAllocation(of: Double?.self, capacity: 8) { values in
+            values.initialize(repeating: nil)
+            try beginObject()
+            var object = ObjectState(start: position)
+            while let key = try nextKey(&object) {
+                let names = Self.phaseNames
+                guard let index = names.firstIndex(where: { key == $0 }) else {
+                    try skipValue(depth: 1)
+                    continue
+                }
+                values[index] = try field(names[index]) { r in
+                    index == 7 ? try r.double() : try r.optional { r in try r.double() }
+                }
             }
-            values[index] = try field(names[index]) { r in
-                index == 7 ? try r.double() : try r.optional { r in try r.double() }
-            }
+            return PhaseTimings(
+                dns: values[0], connect: values[1], proxy: values[2], tls: values[3], send: values[4], wait: values[5],
+                receive: values[6], total: try required(values[7], "total"))
         }
-        return PhaseTimings(
-            dns: values[0], connect: values[1], proxy: values[2], tls: values[3], send: values[4], wait: values[5],
-            receive: values[6], total: try required(values[7], "total"))
     }
 
     mutating func httpInfo() throws -> HTTPInfo {
