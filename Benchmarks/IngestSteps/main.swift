@@ -23,8 +23,11 @@ let results = (0..<500).map { n in
         check: "check-\(n % 20)", agent: agent.id, region: agent.region, profile: profiles[n % 3],
         endpointClass: classes[n % 4], startedAt: now.addingTimeInterval(-Double(n) / 10),
         error: n % 50 == 0 ? ProbeError(.timeout, "timed out") : nil,
-        phases: PhaseTimings(dns: 0.5, connect: 1.1, tls: 4.2, send: 0.1, wait: total - 6.4, receive: 0.5, total: total),
-        http: HTTPInfo(status: 200, version: "1.1", redirects: 0, redirectMilliseconds: 0, bodyBytes: 512, remoteIP: "10.0.0.1"),
+        phases: PhaseTimings(
+            dns: 0.5, connect: 1.1, tls: 4.2, send: 0.1, wait: total - 6.4, receive: 0.5, total: total),
+        http: HTTPInfo(
+            status: 200, version: "1.1", redirects: 0, redirectMilliseconds: 0, bodyBytes: 512,
+            remoteIP: "10.0.0.1"),
         assertions: [AssertionOutcome(name: "status", ok: true)])
 }
 let batch = ResultBatch(

@@ -119,9 +119,9 @@ package struct TextArray: PostgresNonThrowingEncodable, Sendable {
         buffer.writeImmutableBuffer(elements)
     }
 
-    /// PostgreSQL's binary array header for `count` texts (or other elements): dimensions (none when empty), no nulls,
-    /// the element type, then the one dimension's length and lower bound (as postgres-nio writes
-    /// its own arrays).
+    /// PostgreSQL's binary array header for `count` texts (or other elements): dimensions (none
+    /// when empty), no nulls, the element type, then the one dimension's length and lower bound (as
+    /// postgres-nio writes its own arrays).
     static func writeHeader(count: Int, of element: PostgresDataType = .text, into buffer: inout ByteBuffer) {
         buffer.writeInteger(count == 0 ? 0 : 1, as: Int32.self)
         buffer.writeInteger(0, as: Int32.self)
