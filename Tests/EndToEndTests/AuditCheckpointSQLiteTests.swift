@@ -151,7 +151,9 @@ import Testing
                 trail.lines("trail/checkpoints.jsonl").filter { $0.contains(#""reason":"interval""#) }.count >= 2
             })
 
-        try FileManager.default.removeItem(atPath: "\(dir)/trail")
+        // Moved away in one rename: removing it walked the folder while the server wrote a
+        // checkpoint into it every second, and failed once (EPERM) in a fresh-clone run.
+        try FileManager.default.moveItem(atPath: "\(dir)/trail", toPath: "\(dir)/trail-gone")
         func health() async -> String {
             (try? await ChildProcess.run("/usr/bin/curl", ["-s", "http://127.0.0.1:\(port)/health"]))?.stdout ?? ""
         }
