@@ -251,15 +251,19 @@ extension BatchReader {
     }
 
     mutating func string() throws -> String {
-        guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { throw mismatch("a string") }
-        let key = try stringBytes()
+        let key = try stringValue()
         return key.unescaped ?? String(decoding: key.bytes, as: UTF8.self)
     }
 
-    mutating func date() throws -> Date {
+    /// A value that must be a string, as its bytes (see `stringBytes`).
+    mutating func stringValue() throws -> Key {
         guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { throw mismatch("a string") }
+        return try stringBytes()
+    }
+
+    mutating func date() throws -> Date {
         let start = position
-        let text = try stringBytes()
+        let text = try stringValue()
         let date = text.unescaped.map { Timestamp.parse($0) } ?? Timestamp.parse(utf8: text.bytes)
         guard let date else {
             position = start
