@@ -17,6 +17,9 @@ public final class PostgresStore: AggregatorStore {
     let logger: Logger
     public let faults: FaultLog
     private let pool: Task<Void, Never>
+    /// The uses of the database in flight, and the task that watches them.
+    let watch: ConnectionWatch
+    private let watching: Task<Void, Never>
     /// How long a use of the database waits for a connection from the pool (see `patience`).
     let leasePatience: Duration
     /// Days (since 1970) whose results partition is known to exist.
@@ -29,6 +32,9 @@ public final class PostgresStore: AggregatorStore {
         self.leasePatience = leasePatience
         faults.register(.rollupCompaction, .undecodableRollup)
         pool = Task { await client.run() }
+        let watch = ConnectionWatch(logger: logger)
+        self.watch = watch
+        watching = Task { await watch.run() }
     }
 
     /// Connects, and migrates the schema unless `migrate` is false; throws when the server cannot
@@ -67,7 +73,9 @@ public final class PostgresStore: AggregatorStore {
     /// Stops the connection pool.
     public func close() async {
         pool.cancel()
+        watching.cancel()
         await pool.value
+        await watching.value
     }
 
     public var maintenance: [any Service] { [LeaderUpkeep(store: self)] }
@@ -105,56 +113,26 @@ public final class PostgresStore: AggregatorStore {
     func withConnection<T: Sendable>(
         patience: Duration? = nil, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T {
-        let use = ConnectionUse()
         let answer = ResumeOnce<T>()
-        let client = client
-        let logger = logger
-        let patience = patience ?? leasePatience
-        let work = Task<T, any Error> {
-            try await client.withConnection { connection in
-                guard use.take() else { throw CancellationError() }
-                // Seen here after the server restarted under load: a query the driver never sends
-                // (the server idle after its last COMMIT, every byte delivered both ways) and
-                // waits on for ever. Past the deadline the caller gets its answer (a retried
-                // batch is idempotent), and closing the connection fails the query if it can.
-                // Also seen: a query whose connection the server ended (pg_terminate_backend)
-                // left waiting although the connection is closed; that is answered within seconds.
-                let watchdog = Task {
-                    let deadline = ContinuousClock.now + Self.useDeadline
-                    var closedChecks = 0
-                    while ContinuousClock.now < deadline {
-                        try await Task.sleep(for: .seconds(1))
-                        closedChecks = connection.isClosed ? closedChecks + 1 : 0
-                        if closedChecks == 3 {
-                            logger.error("the server closed a connection under a query that got no answer")
-                            answer.resume(with: .failure(PostgresStoreError.closedUnderQuery))
-                            return
-                        }
-                    }
-                    logger.error("a database query got no answer within \(Self.useDeadline); closing its connection")
-                    answer.resume(with: .failure(PostgresStoreError.noAnswer(Self.useDeadline)))
-                    try? await connection.close()
+        let use = ConnectionWatch.Use(patience: patience ?? leasePatience) { answer.resume(with: .failure($0)) }
+        let (client, watch) = (client, watch)
+        watch.add(use)
+        let work = Task {
+            defer { watch.remove(use) }
+            do {
+                let value = try await client.withConnection { connection in
+                    guard use.start(on: connection) else { throw CancellationError() }
+                    return try await body(connection)
                 }
-                defer { watchdog.cancel() }
-                return try await body(connection)
+                answer.resume(with: .success(value))
+            } catch {
+                answer.resume(with: .failure(error))
             }
         }
+        use.setWork(work)
         do {
             return try await withTaskCancellationHandler {
-                try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-                    answer.wait(continuation)
-                    Task {
-                        do { answer.resume(with: .success(try await work.value)) } catch { answer.resume(with: .failure(error)) }
-                    }
-                    Task {
-                        try? await Task.sleep(for: patience)
-                        guard use.giveUp() else { return }
-                        work.cancel()
-                        answer.resume(
-                            with: .failure(
-                                PostgresStoreError.unreachable("no connection to the server within \(patience)")))
-                    }
-                }
+                try await withCheckedThrowingContinuation { answer.wait($0) }
             } onCancel: {
                 work.cancel()
             }
@@ -283,17 +261,6 @@ extension PostgresQueryResult {
     ) throws -> [(repeat each Column)] {
         try map { try $0.decode((repeat each Column).self, file: file, line: line) }
     }
-}
-
-/// A use of the database: waiting for a connection, then either running on one or given up.
-private final class ConnectionUse: Sendable {
-    private let state = Atomic<Int>(0)  // 0 waiting, 1 running, 2 given up
-
-    /// Whether the body may run: false once the caller gave up waiting.
-    func take() -> Bool { state.compareExchange(expected: 0, desired: 1, ordering: .acquiringAndReleasing).exchanged }
-
-    /// Whether the caller may give up: false once the body runs (it then waits for the body).
-    func giveUp() -> Bool { state.compareExchange(expected: 0, desired: 2, ordering: .acquiringAndReleasing).exchanged }
 }
 
 /// A continuation that the first of several racing tasks resumes; a result that comes before the
