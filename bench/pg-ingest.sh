@@ -124,6 +124,9 @@ print("# CPU-s per 100 000 results: replicas %.2f + server %.2f; bare loop %.2f 
       % ($cpu_ticks / t, $server_ingest / t, $client_cpu * 100000 / $acked, $server_baseline / t))
 print("# of which in ingest's timed window: replicas %.2f + server %.2f"
       % ($window_replicas / t, $window_server / t))
+# The server does the same work for a result in every run, while this host's speed moves by a
+# fifth between runs: the replicas' CPU per server CPU compares replica binaries across runs.
+print("# replicas' CPU per server CPU in the window: %.3f" % ($window_replicas / max($window_server, 1)))
 print("pg_ingest_cpu_s_per_100k  %.2f  %.2f  %.2f" % (full, bare, full / bare))
 print("pg_ingest_results_per_s  %s  %s  %.2f  >=0.6" % ($rate, $baseline, $rate / $baseline))
 PY
