@@ -48,6 +48,9 @@ public struct LatencyHistogram: Sendable, Hashable {
         if low < buckets.count, buckets[low].index == index {
             buckets[low].count += n
         } else {
+            // Room for a few values at once: a minute's histogram in a batch gets a handful, and
+            // growing one at a time reallocated it at the first, second and third.
+            if buckets.isEmpty { buckets.reserveCapacity(4) }
             buckets.insert(Bucket(index: index, count: n), at: low)
         }
     }

@@ -85,10 +85,10 @@ extension BatchReader {
 
     /// Runs `body` with `key` on the path, for the messages of errors inside it.
     mutating func field<T>(_ key: StaticString, _ body: (inout BatchReader) throws -> T) throws -> T {
-        path.append(.key(key))
+        if tracksPath { path.append(.key(key)) }
         skipSpace()
         let value = try body(&self)
-        path.removeLast()
+        if tracksPath { path.removeLast() }
         return value
     }
 
@@ -195,9 +195,9 @@ extension BatchReader {
                 skipSpace()
                 if position < bytes.count, bytes[position] == UInt8(ascii: "]") { throw syntax("trailing comma") }
             }
-            path.append(.index(index))
+            if tracksPath { path.append(.index(index)) }
             try element(&self, index)
-            path.removeLast()
+            if tracksPath { path.removeLast() }
             index += 1
         }
     }

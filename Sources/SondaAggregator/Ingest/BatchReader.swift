@@ -27,24 +27,35 @@ public struct BatchReader {
     public static func read(_ body: Data, maxResults: Int) throws(Failure) -> Batch {
         var result: Result<(ResultBatch, [Range<Int>], [Range<Int>?]), Failure>!
         body.withUnsafeBytes { raw in
-            result = Result { () throws(Failure) in
-                var reader = BatchReader(bytes: raw.bindMemory(to: UInt8.self), maxResults: maxResults)
-                do {
-                    let batch = try reader.batch()
-                    reader.skipSpace()
-                    guard reader.position == reader.bytes.count else {
-                        throw reader.syntax("unexpected text after the batch")
-                    }
-                    return batch
-                } catch let failure as Failure {
-                    throw failure
-                } catch {
-                    throw Failure(message: "body is not a result batch: \(error)")
-                }
-            }
+            let bytes = raw.bindMemory(to: UInt8.self)
+            // The path is kept only to name the field in a refusal, so the first pass goes without
+            // it (pushing and popping it around every field was a tenth of reading a batch), and a
+            // body it refuses is read again with it, to the same refusal.
+            result = parse(bytes, maxResults: maxResults, tracksPath: false)
+            if case .failure = result { result = parse(bytes, maxResults: maxResults, tracksPath: true) }
         }
         let (batch, ranges, tlsRanges) = try result.get()
         return Batch(batch: batch, rawResults: RawResults(body: body, ranges: ranges, tlsRanges: tlsRanges))
+    }
+
+    private static func parse(_ bytes: UnsafeBufferPointer<UInt8>, maxResults: Int, tracksPath: Bool) -> Result<
+        (ResultBatch, [Range<Int>], [Range<Int>?]), Failure
+    > {
+        Result { () throws(Failure) in
+            var reader = BatchReader(bytes: bytes, maxResults: maxResults, tracksPath: tracksPath)
+            do {
+                let batch = try reader.batch()
+                reader.skipSpace()
+                guard reader.position == reader.bytes.count else {
+                    throw reader.syntax("unexpected text after the batch")
+                }
+                return batch
+            } catch let failure as Failure {
+                throw failure
+            } catch {
+                throw Failure(message: "body is not a result batch: \(error)")
+            }
+        }
     }
 
     public static func read(_ body: UnsafeRawBufferPointer, maxResults: Int) throws(Failure) -> Batch {
@@ -59,15 +70,18 @@ public struct BatchReader {
     let bytes: UnsafeBufferPointer<UInt8>
     let maxResults: Int
     var position = 0
+    /// Where the value being read is (with `tracksPath`), for refusals' messages.
     var path: [PathItem] = []
+    let tracksPath: Bool
     /// Where the last result's `tls` object is (nil: it has none), for `RawResults.tlsTexts`.
     var tlsRange: Range<Int>?
     static let maxDepth = 64
 
-    init(bytes: UnsafeBufferPointer<UInt8>, maxResults: Int) {
+    init(bytes: UnsafeBufferPointer<UInt8>, maxResults: Int, tracksPath: Bool) {
         self.bytes = bytes
         self.maxResults = maxResults
-        path.reserveCapacity(8)
+        self.tracksPath = tracksPath
+        if tracksPath { path.reserveCapacity(8) }
     }
 
     // MARK: the batch's shape (mirrors the Codable types field for field)
@@ -90,7 +104,7 @@ public struct BatchReader {
             } else if key == "heartbeat" {
                 heartbeat = try field("heartbeat") { r in try r.heartbeat() }
             } else if key == "results" {
-                path.append(.key("results"))
+                if tracksPath { path.append(.key("results")) }
                 var list: [ProbeResult] = []
                 raw = []
                 tls = []
@@ -114,7 +128,7 @@ public struct BatchReader {
                         tls.reserveCapacity(room)
                     }
                 }
-                path.removeLast()
+                if tracksPath { path.removeLast() }
                 results = list
             } else {
                 try skipValue(depth: 1)
