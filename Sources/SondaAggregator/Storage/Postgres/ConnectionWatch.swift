@@ -10,10 +10,9 @@ import Synchronization
 /// its last COMMIT, every byte delivered both ways) and waits on for ever, answered past the
 /// deadline (a retried batch is idempotent), its connection closed to fail the query if it can;
 /// and a query whose connection the server ended (`pg_terminate_backend`) left waiting although
-/// the connection is closed, answered within seconds. Each use used to start
-/// a waiter, a patience timer and a watchdog of its own (four tasks and two timers a use: 3 % of
-/// a replica's CPU in ingest's timed window under `bench/pg-ingest.sh`, and more with batches of
-/// a few results); the watch looks at every use four times a second.
+/// the connection is closed, answered within seconds. Each use used to start a waiter, a patience
+/// timer and a watchdog of its own: four tasks and two timers a use, 3 % of a replica's CPU in
+/// ingest's timed window under `bench/pg-ingest.sh`, and a sixth of it with batches of 4 results.
 final class ConnectionWatch: Sendable {
     private let uses = Mutex<[ObjectIdentifier: Use]>([:])
     private let logger: Logger
@@ -84,35 +83,34 @@ final class ConnectionWatch: Sendable {
 
         /// Gives up, answers or closes as due at `now`; false once the watch has nothing more to do.
         func isWatched(at now: ContinuousClock.Instant, logger: Logger) -> Bool {
-            enum Due { case nothing, giveUp, closed, deadline(PostgresConnection) }
+            enum Due { case keep, drop, giveUp, closed, deadline(PostgresConnection) }
             let due: Due = phase.withLock { phase in
                 switch phase {
                 case .waiting where now - began >= patience:
                     phase = .over
                     return .giveUp
-                case .waiting, .over:
-                    return .nothing
+                case .waiting:
+                    return .keep
+                case .over:
+                    return .drop
                 case .running(let connection, let since, let checkedAt, let closedChecks):
                     if now - since >= PostgresStore.useDeadline {
                         phase = .over
                         return .deadline(connection)
                     }
-                    guard now - checkedAt >= ConnectionWatch.closedCheckInterval else { return .nothing }
+                    guard now - checkedAt >= ConnectionWatch.closedCheckInterval else { return .keep }
                     let checks = connection.isClosed ? closedChecks + 1 : 0
                     guard checks < 3 else {
                         phase = .over
                         return .closed
                     }
                     phase = .running(connection, since: since, checkedAt: now, closedChecks: checks)
-                    return .nothing
+                    return .keep
                 }
             }
             switch due {
-            case .nothing:
-                return phase.withLock { phase in
-                    if case .over = phase { return false }
-                    return true
-                }
+            case .keep: return true
+            case .drop: break
             case .giveUp:
                 work.withLock { $0 }?.cancel()
                 fail(.unreachable("no connection to the server within \(patience)"))
