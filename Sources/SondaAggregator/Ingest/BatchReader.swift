@@ -104,31 +104,33 @@ public struct BatchReader {
             } else if key == "heartbeat" {
                 heartbeat = try field("heartbeat") { r in try r.heartbeat() }
             } else if key == "results" {
-                if tracksPath { path.append(.key("results")) }
                 var list: [ProbeResult] = []
                 raw = []
                 tls = []
-                try array { r, index in
-                    guard index < r.maxResults else {
-                        throw Failure(message: "batch has more than \(r.maxResults) results; the limit is \(r.maxResults)", tooLarge: true)
-                    }
-                    r.skipSpace()
-                    let start = r.position
-                    list.append(try r.result())
-                    raw.append(start..<r.position)
-                    tls.append(r.tlsRange)
-                    if index == 0 {
-                        // Room for as many more as the rest of the body holds of its size, and an
-                        // eighth more: results a few bytes longer than the first made the last
-                        // append move the whole array (half of the reader's page faults).
-                        let estimate = 1 + (r.bytes.count - r.position) / max(r.position - start, 64)
-                        let room = min(r.maxResults, estimate + estimate / 8 + 1)
-                        list.reserveCapacity(room)
-                        raw.reserveCapacity(room)
-                        tls.reserveCapacity(room)
+                try field("results") { r in
+                    try r.array { r, index in
+                        guard index < r.maxResults else {
+                            throw Failure(
+                                message: "batch has more than \(r.maxResults) results; the limit is \(r.maxResults)",
+                                tooLarge: true)
+                        }
+                        r.skipSpace()
+                        let start = r.position
+                        list.append(try r.result())
+                        raw.append(start..<r.position)
+                        tls.append(r.tlsRange)
+                        if index == 0 {
+                            // Room for as many more as the rest of the body holds of its size, and an
+                            // eighth more: results a few bytes longer than the first made the last
+                            // append move the whole array (half of the reader's page faults).
+                            let estimate = 1 + (r.bytes.count - r.position) / max(r.position - start, 64)
+                            let room = min(r.maxResults, estimate + estimate / 8 + 1)
+                            list.reserveCapacity(room)
+                            raw.reserveCapacity(room)
+                            tls.reserveCapacity(room)
+                        }
                     }
                 }
-                if tracksPath { path.removeLast() }
                 results = list
             } else {
                 try skipValue(depth: 1)
